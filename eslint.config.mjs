@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'drizzle/', 'openapi/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Nest classes are often decorator-only modules.
+      '@typescript-eslint/no-extraneous-class': 'off',
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Configuration is parsed once in src/config; inject AppConfig instead.' },
+      ],
+    },
+  },
+  {
+    // The config loader is the one reader of process.env; tests, scripts and tooling set up environments.
+    files: ['src/config/**', 'test/**', 'scripts/**', 'vitest.config.mts', 'drizzle.config.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // Responses are parsed JSON (any); the assertions are what check their shape.
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' },
+  },
+);

@@ -1,0 +1,58 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ZodSerializerInterceptor } from 'nestjs-zod';
+import { ErrorsModule } from './common/errors/errors.module';
+import { I18nModule } from './common/i18n/i18n.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { ValidationPipe } from './common/validation/validation.pipe';
+import { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './db/database.module';
+import { AccountsModule } from './modules/accounts/accounts.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { LicensesModule } from './modules/licenses/licenses.module';
+import { ProductsModule } from './modules/products/products.module';
+import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
+import { UsersModule } from './modules/users/users.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** The connection string in use: DATABASE_URL, or the embedded Postgres started at boot. */
+  databaseUrl: string;
+  migrate: boolean;
+  /** Extra modules mounted beside the app's own; tests use it for probe routes. */
+  extraModules?: Type[];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggingModule,
+        I18nModule,
+        DatabaseModule.forRoot({ url: options.databaseUrl, poolMax: options.config.database.poolMax, migrate: options.migrate }),
+        ErrorsModule,
+        HealthModule,
+        AuthModule,
+        UsersModule,
+        AccountsModule,
+        SubscriptionsModule,
+        ProductsModule,
+        LicensesModule,
+        WebhooksModule,
+        ApiKeysModule,
+        ...(options.extraModules ?? []),
+      ],
+      providers: [
+        { provide: APP_PIPE, useClass: ValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: ZodSerializerInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { DomainError } from './common/errors/domain-error';
+import { buildOpenApiDocument } from './common/openapi/openapi';
+import { requestIdFor } from './common/logging/request-id';
+import { AppConfig } from './config/config';
+
+/** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
+export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  await configureApp(app, config);
+  return app;
+}
+
+/**
+ * Everything about the HTTP pipeline that is not a module: logger, body parsing, security headers,
+ * CORS and the docs. Kept in one function so tests run exactly the production pipeline.
+ */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Fastify parses text/plain by default. A text/plain body must be refused (415), not handed to
+  // handlers: browsers send it cross-origin without a preflight, which makes it a CSRF vector.
+  fastify.removeContentTypeParser('text/plain');
+  // Nest turns Fastify's own parse errors into bare 400s; ours names the problem.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    void parseJson(request, body as string, (error, value) => done(error ? new DomainError('MALFORMED_JSON', { cause: error }) : null, value));
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI styles itself inline and loads its own bundle from /docs.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        // Over plain http (local development) this would send the docs' assets to https and break them.
+        upgradeInsecureRequests: config.publicBaseUrl.startsWith('https:') ? [] : null,
+      },
+    },
+  });
+  app.enableCors({
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    credentials: true,
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+  });
+
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+    customSiteTitle: 'Gatehouse API',
+  });
+}

@@ -1,0 +1,76 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError } from './domain-error';
+import { codeForStatus, ErrorCode } from './error-catalog';
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+/** SQLSTATEs meaning input slipped past validation: the client's fault, not ours. */
+const PG_INVALID_INPUT = new Set([
+  '22001', // string_data_right_truncation
+  '22021', // character_not_in_repertoire (a NUL byte)
+  '22P05', // untranslatable_character
+  '22P02', // invalid_text_representation
+  '22003', // numeric_value_out_of_range
+]);
+
+/** Socket errors and SQLSTATEs meaning the database cannot be reached right now. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH']);
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+const PG_UNREACHABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+];
+
+/**
+ * Maps anything thrown while serving a request to a DomainError. What we cannot recognise is an
+ * INTERNAL error: its message never reaches the client.
+ */
+export function classifyError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+
+  const database = findDatabaseCause(error);
+  if (database) return database;
+
+  if (error instanceof HttpException) {
+    return new DomainError(codeForStatus(error.getStatus()), { cause: error });
+  }
+
+  const fastify = error as { code?: unknown; statusCode?: unknown };
+  if (typeof fastify.code === 'string' && fastify.code.startsWith('FST_')) {
+    const code = FASTIFY_CODES[fastify.code];
+    if (code) return new DomainError(code, { cause: error });
+    if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
+      return new DomainError(codeForStatus(fastify.statusCode), { cause: error });
+    }
+  }
+  return new DomainError('INTERNAL', { cause: error });
+}
+
+/** drizzle wraps driver errors (DrizzleQueryError.cause), so the whole cause chain is searched. */
+function findDatabaseCause(error: unknown): DomainError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string') {
+      if (code === '23505') return new DomainError('CONFLICT', { cause: error });
+      if (PG_INVALID_INPUT.has(code)) return new DomainError('VALIDATION_FAILED', { cause: error });
+      if (UNREACHABLE.has(code) || PG_UNAVAILABLE.has(code) || code.startsWith('08')) {
+        return unavailable(error);
+      }
+    }
+    if (PG_UNREACHABLE_MESSAGES.some((message) => current instanceof Error && current.message.includes(message))) {
+      return unavailable(error);
+    }
+  }
+  return undefined;
+}
+
+const unavailable = (cause: unknown) =>
+  new DomainError('SERVICE_UNAVAILABLE', { cause, headers: { 'retry-after': '5' } });

@@ -1,0 +1,38 @@
+/**
+ * Every machine code the API answers with, and its HTTP status. Titles, details and the
+ * descriptions served at /problems/<slug> live in src/i18n/<lang>/problems.json (a test checks
+ * every code is translated in every language). Domains add their codes here.
+ */
+export const ERROR_CATALOG = {
+  BAD_REQUEST: { status: 400 },
+  MALFORMED_JSON: { status: 400 },
+  UNAUTHORIZED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  CONFLICT: { status: 409 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  VALIDATION_FAILED: { status: 422 },
+  RATE_LIMITED: { status: 429 },
+  INTERNAL: { status: 500 },
+  SERVICE_UNAVAILABLE: { status: 503 },
+} as const satisfies Record<string, { status: number }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+
+/** NOT_FOUND -> not-found: the last segment of a problem's `type` URI. */
+export const problemSlug = (code: ErrorCode) => code.toLowerCase().replaceAll('_', '-');
+
+export function codeForSlug(slug: string): ErrorCode | undefined {
+  return ERROR_CODES.find((code) => problemSlug(code) === slug);
+}
+
+/** The code a bare HTTP status maps to, for errors raised by Nest or Fastify rather than by us. */
+export function codeForStatus(status: number): ErrorCode {
+  const exact = ERROR_CODES.find((code) => ERROR_CATALOG[code].status === status && code !== 'MALFORMED_JSON');
+  if (exact) return exact;
+  return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
+}

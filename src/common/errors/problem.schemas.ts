@@ -1,0 +1,43 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { ERROR_CODES } from './error-catalog';
+
+export const fieldErrorSchema = z
+  .object({
+    field: z.string().meta({ example: 'email' }),
+    code: z.string().meta({ example: 'INVALID_FORMAT' }),
+    message: z.string().meta({ example: 'Invalid format' }),
+  })
+  .meta({ id: 'FieldError' });
+
+export const problemDetailsSchema = z
+  .object({
+    type: z.url().meta({ example: 'http://localhost:3000/problems/validation-failed' }),
+    title: z.string().meta({ example: 'Validation failed' }),
+    status: z.number().int().min(400).max(599).meta({ example: 422 }),
+    detail: z.string().meta({ example: 'One or more fields are invalid.' }),
+    instance: z.string().meta({ example: '/v1/auth/register' }),
+    code: z.string().meta({ description: `A machine code in UPPER_SNAKE: ${ERROR_CODES.join(', ')} or a domain code.`, example: 'VALIDATION_FAILED' }),
+    requestId: z.string().meta({ example: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e' }),
+    errors: z.array(fieldErrorSchema).optional().meta({ description: 'Present on VALIDATION_FAILED: one entry per invalid field.' }),
+  })
+  .meta({ id: 'ProblemDetails', description: 'An RFC 9457 problem detail, served as application/problem+json.' });
+
+export type ProblemDetails = z.infer<typeof problemDetailsSchema>;
+
+export const problemTypeSchema = z
+  .object({
+    type: z.url(),
+    code: z.string().meta({ example: 'NOT_FOUND' }),
+    status: z.number().int(),
+    title: z.string(),
+    description: z.string(),
+  })
+  .meta({ id: 'ProblemType' });
+
+export class ProblemDetailsDto extends createZodDto(problemDetailsSchema) {}
+export class ProblemTypeResponseDto extends createZodDto(problemTypeSchema) {}
+
+export class ProblemSlugParamsDto extends createZodDto(
+  z.strictObject({ slug: z.string().max(64).regex(/^[a-z0-9-]+$/, 'must be a problem slug such as not-found') }),
+) {}

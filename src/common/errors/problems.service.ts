@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { I18nService } from 'nestjs-i18n';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { requestLanguage } from '../i18n/language';
+import { DomainError } from './domain-error';
+import { codeForSlug, ERROR_CATALOG, problemSlug } from './error-catalog';
+
+@Injectable()
+export class ProblemsService {
+  constructor(
+    private readonly i18n: I18nService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  describe(slug: string, request: { headers: Record<string, string | string[] | undefined> }) {
+    const code = codeForSlug(slug);
+    if (!code) throw new DomainError('NOT_FOUND');
+    const lang = requestLanguage(request);
+    return {
+      type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
+      code,
+      status: ERROR_CATALOG[code].status,
+      title: this.i18n.translate(`problems.${code}.title`, { lang }),
+      description: this.i18n.translate(`problems.${code}.description`, { lang }),
+    };
+  }
+}

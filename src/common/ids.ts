@@ -1,0 +1,41 @@
+import { TypeID, typeid } from 'typeid-js';
+import { z } from 'zod';
+
+/**
+ * Every entity prefix in one place, so two tables can never share one and a reviewer sees them all.
+ * IDs are TypeIDs: `<prefix>_<UUIDv7 in Crockford base32>`, sortable by creation time.
+ */
+export const ID_PREFIXES = {
+  user: 'usr',
+  account: 'acc',
+  refreshToken: 'rtk',
+  apiKey: 'key',
+  product: 'prd',
+  order: 'ord',
+  license: 'lic',
+  activation: 'act',
+  webhookEvent: 'evt',
+  outboxMessage: 'obx',
+} as const;
+
+export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
+
+export function newId(prefix: IdPrefix): string {
+  return typeid(prefix).toString();
+}
+
+export function isId(value: string, prefix: IdPrefix): boolean {
+  try {
+    return TypeID.fromString(value).getType() === prefix;
+  } catch {
+    return false;
+  }
+}
+
+/** A path or body field that must hold an id of one entity type. */
+export const idSchema = (prefix: IdPrefix) =>
+  z
+    .string()
+    .max(90)
+    .refine((value) => isId(value, prefix), { message: `must be an id starting with ${prefix}_` })
+    .meta({ example: `${prefix}_01jh8x2v3kf6qz9w0c4m5t7r8y` });

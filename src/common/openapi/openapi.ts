@@ -1,0 +1,66 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { ProblemDetailsDto } from '../errors/problem.schemas';
+import { ErrorCode } from '../errors/error-catalog';
+import { problemResponse } from './api-problems.decorator';
+
+export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
+export const AUTH_COOKIE_NAME = 'gatehouse_auth';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+/**
+ * Builds the OpenAPI document from the app's controllers and zod DTOs. The running app serves it
+ * and `npm run openapi` writes it to openapi/openapi.json; it must not depend on configuration,
+ * so the committed file and the served one are equal everywhere.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Gatehouse API')
+    .setDescription(
+      'Sell and control access to software and APIs. Every error is an RFC 9457 problem+json ' +
+        'document with a machine `code`; messages follow Accept-Language (en, tr, ar).',
+    )
+    .setVersion('1.0.0')
+    .addServer('/', 'This server')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /v1/auth/login.' }, SECURITY.bearer)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key such as gate_live_… sent as a bearer token.' },
+      SECURITY.apiKey,
+    )
+    .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: 'The HttpOnly cookie set by login, for browser apps.' }, SECURITY.cookie)
+    // Deny by default, in the docs as in the guards: an operation needs one of the three credentials
+    // unless it is marked @Public(), which writes `security: []` on it.
+    .addSecurityRequirements(SECURITY.bearer)
+    .addSecurityRequirements(SECURITY.apiKey)
+    .addSecurityRequirements(SECURITY.cookie)
+    .build();
+
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controller, method) => method,
+    extraModels: [ProblemDetailsDto],
+  });
+  document.info.license = { name: 'Proprietary' };
+  return addSharedProblemResponses(cleanupOpenApiDoc(document));
+}
+
+/** The errors the global pipeline can give any operation, derived from what the operation accepts. */
+function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = path[method];
+      if (!operation) continue;
+      const shared = new Map<string, ErrorCode[]>();
+      if (operation.requestBody) {
+        shared.set('400', ['MALFORMED_JSON']);
+        shared.set('413', ['PAYLOAD_TOO_LARGE']);
+        shared.set('415', ['UNSUPPORTED_MEDIA_TYPE']);
+      }
+      if (operation.requestBody || operation.parameters?.length) shared.set('422', ['VALIDATION_FAILED']);
+      shared.set('500', ['INTERNAL']);
+      for (const [status, codes] of shared) operation.responses[status] ??= problemResponse(codes);
+    }
+  }
+  return document;
+}

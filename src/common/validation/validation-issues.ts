@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { FieldIssue } from '../errors/domain-error';
+
+// A missing field reads "Required" instead of zod's "expected string, received undefined".
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined),
+});
+
+const fieldPath = (prefix: string | undefined, path: readonly PropertyKey[]) =>
+  [prefix, ...path.map(String)].filter((part) => part !== undefined && part !== '').join('.') || '(root)';
+
+/** One FieldIssue per offending field; an unknown-keys issue becomes one entry per unknown key. */
+export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        return issue.keys.map((key) => ({
+          field: fieldPath(prefix, [...issue.path, key]),
+          code: 'UNRECOGNIZED_KEY',
+          message: 'Unknown field',
+        }));
+      case 'invalid_type':
+        return [
+          {
+            field: fieldPath(prefix, issue.path),
+            code: issue.message === 'Required' ? 'REQUIRED' : 'INVALID_TYPE',
+            message: issue.message,
+            params: { expected: issue.expected },
+          },
+        ];
+      case 'too_small':
+        return [simple(prefix, issue, 'TOO_SMALL', { minimum: Number(issue.minimum) })];
+      case 'too_big':
+        return [simple(prefix, issue, 'TOO_BIG', { maximum: Number(issue.maximum) })];
+      case 'invalid_format':
+        return [simple(prefix, issue, 'INVALID_FORMAT')];
+      case 'custom':
+        return [simple(prefix, issue, 'INVALID_VALUE')];
+      default:
+        return [simple(prefix, issue, 'INVALID_VALUE')];
+    }
+  });
+}
+
+function simple(
+  prefix: string | undefined,
+  issue: z.core.$ZodIssue,
+  code: string,
+  params?: Record<string, number>,
+): FieldIssue {
+  // Refinements carry their own English message; the generic translation would lose what they say.
+  const ownMessage = issue.code === 'custom' || (issue.code === 'invalid_format' && issue.format === 'regex');
+  return {
+    field: fieldPath(prefix, issue.path),
+    code,
+    message: issue.message,
+    params: ownMessage ? { ...params, own: 1 } : params,
+  };
+}

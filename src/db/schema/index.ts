@@ -1,0 +1,5 @@
+/**
+ * Every table, re-exported for drizzle's relational queries and for drizzle-kit.
+ * Each domain adds `schema/<domain>.ts` and a line here.
+ */
+export {};

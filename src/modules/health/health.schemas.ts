@@ -1,0 +1,8 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+
+export class LivenessResponseDto extends createZodDto(z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' })) {}
+
+export class ReadinessResponseDto extends createZodDto(
+  z.object({ status: z.literal('ok'), database: z.literal('up') }).meta({ id: 'Readiness' }),
+) {}

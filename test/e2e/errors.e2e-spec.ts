@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, TestApp } from '../helpers/test-app';
+import { ProbeModule } from '../fixtures/probe.module';
+
+const BASE = 'http://localhost:3000';
+
+describe('RFC 9457 problem details', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ extraModules: [ProbeModule] });
+  });
+  afterAll(() => t.close());
+
+  const post = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    t.app.inject({ method: 'POST', url: '/test-probe', payload, headers });
+
+  function expectProblem(response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = response.json() as Record<string, unknown>;
+    expect(body).toMatchObject({ status, code, type: `${BASE}/problems/${code.toLowerCase().replaceAll('_', '-')}` });
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.detail).toBe('string');
+    expect(body.requestId).toBe(response.headers['x-request-id']);
+    return body;
+  }
+
+  it('answers /health/ready with 200 while the database is up', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok', database: 'up' });
+  });
+
+  it('answers an unknown route with 404 NOT_FOUND and the request path as instance', async () => {
+    const body = expectProblem(await t.app.inject({ method: 'GET', url: '/nope?x=1' }), 404, 'NOT_FOUND');
+    expect(body.instance).toBe('/nope');
+    expect(body.title).toBe('Not found');
+  });
+
+  it('refuses a text/plain body with 415 instead of parsing it', async () => {
+    const response = await post('{"name":"a","email":"a@example.com"}', { 'content-type': 'text/plain' });
+    expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses a form-encoded body with 415', async () => {
+    const response = await post('name=a&email=a%40example.com', { 'content-type': 'application/x-www-form-urlencoded' });
+    expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses a body without a Content-Type with 415', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/test-probe', payload: Buffer.from('{"name":"a"}') });
+    expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a 2 MiB JSON body with 413', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), email: 'a@example.com' });
+    expectProblem(await post(big), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers truncated JSON with 400 MALFORMED_JSON', async () => {
+    expectProblem(await post('{"name": "abc", "email": "a@exa'), 400, 'MALFORMED_JSON');
+  });
+
+  it('answers an empty JSON body with 400 MALFORMED_JSON', async () => {
+    expectProblem(await post(''), 400, 'MALFORMED_JSON');
+  });
+
+  it('lists one error per invalid field with 422 VALIDATION_FAILED', async () => {
+    const body = expectProblem(await post(JSON.stringify({ name: '', email: 'nope', tags: ['ok', 5], role: 'ADMIN' })), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'name', code: 'TOO_SMALL', message: 'Must be at least 1' },
+        { field: 'email', code: 'INVALID_FORMAT', message: 'Invalid format' },
+        { field: 'tags.1', code: 'INVALID_TYPE', message: 'Expected string' },
+        { field: 'role', code: 'UNRECOGNIZED_KEY', message: 'Unknown field' },
+      ]),
+    );
+    expect(body.errors).toHaveLength(4);
+  });
+
+  it('reports a missing field as REQUIRED', async () => {
+    const body = expectProblem(await post(JSON.stringify({ email: 'a@example.com' })), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'name', code: 'REQUIRED', message: 'Required' }]);
+  });
+
+  it('answers a NUL byte in a validated field with 422, naming the field', async () => {
+    const body = expectProblem(await post(JSON.stringify({ name: 'a\u0000b', email: 'a@example.com' })), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'name', code: 'INVALID_CHARACTERS', message: expect.any(String) }]);
+  });
+
+  it('answers a lone surrogate in a nested field with 422', async () => {
+    const body = expectProblem(await post('{"name":"a","email":"a@example.com","nested":{"label":"\\ud800"}}'), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'nested.label', code: 'INVALID_CHARACTERS', message: expect.any(String) }]);
+  });
+
+  it('answers a NUL byte in a query string with 422', async () => {
+    const body = expectProblem(await t.app.inject({ method: 'GET', url: '/test-probe/slow?ms=1%00' }), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([{ field: 'ms', code: 'INVALID_CHARACTERS', message: expect.any(String) }]);
+  });
+
+  it('translates title and detail from Accept-Language', async () => {
+    const tr = expectProblem(await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'tr' } }), 404, 'NOT_FOUND');
+    expect(tr.title).toBe('Bulunamadı');
+    expect(tr.detail).toBe('İstenen kaynak mevcut değil.');
+    const ar = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'fr-FR, ar;q=0.5' } });
+    expect(ar.json().title).toBe('غير موجود');
+    expect(ar.headers['content-language']).toBe('ar');
+    const fallback = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'de' } });
+    expect(fallback.json().title).toBe('Not found');
+  });
+
+  it('translates per-field messages too', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/test-probe',
+      payload: JSON.stringify({ email: 'a@example.com' }),
+      headers: { 'content-type': 'application/json', 'accept-language': 'tr-TR' },
+    });
+    expect(response.json().errors).toEqual([{ field: 'name', code: 'REQUIRED', message: 'Zorunlu' }]);
+  });
+
+  it('hides everything about an unexpected error behind 500 INTERNAL', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test-probe/crash' });
+    const body = expectProblem(response, 500, 'INTERNAL');
+    expect(response.body).not.toMatch(/hunter2|SELECT|stack|at /);
+    expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'instance', 'requestId', 'status', 'title', 'type']);
+  });
+
+  it('hides SQL and driver text from a database error', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test-probe/sql-error' });
+    expectProblem(response, 500, 'INTERNAL');
+    expect(response.body).not.toMatch(/hunter2|table_that_does_not_exist|relation|SELECT/);
+  });
+
+  it('maps a unique violation (23505) to 409 CONFLICT', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test-probe/unique-violation' });
+    expectProblem(response, 409, 'CONFLICT');
+    expect(response.body).not.toMatch(/probe_unique|duplicate key/);
+  });
+
+  it('echoes a sane X-Request-Id and replaces an insane one', async () => {
+    const sane = await t.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc.DEF-123_x' } });
+    expect(sane.headers['x-request-id']).toBe('abc.DEF-123_x');
+    for (const insane of ['a b', 'x'.repeat(129), '<script>', 'ok\u00e9']) {
+      const response = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': insane } });
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.json().requestId).toBe(response.headers['x-request-id']);
+    }
+  });
+
+  it('serves a description behind every problem type URI', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/problems/unsupported-media-type', headers: { 'accept-language': 'ar' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      type: `${BASE}/problems/unsupported-media-type`,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      status: 415,
+      title: 'نوع وسائط غير مدعوم',
+    });
+    expectProblem(await t.app.inject({ method: 'GET', url: '/problems/no-such-problem' }), 404, 'NOT_FOUND');
+  });
+
+  it('sets helmet headers and answers CORS only for configured origins', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,61 @@
+import { Type } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.setup';
+import { AppConfig, loadConfig } from '../../src/config/config';
+import { createDatabase, dropDatabase, uniqueTestDatabaseName } from '../setup/test-database';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template: each test file gets its own. */
+export async function createTestDatabase(kind = 'db'): Promise<TestDatabase> {
+  const { adminUrl, template } = inject('testDatabase');
+  const name = uniqueTestDatabaseName(kind);
+  const url = await createDatabase(adminUrl, name, template);
+  return { url, name, drop: () => dropDatabase(adminUrl, name) };
+}
+
+/** An empty (unmigrated) database, for tests of the migrations themselves. */
+export async function createEmptyTestDatabase(kind = 'empty'): Promise<TestDatabase> {
+  const { adminUrl } = inject('testDatabase');
+  const name = uniqueTestDatabaseName(kind);
+  const url = await createDatabase(adminUrl, name);
+  return { url, name, drop: () => dropDatabase(adminUrl, name) };
+}
+
+export function testConfig(env: Record<string, string> = {}): AppConfig {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The production pipeline (createApp -> configureApp) on a cloned database, ready for app.inject(). */
+export async function createTestApp(
+  options: { extraModules?: Type[]; env?: Record<string, string>; database?: TestDatabase; migrate?: boolean } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase('app'));
+  const app = await createApp({
+    config: testConfig(options.env),
+    databaseUrl: database.url,
+    migrate: options.migrate ?? false,
+    extraModules: options.extraModules,
+  });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    database,
+    close: async () => {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    globalSetup: ['test/setup/global-setup.ts'],
+    // Each e2e file boots an app on its own cloned database; Postgres start-up can take seconds on 2 cores.
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+    pool: 'forks',
+    reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
+  },
+  // SWC, unlike esbuild, emits decorator metadata, which Nest's dependency injection needs.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+});
