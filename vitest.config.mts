@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     globalSetup: ['test/setup/global-setup.ts'],
+    setupFiles: ['test/setup/quiet-logs.ts'],
     // Each e2e file boots an app on its own cloned database; Postgres start-up can take seconds on 2 cores.
     testTimeout: 30_000,
     hookTimeout: 90_000,

@@ -43,8 +43,8 @@ export function classifyError(error: unknown): DomainError {
     return new DomainError(codeForStatus(error.getStatus()), { cause: error });
   }
 
-  const fastify = error as { code?: unknown; statusCode?: unknown };
-  if (typeof fastify.code === 'string' && fastify.code.startsWith('FST_')) {
+  const fastify = error instanceof Error ? (error as Error & { code?: unknown; statusCode?: unknown }) : undefined;
+  if (fastify && typeof fastify.code === 'string' && fastify.code.startsWith('FST_')) {
     const code = FASTIFY_CODES[fastify.code];
     if (code) return new DomainError(code, { cause: error });
     if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {

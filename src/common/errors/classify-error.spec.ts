@@ -1,0 +1,62 @@
+import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { classifyError } from './classify-error';
+import { DomainError } from './domain-error';
+
+const pgError = (code: string, message = 'driver text') => Object.assign(new Error(message), { code });
+/** drizzle 0.45 wraps the driver's error as `cause`. */
+const wrapped = (cause: Error) => new Error('Failed query: select ...', { cause });
+
+describe('classifyError', () => {
+  it('passes domain errors through', () => {
+    const error = new DomainError('FORBIDDEN');
+    expect(classifyError(error)).toBe(error);
+  });
+
+  it.each([
+    ['23505', 'CONFLICT'],
+    ['22021', 'VALIDATION_FAILED'],
+    ['22P05', 'VALIDATION_FAILED'],
+    ['22001', 'VALIDATION_FAILED'],
+    ['57P01', 'SERVICE_UNAVAILABLE'],
+    ['57P03', 'SERVICE_UNAVAILABLE'],
+    ['08006', 'SERVICE_UNAVAILABLE'],
+    ['ECONNREFUSED', 'SERVICE_UNAVAILABLE'],
+    ['42P01', 'INTERNAL'],
+  ])('maps Postgres %s, even wrapped by drizzle, to %s', (code, expected) => {
+    expect(classifyError(pgError(code)).code).toBe(expected);
+    expect(classifyError(wrapped(pgError(code))).code).toBe(expected);
+  });
+
+  it('maps pg-pool connection failures without a code to SERVICE_UNAVAILABLE with Retry-After', () => {
+    for (const message of ['timeout exceeded when trying to connect', 'Connection terminated unexpectedly']) {
+      const error = classifyError(new Error(message));
+      expect(error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(error.options.headers?.['retry-after']).toBe('5');
+    }
+  });
+
+  it('maps Nest HTTP exceptions by status', () => {
+    expect(classifyError(new NotFoundException()).code).toBe('NOT_FOUND');
+    expect(classifyError(new PayloadTooLargeException()).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(classifyError(new HttpException('x', 415)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(classifyError(new HttpException('x', 429)).code).toBe('RATE_LIMITED');
+    expect(classifyError(new BadRequestException()).code).toBe('BAD_REQUEST');
+    expect(classifyError(new HttpException('x', 418)).code).toBe('BAD_REQUEST');
+    expect(classifyError(new HttpException('x', 502)).code).toBe('INTERNAL');
+  });
+
+  it('maps Fastify errors by their code', () => {
+    const fastify = (code: string, statusCode: number) => Object.assign(new Error('x'), { code, statusCode });
+    expect(classifyError(fastify('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(classifyError(fastify('FST_ERR_CTP_BODY_TOO_LARGE', 413)).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(classifyError(fastify('FST_ERR_CTP_INVALID_JSON_BODY', 400)).code).toBe('MALFORMED_JSON');
+    expect(classifyError(fastify('FST_ERR_SOMETHING_NEW', 404)).code).toBe('NOT_FOUND');
+  });
+
+  it('treats anything else as INTERNAL', () => {
+    expect(classifyError(new TypeError('x is undefined')).code).toBe('INTERNAL');
+    expect(classifyError('a string').code).toBe('INTERNAL');
+    expect(classifyError(undefined).code).toBe('INTERNAL');
+  });
+});

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { I18N_PATH } from '../i18n/i18n.module';
+import { LANGUAGES } from '../i18n/language';
+import { codeForSlug, ERROR_CODES, problemSlug } from './error-catalog';
+
+const read = (lang: string, namespace: string) =>
+  JSON.parse(readFileSync(join(I18N_PATH, lang, `${namespace}.json`), 'utf8')) as Record<string, unknown>;
+
+describe('error catalog', () => {
+  it('uses UPPER_SNAKE codes whose slugs map back to them', () => {
+    for (const code of ERROR_CODES) {
+      expect(code).toMatch(/^[A-Z]+(_[A-Z]+)*$/);
+      expect(codeForSlug(problemSlug(code))).toBe(code);
+    }
+  });
+
+  it.each(LANGUAGES)('has a title, detail and description for every code in %s', (lang) => {
+    const problems = read(lang, 'problems') as Record<string, Record<string, string>>;
+    for (const code of ERROR_CODES) {
+      for (const field of ['title', 'detail', 'description']) {
+        expect(problems[code]?.[field], `${lang} ${code}.${field}`).toEqual(expect.stringMatching(/\S/));
+      }
+    }
+    expect(Object.keys(problems).sort()).toEqual([...ERROR_CODES].sort());
+  });
+
+  it('translates the same validation codes in every language', () => {
+    const english = Object.keys(read('en', 'validation')).sort();
+    for (const lang of LANGUAGES) expect(Object.keys(read(lang, 'validation')).sort()).toEqual(english);
+  });
+});

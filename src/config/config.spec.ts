@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readProcessEnv } from './config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      host: '0.0.0.0',
+      publicBaseUrl: 'http://localhost:3000',
+      corsOrigins: [],
+      trustProxy: [],
+      bodyLimitBytes: 1024 * 1024,
+      database: { url: undefined, embeddedDir: '.data/postgres', embeddedPort: 0 },
+    });
+  });
+
+  it('parses lists and trims a trailing slash from PUBLIC_BASE_URL', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      TRUST_PROXY: '10.0.0.0/8,127.0.0.1, ::1,loopback',
+      PUBLIC_BASE_URL: 'https://api.example.com/',
+      DATABASE_URL: 'postgres://u:p@db:5432/gatehouse',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'loopback']);
+    expect(config.publicBaseUrl).toBe('https://api.example.com');
+    expect(config.database.url).toBe('postgres://u:p@db:5432/gatehouse');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://localhost/x'],
+    ['PUBLIC_BASE_URL', 'not a url'],
+    ['CORS_ORIGINS', 'https://ok.example.com,https://bad.example.com/path'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['BODY_LIMIT_BYTES', '-1'],
+  ])('refuses %s=%s with a message naming the variable', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(name);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, database: { url: undefined } });
+  });
+});
+
+describe('readProcessEnv', () => {
+  it('loads .env underneath the real environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-env-'));
+    writeFileSync(join(dir, '.env'), 'GATEHOUSE_TEST_FROM_FILE=file\nPATH=from-file\n');
+    const env = readProcessEnv(dir);
+    expect(env.GATEHOUSE_TEST_FROM_FILE).toBe('file');
+    expect(env.PATH).toBe(process.env.PATH);
+  });
+
+  it('works without a .env file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-env-'));
+    expect(readProcessEnv(dir).PATH).toBe(process.env.PATH);
+  });
+});

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+const COMMITTED = join(__dirname, '../../openapi/openapi.json');
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+
+describe('OpenAPI and Swagger UI', () => {
+  let t: TestApp;
+  let served: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> }; security: unknown[] };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    served = response.json();
+  });
+  afterAll(() => t.close());
+
+  it('serves Swagger UI at /docs', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('swagger-ui');
+    const init = await t.app.inject({ method: 'GET', url: '/docs/swagger-ui-init.js' });
+    expect(init.statusCode).toBe(200);
+    expect(init.body).toContain('Gatehouse API');
+  });
+
+  it('serves an OpenAPI 3.x document equal to the committed openapi/openapi.json (run `npm run openapi` to update it)', () => {
+    expect(served.openapi).toMatch(/^3\./);
+    expect(served).toEqual(JSON.parse(readFileSync(COMMITTED, 'utf8')));
+  });
+
+  it('declares the bearer JWT, bearer API key and cookie schemes, required unless a route is public', () => {
+    expect(Object.keys(served.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer', 'cookie']);
+    expect(served.security).toEqual([{ bearer: [] }, { apiKey: [] }, { cookie: [] }]);
+    expect(served.paths['/health/live']?.get?.security).toEqual([]);
+  });
+
+  it('gives every operation a unique operationId, a summary, a tag and problem+json errors', () => {
+    const operations = Object.values(served.paths).flatMap((path) =>
+      METHODS.flatMap((method) => (path[method] ? [path[method]] : [])),
+    );
+    expect(operations.length).toBeGreaterThan(0);
+    const ids = operations.map((operation) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const operation of operations) {
+      expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(operation.summary, operation.operationId).toBeTruthy();
+      expect(operation.tags?.length, operation.operationId).toBeGreaterThan(0);
+      const errors = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);
+      expect(errors.length, operation.operationId).toBeGreaterThan(0);
+      for (const [, response] of errors) expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
+    }
+  });
+});

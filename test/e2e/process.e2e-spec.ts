@@ -1,0 +1,110 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '../..');
+
+interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The real process: no DATABASE_URL, so it starts embedded Postgres in an empty directory, migrates,
+ * serves, and on SIGTERM drains and exits 0.
+ */
+describe('the server process', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let stdout = '';
+  let baseUrl: string;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-process-pg-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dir };
+    delete env.DATABASE_URL;
+    delete env.TEST_DATABASE_URL;
+    child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/fixtures/server-with-probe.ts'], { cwd: ROOT, env });
+    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    baseUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${stdout}`)), 60_000);
+      const poll = setInterval(() => {
+        const match = /Gatehouse listening on (http:\/\/[^\s"]+?) \(docs/.exec(stdout);
+        if (match?.[1]) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`server exited during start:\n${stdout}`)));
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts on embedded Postgres with no database configured, and serves Swagger UI', async () => {
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+    const ready = await get(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    const docs = await get(`${baseUrl}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.body).toContain('swagger-ui');
+  });
+
+  it('logs JSON lines with the request id and without credentials', async () => {
+    const secrets = { authorization: 'Bearer tok-AAA-secret', cookie: 'gatehouse_auth=cookie-BBB-secret', 'x-request-id': 'log-check-1' };
+    expect((await get(`${baseUrl}/health/ready`, secrets)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = stdout.split('\n').filter((line) => line.includes('log-check-1'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const entry = JSON.parse(line) as { requestId?: string; req?: { headers?: Record<string, string> } };
+      expect(entry.requestId).toBe('log-check-1');
+      expect(entry.req?.headers?.authorization).toBe('[REDACTED]');
+      expect(entry.req?.headers?.cookie).toBe('[REDACTED]');
+    }
+    expect(stdout).not.toMatch(/AAA-secret|BBB-secret/);
+  });
+
+  it('on SIGTERM finishes the in-flight request, stops Postgres and exits 0 within 10 s', async () => {
+    const slow = get(`${baseUrl}/test-probe/slow?ms=1500`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+
+    const response = await slow;
+    expect(response.status).toBe(200);
+    // The handler queried the database after the signal: the pool closes only after draining.
+    expect(JSON.parse(response.body)).toEqual({ finished: true, db: 1 });
+
+    const { code, signal } = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(existsSync(join(dir, 'postmaster.pid'))).toBe(false);
+    await expect(get(`${baseUrl}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
