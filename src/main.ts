@@ -19,6 +19,7 @@ export async function bootstrap(options: { extraModules?: Type[]; config?: AppCo
   Logger.overrideLogger(new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.logLevel) }));
   let embedded: EmbeddedPostgres | undefined;
   let app: NestFastifyApplication | undefined;
+  let url: string;
   try {
     if (!config.database.url) {
       embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, database: 'gatehouse' });
@@ -26,13 +27,13 @@ export async function bootstrap(options: { extraModules?: Type[]; config?: AppCo
     const databaseUrl = config.database.url ?? embedded!.url;
     app = await createApp({ config, databaseUrl, migrate: true, extraModules: options.extraModules });
     await app.listen({ port: config.port, host: config.host });
+    url = await app.getUrl();
   } catch (error) {
     await app?.close().catch(() => undefined);
     await embedded?.stop();
     throw error;
   }
-  const url = await app.getUrl();
-  app.get(Logger).log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
+  new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
 
   const running = app;
   let closing: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { I18N_PATH } from '../i18n/i18n.module';
+import { I18N_PATH } from '../i18n/i18n.service';
 import { LANGUAGES } from '../i18n/language';
 import { codeForSlug, ERROR_CODES, problemSlug } from './error-catalog';
 

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { I18nService } from 'nestjs-i18n';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { I18nService } from '../i18n/i18n.service';
 import { Language, requestLanguage } from '../i18n/language';
 import { classifyError } from './classify-error';
 import { DomainError } from './domain-error';
@@ -48,9 +48,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const params = { limit: this.config.bodyLimitBytes, retryAfter: options.headers?.['retry-after'] ?? '', ...options.params };
     const problem: ProblemDetails = {
       type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
-      title: this.t(`problems.${code}.title`, lang),
+      title: this.i18n.translate(`problems:${code}.title`, lang),
       status: ERROR_CATALOG[code].status,
-      detail: this.t(`problems.${code}.detail`, lang, params),
+      detail: this.i18n.translate(`problems:${code}.detail`, lang, params),
       instance: request.url.split('?')[0] ?? '/',
       code,
       requestId: String(request.id),
@@ -66,12 +66,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private fieldMessage(code: string, fallback: string, params: Record<string, string | number> | undefined, lang: Language) {
-    if (params?.own) return fallback;
-    const translated = this.t(`validation.${code}`, lang, params);
-    return translated === `validation.${code}` ? fallback : translated;
-  }
-
-  private t(key: string, lang: Language, args?: Record<string, unknown>): string {
-    return this.i18n.translate(key, { lang, args });
+    const key = `validation:${code}`;
+    return params?.own || !this.i18n.has(key, lang) ? fallback : this.i18n.translate(key, lang, params);
   }
 }

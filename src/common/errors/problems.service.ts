@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { I18nService } from 'nestjs-i18n';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { I18nService } from '../i18n/i18n.service';
 import { requestLanguage } from '../i18n/language';
 import { DomainError } from './domain-error';
 import { codeForSlug, ERROR_CATALOG, problemSlug } from './error-catalog';
@@ -20,8 +20,8 @@ export class ProblemsService {
       type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
       code,
       status: ERROR_CATALOG[code].status,
-      title: this.i18n.translate(`problems.${code}.title`, { lang }),
-      description: this.i18n.translate(`problems.${code}.description`, { lang }),
+      title: this.i18n.translate(`problems:${code}.title`, lang),
+      description: this.i18n.translate(`problems:${code}.description`, lang),
     };
   }
 }
