@@ -37,9 +37,7 @@ const proxyAddress = z.string().refine((value) => {
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const postgresUrl = z
-  .url({ protocol: /^postgres(ql)?$/ })
-  .describe('a postgres:// connection string');
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// connection string' });
 
 /**
  * The one description of the process environment. Each key is an environment variable;
@@ -51,7 +49,7 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PUBLIC_BASE_URL: z
-    .url({ protocol: /^https?$/ })
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
     .default('http://localhost:3000')
     .transform((value) => value.replace(/\/+$/, '')),
   CORS_ORIGINS: list(origin),

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG, ERROR_CODES } from '../../src/common/errors/error-catalog';
+import { LANGUAGES } from '../../src/common/i18n/language';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { ProbeModule } from '../fixtures/probe.module';
 
@@ -138,6 +140,24 @@ describe('RFC 9457 problem details', () => {
     expect(response.body).not.toMatch(/probe_unique|duplicate key/);
   });
 
+  it.each(ERROR_CODES)('writes a thrown DomainError %s with its catalog status, in every language', async (code) => {
+    for (const lang of LANGUAGES) {
+      const response = await t.app.inject({ method: 'GET', url: `/test-probe/fail/${code}`, headers: { 'accept-language': lang } });
+      const body = expectProblem(response, ERROR_CATALOG[code].status, code);
+      expect(response.headers['content-language']).toBe(lang);
+      expect(body.title).not.toContain('problems:');
+      expect(body.detail).not.toMatch(/problems:|\{\{/);
+    }
+  });
+
+  it('sends WWW-Authenticate with 401 and Retry-After with 429', async () => {
+    const unauthorized = await t.app.inject({ method: 'GET', url: '/test-probe/fail/UNAUTHORIZED' });
+    expect(unauthorized.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
+    const limited = await t.app.inject({ method: 'GET', url: '/test-probe/fail/RATE_LIMITED' });
+    expect(limited.headers['retry-after']).toBe('30');
+    expect(limited.json().detail).toBe('Rate limit exceeded. Try again in 30 seconds.');
+  });
+
   it('echoes a sane X-Request-Id and replaces an insane one', async () => {
     const sane = await t.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc.DEF-123_x' } });
     expect(sane.headers['x-request-id']).toBe('abc.DEF-123_x');
@@ -160,9 +180,36 @@ describe('RFC 9457 problem details', () => {
     expectProblem(await t.app.inject({ method: 'GET', url: '/problems/no-such-problem' }), 404, 'NOT_FOUND');
   });
 
-  it('sets helmet headers and answers CORS only for configured origins', async () => {
+  it('sets helmet headers and sends no CORS headers when no origin is configured', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('CORS from CORS_ORIGINS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
+  });
+  afterAll(() => t.close());
+
+  it('allows a listed origin with credentials, on preflight too', async () => {
+    const simple = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example.com' } });
+    expect(simple.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(simple.headers['access-control-allow-credentials']).toBe('true');
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/health/live',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com');
+  });
+
+  it('does not allow an origin that is not listed', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
