@@ -26,7 +26,7 @@ export default tseslint.config(
   },
   {
     // Responses are parsed JSON (any); the assertions are what check their shape.
-    files: ['test/**'],
+    files: ['test/**', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' },
   },
 );
