@@ -1,10 +1,12 @@
 import helmet from '@fastify/helmet';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
+import { ProblemWriter } from './common/errors/problem-writer';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { AppConfig } from './config/config';
@@ -12,18 +14,29 @@ import { AppConfig } from './config/config';
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const { config } = options;
+  // The writer lives in the Nest container, which exists only after the adapter is built.
+  const late: { problems?: ProblemWriter } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     requestIdHeader: false,
     genReqId: requestIdFor,
     logger: false,
+    // While draining, requests on kept-alive connections are served rather than answered with
+    // Fastify's own (non-problem+json) 503; the pool stays open until the server has closed.
+    return503OnClosing: false,
+    // Errors Fastify raises before routing (a malformed URL such as /%) get problem+json too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      if (late.problems) late.problems.send(error, request, reply);
+      else void reply.code(400).send();
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).
     bodyParser: false,
     bufferLogs: true,
   });
+  late.problems = app.get(ProblemWriter);
   await configureApp(app, config);
   return app;
 }

@@ -3,47 +3,36 @@ import { ConsoleLogger, Logger, LogLevel, Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
-import { EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded-postgres';
+import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { exitOnSignals, Shutdown } from './lifecycle';
 
 export interface RunningServer {
   app: NestFastifyApplication;
   url: string;
-  /** Drains in-flight requests, closes the pool, stops embedded Postgres. Idempotent. */
-  shutdown(): Promise<void>;
 }
 
-/** Boots Gatehouse: config, database (embedded when DATABASE_URL is unset), migrations, HTTP. */
-export async function bootstrap(options: { extraModules?: Type[]; config?: AppConfig } = {}): Promise<RunningServer> {
-  const config = options.config ?? loadConfig(readProcessEnv());
+/**
+ * Boots Gatehouse: database (embedded when DATABASE_URL is unset), migrations, HTTP. Each resource
+ * registers its cleanup on `shutdown` as soon as it exists.
+ */
+export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown; extraModules?: Type[] }): Promise<RunningServer> {
+  const { config, shutdown } = options;
   // Until the app's pino logger exists (embedded Postgres, migrations), log JSON at the same level.
   Logger.overrideLogger(new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.logLevel) }));
-  let embedded: EmbeddedPostgres | undefined;
-  let app: NestFastifyApplication | undefined;
-  let url: string;
-  try {
-    if (!config.database.url) {
-      embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, database: 'gatehouse' });
-    }
-    const databaseUrl = config.database.url ?? embedded!.url;
-    app = await createApp({ config, databaseUrl, migrate: true, extraModules: options.extraModules });
-    await app.listen({ port: config.port, host: config.host });
-    url = await app.getUrl();
-  } catch (error) {
-    await app?.close().catch(() => undefined);
-    await embedded?.stop();
-    throw error;
-  }
-  new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
 
-  const running = app;
-  let closing: Promise<void> | undefined;
-  const shutdown = () =>
-    (closing ??= (async () => {
-      // Fastify stops accepting connections and waits for in-flight requests; then the pool closes.
-      await running.close();
-      await embedded?.stop();
-    })());
-  return { app: running, url, shutdown };
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, database: 'gatehouse' });
+    shutdown.add('embedded Postgres', () => embedded.stop());
+    databaseUrl = embedded.url;
+  }
+  const app = await createApp({ config, databaseUrl, migrate: true, extraModules: options.extraModules });
+  // Fastify stops accepting connections and waits for in-flight requests; then the pool closes.
+  shutdown.add('HTTP server and pool', () => app.close());
+  await app.listen({ port: config.port, host: config.host });
+  const url = await app.getUrl();
+  new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
+  return { app, url };
 }
 
 function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] {
@@ -52,28 +41,8 @@ function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] {
   return order.slice(0, index + 1);
 }
 
-/** SIGTERM/SIGINT: drain and exit 0, or exit 1 if draining outlives the shutdown timeout. */
-function exitGracefully(server: RunningServer, timeoutMs: number) {
-  const logger = new Logger('Shutdown');
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.log(`${signal} received: draining in-flight requests`);
-    setTimeout(() => {
-      logger.error(`Shutdown took longer than ${timeoutMs} ms; exiting anyway`);
-      process.exit(1);
-    }, timeoutMs).unref();
-    server.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error(`Shutdown failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-}
-
-async function main() {
+/** Entry point of `npm start`, and of process-level tests (which may add probe modules). */
+export async function main(extraModules: Type[] = []): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig(readProcessEnv());
@@ -84,8 +53,14 @@ async function main() {
     }
     throw error;
   }
-  const server = await bootstrap({ config });
-  exitGracefully(server, config.shutdownTimeoutMs);
+  const shutdown = new Shutdown();
+  exitOnSignals(shutdown, config.shutdownTimeoutMs);
+  try {
+    await bootstrap({ config, shutdown, extraModules });
+  } catch (error) {
+    await shutdown.run().catch(() => undefined);
+    throw error;
+  }
 }
 
 if (require.main === module) {
@@ -94,5 +69,3 @@ if (require.main === module) {
     process.exit(1);
   });
 }
-
-export { exitGracefully };

@@ -34,8 +34,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses an environment (process.env by default) once into the typed config, or throws naming each bad variable. */
-export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+/** Parses an environment (from readProcessEnv(), or a test's own) into the typed config, or throws naming each bad variable. */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
   const result = envSchema.safeParse(withoutBlanks(source));
   if (!result.success) {
     throw new ConfigError(

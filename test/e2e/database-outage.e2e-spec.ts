@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { ProbeModule } from '../fixtures/probe.module';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
@@ -20,6 +21,7 @@ describe('database outage', () => {
     t = await createTestApp({
       database: { url: postgres.url, name: 'gatehouse_test', drop: () => Promise.resolve() },
       migrate: true,
+      extraModules: [ProbeModule],
     });
   });
   afterAll(async () => {
@@ -44,6 +46,12 @@ describe('database outage', () => {
     expect(down.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|terminat/i);
 
     expect((await get('/health/live')).statusCode).toBe(200);
+
+    // Any route that needs the database answers 503 through the global filter, not a 500.
+    const query = await get('/test-probe/slow?ms=0');
+    expect(query.statusCode).toBe(503);
+    expect(query.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(query.headers['retry-after']).toBe('5');
 
     postgres = await startEmbeddedPostgres({ dir, port: postgres.port, database: 'gatehouse_test' });
 

@@ -39,6 +39,10 @@ describe('RFC 9457 problem details', () => {
     expect(body.title).toBe('Not found');
   });
 
+  it('answers a malformed URL with 400 problem+json', async () => {
+    expectProblem(await t.app.inject({ method: 'GET', url: '/health/%' }), 400, 'BAD_REQUEST');
+  });
+
   it('refuses a text/plain body with 415 instead of parsing it', async () => {
     const response = await post('{"name":"a","email":"a@example.com"}', { 'content-type': 'text/plain' });
     expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');

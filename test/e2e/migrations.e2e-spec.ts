@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_FOLDER } from '../../src/db/migrate';
+import { MIGRATION_LOCK_KEY, MIGRATIONS_FOLDER } from '../../src/db/migrate';
 import { createEmptyTestDatabase, createTestApp, TestDatabase } from '../helpers/test-app';
 
 const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
@@ -39,6 +39,30 @@ describe('migrations at startup', () => {
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
+  });
+
+  it('waits for the migration lock held by another instance before migrating', async () => {
+    const database = await createEmptyTestDatabase('lock');
+    databases.push(database);
+    const other = new Client({ connectionString: database.url });
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+
+    let booted = false;
+    const booting = createTestApp({ database, migrate: true }).then((app) => {
+      booted = true;
+      return app;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    expect(booted).toBe(false);
+    const before = await other.query("SELECT to_regclass('drizzle.__drizzle_migrations') AS table");
+    expect(before.rows[0].table).toBeNull();
+
+    await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    await other.end();
+    const app = await booting;
+    await app.close();
+    expect(booted).toBe(true);
   });
 
   it('a restart against a migrated database applies nothing new', async () => {

@@ -40,9 +40,8 @@ describe('the server process', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-process-pg-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dir };
-    delete env.DATABASE_URL;
-    delete env.TEST_DATABASE_URL;
+    // Empty, not deleted: an empty variable also hides a DATABASE_URL in the developer's .env.
+    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dir, DATABASE_URL: '' };
     child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/fixtures/server-with-probe.ts'], { cwd: ROOT, env });
     exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

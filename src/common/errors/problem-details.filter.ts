@@ -1,72 +1,14 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig, InjectConfig } from '../../config/config';
-import { I18nService } from '../i18n/i18n.service';
-import { Language, requestLanguage } from '../i18n/language';
-import { classifyError } from './classify-error';
-import { DomainError } from './domain-error';
-import { ERROR_CATALOG, problemSlug } from './error-catalog';
-import type { ProblemDetails } from './problem.schemas';
+import { ProblemWriter } from './problem-writer';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
-
-/** The one place any error becomes an RFC 9457 problem+json response. */
+/** The one global exception filter: everything thrown while serving a request becomes problem+json. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
-  constructor(
-    private readonly i18n: I18nService,
-    @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly writer: ProblemWriter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const error = classifyError(exception);
-    const { status } = ERROR_CATALOG[error.code];
-
-    if (status >= 500) {
-      this.logger.error({ err: exception, code: error.code, requestId: request.id }, 'Request failed');
-    }
-    if (reply.sent) return;
-
-    const lang = requestLanguage(request);
-    const problem = this.toProblem(error, request, lang);
-    const headers: Record<string, string> = { ...error.options.headers };
-    if (status === 401) headers['www-authenticate'] ??= 'Bearer realm="gatehouse"';
-    reply
-      .status(status)
-      .headers(headers)
-      .header('content-language', lang)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(problem));
-  }
-
-  private toProblem(error: DomainError, request: FastifyRequest, lang: Language): ProblemDetails {
-    const { code, options } = error;
-    const params = { limit: this.config.bodyLimitBytes, retryAfter: options.headers?.['retry-after'] ?? '', ...options.params };
-    const problem: ProblemDetails = {
-      type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
-      title: this.i18n.translate(`problems:${code}.title`, lang),
-      status: ERROR_CATALOG[code].status,
-      detail: this.i18n.translate(`problems:${code}.detail`, lang, params),
-      instance: request.url.split('?')[0] ?? '/',
-      code,
-      requestId: String(request.id),
-    };
-    if (options.errors?.length) {
-      problem.errors = options.errors.map((issue) => ({
-        field: issue.field,
-        code: issue.code,
-        message: this.fieldMessage(issue.code, issue.message, issue.params, lang),
-      }));
-    }
-    return problem;
-  }
-
-  private fieldMessage(code: string, fallback: string, params: Record<string, string | number> | undefined, lang: Language) {
-    const key = `validation:${code}`;
-    return params?.own || !this.i18n.has(key, lang) ? fallback : this.i18n.translate(key, lang, params);
+    const http = host.switchToHttp();
+    this.writer.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 }

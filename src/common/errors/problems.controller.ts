@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../auth/public.decorator';
+import { Language } from '../i18n/language';
+import { RequestLanguage } from '../i18n/request-language.decorator';
 import { ApiProblems } from '../openapi/api-problems.decorator';
 import { ProblemsService } from './problems.service';
 import { ProblemSlugParamsDto, ProblemTypeResponseDto } from './problem.schemas';
@@ -17,7 +18,7 @@ export class ProblemsController {
   @ApiOperation({ summary: 'Describe a problem type (the page behind each problem `type` URI)' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ProblemTypeResponseDto })
-  getProblemType(@Param() params: ProblemSlugParamsDto, @Req() request: FastifyRequest) {
-    return this.problems.describe(params.slug, request);
+  getProblemType(@Param() params: ProblemSlugParamsDto, @RequestLanguage() lang: Language) {
+    return this.problems.describe(params.slug, lang);
   }
 }

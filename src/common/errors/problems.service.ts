@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { I18nService } from '../i18n/i18n.service';
-import { requestLanguage } from '../i18n/language';
+import { Language } from '../i18n/language';
 import { DomainError } from './domain-error';
 import { codeForSlug, ERROR_CATALOG, problemSlug } from './error-catalog';
 
@@ -12,10 +12,9 @@ export class ProblemsService {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  describe(slug: string, request: { headers: Record<string, string | string[] | undefined> }) {
+  describe(slug: string, lang: Language) {
     const code = codeForSlug(slug);
     if (!code) throw new DomainError('NOT_FOUND');
-    const lang = requestLanguage(request);
     return {
       type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
       code,

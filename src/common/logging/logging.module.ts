@@ -27,7 +27,17 @@ export const REDACTED_PATHS = [
           // requestIdFor() already stored the id on the raw request.
           genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
           customAttributeKeys: { reqId: 'requestId' },
-          serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+          serializers: {
+            // Query strings can carry tokens (activation and reset links); log the path only.
+            req: (req: { id: string; method: string; url: string; headers: unknown; remoteAddress?: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: req.url.split('?')[0],
+              headers: req.headers,
+              remoteAddress: req.remoteAddress,
+            }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
           quietReqLogger: true,
           customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
             error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',

@@ -1,10 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig, readProcessEnv } from '../src/config/config';
-import { createPool } from '../src/db/database';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { runMigrations } from '../src/db/migrate';
+import { loadConfig, readProcessEnv } from '../config/config';
+import { createPool } from './database';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { runMigrations } from './migrate';
 
-/** `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the embedded database. */
+/**
+ * `npm run db:migrate` (or `node dist/db/migrate.cli.js` in a built image): applies pending
+ * migrations to DATABASE_URL, or to the embedded database.
+ */
 async function main() {
   const config = loadConfig(readProcessEnv());
   const logger = new Logger('db:migrate');
