@@ -12,7 +12,7 @@ async function main() {
   Logger.overrideLogger(['error']);
   // The document does not depend on configuration; no database is contacted.
   const app = await createApp({
-    config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }),
+    config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-generation-only-0123456789abcdef' }),
     databaseUrl: 'postgres://openapi@127.0.0.1:1/openapi_test',
     migrate: false,
   });

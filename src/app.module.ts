@@ -1,6 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ZodSerializerInterceptor } from 'nestjs-zod';
+import { AuthCoreModule } from './common/auth/auth-core.module';
+import { ClockModule } from './common/clock';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -37,7 +39,9 @@ export class AppModule {
         LoggingModule,
         I18nModule,
         DatabaseModule.forRoot({ url: options.databaseUrl, poolMax: options.config.database.poolMax, migrate: options.migrate }),
+        ClockModule,
         ErrorsModule,
+        AuthCoreModule,
         HealthModule,
         AuthModule,
         UsersModule,

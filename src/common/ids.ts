@@ -9,6 +9,7 @@ export const ID_PREFIXES = {
   user: 'usr',
   account: 'acc',
   refreshToken: 'rtk',
+  passwordResetToken: 'prt',
   apiKey: 'key',
   product: 'prd',
   order: 'ord',

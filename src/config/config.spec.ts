@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readProcessEnv } from './config';
 
+const SECRET = { JWT_SECRET: 'a-secret-of-at-least-thirty-two-bytes!' };
+
 describe('loadConfig', () => {
-  it('applies the documented defaults to an empty environment', () => {
-    const config = loadConfig({});
+  it('applies the documented defaults to an environment with only a JWT secret', () => {
+    const config = loadConfig(SECRET);
     expect(config).toMatchObject({
       env: 'development',
       port: 3000,
@@ -16,11 +18,30 @@ describe('loadConfig', () => {
       trustProxy: [],
       bodyLimitBytes: 1024 * 1024,
       database: { url: undefined, embeddedDir: '.data/postgres', embeddedPort: 0 },
+      auth: {
+        accessTokenTtlSeconds: 900,
+        refreshTokenTtlSeconds: 30 * 86_400,
+        cookieName: 'gatehouse_auth',
+        refreshCookieName: 'gatehouse_auth_refresh',
+        cookieSecure: true,
+        loginFailureLimit: { count: 10, windowSeconds: 900 },
+      },
     });
+  });
+
+  it('parses durations and limits', () => {
+    const config = loadConfig({ ...SECRET, ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d', LOGIN_FAILURE_LIMIT: '3/60', COOKIE_SECURE: 'false' });
+    expect(config.auth).toMatchObject({ accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 604_800, loginFailureLimit: { count: 3, windowSeconds: 60 }, cookieSecure: false });
+  });
+
+  it('requires a JWT secret of at least 32 bytes', () => {
+    expect(() => loadConfig({})).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
   });
 
   it('parses lists and trims a trailing slash from PUBLIC_BASE_URL', () => {
     const config = loadConfig({
+      ...SECRET,
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       TRUST_PROXY: '10.0.0.0/8,127.0.0.1, ::1,loopback',
       PUBLIC_BASE_URL: 'https://api.example.com/',
@@ -43,10 +64,13 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', 'proxy.internal'],
     ['BODY_LIMIT_BYTES', '-1'],
+    ['ACCESS_TOKEN_TTL', '15 minutes'],
+    ['LOGIN_FAILURE_LIMIT', '10'],
+    ['COOKIE_SECURE', 'yes'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let error: unknown;
     try {
-      loadConfig({ [name]: value });
+      loadConfig({ ...SECRET, [name]: value });
     } catch (caught) {
       error = caught;
     }
@@ -59,7 +83,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, database: { url: undefined } });
+    expect(loadConfig({ ...SECRET, PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, database: { url: undefined } });
   });
 });
 
@@ -70,6 +94,24 @@ describe('readProcessEnv', () => {
     const env = readProcessEnv(dir);
     expect(env.GATEHOUSE_TEST_FROM_FILE).toBe('file');
     expect(env.PATH).toBe(process.env.PATH);
+  });
+
+  it('generates a development JWT secret once and keeps it under .data/', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-env-'));
+    const saved = { secret: process.env.JWT_SECRET, env: process.env.NODE_ENV };
+    delete process.env.JWT_SECRET;
+    process.env.NODE_ENV = 'development';
+    try {
+      const first = readProcessEnv(dir).JWT_SECRET;
+      expect(first?.length).toBeGreaterThanOrEqual(32);
+      expect(readProcessEnv(dir).JWT_SECRET).toBe(first);
+      process.env.NODE_ENV = 'production';
+      expect(readProcessEnv(mkdtempSync(join(tmpdir(), 'gatehouse-env-'))).JWT_SECRET).toBeUndefined();
+    } finally {
+      if (saved.secret !== undefined) process.env.JWT_SECRET = saved.secret;
+      if (saved.env !== undefined) process.env.NODE_ENV = saved.env;
+      else delete process.env.NODE_ENV;
+    }
   });
 
   it('works without a .env file', () => {

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Inject } from '@nestjs/common';
-import { z } from 'zod';
 import { envSchema } from './env.schema';
 
 export interface AppConfig {
@@ -21,6 +21,18 @@ export interface AppConfig {
     poolMax: number;
     embeddedDir: string;
     embeddedPort: number;
+  };
+  auth: {
+    jwtSecret: string;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    cookieName: string;
+    /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
+    refreshCookieName: string;
+    cookieSecure: boolean;
+    loginFailureLimit: { count: number; windowSeconds: number };
   };
 }
 
@@ -43,6 +55,9 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     );
   }
   const env = result.data;
+  if (!env.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/']);
+  }
   return {
     env: env.NODE_ENV,
     host: env.HOST,
@@ -59,22 +74,42 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       embeddedDir: env.EMBEDDED_POSTGRES_DIR,
       embeddedPort: env.EMBEDDED_POSTGRES_PORT,
     },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
+      cookieName: env.AUTH_COOKIE_NAME,
+      refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
+      cookieSecure: env.COOKIE_SECURE,
+      loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
+    },
   };
 }
 
 /**
  * The process environment with `.env` (when present) underneath it: a variable set in the real
- * environment wins over the file, as with every dotenv loader.
+ * environment wins over the file, as with every dotenv loader. Outside production, a missing
+ * JWT_SECRET is generated once and kept in .data/, so `npm start` needs no setup.
  */
 export function readProcessEnv(cwd = process.cwd()): Record<string, string | undefined> {
   const file = resolve(cwd, '.env');
   const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
-  return { ...fromFile, ...process.env };
+  const env: Record<string, string | undefined> = { ...fromFile, ...process.env };
+  if (!env.JWT_SECRET && env.NODE_ENV !== 'production') env.JWT_SECRET = developmentSecret(resolve(cwd, '.data/jwt-secret'));
+  return env;
+}
+
+function developmentSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** An empty variable (`PORT=`) means "not set", so defaults apply instead of a confusing parse error. */
 function withoutBlanks(source: Record<string, string | undefined>) {
   return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
 }
-
-export type EnvInput = z.input<typeof envSchema>;

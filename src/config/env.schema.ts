@@ -35,6 +35,29 @@ const proxyAddress = z.string().refine((value) => {
   return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }, 'must be an IP address, a CIDR such as 10.0.0.0/8, or loopback/linklocal/uniquelocal');
 
+/** `900`, `15m`, `24h`, `30d`: a duration, parsed to seconds. */
+const duration = z
+  .string()
+  .regex(/^\d+[smhd]?$/, 'must be a duration such as 900, 15m, 24h or 30d')
+  .transform((value) => {
+    const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+    const unit = /[smhd]$/.test(value) ? value.slice(-1) : 's';
+    return Number.parseInt(value, 10) * (units[unit] ?? 1);
+  })
+  .pipe(z.number().int().min(1));
+
+/** `10/900`: at most 10 events per 900 seconds. */
+const rateLimit = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'must be <count>/<seconds>, e.g. 10/900')
+  .transform((value) => {
+    const [count, seconds] = value.split('/').map(Number) as [number, number];
+    return { count, windowSeconds: seconds };
+  })
+  .pipe(z.object({ count: z.number().int().min(1), windowSeconds: z.number().int().min(1) }));
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// connection string' });
@@ -61,6 +84,18 @@ export const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_POSTGRES_PORT: port.default(0),
+
+  JWT_SECRET: z
+    .string()
+    .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
+    .optional(),
+  JWT_ISSUER: z.string().min(1).default('gatehouse'),
+  JWT_AUDIENCE: z.string().min(1).default('gatehouse-api'),
+  ACCESS_TOKEN_TTL: duration.default(900),
+  REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+  AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]').default('gatehouse_auth'),
+  COOKIE_SECURE: bool.default(true),
+  LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -27,8 +27,10 @@ export async function createEmptyTestDatabase(kind = 'empty'): Promise<TestDatab
   return { url, name, drop: () => dropDatabase(adminUrl, name) };
 }
 
+export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
 export function testConfig(env: Record<string, string> = {}): AppConfig {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', ...env });
 }
 
 export interface TestApp {

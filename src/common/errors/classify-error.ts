@@ -54,6 +54,15 @@ export function classifyError(error: unknown): DomainError {
   return new DomainError('INTERNAL', { cause: error });
 }
 
+/** The SQLSTATE of a Postgres error, looking through drizzle's wrapper (DrizzleQueryError.cause). */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 /** drizzle wraps driver errors (DrizzleQueryError.cause), so the whole cause chain is searched. */
 function findDatabaseCause(error: unknown): DomainError | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {

@@ -17,6 +17,16 @@ export const ERROR_CATALOG = {
   RATE_LIMITED: { status: 429 },
   INTERNAL: { status: 500 },
   SERVICE_UNAVAILABLE: { status: 503 },
+
+  // Identity (auth, users, accounts).
+  USER_EXISTS: { status: 400 },
+  INVALID_CREDENTIALS: { status: 401 },
+  ACCESS_TOKEN_INVALID: { status: 401 },
+  ACCESS_TOKEN_EXPIRED: { status: 401 },
+  REFRESH_TOKEN_INVALID: { status: 401 },
+  REFRESH_TOKEN_REUSED: { status: 401 },
+  ACCOUNT_SUSPENDED: { status: 403 },
+  CSRF_REJECTED: { status: 403 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -58,6 +58,12 @@ function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
         shared.set('415', ['UNSUPPORTED_MEDIA_TYPE']);
       }
       if (operation.requestBody || operation.parameters?.length) shared.set('422', ['VALIDATION_FAILED']);
+      // Not @Public(): the global guard answers 401 without a valid credential, and refuses
+      // cookie-authenticated writes from foreign origins.
+      if (!Array.isArray(operation.security) || operation.security.length > 0) {
+        shared.set('401', ['UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED']);
+        if (method !== 'get' && method !== 'head' && method !== 'options') shared.set('403', ['CSRF_REJECTED']);
+      }
       shared.set('500', ['INTERNAL']);
       for (const [status, codes] of shared) operation.responses[status] ??= problemResponse(codes);
     }

@@ -2,4 +2,4 @@
  * Every table, re-exported for drizzle's relational queries and for drizzle-kit.
  * Each domain adds `schema/<domain>.ts` and a line here.
  */
-export {};
+export * from './users';

@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
+import { UsersController } from './users.controller';
+import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
 
-/** The users domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+@Module({
+  controllers: [UsersController],
+  providers: [UsersService, UsersRepository],
+  exports: [UsersRepository],
+})
 export class UsersModule {}

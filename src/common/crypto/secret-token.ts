@@ -1,0 +1,31 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Opaque tokens of the form `<id>.<secret>`: the id finds the row, the secret (32 random bytes)
+ * is stored only as its SHA-256 and compared in constant time.
+ */
+export interface SecretToken {
+  token: string;
+  hash: string;
+}
+
+export function issueSecretToken(id: string): SecretToken {
+  const secret = randomBytes(32).toString('base64url');
+  return { token: `${id}.${secret}`, hash: sha256(secret) };
+}
+
+export function parseSecretToken(token: string): { id: string; secret: string } | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || dot === token.length - 1 || token.length > 200) return undefined;
+  return { id: token.slice(0, dot), secret: token.slice(dot + 1) };
+}
+
+export function secretMatches(secret: string, expectedHash: string): boolean {
+  const actual = Buffer.from(sha256(secret), 'hex');
+  const expected = Buffer.from(expectedHash, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

@@ -1,0 +1,59 @@
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ZodResponse } from 'nestjs-zod';
+import { Public } from '../../common/auth/public.decorator';
+import { ClientIp } from '../../common/http/client-ip.decorator';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { AuthCookies } from './auth-cookies';
+import { LoginDto, RefreshDto, RegisterDto, RegisterResponseDto, SessionResponseDto } from './auth.schemas';
+import { AuthService } from './auth.service';
+
+@ApiTags('Auth')
+@Controller('v1/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly cookies: AuthCookies,
+  ) {}
+
+  @Post('register')
+  @Public()
+  @ApiOperation({ summary: 'Create a user (status INACTIVE until the account is activated)' })
+  @ApiProblems('USER_EXISTS')
+  @ZodResponse({ status: 201, type: RegisterResponseDto })
+  register(@Body() dto: RegisterDto) {
+    return this.auth.register(dto);
+  }
+
+  @Post('login')
+  @Public()
+  @ApiOperation({ summary: 'Log in: tokens in the body, and the same tokens as HttpOnly cookies' })
+  @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED', 'RATE_LIMITED')
+  @ZodResponse({ status: 200, type: SessionResponseDto })
+  async login(@Body() dto: LoginDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { session, tokens } = await this.auth.login(dto, ip);
+    this.cookies.set(reply, tokens);
+    return session;
+  }
+
+  @Post('refresh')
+  @Public()
+  @ApiOperation({ summary: 'Exchange a refresh token (body or cookie) for a new pair; the old one stops working' })
+  @ApiProblems('REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_SUSPENDED', 'CSRF_REJECTED')
+  @ZodResponse({ status: 200, type: SessionResponseDto })
+  async refresh(@Body() dto: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { session, tokens } = await this.auth.refresh(dto.refreshToken ?? this.cookies.refreshTokenFrom(request, true));
+    this.cookies.set(reply, tokens);
+    return session;
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End this login: revoke its refresh-token family and clear the cookies' })
+  @ApiNoContentResponse({ description: 'Logged out' })
+  async logout(@Body() dto: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.auth.logout(dto.refreshToken ?? this.cookies.refreshTokenFrom(request, false));
+    this.cookies.clear(reply);
+  }
+}

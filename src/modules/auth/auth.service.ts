@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { fullName, toUserView } from '../users/users.mapper';
+import { UserRow, UsersRepository } from '../users/users.repository';
+import { LoginDto, RegisterDto, Session } from './auth.schemas';
+import { LoginFailuresRepository } from './login-failures.repository';
+import { PasswordService } from './password.service';
+import { TokenPair, TokensService } from './tokens.service';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordService,
+    private readonly tokens: TokensService,
+    private readonly failures: LoginFailuresRepository,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async register(dto: RegisterDto) {
+    const passwordHash = await this.passwords.hash(dto.password);
+    const user = await this.users.create({
+      email: dto.email,
+      passwordHash,
+      firstName: dto.firstName,
+      middleName: dto.middleName ?? null,
+      lastName: dto.lastName,
+      language: dto.language,
+      locale: dto.locale,
+      timezone: dto.timezone,
+    });
+    return { user: toUserView(user) };
+  }
+
+  /**
+   * Attempts are counted before the password is hashed, so a blocked caller costs no CPU. An
+   * unknown email is verified against a dummy hash and takes as long as a wrong password.
+   */
+  async login(dto: LoginDto, ip: string): Promise<{ session: Session; tokens: TokenPair }> {
+    const email = dto.email.toLowerCase();
+    const keys = [`email:${email}`, `email-ip:${email}|${ip}`];
+    const { count, windowSeconds } = this.config.auth.loginFailureLimit;
+    const now = this.clock.now();
+    const attempts = await this.failures.countAttempt(keys, windowSeconds, now);
+    const blocked = attempts.filter((attempt) => attempt.failures > count);
+    if (blocked.length > 0) {
+      const until = Math.max(...blocked.map((attempt) => attempt.windowEndsAt.getTime()));
+      const retryAfter = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+      throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
+    }
+
+    const user = await this.users.findByEmail(dto.email);
+    if (!(await this.passwords.verify(user?.passwordHash, dto.password)) || !user) {
+      throw new DomainError('INVALID_CREDENTIALS');
+    }
+    await this.failures.clear(keys);
+    if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+    const tokens = await this.tokens.issue(user);
+    return { session: toSession(user, tokens), tokens };
+  }
+
+  async refresh(refreshToken: string | undefined): Promise<{ session: Session; tokens: TokenPair }> {
+    if (!refreshToken) throw new DomainError('REFRESH_TOKEN_INVALID');
+    let user: UserRow | undefined;
+    const tokens = await this.tokens.rotate(refreshToken, async (userId) => {
+      user = await this.users.findById(userId);
+      if (!user) throw new DomainError('REFRESH_TOKEN_INVALID');
+      return user;
+    });
+    return { session: toSession(user!, tokens), tokens };
+  }
+
+  async logout(refreshToken: string | undefined): Promise<void> {
+    if (refreshToken) await this.tokens.revoke(refreshToken);
+  }
+}
+
+function toSession(user: UserRow, tokens: TokenPair): Session {
+  return {
+    accessToken: { token: tokens.accessToken.token, expirationDate: tokens.accessToken.expiresAt.toISOString() },
+    refreshToken: { token: tokens.refreshToken.token, expirationDate: tokens.refreshToken.expiresAt.toISOString() },
+    requiredAuthenticatorType: null,
+    user: {
+      id: user.id,
+      email: user.email,
+      name: fullName(user),
+      role: user.role,
+      status: user.status,
+      language: user.language,
+      locale: user.locale,
+      timezone: user.timezone,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { inArray, sql } from 'drizzle-orm';
+import { Database, DB } from '../../db/database';
+import { loginFailures } from '../../db/schema';
+
+export interface AttemptCount {
+  failures: number;
+  windowEndsAt: Date;
+}
+
+@Injectable()
+export class LoginFailuresRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  /**
+   * Counts an attempt under each key before the password is checked, in one atomic upsert, so
+   * concurrent attempts cannot slip past the limit. Each key has a fixed window that starts with
+   * its first attempt; a success clears the keys again.
+   */
+  async countAttempt(keys: string[], windowSeconds: number, now: Date): Promise<AttemptCount[]> {
+    const windowEndsAt = new Date(now.getTime() + windowSeconds * 1000);
+    const open = sql`${loginFailures.windowEndsAt} > ${now.toISOString()}::timestamptz`;
+    return this.db
+      .insert(loginFailures)
+      .values(keys.map((key) => ({ key, failures: 1, windowEndsAt })))
+      .onConflictDoUpdate({
+        target: loginFailures.key,
+        set: {
+          failures: sql`CASE WHEN ${open} THEN ${loginFailures.failures} + 1 ELSE 1 END`,
+          windowEndsAt: sql`CASE WHEN ${open} THEN ${loginFailures.windowEndsAt} ELSE excluded.window_ends_at END`,
+        },
+      })
+      .returning({ failures: loginFailures.failures, windowEndsAt: loginFailures.windowEndsAt });
+  }
+
+  async clear(keys: string[]): Promise<void> {
+    await this.db.delete(loginFailures).where(inArray(loginFailures.key, keys));
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, isNull } from 'drizzle-orm';
+import { secretMatches } from '../../common/crypto/secret-token';
+import { Database, DB } from '../../db/database';
+import { refreshTokens } from '../../db/schema';
+
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
+
+export type RotationResult =
+  | { outcome: 'rotated'; previous: RefreshTokenRow }
+  | { outcome: 'reused'; userId: string }
+  | { outcome: 'invalid' };
+
+@Injectable()
+export class RefreshTokensRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  async insert(token: { id: string; userId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await this.db.insert(refreshTokens).values(token);
+  }
+
+  /**
+   * Replaces token `id` by `next` atomically. The row lock makes two concurrent refreshes with the
+   * same token serialize: the second sees it replaced and counts as reuse, which revokes the family.
+   */
+  async rotate(
+    id: string,
+    secret: string,
+    now: Date,
+    next: (current: RefreshTokenRow) => { id: string; tokenHash: string; expiresAt: Date },
+  ): Promise<RotationResult> {
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(refreshTokens).where(eq(refreshTokens.id, id)).for('update');
+      if (!current || !secretMatches(secret, current.tokenHash)) return { outcome: 'invalid' };
+      if (current.replacedBy || current.revokedAt) {
+        if (current.replacedBy) {
+          await tx
+            .update(refreshTokens)
+            .set({ revokedAt: now })
+            .where(and(eq(refreshTokens.familyId, current.familyId), isNull(refreshTokens.revokedAt)));
+          return { outcome: 'reused', userId: current.userId };
+        }
+        return { outcome: 'invalid' };
+      }
+      if (current.expiresAt <= now) return { outcome: 'invalid' };
+      const replacement = next(current);
+      await tx.insert(refreshTokens).values({ ...replacement, userId: current.userId, familyId: current.familyId });
+      await tx.update(refreshTokens).set({ revokedAt: now, replacedBy: replacement.id }).where(eq(refreshTokens.id, current.id));
+      return { outcome: 'rotated', previous: current };
+    });
+  }
+
+  /** Revokes the family of token `id`, provided the caller holds its secret (logout). */
+  async revokeFamilyOf(id: string, secret: string, now: Date): Promise<void> {
+    const [token] = await this.db.select().from(refreshTokens).where(eq(refreshTokens.id, id));
+    if (!token || !secretMatches(secret, token.tokenHash)) return;
+    await this.revokeFamily(token.familyId, now);
+  }
+
+  async revokeFamily(familyId: string, now: Date): Promise<void> {
+    await this.db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  }
+
+  async revokeAllForUser(userId: string, now: Date): Promise<void> {
+    await this.db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  }
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import { JWT_ALGORITHM } from '../../common/auth/access-token';
+import { Clock } from '../../common/clock';
+import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
+import { DomainError } from '../../common/errors/domain-error';
+import { newId } from '../../common/ids';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { UserRow } from '../users/users.repository';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export interface TokenPair {
+  accessToken: IssuedToken;
+  refreshToken: IssuedToken;
+}
+
+/** Signs access tokens and issues, rotates and revokes refresh tokens. */
+@Injectable()
+export class TokensService {
+  constructor(
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** A new login: a fresh refresh-token family. */
+  async issue(user: UserRow): Promise<TokenPair> {
+    const now = this.clock.now();
+    const id = newId('rtk');
+    const refresh = issueSecretToken(id);
+    const expiresAt = this.refreshExpiry(now);
+    await this.refreshTokens.insert({ id, userId: user.id, familyId: id, tokenHash: refresh.hash, expiresAt });
+    return { accessToken: this.signAccessToken(user, now), refreshToken: { token: refresh.token, expiresAt } };
+  }
+
+  /** Exchanges a refresh token for a new pair; a replaced token revokes its whole family. */
+  async rotate(token: string, loadUser: (userId: string) => Promise<UserRow>): Promise<TokenPair> {
+    const parsed = parseSecretToken(token);
+    if (!parsed) throw new DomainError('REFRESH_TOKEN_INVALID');
+    const now = this.clock.now();
+    let issued: { token: string; expiresAt: Date } | undefined;
+    const result = await this.refreshTokens.rotate(parsed.id, parsed.secret, now, () => {
+      const id = newId('rtk');
+      const next = issueSecretToken(id);
+      issued = { token: next.token, expiresAt: this.refreshExpiry(now) };
+      return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
+    });
+    if (result.outcome === 'reused') throw new DomainError('REFRESH_TOKEN_REUSED');
+    if (result.outcome === 'invalid' || !issued) throw new DomainError('REFRESH_TOKEN_INVALID');
+    const user = await loadUser(result.previous.userId);
+    if (user.status === 'SUSPENDED') {
+      await this.refreshTokens.revokeFamily(result.previous.familyId, now);
+      throw new DomainError('ACCOUNT_SUSPENDED');
+    }
+    return { accessToken: this.signAccessToken(user, now), refreshToken: issued };
+  }
+
+  async revoke(token: string): Promise<void> {
+    const parsed = parseSecretToken(token);
+    if (parsed) await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now());
+  }
+
+  async revokeAllForUser(userId: string): Promise<void> {
+    await this.refreshTokens.revokeAllForUser(userId, this.clock.now());
+  }
+
+  private signAccessToken(user: UserRow, now: Date): IssuedToken {
+    const iat = Math.floor(now.getTime() / 1000);
+    const exp = iat + this.config.auth.accessTokenTtlSeconds;
+    const token = jwt.sign(
+      { sub: user.id, role: user.role, status: user.status, lang: user.language, locale: user.locale, tz: user.timezone, iat, exp },
+      this.config.auth.jwtSecret,
+      { algorithm: JWT_ALGORITHM, issuer: this.config.auth.issuer, audience: this.config.auth.audience },
+    );
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  private refreshExpiry(now: Date): Date {
+    return new Date(now.getTime() + this.config.auth.refreshTokenTtlSeconds * 1000);
+  }
+}

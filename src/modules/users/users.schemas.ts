@@ -1,0 +1,63 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { LANGUAGES } from '../../common/i18n/language';
+import { USER_LIMITS } from '../../db/schema/users';
+
+const TIMEZONES = new Set(Intl.supportedValuesOf('timeZone'));
+
+/** An IANA time zone; aliases (Asia/Kolkata, UTC) are accepted by their canonical name. */
+export const timezoneSchema = z
+  .string()
+  .max(USER_LIMITS.timezone)
+  .refine((value) => {
+    try {
+      const canonical = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
+      return TIMEZONES.has(value) || TIMEZONES.has(canonical) || canonical === 'UTC';
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/Istanbul')
+  .meta({ example: 'Europe/Istanbul' });
+
+/** A BCP 47 language tag such as tr-TR. */
+export const localeSchema = z
+  .string()
+  .max(USER_LIMITS.locale)
+  .refine((value) => {
+    try {
+      return Intl.getCanonicalLocales(value).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a BCP 47 language tag such as tr-TR')
+  .meta({ example: 'tr-TR' });
+
+export const nameSchema = z.string().trim().min(1).max(USER_LIMITS.name);
+export const languageSchema = z.enum(LANGUAGES);
+export const emailSchema = z.email().max(USER_LIMITS.email).meta({ example: 'ada@example.com' });
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const userSchema = z
+  .object({
+    id: z.string().meta({ example: 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' }),
+    email: z.string(),
+    firstName: z.string(),
+    middleName: z.string().nullable(),
+    lastName: z.string(),
+    language: languageSchema,
+    locale: z.string(),
+    timezone: z.string(),
+    role: z.enum(['USER', 'ADMIN']),
+    status: z.enum(['INACTIVE', 'ACTIVE', 'SUSPENDED']),
+    emailVerifiedAt: isoDate.nullable(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'User' });
+
+export type UserView = z.infer<typeof userSchema>;
+
+export class UserResponseDto extends createZodDto(userSchema) {}
+
+export class MeResponseDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'MeResponse' })) {}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { expect } from 'vitest';
+
+export const TEST_PASSWORD = 'Tr0ub4dor&3-horse-staple';
+
+export function userInput(overrides: Record<string, unknown> = {}) {
+  return {
+    email: `user-${randomBytes(5).toString('hex')}@example.com`,
+    password: TEST_PASSWORD,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    language: 'en',
+    locale: 'en-GB',
+    timezone: 'Europe/London',
+    ...overrides,
+  };
+}
+
+const json = { 'content-type': 'application/json' };
+
+export async function registerUser(app: NestFastifyApplication, overrides: Record<string, unknown> = {}) {
+  const input = userInput(overrides);
+  const response = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: JSON.stringify(input), headers: json });
+  expect(response.statusCode, response.body).toBe(201);
+  return { input, user: response.json().user as { id: string; email: string } };
+}
+
+export interface LoggedIn {
+  accessToken: string;
+  refreshToken: string;
+  cookies: Record<string, string>;
+  body: Record<string, any>;
+}
+
+export async function login(app: NestFastifyApplication, email: string, password = TEST_PASSWORD): Promise<LoggedIn> {
+  const response = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: JSON.stringify({ email, password }), headers: json });
+  expect(response.statusCode, response.body).toBe(200);
+  const body = response.json();
+  const cookies = Object.fromEntries(response.cookies.map((cookie) => [cookie.name, cookie.value]));
+  return { accessToken: body.accessToken.token, refreshToken: body.refreshToken.token, cookies, body };
+}
+
+export async function registerAndLogin(app: NestFastifyApplication, overrides: Record<string, unknown> = {}) {
+  const registered = await registerUser(app, overrides);
+  return { ...registered, ...(await login(app, registered.input.email)) };
+}
