@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     globalSetup: ['test/setup/global-setup.ts'],
     setupFiles: ['test/setup/quiet-logs.ts'],
     // Each e2e file boots an app on its own cloned database; Postgres start-up can take seconds on 2 cores.
@@ -12,6 +11,17 @@ export default defineConfig({
     pool: 'forks',
     reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
     outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'main', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'] },
+      },
+      {
+        // Timing comparisons run after everything else and alone, so other files' load cannot skew them.
+        extends: true,
+        test: { name: 'timing', include: ['test/**/*.timing-spec.ts'], sequence: { groupOrder: 1 }, fileParallelism: false },
+      },
+    ],
   },
   // SWC, unlike esbuild, emits decorator metadata, which Nest's dependency injection needs.
   plugins: [swc.vite({ module: { type: 'es6' } })],

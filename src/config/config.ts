@@ -33,6 +33,14 @@ export interface AppConfig {
     refreshCookieName: string;
     cookieSecure: boolean;
     loginFailureLimit: { count: number; windowSeconds: number };
+    passwordResetTtlSeconds: number;
+  };
+  /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
+  allowedLinkOrigins: string[];
+  mail: {
+    /** Unset outside production: mails are written to the log instead. */
+    smtpUrl: string | undefined;
+    from: string;
   };
 }
 
@@ -55,9 +63,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     );
   }
   const env = result.data;
-  if (!env.JWT_SECRET) {
-    throw new ConfigError(['JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/']);
-  }
+  const missing: string[] = [];
+  if (!env.JWT_SECRET) missing.push('JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/');
+  if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
+  if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return {
     env: env.NODE_ENV,
     host: env.HOST,
@@ -84,7 +93,11 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
     },
+    allowedLinkOrigins:
+      env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
   };
 }
 

@@ -96,6 +96,11 @@ export const envSchema = z.object({
   AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]').default('gatehouse_auth'),
   COOKIE_SECURE: bool.default(true),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
+  PASSWORD_RESET_TTL: duration.default(3600),
+  ALLOWED_LINK_ORIGINS: list(origin),
+
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),
 });
 
 export type Env = z.output<typeof envSchema>;
