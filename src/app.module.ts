@@ -2,7 +2,9 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ZodSerializerInterceptor } from 'nestjs-zod';
 import { AuthCoreModule } from './common/auth/auth-core.module';
+import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
+import { MailModule } from './common/mail/mail.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -40,6 +42,8 @@ export class AppModule {
         I18nModule,
         DatabaseModule.forRoot({ url: options.databaseUrl, poolMax: options.config.database.poolMax, migrate: options.migrate }),
         ClockModule,
+        BackgroundModule,
+        MailModule,
         ErrorsModule,
         AuthCoreModule,
         HealthModule,

@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
+import { BackgroundTasks } from '../common/background';
 import { createDatabase, createPool, DB, DB_POOL } from './database';
 import { runMigrations } from './migrate';
 
@@ -12,7 +13,10 @@ export interface DatabaseModuleOptions {
 
 @Module({})
 export class DatabaseModule implements OnApplicationShutdown {
-  constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(DB_POOL) private readonly pool: Pool,
+    private readonly background: BackgroundTasks,
+  ) {}
 
   static forRoot(options: DatabaseModuleOptions): DynamicModule {
     return {
@@ -33,8 +37,10 @@ export class DatabaseModule implements OnApplicationShutdown {
     };
   }
 
-  // Runs after the HTTP server has drained, so in-flight requests keep their connections.
+  // Runs after the HTTP server has drained, so in-flight requests keep their connections; work
+  // those requests left running in the background finishes first.
   async onApplicationShutdown() {
+    await this.background.drain();
     await this.pool.end().catch((error: Error) => new Logger('Database').warn(`Closing pool: ${error.message}`));
   }
 }

@@ -27,6 +27,8 @@ export const ERROR_CATALOG = {
   REFRESH_TOKEN_REUSED: { status: 401 },
   ACCOUNT_SUSPENDED: { status: 403 },
   CSRF_REJECTED: { status: 403 },
+  INVALID_TOKEN: { status: 400 },
+  TOKEN_EXPIRED: { status: 400 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

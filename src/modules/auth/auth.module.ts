@@ -4,14 +4,26 @@ import { AuthCookies } from './auth-cookies';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LoginFailuresRepository } from './login-failures.repository';
+import { PasswordResetController } from './password-reset.controller';
+import { PasswordResetRepository } from './password-reset.repository';
+import { PasswordResetService } from './password-reset.service';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokensService } from './tokens.service';
 
 @Module({
   imports: [UsersModule],
-  controllers: [AuthController],
-  providers: [AuthService, AuthCookies, PasswordService, TokensService, RefreshTokensRepository, LoginFailuresRepository],
+  controllers: [AuthController, PasswordResetController],
+  providers: [
+    AuthService,
+    AuthCookies,
+    PasswordService,
+    TokensService,
+    RefreshTokensRepository,
+    LoginFailuresRepository,
+    PasswordResetService,
+    PasswordResetRepository,
+  ],
   exports: [PasswordService, TokensService],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema, userSchema } from '../users/users.schemas';
+import { pageLinkSchema } from '../../common/validation/links';
 import { isCommonPassword } from './common-passwords';
 
 /** 8-128 characters, never trimmed, and not one of the 10,000 most common passwords. */
@@ -61,3 +62,13 @@ export type Session = z.infer<typeof sessionSchema>;
 
 export class SessionResponseDto extends createZodDto(sessionSchema) {}
 export class RegisterResponseDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'RegisterResponse' })) {}
+
+export class PasswordResetRequestDto extends createZodDto(
+  z.strictObject({ email: emailSchema, resetPageLink: pageLinkSchema }).meta({ id: 'PasswordResetRequest' }),
+) {}
+
+export class PasswordResetDto extends createZodDto(
+  z.strictObject({ token: z.string().min(1).max(200), newPassword: newPasswordSchema }).meta({ id: 'PasswordReset' }),
+) {}
+
+export class AcceptedResponseDto extends createZodDto(z.object({ accepted: z.literal(true) }).meta({ id: 'Accepted' })) {}

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, isNull } from 'drizzle-orm';
+import { secretMatches } from '../../common/crypto/secret-token';
+import { Database, DB } from '../../db/database';
+import { passwordResetTokens, refreshTokens, users } from '../../db/schema';
+
+export type ResetOutcome = 'reset' | 'invalid' | 'expired';
+
+@Injectable()
+export class PasswordResetRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  async insert(token: { id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await this.db.insert(passwordResetTokens).values(token);
+  }
+
+  /**
+   * In one transaction: spends the token (row-locked, so it works once), sets the new password,
+   * spends the user's other reset tokens and revokes every refresh token, ending all sessions.
+   */
+  async resetPassword(id: string, secret: string, passwordHash: string, now: Date): Promise<ResetOutcome> {
+    return this.db.transaction(async (tx) => {
+      const [token] = await tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id)).for('update');
+      if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return 'invalid';
+      if (token.expiresAt <= now) return 'expired';
+      await tx
+        .update(passwordResetTokens)
+        .set({ usedAt: now })
+        .where(and(eq(passwordResetTokens.userId, token.userId), isNull(passwordResetTokens.usedAt)));
+      await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId));
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(refreshTokens.userId, token.userId), isNull(refreshTokens.revokedAt)));
+      return 'reset';
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackgroundTasks } from '../../src/common/background';
+import { login, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
+import { linkIn, Mailbox } from '../helpers/mailbox';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+const RESET_PAGE = 'https://app.example.com/reset-password';
+const json = { 'content-type': 'application/json' };
+
+describe('password reset', () => {
+  const mailbox = new Mailbox();
+  let t: TestApp;
+  let db: Client;
+  beforeAll(async () => {
+    const smtpUrl = await mailbox.start();
+    t = await createTestApp({ env: { SMTP_URL: smtpUrl, ALLOWED_LINK_ORIGINS: 'https://app.example.com' } });
+    db = new Client({ connectionString: t.database.url });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+    await mailbox.stop();
+  });
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
+  const settle = () => t.app.get(BackgroundTasks).drain();
+
+  async function requestReset(email: string) {
+    const response = await post('/v1/users/password-reset-request', { email, resetPageLink: RESET_PAGE });
+    expect(response.statusCode).toBe(202);
+    await settle();
+    return response;
+  }
+
+  it('mails a single-use link; the reset ends every session and replaces the password', async () => {
+    const session = await registerAndLogin(t.app);
+    const email = session.input.email;
+    const response = await requestReset(email);
+    expect(response.json()).toEqual({ accepted: true });
+
+    const [mail] = mailbox.to(email);
+    expect(mail?.subject).toBe('Reset your Gatehouse password');
+    const link = linkIn(mail);
+    expect(`${link.origin}${link.pathname}`).toBe(RESET_PAGE);
+    const token = link.searchParams.get('token')!;
+    const secret = token.split('.')[1];
+    expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(32);
+
+    const { rows } = await db.query('SELECT token_hash FROM password_reset_tokens WHERE user_id = $1', [session.user.id]);
+    expect(rows).toEqual([{ token_hash: createHash('sha256').update(secret).digest('hex') }]);
+
+    const newPassword = 'a brand new passphrase 42';
+    expect((await post('/v1/users/password-reset', { token, newPassword })).statusCode).toBe(204);
+
+    const oldLogin = await post('/v1/auth/login', { email, password: TEST_PASSWORD });
+    expect(oldLogin.statusCode).toBe(401);
+    await login(t.app, email, newPassword);
+    const refresh = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
+    expect(refresh.statusCode).toBe(401);
+
+    const again = await post('/v1/users/password-reset', { token, newPassword: 'yet another passphrase 43' });
+    expect(again.statusCode).toBe(400);
+    expect(again.json().code).toBe('INVALID_TOKEN');
+  });
+
+  it('answers the same for an unknown email, and sends nothing', async () => {
+    const before = mailbox.mails.length;
+    const known = await registerUser(t.app);
+    const a = await requestReset(known.input.email);
+    const b = await requestReset('nobody-at-all@example.com');
+    expect(b.json()).toEqual(a.json());
+    expect(b.headers['content-type']).toBe(a.headers['content-type']);
+    expect(mailbox.mails.length).toBe(before + 1);
+    expect(mailbox.to('nobody-at-all@example.com')).toHaveLength(0);
+  });
+
+  it('refuses a reset page outside ALLOWED_LINK_ORIGINS with 422 on that field', async () => {
+    const response = await post('/v1/users/password-reset-request', { email: 'a@example.com', resetPageLink: 'https://evil.example/reset' });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().errors).toEqual([{ field: 'resetPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED', message: 'Links must point to an allowed origin' }]);
+  });
+
+  it('answers an expired token with 400 TOKEN_EXPIRED and a made-up one with INVALID_TOKEN', async () => {
+    const { input, user } = await registerUser(t.app);
+    await requestReset(input.email);
+    const token = linkIn(mailbox.to(input.email)[0]).searchParams.get('token')!;
+    await db.query("UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [user.id]);
+    const expired = await post('/v1/users/password-reset', { token, newPassword: 'fresh passphrase 12345' });
+    expect(expired.statusCode).toBe(400);
+    expect(expired.json().code).toBe('TOKEN_EXPIRED');
+    const forged = await post('/v1/users/password-reset', { token: `${token.split('.')[0]}.AAAA`, newPassword: 'fresh passphrase 12345' });
+    expect(forged.json().code).toBe('INVALID_TOKEN');
+    await login(t.app, input.email);
+  });
+
+  it("writes the mail in the user's language", async () => {
+    const { input } = await registerUser(t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
+    await requestReset(input.email);
+    expect(mailbox.to(input.email)[0]?.subject).toBe('Gatehouse parolanızı sıfırlayın');
+  });
+});
