@@ -65,10 +65,6 @@ export class TokensService {
     if (parsed) await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now());
   }
 
-  async revokeAllForUser(userId: string): Promise<void> {
-    await this.refreshTokens.revokeAllForUser(userId, this.clock.now());
-  }
-
   private signAccessToken(user: UserRow, now: Date): IssuedToken {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.config.auth.accessTokenTtlSeconds;

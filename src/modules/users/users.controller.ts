@@ -1,10 +1,19 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
+import { CurrentPrincipal, Roles } from '../../common/auth/roles';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { UsersService } from './users.service';
-import { MeResponseDto } from './users.schemas';
+import {
+  UserIdParamsDto,
+  UserListQueryDto,
+  UserPageDto,
+  UserResponseEnvelopeDto,
+  UserRoleUpdateDto,
+  UserStatusUpdateDto,
+  UserUpdateDto,
+} from './users.schemas';
 
 @ApiTags('Users')
 @Controller('v1/users')
@@ -13,8 +22,42 @@ export class UsersController {
 
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
-  @ZodResponse({ status: 200, type: MeResponseDto })
+  @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
   getMe(@CurrentPrincipal() principal: Principal) {
     return this.users.me(principal);
+  }
+
+  @Patch('update')
+  @ApiOperation({ summary: 'Update your profile; an ADMIN may name another user with userId' })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND')
+  @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
+  updateUser(@CurrentPrincipal() principal: Principal, @Body() dto: UserUpdateDto) {
+    return this.users.update(principal, dto);
+  }
+
+  @Get()
+  @Roles('ADMIN')
+  @ApiOperation({ summary: 'List users (ADMIN), filtered by email or status, oldest first' })
+  @ZodResponse({ status: 200, type: UserPageDto })
+  listUsers(@Query() query: UserListQueryDto) {
+    return this.users.list(query);
+  }
+
+  @Patch(':id/status')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "Set a user's status (ADMIN); suspending ends the user's sessions" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
+  updateUserStatus(@Param() params: UserIdParamsDto, @Body() dto: UserStatusUpdateDto) {
+    return this.users.setStatus(params.id, dto);
+  }
+
+  @Patch(':id/role')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "Set a user's role (ADMIN)" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
+  updateUserRole(@Param() params: UserIdParamsDto, @Body() dto: UserRoleUpdateDto) {
+    return this.users.setRole(params.id, dto);
   }
 }

@@ -1,6 +1,8 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { LANGUAGES } from '../../common/i18n/language';
+import { idSchema } from '../../common/ids';
+import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { USER_LIMITS } from '../../db/schema/users';
 
 const TIMEZONES = new Set(Intl.supportedValuesOf('timeZone'));
@@ -60,4 +62,36 @@ export type UserView = z.infer<typeof userSchema>;
 
 export class UserResponseDto extends createZodDto(userSchema) {}
 
-export class MeResponseDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'MeResponse' })) {}
+
+export class UserUpdateDto extends createZodDto(
+  z
+    .strictObject({
+      userId: idSchema('usr').optional().meta({ description: 'Another user to update; only an ADMIN may name one.' }),
+      firstName: nameSchema.optional(),
+      middleName: nameSchema.nullable().optional(),
+      lastName: nameSchema.optional(),
+      language: languageSchema.optional(),
+      locale: localeSchema.optional(),
+      timezone: timezoneSchema.optional(),
+    })
+    .meta({ id: 'UserUpdateRequest' }),
+) {}
+
+export class UserResponseEnvelopeDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'UserResponse' })) {}
+
+export class UserListQueryDto extends createZodDto(
+  paginationQuerySchema.extend({
+    email: z.string().max(USER_LIMITS.email).optional().meta({ description: 'Part of the email, matched without regard to case.' }),
+    status: z.enum(['INACTIVE', 'ACTIVE', 'SUSPENDED']).optional(),
+  }),
+) {}
+
+export class UserPageDto extends createZodDto(pageSchema(userSchema, 'UserPage')) {}
+
+export class UserIdParamsDto extends createZodDto(z.strictObject({ id: idSchema('usr') })) {}
+
+export class UserStatusUpdateDto extends createZodDto(
+  z.strictObject({ status: z.enum(['INACTIVE', 'ACTIVE', 'SUSPENDED']) }).meta({ id: 'UserStatusUpdateRequest' }),
+) {}
+
+export class UserRoleUpdateDto extends createZodDto(z.strictObject({ role: z.enum(['USER', 'ADMIN']) }).meta({ id: 'UserRoleUpdateRequest' })) {}

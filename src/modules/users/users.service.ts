@@ -1,16 +1,50 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
+import { toPage } from '../../common/pagination';
+import { Clock } from '../../common/clock';
 import { toUserView } from './users.mapper';
 import { UsersRepository } from './users.repository';
+import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly clock: Clock,
+  ) {}
 
   async me(principal: Principal) {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
+    return { user: toUserView(user) };
+  }
+
+  /** Updates the caller, or, for an ADMIN only, the user named by `userId`. */
+  async update(principal: Principal, dto: UserUpdateDto) {
+    const { userId = principal.userId, ...changes } = dto;
+    if (userId !== principal.userId && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+    const user = await this.users.update(userId, changes);
+    if (!user) throw new DomainError('NOT_FOUND');
+    return { user: toUserView(user) };
+  }
+
+  async list(query: UserListQueryDto) {
+    const rows = await this.users.list(query);
+    const page = toPage(rows, query.limit);
+    return { items: page.items.map(toUserView), nextCursor: page.nextCursor };
+  }
+
+  /** Suspending a user also ends its sessions: its refresh tokens are revoked at once. */
+  async setStatus(id: string, dto: UserStatusUpdateDto) {
+    const user = await this.users.setStatus(id, dto.status, this.clock.now());
+    if (!user) throw new DomainError('NOT_FOUND');
+    return { user: toUserView(user) };
+  }
+
+  async setRole(id: string, dto: UserRoleUpdateDto) {
+    const user = await this.users.update(id, { role: dto.role });
+    if (!user) throw new DomainError('NOT_FOUND');
     return { user: toUserView(user) };
   }
 }
