@@ -5,6 +5,7 @@ import { AuthCoreModule } from './common/auth/auth-core.module';
 import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
 import { MailModule } from './common/mail/mail.module';
+import { SmsModule } from './common/sms/sms';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -44,6 +45,7 @@ export class AppModule {
         ClockModule,
         BackgroundModule,
         MailModule,
+        SmsModule,
         ErrorsModule,
         AuthCoreModule,
         HealthModule,

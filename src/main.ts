@@ -3,7 +3,7 @@ import { ConsoleLogger, Logger, LogLevel, Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
-import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { openDatabase } from './db/open-database';
 import { exitOnSignals, Shutdown } from './lifecycle';
 
 export interface RunningServer {
@@ -20,13 +20,9 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   // Until the app's pino logger exists (embedded Postgres, migrations), log JSON at the same level.
   Logger.overrideLogger(new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.logLevel) }));
 
-  let databaseUrl = config.database.url;
-  if (!databaseUrl) {
-    const embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort, database: 'gatehouse' });
-    shutdown.add('embedded Postgres', () => embedded.stop());
-    databaseUrl = embedded.url;
-  }
-  const app = await createApp({ config, databaseUrl, migrate: true, extraModules: options.extraModules });
+  const database = await openDatabase(config);
+  shutdown.add('embedded Postgres', database.stop);
+  const app = await createApp({ config, databaseUrl: database.url, migrate: true, extraModules: options.extraModules });
   // Fastify stops accepting connections and waits for in-flight requests; then the pool closes.
   shutdown.add('HTTP server and pool', () => app.close());
   await app.listen({ port: config.port, host: config.host });

@@ -42,6 +42,14 @@ export interface AppConfig {
     smtpUrl: string | undefined;
     from: string;
   };
+  accounts: {
+    emailTokenTtlSeconds: number;
+  };
+  /** When set, boot makes sure this ACTIVE ADMIN exists. */
+  admin: { email: string; password: string } | undefined;
+  sms:
+    | { provider: 'log' }
+    | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiBase: string };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -66,6 +74,12 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   const missing: string[] = [];
   if (!env.JWT_SECRET) missing.push('JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/');
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
+  if (env.SMS_PROVIDER === 'twilio') {
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+      if (!env[name]) missing.push(`${name}: required when SMS_PROVIDER=twilio`);
+    }
+  }
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return {
     env: env.NODE_ENV,
@@ -98,6 +112,18 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     allowedLinkOrigins:
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
+    admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
+    sms:
+      env.SMS_PROVIDER === 'twilio'
+        ? {
+            provider: 'twilio',
+            accountSid: env.TWILIO_ACCOUNT_SID!,
+            authToken: env.TWILIO_AUTH_TOKEN!,
+            from: env.TWILIO_FROM!,
+            apiBase: env.TWILIO_API_BASE.replace(/\/+$/, ''),
+          }
+        : { provider: 'log' },
   };
 }
 

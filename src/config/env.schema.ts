@@ -99,6 +99,17 @@ export const envSchema = z.object({
   PASSWORD_RESET_TTL: duration.default(3600),
   ALLOWED_LINK_ORIGINS: list(origin),
 
+  EMAIL_TOKEN_TTL: duration.default(86_400),
+
+  ADMIN_EMAIL: z.email().max(254).optional(),
+  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
+
+  SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC + 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_FROM: z.string().min(3).max(32).optional(),
+  TWILIO_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('https://api.twilio.com'),
+
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),
 });

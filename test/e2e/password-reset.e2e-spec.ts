@@ -44,10 +44,10 @@ describe('password reset', () => {
 
     const [mail] = mailbox.to(email);
     expect(mail?.subject).toBe('Reset your Gatehouse password');
-    const link = linkIn(mail);
+    const link = linkIn(mail!);
     expect(`${link.origin}${link.pathname}`).toBe(RESET_PAGE);
     const token = link.searchParams.get('token')!;
-    const secret = token.split('.')[1];
+    const secret = token.split('.')[1]!;
     expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(32);
 
     const { rows } = await db.query('SELECT token_hash FROM password_reset_tokens WHERE user_id = $1', [session.user.id]);
@@ -87,7 +87,7 @@ describe('password reset', () => {
   it('answers an expired token with 400 TOKEN_EXPIRED and a made-up one with INVALID_TOKEN', async () => {
     const { input, user } = await registerUser(t.app);
     await requestReset(input.email);
-    const token = linkIn(mailbox.to(input.email)[0]).searchParams.get('token')!;
+    const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
     await db.query("UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [user.id]);
     const expired = await post('/v1/users/password-reset', { token, newPassword: 'fresh passphrase 12345' });
     expect(expired.statusCode).toBe(400);

@@ -21,7 +21,12 @@ export function parseSecretToken(token: string): { id: string; secret: string } 
 }
 
 export function secretMatches(secret: string, expectedHash: string): boolean {
-  const actual = Buffer.from(sha256(secret), 'hex');
+  return hashesEqual(sha256(secret), expectedHash);
+}
+
+/** Constant-time comparison of two hex digests. */
+export function hashesEqual(actualHash: string, expectedHash: string): boolean {
+  const actual = Buffer.from(actualHash, 'hex');
   const expected = Buffer.from(expectedHash, 'hex');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -29,6 +29,7 @@ export const ERROR_CATALOG = {
   CSRF_REJECTED: { status: 403 },
   INVALID_TOKEN: { status: 400 },
   TOKEN_EXPIRED: { status: 400 },
+  ACCOUNT_ALREADY_ACTIVE: { status: 409 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

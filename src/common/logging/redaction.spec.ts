@@ -21,7 +21,7 @@ describe('log redaction', () => {
       req: { headers: { authorization: 'Bearer abc', cookie: 'gatehouse_auth=xyz', 'x-api-key': 'gate_live_k', accept: '*/*' } },
       res: { headers: { 'set-cookie': 'gatehouse_auth=xyz' } },
     });
-    const entry = JSON.parse(lines[0]);
+    const entry = JSON.parse(lines[0]!);
     expect(entry.req.headers).toEqual({ authorization: '[REDACTED]', cookie: '[REDACTED]', 'x-api-key': '[REDACTED]', accept: '*/*' });
     expect(entry.res.headers['set-cookie']).toBe('[REDACTED]');
   });
@@ -34,7 +34,7 @@ describe('log redaction', () => {
       body: { credentials: { token: 't1', secret: 's1', key: 'k1' } },
       refreshToken: 'r1',
     });
-    const text = lines[0];
+    const text = lines[0]!;
     for (const secret of ['p1', 'p2', 't1', 's1', 'k1', 'r1']) expect(text).not.toContain(`"${secret}"`);
     expect(JSON.parse(text).user.email).toBe('a@example.com');
   });

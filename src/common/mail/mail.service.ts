@@ -4,7 +4,7 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { I18nService } from '../i18n/i18n.service';
 import { Language } from '../i18n/language';
 
-export type MailTemplate = 'passwordReset';
+export type MailTemplate = 'passwordReset' | 'accountActivation';
 
 /**
  * Sends mail over SMTP (SMTP_URL). Without SMTP_URL, which the config allows only outside

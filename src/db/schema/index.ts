@@ -3,3 +3,4 @@
  * Each domain adds `schema/<domain>.ts` and a line here.
  */
 export * from './users';
+export * from './accounts';

@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
+import { AccountsController } from './accounts.controller';
+import { AccountsRepository } from './accounts.repository';
+import { AccountsService } from './accounts.service';
 
-/** The accounts domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+@Module({
+  imports: [UsersModule],
+  controllers: [AccountsController],
+  providers: [AccountsService, AccountsRepository],
+})
 export class AccountsModule {}

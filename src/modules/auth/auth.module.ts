@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
+import { AdminAccounts } from './admin-accounts';
 import { AuthCookies } from './auth-cookies';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -23,6 +24,7 @@ import { TokensService } from './tokens.service';
     LoginFailuresRepository,
     PasswordResetService,
     PasswordResetRepository,
+    AdminAccounts,
   ],
   exports: [PasswordService, TokensService],
 })

@@ -17,7 +17,7 @@ export class UsersRepository {
   async create(user: NewUser): Promise<UserRow> {
     try {
       const [row] = await this.db.insert(users).values(user).returning();
-      return row;
+      return row!;
     } catch (error) {
       if (pgErrorCode(error) === '23505') throw new DomainError('USER_EXISTS', { cause: error });
       throw error;

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ZodResponse } from 'nestjs-zod';
+import { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/auth/roles';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { AcceptedResponseDto } from '../auth/auth.schemas';
+import { AccountsService } from './accounts.service';
+import { AccountActivationRequestDto, AccountResponseDto, ActivateAccountDto, ActivatePhoneDto, PhoneActivationRequestDto } from './accounts.schemas';
+
+@ApiTags('Accounts')
+@Controller('v1/accounts')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Get('me')
+  @ApiOperation({ summary: "The signed-in user's account" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: AccountResponseDto })
+  getMyAccount(@CurrentPrincipal() principal: Principal) {
+    return this.accounts.me(principal);
+  }
+
+  @Post('account-activation-request')
+  @ApiOperation({ summary: 'Create the account (201) or, while PENDING, update it (200), and mail an activation link' })
+  @ApiResponse({ status: 200, description: 'The PENDING account was updated and a new link mailed', type: AccountResponseDto })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED')
+  @ZodResponse({ status: 201, type: AccountResponseDto })
+  async requestAccountActivation(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: AccountActivationRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { created, body } = await this.accounts.requestActivation(principal, dto);
+    void reply.status(created ? 201 : 200);
+    return body;
+  }
+
+  @Post('activate-account')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Activate the account and its user with the token from the mail' })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED')
+  @ZodResponse({ status: 200, type: AccountResponseDto })
+  activateAccount(@CurrentPrincipal() principal: Principal, @Body() dto: ActivateAccountDto) {
+    return this.accounts.activate(principal, dto);
+  }
+
+  @Post('phone-number-activation-request')
+  @ApiOperation({ summary: 'Text a 6-digit code to the account phone (valid 10 minutes, at most 3 an hour)' })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED')
+  @ZodResponse({ status: 202, type: AcceptedResponseDto })
+  requestPhoneActivation(@CurrentPrincipal() principal: Principal, @Body() dto: PhoneActivationRequestDto) {
+    return this.accounts.requestPhoneVerification(principal, dto);
+  }
+
+  @Post('activate-phone-number')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Verify the phone with the texted code (5 wrong codes void it)' })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED')
+  @ZodResponse({ status: 200, type: AccountResponseDto })
+  activatePhoneNumber(@CurrentPrincipal() principal: Principal, @Body() dto: ActivatePhoneDto) {
+    return this.accounts.activatePhone(principal, dto);
+  }
+}

@@ -1,0 +1,19 @@
+import { AccountRow } from './accounts.repository';
+import { AccountView } from './accounts.schemas';
+
+export function toAccountView(row: AccountRow): AccountView {
+  return {
+    id: row.id,
+    userId: row.userId,
+    accountType: row.accountType,
+    mobilePhone: row.mobilePhone,
+    address: row.address,
+    company: row.company,
+    industry: row.industry,
+    status: row.status,
+    emailVerified: row.emailVerified,
+    phoneVerified: row.phoneVerified,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

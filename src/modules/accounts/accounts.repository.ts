@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { hashesEqual, secretMatches } from '../../common/crypto/secret-token';
+import { Database, DB } from '../../db/database';
+import { accounts, users } from '../../db/schema';
+
+export type AccountRow = typeof accounts.$inferSelect;
+export type AccountDetails = Pick<AccountRow, 'accountType' | 'mobilePhone' | 'address' | 'company' | 'industry'>;
+export type TokenOutcome<T> = { outcome: 'ok'; account: T } | { outcome: 'not-found' | 'invalid' | 'expired' };
+
+/** Every query is scoped by the owner: (userId, accountId), never accountId alone. */
+@Injectable()
+export class AccountsRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  findByUser(userId: string): Promise<AccountRow | undefined> {
+    return this.db.query.accounts.findFirst({ where: eq(accounts.userId, userId) });
+  }
+
+  /**
+   * Creates the user's account, or refreshes it and its email token while it is still PENDING,
+   * in one statement (concurrent requests for one user cannot create two). Nothing is returned
+   * when the account exists and is no longer PENDING.
+   */
+  async upsertPending(userId: string, details: AccountDetails, token: { hash: string; expiresAt: Date }) {
+    const [row] = await this.db
+      .insert(accounts)
+      .values({ userId, ...details, emailTokenHash: token.hash, emailTokenExpiresAt: token.expiresAt })
+      .onConflictDoUpdate({
+        target: accounts.userId,
+        set: { ...details, emailTokenHash: token.hash, emailTokenExpiresAt: token.expiresAt },
+        setWhere: eq(accounts.status, 'PENDING'),
+      })
+      .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });
+    if (!row) return undefined;
+    const { created, ...account } = row;
+    return { account, created };
+  }
+
+  /** Spends the email token: the account and its user become ACTIVE, in one transaction. */
+  activateByEmail(userId: string, accountId: string, secret: string, now: Date): Promise<TokenOutcome<AccountRow>> {
+    return this.db.transaction(async (tx) => {
+      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+      if (!account) return { outcome: 'not-found' };
+      if (!account.emailTokenHash || !secretMatches(secret, account.emailTokenHash)) return { outcome: 'invalid' };
+      if (!account.emailTokenExpiresAt || account.emailTokenExpiresAt <= now) return { outcome: 'expired' };
+      const [activated] = await tx
+        .update(accounts)
+        .set({ status: 'ACTIVE', emailVerified: true, emailTokenHash: null, emailTokenExpiresAt: null })
+        .where(eq(accounts.id, accountId))
+        .returning();
+      await tx.update(users).set({ status: 'ACTIVE', emailVerifiedAt: now }).where(and(eq(users.id, userId), eq(users.status, 'INACTIVE')));
+      return { outcome: 'ok', account: activated! };
+    });
+  }
+
+  /**
+   * Stores a new phone code if fewer than `maxSends` were sent in the current window, as one
+   * conditional update, so concurrent requests cannot exceed the limit.
+   */
+  async reservePhoneCode(
+    userId: string,
+    accountId: string,
+    code: { hash: string; expiresAt: Date },
+    limit: { maxSends: number; windowSeconds: number },
+    now: Date,
+  ): Promise<AccountRow | undefined> {
+    const windowOpen = sql`(${accounts.phoneSendWindowEndsAt} IS NOT NULL AND ${accounts.phoneSendWindowEndsAt} > ${now.toISOString()}::timestamptz)`;
+    const newWindowEnd = new Date(now.getTime() + limit.windowSeconds * 1000).toISOString();
+    const [row] = await this.db
+      .update(accounts)
+      .set({
+        phoneCodeHash: code.hash,
+        phoneCodeExpiresAt: code.expiresAt,
+        phoneCodeAttempts: 0,
+        phoneSendsInWindow: sql`CASE WHEN ${windowOpen} THEN ${accounts.phoneSendsInWindow} + 1 ELSE 1 END`,
+        phoneSendWindowEndsAt: sql`CASE WHEN ${windowOpen} THEN ${accounts.phoneSendWindowEndsAt} ELSE ${newWindowEnd}::timestamptz END`,
+      })
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId), sql`(NOT ${windowOpen} OR ${accounts.phoneSendsInWindow} < ${limit.maxSends})`))
+      .returning();
+    return row;
+  }
+
+  findOwned(userId: string, accountId: string): Promise<AccountRow | undefined> {
+    return this.db.query.accounts.findFirst({ where: and(eq(accounts.id, accountId), eq(accounts.userId, userId)) });
+  }
+
+  /** Checks a phone code; a wrong one counts, and the `maxAttempts`-th wrong one voids the code. */
+  verifyPhoneCode(userId: string, accountId: string, codeHash: string, maxAttempts: number, now: Date): Promise<TokenOutcome<AccountRow>> {
+    return this.db.transaction(async (tx) => {
+      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+      if (!account) return { outcome: 'not-found' };
+      if (!account.phoneCodeHash) return { outcome: 'invalid' };
+      if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };
+      if (!hashesEqual(codeHash, account.phoneCodeHash)) {
+        const attempts = account.phoneCodeAttempts + 1;
+        const voided = attempts >= maxAttempts;
+        await tx
+          .update(accounts)
+          .set({ phoneCodeAttempts: attempts, ...(voided ? { phoneCodeHash: null, phoneCodeExpiresAt: null } : {}) })
+          .where(eq(accounts.id, accountId));
+        return { outcome: 'invalid' };
+      }
+      const [verified] = await tx
+        .update(accounts)
+        .set({ phoneVerified: true, phoneCodeHash: null, phoneCodeExpiresAt: null, phoneCodeAttempts: 0 })
+        .where(eq(accounts.id, accountId))
+        .returning();
+      return { outcome: 'ok', account: verified! };
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import { parsePhoneNumberWithError } from 'libphonenumber-js';
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { idSchema } from '../../common/ids';
+import { pageLinkSchema } from '../../common/validation/links';
+import { ACCOUNT_LIMITS } from '../../db/schema/accounts';
+
+/** A mobile number that libphonenumber-js accepts, written in E.164 (+ and digits only). */
+export const mobilePhoneSchema = z
+  .string()
+  .max(ACCOUNT_LIMITS.phone)
+  .refine(
+    (value) => {
+      try {
+        const parsed = parsePhoneNumberWithError(value);
+        return parsed.isValid() && parsed.number === value;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567', params: { code: 'INVALID_PHONE' } },
+  )
+  .meta({ example: '+905321234567' });
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const accountSchema = z
+  .object({
+    id: z.string().meta({ example: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y' }),
+    userId: z.string(),
+    accountType: z.enum(['INDIVIDUAL', 'CORPORATE']),
+    mobilePhone: z.string(),
+    address: z.string(),
+    company: z.string().nullable(),
+    industry: z.string().nullable(),
+    status: z.enum(['PENDING', 'ACTIVE', 'SUSPENDED']),
+    emailVerified: z.boolean(),
+    phoneVerified: z.boolean(),
+    createdAt: z.iso.datetime({ offset: true }),
+    updatedAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'Account' });
+
+export type AccountView = z.infer<typeof accountSchema>;
+
+export class AccountResponseDto extends createZodDto(z.object({ account: accountSchema }).meta({ id: 'AccountResponse' })) {}
+
+export class AccountActivationRequestDto extends createZodDto(
+  z
+    .strictObject({
+      userId: idSchema('usr'),
+      accountType: z.enum(['INDIVIDUAL', 'CORPORATE']),
+      mobilePhone: mobilePhoneSchema,
+      address: text(ACCOUNT_LIMITS.address),
+      company: text(ACCOUNT_LIMITS.company).optional(),
+      industry: text(ACCOUNT_LIMITS.industry).optional(),
+      activationPageLink: pageLinkSchema,
+    })
+    .meta({ id: 'AccountActivationRequest' }),
+) {}
+
+export class ActivateAccountDto extends createZodDto(
+  z
+    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), emailVerificationToken: z.string().min(1).max(200) })
+    .meta({ id: 'ActivateAccountRequest' }),
+) {}
+
+export class PhoneActivationRequestDto extends createZodDto(
+  z
+    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneActivationPageLink: pageLinkSchema })
+    .meta({ id: 'PhoneActivationRequest' }),
+) {}
+
+export class ActivatePhoneDto extends createZodDto(
+  z
+    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneVerificationToken: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') })
+    .meta({ id: 'ActivatePhoneRequest' }),
+) {}

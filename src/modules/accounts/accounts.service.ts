@@ -1,0 +1,129 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Principal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
+import { sha256 } from '../../common/crypto/secret-token';
+import { DomainError } from '../../common/errors/domain-error';
+import { I18nService } from '../../common/i18n/i18n.service';
+import { MailService } from '../../common/mail/mail.service';
+import { SmsSender } from '../../common/sms/sms';
+import { assertAllowedLink, linkWith } from '../../common/validation/links';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { fullName } from '../users/users.mapper';
+import { UsersRepository } from '../users/users.repository';
+import { toAccountView } from './accounts.mapper';
+import { AccountRow, AccountsRepository, TokenOutcome } from './accounts.repository';
+import { AccountActivationRequestDto, ActivateAccountDto, ActivatePhoneDto, PhoneActivationRequestDto } from './accounts.schemas';
+
+export const PHONE_CODE_TTL_SECONDS = 600;
+export const PHONE_SENDS_PER_HOUR = 3;
+export const PHONE_CODE_MAX_ATTEMPTS = 5;
+
+@Injectable()
+export class AccountsService {
+  constructor(
+    private readonly accounts: AccountsRepository,
+    private readonly users: UsersRepository,
+    private readonly mail: MailService,
+    private readonly sms: SmsSender,
+    private readonly i18n: I18nService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async me(principal: Principal) {
+    const account = await this.accounts.findByUser(principal.userId);
+    if (!account) throw new DomainError('NOT_FOUND');
+    return { account: toAccountView(account) };
+  }
+
+  /** Creates (201) or, while PENDING, refreshes (200) the account, and mails a new activation link. */
+  async requestActivation(principal: Principal, dto: AccountActivationRequestDto): Promise<{ created: boolean; body: { account: ReturnType<typeof toAccountView> } }> {
+    assertOwnUser(principal, dto.userId);
+    assertAllowedLink('activationPageLink', dto.activationPageLink, this.config.allowedLinkOrigins);
+    const user = await this.users.findById(dto.userId);
+    if (!user) throw new DomainError('NOT_FOUND');
+
+    const secret = randomBytes(32).toString('base64url');
+    const ttl = this.config.accounts.emailTokenTtlSeconds;
+    const result = await this.accounts.upsertPending(
+      user.id,
+      { accountType: dto.accountType, mobilePhone: dto.mobilePhone, address: dto.address, company: dto.company ?? null, industry: dto.industry ?? null },
+      { hash: sha256(secret), expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) },
+    );
+    if (!result) {
+      const existing = await this.accounts.findByUser(user.id);
+      throw new DomainError(existing?.status === 'SUSPENDED' ? 'ACCOUNT_SUSPENDED' : 'ACCOUNT_ALREADY_ACTIVE');
+    }
+    await this.mail.sendTemplate(user.email, 'accountActivation', user.language, {
+      name: fullName(user),
+      link: linkWith(dto.activationPageLink, { userId: user.id, accountId: result.account.id, token: secret }),
+      hours: String(Math.round(ttl / 3600)),
+    });
+    return { created: result.created, body: { account: toAccountView(result.account) } };
+  }
+
+  async activate(principal: Principal, dto: ActivateAccountDto) {
+    assertOwnUser(principal, dto.userId);
+    const result = await this.accounts.activateByEmail(dto.userId, dto.accountId, dto.emailVerificationToken, this.clock.now());
+    return { account: toAccountView(unwrap(result)) };
+  }
+
+  /** Texts a 6-digit code, at most three times an hour per account (429 after). */
+  async requestPhoneVerification(principal: Principal, dto: PhoneActivationRequestDto) {
+    assertOwnUser(principal, dto.userId);
+    assertAllowedLink('phoneActivationPageLink', dto.phoneActivationPageLink, this.config.allowedLinkOrigins);
+    const now = this.clock.now();
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const account = await this.accounts.reservePhoneCode(
+      dto.userId,
+      dto.accountId,
+      { hash: phoneCodeHash(dto.accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
+      { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 },
+      now,
+    );
+    if (!account) {
+      const existing = await this.accounts.findOwned(dto.userId, dto.accountId);
+      if (!existing) throw new DomainError('NOT_FOUND');
+      const retryAfter = Math.max(1, Math.ceil(((existing.phoneSendWindowEndsAt?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+      throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
+    }
+    const user = await this.users.findById(dto.userId);
+    const link = linkWith(dto.phoneActivationPageLink, { userId: dto.userId, accountId: dto.accountId });
+    await this.sms.send(account.mobilePhone, this.i18n.translate('sms:phoneVerification', user?.language ?? 'en', { code, link }));
+    return { accepted: true as const };
+  }
+
+  async activatePhone(principal: Principal, dto: ActivatePhoneDto) {
+    assertOwnUser(principal, dto.userId);
+    const result = await this.accounts.verifyPhoneCode(
+      dto.userId,
+      dto.accountId,
+      phoneCodeHash(dto.accountId, dto.phoneVerificationToken),
+      PHONE_CODE_MAX_ATTEMPTS,
+      this.clock.now(),
+    );
+    return { account: toAccountView(unwrap(result)) };
+  }
+}
+
+/** Endpoints that name a userId act only on the caller's own, unless the caller is an ADMIN. */
+function assertOwnUser(principal: Principal, userId: string) {
+  if (userId !== principal.userId && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+}
+
+function unwrap(result: TokenOutcome<AccountRow>): AccountRow {
+  switch (result.outcome) {
+    case 'ok':
+      return result.account;
+    case 'not-found':
+      throw new DomainError('NOT_FOUND');
+    case 'invalid':
+      throw new DomainError('INVALID_TOKEN');
+    case 'expired':
+      throw new DomainError('TOKEN_EXPIRED');
+  }
+}
+
+/** Bound to the account, so a code is worthless for any other. */
+const phoneCodeHash = (accountId: string, code: string) => sha256(`${accountId}:${code}`);

@@ -1,0 +1,230 @@
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAndLogin } from '../factories/users';
+import { FakeTwilio } from '../helpers/fake-twilio';
+import { linkIn, Mailbox } from '../helpers/mailbox';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+const APP = 'https://app.example.com';
+const SID = `AC${'0123456789abcdef'.repeat(2)}`;
+
+describe('accounts: email activation and phone verification', () => {
+  const mailbox = new Mailbox();
+  const twilio = new FakeTwilio();
+  let t: TestApp;
+  let db: Client;
+  beforeAll(async () => {
+    const [smtpUrl, twilioUrl] = await Promise.all([mailbox.start(), twilio.start()]);
+    t = await createTestApp({
+      env: {
+        SMTP_URL: smtpUrl,
+        CORS_ORIGINS: APP,
+        SMS_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: SID,
+        TWILIO_AUTH_TOKEN: 'twilio-test-auth-token',
+        TWILIO_FROM: '+15005550006',
+        TWILIO_API_BASE: twilioUrl,
+      },
+    });
+    db = new Client({ connectionString: t.database.url });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+    await Promise.all([mailbox.stop(), twilio.stop()]);
+  });
+
+  type Auth = { bearer: string } | { cookie: string; origin?: string };
+  const headersFor = (auth: Auth): Record<string, string> =>
+    'bearer' in auth ? { authorization: `Bearer ${auth.bearer}` } : { cookie: `gatehouse_auth=${auth.cookie}`, ...(auth.origin ? { origin: auth.origin } : {}) };
+  const post = (url: string, auth: Auth, payload: unknown) =>
+    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headersFor(auth) } });
+  const get = (url: string, auth: Auth) => t.app.inject({ method: 'GET', url, headers: headersFor(auth) });
+
+  const activationRequest = (userId: string, overrides: Record<string, unknown> = {}) => ({
+    userId,
+    accountType: 'CORPORATE',
+    mobilePhone: '+905321234567',
+    address: 'Büyükdere Cd. 1, İstanbul',
+    company: 'Acme',
+    activationPageLink: `${APP}/activate`,
+    ...overrides,
+  });
+
+  async function activateThroughMail(auth: Auth, userId: string, email: string) {
+    const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(userId));
+    expect(request.statusCode, request.body).toBe(201);
+    expect(request.json().account).toMatchObject({ userId, status: 'PENDING', emailVerified: false, phoneVerified: false });
+    const link = linkIn(mailbox.to(email).at(-1)!);
+    expect(`${link.origin}${link.pathname}`).toBe(`${APP}/activate`);
+    const params = Object.fromEntries(link.searchParams);
+    expect(params).toMatchObject({ userId, accountId: request.json().account.id });
+    const activated = await post('/v1/accounts/activate-account', auth, {
+      userId: params.userId,
+      accountId: params.accountId,
+      emailVerificationToken: params.token,
+    });
+    expect(activated.statusCode, activated.body).toBe(200);
+    return { account: activated.json().account, token: params.token! };
+  }
+
+  it('register, login, request activation, follow the mailed link, activate: the user is ACTIVE', async () => {
+    const session = await registerAndLogin(t.app);
+    const auth = { bearer: session.accessToken };
+    const { account, token } = await activateThroughMail(auth, session.user.id, session.input.email);
+    expect(account).toMatchObject({ status: 'ACTIVE', emailVerified: true });
+
+    const me = await get('/v1/users/me', auth);
+    expect(me.json().user).toMatchObject({ status: 'ACTIVE', emailVerifiedAt: expect.any(String) });
+    expect((await get('/v1/accounts/me', auth)).json().account.id).toBe(account.id);
+    const { rows } = await db.query('SELECT email_token_hash, email_token_expires_at FROM accounts WHERE id = $1', [account.id]);
+    expect(rows[0]).toEqual({ email_token_hash: null, email_token_expires_at: null });
+
+    const reused = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: account.id, emailVerificationToken: token });
+    expect(reused.json().code).toBe('INVALID_TOKEN');
+    const again = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('ACCOUNT_ALREADY_ACTIVE');
+  });
+
+  it('works by the login cookie alone, and refuses the cookie from a foreign origin', async () => {
+    const session = await registerAndLogin(t.app);
+    const foreign = await post('/v1/accounts/account-activation-request', { cookie: session.cookies.gatehouse_auth!, origin: 'https://evil.example' }, activationRequest(session.user.id));
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().code).toBe('CSRF_REJECTED');
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM accounts WHERE user_id = $1', [session.user.id]);
+    expect(rows[0].n).toBe(0);
+
+    const auth = { cookie: session.cookies.gatehouse_auth!, origin: APP };
+    await activateThroughMail(auth, session.user.id, session.input.email);
+    const me = await get('/v1/users/me', auth);
+    expect(me.json().user.status).toBe('ACTIVE');
+  });
+
+  it('asking again while PENDING answers 200 and replaces the token', async () => {
+    const session = await registerAndLogin(t.app);
+    const auth = { bearer: session.accessToken };
+    const first = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
+    const oldToken = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
+    const second = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { company: undefined }));
+    expect(second.statusCode).toBe(200);
+    expect(second.json().account).toMatchObject({ id: first.json().account.id, company: null, status: 'PENDING' });
+    const stale = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: first.json().account.id, emailVerificationToken: oldToken });
+    expect(stale.json().code).toBe('INVALID_TOKEN');
+  });
+
+  it('answers an expired token with 400 TOKEN_EXPIRED', async () => {
+    const session = await registerAndLogin(t.app);
+    const auth = { bearer: session.accessToken };
+    const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
+    const token = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
+    await db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
+    const expired = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: request.json().account.id, emailVerificationToken: token });
+    expect(expired.statusCode).toBe(400);
+    expect(expired.json().code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('refuses a bad phone number and a link outside the allowed origins with per-field 422s', async () => {
+    const session = await registerAndLogin(t.app);
+    const auth = { bearer: session.accessToken };
+    const badPhone = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone: '+90 532 123' }));
+    expect(badPhone.statusCode).toBe(422);
+    expect(badPhone.json().errors).toEqual([{ field: 'mobilePhone', code: 'INVALID_VALUE', message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567' }]);
+    const badLink = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { activationPageLink: 'https://evil.example/activate' }));
+    expect(badLink.statusCode).toBe(422);
+    expect(badLink.json().errors[0]).toMatchObject({ field: 'activationPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED' });
+  });
+
+  it("does not let user A act on user B's account", async () => {
+    const a = await registerAndLogin(t.app);
+    const b = await registerAndLogin(t.app);
+    const bAccount = (await post('/v1/accounts/account-activation-request', { bearer: b.accessToken }, activationRequest(b.user.id))).json().account;
+
+    const asB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
+    expect(asB.statusCode).toBe(403);
+    const activateB = await post('/v1/accounts/activate-account', { bearer: a.accessToken }, { userId: b.user.id, accountId: bAccount.id, emailVerificationToken: 'x' });
+    expect(activateB.statusCode).toBe(403);
+    const phoneOfB = await post('/v1/accounts/phone-number-activation-request', { bearer: a.accessToken }, { userId: a.user.id, accountId: bAccount.id, phoneActivationPageLink: `${APP}/phone` });
+    expect(phoneOfB.statusCode).toBe(404);
+    const mine = await get('/v1/accounts/me', { bearer: a.accessToken });
+    expect(mine.statusCode).toBe(404);
+    for (const response of [asB, activateB, phoneOfB, mine]) expect(response.body).not.toContain(bAccount.id);
+  });
+
+  it('lets an ADMIN act for another user', async () => {
+    const admin = await registerAndLogin(t.app);
+    await db.query("UPDATE users SET role = 'ADMIN' WHERE id = $1", [admin.user.id]);
+    const relogged = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: JSON.stringify({ email: admin.input.email, password: admin.input.password }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const b = await registerAndLogin(t.app);
+    const response = await post('/v1/accounts/account-activation-request', { bearer: relogged.json().accessToken.token }, activationRequest(b.user.id));
+    expect(response.statusCode).toBe(201);
+    expect(mailbox.to(b.input.email)).toHaveLength(1);
+  });
+
+  describe('phone verification', () => {
+    async function pendingAccount() {
+      const session = await registerAndLogin(t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
+      const auth = { bearer: session.accessToken };
+      const account = (await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id))).json().account;
+      const requestCode = () => post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
+      const submit = (code: string) => post('/v1/accounts/activate-phone-number', auth, { userId: session.user.id, accountId: account.id, phoneVerificationToken: code });
+      return { session, account, requestCode, submit };
+    }
+    const lastCode = () => /\b(\d{6})\b/.exec(twilio.messages.at(-1)!.body)![1]!;
+
+    it('texts a 6-digit code through Twilio, and the code verifies the phone', async () => {
+      const { account, requestCode, submit } = await pendingAccount();
+      const response = await requestCode();
+      expect(response.statusCode).toBe(202);
+      const message = twilio.messages.at(-1)!;
+      expect(message).toMatchObject({ accountSid: SID, to: '+905321234567', from: '+15005550006' });
+      expect(message.authorization).toBe(`Basic ${Buffer.from(`${SID}:twilio-test-auth-token`).toString('base64')}`);
+      expect(message.body).toContain('Gatehouse doğrulama kodunuz');
+      const { rows } = await db.query('SELECT phone_code_hash FROM accounts WHERE id = $1', [account.id]);
+      expect(rows[0].phone_code_hash).not.toContain(lastCode());
+
+      const verified = await submit(lastCode());
+      expect(verified.statusCode).toBe(200);
+      expect(verified.json().account.phoneVerified).toBe(true);
+    });
+
+    it('allows exactly 3 sends an hour per account, even when they race', async () => {
+      const { requestCode } = await pendingAccount();
+      const results = await Promise.all(Array.from({ length: 6 }, () => requestCode()));
+      const statuses = results.map((response) => response.statusCode);
+      expect(statuses.filter((status) => status === 202)).toHaveLength(3);
+      const limited = results.filter((response) => response.statusCode === 429);
+      expect(limited).toHaveLength(3);
+      expect(limited[0]!.json().code).toBe('RATE_LIMITED');
+      expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(3500);
+    });
+
+    it('voids the code after 5 wrong attempts', async () => {
+      const { account, requestCode, submit } = await pendingAccount();
+      await requestCode();
+      const code = lastCode();
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 4; i++) expect((await submit(wrong)).json().code).toBe('INVALID_TOKEN');
+      const { rows } = await db.query('SELECT phone_code_attempts, phone_code_hash IS NOT NULL AS live FROM accounts WHERE id = $1', [account.id]);
+      expect(rows[0]).toEqual({ phone_code_attempts: 4, live: true });
+      expect((await submit(wrong)).json().code).toBe('INVALID_TOKEN');
+      const right = await submit(code);
+      expect(right.statusCode).toBe(400);
+      expect(right.json().code).toBe('INVALID_TOKEN');
+    });
+
+    it('accepts the right code after a few wrong ones', async () => {
+      const { requestCode, submit } = await pendingAccount();
+      await requestCode();
+      const code = lastCode();
+      for (let i = 0; i < 4; i++) await submit(code === '000000' ? '111111' : '000000');
+      expect((await submit(code)).json().account.phoneVerified).toBe(true);
+    });
+  });
+});
