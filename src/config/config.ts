@@ -45,12 +45,21 @@ export interface AppConfig {
   accounts: {
     emailTokenTtlSeconds: number;
   };
+  rateLimit: {
+    /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
+    redisUrl: string | undefined;
+    /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+    redisKeyPrefix: string;
+    policies: Record<RateLimitPolicy, { count: number; windowSeconds: number }>;
+  };
   /** When set, boot makes sure this ACTIVE ADMIN exists. */
   admin: { email: string; password: string } | undefined;
   sms:
     | { provider: 'log' }
     | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiBase: string };
 }
+
+export type RateLimitPolicy = 'public' | 'authenticated' | 'login' | 'register' | 'passwordResetRequest' | 'licenseValidate' | 'licenseActivate';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 export const InjectConfig = () => Inject(APP_CONFIG);
@@ -113,6 +122,19 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
+    rateLimit: {
+      redisUrl: env.REDIS_URL,
+      redisKeyPrefix: env.REDIS_KEY_PREFIX,
+      policies: {
+        public: env.RATE_LIMIT_PUBLIC,
+        authenticated: env.RATE_LIMIT_AUTHENTICATED,
+        login: env.RATE_LIMIT_LOGIN,
+        register: env.RATE_LIMIT_REGISTER,
+        passwordResetRequest: env.RATE_LIMIT_PASSWORD_RESET_REQUEST,
+        licenseValidate: env.RATE_LIMIT_LICENSE_VALIDATE,
+        licenseActivate: env.RATE_LIMIT_LICENSE_ACTIVATE,
+      },
+    },
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     sms:
       env.SMS_PROVIDER === 'twilio'

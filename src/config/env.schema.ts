@@ -110,6 +110,16 @@ export const envSchema = z.object({
   TWILIO_FROM: z.string().min(3).max(32).optional(),
   TWILIO_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('https://api.twilio.com'),
 
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
+  RATE_LIMIT_PUBLIC: rateLimit.default({ count: 60, windowSeconds: 60 }),
+  RATE_LIMIT_AUTHENTICATED: rateLimit.default({ count: 100, windowSeconds: 60 }),
+  RATE_LIMIT_LOGIN: rateLimit.default({ count: 10, windowSeconds: 60 }),
+  RATE_LIMIT_REGISTER: rateLimit.default({ count: 5, windowSeconds: 60 }),
+  RATE_LIMIT_PASSWORD_RESET_REQUEST: rateLimit.default({ count: 5, windowSeconds: 60 }),
+  RATE_LIMIT_LICENSE_VALIDATE: rateLimit.default({ count: 30, windowSeconds: 60 }),
+  RATE_LIMIT_LICENSE_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
+
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),
 });

@@ -29,8 +29,13 @@ export async function createEmptyTestDatabase(kind = 'empty'): Promise<TestDatab
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
+/** Every test request comes from one IP; the rate-limit tests set their own limits back. */
+const UNLIMITED = Object.fromEntries(
+  ['PUBLIC', 'AUTHENTICATED', 'LOGIN', 'REGISTER', 'PASSWORD_RESET_REQUEST', 'LICENSE_VALIDATE', 'LICENSE_ACTIVATE'].map((name) => [`RATE_LIMIT_${name}`, '100000/60']),
+);
+
 export function testConfig(env: Record<string, string> = {}): AppConfig {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', ...env });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', ...UNLIMITED, ...env });
 }
 
 export interface TestApp {

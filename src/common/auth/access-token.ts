@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n/language';
 import { Principal } from './principal';
@@ -33,4 +34,19 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
     locale: claims.locale,
     timezone: claims.tz,
   };
+}
+
+/**
+ * Verifies an access token the same way the passport strategy does (algorithm, issuer and
+ * audience pinned, `exp` required). The rate limiter uses it to count per principal before
+ * authentication runs; a token it cannot verify is counted by IP instead.
+ */
+export function verifyAccessToken(token: string, options: { secret: string; issuer: string; audience: string }): Principal | undefined {
+  try {
+    const payload = jwt.verify(token, options.secret, { algorithms: [JWT_ALGORITHM], issuer: options.issuer, audience: options.audience });
+    const claims = accessTokenClaimsSchema.safeParse(payload);
+    return claims.success ? principalFromClaims(claims.data) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,8 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
+import { listRoutes } from '../http/routes';
+import { rateLimitedResponse } from '../throttling/rate-limit.decorator';
 import { problemResponse } from './api-problems.decorator';
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
@@ -42,11 +44,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ProblemDetailsDto],
   });
   document.info.license = { name: 'Proprietary' };
-  return addSharedProblemResponses(cleanupOpenApiDoc(document));
+  const unthrottled = new Set(listRoutes(app).filter((route) => route.skipRateLimit).map((route) => route.handler));
+  return addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled);
 }
 
 /** The errors the global pipeline can give any operation, derived from what the operation accepts. */
-function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
+function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<string>): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
@@ -66,6 +69,8 @@ function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
       }
       shared.set('500', ['INTERNAL']);
       for (const [status, codes] of shared) operation.responses[status] ??= problemResponse(codes);
+      // Every route but the health probes passes the rate limiter first.
+      if (!unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
     }
   }
   return document;

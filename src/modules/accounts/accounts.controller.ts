@@ -48,7 +48,7 @@ export class AccountsController {
 
   @Post('phone-number-activation-request')
   @ApiOperation({ summary: 'Text a 6-digit code to the account phone (valid 10 minutes, at most 3 an hour)' })
-  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED')
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND')
   @ZodResponse({ status: 202, type: AcceptedResponseDto })
   requestPhoneActivation(@CurrentPrincipal() principal: Principal, @Body() dto: PhoneActivationRequestDto) {
     return this.accounts.requestPhoneVerification(principal, dto);

@@ -5,6 +5,7 @@ import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AuthCookies } from './auth-cookies';
 import { LoginDto, RefreshDto, RegisterDto, RegisterResponseDto, SessionResponseDto } from './auth.schemas';
 import { AuthService } from './auth.service';
@@ -19,6 +20,7 @@ export class AuthController {
 
   @Post('register')
   @Public()
+  @RateLimit('register')
   @ApiOperation({ summary: 'Create a user (status INACTIVE until the account is activated)' })
   @ApiProblems('USER_EXISTS')
   @ZodResponse({ status: 201, type: RegisterResponseDto })
@@ -28,8 +30,9 @@ export class AuthController {
 
   @Post('login')
   @Public()
+  @RateLimit('login')
   @ApiOperation({ summary: 'Log in: tokens in the body, and the same tokens as HttpOnly cookies' })
-  @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED', 'RATE_LIMITED')
+  @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED')
   @ZodResponse({ status: 200, type: SessionResponseDto })
   async login(@Body() dto: LoginDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const { session, tokens } = await this.auth.login(dto, ip);

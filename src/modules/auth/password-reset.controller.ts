@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AcceptedResponseDto, PasswordResetDto, PasswordResetRequestDto } from './auth.schemas';
 import { PasswordResetService } from './password-reset.service';
 
@@ -14,6 +15,7 @@ export class PasswordResetController {
 
   @Post('password-reset-request')
   @Public()
+  @RateLimit('passwordResetRequest')
   @ApiOperation({ summary: 'Mail a password-reset link (same answer whether or not the email exists)' })
   @ZodResponse({ status: 202, type: AcceptedResponseDto })
   requestPasswordReset(@Body() dto: PasswordResetRequestDto) {

@@ -3,11 +3,13 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { SkipRateLimit } from '../../common/throttling/rate-limit.decorator';
 import { HealthService } from './health.service';
 import { LivenessResponseDto, ReadinessResponseDto } from './health.schemas';
 
 @ApiTags('Health')
 @Controller('health')
+@SkipRateLimit()
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAndLogin } from '../factories/users';
+import { createTestApp, createTestDatabase, TestApp, TestDatabase } from '../helpers/test-app';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisAnswers(): Promise<boolean> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('rate limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_PUBLIC: '30/60', RATE_LIMIT_LOGIN: '3/60', RATE_LIMIT_AUTHENTICATED: '5/60' } });
+  });
+  afterAll(() => t.close());
+
+  const hit = (remoteAddress: string, headers: Record<string, string> = {}, url = '/problems/not-found') =>
+    t.app.inject({ method: 'GET', url, remoteAddress, headers });
+
+  it('sends the published headers, with Reset as a Unix timestamp, and refuses request 31 of 30 with 429 and Retry-After', async () => {
+    const ip = '198.51.100.7';
+    const before = Math.floor(Date.now() / 1000);
+    const first = await hit(ip);
+    expect(first.headers['x-ratelimit-limit']).toBe('30');
+    expect(first.headers['x-ratelimit-remaining']).toBe('29');
+    const reset = Number(first.headers['x-ratelimit-reset']);
+    expect(reset).toBeGreaterThanOrEqual(before + 59);
+    expect(reset).toBeLessThanOrEqual(before + 61);
+    for (let i = 2; i <= 30; i++) expect((await hit(ip)).statusCode).toBe(200);
+    const limited = await hit(ip);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    const ip = '198.51.100.8';
+    for (let i = 0; i < 30; i++) await hit(ip, { 'x-forwarded-for': `203.0.113.${i}` });
+    const spoofed = await hit(ip, { 'x-forwarded-for': '203.0.113.250' });
+    expect(spoofed.statusCode).toBe(429);
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    for (let i = 1; i <= 30; i++) await hit(`2001:db8:0:7::${i.toString(16)}`);
+    expect((await hit('2001:db8:0:7::ffff')).statusCode).toBe(429);
+    expect((await hit('2001:db8:0:8::1')).statusCode).toBe(200);
+  });
+
+  it('gives a route its own named limit (login: 3 per minute per IP)', async () => {
+    const attempt = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: '198.51.100.9',
+        payload: JSON.stringify({ email: 'nobody@example.com', password: 'whatever-password' }),
+        headers: { 'content-type': 'application/json' },
+      });
+    for (let i = 0; i < 3; i++) expect((await attempt()).statusCode).toBe(401);
+    const limited = await attempt();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['x-ratelimit-limit']).toBe('3');
+  });
+
+  it('counts authenticated routes per principal, not per IP', async () => {
+    const a = await registerAndLogin(t.app);
+    const b = await registerAndLogin(t.app);
+    const me = (token: string) => hit('198.51.100.10', { authorization: `Bearer ${token}` }, '/v1/users/me');
+    for (let i = 0; i < 5; i++) expect((await me(a.accessToken)).statusCode).toBe(200);
+    expect((await me(a.accessToken)).statusCode).toBe(429);
+    const other = await me(b.accessToken);
+    expect(other.statusCode).toBe(200);
+    expect(other.headers['x-ratelimit-limit']).toBe('5');
+  });
+
+  it('never limits the health probes', async () => {
+    for (let i = 0; i < 40; i++) expect((await hit('198.51.100.11', {}, '/health/live')).statusCode).toBe(200);
+  });
+});
+
+describe('rate limits behind a trusted proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_PUBLIC: '2/60', TRUST_PROXY: '10.0.0.0/8' } });
+  });
+  afterAll(() => t.close());
+
+  it('counts the right-most untrusted X-Forwarded-For hop', async () => {
+    const viaProxy = (forwardedFor: string) =>
+      t.app.inject({ method: 'GET', url: '/problems/not-found', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': forwardedFor } });
+    expect((await viaProxy('203.0.113.1')).statusCode).toBe(200);
+    expect((await viaProxy('198.51.100.99, 203.0.113.1')).statusCode).toBe(200);
+    expect((await viaProxy('203.0.113.1')).statusCode).toBe(429);
+    expect((await viaProxy('203.0.113.2')).statusCode).toBe(200);
+  });
+});
+
+describe('rate limits shared through Redis', async () => {
+  // Redis runs on the CI machines; REQUIRE_REDIS=1 (set by .ci/run) turns a missing Redis into a failure.
+  const available = await redisAnswers();
+  if (!available && process.env.REQUIRE_REDIS === '1') throw new Error(`REQUIRE_REDIS=1 but no Redis answers at ${REDIS_URL}`);
+  let database: TestDatabase;
+  let instances: TestApp[] = [];
+  beforeAll(async () => {
+    if (!available) return;
+    database = await createTestDatabase('redis');
+    const env = { REDIS_URL, REDIS_KEY_PREFIX: `gatehouse-test-${randomBytes(6).toString('hex')}:`, RATE_LIMIT_PUBLIC: '30/60' };
+    instances = await Promise.all([createTestApp({ database, env }), createTestApp({ database, env })]);
+  });
+  afterAll(async () => {
+    await Promise.all(instances.map((instance) => instance.close()));
+    await database?.drop();
+  });
+
+  it.runIf(available)('two instances, 40 concurrent requests against 30 a minute: exactly 30 succeed', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => instances[i % 2]!.app.inject({ method: 'GET', url: '/problems/not-found', remoteAddress: '198.51.100.50' })),
+    );
+    const statuses = responses.map((response) => response.statusCode);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(30);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(10);
+  });
+});

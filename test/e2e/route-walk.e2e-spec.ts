@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRoutes, RouteInfo } from '../../src/common/http/routes';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+/** The routes meant to be open. A new @Public() must be added here, on purpose. */
+const PUBLIC_ROUTES = [
+  'GET /health/live',
+  'GET /health/ready',
+  'GET /problems/:slug',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/register',
+  'POST /v1/users/password-reset',
+  'POST /v1/users/password-reset-request',
+];
+
+describe('deny by default: the route walk', () => {
+  let t: TestApp;
+  let routes: RouteInfo[];
+  beforeAll(async () => {
+    t = await createTestApp();
+    routes = listRoutes(t.app);
+  });
+  afterAll(() => t.close());
+
+  it('finds the routes, and exactly the intended ones are public', () => {
+    expect(routes.length).toBeGreaterThan(PUBLIC_ROUTES.length);
+    const open = routes.filter((route) => route.isPublic).map((route) => `${route.method} ${route.path}`);
+    expect(open.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it('answers every other route with 401 when no credential is sent', async () => {
+    for (const route of routes.filter((candidate) => !candidate.isPublic)) {
+      const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
+      const response = await t.app.inject({
+        method: route.method as 'GET',
+        url,
+        ...(route.method === 'GET' ? {} : { payload: '{}', headers: { 'content-type': 'application/json' } }),
+      });
+      expect(response.statusCode, `${route.method} ${route.path}`).toBe(401);
+      expect(response.json().code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('rate-limits every route but the health probes', () => {
+    expect(routes.filter((route) => route.skipRateLimit).map((route) => route.path).sort()).toEqual(['/health/live', '/health/ready']);
+  });
+});
