@@ -12,6 +12,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/drizzle ./drizzle
 COPY package.json ./
+# Outside production a generated JWT secret is kept in .data/; the app runs as `node`.
+RUN mkdir -p .data && chown node:node .data
 USER node
 EXPOSE 3000
 # Exec form: node is PID 1 and receives SIGTERM itself; Gatehouse drains in-flight requests and exits 0.

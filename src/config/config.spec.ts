@@ -34,6 +34,13 @@ describe('loadConfig', () => {
     expect(config.auth).toMatchObject({ accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 604_800, loginFailureLimit: { count: 3, windowSeconds: 60 }, cookieSecure: false });
   });
 
+  it('refuses production settings that would log mails or verification codes', () => {
+    expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMS_PROVIDER: 'twilio' })).toThrow(/SMTP_URL: required in production/);
+    expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' })).toThrow(/SMS_PROVIDER/);
+    expect(() => loadConfig({ ...SECRET, SMS_PROVIDER: 'twilio' })).toThrow(/TWILIO_ACCOUNT_SID/);
+    expect(() => loadConfig({ ...SECRET, ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL, ADMIN_PASSWORD/);
+  });
+
   it('requires a JWT secret of at least 32 bytes', () => {
     expect(() => loadConfig({})).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET: must be at least 32 bytes/);

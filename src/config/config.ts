@@ -84,6 +84,9 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (!env.JWT_SECRET) missing.push('JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/');
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
+  if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'log') {
+    missing.push('SMS_PROVIDER: "log" writes verification codes to the log; use twilio in production');
+  }
   if (env.SMS_PROVIDER === 'twilio') {
     for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
       if (!env[name]) missing.push(`${name}: required when SMS_PROVIDER=twilio`);

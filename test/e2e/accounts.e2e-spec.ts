@@ -130,7 +130,7 @@ describe('accounts: email activation and phone verification', () => {
     const auth = { bearer: session.accessToken };
     const badPhone = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone: '+90 532 123' }));
     expect(badPhone.statusCode).toBe(422);
-    expect(badPhone.json().errors).toEqual([{ field: 'mobilePhone', code: 'INVALID_VALUE', message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567' }]);
+    expect(badPhone.json().errors).toEqual([{ field: 'mobilePhone', code: 'INVALID_PHONE', message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567' }]);
     const badLink = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { activationPageLink: 'https://evil.example/activate' }));
     expect(badLink.statusCode).toBe(422);
     expect(badLink.json().errors[0]).toMatchObject({ field: 'activationPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED' });
@@ -194,6 +194,19 @@ describe('accounts: email activation and phone verification', () => {
       expect(verified.json().account.phoneVerified).toBe(true);
     });
 
+    it('answers 502 UPSTREAM_FAILED when Twilio refuses the message', async () => {
+      const { session, account } = await pendingAccount();
+      twilio.failNext = true;
+      const response = await post('/v1/accounts/phone-number-activation-request', { bearer: session.accessToken }, {
+        userId: session.user.id,
+        accountId: account.id,
+        phoneActivationPageLink: `${APP}/phone`,
+      });
+      expect(response.statusCode).toBe(502);
+      expect(response.json().code).toBe('UPSTREAM_FAILED');
+      expect(response.body).not.toContain('Twilio');
+    });
+
     it('allows exactly 3 sends an hour per account, even when they race', async () => {
       const { requestCode } = await pendingAccount();
       const results = await Promise.all(Array.from({ length: 6 }, () => requestCode()));
@@ -203,6 +216,28 @@ describe('accounts: email activation and phone verification', () => {
       expect(limited).toHaveLength(3);
       expect(limited[0]!.json().code).toBe('RATE_LIMITED');
       expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(3500);
+    });
+
+    it('a new phone number must be verified again', async () => {
+      const { session, requestCode, submit } = await pendingAccount();
+      await requestCode();
+      expect((await submit(lastCode())).json().account.phoneVerified).toBe(true);
+      const changed = await post('/v1/accounts/account-activation-request', { bearer: session.accessToken }, activationRequest(session.user.id, { mobilePhone: '+905551234567' }));
+      expect(changed.json().account).toMatchObject({ mobilePhone: '+905551234567', phoneVerified: false });
+      const same = await post('/v1/accounts/account-activation-request', { bearer: session.accessToken }, activationRequest(session.user.id, { mobilePhone: '+905551234567' }));
+      expect(same.json().account.phoneVerified).toBe(false);
+    });
+
+    it("refuses to text or verify for another user's account", async () => {
+      const { session: victim, account } = await pendingAccount();
+      const attacker = await registerAndLogin(t.app);
+      const auth = { bearer: attacker.accessToken };
+      const send = await post('/v1/accounts/phone-number-activation-request', auth, { userId: victim.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
+      expect(send.statusCode).toBe(403);
+      const verify = await post('/v1/accounts/activate-phone-number', auth, { userId: victim.user.id, accountId: account.id, phoneVerificationToken: '123456' });
+      expect(verify.statusCode).toBe(403);
+      const { rows } = await db.query('SELECT phone_sends_in_window, phone_code_attempts FROM accounts WHERE id = $1', [account.id]);
+      expect(rows[0]).toEqual({ phone_sends_in_window: 0, phone_code_attempts: 0 });
     });
 
     it('voids the code after 5 wrong attempts', async () => {

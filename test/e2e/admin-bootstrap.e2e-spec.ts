@@ -39,10 +39,25 @@ describe('admin bootstrap', () => {
     }
   });
 
-  it('npm run create-admin promotes an existing user and sets its password', async () => {
+  it('does not promote an existing non-admin who registered ADMIN_EMAIL first', async () => {
+    const first = await createTestApp({ database });
+    let userId: string;
+    try {
+      userId = (await registerUser(first.app, { email: 'squatter@example.com' })).user.id;
+    } finally {
+      await first.close();
+    }
+    const t = await createTestApp({ database, env: { ADMIN_EMAIL: 'squatter@example.com', ADMIN_PASSWORD: 'root password of some length' } });
+    await t.close();
+    const { rows } = await db.query('SELECT role, status FROM users WHERE id = $1', [userId]);
+    expect(rows[0]).toEqual({ role: 'USER', status: 'INACTIVE' });
+  });
+
+  it('npm run create-admin promotes an existing user, sets its password and ends its old sessions', async () => {
     const t = await createTestApp({ database });
     try {
       const { input } = await registerUser(t.app);
+      const before = await login(t.app, input.email);
       const { stdout } = await run(
         process.execPath,
         ['-r', '@swc-node/register', 'src/modules/auth/create-admin.cli.ts', '--email', input.email, '--password', 'a new admin passphrase'],
@@ -51,6 +66,13 @@ describe('admin bootstrap', () => {
       expect(stdout).toContain(`Updated ADMIN ${input.email}`);
       const session = await login(t.app, input.email, 'a new admin passphrase');
       expect(session.body.user).toMatchObject({ role: 'ADMIN', status: 'ACTIVE' });
+      const stale = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: JSON.stringify({ refreshToken: before.refreshToken }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(stale.statusCode).toBe(401);
     } finally {
       await t.close();
     }

@@ -44,7 +44,7 @@ describe('auth: register, login, refresh, logout', () => {
     const response = await post('/v1/auth/register', userInput({ role: 'ADMIN', timezone: 'Mars/Olympus', locale: 'not a locale', password: 'password123' }));
     expect(response.statusCode).toBe(422);
     const fields = Object.fromEntries(response.json().errors.map((error: { field: string; code: string }) => [error.field, error.code]));
-    expect(fields).toEqual({ role: 'UNRECOGNIZED_KEY', timezone: 'INVALID_VALUE', locale: 'INVALID_VALUE', password: 'INVALID_VALUE' });
+    expect(fields).toEqual({ role: 'UNRECOGNIZED_KEY', timezone: 'INVALID_VALUE', locale: 'INVALID_VALUE', password: 'COMMON_PASSWORD' });
     expect(response.json().errors.find((error: { field: string }) => error.field === 'password').message).toBe('This password is too common');
   });
 
@@ -157,6 +157,32 @@ describe('auth: register, login, refresh, logout', () => {
     expect(results.map((response) => response.statusCode).sort()).toEqual([200, 401]);
   });
 
+  it('refreshes and logs out by cookie alone, with no body at all', async () => {
+    const session = await registerAndLogin(t.app);
+    const cookie = `gatehouse_auth=${session.cookies.gatehouse_auth}; gatehouse_auth_refresh=${session.cookies.gatehouse_auth_refresh}`;
+    const refreshed = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { cookie, origin: 'https://app.example.com' } });
+    expect(refreshed.statusCode).toBe(200);
+    const next = Object.fromEntries(refreshed.cookies.map((c) => [c.name, c.value]));
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: { cookie: `gatehouse_auth=${next.gatehouse_auth}; gatehouse_auth_refresh=${next.gatehouse_auth_refresh}`, origin: 'https://app.example.com' },
+    });
+    expect(logout.statusCode).toBe(204);
+    const { rows } = await db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [session.user.id]);
+    expect(rows[0].live).toBe(0);
+  });
+
+  it('logs out with only the bearer token: the login it belongs to ends', async () => {
+    const session = await registerAndLogin(t.app);
+    const other = await login(t.app, session.input.email);
+    const response = await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect(response.statusCode).toBe(204);
+    expect((await post('/v1/auth/refresh', { refreshToken: session.refreshToken })).statusCode).toBe(401);
+    // Another login of the same user is a different session and stays.
+    expect((await post('/v1/auth/refresh', { refreshToken: other.refreshToken })).statusCode).toBe(200);
+  });
+
   it('refreshes from the refresh cookie, but not from a foreign origin', async () => {
     const session = await registerAndLogin(t.app);
     const cookie = `gatehouse_auth_refresh=${session.cookies.gatehouse_auth_refresh}`;
@@ -194,6 +220,7 @@ describe('auth: register, login, refresh, logout', () => {
   describe('access tokens', () => {
     const claims = (overrides: Record<string, unknown> = {}) => ({
       sub: 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y',
+      sid: 'rtk_01jh8x2v3kf6qz9w0c4m5t7r8y',
       role: 'ADMIN',
       status: 'ACTIVE',
       lang: 'en',
@@ -234,6 +261,11 @@ describe('auth: register, login, refresh, logout', () => {
     it('follows Accept-Language on open endpoints', async () => {
       const response = await post('/v1/auth/login', { email: 'nobody@example.com', password: 'whatever-password' }, { 'accept-language': 'tr' });
       expect(response.json().title).toBe('Geçersiz kimlik bilgileri');
+    });
+
+    it('translates a refinement\'s own field code too', async () => {
+      const response = await post('/v1/auth/register', userInput({ password: 'password123' }), { 'accept-language': 'tr' });
+      expect(response.json().errors).toEqual([{ field: 'password', code: 'COMMON_PASSWORD', message: 'Bu parola çok yaygın' }]);
     });
 
     it("follows the signed-in user's language on authenticated endpoints, over Accept-Language", async () => {

@@ -40,6 +40,13 @@ describe('users', () => {
     expect(bad.json().errors[0].field).toBe('timezone');
   });
 
+  it('answers an update with nothing to change with the user as it is', async () => {
+    const a = await registerAndLogin(t.app);
+    const response = await call('PATCH', '/v1/users/update', a.accessToken, { userId: a.user.id });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().user.id).toBe(a.user.id);
+  });
+
   it('does not let user A read or change user B through any endpoint', async () => {
     const a = await registerAndLogin(t.app);
     const b = await registerAndLogin(t.app);

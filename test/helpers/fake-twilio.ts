@@ -12,11 +12,18 @@ export interface TwilioMessage {
 /** A local stand-in for Twilio's Messages API: records each request and answers 201 like Twilio. */
 export class FakeTwilio {
   readonly messages: TwilioMessage[] = [];
+  /** Answer the next message with Twilio's error for an unreachable number. */
+  failNext = false;
   private readonly server: Server = createServer((request, response) => {
     void readBody(request).then((raw) => {
       const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(request.url ?? '');
       if (request.method !== 'POST' || !match) {
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":20404,"message":"Not found"}');
+        return;
+      }
+      if (this.failNext) {
+        this.failNext = false;
+        response.writeHead(400, { 'content-type': 'application/json' }).end('{"code":21614,"message":"To number is not a valid mobile number"}');
         return;
       }
       const form = new URLSearchParams(raw);

@@ -9,6 +9,8 @@ import { Principal } from './principal';
  */
 export const accessTokenClaimsSchema = z.object({
   sub: z.string().min(1),
+  /** The login (refresh-token family) this token belongs to; logout ends it. */
+  sid: z.string().min(1),
   role: z.enum(['USER', 'ADMIN']),
   status: z.enum(['INACTIVE', 'ACTIVE', 'SUSPENDED']),
   lang: z.enum(LANGUAGES),
@@ -28,6 +30,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
   return {
     kind: 'user',
     userId: claims.sub,
+    sessionId: claims.sid,
     role: claims.role,
     status: claims.status,
     language: claims.lang,

@@ -8,6 +8,8 @@ export type UserStatus = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED';
 export interface Principal {
   kind: 'user';
   userId: string;
+  /** The login this access token came from (its refresh-token family). */
+  sessionId: string;
   role: Role;
   status: UserStatus;
   language: Language;

@@ -43,7 +43,7 @@ describe('classifyError', () => {
     expect(classifyError(new HttpException('x', 429)).code).toBe('RATE_LIMITED');
     expect(classifyError(new BadRequestException()).code).toBe('BAD_REQUEST');
     expect(classifyError(new HttpException('x', 418)).code).toBe('BAD_REQUEST');
-    expect(classifyError(new HttpException('x', 502)).code).toBe('INTERNAL');
+    expect(classifyError(new HttpException('x', 504)).code).toBe('INTERNAL');
   });
 
   it('maps Fastify errors by their code', () => {

@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 422 },
   RATE_LIMITED: { status: 429 },
   INTERNAL: { status: 500 },
+  UPSTREAM_FAILED: { status: 502 },
   SERVICE_UNAVAILABLE: { status: 503 },
 
   // Identity (auth, users, accounts).

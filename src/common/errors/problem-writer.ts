@@ -27,7 +27,7 @@ export class ProblemWriter {
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const error = classifyError(exception);
     const { status } = ERROR_CATALOG[error.code];
-    if (status >= 500) {
+    if (status >= 500 || error.code === 'UPSTREAM_FAILED') {
       this.logger.error({ err: safeErrorForLog(exception), code: error.code, requestId: request.id }, 'Request failed');
     } else if (exception !== error) {
       // A client error we did not raise ourselves (e.g. a database cast error) may hide a missing check.

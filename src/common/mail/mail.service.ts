@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { DomainError } from '../errors/domain-error';
 import { I18nService } from '../i18n/i18n.service';
 import { Language } from '../i18n/language';
 
@@ -26,7 +27,9 @@ export class MailService implements OnApplicationShutdown {
   async sendTemplate(to: string, template: MailTemplate, lang: Language, params: Record<string, string>): Promise<void> {
     const subject = this.i18n.translate(`mail:${template}.subject`, lang, params);
     const text = this.i18n.translate(`mail:${template}.text`, lang, params);
-    const info = (await this.transporter.sendMail({ from: this.config.mail.from, to, subject, text })) as { message?: unknown };
+    const info = (await this.transporter.sendMail({ from: this.config.mail.from, to, subject, text }).catch((error: unknown) => {
+      throw new DomainError('UPSTREAM_FAILED', { cause: error });
+    })) as { message?: unknown };
     if (!this.config.mail.smtpUrl) this.logger.log(`Mail (SMTP_URL unset, not sent): ${String(info.message)}`);
   }
 

@@ -1,5 +1,6 @@
 import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import { AppConfig, APP_CONFIG } from '../../config/config';
+import { DomainError } from '../errors/domain-error';
 
 /** Sends one text message. SMS_PROVIDER picks the implementation. */
 export abstract class SmsSender {
@@ -33,10 +34,13 @@ export class TwilioSmsSender extends SmsSender {
       },
       body: new URLSearchParams({ To: to, From: from, Body: body }),
       signal: AbortSignal.timeout(10_000),
+    }).catch((error: unknown) => {
+      throw new DomainError('UPSTREAM_FAILED', { cause: error });
     });
     if (!response.ok) {
       // Twilio's error body names the problem (e.g. an unverified number); it holds no secret of ours.
-      throw new Error(`Twilio answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+      const detail = (await response.text()).slice(0, 300);
+      throw new DomainError('UPSTREAM_FAILED', { cause: new Error(`Twilio answered ${response.status}: ${detail}`) });
     }
   }
 }

@@ -34,8 +34,12 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
         return [simple(prefix, issue, 'TOO_BIG', { maximum: Number(issue.maximum) })];
       case 'invalid_format':
         return [simple(prefix, issue, 'INVALID_FORMAT')];
-      case 'custom':
+      case 'custom': {
+        // A refinement may name its own code (e.g. COMMON_PASSWORD), translated like the built-in ones.
+        const code = (issue.params as { code?: unknown } | undefined)?.code;
+        if (typeof code === 'string') return [{ field: fieldPath(prefix, issue.path), code, message: issue.message }];
         return [simple(prefix, issue, 'INVALID_VALUE')];
+      }
       default:
         return [simple(prefix, issue, 'INVALID_VALUE')];
     }

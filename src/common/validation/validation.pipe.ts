@@ -23,6 +23,8 @@ export class ValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'custom') return value;
+    // A POST without a body is validated as `{}`: the schema decides whether that is enough.
+    if (metadata.type === 'body' && value === undefined) value = {};
     const prefix = metadata.type === 'param' || metadata.type === 'query' ? metadata.data : undefined;
     const unclean = findUncleanStrings(value, prefix ? [prefix] : []);
     if (unclean.length > 0) throw new DomainError('VALIDATION_FAILED', { errors: unclean });

@@ -5,7 +5,7 @@ import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { AcceptedResponseDto } from '../auth/auth.schemas';
+import { AcceptedResponseDto } from '../../common/http/accepted.schemas';
 import { AccountsService } from './accounts.service';
 import { AccountActivationRequestDto, AccountResponseDto, ActivateAccountDto, ActivatePhoneDto, PhoneActivationRequestDto } from './accounts.schemas';
 

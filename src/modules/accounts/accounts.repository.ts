@@ -28,7 +28,14 @@ export class AccountsRepository {
       .values({ userId, ...details, emailTokenHash: token.hash, emailTokenExpiresAt: token.expiresAt })
       .onConflictDoUpdate({
         target: accounts.userId,
-        set: { ...details, emailTokenHash: token.hash, emailTokenExpiresAt: token.expiresAt },
+        set: {
+          ...details,
+          emailTokenHash: token.hash,
+          emailTokenExpiresAt: token.expiresAt,
+          // A new number must be verified again, and a code texted to the old one is void.
+          phoneVerified: sql`CASE WHEN ${accounts.mobilePhone} = excluded.mobile_phone THEN ${accounts.phoneVerified} ELSE false END`,
+          phoneCodeHash: sql`CASE WHEN ${accounts.mobilePhone} = excluded.mobile_phone THEN ${accounts.phoneCodeHash} ELSE NULL END`,
+        },
         setWhere: eq(accounts.status, 'PENDING'),
       })
       .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });

@@ -1,13 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { UsersRepository } from '../users/users.repository';
 import { newPasswordSchema } from './auth.schemas';
 import { PasswordService } from './password.service';
 
 /**
- * Makes sure an ACTIVE ADMIN with a given email exists: at boot from ADMIN_EMAIL/ADMIN_PASSWORD
- * (an existing user keeps its password), and from `npm run create-admin` (which sets it).
+ * Makes sure an ACTIVE ADMIN with a given email exists.
+ * - At boot, from ADMIN_EMAIL/ADMIN_PASSWORD: creates it if missing. An existing user with that
+ *   email is never promoted here: anyone could have registered it first.
+ * - From `npm run create-admin` (an operator's deliberate act): creates or promotes the user,
+ *   sets its password and ends its existing sessions.
  */
 @Injectable()
 export class AdminAccounts implements OnApplicationBootstrap {
@@ -21,14 +25,29 @@ export class AdminAccounts implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap() {
-    if (this.config.admin) await this.ensure(this.config.admin.email, this.config.admin.password, { setPassword: false });
+    if (!this.config.admin) return;
+    const { email, password } = this.config.admin;
+    const existing = await this.users.findByEmail(email);
+    if (existing && existing.role !== 'ADMIN') {
+      this.logger.error(`ADMIN_EMAIL ${email} belongs to a user who is not an ADMIN; not promoting it. Use npm run create-admin.`);
+      return;
+    }
+    if (!existing) await this.create(email, password);
   }
 
-  async ensure(email: string, password: string, options: { setPassword: boolean }): Promise<{ id: string; created: boolean }> {
-    const policy = newPasswordSchema.safeParse(password);
-    if (!policy.success) throw new Error(`The admin password is refused: ${policy.error.issues.map((issue) => issue.message).join('; ')}`);
+  async ensure(email: string, password: string): Promise<{ id: string; created: boolean }> {
     const existing = await this.users.findByEmail(email);
-    if (!existing) {
+    if (!existing) return { id: await this.create(email, password), created: true };
+    assertPasswordPolicy(password);
+    await this.users.update(existing.id, { role: 'ADMIN', passwordHash: await this.passwords.hash(password) });
+    // ACTIVE, and every refresh token revoked: whoever held a session before does not inherit ADMIN.
+    await this.users.setStatus(existing.id, 'ACTIVE', this.clock.now(), { revokeSessions: true });
+    return { id: existing.id, created: false };
+  }
+
+  private async create(email: string, password: string): Promise<string> {
+    assertPasswordPolicy(password);
+    try {
       const user = await this.users.create({
         email,
         passwordHash: await this.passwords.hash(password),
@@ -42,13 +61,16 @@ export class AdminAccounts implements OnApplicationBootstrap {
         emailVerifiedAt: this.clock.now(),
       });
       this.logger.log(`Created ADMIN ${email}`);
-      return { id: user.id, created: true };
+      return user.id;
+    } catch (error) {
+      // Another instance booting at the same moment created it first.
+      if (error instanceof DomainError && error.code === 'USER_EXISTS') return (await this.users.findByEmail(email))!.id;
+      throw error;
     }
-    await this.users.update(existing.id, {
-      role: 'ADMIN',
-      ...(options.setPassword ? { passwordHash: await this.passwords.hash(password) } : {}),
-    });
-    await this.users.setStatus(existing.id, 'ACTIVE', this.clock.now());
-    return { id: existing.id, created: false };
   }
+}
+
+function assertPasswordPolicy(password: string) {
+  const policy = newPasswordSchema.safeParse(password);
+  if (!policy.success) throw new Error(`The admin password is refused: ${policy.error.issues.map((issue) => issue.message).join('; ')}`);
 }

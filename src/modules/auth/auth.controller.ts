@@ -2,7 +2,9 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
+import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
+import { CurrentPrincipal } from '../../common/auth/roles';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
@@ -55,8 +57,13 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End this login: revoke its refresh-token family and clear the cookies' })
   @ApiNoContentResponse({ description: 'Logged out' })
-  async logout(@Body() dto: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.auth.logout(dto.refreshToken ?? this.cookies.refreshTokenFrom(request, false));
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: RefreshDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    await this.auth.logout(principal, dto.refreshToken ?? this.cookies.refreshTokenFrom(request, false));
     this.cookies.clear(reply);
   }
 }

@@ -70,5 +70,3 @@ export class PasswordResetRequestDto extends createZodDto(
 export class PasswordResetDto extends createZodDto(
   z.strictObject({ token: z.string().min(1).max(200), newPassword: newPasswordSchema }).meta({ id: 'PasswordReset' }),
 ) {}
-
-export class AcceptedResponseDto extends createZodDto(z.object({ accepted: z.literal(true) }).meta({ id: 'Accepted' })) {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -73,8 +74,10 @@ export class AuthService {
     return { session: toSession(user!, tokens), tokens };
   }
 
-  async logout(refreshToken: string | undefined): Promise<void> {
+  /** Ends the caller's login: the family of the refresh token given, and the one its access token belongs to. */
+  async logout(principal: Principal, refreshToken: string | undefined): Promise<void> {
     if (refreshToken) await this.tokens.revoke(refreshToken);
+    await this.tokens.revokeSession(principal.userId, principal.sessionId);
   }
 }
 

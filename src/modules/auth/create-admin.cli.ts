@@ -20,7 +20,7 @@ async function main() {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService();
     const admins = new AdminAccounts(new UsersRepository(createDatabase(pool)), passwords, new Clock(), config);
-    const result = await admins.ensure(values.email, values.password, { setPassword: true });
+    const result = await admins.ensure(values.email, values.password);
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
   } finally {
     await pool.end();

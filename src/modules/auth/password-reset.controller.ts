@@ -4,7 +4,8 @@ import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
-import { AcceptedResponseDto, PasswordResetDto, PasswordResetRequestDto } from './auth.schemas';
+import { AcceptedResponseDto } from '../../common/http/accepted.schemas';
+import { PasswordResetDto, PasswordResetRequestDto } from './auth.schemas';
 import { PasswordResetService } from './password-reset.service';
 
 /** The published paths live under /v1/users; the logic belongs to auth. */

@@ -10,6 +10,13 @@ export type ResetOutcome = 'reset' | 'invalid' | 'expired';
 export class PasswordResetRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
+  /** Whether the token could be spent now, without spending it (checked again under lock). */
+  async check(id: string, secret: string, now: Date): Promise<ResetOutcome> {
+    const [token] = await this.db.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id));
+    if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return 'invalid';
+    return token.expiresAt <= now ? 'expired' : 'reset';
+  }
+
   async insert(token: { id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
     await this.db.insert(passwordResetTokens).values(token);
   }
@@ -23,11 +30,12 @@ export class PasswordResetRepository {
       const [token] = await tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id)).for('update');
       if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return 'invalid';
       if (token.expiresAt <= now) return 'expired';
+      // The user row first: it orders this reset against a concurrent refresh-token rotation.
+      await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId));
       await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
         .where(and(eq(passwordResetTokens.userId, token.userId), isNull(passwordResetTokens.usedAt)));
-      await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId));
       await tx
         .update(refreshTokens)
         .set({ revokedAt: now })

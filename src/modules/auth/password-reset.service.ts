@@ -9,7 +9,7 @@ import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
-import { PasswordResetRepository } from './password-reset.repository';
+import { PasswordResetRepository, ResetOutcome } from './password-reset.repository';
 import { PasswordService } from './password.service';
 
 @Injectable()
@@ -49,9 +49,14 @@ export class PasswordResetService {
   async reset(token: string, newPassword: string): Promise<void> {
     const parsed = parseSecretToken(token);
     if (!parsed) throw new DomainError('INVALID_TOKEN');
+    // A bad token is refused before the (deliberately slow) hash is computed.
+    throwUnlessReset(await this.resets.check(parsed.id, parsed.secret, this.clock.now()));
     const hash = await this.passwords.hash(newPassword);
-    const outcome = await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now());
-    if (outcome === 'invalid') throw new DomainError('INVALID_TOKEN');
-    if (outcome === 'expired') throw new DomainError('TOKEN_EXPIRED');
+    throwUnlessReset(await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now()));
   }
+}
+
+function throwUnlessReset(outcome: ResetOutcome) {
+  if (outcome === 'invalid') throw new DomainError('INVALID_TOKEN');
+  if (outcome === 'expired') throw new DomainError('TOKEN_EXPIRED');
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, isNull } from 'drizzle-orm';
 import { secretMatches } from '../../common/crypto/secret-token';
 import { Database, DB } from '../../db/database';
-import { refreshTokens } from '../../db/schema';
+import { refreshTokens, users } from '../../db/schema';
 
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
@@ -22,6 +22,8 @@ export class RefreshTokensRepository {
   /**
    * Replaces token `id` by `next` atomically. The row lock makes two concurrent refreshes with the
    * same token serialize: the second sees it replaced and counts as reuse, which revokes the family.
+   * The outcome is data for the service to act on; the revocation on reuse is committed here so
+   * the error the service then throws cannot roll it back.
    */
   async rotate(
     id: string,
@@ -30,6 +32,11 @@ export class RefreshTokensRepository {
     next: (current: RefreshTokenRow) => { id: string; tokenHash: string; expiresAt: Date },
   ): Promise<RotationResult> {
     return this.db.transaction(async (tx) => {
+      // Lock the owner first (shared), then the token: a password reset or suspension, which
+      // update the user row, then cannot miss a token this rotation is about to insert.
+      const [owner] = await tx.select({ userId: refreshTokens.userId }).from(refreshTokens).where(eq(refreshTokens.id, id));
+      if (!owner) return { outcome: 'invalid' };
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, owner.userId)).for('share');
       const [current] = await tx.select().from(refreshTokens).where(eq(refreshTokens.id, id)).for('update');
       if (!current || !secretMatches(secret, current.tokenHash)) return { outcome: 'invalid' };
       if (current.replacedBy || current.revokedAt) {
@@ -54,13 +61,13 @@ export class RefreshTokensRepository {
   async revokeFamilyOf(id: string, secret: string, now: Date): Promise<void> {
     const [token] = await this.db.select().from(refreshTokens).where(eq(refreshTokens.id, id));
     if (!token || !secretMatches(secret, token.tokenHash)) return;
-    await this.revokeFamily(token.familyId, now);
+    await this.revokeFamily(token.userId, token.familyId, now);
   }
 
-  async revokeFamily(familyId: string, now: Date): Promise<void> {
+  async revokeFamily(userId: string, familyId: string, now: Date): Promise<void> {
     await this.db
       .update(refreshTokens)
       .set({ revokedAt: now })
-      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+      .where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
   }
 }

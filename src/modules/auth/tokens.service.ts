@@ -35,7 +35,7 @@ export class TokensService {
     const refresh = issueSecretToken(id);
     const expiresAt = this.refreshExpiry(now);
     await this.refreshTokens.insert({ id, userId: user.id, familyId: id, tokenHash: refresh.hash, expiresAt });
-    return { accessToken: this.signAccessToken(user, now), refreshToken: { token: refresh.token, expiresAt } };
+    return { accessToken: this.signAccessToken(user, id, now), refreshToken: { token: refresh.token, expiresAt } };
   }
 
   /** Exchanges a refresh token for a new pair; a replaced token revokes its whole family. */
@@ -54,10 +54,10 @@ export class TokensService {
     if (result.outcome === 'invalid' || !issued) throw new DomainError('REFRESH_TOKEN_INVALID');
     const user = await loadUser(result.previous.userId);
     if (user.status === 'SUSPENDED') {
-      await this.refreshTokens.revokeFamily(result.previous.familyId, now);
+      await this.refreshTokens.revokeFamily(user.id, result.previous.familyId, now);
       throw new DomainError('ACCOUNT_SUSPENDED');
     }
-    return { accessToken: this.signAccessToken(user, now), refreshToken: issued };
+    return { accessToken: this.signAccessToken(user, result.previous.familyId, now), refreshToken: issued };
   }
 
   async revoke(token: string): Promise<void> {
@@ -65,11 +65,16 @@ export class TokensService {
     if (parsed) await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now());
   }
 
-  private signAccessToken(user: UserRow, now: Date): IssuedToken {
+  /** Ends the login an access token belongs to. */
+  async revokeSession(userId: string, sessionId: string): Promise<void> {
+    await this.refreshTokens.revokeFamily(userId, sessionId, this.clock.now());
+  }
+
+  private signAccessToken(user: UserRow, sessionId: string, now: Date): IssuedToken {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.config.auth.accessTokenTtlSeconds;
     const token = jwt.sign(
-      { sub: user.id, role: user.role, status: user.status, lang: user.language, locale: user.locale, tz: user.timezone, iat, exp },
+      { sub: user.id, sid: sessionId, role: user.role, status: user.status, lang: user.language, locale: user.locale, tz: user.timezone, iat, exp },
       this.config.auth.jwtSecret,
       { algorithm: JWT_ALGORITHM, issuer: this.config.auth.issuer, audience: this.config.auth.audience },
     );

@@ -49,11 +49,14 @@ export class UsersRepository {
     return row;
   }
 
-  /** Sets the status; SUSPENDED also revokes every refresh token of the user, in the same transaction. */
-  async setStatus(id: string, status: UserRow['status'], now: Date): Promise<UserRow | undefined> {
+  /**
+   * Sets the status; SUSPENDED (or `revokeSessions`) also revokes every refresh token of the user,
+   * in the same transaction. The row lock the UPDATE takes orders this against token rotation.
+   */
+  async setStatus(id: string, status: UserRow['status'], now: Date, options: { revokeSessions?: boolean } = {}): Promise<UserRow | undefined> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.update(users).set({ status }).where(eq(users.id, id)).returning();
-      if (row && status === 'SUSPENDED') {
+      if (row && (status === 'SUSPENDED' || options.revokeSessions)) {
         await tx
           .update(refreshTokens)
           .set({ revokedAt: now })

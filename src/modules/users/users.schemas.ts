@@ -60,8 +60,6 @@ export const userSchema = z
 
 export type UserView = z.infer<typeof userSchema>;
 
-export class UserResponseDto extends createZodDto(userSchema) {}
-
 
 export class UserUpdateDto extends createZodDto(
   z

@@ -24,7 +24,8 @@ export class UsersService {
   async update(principal: Principal, dto: UserUpdateDto) {
     const { userId = principal.userId, ...changes } = dto;
     if (userId !== principal.userId && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
-    const user = await this.users.update(userId, changes);
+    const hasChanges = Object.values(changes).some((value) => value !== undefined);
+    const user = hasChanges ? await this.users.update(userId, changes) : await this.users.findById(userId);
     if (!user) throw new DomainError('NOT_FOUND');
     return { user: toUserView(user) };
   }
