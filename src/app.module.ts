@@ -4,6 +4,7 @@ import { ZodSerializerInterceptor } from 'nestjs-zod';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
+import { EventsModule } from './common/events';
 import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms';
 import { ErrorsModule } from './common/errors/errors.module';
@@ -43,6 +44,7 @@ export class AppModule {
         I18nModule,
         DatabaseModule.forRoot({ url: options.databaseUrl, poolMax: options.config.database.poolMax, migrate: options.migrate }),
         ClockModule,
+        EventsModule,
         BackgroundModule,
         MailModule,
         SmsModule,

@@ -110,6 +110,9 @@ export const envSchema = z.object({
   TWILIO_FROM: z.string().min(3).max(32).optional(),
   TWILIO_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default('https://api.twilio.com'),
 
+  API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2-16 lowercase letters or digits, starting with a letter').default('gate'),
+  API_KEY_ROTATION_GRACE: duration.default(86_400),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
   RATE_LIMIT_PUBLIC: rateLimit.default({ count: 60, windowSeconds: 60 }),

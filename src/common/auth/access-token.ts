@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n/language';
-import { Principal } from './principal';
+import { UserPrincipal } from './principal';
 
 /**
  * The claims of an access token. `exp` is required here because jsonwebtoken accepts a token
@@ -26,7 +26,7 @@ export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
 
 export const JWT_ALGORITHM = 'HS256';
 
-export function principalFromClaims(claims: AccessTokenClaims): Principal {
+export function principalFromClaims(claims: AccessTokenClaims): UserPrincipal {
   return {
     kind: 'user',
     userId: claims.sub,
@@ -44,7 +44,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
  * audience pinned, `exp` required). The rate limiter uses it to count per principal before
  * authentication runs; a token it cannot verify is counted by IP instead.
  */
-export function verifyAccessToken(token: string, options: { secret: string; issuer: string; audience: string }): Principal | undefined {
+export function verifyAccessToken(token: string, options: { secret: string; issuer: string; audience: string }): UserPrincipal | undefined {
   try {
     const payload = jwt.verify(token, options.secret, { algorithms: [JWT_ALGORITHM], issuer: options.issuer, audience: options.audience });
     const claims = accessTokenClaimsSchema.safeParse(payload);

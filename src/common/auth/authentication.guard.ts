@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
+import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
 import { allowedOrigins, isSameSiteRequest } from './csrf';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { Principal } from './principal';
@@ -12,27 +13,34 @@ import { IS_PUBLIC } from './public.decorator';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Global and deny-by-default: every route needs a valid access token (bearer or login cookie)
- * unless it is @Public(). Cookie-authenticated writes must also pass the CSRF origin check.
+ * Global and deny-by-default: every route needs a credential unless it is @Public(): an API key
+ * (a bearer value with the key prefix), else an access token (bearer or login cookie).
+ * Cookie-authenticated writes must also pass the CSRF origin check.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
     private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyVerifier,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const bearer = bearerOf(request.headers.authorization);
+    if (bearer && this.apiKeys.isApiKey(bearer)) {
+      request.principal = await this.apiKeys.verify(bearer);
+      return true;
+    }
     const viaCookie = !/^Bearer\s/i.test(request.headers.authorization ?? '') && Boolean(request.cookies?.[this.config.auth.cookieName]);
     if (viaCookie && UNSAFE_METHODS.has(request.method) && !isSameSiteRequest(request, allowedOrigins(this.config))) {
       throw new DomainError('CSRF_REJECTED');
     }
-    return super.canActivate(context);
+    return (await super.canActivate(context)) as boolean;
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown, context: ExecutionContext): T {

@@ -1,21 +1,35 @@
-import type { FastifyRequest } from 'fastify';
 import type { Language } from '../i18n/language';
 
 export type Role = 'USER' | 'ADMIN';
 export type UserStatus = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED';
+export type ApiKeyScope = 'read-only' | 'read-write' | 'admin';
 
-/** Who is calling. API keys (a later issue) add `kind: 'apiKey'` with a scope. */
-export interface Principal {
-  kind: 'user';
+interface PrincipalBase {
+  /** The user acting, or owning the API key. */
   userId: string;
-  /** The login this access token came from (its refresh-token family). */
-  sessionId: string;
+  /** The role this request acts with: for a key, its owner's role capped by the key's scope. */
   role: Role;
   status: UserStatus;
   language: Language;
+}
+
+export interface UserPrincipal extends PrincipalBase {
+  kind: 'user';
+  /** The login this access token came from (its refresh-token family). */
+  sessionId: string;
   locale: string;
   timezone: string;
 }
+
+export interface ApiKeyPrincipal extends PrincipalBase {
+  kind: 'apiKey';
+  apiKeyId: string;
+  scope: ApiKeyScope;
+  environment: 'live' | 'test';
+}
+
+/** Who is calling, as the authentication guard established it. */
+export type Principal = UserPrincipal | ApiKeyPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,5 +37,3 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
-
-export const principalOf = (request: FastifyRequest): Principal | undefined => request.principal;

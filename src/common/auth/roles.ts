@@ -10,16 +10,28 @@ const ROLES = 'gatehouse:roles';
 /** Restricts a route to the given roles (403 otherwise), and documents the 403. */
 export const Roles = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES, roles), ApiProblems('FORBIDDEN'));
 
-/** Runs after authentication; routes without @Roles are open to any authenticated caller. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Runs after authentication. A read-only API key may only read; beyond that, routes without
+ * @Roles are open to any authenticated caller, and the role of a key is already capped by its scope.
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = request.principal;
+    if (principal?.kind === 'apiKey' && principal.scope === 'read-only' && !READ_METHODS.has(request.method)) {
+      throw new DomainError('INSUFFICIENT_SCOPE');
+    }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
     if (!roles?.length) return true;
-    const principal = context.switchToHttp().getRequest<FastifyRequest>().principal;
-    if (!principal || !roles.includes(principal.role)) throw new DomainError('FORBIDDEN');
+    if (!principal || !roles.includes(principal.role)) {
+      // A key whose owner could pass is stopped by its scope, and is told so.
+      throw new DomainError(principal?.kind === 'apiKey' && principal.scope !== 'admin' ? 'INSUFFICIENT_SCOPE' : 'FORBIDDEN');
+    }
     return true;
   }
 }

@@ -31,6 +31,11 @@ export const ERROR_CATALOG = {
   INVALID_TOKEN: { status: 400 },
   TOKEN_EXPIRED: { status: 400 },
   ACCOUNT_ALREADY_ACTIVE: { status: 409 },
+
+  // API keys.
+  INVALID_API_KEY: { status: 401 },
+  API_KEY_EXPIRED: { status: 401 },
+  INSUFFICIENT_SCOPE: { status: 403 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

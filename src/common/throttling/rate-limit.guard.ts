@@ -4,6 +4,7 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { verifyAccessToken } from '../auth/access-token';
+import { ApiKeyVerifier, bearerOf } from '../auth/api-key-verifier';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { DomainError } from '../errors/domain-error';
 import { ipRateLimitKey } from './client-key';
@@ -21,6 +22,7 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyVerifier,
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -29,7 +31,7 @@ export class RateLimitGuard implements CanActivate {
     if (this.flag<boolean>(SKIP_RATE_LIMIT, context)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const { policy, key } = this.bucketFor(request, context);
+    const { policy, key } = await this.bucketFor(request, context);
     const { count, windowSeconds } = this.config.rateLimit.policies[policy];
 
     const record = await this.storage.increment(key, windowSeconds * 1000, count, windowSeconds * 1000, policy);
@@ -47,20 +49,26 @@ export class RateLimitGuard implements CanActivate {
     return this.reflector.getAllAndOverride<T | undefined>(key, [context.getHandler(), context.getClass()]);
   }
 
-  private bucketFor(request: FastifyRequest, context: ExecutionContext): { policy: RateLimitPolicy; key: string } {
+  private async bucketFor(request: FastifyRequest, context: ExecutionContext): Promise<{ policy: RateLimitPolicy; key: string }> {
     const named = this.flag<RateLimitPolicy>(RATE_LIMIT_POLICY, context);
     const ipKey = ipRateLimitKey(request.ip);
     if (named) return { policy: named, key: ipKey };
     if (this.flag<boolean>(IS_PUBLIC, context)) return { policy: 'public', key: ipKey };
-    const principal = this.principalOf(request);
-    return principal ? { policy: 'authenticated', key: `user:${principal.userId}` } : { policy: 'public', key: ipKey };
+    const principalKey = await this.principalKey(request);
+    return principalKey ? { policy: 'authenticated', key: principalKey } : { policy: 'public', key: ipKey };
   }
 
-  private principalOf(request: FastifyRequest) {
-    const header = request.headers.authorization;
-    const token = header && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '') : request.cookies?.[this.config.auth.cookieName];
+  /** `key:<id>` for a valid API key, `user:<id>` for a valid access token, else nothing. */
+  private async principalKey(request: FastifyRequest): Promise<string | undefined> {
+    const bearer = bearerOf(request.headers.authorization);
+    if (bearer && this.apiKeys.isApiKey(bearer)) {
+      const principal = await this.apiKeys.verify(bearer).catch(() => undefined);
+      return principal && `key:${principal.apiKeyId}`;
+    }
+    const token = bearer ?? request.cookies?.[this.config.auth.cookieName];
     if (!token) return undefined;
     const { jwtSecret: secret, issuer, audience } = this.config.auth;
-    return verifyAccessToken(token, { secret, issuer, audience });
+    const principal = verifyAccessToken(token, { secret, issuer, audience });
+    return principal && `user:${principal.userId}`;
   }
 }

@@ -1,5 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { ApiKeyVerifier } from '../../common/auth/api-key-verifier';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
 
-/** The api-keys domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+/** Global only to hand the guard chain its ApiKeyVerifier. */
+@Global()
+@Module({
+  controllers: [ApiKeysController],
+  providers: [ApiKeysService, ApiKeysRepository, ApiKeyAuthenticator, { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator }],
+  exports: [ApiKeyVerifier],
+})
 export class ApiKeysModule {}

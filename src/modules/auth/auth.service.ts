@@ -76,6 +76,7 @@ export class AuthService {
 
   /** Ends the caller's login: the family of the refresh token given, and the one its access token belongs to. */
   async logout(principal: Principal, refreshToken: string | undefined): Promise<void> {
+    if (principal.kind !== 'user') throw new DomainError('FORBIDDEN');
     if (refreshToken) await this.tokens.revoke(refreshToken);
     await this.tokens.revokeSession(principal.userId, principal.sessionId);
   }

@@ -3,6 +3,7 @@ import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import { Clock } from '../../common/clock';
+import { DomainEvents } from '../../common/events';
 import { toUserView } from './users.mapper';
 import { UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
@@ -12,6 +13,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
   ) {}
 
   async me(principal: Principal) {
@@ -40,12 +42,14 @@ export class UsersService {
   async setStatus(id: string, dto: UserStatusUpdateDto) {
     const user = await this.users.setStatus(id, dto.status, this.clock.now());
     if (!user) throw new DomainError('NOT_FOUND');
+    this.events.emit('user.access-changed', { userId: id });
     return { user: toUserView(user) };
   }
 
   async setRole(id: string, dto: UserRoleUpdateDto) {
     const user = await this.users.update(id, { role: dto.role });
     if (!user) throw new DomainError('NOT_FOUND');
+    this.events.emit('user.access-changed', { userId: id });
     return { user: toUserView(user) };
   }
 }

@@ -1,0 +1,25 @@
+import { EventEmitter } from 'node:events';
+import { Global, Injectable, Module } from '@nestjs/common';
+
+export interface DomainEventMap {
+  /** A user's role or status changed: caches holding its rights must drop them. */
+  'user.access-changed': { userId: string };
+}
+
+/** In-process domain events, for what must react at once on this instance (cache invalidation). */
+@Injectable()
+export class DomainEvents {
+  private readonly emitter = new EventEmitter();
+
+  emit<K extends keyof DomainEventMap>(name: K, payload: DomainEventMap[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<K extends keyof DomainEventMap>(name: K, listener: (payload: DomainEventMap[K]) => void): void {
+    this.emitter.on(name, listener);
+  }
+}
+
+@Global()
+@Module({ providers: [DomainEvents], exports: [DomainEvents] })
+export class EventsModule {}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { ApiKeyVerifier } from '../../common/auth/api-key-verifier';
+import { ApiKeyPrincipal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
+import { sha256 } from '../../common/crypto/secret-token';
+import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { hasValidChecksum } from './api-key-format';
+import { ApiKeysRepository } from './api-keys.repository';
+
+/**
+ * How long a verified key (and its owner's rights) is trusted without asking the database. It
+ * bounds how late another instance notices a revocation, demotion or suspension; this instance
+ * drops the entry at once.
+ */
+export const API_KEY_CACHE_TTL_MS = 5_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
+type Entry = NonNullable<Awaited<ReturnType<ApiKeysRepository['findByHash']>>>;
+
+@Injectable()
+export class ApiKeyAuthenticator extends ApiKeyVerifier {
+  private readonly cache = new Map<string, { entry: Entry; loadedAt: number }>();
+
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+    events: DomainEvents,
+  ) {
+    super();
+    events.on('user.access-changed', ({ userId }) => this.forgetWhere((entry) => entry.key.ownerId === userId));
+  }
+
+  isApiKey(bearer: string): boolean {
+    return bearer.startsWith(`${this.config.apiKeys.prefix}_`);
+  }
+
+  async verify(presented: string): Promise<ApiKeyPrincipal> {
+    // A mistyped key fails its checksum here, before any lookup.
+    if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) throw new DomainError('INVALID_API_KEY');
+    const { key, owner } = await this.load(sha256(presented));
+    const now = this.clock.now();
+    if (key.revokedAt) throw new DomainError('INVALID_API_KEY');
+    if ((key.expiresAt && key.expiresAt <= now) || (key.graceEndsAt && key.graceEndsAt <= now)) throw new DomainError('API_KEY_EXPIRED');
+    if (owner.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+    return {
+      kind: 'apiKey',
+      apiKeyId: key.id,
+      userId: key.ownerId,
+      // A key never exceeds its owner: ADMIN only for an admin-scope key of a current ADMIN.
+      role: key.scope === 'admin' && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
+      status: owner.status,
+      language: owner.language,
+      scope: key.scope,
+      environment: key.environment,
+    };
+  }
+
+  /** Drops a key from this instance's cache (after revocation or rotation). */
+  forget(keyId: string): void {
+    this.forgetWhere((entry) => entry.key.id === keyId);
+  }
+
+  private async load(hash: string): Promise<Entry> {
+    const cached = this.cache.get(hash);
+    if (cached && Date.now() - cached.loadedAt < API_KEY_CACHE_TTL_MS) return cached.entry;
+    const entry = await this.keys.findByHash(hash);
+    if (!entry) throw new DomainError('INVALID_API_KEY');
+    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(hash, { entry, loadedAt: Date.now() });
+    return entry;
+  }
+
+  private forgetWhere(matches: (entry: Entry) => boolean): void {
+    for (const [hash, cached] of this.cache) if (matches(cached.entry)) this.cache.delete(hash);
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
+import { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/auth/roles';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyCreatedResponseDto, ApiKeyCreateDto, ApiKeyIdParamsDto, ApiKeyListQueryDto, ApiKeyPageDto, ApiKeyResponseDto } from './api-keys.schemas';
+
+@ApiTags('API keys')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
+  @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE')
+  @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
+  createApiKey(@CurrentPrincipal() principal: Principal, @Body() dto: ApiKeyCreateDto) {
+    return this.keys.create(principal, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your API keys (an ADMIN sees everyone’s, and may filter by ownerId)' })
+  @ZodResponse({ status: 200, type: ApiKeyPageDto })
+  listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: ApiKeyListQueryDto) {
+    return this.keys.list(principal, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One API key (never the key itself)' })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: ApiKeyResponseDto })
+  getApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
+    return this.keys.get(principal, params.id);
+  }
+
+  @Post(':id/rotate')
+  @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h)' })
+  @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE')
+  @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
+  rotateApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
+    return this.keys.rotate(principal, params.id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key, at once' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems('NOT_FOUND', 'INSUFFICIENT_SCOPE')
+  async revokeApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
+    await this.keys.revoke(principal, params.id);
+  }
+}
