@@ -3,12 +3,13 @@ import { safeErrorForLog } from './errors/safe-error';
 
 /**
  * Work done after the response is sent (mails, so that a request's timing does not reveal
- * whether an email exists). Failures are logged; shutdown waits for what is still running
+ * whether an email exists), and final flushes. Failures are logged; shutdown waits for both
  * before the database pool closes.
  */
 @Injectable()
 export class BackgroundTasks {
   private readonly pending = new Set<Promise<void>>();
+  private readonly finalizers: Array<{ name: string; run: () => Promise<void> }> = [];
   private readonly logger = new Logger('BackgroundTasks');
 
   run(name: string, work: () => Promise<void>): void {
@@ -18,8 +19,16 @@ export class BackgroundTasks {
     this.pending.add(task);
   }
 
+  /** Work to do once at shutdown, after pending tasks and before the pool closes (final flushes). */
+  addFinalizer(name: string, run: () => Promise<void>): void {
+    this.finalizers.push({ name, run });
+  }
+
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    for (const finalizer of this.finalizers) {
+      await finalizer.run().catch((error: unknown) => this.logger.error({ err: safeErrorForLog(error) }, `${finalizer.name} failed`));
+    }
   }
 }
 

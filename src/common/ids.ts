@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   activation: 'act',
   webhookEvent: 'evt',
   outboxMessage: 'obx',
+  auditLogEntry: 'aud',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -49,6 +49,7 @@ export interface AppConfig {
     /** Keys read `<prefix>_<live|test>_<secret><checksum>`. */
     prefix: string;
     rotationGraceSeconds: number;
+    auditLogRetentionDays: number;
   };
   rateLimit: {
     /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
@@ -130,7 +131,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
-    apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE },
+    apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,

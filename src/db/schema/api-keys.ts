@@ -1,4 +1,4 @@
-import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn } from '../columns';
 import { users } from './users';
 
@@ -34,4 +34,43 @@ export const apiKeys = pgTable(
     createdAt: createdAt(),
   },
   (table) => [uniqueIndex('api_keys_key_hash_key').on(table.keyHash), index('api_keys_owner_idx').on(table.ownerId, table.id)],
+);
+
+/**
+ * Requests per key and hour, flushed in batches from memory. `latencyHistogram[i]` counts requests
+ * that took at most LATENCY_BUCKETS_MS[i] ms (the last slot: longer), from which p95 is read.
+ */
+export const apiKeyUsage = pgTable(
+  'api_key_usage',
+  {
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    requestCount: integer('request_count').notNull(),
+    clientErrorCount: integer('client_error_count').notNull(),
+    serverErrorCount: integer('server_error_count').notNull(),
+    latencyHistogram: integer('latency_histogram').array().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.hour] })],
+);
+
+/** Every request made with a live key; written in batches, purged after AUDIT_LOG_RETENTION_DAYS. */
+export const apiKeyAuditLog = pgTable(
+  'api_key_audit_log',
+  {
+    id: idColumn('aud'),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    method: varchar('method', { length: 10 }).notNull(),
+    route: varchar('route', { length: 300 }).notNull(),
+    status: integer('status').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    ip: varchar('ip', { length: 64 }).notNull(),
+    userAgent: varchar('user_agent', { length: 512 }),
+    requestId: varchar('request_id', { length: 128 }).notNull(),
+  },
+  (table) => [index('api_key_audit_log_key_idx').on(table.keyId, table.id), index('api_key_audit_log_at_idx').on(table.at)],
 );

@@ -5,12 +5,27 @@ import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyCreatedResponseDto, ApiKeyCreateDto, ApiKeyIdParamsDto, ApiKeyListQueryDto, ApiKeyPageDto, ApiKeyResponseDto } from './api-keys.schemas';
+import { ApiKeyUsageService } from './api-key-usage.service';
+import {
+  ApiKeyAuditPageDto,
+  ApiKeyAuditQueryDto,
+  ApiKeyCreatedResponseDto,
+  ApiKeyCreateDto,
+  ApiKeyIdParamsDto,
+  ApiKeyListQueryDto,
+  ApiKeyPageDto,
+  ApiKeyResponseDto,
+  ApiKeyUsageQueryDto,
+  ApiKeyUsageResponseDto,
+} from './api-keys.schemas';
 
 @ApiTags('API keys')
 @Controller('v1/api-keys')
 export class ApiKeysController {
-  constructor(private readonly keys: ApiKeysService) {}
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly usage: ApiKeyUsageService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
@@ -33,6 +48,22 @@ export class ApiKeysController {
   @ZodResponse({ status: 200, type: ApiKeyResponseDto })
   getApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
     return this.keys.get(principal, params.id);
+  }
+
+  @Get(':id/usage')
+  @ApiOperation({ summary: "A key's requests, 4xx/5xx counts, error rate and p95 latency per hour or day" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: ApiKeyUsageResponseDto })
+  getApiKeyUsage(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto, @Query() query: ApiKeyUsageQueryDto) {
+    return this.usage.usageOf(principal, params.id, query);
+  }
+
+  @Get(':id/audit-log')
+  @ApiOperation({ summary: 'Every request made with a live key, newest first' })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: ApiKeyAuditPageDto })
+  getApiKeyAuditLog(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto, @Query() query: ApiKeyAuditQueryDto) {
+    return this.usage.auditLogOf(principal, params.id, query);
   }
 
   @Post(':id/rotate')

@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ApiKeyVerifier } from '../../common/auth/api-key-verifier';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
+import { ApiKeyUsageRepository } from './api-key-usage.repository';
+import { ApiKeyUsageService } from './api-key-usage.service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
@@ -9,7 +12,15 @@ import { ApiKeysService } from './api-keys.service';
 @Global()
 @Module({
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiKeysRepository, ApiKeyAuthenticator, { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator }],
+  providers: [
+    ApiKeysService,
+    ApiKeysRepository,
+    ApiKeyAuthenticator,
+    ApiKeyUsageRecorder,
+    ApiKeyUsageRepository,
+    ApiKeyUsageService,
+    { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },
+  ],
   exports: [ApiKeyVerifier],
 })
 export class ApiKeysModule {}

@@ -55,3 +55,46 @@ export class ApiKeyListQueryDto extends createZodDto(
 export class ApiKeyPageDto extends createZodDto(pageSchema(apiKeySchema, 'ApiKeyPage')) {}
 
 export class ApiKeyIdParamsDto extends createZodDto(z.strictObject({ id: idSchema('key') })) {}
+
+export class ApiKeyUsageQueryDto extends createZodDto(
+  z
+    .strictObject({
+      from: isoDate.optional().meta({ description: 'Start (inclusive); default 24 h before `to`.' }),
+      to: isoDate.optional().meta({ description: 'End (exclusive); default now.' }),
+      granularity: z.enum(['hour', 'day']).default('hour'),
+    })
+    .refine((query) => !query.from || !query.to || new Date(query.from) < new Date(query.to), { message: 'from must be before to', path: ['from'] }),
+) {}
+
+const usageBucketSchema = z.object({
+  start: isoDate,
+  requestCount: z.number().int(),
+  clientErrorCount: z.number().int(),
+  serverErrorCount: z.number().int(),
+  errorRate: z.number().meta({ description: '(4xx + 5xx) / requests, 0 when there were none' }),
+  p95LatencyMs: z.number().int().nullable().meta({ description: 'Upper bound of the histogram bucket holding the 95th percentile' }),
+});
+
+export class ApiKeyUsageResponseDto extends createZodDto(
+  z
+    .object({ keyId: z.string(), granularity: z.enum(['hour', 'day']), lastUsedAt: isoDate.nullable(), buckets: z.array(usageBucketSchema) })
+    .meta({ id: 'ApiKeyUsage' }),
+) {}
+
+const auditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: isoDate,
+    method: z.string(),
+    route: z.string(),
+    status: z.number().int(),
+    latencyMs: z.number().int(),
+    ip: z.string(),
+    userAgent: z.string().nullable(),
+    requestId: z.string(),
+  })
+  .meta({ id: 'ApiKeyAuditEntry' });
+
+export class ApiKeyAuditPageDto extends createZodDto(pageSchema(auditEntrySchema, 'ApiKeyAuditPage')) {}
+
+export class ApiKeyAuditQueryDto extends createZodDto(paginationQuerySchema) {}

@@ -1,0 +1,142 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { safeErrorForLog } from '../../common/errors/safe-error';
+import { newId } from '../../common/ids';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { ApiKeyUsageRepository, NewAuditRow, UsageRow } from './api-key-usage.repository';
+
+/** Upper bounds (ms) of the latency histogram; one more slot counts everything slower. */
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000] as const;
+/** Counters and audit rows reach the database this often (and once more on graceful shutdown). */
+export const USAGE_FLUSH_INTERVAL_MS = 2_000;
+const PURGE_INTERVAL_MS = 3_600_000;
+/** While the database is unreachable, audit rows wait in memory up to this many; older ones are dropped. */
+const MAX_PENDING_AUDIT_ROWS = 100_000;
+
+export interface ApiKeyRequest {
+  keyId: string;
+  environment: 'live' | 'test';
+  at: Date;
+  method: string;
+  route: string;
+  status: number;
+  latencyMs: number;
+  ip: string;
+  userAgent: string | undefined;
+  requestId: string;
+}
+
+/**
+ * Aggregates per-key usage in memory and writes it in batches: no database write on the request
+ * path. Live keys also get one audit row per request, batched the same way.
+ */
+@Injectable()
+export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown {
+  private usage = new Map<string, UsageRow>();
+  private audit: NewAuditRow[] = [];
+  private lastUsed = new Map<string, Date>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly logger = new Logger('ApiKeyUsage');
+
+  constructor(
+    private readonly repository: ApiKeyUsageRepository,
+    private readonly background: BackgroundTasks,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit() {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onResponse', async (request, reply) => {
+      const principal = request.principal;
+      if (principal?.kind !== 'apiKey') return;
+      this.record({
+        keyId: principal.apiKeyId,
+        environment: principal.environment,
+        at: this.clock.now(),
+        method: request.method,
+        route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
+        status: reply.statusCode,
+        latencyMs: Math.round(reply.elapsedTime),
+        ip: request.ip,
+        userAgent: request.headers['user-agent']?.slice(0, 512),
+        requestId: String(request.id),
+      });
+    });
+    this.timers.push(setInterval(() => void this.flush(), USAGE_FLUSH_INTERVAL_MS).unref());
+    this.timers.push(setInterval(() => this.background.run('audit log purge', () => this.purge()), PURGE_INTERVAL_MS).unref());
+    this.background.addFinalizer('API key usage flush', () => this.flush());
+    this.background.run('audit log purge', () => this.purge());
+  }
+
+  onApplicationShutdown() {
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  record(event: ApiKeyRequest): void {
+    const hour = new Date(Math.floor(event.at.getTime() / 3_600_000) * 3_600_000);
+    const slot = `${event.keyId}|${hour.getTime()}`;
+    let row = this.usage.get(slot);
+    if (!row) {
+      row = { keyId: event.keyId, hour, requestCount: 0, clientErrorCount: 0, serverErrorCount: 0, latencyHistogram: Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+      this.usage.set(slot, row);
+    }
+    row.requestCount++;
+    if (event.status >= 400 && event.status < 500) row.clientErrorCount++;
+    if (event.status >= 500) row.serverErrorCount++;
+    const bucket = LATENCY_BUCKETS_MS.findIndex((bound) => event.latencyMs <= bound);
+    row.latencyHistogram[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
+    const seen = this.lastUsed.get(event.keyId);
+    if (!seen || seen < event.at) this.lastUsed.set(event.keyId, event.at);
+    if (event.environment === 'live') {
+      const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
+      this.audit.push({ id: newId('aud'), keyId, at, method, route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
+    }
+  }
+
+  /** Writes what has accumulated; flushes never overlap, and a failed batch is kept for the next. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.usage.size === 0 && this.audit.length === 0) return;
+    const [usage, audit, lastUsed] = [this.usage, this.audit, this.lastUsed];
+    this.usage = new Map();
+    this.audit = [];
+    this.lastUsed = new Map();
+    try {
+      await this.repository.writeBatch([...usage.values()], audit, lastUsed);
+    } catch (error) {
+      this.logger.warn({ err: safeErrorForLog(error) }, 'Usage flush failed; keeping the batch for the next one');
+      this.restore(usage, audit, lastUsed);
+    }
+  }
+
+  private restore(usage: Map<string, UsageRow>, audit: NewAuditRow[], lastUsed: Map<string, Date>) {
+    for (const [slot, old] of usage) {
+      const current = this.usage.get(slot);
+      if (!current) this.usage.set(slot, old);
+      else {
+        current.requestCount += old.requestCount;
+        current.clientErrorCount += old.clientErrorCount;
+        current.serverErrorCount += old.serverErrorCount;
+        old.latencyHistogram.forEach((count, i) => (current.latencyHistogram[i]! += count));
+      }
+    }
+    this.audit = [...audit, ...this.audit].slice(-MAX_PENDING_AUDIT_ROWS);
+    for (const [keyId, at] of lastUsed) if (!this.lastUsed.has(keyId)) this.lastUsed.set(keyId, at);
+  }
+
+  private async purge(): Promise<void> {
+    const cutoff = new Date(this.clock.now().getTime() - this.config.apiKeys.auditLogRetentionDays * 86_400_000);
+    const purged = await this.repository.purgeAuditOlderThan(cutoff);
+    if (purged > 0) this.logger.log(`Purged ${purged} audit rows older than ${cutoff.toISOString()}`);
+  }
+}
