@@ -173,6 +173,39 @@ describe('API keys', () => {
     expect(past.json().errors[0].field).toBe('expiresAt');
   });
 
+  it('verifies a key from the in-process cache: one lookup for many requests', async () => {
+    const owner = await registerAndLogin(t.app);
+    const key = await createKey(owner.accessToken, { name: 'hot', scope: 'read-only' });
+    const lookups = vi.spyOn(t.app.get(ApiKeysRepository), 'findByHash');
+    try {
+      for (let i = 0; i < 10; i++) expect((await call('GET', '/v1/users/me', key.key)).statusCode).toBe(200);
+      expect(lookups).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('a revocation reaches another instance within the 5 s cache lifetime', async () => {
+    const owner = await registerAndLogin(t.app);
+    const key = await createKey(owner.accessToken, { name: 'shared', scope: 'read-only' });
+    const other = await createTestApp({ database: t.database });
+    try {
+      const viaOther = () => other.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key.key}` } });
+      expect((await viaOther()).statusCode).toBe(200);
+      const revokedAt = Date.now();
+      expect((await call('DELETE', `/v1/api-keys/${key.id}`, owner.accessToken)).statusCode).toBe(204);
+      let status = 200;
+      while (status === 200 && Date.now() - revokedAt < 7_000) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = (await viaOther()).statusCode;
+      }
+      expect(status).toBe(401);
+      expect(Date.now() - revokedAt).toBeLessThanOrEqual(5_500);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a key with one mistyped character gets 401 without a database lookup', async () => {
     const owner = await registerAndLogin(t.app);
     const key = await createKey(owner.accessToken, { name: 'typo', scope: 'read-only' });

@@ -47,6 +47,21 @@ describe('OpenAPI and Swagger UI', () => {
     expect(served.paths['/health/live']?.get?.security).toEqual([]);
   });
 
+  it('documents 401 on every protected operation, and 429 with its headers on every rate-limited one', () => {
+    for (const [path, item] of Object.entries(served.paths)) {
+      for (const method of METHODS) {
+        const operation = item[method];
+        if (!operation) continue;
+        const label = `${method.toUpperCase()} ${path}`;
+        const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
+        if (!isPublic) expect(operation.responses['401'], label).toBeDefined();
+        if (path.startsWith('/health/')) expect(operation.responses['429'], label).toBeUndefined();
+        else expect(Object.keys((operation.responses['429'] as { headers?: object } | undefined)?.headers ?? {}), label).toContain('X-RateLimit-Reset');
+      }
+    }
+    expect(served.paths['/v1/users']?.get?.responses['403']).toBeDefined();
+  });
+
   it('gives every operation a unique operationId, a summary, a tag and problem+json errors', () => {
     const operations = Object.values(served.paths).flatMap((path) =>
       METHODS.flatMap((method) => (path[method] ? [path[method]] : [])),
