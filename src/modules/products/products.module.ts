@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
+import { IntegrationProductsController, ProductsController } from './products.controller';
+import { ProductsRepository } from './products.repository';
+import { ProductsService } from './products.service';
 
-/** The products domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+@Module({
+  controllers: [ProductsController, IntegrationProductsController],
+  providers: [ProductsService, ProductsRepository],
+  exports: [ProductsRepository],
+})
 export class ProductsModule {}

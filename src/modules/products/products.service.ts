@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
+import { formatMoney, formatRate, grossOf, moneyNumber, parseMoney, parseRate } from '../../common/money/money';
+import { toPage } from '../../common/pagination';
+import { NewProduct, ProductRow, ProductsRepository } from './products.repository';
+import { ProductCreateDto, ProductListQueryDto, ProductUpdateDto, ProductView } from './products.schemas';
+
+@Injectable()
+export class ProductsService {
+  constructor(private readonly products: ProductsRepository) {}
+
+  async create(dto: ProductCreateDto): Promise<ProductView> {
+    const { priceNet, vat, ...rest } = dto;
+    return toProductView(await this.products.insert({ ...rest, priceNetMinor: parseMoney(priceNet)!, vatBasisPoints: parseRate(vat)! }));
+  }
+
+  async update(id: string, dto: ProductUpdateDto): Promise<ProductView> {
+    const { priceNet, vat, ...rest } = dto;
+    const changes: Partial<NewProduct> = {
+      ...rest,
+      ...(priceNet !== undefined ? { priceNetMinor: parseMoney(priceNet)! } : {}),
+      ...(vat !== undefined ? { vatBasisPoints: parseRate(vat)! } : {}),
+    };
+    const row = Object.keys(changes).length > 0 ? await this.products.update(id, changes) : await this.products.findById(id);
+    if (!row) throw new DomainError('NOT_FOUND');
+    return toProductView(row);
+  }
+
+  /** A soft delete: the product stays for orders and licenses that name it, but can no longer be sold. */
+  async deactivate(id: string): Promise<void> {
+    if (!(await this.products.update(id, { active: false }))) throw new DomainError('NOT_FOUND');
+  }
+
+  async get(id: string): Promise<ProductView> {
+    const row = await this.products.findById(id);
+    if (!row) throw new DomainError('NOT_FOUND');
+    return toProductView(row);
+  }
+
+  async list(query: ProductListQueryDto) {
+    const page = toPage(await this.products.list(query), query.limit);
+    return { items: page.items.map(toProductView), nextCursor: page.nextCursor };
+  }
+
+  /** The published integration format; numbers computed from the stored integers. */
+  async integrationList() {
+    return (await this.products.all()).map((row) => ({
+      Id: row.id,
+      Sku: row.sku,
+      Name: row.name,
+      Barcode: row.barcode,
+      PriceNet: moneyNumber(row.priceNetMinor),
+      PriceGross: moneyNumber(grossOf(row.priceNetMinor, row.vatBasisPoints)),
+      Vat: moneyNumber(row.vatBasisPoints),
+      Stock: row.stock,
+    }));
+  }
+}
+
+function toProductView(row: ProductRow): ProductView {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    barcode: row.barcode,
+    priceNet: formatMoney(row.priceNetMinor),
+    vat: formatRate(row.vatBasisPoints),
+    priceGross: formatMoney(grossOf(row.priceNetMinor, row.vatBasisPoints)),
+    currency: row.currency,
+    stock: row.stock,
+    active: row.active,
+    licenseDurationDays: row.licenseDurationDays,
+    maxActivations: row.maxActivations,
+    stripePriceId: row.stripePriceId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, registerAndLogin, registerUser } from '../factories/users';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+describe('products', () => {
+  let t: TestApp;
+  let db: Client;
+  let admin: string;
+  let user: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    const registered = await registerUser(t.app);
+    await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
+    admin = (await login(t.app, registered.input.email)).accessToken;
+    user = (await registerAndLogin(t.app)).accessToken;
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, bearer: string, payload?: unknown) =>
+    t.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${bearer}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+    });
+  const sku = () => `SKU-${randomBytes(4).toString('hex')}`;
+
+  async function createProduct(overrides: Record<string, unknown> = {}) {
+    const response = await call('POST', '/v1/products', admin, { sku: sku(), name: 'Pro licence', priceNet: '207.50', vat: '20', ...overrides });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json();
+  }
+
+  it('stores exact minor units and derives gross = net × (1 + vat/100), half-up: 207.50 at 20% is 249.00', async () => {
+    const product = await createProduct({ barcode: '4006381333931', stock: 5, licenseDurationDays: 365, maxActivations: 3 });
+    expect(product).toMatchObject({ priceNet: '207.50', vat: '20.00', priceGross: '249.00', currency: 'USD', stock: 5, active: true, maxActivations: 3 });
+    const { rows } = await db.query('SELECT price_net_minor, vat_basis_points FROM products WHERE id = $1', [product.id]);
+    expect(rows[0]).toEqual({ price_net_minor: '20750', vat_basis_points: 2000 });
+    const awkward = await createProduct({ priceNet: '0.05', vat: '10' });
+    expect(awkward.priceGross).toBe('0.06');
+  });
+
+  it('refuses a wrong check digit, a currency without two decimals, three decimals and unknown fields, per field', async () => {
+    const response = await call('POST', '/v1/products', admin, { sku: sku(), name: 'x', priceNet: '1.234', vat: '20', barcode: '4006381333932', currency: 'JPY', color: 'red' });
+    expect(response.statusCode).toBe(422);
+    const fields = response.json().errors.map((error: { field: string }) => error.field).sort();
+    expect(fields).toEqual(['barcode', 'color', 'currency', 'priceNet']);
+  });
+
+  it('refuses a duplicate SKU with 409', async () => {
+    const product = await createProduct();
+    const again = await call('POST', '/v1/products', admin, { sku: product.sku, name: 'dup', priceNet: '1', vat: '0' });
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('lets any signed-in user or key read, and only ADMINs write', async () => {
+    const product = await createProduct();
+    expect((await call('GET', `/v1/products/${product.id}`, user)).json().id).toBe(product.id);
+    const write = await call('PATCH', `/v1/products/${product.id}`, user, { name: 'hijacked' });
+    expect(write.statusCode).toBe(403);
+
+    const keyResponse = await call('POST', '/v1/api-keys', user, { name: 'catalog reader', scope: 'read-only' });
+    const key = keyResponse.json().key as string;
+    expect((await call('GET', '/v1/products', key)).statusCode).toBe(200);
+    const keyWrite = await call('POST', '/v1/products', key, { sku: sku(), name: 'x', priceNet: '1', vat: '0' });
+    expect(keyWrite.statusCode).toBe(403);
+    expect(keyWrite.json().code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('updates and soft-deletes', async () => {
+    const product = await createProduct();
+    const updated = await call('PATCH', `/v1/products/${product.id}`, admin, { priceNet: '10.00', vat: '18', stock: null });
+    expect(updated.json()).toMatchObject({ priceNet: '10.00', vat: '18.00', priceGross: '11.80', stock: null });
+    expect((await call('DELETE', `/v1/products/${product.id}`, admin)).statusCode).toBe(204);
+    expect((await call('GET', `/v1/products/${product.id}`, user)).json().active).toBe(false);
+    expect((await call('DELETE', '/v1/products/prd_01jh8x2v3kf6qz9w0c4m5t7r8y', admin)).statusCode).toBe(404);
+  });
+
+  it('searches name, SKU and barcode literally: LIKE wildcards in the search are escaped', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const percent = await createProduct({ name: `100% cotton ${tag}` });
+    await createProduct({ name: `1000 cotton ${tag}` });
+    const found = await call('GET', `/v1/products?search=${encodeURIComponent(`0% cotton ${tag}`)}`, user);
+    expect(found.json().items.map((item: { id: string }) => item.id)).toEqual([percent.id]);
+    const bySku = await call('GET', `/v1/products?search=${percent.sku.toLowerCase()}`, user);
+    expect(bySku.json().items.map((item: { id: string }) => item.id)).toEqual([percent.id]);
+    const underscore = await call('GET', `/v1/products?search=${encodeURIComponent(`_00 cotton ${tag}`)}`, user);
+    expect(underscore.json().items).toEqual([]);
+  });
+
+  it('serves the published integration format, with prices as exact JSON numbers', async () => {
+    const product = await createProduct({ barcode: '96385074', stock: 2 });
+    const response = await call('GET', '/api/integration/products/getAll', user);
+    expect(response.statusCode).toBe(200);
+    const entry = response.json().find((item: { Id: string }) => item.Id === product.id);
+    expect(entry).toEqual({ Id: product.id, Sku: product.sku, Name: 'Pro licence', Barcode: '96385074', PriceNet: 207.5, PriceGross: 249, Vat: 20, Stock: 2 });
+    expect(response.body).toContain(`"PriceNet":207.5,"PriceGross":249,"Vat":20`);
+  });
+});
