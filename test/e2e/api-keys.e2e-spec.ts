@@ -3,7 +3,8 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
-import { login, registerAndLogin, registerUser } from '../factories/users';
+import { registerAdmin, registerAndLogin } from '../factories/users';
+import { bearerCaller } from '../helpers/http';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 describe('API keys', () => {
@@ -19,19 +20,9 @@ describe('API keys', () => {
     await t.close();
   });
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, bearer: string, payload?: unknown) =>
-    t.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${bearer}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
-      ...(payload ? { payload: JSON.stringify(payload) } : {}),
-    });
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
 
-  async function adminSession() {
-    const registered = await registerUser(t.app);
-    await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
-    return { ...registered, ...(await login(t.app, registered.input.email)) };
-  }
+  const adminSession = () => registerAdmin(t.app, db);
 
   async function createKey(bearer: string, body: Record<string, unknown>) {
     const response = await call('POST', '/v1/api-keys', bearer, body);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, registerAndLogin, registerUser } from '../factories/users';
+import { registerAdmin, registerAndLogin } from '../factories/users';
+import { bearerCaller } from '../helpers/http';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 describe('products', () => {
@@ -13,9 +14,7 @@ describe('products', () => {
     t = await createTestApp();
     db = new Client({ connectionString: t.database.url });
     await db.connect();
-    const registered = await registerUser(t.app);
-    await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
-    admin = (await login(t.app, registered.input.email)).accessToken;
+    admin = (await registerAdmin(t.app, db)).accessToken;
     user = (await registerAndLogin(t.app)).accessToken;
   });
   afterAll(async () => {
@@ -23,13 +22,7 @@ describe('products', () => {
     await t.close();
   });
 
-  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, bearer: string, payload?: unknown) =>
-    t.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${bearer}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
-      ...(payload ? { payload: JSON.stringify(payload) } : {}),
-    });
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
   const sku = () => `SKU-${randomBytes(4).toString('hex')}`;
 
   async function createProduct(overrides: Record<string, unknown> = {}) {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
+import { registerAdmin, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
+import { bearerCaller } from '../helpers/http';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 describe('users', () => {
@@ -16,19 +17,9 @@ describe('users', () => {
     await t.close();
   });
 
-  const call = (method: 'GET' | 'PATCH', url: string, token: string, payload?: unknown) =>
-    t.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
-      ...(payload ? { payload: JSON.stringify(payload) } : {}),
-    });
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
 
-  async function admin() {
-    const registered = await registerUser(t.app);
-    await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
-    return { ...registered, ...(await login(t.app, registered.input.email)) };
-  }
+  const admin = () => registerAdmin(t.app, db);
 
   it('updates your own profile, and refuses a bad time zone per field', async () => {
     const a = await registerAndLogin(t.app);

@@ -45,3 +45,10 @@ export async function registerAndLogin(app: NestFastifyApplication, overrides: R
   const registered = await registerUser(app, overrides);
   return { ...registered, ...(await login(app, registered.input.email)) };
 }
+
+/** A registered user made ACTIVE ADMIN directly in the database (there is no API to self-promote), then logged in. */
+export async function registerAdmin(app: NestFastifyApplication, db: { query: (sql: string, params: unknown[]) => Promise<unknown> }) {
+  const registered = await registerUser(app);
+  await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
+  return { ...registered, ...(await login(app, registered.input.email)) };
+}
