@@ -93,6 +93,34 @@ describe('API key usage statistics and audit log', () => {
     expect(rows[0]).toEqual({ audit: 6, requests: 6, server_errors: 1, used: true });
   });
 
+  it('counts requests the guards refused before authentication: a 429 and a malformed body', async () => {
+    const t = await createTestApp({ database, env: { RATE_LIMIT_AUTHENTICATED: '2/60' } });
+    try {
+      const owner = await registerAndLogin(t.app);
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        payload: JSON.stringify({ name: 'limited', scope: 'read-write' }),
+        headers: { authorization: `Bearer ${owner.accessToken}`, 'content-type': 'application/json' },
+      });
+      const { id, key } = created.json<{ id: string; key: string }>();
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key}` } })).statusCode);
+      expect(statuses).toEqual([200, 200, 429]);
+      const malformed = await t.app.inject({ method: 'PATCH', url: '/v1/users/update', payload: '{"firstName":', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+      expect(malformed.statusCode).toBe(400);
+      // onResponse hooks run after the response is sent; let the last one finish.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await t.app.get(ApiKeyUsageRecorder).flush();
+      const { rows } = await db.query('SELECT request_count, client_error_count FROM api_key_usage WHERE key_id = $1', [id]);
+      const { rows: audit } = await db.query('SELECT status FROM api_key_audit_log WHERE key_id = $1 ORDER BY id', [id]);
+      expect(audit.map((row: { status: number }) => row.status)).toEqual([200, 200, 429, 400]);
+      expect(rows).toEqual([{ request_count: 4, client_error_count: 2 }]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("hides another user's key usage and audit log", async () => {
     const { t, live } = await setup();
     try {

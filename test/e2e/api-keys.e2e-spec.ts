@@ -33,7 +33,7 @@ describe('API keys', () => {
   it('shows a key once, and stores only its SHA-256', async () => {
     const owner = await registerAndLogin(t.app);
     const created = await createKey(owner.accessToken, { name: 'CI', scope: 'read-write' });
-    expect(created.key).toMatch(/^gate_live_[0-9A-Za-z]{28}$/);
+    expect(created.key).toMatch(/^gate_live_[0-9A-Za-z]{32}$/);
     expect(created).toMatchObject({ name: 'CI', scope: 'read-write', environment: 'live', prefix: created.key.slice(0, 14), last4: created.key.slice(-4) });
 
     const fetched = await call('GET', `/v1/api-keys/${created.id}`, owner.accessToken);
@@ -75,6 +75,26 @@ describe('API keys', () => {
     expect(denied.statusCode).toBe(403);
     const adminKey = await createKey(adminOwner.accessToken, { name: 'root', scope: 'admin' });
     expect((await call('GET', '/v1/users', adminKey.key)).statusCode).toBe(200);
+  });
+
+  it("a read-write key of an ADMIN cannot rotate or revoke its owner's admin key", async () => {
+    const root = await adminSession();
+    const adminKey = await createKey(root.accessToken, { name: 'root', scope: 'admin' });
+    const readWrite = await createKey(root.accessToken, { name: 'rw', scope: 'read-write' });
+    const rotate = await call('POST', `/v1/api-keys/${adminKey.id}/rotate`, readWrite.key);
+    expect(rotate.statusCode).toBe(403);
+    expect(rotate.body).not.toContain('"key"');
+    expect((await call('DELETE', `/v1/api-keys/${adminKey.id}`, readWrite.key)).statusCode).toBe(403);
+    expect((await call('GET', '/v1/users', adminKey.key)).statusCode).toBe(200);
+    expect((await call('POST', `/v1/api-keys/${readWrite.id}/rotate`, readWrite.key)).statusCode).toBe(201);
+  });
+
+  it('refuses dates Postgres cannot store with 422, not 500', async () => {
+    const owner = await registerAndLogin(t.app);
+    for (const expiresAt of ['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00Z']) {
+      const response = await call('POST', '/v1/api-keys', owner.accessToken, { name: 'far', scope: 'read-only', expiresAt });
+      expect(response.statusCode, expiresAt).toBe(422);
+    }
   });
 
   it('an admin key loses its powers at once when its owner is demoted, and stops when the owner is suspended', async () => {

@@ -95,5 +95,8 @@ describe('products', () => {
     const entry = response.json().find((item: { Id: string }) => item.Id === product.id);
     expect(entry).toEqual({ Id: product.id, Sku: product.sku, Name: 'Pro licence', Barcode: '96385074', PriceNet: 207.5, PriceGross: 249, Vat: 20, Stock: 2 });
     expect(response.body).toContain(`"PriceNet":207.5,"PriceGross":249,"Vat":20`);
+    await call('DELETE', `/v1/products/${product.id}`, admin);
+    const after = await call('GET', '/api/integration/products/getAll', user);
+    expect(after.json().some((item: { Id: string }) => item.Id === product.id)).toBe(false);
   });
 });

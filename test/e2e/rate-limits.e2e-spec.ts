@@ -86,6 +86,23 @@ describe('rate limits', () => {
     expect(other.headers['x-ratelimit-limit']).toBe('5');
   });
 
+  it("one route's limit does not block the same client on other routes", async () => {
+    const ip = '198.51.100.12';
+    const attempt = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: ip,
+        payload: JSON.stringify({ email: 'nobody@example.com', password: 'whatever-password' }),
+        headers: { 'content-type': 'application/json' },
+      });
+    for (let i = 0; i < 4; i++) await attempt();
+    expect((await attempt()).statusCode).toBe(429);
+    const elsewhere = await hit(ip);
+    expect(elsewhere.statusCode).toBe(200);
+    expect(elsewhere.headers['x-ratelimit-limit']).toBe('30');
+  });
+
   it('never limits the health probes', async () => {
     for (let i = 0; i < 40; i++) expect((await hit('198.51.100.11', {}, '/health/live')).statusCode).toBe(200);
   });

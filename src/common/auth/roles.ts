@@ -8,7 +8,7 @@ import { Principal, Role } from './principal';
 const ROLES = 'gatehouse:roles';
 
 /** Restricts a route to the given roles (403 otherwise), and documents the 403. */
-export const Roles = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES, roles), ApiProblems('FORBIDDEN'));
+export const Roles = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES, roles), ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE'));
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 

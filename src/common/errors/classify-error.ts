@@ -17,6 +17,9 @@ const PG_INVALID_INPUT = new Set([
   '22P05', // untranslatable_character
   '22P02', // invalid_text_representation
   '22003', // numeric_value_out_of_range
+  '22007', // invalid_datetime_format
+  '22008', // datetime_field_overflow
+  '22009', // invalid_time_zone_displacement_value
 ]);
 
 /** Socket errors and SQLSTATEs meaning the database cannot be reached right now. */

@@ -48,6 +48,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled);
 }
 
+/** A route's own documented codes for a status, plus the shared ones, in one response. */
+function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
+  const own = (existing as { description?: string } | undefined)?.description?.match(/code: (.+)$/)?.[1]?.split(' | ') ?? [];
+  return problemResponse([...new Set([...(own as ErrorCode[]), ...codes])]);
+}
+
 /** The errors the global pipeline can give any operation, derived from what the operation accepts. */
 function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<string>): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
@@ -55,20 +61,22 @@ function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<str
       const operation = path[method];
       if (!operation) continue;
       const shared = new Map<string, ErrorCode[]>();
+      const add = (status: string, ...codes: ErrorCode[]) => shared.set(status, [...(shared.get(status) ?? []), ...codes]);
       if (operation.requestBody) {
-        shared.set('400', ['MALFORMED_JSON']);
-        shared.set('413', ['PAYLOAD_TOO_LARGE']);
-        shared.set('415', ['UNSUPPORTED_MEDIA_TYPE']);
+        add('400', 'MALFORMED_JSON');
+        add('413', 'PAYLOAD_TOO_LARGE');
+        add('415', 'UNSUPPORTED_MEDIA_TYPE');
       }
-      if (operation.requestBody || operation.parameters?.length) shared.set('422', ['VALIDATION_FAILED']);
-      // Not @Public(): the global guard answers 401 without a valid credential, and refuses
-      // cookie-authenticated writes from foreign origins.
+      if (operation.requestBody || operation.parameters?.length) add('422', 'VALIDATION_FAILED');
+      // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
+      // owner, a read-only key writing, or a cookie write from a foreign origin.
       if (!Array.isArray(operation.security) || operation.security.length > 0) {
-        shared.set('401', ['UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED']);
-        if (method !== 'get' && method !== 'head' && method !== 'options') shared.set('403', ['CSRF_REJECTED']);
+        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
+        add('403', 'ACCOUNT_SUSPENDED');
+        if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED', 'INSUFFICIENT_SCOPE');
       }
-      shared.set('500', ['INTERNAL']);
-      for (const [status, codes] of shared) operation.responses[status] ??= problemResponse(codes);
+      add('500', 'INTERNAL');
+      for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
       // Every route but the health probes passes the rate limiter first.
       if (!unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
     }

@@ -34,7 +34,9 @@ export class RateLimitGuard implements CanActivate {
     const { policy, key } = await this.bucketFor(request, context);
     const { count, windowSeconds } = this.config.rateLimit.policies[policy];
 
-    const record = await this.storage.increment(key, windowSeconds * 1000, count, windowSeconds * 1000, policy);
+    // The policy is part of the key: the in-memory storage blocks per key, and one route's limit
+    // must not block the same client on every other route.
+    const record = await this.storage.increment(`${policy}:${key}`, windowSeconds * 1000, count, windowSeconds * 1000, policy);
     const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
     void reply.headers({
       'x-ratelimit-limit': String(count),

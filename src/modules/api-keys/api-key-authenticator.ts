@@ -22,6 +22,8 @@ type Entry = NonNullable<Awaited<ReturnType<ApiKeysRepository['findByHash']>>>;
 @Injectable()
 export class ApiKeyAuthenticator extends ApiKeyVerifier {
   private readonly cache = new Map<string, { entry: Entry; loadedAt: number }>();
+  /** When each key was last forgotten: a lookup that started earlier must not re-cache it. */
+  private readonly forgottenAt = new Map<string, number>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -60,17 +62,27 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
 
   /** Drops a key from this instance's cache (after revocation or rotation). */
   forget(keyId: string): void {
+    this.forgottenAt.set(keyId, Date.now());
     this.forgetWhere((entry) => entry.key.id === keyId);
   }
 
   private async load(hash: string): Promise<Entry> {
     const cached = this.cache.get(hash);
     if (cached && Date.now() - cached.loadedAt < API_KEY_CACHE_TTL_MS) return cached.entry;
-    const entry = await this.keys.findByHash(hash);
+    const started = Date.now();
+    let entry = await this.keys.findByHash(hash);
+    // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
+    if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
     if (!entry) throw new DomainError('INVALID_API_KEY');
+    this.pruneForgotten();
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(hash, { entry, loadedAt: Date.now() });
     return entry;
+  }
+
+  private pruneForgotten(): void {
+    const horizon = Date.now() - API_KEY_CACHE_TTL_MS;
+    for (const [keyId, at] of this.forgottenAt) if (at < horizon) this.forgottenAt.delete(keyId);
   }
 
   private forgetWhere(matches: (entry: Entry) => boolean): void {

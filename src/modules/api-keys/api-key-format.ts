@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-/** 22 base62 characters: log2(62^22) ≈ 131 bits from the CSPRNG. */
-const SECRET_LENGTH = 22;
+/**
+ * 26 base62 characters: log2(62^26) ≈ 154 bits from the CSPRNG. The display prefix shows four of
+ * them, leaving about 131 unknown bits beside the stored hash (ASVS asks for at least 112).
+ */
+const SECRET_LENGTH = 26;
 /** CRC-32 in base62 (62^6 > 2^32). */
 const CHECKSUM_LENGTH = 6;
 
 export type ApiKeyEnvironment = 'live' | 'test';
 
-/** `<prefix>_<live|test>_<22 random base62><6 checksum>`: a typo is caught before any lookup. */
+/** `<prefix>_<live|test>_<26 random base62><6 checksum>`: a typo is caught before any lookup. */
 export function generateApiKey(prefix: string, environment: ApiKeyEnvironment): string {
   const body = `${prefix}_${environment}_${randomBase62(SECRET_LENGTH)}`;
   return `${body}${checksum(body)}`;

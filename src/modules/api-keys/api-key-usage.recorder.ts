@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { ApiKeyVerifier, bearerOf } from '../../common/auth/api-key-verifier';
+import { ApiKeyPrincipal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
@@ -46,6 +48,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     private readonly repository: ApiKeyUsageRepository,
     private readonly background: BackgroundTasks,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly verifier: ApiKeyVerifier,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -53,7 +56,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) => {
-      const principal = request.principal;
+      const principal = request.principal ?? (await this.keyOf(request.headers.authorization));
       if (principal?.kind !== 'apiKey') return;
       this.record({
         keyId: principal.apiKeyId,
@@ -72,6 +75,16 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     this.timers.push(setInterval(() => this.background.run('audit log purge', () => this.purge()), PURGE_INTERVAL_MS).unref());
     this.background.addFinalizer('API key usage flush', () => this.flush());
     this.background.run('audit log purge', () => this.purge());
+  }
+
+  /**
+   * The key of a request the guards never authenticated (refused by the rate limiter, or a body
+   * Fastify rejected before routing): still a request made with that key, so it is counted.
+   */
+  private async keyOf(authorization: string | undefined): Promise<ApiKeyPrincipal | undefined> {
+    const bearer = bearerOf(authorization);
+    if (!bearer || !this.verifier.isApiKey(bearer)) return undefined;
+    return this.verifier.verify(bearer).catch(() => undefined);
   }
 
   onApplicationShutdown() {

@@ -2,6 +2,7 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { idSchema } from '../../common/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
+import { isoDateTimeInput } from '../../common/validation/dates';
 import { API_KEY_LIMITS } from '../../db/schema/api-keys';
 
 const scopeSchema = z.enum(['read-only', 'read-write', 'admin']);
@@ -13,7 +14,7 @@ export class ApiKeyCreateDto extends createZodDto(
     .strictObject({
       name: z.string().trim().min(1).max(API_KEY_LIMITS.name),
       scope: scopeSchema,
-      expiresAt: isoDate.optional().meta({ description: 'When the key stops working; it never expires if omitted.' }),
+      expiresAt: isoDateTimeInput.optional().meta({ description: 'When the key stops working; it never expires if omitted.' }),
       environment: environmentSchema.default('live'),
     })
     .meta({ id: 'ApiKeyCreateRequest' }),
@@ -59,8 +60,8 @@ export class ApiKeyIdParamsDto extends createZodDto(z.strictObject({ id: idSchem
 export class ApiKeyUsageQueryDto extends createZodDto(
   z
     .strictObject({
-      from: isoDate.optional().meta({ description: 'Start (inclusive); default 24 h before `to`.' }),
-      to: isoDate.optional().meta({ description: 'End (exclusive); default now.' }),
+      from: isoDateTimeInput.optional().meta({ description: 'Start (inclusive); default 24 h before `to`.' }),
+      to: isoDateTimeInput.optional().meta({ description: 'End (exclusive); default now.' }),
       granularity: z.enum(['hour', 'day']).default('hour'),
     })
     .refine((query) => !query.from || !query.to || new Date(query.from) < new Date(query.to), { message: 'from must be before to', path: ['from'] }),

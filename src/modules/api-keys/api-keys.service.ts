@@ -20,7 +20,7 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: Principal, dto: ApiKeyCreateDto) {
-    if (dto.scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+    assertMayHandleScope(principal, dto.scope);
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt <= this.clock.now()) {
       throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'expiresAt', code: 'INVALID_VALUE', message: 'Must be in the future' }] });
@@ -44,6 +44,7 @@ export class ApiKeysService {
 
   /** A new key with the same name, scope and expiry; the old one works for API_KEY_ROTATION_GRACE. */
   async rotate(principal: Principal, id: string) {
+    await this.assertMayManage(principal, id);
     const now = this.clock.now();
     let key = '';
     const result = await this.keys.rotate(
@@ -65,15 +66,31 @@ export class ApiKeysService {
 
   /** Revoked at once here; other instances notice within the key cache's TTL (5 s). */
   async revoke(principal: Principal, id: string): Promise<void> {
+    await this.assertMayManage(principal, id);
     const row = await this.keys.revoke(ownerScope(principal), id, this.clock.now());
     if (!row) throw new DomainError('NOT_FOUND');
     this.authenticator.forget(row.id);
+  }
+
+  /** The key exists for this caller, and its scope is one the caller may mint (see create). */
+  private async assertMayManage(principal: Principal, id: string): Promise<void> {
+    const row = await this.keys.findOwned(ownerScope(principal), id);
+    if (!row) throw new DomainError('NOT_FOUND');
+    assertMayHandleScope(principal, row.scope);
   }
 
   private newKey(environment: ApiKeyEnvironment) {
     const key = generateApiKey(this.config.apiKeys.prefix, environment);
     return { key, fields: { keyHash: sha256(key), ...displayParts(key) } };
   }
+}
+
+/**
+ * Only an ADMIN (a user, or an admin-scope key of one) may create, rotate or revoke an admin-scope
+ * key: otherwise a read-write key of an ADMIN could mint itself an admin key.
+ */
+function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
+  if (scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
 }
 
 /** ADMINs (users, or admin-scope keys of ADMINs) reach every key; others only their own. */

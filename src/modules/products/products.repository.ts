@@ -41,7 +41,8 @@ export class ProductsRepository {
       .limit(filter.limit + 1);
   }
 
-  all(): Promise<ProductRow[]> {
-    return this.db.select().from(products).orderBy(asc(products.id));
+  /** Products on sale; the integration format has no `Active` field, so withdrawn ones are left out. */
+  allActive(): Promise<ProductRow[]> {
+    return this.db.select().from(products).where(eq(products.active, true)).orderBy(asc(products.id));
   }
 }

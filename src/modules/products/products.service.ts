@@ -42,9 +42,9 @@ export class ProductsService {
     return { items: page.items.map(toProductView), nextCursor: page.nextCursor };
   }
 
-  /** The published integration format; numbers computed from the stored integers. */
+  /** The published integration format, products on sale only; numbers computed from the stored integers. */
   async integrationList() {
-    return (await this.products.all()).map((row) => ({
+    return (await this.products.allActive()).map((row) => ({
       Id: row.id,
       Sku: row.sku,
       Name: row.name,
