@@ -51,6 +51,12 @@ export interface AppConfig {
     rotationGraceSeconds: number;
     auditLogRetentionDays: number;
   };
+  licenses: {
+    /** PKCS8 PEM of the Ed25519 key that signs offline certificates; outside production, generated into `signingKeyFile` when unset. */
+    signingKeyPem: string | undefined;
+    signingKeyFile: string;
+    certificateTtlSeconds: number;
+  };
   rateLimit: {
     /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
     redisUrl: string | undefined;
@@ -90,6 +96,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (!env.JWT_SECRET) missing.push('JWT_SECRET: required (at least 32 bytes); outside production one is generated under .data/');
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
+  if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
   if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'log') {
     missing.push('SMS_PROVIDER: "log" writes verification codes to the log; use twilio in production');
   }
@@ -132,6 +139,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
     apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
+    licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,

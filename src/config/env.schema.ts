@@ -114,6 +114,13 @@ export const envSchema = z.object({
   API_KEY_ROTATION_GRACE: duration.default(86_400),
   AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
+  LICENSE_SIGNING_KEY: z
+    .string()
+    .refine((value) => value.includes('BEGIN PRIVATE KEY'), 'must be an Ed25519 private key as a PKCS8 PEM')
+    .optional(),
+  LICENSE_SIGNING_KEY_FILE: z.string().min(1).default('.data/license-signing-key.pem'),
+  LICENSE_CERT_TTL: duration.default(30 * 86_400),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
   RATE_LIMIT_PUBLIC: rateLimit.default({ count: 60, windowSeconds: 60 }),

@@ -202,16 +202,18 @@ describe('API keys', () => {
     const other = await createTestApp({ database: t.database });
     try {
       const viaOther = () => other.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key.key}` } });
+      // The other instance caches the key now; from here its view may be at most 5 s old.
+      const cachedAt = Date.now();
       expect((await viaOther()).statusCode).toBe(200);
-      const revokedAt = Date.now();
       expect((await call('DELETE', `/v1/api-keys/${key.id}`, owner.accessToken)).statusCode).toBe(204);
       let status = 200;
-      while (status === 200 && Date.now() - revokedAt < 7_000) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+      while (status === 200 && Date.now() - cachedAt < 8_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
         status = (await viaOther()).statusCode;
       }
       expect(status).toBe(401);
-      expect(Date.now() - revokedAt).toBeLessThanOrEqual(5_500);
+      // 5 s of cache lifetime, plus the polling step and a loaded machine's scheduling.
+      expect(Date.now() - cachedAt).toBeLessThanOrEqual(6_000);
     } finally {
       await other.close();
     }

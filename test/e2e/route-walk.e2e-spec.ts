@@ -12,6 +12,10 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/register',
   'POST /v1/users/password-reset',
   'POST /v1/users/password-reset-request',
+  'POST /v1/licenses/validate',
+  'POST /v1/licenses/activate',
+  'POST /v1/licenses/deactivate',
+  'GET /v1/licenses/jwks',
 ];
 
 describe('deny by default: the route walk', () => {

@@ -36,6 +36,12 @@ export const ERROR_CATALOG = {
   INVALID_API_KEY: { status: 401 },
   API_KEY_EXPIRED: { status: 401 },
   INSUFFICIENT_SCOPE: { status: 403 },
+
+  // Licenses: activation answers an invalid license with its validation code.
+  EXPIRED: { status: 422 },
+  SUSPENDED: { status: 422 },
+  REVOKED: { status: 422 },
+  TOO_MANY_ACTIVATIONS: { status: 422 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

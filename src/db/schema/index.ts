@@ -6,3 +6,4 @@ export * from './users';
 export * from './accounts';
 export * from './api-keys';
 export * from './products';
+export * from './licenses';

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ProductsModule } from '../products/products.module';
+import { LicenseSigner } from './license-signer';
+import { LicensesController } from './licenses.controller';
+import { LicensesRepository } from './licenses.repository';
+import { LicensesService } from './licenses.service';
 
-/** The licenses domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+@Module({
+  imports: [ProductsModule],
+  controllers: [LicensesController],
+  providers: [LicensesService, LicensesRepository, LicenseSigner],
+})
 export class LicensesModule {}

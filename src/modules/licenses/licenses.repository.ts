@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { Database, DB } from '../../db/database';
+import { activations, licenses, outboxMessages } from '../../db/schema';
+
+export type LicenseRow = typeof licenses.$inferSelect;
+export type ActivationRow = typeof activations.$inferSelect;
+export type OutboxEvent = { type: string; payload: Record<string, unknown> };
+
+export type ActivationOutcome =
+  | { outcome: 'not-found' }
+  | { outcome: 'invalid'; license: LicenseRow }
+  | { outcome: 'existing'; activation: ActivationRow }
+  | { outcome: 'full' }
+  | { outcome: 'created'; activation: ActivationRow };
+
+@Injectable()
+export class LicensesRepository {
+  /** The hot path: one prepared, indexed query for the license, its activation count and the fingerprint's activation. */
+  private readonly forValidation;
+
+  constructor(@Inject(DB) private readonly db: Database) {
+    this.forValidation = this.db
+      .select({
+        license: licenses,
+        // Qualified by hand: drizzle leaves columns of a one-table select unqualified, which the
+        // subqueries would resolve against activations.
+        activationCount: sql<number>`(SELECT count(*)::int FROM activations a WHERE a.license_id = "licenses"."id")`,
+        activationId: sql<string | null>`(SELECT a.id FROM activations a WHERE a.license_id = "licenses"."id" AND a.fingerprint = ${sql.placeholder('fingerprint')})`,
+      })
+      .from(licenses)
+      .where(eq(licenses.keyHash, sql.placeholder('hash')))
+      .prepare('license_for_validation');
+  }
+
+  async findForValidation(keyHash: string, fingerprint: string | undefined) {
+    const [row] = await this.forValidation.execute({ hash: keyHash, fingerprint: fingerprint ?? '' });
+    return row;
+  }
+
+  /** One round trip: the validation times and the `license.validated` outbox row, atomically. */
+  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.update(licenses).set({ lastValidatedAt: at }).where(eq(licenses.id, licenseId));
+      if (activationId) await tx.update(activations).set({ lastValidatedAt: at }).where(eq(activations.id, activationId));
+      await tx.insert(outboxMessages).values(event);
+    });
+  }
+
+  /**
+   * Locks the license row, so concurrent activations are counted one at a time: with
+   * maxActivations=3, exactly three of any number of parallel fingerprints get in. `isValid`
+   * decides whether the locked license may be activated at all.
+   */
+  activate(
+    keyHash: string,
+    fingerprint: string,
+    details: { name: string | null; platform: string | null; ip: string },
+    isValid: (license: LicenseRow) => boolean,
+    event: (license: LicenseRow, activation: ActivationRow) => OutboxEvent,
+  ): Promise<ActivationOutcome> {
+    return this.db.transaction(async (tx) => {
+      const [license] = await tx.select().from(licenses).where(eq(licenses.keyHash, keyHash)).for('update');
+      if (!license) return { outcome: 'not-found' };
+      if (!isValid(license)) return { outcome: 'invalid', license };
+      const [existing] = await tx.select().from(activations).where(and(eq(activations.licenseId, license.id), eq(activations.fingerprint, fingerprint)));
+      if (existing) return { outcome: 'existing', activation: existing };
+      const [{ used } = { used: 0 }] = await tx.select({ used: count() }).from(activations).where(eq(activations.licenseId, license.id));
+      if (used >= license.maxActivations) return { outcome: 'full' };
+      const [activation] = await tx.insert(activations).values({ licenseId: license.id, fingerprint, ...details }).returning();
+      await tx.insert(outboxMessages).values(event(license, activation!));
+      return { outcome: 'created', activation: activation! };
+    });
+  }
+
+  async deactivate(keyHash: string, fingerprint: string): Promise<boolean> {
+    const result = await this.db
+      .delete(activations)
+      .where(and(eq(activations.fingerprint, fingerprint), sql`${activations.licenseId} = (SELECT ${licenses.id} FROM ${licenses} WHERE ${licenses.keyHash} = ${keyHash})`));
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async insert(license: typeof licenses.$inferInsert): Promise<LicenseRow> {
+    const [row] = await this.db.insert(licenses).values(license).returning();
+    return row!;
+  }
+
+  /** `userId` undefined: any user's (ADMIN). */
+  list(userId: string | undefined, cursor: string | undefined, limit: number): Promise<LicenseRow[]> {
+    return this.db
+      .select()
+      .from(licenses)
+      .where(and(userId ? eq(licenses.userId, userId) : undefined, cursor ? gt(licenses.id, cursor) : undefined))
+      .orderBy(asc(licenses.id))
+      .limit(limit + 1);
+  }
+
+  async findOwned(userId: string | undefined, id: string): Promise<{ license: LicenseRow; activations: ActivationRow[] } | undefined> {
+    const [license] = await this.db
+      .select()
+      .from(licenses)
+      .where(and(eq(licenses.id, id), userId ? eq(licenses.userId, userId) : undefined));
+    if (!license) return undefined;
+    return { license, activations: await this.db.select().from(activations).where(eq(activations.licenseId, id)).orderBy(asc(activations.id)) };
+  }
+
+  async update(id: string, changes: Partial<Pick<LicenseRow, 'status' | 'expiresAt' | 'maxActivations'>>): Promise<LicenseRow | undefined> {
+    const [row] = await this.db.update(licenses).set(changes).where(eq(licenses.id, id)).returning();
+    return row;
+  }
+}

@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import { Principal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
+import { sha256 } from '../../common/crypto/secret-token';
+import { DomainError } from '../../common/errors/domain-error';
+import { I18nService } from '../../common/i18n/i18n.service';
+import { Language } from '../../common/i18n/language';
+import { toPage } from '../../common/pagination';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { ProductsRepository } from '../products/products.repository';
+import { generateLicenseKey, LICENSE_KEY_PATTERN, normalizeLicenseKey } from './license-key';
+import { LicenseSigner } from './license-signer';
+import { ActivationRow, LicenseRow, LicensesRepository } from './licenses.repository';
+import { LicenseActivateDto, LicenseGrantDto, LicenseUpdateDto, LicenseValidateDto, ValidationCode } from './licenses.schemas';
+
+@Injectable()
+export class LicensesService {
+  constructor(
+    private readonly licenses: LicensesRepository,
+    private readonly products: ProductsRepository,
+    private readonly signer: LicenseSigner,
+    private readonly i18n: I18nService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Every well-formed request gets an answer with a code; only VALID carries a certificate. */
+  async validate(dto: LicenseValidateDto, lang: Language) {
+    const now = this.clock.now();
+    const key = normalizeLicenseKey(dto.key);
+    const row = LICENSE_KEY_PATTERN.test(key) ? await this.licenses.findForValidation(sha256(key), dto.fingerprint) : undefined;
+    const answer = (code: ValidationCode, license: LicenseRow | null, certificate?: string) => ({
+      valid: code === 'VALID',
+      code,
+      detail: this.i18n.translate(`licenses:${code}`, lang),
+      license: license && toLicenseView(license, now),
+      ...(certificate ? { certificate } : {}),
+    });
+    if (!row) return answer('NOT_FOUND', null);
+    const { license, activationCount, activationId } = row;
+    const code = invalidityOf(license, now) ?? scopeMismatch(dto, license, activationCount, activationId);
+    if (code) return answer(code, license);
+
+    await this.licenses.recordValidation(license.id, activationId, now, {
+      type: 'license.validated',
+      payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint: dto.fingerprint ?? null, validatedAt: now.toISOString() },
+    });
+    const ttl = this.config.licenses.certificateTtlSeconds;
+    const certificate = await this.signer.sign(
+      {
+        sub: license.id,
+        product: license.productId,
+        status: license.status,
+        licenseExpiresAt: license.expiresAt?.toISOString() ?? null,
+        fingerprint: dto.fingerprint ?? null,
+        validatedAt: now.toISOString(),
+        ttl,
+      },
+      now,
+      ttl,
+    );
+    return answer('VALID', { ...license, lastValidatedAt: now }, certificate);
+  }
+
+  /** 201 with a new activation, 200 with the existing one for a known fingerprint. */
+  async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toActivationView> }> {
+    const now = this.clock.now();
+    const key = normalizeLicenseKey(dto.key);
+    if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('NOT_FOUND', { status: 422 });
+    const result = await this.licenses.activate(
+      sha256(key),
+      dto.fingerprint,
+      { name: dto.name ?? null, platform: dto.platform ?? null, ip },
+      (license) => invalidityOf(license, now) === undefined,
+      (license, activation) => ({
+        type: 'license.activated',
+        payload: { licenseId: license.id, productId: license.productId, userId: license.userId, activationId: activation.id, fingerprint: activation.fingerprint },
+      }),
+    );
+    switch (result.outcome) {
+      case 'not-found':
+        throw new DomainError('NOT_FOUND', { status: 422 });
+      case 'invalid':
+        throw new DomainError(invalidityOf(result.license, now)!);
+      case 'full':
+        throw new DomainError('TOO_MANY_ACTIVATIONS');
+      case 'existing':
+        return { created: false, activation: toActivationView(result.activation) };
+      case 'created':
+        return { created: true, activation: toActivationView(result.activation) };
+    }
+  }
+
+  async deactivate(key: string, fingerprint: string): Promise<void> {
+    await this.licenses.deactivate(sha256(normalizeLicenseKey(key)), fingerprint);
+  }
+
+  /** ADMIN: a license by hand; the product's policy fills what the request leaves out. The key is shown once. */
+  async grant(dto: LicenseGrantDto) {
+    const product = await this.products.findById(dto.productId);
+    if (!product) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'productId', code: 'INVALID_VALUE', message: 'No such product' }] });
+    const key = generateLicenseKey();
+    const now = this.clock.now();
+    const expiresAt =
+      dto.expiresAt !== undefined
+        ? dto.expiresAt && new Date(dto.expiresAt)
+        : product.licenseDurationDays && new Date(now.getTime() + product.licenseDurationDays * 86_400_000);
+    const license = await this.licenses
+      .insert({
+        keyHash: sha256(key),
+        keyPrefix: key.slice(0, 5),
+        productId: product.id,
+        userId: dto.userId,
+        maxActivations: dto.maxActivations ?? product.maxActivations,
+        expiresAt: expiresAt || null,
+      })
+      .catch((error: unknown) => {
+        throw foreignKeyToField(error);
+      });
+    return { ...toLicenseView(license, now), key };
+  }
+
+  async list(principal: Principal, cursor: string | undefined, limit: number) {
+    const page = toPage(await this.licenses.list(ownerScope(principal), cursor, limit), limit);
+    const now = this.clock.now();
+    return { items: page.items.map((row) => toLicenseView(row, now)), nextCursor: page.nextCursor };
+  }
+
+  async get(principal: Principal, id: string) {
+    const found = await this.licenses.findOwned(ownerScope(principal), id);
+    if (!found) throw new DomainError('NOT_FOUND');
+    return { ...toLicenseView(found.license, this.clock.now()), activations: found.activations.map(toActivationView) };
+  }
+
+  async setStatus(id: string, status: LicenseRow['status']) {
+    return this.change(id, { status });
+  }
+
+  async update(id: string, dto: LicenseUpdateDto) {
+    return this.change(id, {
+      ...(dto.expiresAt !== undefined ? { expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null } : {}),
+      ...(dto.maxActivations !== undefined ? { maxActivations: dto.maxActivations } : {}),
+    });
+  }
+
+  private async change(id: string, changes: Partial<Pick<LicenseRow, 'status' | 'expiresAt' | 'maxActivations'>>) {
+    const row = Object.keys(changes).length > 0 ? await this.licenses.update(id, changes) : (await this.licenses.findOwned(undefined, id))?.license;
+    if (!row) throw new DomainError('NOT_FOUND');
+    return toLicenseView(row, this.clock.now());
+  }
+
+  jwks() {
+    return this.signer.jwks();
+  }
+}
+
+/** Why a license cannot be used at all, in the order the published codes are checked. */
+function invalidityOf(license: LicenseRow, now: Date): 'REVOKED' | 'SUSPENDED' | 'EXPIRED' | undefined {
+  if (license.status === 'REVOKED') return 'REVOKED';
+  if (license.status === 'SUSPENDED') return 'SUSPENDED';
+  if (license.expiresAt && license.expiresAt <= now) return 'EXPIRED';
+  return undefined;
+}
+
+function scopeMismatch(dto: LicenseValidateDto, license: LicenseRow, activationCount: number, activationId: string | null): ValidationCode | undefined {
+  if (dto.productId && dto.productId !== license.productId) return 'PRODUCT_SCOPE_MISMATCH';
+  if (dto.fingerprint !== undefined) {
+    if (activationCount === 0) return 'NO_ACTIVATION';
+    if (!activationId) return 'FINGERPRINT_SCOPE_MISMATCH';
+  }
+  return undefined;
+}
+
+const ownerScope = (principal: Principal) => (principal.role === 'ADMIN' ? undefined : principal.userId);
+
+function foreignKeyToField(error: unknown) {
+  const code = (error as { cause?: { code?: string; constraint?: string } }).cause;
+  if (code?.code === '23503') {
+    return new DomainError('VALIDATION_FAILED', { errors: [{ field: 'userId', code: 'INVALID_VALUE', message: 'No such user' }], cause: error });
+  }
+  return error;
+}
+
+function toLicenseView(row: LicenseRow, now: Date) {
+  return {
+    id: row.id,
+    keyPrefix: row.keyPrefix,
+    productId: row.productId,
+    userId: row.userId,
+    orderId: row.orderId,
+    status: row.status,
+    expired: Boolean(row.expiresAt && row.expiresAt <= now),
+    maxActivations: row.maxActivations,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+function toActivationView(row: ActivationRow) {
+  return {
+    id: row.id,
+    fingerprint: row.fingerprint,
+    name: row.name,
+    platform: row.platform,
+    ip: row.ip,
+    createdAt: row.createdAt.toISOString(),
+    lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
+  };
+}
