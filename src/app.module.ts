@@ -7,6 +7,7 @@ import { ClockModule } from './common/clock';
 import { EventsModule } from './common/events';
 import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms';
+import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -19,6 +20,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
+import { OrdersModule } from './modules/orders/orders.module';
 import { ProductsModule } from './modules/products/products.module';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
 import { UsersModule } from './modules/users/users.module';
@@ -48,6 +50,7 @@ export class AppModule {
         BackgroundModule,
         MailModule,
         SmsModule,
+        StripeModule,
         ErrorsModule,
         AuthCoreModule,
         HealthModule,
@@ -57,6 +60,7 @@ export class AppModule {
         SubscriptionsModule,
         ProductsModule,
         LicensesModule,
+        OrdersModule,
         WebhooksModule,
         ApiKeysModule,
         ...(options.extraModules ?? []),

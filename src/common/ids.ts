@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   webhookEvent: 'evt',
   outboxMessage: 'obx',
   auditLogEntry: 'aud',
+  orderItem: 'oit',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -57,6 +57,14 @@ export interface AppConfig {
     signingKeyFile: string;
     certificateTtlSeconds: number;
   };
+  stripe: {
+    /** Unset: checkout answers 503 (nothing to charge with). */
+    secretKey: string | undefined;
+    /** Unset: every webhook is refused as unverifiable. */
+    webhookSecret: string | undefined;
+    /** Another host, port and protocol for Stripe's API (a local fake in tests). */
+    apiBase: string | undefined;
+  };
   rateLimit: {
     /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
     redisUrl: string | undefined;
@@ -140,6 +148,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
     apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
     licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,

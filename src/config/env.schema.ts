@@ -121,6 +121,10 @@ export const envSchema = z.object({
   LICENSE_SIGNING_KEY_FILE: z.string().min(1).default('.data/license-signing-key.pem'),
   LICENSE_CERT_TTL: duration.default(30 * 86_400),
 
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be a Stripe webhook signing secret (whsec_…)').optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
   RATE_LIMIT_PUBLIC: rateLimit.default({ count: 60, windowSeconds: 60 }),

@@ -16,6 +16,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/licenses/activate',
   'POST /v1/licenses/deactivate',
   'GET /v1/licenses/jwks',
+  'POST /v1/webhooks/stripe',
 ];
 
 describe('deny by default: the route walk', () => {
@@ -46,7 +47,7 @@ describe('deny by default: the route walk', () => {
     }
   });
 
-  it('rate-limits every route but the health probes', () => {
-    expect(routes.filter((route) => route.skipRateLimit).map((route) => route.path).sort()).toEqual(['/health/live', '/health/ready']);
+  it('rate-limits every route but the health probes and the Stripe webhook', () => {
+    expect(routes.filter((route) => route.skipRateLimit).map((route) => route.path).sort()).toEqual(['/health/live', '/health/ready', '/v1/webhooks/stripe']);
   });
 });

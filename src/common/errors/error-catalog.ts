@@ -42,6 +42,11 @@ export const ERROR_CATALOG = {
   SUSPENDED: { status: 422 },
   REVOKED: { status: 422 },
   TOO_MANY_ACTIVATIONS: { status: 422 },
+
+  // Checkout and Stripe.
+  OUT_OF_STOCK: { status: 409 },
+  PRODUCT_INACTIVE: { status: 422 },
+  INVALID_SIGNATURE: { status: 401 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -7,3 +7,4 @@ export * from './accounts';
 export * from './api-keys';
 export * from './products';
 export * from './licenses';
+export * from './orders';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const LICENSE_KEY_PATTERN = /^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$/;
@@ -20,4 +20,32 @@ export function generateLicenseKey(): string {
 export function normalizeLicenseKey(input: string): string {
   const compact = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return compact.length === 25 ? compact.match(/.{5}/g)!.join('-') : compact;
+}
+
+/** A new license for one unit of a product, following the product's policy. The key is returned once. */
+export function newLicense(
+  product: { id: string; licenseDurationDays: number | null; maxActivations: number },
+  owner: { userId: string; orderId?: string | null },
+  now: Date,
+  overrides: { expiresAt?: Date | null; maxActivations?: number } = {},
+) {
+  const key = generateLicenseKey();
+  const expiresAt =
+    overrides.expiresAt !== undefined
+      ? overrides.expiresAt
+      : product.licenseDurationDays
+        ? new Date(now.getTime() + product.licenseDurationDays * 86_400_000)
+        : null;
+  return {
+    key,
+    row: {
+      keyHash: createHash('sha256').update(key).digest('hex'),
+      keyPrefix: key.slice(0, 5),
+      productId: product.id,
+      userId: owner.userId,
+      orderId: owner.orderId ?? null,
+      maxActivations: overrides.maxActivations ?? product.maxActivations,
+      expiresAt,
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { Language } from '../../common/i18n/language';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { ProductsRepository } from '../products/products.repository';
-import { generateLicenseKey, LICENSE_KEY_PATTERN, normalizeLicenseKey } from './license-key';
+import { LICENSE_KEY_PATTERN, newLicense, normalizeLicenseKey } from './license-key';
 import { LicenseSigner } from './license-signer';
 import { ActivationRow, LicenseRow, LicensesRepository } from './licenses.repository';
 import { LicenseActivateDto, LicenseGrantDto, LicenseUpdateDto, LicenseValidateDto, ValidationCode } from './licenses.schemas';
@@ -99,24 +99,14 @@ export class LicensesService {
   async grant(dto: LicenseGrantDto) {
     const product = await this.products.findById(dto.productId);
     if (!product) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'productId', code: 'INVALID_VALUE', message: 'No such product' }] });
-    const key = generateLicenseKey();
     const now = this.clock.now();
-    const expiresAt =
-      dto.expiresAt !== undefined
-        ? dto.expiresAt && new Date(dto.expiresAt)
-        : product.licenseDurationDays && new Date(now.getTime() + product.licenseDurationDays * 86_400_000);
-    const license = await this.licenses
-      .insert({
-        keyHash: sha256(key),
-        keyPrefix: key.slice(0, 5),
-        productId: product.id,
-        userId: dto.userId,
-        maxActivations: dto.maxActivations ?? product.maxActivations,
-        expiresAt: expiresAt || null,
-      })
-      .catch((error: unknown) => {
-        throw foreignKeyToField(error);
-      });
+    const { key, row } = newLicense(product, { userId: dto.userId }, now, {
+      ...(dto.expiresAt !== undefined ? { expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null } : {}),
+      ...(dto.maxActivations !== undefined ? { maxActivations: dto.maxActivations } : {}),
+    });
+    const license = await this.licenses.insert(row).catch((error: unknown) => {
+      throw foreignKeyToField(error);
+    });
     return { ...toLicenseView(license, now), key };
   }
 

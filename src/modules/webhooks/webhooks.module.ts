@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { OrdersModule } from '../orders/orders.module';
+import { UsersModule } from '../users/users.module';
+import { StripeWebhooksController } from './stripe-webhooks.controller';
+import { StripeWebhooksService } from './stripe-webhooks.service';
 
-/** The webhooks domain. Its controller, service, repository and schemas arrive with its issue. */
-@Module({})
+@Module({
+  imports: [OrdersModule, UsersModule],
+  controllers: [StripeWebhooksController],
+  providers: [StripeWebhooksService],
+})
 export class WebhooksModule {}

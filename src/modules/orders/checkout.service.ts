@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import { Principal } from '../../common/auth/principal';
+import { DomainError } from '../../common/errors/domain-error';
+import { grossOf } from '../../common/money/money';
+import { STRIPE } from '../../common/stripe/stripe.module';
+import { assertAllowedLink } from '../../common/validation/links';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { UsersRepository } from '../users/users.repository';
+import { OrdersRepository } from './orders.repository';
+import { CheckoutSessionCreateDto } from './orders.schemas';
+
+@Injectable()
+export class CheckoutService {
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly users: UsersRepository,
+    @Inject(STRIPE) private readonly stripe: Stripe,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** A PENDING order priced from our catalog, and a Stripe Checkout Session in payment mode for it. */
+  async create(principal: Principal, dto: CheckoutSessionCreateDto) {
+    assertAllowedLink('successUrl', dto.successUrl, this.config.allowedLinkOrigins);
+    assertAllowedLink('cancelUrl', dto.cancelUrl, this.config.allowedLinkOrigins);
+    if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '3600' } });
+
+    const quantities = new Map<string, number>();
+    for (const item of dto.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+    const products = await this.orders.productsByIds([...quantities.keys()]);
+    const byId = new Map(products.map((product) => [product.id, product]));
+    const lines = [...quantities].map(([productId, quantity], index) => {
+      const product = byId.get(productId);
+      if (!product) {
+        throw new DomainError('VALIDATION_FAILED', { errors: [{ field: `items.${index}.productId`, code: 'INVALID_VALUE', message: 'No such product' }] });
+      }
+      if (!product.active) throw new DomainError('PRODUCT_INACTIVE', { status: 422 });
+      if (product.stock !== null && product.stock < quantity) throw new DomainError('OUT_OF_STOCK');
+      return { product, quantity, unitGross: grossOf(product.priceNetMinor, product.vatBasisPoints) };
+    });
+    const currencies = new Set(lines.map((line) => line.product.currency));
+    if (currencies.size > 1) {
+      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'INVALID_VALUE', message: 'All products of one order must share a currency' }] });
+    }
+    const user = await this.users.findById(principal.userId);
+    if (!user) throw new DomainError('UNAUTHORIZED');
+    const currency = lines[0]!.product.currency;
+
+    const order = await this.orders.createPending(
+      { userId: user.id, currency, amountTotalMinor: lines.reduce((sum, line) => sum + line.unitGross * line.quantity, 0) },
+      lines.map((line) => ({
+        productId: line.product.id,
+        quantity: line.quantity,
+        unitNetMinor: line.product.priceNetMinor,
+        vatBasisPoints: line.product.vatBasisPoints,
+        unitGrossMinor: line.unitGross,
+      })),
+    );
+    let session: Stripe.Checkout.Session;
+    try {
+      session = await this.stripe.checkout.sessions.create({
+        mode: 'payment',
+        line_items: lines.map((line) =>
+          line.product.stripePriceId
+            ? { price: line.product.stripePriceId, quantity: line.quantity }
+            : {
+                price_data: { currency: currency.toLowerCase(), unit_amount: line.unitGross, product_data: { name: line.product.name } },
+                quantity: line.quantity,
+              },
+        ),
+        customer_email: user.email,
+        client_reference_id: order.id,
+        metadata: { userId: user.id, orderId: order.id, productIds: JSON.stringify(lines.map((line) => line.product.id)) },
+        success_url: dto.successUrl,
+        cancel_url: dto.cancelUrl,
+      });
+    } catch (error) {
+      await this.orders.markFailed(order.id);
+      throw new DomainError('UPSTREAM_FAILED', { cause: error });
+    }
+    await this.orders.setSession(order.id, session.id);
+    return { id: session.id, url: session.url ?? '', orderId: order.id };
+  }
+}

@@ -1,0 +1,29 @@
+import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { createZodDto, ZodResponse } from 'nestjs-zod';
+import { z } from 'zod';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { SkipRateLimit } from '../../common/throttling/rate-limit.decorator';
+import { StripeWebhooksService } from './stripe-webhooks.service';
+
+class WebhookReceivedDto extends createZodDto(z.object({ received: z.literal(true) }).meta({ id: 'WebhookReceived' })) {}
+
+@ApiTags('Webhooks')
+@Controller('v1/webhooks')
+export class StripeWebhooksController {
+  constructor(private readonly webhooks: StripeWebhooksService) {}
+
+  /** Open to Stripe: the signature is the credential, and Stripe's bursts are not rate limited. */
+  @Post('stripe')
+  @Public()
+  @SkipRateLimit()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stripe events: verified by signature, stored once by event id, then applied' })
+  @ApiProblems('INVALID_SIGNATURE')
+  @ZodResponse({ status: 200, type: WebhookReceivedDto })
+  receiveStripeEvent(@Req() request: FastifyRequest, @Headers('stripe-signature') signature: string | undefined) {
+    return this.webhooks.receive(request.rawBody, signature);
+  }
+}
