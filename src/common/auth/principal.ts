@@ -37,3 +37,9 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
+
+/**
+ * The owner filter for owned resources: undefined (everyone's) for an ADMIN, whether a user or an
+ * admin-scope key of one; otherwise the caller's own user id.
+ */
+export const ownerScope = (principal: Principal): string | undefined => (principal.role === 'ADMIN' ? undefined : principal.userId);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
@@ -63,7 +63,7 @@ export class ApiKeyUsageService {
   }
 
   private async ownedKey(principal: Principal, id: string) {
-    const key = await this.keys.findOwned(principal.role === 'ADMIN' ? undefined : principal.userId, id);
+    const key = await this.keys.findOwned(ownerScope(principal), id);
     if (!key) throw new DomainError('NOT_FOUND');
     return key;
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -31,7 +31,7 @@ export class ApiKeysService {
   }
 
   async list(principal: Principal, query: ApiKeyListQueryDto) {
-    const ownerId = principal.role === 'ADMIN' ? query.ownerId : principal.userId;
+    const ownerId = ownerScope(principal) ?? query.ownerId;
     const page = toPage(await this.keys.list({ ownerId, cursor: query.cursor, limit: query.limit }), query.limit);
     return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
   }
@@ -93,8 +93,6 @@ function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
   if (scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
 }
 
-/** ADMINs (users, or admin-scope keys of ADMINs) reach every key; others only their own. */
-const ownerScope = (principal: Principal) => (principal.role === 'ADMIN' ? undefined : principal.userId);
 
 function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   return {

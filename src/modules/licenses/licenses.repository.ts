@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { newId } from '../../common/ids';
 import { Database, DB } from '../../db/database';
 import { activations, licenses, outboxMessages } from '../../db/schema';
 
@@ -38,13 +39,20 @@ export class LicensesRepository {
     return row;
   }
 
-  /** One round trip: the validation times and the `license.validated` outbox row, atomically. */
+  /**
+   * The second and last query of a validation: both validation times and the `license.validated`
+   * outbox row, in one statement (so one round trip, and atomic without an explicit transaction).
+   */
   async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.update(licenses).set({ lastValidatedAt: at }).where(eq(licenses.id, licenseId));
-      if (activationId) await tx.update(activations).set({ lastValidatedAt: at }).where(eq(activations.id, activationId));
-      await tx.insert(outboxMessages).values(event);
-    });
+    const when = at.toISOString();
+    await this.db.execute(sql`
+      WITH stamp_license AS (
+        UPDATE ${licenses} SET last_validated_at = ${when}::timestamptz WHERE id = ${licenseId}
+      ), stamp_activation AS (
+        UPDATE ${activations} SET last_validated_at = ${when}::timestamptz WHERE id = ${activationId}
+      )
+      INSERT INTO ${outboxMessages} (id, type, payload, created_at)
+      VALUES (${newId('obx')}, ${event.type}, ${JSON.stringify(event.payload)}::jsonb, ${when}::timestamptz)`);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -161,7 +161,6 @@ function scopeMismatch(dto: LicenseValidateDto, license: LicenseRow, activationC
   return undefined;
 }
 
-const ownerScope = (principal: Principal) => (principal.role === 'ADMIN' ? undefined : principal.userId);
 
 function foreignKeyToField(error: unknown) {
   const code = (error as { cause?: { code?: string; constraint?: string } }).cause;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { formatMoney, formatRate } from '../../common/money/money';
 import { toPage } from '../../common/pagination';
@@ -30,7 +30,6 @@ export class OrdersService {
   }
 }
 
-const ownerScope = (principal: Principal) => (principal.role === 'ADMIN' ? undefined : principal.userId);
 
 function toOrderView(row: OrderRow) {
   return {
