@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // The config loader is the one reader of process.env; tests, scripts and tooling set up environments.
-    files: ['src/config/**', 'test/**', 'scripts/**', 'vitest.config.mts', 'drizzle.config.ts'],
+    files: ['src/config/**', 'test/**', 'scripts/**', 'bench/**', 'vitest.config.mts', 'drizzle.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
