@@ -79,7 +79,15 @@ export interface AppConfig {
     | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiBase: string };
 }
 
-export type RateLimitPolicy = 'public' | 'authenticated' | 'login' | 'register' | 'passwordResetRequest' | 'licenseValidate' | 'licenseActivate';
+export type RateLimitPolicy =
+  | 'public'
+  | 'authenticated'
+  | 'login'
+  | 'register'
+  | 'passwordResetRequest'
+  | 'licenseValidate'
+  | 'licenseActivate'
+  | 'licenseDeactivate';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 export const InjectConfig = () => Inject(APP_CONFIG);
@@ -160,6 +168,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         passwordResetRequest: env.RATE_LIMIT_PASSWORD_RESET_REQUEST,
         licenseValidate: env.RATE_LIMIT_LICENSE_VALIDATE,
         licenseActivate: env.RATE_LIMIT_LICENSE_ACTIVATE,
+        licenseDeactivate: env.RATE_LIMIT_LICENSE_DEACTIVATE,
       },
     },
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,

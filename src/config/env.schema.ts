@@ -134,6 +134,7 @@ export const envSchema = z.object({
   RATE_LIMIT_PASSWORD_RESET_REQUEST: rateLimit.default({ count: 5, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_VALIDATE: rateLimit.default({ count: 30, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
+  RATE_LIMIT_LICENSE_DEACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
 
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),

@@ -79,6 +79,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
       'line_items[0][quantity]': '2',
       'line_items[0][price_data][unit_amount]': '24900',
       'line_items[0][price_data][currency]': 'usd',
+      'payment_intent_data[metadata][orderId]': orderId,
     });
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PENDING', amountTotal: '498.00' });
 
@@ -130,6 +131,11 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
       signedStripeEvent(event, { timestamp: now - 301 }),
       signedStripeEvent(event, { timestamp: now + 600 }),
       { payload: good.payload },
+      // A captured old delivery with a fresh timestamp put in front: stripe-node reads the last t=.
+      (() => {
+        const old = signedStripeEvent(event, { timestamp: now - 30 * 86_400 });
+        return { payload: old.payload, header: `t=${now},${old.header}` };
+      })(),
     ];
     for (const attempt of attempts) {
       const response = await deliver(attempt);
@@ -153,12 +159,15 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PARTIALLY_REFUNDED', amountRefunded: '100.00' });
     expect((await refund(24900, 'evt_refund_full')).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('REFUNDED');
+    // The partial refund's event delivered again, late: it cannot undo the full refund.
+    expect((await refund(10000, 'evt_refund_partial_late')).statusCode).toBe(200);
+    expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'REFUNDED', amountRefunded: '249.00' });
     const validation = await t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key }), headers: { 'content-type': 'application/json' } });
     expect(validation.json().code).toBe('REVOKED');
     expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'charge.refunded' AND payload->>'orderId' = $1", [orderId])).toBe(2);
   });
 
-  it('a failed payment marks the order FAILED and tells the buyer; unknown events are stored and acknowledged', async () => {
+  it('a failed payment marks the order FAILED and tells the buyer, a later success still pays it; unknown events are stored', async () => {
     const buyer = await registerAndLogin(t.app);
     const item = await product();
     const { orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
@@ -167,6 +176,12 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     await t.app.get(BackgroundTasks).drain();
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('FAILED');
     expect(mailbox.to(buyer.input.email).at(-1)?.subject).toBe('Your payment did not go through');
+
+    // The buyer tries another card in the same session, and it goes through.
+    const session = (await db.query('SELECT stripe_session_id FROM orders WHERE id = $1', [orderId])).rows[0].stripe_session_id as string;
+    expect((await deliver(completed(session, orderId))).statusCode).toBe(200);
+    expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PAID');
+    expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(1);
 
     const unknown = signedStripeEvent({ id: 'evt_something_new', type: 'customer.subscription.updated', data: { object: { id: 'sub_1' } } });
     expect((await deliver(unknown)).statusCode).toBe(200);
@@ -185,6 +200,9 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     expect((await checkout(buyer.accessToken, [{ productId: inactive.id }])).statusCode).toBe(422);
     const foreign = await call('POST', '/v1/checkout/sessions', buyer.accessToken, { items: [{ productId: scarce.id }], successUrl: 'https://evil.example/ok', cancelUrl: `${APP}/cart` });
     expect(foreign.statusCode).toBe(422);
+    const manyIds = Array.from({ length: 16 }, (_, i) => ({ productId: `prd_01jh8x2v3kf6qz9w0c4m5t7r${'abcdefghjkmnpqrs'[i]}` }));
+    expect((await checkout(buyer.accessToken, manyIds)).statusCode).toBe(422);
+    expect((await checkout(buyer.accessToken, [{ productId: scarce.id, quantity: 1000 }, { productId: scarce.id, quantity: 1 }])).statusCode).toBe(422);
     expect(stripe.requests.length).toBe(before);
     expect(await count('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [buyer.user.id])).toBe(0);
   });

@@ -72,6 +72,15 @@ describe('licenses', () => {
     expect(stamped[0].stamped).toBe(true);
   });
 
+  it("never issues a certificate that outlives the license", async () => {
+    const license = await grant({ expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const { certificate } = (await validate({ key: license.key })).json();
+    const jwks = (await t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
+    const { payload } = await jwtVerify(certificate, createLocalJWKSet(jwks));
+    expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(3600);
+    expect(payload.licenseExpiresAt).toBe(new Date(Date.parse((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().expiresAt)).toISOString());
+  });
+
   it('produces each validation code from its own case', async () => {
     const unknownKey = 'ABCDE-FGHJK-MNPQR-STVWX-YZ012';
     expect((await validate({ key: unknownKey })).json()).toMatchObject({ valid: false, code: 'NOT_FOUND', license: null });

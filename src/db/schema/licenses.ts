@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn } from '../columns';
+import { orders } from './orders';
 import { products } from './products';
 import { users } from './users';
 
@@ -22,7 +23,7 @@ export const licenses = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id),
-    orderId: text('order_id'),
+    orderId: text('order_id').references(() => orders.id),
     status: licenseStatus('status').notNull().default('ACTIVE'),
     maxActivations: integer('max_activations').notNull(),
     /** Null: perpetual. */
@@ -30,7 +31,12 @@ export const licenses = pgTable(
     lastValidatedAt: timestamp('last_validated_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (table) => [uniqueIndex('licenses_key_hash_key').on(table.keyHash), index('licenses_user_idx').on(table.userId, table.id)],
+  (table) => [
+    uniqueIndex('licenses_key_hash_key').on(table.keyHash),
+    index('licenses_user_idx').on(table.userId, table.id),
+    // A refund revokes an order's licenses by this column.
+    index('licenses_order_idx').on(table.orderId),
+  ],
 );
 
 export const activations = pgTable(

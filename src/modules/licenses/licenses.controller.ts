@@ -46,9 +46,12 @@ export class LicensesController {
   @Post('activate')
   @Public()
   @RateLimit('licenseActivate')
-  @ApiOperation({ summary: 'Activate a license on a machine (201), or return its existing activation (200)' })
+  @ApiOperation({
+    summary: 'Activate a license on a machine (201), or return its existing activation (200)',
+    description: 'A license that cannot be used answers 422 with its validation code: NOT_FOUND, EXPIRED, SUSPENDED or REVOKED.',
+  })
   @ApiResponse({ status: 200, description: 'Already activated on this machine', type: ActivationResponseDto })
-  @ApiProblems('NOT_FOUND', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'TOO_MANY_ACTIVATIONS')
+  @ApiProblems('EXPIRED', 'SUSPENDED', 'REVOKED', 'TOO_MANY_ACTIVATIONS')
   @ZodResponse({ status: 201, type: ActivationResponseDto })
   async activateLicense(@Body() dto: LicenseActivateDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, activation } = await this.licenses.activate(dto, ip);
@@ -58,7 +61,7 @@ export class LicensesController {
 
   @Post('deactivate')
   @Public()
-  @RateLimit('licenseActivate')
+  @RateLimit('licenseDeactivate')
   @HttpCode(204)
   @ApiOperation({ summary: 'Release a machine from a license' })
   @ApiNoContentResponse({ description: 'Deactivated (or was not active)' })

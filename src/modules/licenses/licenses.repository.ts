@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { newId } from '../../common/ids';
-import { Database, DB } from '../../db/database';
+import { Pool } from 'pg';
+import { Database, DB, DB_POOL } from '../../db/database';
 import { activations, licenses, outboxMessages } from '../../db/schema';
 
 export type LicenseRow = typeof licenses.$inferSelect;
@@ -20,7 +21,10 @@ export class LicensesRepository {
   /** The hot path: one prepared, indexed query for the license, its activation count and the fingerprint's activation. */
   private readonly forValidation;
 
-  constructor(@Inject(DB) private readonly db: Database) {
+  constructor(
+    @Inject(DB) private readonly db: Database,
+    @Inject(DB_POOL) private readonly pool: Pool,
+  ) {
     this.forValidation = this.db
       .select({
         license: licenses,
@@ -41,18 +45,16 @@ export class LicensesRepository {
 
   /**
    * The second and last query of a validation: both validation times and the `license.validated`
-   * outbox row, in one statement (so one round trip, and atomic without an explicit transaction).
+   * outbox row, in one prepared statement (one round trip, atomic without an explicit transaction).
    */
   async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent): Promise<void> {
-    const when = at.toISOString();
-    await this.db.execute(sql`
-      WITH stamp_license AS (
-        UPDATE ${licenses} SET last_validated_at = ${when}::timestamptz WHERE id = ${licenseId}
-      ), stamp_activation AS (
-        UPDATE ${activations} SET last_validated_at = ${when}::timestamptz WHERE id = ${activationId}
-      )
-      INSERT INTO ${outboxMessages} (id, type, payload, created_at)
-      VALUES (${newId('obx')}, ${event.type}, ${JSON.stringify(event.payload)}::jsonb, ${when}::timestamptz)`);
+    await this.pool.query({
+      name: 'license_record_validation',
+      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
+                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
+             INSERT INTO outbox_messages (id, type, payload, created_at) VALUES ($4, $5, $6, $1)`,
+      values: [at, licenseId, activationId, newId('obx'), event.type, JSON.stringify(event.payload)],
+    });
   }
 
   /**

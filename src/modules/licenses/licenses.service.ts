@@ -45,7 +45,9 @@ export class LicensesService {
       type: 'license.validated',
       payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint: dto.fingerprint ?? null, validatedAt: now.toISOString() },
     });
-    const ttl = this.config.licenses.certificateTtlSeconds;
+    // The certificate never outlives the license.
+    const untilExpiry = license.expiresAt ? Math.floor((license.expiresAt.getTime() - now.getTime()) / 1000) : Infinity;
+    const ttl = Math.max(1, Math.min(this.config.licenses.certificateTtlSeconds, untilExpiry));
     const certificate = await this.signer.sign(
       {
         sub: license.id,

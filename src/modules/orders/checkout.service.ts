@@ -10,6 +10,8 @@ import { UsersRepository } from '../users/users.repository';
 import { OrdersRepository } from './orders.repository';
 import { CheckoutSessionCreateDto } from './orders.schemas';
 
+const MAX_DISTINCT_PRODUCTS = 15;
+
 @Injectable()
 export class CheckoutService {
   constructor(
@@ -27,6 +29,12 @@ export class CheckoutService {
 
     const quantities = new Map<string, number>();
     for (const item of dto.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+    // Stripe metadata values hold 500 characters: productIds fits 15 ids. One product at most 1000 units.
+    if (quantities.size > MAX_DISTINCT_PRODUCTS || [...quantities.values()].some((quantity) => quantity > 1000)) {
+      throw new DomainError('VALIDATION_FAILED', {
+        errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${MAX_DISTINCT_PRODUCTS} different products, 1000 units each` }],
+      });
+    }
     const products = await this.orders.productsByIds([...quantities.keys()]);
     const byId = new Map(products.map((product) => [product.id, product]));
     const lines = [...quantities].map(([productId, quantity], index) => {
@@ -34,7 +42,7 @@ export class CheckoutService {
       if (!product) {
         throw new DomainError('VALIDATION_FAILED', { errors: [{ field: `items.${index}.productId`, code: 'INVALID_VALUE', message: 'No such product' }] });
       }
-      if (!product.active) throw new DomainError('PRODUCT_INACTIVE', { status: 422 });
+      if (!product.active) throw new DomainError('PRODUCT_INACTIVE');
       if (product.stock !== null && product.stock < quantity) throw new DomainError('OUT_OF_STOCK');
       return { product, quantity, unitGross: grossOf(product.priceNetMinor, product.vatBasisPoints) };
     });
@@ -71,6 +79,8 @@ export class CheckoutService {
         customer_email: user.email,
         client_reference_id: order.id,
         metadata: { userId: user.id, orderId: order.id, productIds: JSON.stringify(lines.map((line) => line.product.id)) },
+        // Copied onto the PaymentIntent and its charges, so their events find the order.
+        payment_intent_data: { metadata: { userId: user.id, orderId: order.id } },
         success_url: dto.successUrl,
         cancel_url: dto.cancelUrl,
       });

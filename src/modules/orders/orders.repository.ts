@@ -70,7 +70,8 @@ export class OrdersRepository {
       .from(orderItems)
       .innerJoin(products, eq(products.id, orderItems.productId))
       .where(eq(orderItems.orderId, orderId))
-      .orderBy(asc(orderItems.id));
+      // Product order, so concurrent payments lock product rows (stock) in one order and cannot deadlock.
+      .orderBy(asc(orderItems.productId));
   }
 
   async markPaid(tx: Tx, id: string, changes: { amountTotalMinor: number; currency: string; paymentIntentId: string | null; paidAt: Date }): Promise<void> {

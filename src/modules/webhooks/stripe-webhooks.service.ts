@@ -45,11 +45,17 @@ export class StripeWebhooksService {
   private verify(rawBody: string | undefined, signature: string | undefined): Stripe.Event {
     const secret = this.config.stripe.webhookSecret;
     if (!secret || !signature || rawBody === undefined) throw new DomainError('INVALID_SIGNATURE');
-    const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
-    const now = Math.floor(this.clock.now().getTime() / 1000);
-    if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > SIGNATURE_TOLERANCE_SECONDS) throw new DomainError('INVALID_SIGNATURE');
+    // Exactly one timestamp: stripe-node reads the last `t=`, so a second one could smuggle an old
+    // signed header past a check of the first.
+    const timestamps = signature.split(',').filter((part) => part.trim().startsWith('t='));
+    const timestamp = timestamps.length === 1 ? Number(timestamps[0]!.trim().slice(2)) : Number.NaN;
+    const nowMs = this.clock.now().getTime();
+    if (!Number.isInteger(timestamp) || Math.abs(Math.floor(nowMs / 1000) - timestamp) > SIGNATURE_TOLERANCE_SECONDS) {
+      throw new DomainError('INVALID_SIGNATURE');
+    }
     try {
-      return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, now);
+      // receivedAt is in milliseconds.
+      return this.stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowMs);
     } catch (error) {
       throw new DomainError('INVALID_SIGNATURE', { cause: error });
     }
@@ -74,7 +80,8 @@ export class StripeWebhooksService {
   private async sessionPaid(tx: Tx, session: Stripe.Checkout.Session): Promise<AfterCommit> {
     if (session.payment_status !== 'paid') return undefined;
     const order = await this.orders.lockOrder(tx, { id: session.client_reference_id ?? session.metadata?.orderId });
-    if (!order || order.status !== 'PENDING') return undefined;
+    // FAILED is not final: a declined card can be followed by a successful one in the same session.
+    if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return undefined;
     const now = this.clock.now();
     const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);
     await this.orders.markPaid(tx, order.id, {
@@ -108,8 +115,9 @@ export class StripeWebhooksService {
   /** REFUNDED or PARTIALLY_REFUNDED; a full refund revokes the order's licenses. */
   private async chargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<AfterCommit> {
     const paymentIntentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-    const order = await this.orders.lockOrder(tx, { paymentIntentId });
-    if (!order) return undefined;
+    const order = await this.orders.lockOrder(tx, charge.metadata?.orderId ? { id: charge.metadata.orderId } : { paymentIntentId });
+    // Refunds only grow: an older event delivered late cannot lower what is already recorded.
+    if (!order || charge.amount_refunded <= order.amountRefundedMinor) return undefined;
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
     if (full) await this.orders.revokeLicensesOf(tx, order.id);

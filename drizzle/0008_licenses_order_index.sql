@@ -1,0 +1,1 @@
+CREATE INDEX "licenses_order_idx" ON "licenses" USING btree ("order_id");
