@@ -188,6 +188,35 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     expect(await count("SELECT count(*)::int AS n FROM stripe_events WHERE id = 'evt_something_new'", [])).toBe(1);
   });
 
+  it('a database failure while applying an event answers 5xx and writes nothing, so Stripe retries', async () => {
+    const buyer = await registerAndLogin(t.app);
+    const item = await product();
+    const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
+    await db.query(`CREATE FUNCTION fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox unavailable'; END $$`);
+    await db.query('CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_messages FOR EACH ROW EXECUTE FUNCTION fail_outbox()');
+    const event = completed(sessionId, orderId, 'evt_db_failure');
+    try {
+      const failed = await deliver(event);
+      expect(failed.statusCode).toBeGreaterThanOrEqual(500);
+      expect(await count("SELECT count(*)::int AS n FROM stripe_events WHERE id = 'evt_db_failure'", [])).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(0);
+      expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PENDING');
+    } finally {
+      await db.query('DROP TRIGGER fail_outbox ON outbox_messages');
+      await db.query('DROP FUNCTION fail_outbox()');
+    }
+    expect((await deliver(event)).statusCode).toBe(200);
+    expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PAID');
+  });
+
+  it('charges a product with its own Stripe price by that price', async () => {
+    const buyer = await registerAndLogin(t.app);
+    const priced = await product({ stripePriceId: 'price_1StudioPro' });
+    expect((await checkout(buyer.accessToken, [{ productId: priced.id, quantity: 3 }])).statusCode).toBe(201);
+    expect(stripe.requests.at(-1)!.params).toMatchObject({ 'line_items[0][price]': 'price_1StudioPro', 'line_items[0][quantity]': '3' });
+    expect(stripe.requests.at(-1)!.params['line_items[0][price_data][unit_amount]']).toBeUndefined();
+  });
+
   it('checks stock, activity and link origins before creating anything', async () => {
     const buyer = await registerAndLogin(t.app);
     const scarce = await product({ stock: 1 });

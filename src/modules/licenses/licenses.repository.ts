@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { newId } from '../../common/ids';
+import { OutboxEvent } from '../../common/outbox';
 import { Pool } from 'pg';
 import { Database, DB, DB_POOL } from '../../db/database';
 import { activations, licenses, outboxMessages } from '../../db/schema';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 export type ActivationRow = typeof activations.$inferSelect;
-export type OutboxEvent = { type: string; payload: Record<string, unknown> };
 
 export type ActivationOutcome =
   | { outcome: 'not-found' }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
+import { OutboxEvent } from '../../common/outbox';
 import { Database, DB } from '../../db/database';
 import { licenses, orderItems, orders, outboxMessages, products, stripeEvents } from '../../db/schema';
 
@@ -106,8 +107,8 @@ export class OrdersRepository {
     await tx.update(orders).set({ status }).where(eq(orders.id, id));
   }
 
-  async outbox(tx: Tx, type: string, payload: Record<string, unknown>): Promise<void> {
-    await tx.insert(outboxMessages).values({ type, payload });
+  async outbox(tx: Tx, event: OutboxEvent): Promise<void> {
+    await tx.insert(outboxMessages).values(event);
   }
 
   productsByIds(ids: string[]) {

@@ -1,14 +1,12 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { createZodDto, ZodResponse } from 'nestjs-zod';
-import { z } from 'zod';
+import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { SkipRateLimit } from '../../common/throttling/rate-limit.decorator';
 import { StripeWebhooksService } from './stripe-webhooks.service';
-
-class WebhookReceivedDto extends createZodDto(z.object({ received: z.literal(true) }).meta({ id: 'WebhookReceived' })) {}
+import { WebhookReceivedDto } from './webhooks.schemas';
 
 @ApiTags('Webhooks')
 @Controller('v1/webhooks')

@@ -101,13 +101,16 @@ export class StripeWebhooksService {
       }
     }
     const licenseIds = (await this.orders.insertLicenses(tx, rows)).map((row) => row.id);
-    await this.orders.outbox(tx, 'checkout.session.completed', {
-      orderId: order.id,
-      userId: order.userId,
-      sessionId: session.id,
-      amountTotal: session.amount_total ?? order.amountTotalMinor,
-      currency: (session.currency ?? order.currency).toUpperCase(),
-      licenseIds,
+    await this.orders.outbox(tx, {
+      type: 'checkout.session.completed',
+      payload: {
+        orderId: order.id,
+        userId: order.userId,
+        sessionId: session.id,
+        amountTotal: session.amount_total ?? order.amountTotalMinor,
+        currency: (session.currency ?? order.currency).toUpperCase(),
+        licenseIds,
+      },
     });
     return () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') });
   }
@@ -121,7 +124,10 @@ export class StripeWebhooksService {
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
     if (full) await this.orders.revokeLicensesOf(tx, order.id);
-    await this.orders.outbox(tx, 'charge.refunded', { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full });
+    await this.orders.outbox(tx, {
+      type: 'charge.refunded',
+      payload: { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full },
+    });
     return undefined;
   }
 
@@ -129,7 +135,10 @@ export class StripeWebhooksService {
     const order = await this.orders.lockOrder(tx, intent.metadata?.orderId ? { id: intent.metadata.orderId } : { paymentIntentId: intent.id });
     if (!order || order.status !== 'PENDING') return undefined;
     await this.orders.setStatus(tx, order.id, 'FAILED');
-    await this.orders.outbox(tx, 'payment_intent.payment_failed', { orderId: order.id, userId: order.userId, paymentIntentId: intent.id });
+    await this.orders.outbox(tx, {
+      type: 'payment_intent.payment_failed',
+      payload: { orderId: order.id, userId: order.userId, paymentIntentId: intent.id },
+    });
     return () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id });
   }
 
