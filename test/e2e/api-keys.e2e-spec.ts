@@ -1,28 +1,17 @@
 import { createHash } from 'node:crypto';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { createTestApp, useTestApp } from '../helpers/test-app';
 
 describe('API keys', () => {
-  let t: TestApp;
-  let db: Client;
-  beforeAll(async () => {
-    t = await createTestApp();
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
 
-  const adminSession = () => registerAdmin(t.app, db);
+  const adminSession = () => registerAdmin(ctx.t.app, ctx.db);
 
   async function createKey(bearer: string, body: Record<string, unknown>) {
     const response = await call('POST', '/v1/api-keys', bearer, body);
@@ -31,7 +20,7 @@ describe('API keys', () => {
   }
 
   it('shows a key once, and stores only its SHA-256', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const created = await createKey(owner.accessToken, { name: 'CI', scope: 'read-write' });
     expect(created.key).toMatch(/^gate_live_[0-9A-Za-z]{32}$/);
     expect(created).toMatchObject({ name: 'CI', scope: 'read-write', environment: 'live', prefix: created.key.slice(0, 14), last4: created.key.slice(-4) });
@@ -42,13 +31,13 @@ describe('API keys', () => {
     expect(listed.body).not.toContain(created.key);
     expect(listed.json().items.map((item: { id: string }) => item.id)).toEqual([created.id]);
 
-    const { rows } = await db.query('SELECT * FROM api_keys WHERE id = $1', [created.id]);
+    const { rows } = await ctx.db.query('SELECT * FROM api_keys WHERE id = $1', [created.id]);
     expect(rows[0].key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
     expect(JSON.stringify(rows[0])).not.toContain(created.key.slice(10, 30));
   });
 
   it('authenticates as its owner, and a test-environment key says so', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const created = await createKey(owner.accessToken, { name: 'sandbox', scope: 'read-only', environment: 'test' });
     expect(created.key).toMatch(/^gate_test_/);
     const me = await call('GET', '/v1/users/me', created.key);
@@ -57,7 +46,7 @@ describe('API keys', () => {
   });
 
   it('enforces scopes: read-only reads only, read-write stays off ADMIN routes, only ADMINs mint admin keys', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const readOnly = await createKey(owner.accessToken, { name: 'ro', scope: 'read-only' });
     expect((await call('GET', '/v1/users/me', readOnly.key)).statusCode).toBe(200);
     const write = await call('PATCH', '/v1/users/update', readOnly.key, { firstName: 'X' });
@@ -90,7 +79,7 @@ describe('API keys', () => {
   });
 
   it('refuses dates Postgres cannot store with 422, not 500', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     for (const expiresAt of ['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00Z']) {
       const response = await call('POST', '/v1/api-keys', owner.accessToken, { name: 'far', scope: 'read-only', expiresAt });
       expect(response.statusCode, expiresAt).toBe(422);
@@ -111,8 +100,8 @@ describe('API keys', () => {
   });
 
   it("hides other users' keys (404), while an ADMIN sees and filters everyone's", async () => {
-    const a = await registerAndLogin(t.app);
-    const b = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
+    const b = await registerAndLogin(ctx.t.app);
     const bKey = await createKey(b.accessToken, { name: 'b', scope: 'read-only' });
     for (const [method, url] of [
       ['GET', `/v1/api-keys/${bKey.id}`],
@@ -132,7 +121,7 @@ describe('API keys', () => {
   });
 
   it('rotation: the old key works at +23 h 59 min and fails at +24 h 1 min; the new one works throughout', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const old = await createKey(owner.accessToken, { name: 'rotating', scope: 'read-only' });
     const rotated = await call('POST', `/v1/api-keys/${old.id}/rotate`, owner.accessToken);
     expect(rotated.statusCode).toBe(201);
@@ -140,7 +129,7 @@ describe('API keys', () => {
     expect(fresh.key).not.toBe(old.key);
     expect((await call('POST', `/v1/api-keys/${old.id}/rotate`, owner.accessToken)).statusCode).toBe(409);
 
-    const clock = t.app.get(Clock);
+    const clock = ctx.t.app.get(Clock);
     const start = Date.now();
     const at = (ms: number) => vi.spyOn(clock, 'now').mockReturnValue(new Date(start + ms));
     try {
@@ -158,7 +147,7 @@ describe('API keys', () => {
   });
 
   it('a revoked key fails on the very next request', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const key = await createKey(owner.accessToken, { name: 'temp', scope: 'read-only' });
     expect((await call('GET', '/v1/users/me', key.key)).statusCode).toBe(200);
     expect((await call('DELETE', `/v1/api-keys/${key.id}`, owner.accessToken)).statusCode).toBe(204);
@@ -168,9 +157,9 @@ describe('API keys', () => {
   });
 
   it('an expired key gets 401 API_KEY_EXPIRED, and a past expiry is refused at creation', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const key = await createKey(owner.accessToken, { name: 'short', scope: 'read-only', expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    const clock = t.app.get(Clock);
+    const clock = ctx.t.app.get(Clock);
     vi.spyOn(clock, 'now').mockReturnValue(new Date(Date.now() + 120_000));
     try {
       const response = await call('GET', '/v1/users/me', key.key);
@@ -185,9 +174,9 @@ describe('API keys', () => {
   });
 
   it('verifies a key from the in-process cache: one lookup for many requests', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const key = await createKey(owner.accessToken, { name: 'hot', scope: 'read-only' });
-    const lookups = vi.spyOn(t.app.get(ApiKeysRepository), 'findByHash');
+    const lookups = vi.spyOn(ctx.t.app.get(ApiKeysRepository), 'findByHash');
     try {
       for (let i = 0; i < 10; i++) expect((await call('GET', '/v1/users/me', key.key)).statusCode).toBe(200);
       expect(lookups).toHaveBeenCalledTimes(1);
@@ -197,9 +186,9 @@ describe('API keys', () => {
   });
 
   it('a revocation reaches another instance within the 5 s cache lifetime', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const key = await createKey(owner.accessToken, { name: 'shared', scope: 'read-only' });
-    const other = await createTestApp({ database: t.database });
+    const other = await createTestApp({ database: ctx.t.database });
     try {
       const viaOther = () => other.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key.key}` } });
       // The other instance caches the key now; from here its view may be at most 5 s old.
@@ -220,11 +209,11 @@ describe('API keys', () => {
   });
 
   it('a key with one mistyped character gets 401 without a database lookup', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const key = await createKey(owner.accessToken, { name: 'typo', scope: 'read-only' });
     const index = 15;
     const typo = `${key.key.slice(0, index)}${key.key[index] === 'a' ? 'b' : 'a'}${key.key.slice(index + 1)}`;
-    const lookups = vi.spyOn(t.app.get(ApiKeysRepository), 'findByHash');
+    const lookups = vi.spyOn(ctx.t.app.get(ApiKeysRepository), 'findByHash');
     try {
       const response = await call('GET', '/v1/users/me', typo);
       expect(response.statusCode).toBe(401);

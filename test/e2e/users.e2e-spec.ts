@@ -1,28 +1,17 @@
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 describe('users', () => {
-  let t: TestApp;
-  let db: Client;
-  beforeAll(async () => {
-    t = await createTestApp();
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
 
-  const admin = () => registerAdmin(t.app, db);
+  const admin = () => registerAdmin(ctx.t.app, ctx.db);
 
   it('updates your own profile, and refuses a bad time zone per field', async () => {
-    const a = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
     const response = await call('PATCH', '/v1/users/update', a.accessToken, { firstName: 'Augusta', language: 'tr', timezone: 'Europe/Istanbul' });
     expect(response.statusCode).toBe(200);
     expect(response.json().user).toMatchObject({ id: a.user.id, firstName: 'Augusta', language: 'tr', timezone: 'Europe/Istanbul' });
@@ -32,15 +21,15 @@ describe('users', () => {
   });
 
   it('answers an update with nothing to change with the user as it is', async () => {
-    const a = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
     const response = await call('PATCH', '/v1/users/update', a.accessToken, { userId: a.user.id });
     expect(response.statusCode).toBe(200);
     expect(response.json().user.id).toBe(a.user.id);
   });
 
   it('does not let user A read or change user B through any endpoint', async () => {
-    const a = await registerAndLogin(t.app);
-    const b = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
+    const b = await registerAndLogin(ctx.t.app);
     const update = await call('PATCH', '/v1/users/update', a.accessToken, { userId: b.user.id, firstName: 'Mallory' });
     expect(update.statusCode).toBe(403);
     for (const [method, url, payload] of [
@@ -52,13 +41,13 @@ describe('users', () => {
       expect(response.statusCode, url).toBe(403);
       expect(response.body).not.toContain(b.input.email);
     }
-    const { rows } = await db.query('SELECT first_name, status, role FROM users WHERE id = $1', [b.user.id]);
+    const { rows } = await ctx.db.query('SELECT first_name, status, role FROM users WHERE id = $1', [b.user.id]);
     expect(rows[0]).toEqual({ first_name: 'Ada', status: 'INACTIVE', role: 'USER' });
   });
 
   it('lets an ADMIN update, list, suspend and promote other users', async () => {
     const root = await admin();
-    const b = await registerAndLogin(t.app);
+    const b = await registerAndLogin(ctx.t.app);
 
     const update = await call('PATCH', '/v1/users/update', root.accessToken, { userId: b.user.id, lastName: 'Byron' });
     expect(update.statusCode).toBe(200);
@@ -73,14 +62,14 @@ describe('users', () => {
 
     const suspend = await call('PATCH', `/v1/users/${b.user.id}/status`, root.accessToken, { status: 'SUSPENDED' });
     expect(suspend.json().user.status).toBe('SUSPENDED');
-    const refresh = await t.app.inject({
+    const refresh = await ctx.t.app.inject({
       method: 'POST',
       url: '/v1/auth/refresh',
       payload: JSON.stringify({ refreshToken: b.refreshToken }),
       headers: { 'content-type': 'application/json' },
     });
     expect(refresh.statusCode).toBe(401);
-    const relogin = await t.app.inject({
+    const relogin = await ctx.t.app.inject({
       method: 'POST',
       url: '/v1/auth/login',
       payload: JSON.stringify({ email: b.input.email, password: TEST_PASSWORD }),
@@ -96,7 +85,7 @@ describe('users', () => {
     const root = await admin();
     const tag = `page${Date.now()}`;
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await registerUser(t.app, { email: `${tag}-${i}@example.com` })).user.id);
+    for (let i = 0; i < 5; i++) ids.push((await registerUser(ctx.t.app, { email: `${tag}-${i}@example.com` })).user.id);
 
     const seen: string[] = [];
     let cursor: string | null = null;

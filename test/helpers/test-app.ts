@@ -1,6 +1,7 @@
 import { Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { inject } from 'vitest';
+import { Client } from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { createDatabase, dropDatabase, uniqueTestDatabaseName } from '../setup/test-database';
@@ -65,4 +66,23 @@ export async function createTestApp(
       if (!options.database) await database.drop();
     },
   };
+}
+
+/**
+ * For a test file's `describe`: an app on its own cloned database and a direct SQL client to
+ * check what it wrote, created before the tests and closed after them. Read `ctx.t` and `ctx.db`
+ * inside hooks and tests (they exist once beforeAll has run).
+ */
+export function useTestApp(options: Parameters<typeof createTestApp>[0] = {}) {
+  const ctx = {} as { t: TestApp; db: Client };
+  beforeAll(async () => {
+    ctx.t = await createTestApp(options);
+    ctx.db = new Client({ connectionString: ctx.t.database.url });
+    await ctx.db.connect();
+  });
+  afterAll(async () => {
+    await ctx.db?.end();
+    await ctx.t?.close();
+  });
+  return ctx;
 }
