@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginFailuresPruner } from '../../src/modules/auth/login-failures.pruner';
 import { login, registerAndLogin, registerUser, TEST_PASSWORD, userInput } from '../factories/users';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../helpers/test-app';
 
@@ -109,6 +110,13 @@ describe('auth: register, login, refresh, logout', () => {
     expect(limited.json().code).toBe('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(800);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(900);
+  });
+
+  it('prunes failed-login counters whose window has ended, and keeps open ones', async () => {
+    await db.query("INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')");
+    await t.app.get(LoginFailuresPruner).prune();
+    const { rows } = await db.query("SELECT key FROM login_failures WHERE key IN ('email:old@example.com', 'email:open@example.com')");
+    expect(rows).toEqual([{ key: 'email:open@example.com' }]);
   });
 
   it('lets an INACTIVE user log in but refuses a SUSPENDED one with 403 ACCOUNT_SUSPENDED', async () => {

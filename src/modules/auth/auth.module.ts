@@ -4,6 +4,7 @@ import { AdminAccounts } from './admin-accounts';
 import { AuthCookies } from './auth-cookies';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { LoginFailuresPruner } from './login-failures.pruner';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetController } from './password-reset.controller';
 import { PasswordResetRepository } from './password-reset.repository';
@@ -22,6 +23,7 @@ import { TokensService } from './tokens.service';
     TokensService,
     RefreshTokensRepository,
     LoginFailuresRepository,
+    LoginFailuresPruner,
     PasswordResetService,
     PasswordResetRepository,
     AdminAccounts,

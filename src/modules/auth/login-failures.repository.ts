@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { inArray, sql } from 'drizzle-orm';
+import { inArray, lt, sql } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { loginFailures } from '../../db/schema';
 
@@ -31,6 +31,12 @@ export class LoginFailuresRepository {
         },
       })
       .returning({ failures: loginFailures.failures, windowEndsAt: loginFailures.windowEndsAt });
+  }
+
+  /** Drops windows that have ended; they would be reset on their next use anyway. */
+  async pruneEnded(now: Date): Promise<number> {
+    const result = await this.db.delete(loginFailures).where(lt(loginFailures.windowEndsAt, now));
+    return result.rowCount ?? 0;
   }
 
   async clear(keys: string[]): Promise<void> {
