@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRoutes } from '../../src/common/http/routes';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 const COMMITTED = join(__dirname, '../../openapi/openapi.json');
@@ -60,6 +61,12 @@ describe('OpenAPI and Swagger UI', () => {
       }
     }
     expect(served.paths['/v1/users']?.get?.responses['403']).toBeDefined();
+  });
+
+  it('documents every route the app serves, and nothing it does not', () => {
+    const appRoutes = listRoutes(t.app).map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(served.paths).flatMap(([path, item]) => METHODS.filter((method) => item[method]).map((method) => `${method} ${path}`));
+    expect(documented.sort()).toEqual(appRoutes.sort());
   });
 
   it('gives every operation a unique operationId, a summary, a tag and problem+json errors', () => {

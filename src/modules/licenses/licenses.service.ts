@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
+import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { Language } from '../../common/i18n/language';
@@ -164,9 +165,9 @@ function scopeMismatch(dto: LicenseValidateDto, license: LicenseRow, activationC
 }
 
 
+/** The only foreign key a grant's input can break is the user's (the product was loaded above). */
 function foreignKeyToField(error: unknown) {
-  const code = (error as { cause?: { code?: string; constraint?: string } }).cause;
-  if (code?.code === '23503') {
+  if (pgErrorCode(error) === '23503') {
     return new DomainError('VALIDATION_FAILED', { errors: [{ field: 'userId', code: 'INVALID_VALUE', message: 'No such user' }], cause: error });
   }
   return error;
