@@ -6,6 +6,7 @@ import { Language, requestLanguage } from '../i18n/language';
 import { classifyError } from './classify-error';
 import { DomainError } from './domain-error';
 import { ERROR_CATALOG, problemSlug } from './error-catalog';
+import { toIntegrationProblem, usesIntegrationErrors } from './integration-problem-writer';
 import type { ProblemDetails } from './problem.schemas';
 import { safeErrorForLog } from './safe-error';
 
@@ -13,7 +14,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /**
  * Writes any error as RFC 9457 problem+json. Used by the global exception filter and by Fastify's
- * own error hooks (malformed URLs), so every non-2xx answer has the same shape.
+ * own error hooks (malformed URLs), so every non-2xx answer has the same shape, except on the
+ * routes marked @IntegrationErrors(), which get the integration docs' format.
  */
 @Injectable()
 export class ProblemWriter {
@@ -36,15 +38,19 @@ export class ProblemWriter {
     if (reply.sent) return;
 
     const lang = requestLanguage(request);
+    const problem = this.toProblem(error, request, lang);
+    const answer = usesIntegrationErrors(request)
+      ? toIntegrationProblem(problem, this.config.publicBaseUrl)
+      : { httpStatus: status, body: problem };
     const headers: Record<string, string> = { ...error.options.headers };
-    if (status === 401) headers['www-authenticate'] ??= 'Bearer realm="gatehouse"';
+    if (answer.httpStatus === 401) headers['www-authenticate'] ??= 'Bearer realm="gatehouse"';
     void reply
-      .status(status)
+      .status(answer.httpStatus)
       .headers(headers)
       .header('x-request-id', request.id)
       .header('content-language', lang)
       .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(this.toProblem(error, request, lang)));
+      .send(JSON.stringify(answer.body));
   }
 
   private toProblem(error: DomainError, request: FastifyRequest, lang: Language): ProblemDetails {

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { ERROR_CODES } from './error-catalog';
+import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
 
 export const fieldErrorSchema = z
   .object({
@@ -35,9 +36,37 @@ export const problemTypeSchema = z
   })
   .meta({ id: 'ProblemType' });
 
+/** The integration docs' error body; `code`, `instance` and `requestId` are our extension members. */
+export const integrationProblemSchema = z
+  .object({
+    type: z.url().meta({ example: 'http://localhost:3000/probs/validation' }),
+    title: z.string().meta({ example: 'Validation error(s)' }),
+    status: z.number().int().min(400).max(599).meta({ description: 'The problem status; 403 for forbidden, which is answered with HTTP 401.', example: 400 }),
+    detail: z.string().meta({ example: 'One or more fields are invalid.' }),
+    instance: z.string().meta({ example: '/auth/login' }),
+    code: z.string().meta({ description: 'Our machine code, as in ProblemDetails.', example: 'VALIDATION_FAILED' }),
+    requestId: z.string().meta({ example: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e' }),
+    Errors: z
+      .array(z.object({ Property: z.string().meta({ example: 'email' }), Errors: z.array(z.string()).meta({ example: ['Invalid email address'] }) }))
+      .optional()
+      .meta({ description: 'On validation problems: the messages of each invalid property.' }),
+  })
+  .meta({ id: 'IntegrationProblem', description: 'The error body of the integration endpoints, served as application/problem+json.' });
+
+export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
+
+export const integrationProblemTypeSchema = z
+  .object({ type: z.url(), status: z.number().int(), title: z.string(), description: z.string() })
+  .meta({ id: 'IntegrationProblemType' });
+
 export class ProblemDetailsDto extends createZodDto(problemDetailsSchema) {}
 export class ProblemTypeResponseDto extends createZodDto(problemTypeSchema) {}
 
 export class ProblemSlugParamsDto extends createZodDto(
   z.strictObject({ slug: z.string().max(64).regex(/^[a-z0-9-]+$/, 'must be a problem slug such as not-found') }),
 ) {}
+
+export class IntegrationProblemDto extends createZodDto(integrationProblemSchema) {}
+export class IntegrationProblemTypeResponseDto extends createZodDto(integrationProblemTypeSchema) {}
+
+export class IntegrationProblemSlugParamsDto extends createZodDto(z.strictObject({ slug: z.enum(INTEGRATION_PROBLEM_SLUGS) })) {}

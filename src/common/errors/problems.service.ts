@@ -4,6 +4,7 @@ import { I18nService } from '../i18n/i18n.service';
 import { Language } from '../i18n/language';
 import { DomainError } from './domain-error';
 import { codeForSlug, ERROR_CATALOG, problemSlug } from './error-catalog';
+import { INTEGRATION_PROBLEM_TYPES, IntegrationProblemSlug, integrationProblemType } from './integration-problem-writer';
 
 @Injectable()
 export class ProblemsService {
@@ -21,6 +22,17 @@ export class ProblemsService {
       status: ERROR_CATALOG[code].status,
       title: this.i18n.translate(`problems:${code}.title`, lang),
       description: this.i18n.translate(`problems:${code}.description`, lang),
+    };
+  }
+
+  /** The page behind an integration-format `type` URI; titles are the docs' own, in English. */
+  describeIntegration(slug: IntegrationProblemSlug, lang: Language) {
+    const { title, status } = INTEGRATION_PROBLEM_TYPES[slug];
+    return {
+      type: integrationProblemType(this.config.publicBaseUrl, slug),
+      status,
+      title,
+      description: this.i18n.translate(`integration:probs.${slug}`, lang),
     };
   }
 }

@@ -1,11 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
-import { ProblemDetailsDto } from '../errors/problem.schemas';
+import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
 import { rateLimitedResponse } from '../throttling/rate-limit.decorator';
 import { problemResponse } from './api-problems.decorator';
+import { applyIntegrationResponses } from './integration-responses';
+import { I18nService } from '../i18n/i18n.service';
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
 export const AUTH_COOKIE_NAME = 'gatehouse_auth';
@@ -41,11 +43,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,
-    extraModels: [ProblemDetailsDto],
+    extraModels: [ProblemDetailsDto, IntegrationProblemDto],
   });
   document.info.license = { name: 'Proprietary' };
   const unthrottled = new Set(listRoutes(app).filter((route) => route.skipRateLimit).map((route) => route.handler));
-  return addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled);
+  return applyIntegrationResponses(addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled), app.get(I18nService));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */

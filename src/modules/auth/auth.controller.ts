@@ -6,6 +6,7 @@ import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
 import { CurrentPrincipal } from '../../common/auth/roles';
 import { ClientIp } from '../../common/http/client-ip.decorator';
+import { IntegrationErrors } from '../../common/errors/integration-problem-writer';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AuthCookies } from './auth-cookies';
@@ -65,5 +66,31 @@ export class AuthController {
   ) {
     await this.auth.logout(principal, dto.refreshToken ?? this.cookies.refreshTokenFrom(request, false));
     this.cookies.clear(reply);
+  }
+}
+
+/**
+ * The login of the published integration docs: the same service call, cookies and rate limit
+ * (the same `login` bucket) as POST /v1/auth/login, with the docs' error format.
+ */
+@ApiTags('Integration')
+@Controller('auth')
+export class IntegrationAuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly cookies: AuthCookies,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @RateLimit('login')
+  @IntegrationErrors()
+  @ApiOperation({ summary: 'Log in (integration docs): as POST /v1/auth/login, with the integration error format' })
+  @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED')
+  @ZodResponse({ status: 200, type: SessionResponseDto })
+  async integrationLogin(@Body() dto: LoginDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { session, tokens } = await this.auth.login(dto, ip);
+    this.cookies.set(reply, tokens);
+    return session;
   }
 }

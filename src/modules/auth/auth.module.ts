@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
 import { AdminAccounts } from './admin-accounts';
 import { AuthCookies } from './auth-cookies';
-import { AuthController } from './auth.controller';
+import { AuthController, IntegrationAuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LoginFailuresPruner } from './login-failures.pruner';
 import { LoginFailuresRepository } from './login-failures.repository';
@@ -15,7 +15,7 @@ import { TokensService } from './tokens.service';
 
 @Module({
   imports: [UsersModule],
-  controllers: [AuthController, PasswordResetController],
+  controllers: [AuthController, IntegrationAuthController, PasswordResetController],
   providers: [
     AuthService,
     AuthCookies,

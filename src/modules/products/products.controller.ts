@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Roles } from '../../common/auth/roles';
+import { IntegrationErrors } from '../../common/errors/integration-problem-writer';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ProductsService } from './products.service';
 import {
@@ -63,13 +64,14 @@ export class ProductsController {
   }
 }
 
-/** The published integration endpoint, for clients written against it. */
-@ApiTags('Products')
+/** The published integration endpoint, for clients written against it, with the docs' error format. */
+@ApiTags('Integration')
 @Controller('api/integration/products')
 export class IntegrationProductsController {
   constructor(private readonly products: ProductsService) {}
 
   @Get('getAll')
+  @IntegrationErrors()
   @ApiOperation({ summary: 'Every product in the published integration format (PascalCase, prices as numbers)' })
   @ZodResponse({ status: 200, type: [IntegrationProductDto] })
   getAllProducts() {

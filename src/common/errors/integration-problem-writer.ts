@@ -1,0 +1,81 @@
+import { applyDecorators } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiExtension } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { IntegrationProblem, ProblemDetails } from './problem.schemas';
+
+/**
+ * The error format of the published integration docs, for the few routes those docs define
+ * (POST /auth/login, GET /api/integration/products/getAll). Every other route answers RFC 9457
+ * with our `code`; this one keeps `code` too, so one client can read both.
+ */
+export const INTEGRATION_PROBLEM_TYPES = {
+  validation: { title: 'Validation error(s)', status: 400 },
+  business: { title: 'Rule violation', status: 400 },
+  authorization: { title: 'Authorization error', status: 401 },
+  authentication: { title: 'Authentication error', status: 403 },
+  internal: { title: 'Internal server error', status: 500 },
+} as const;
+
+export type IntegrationProblemSlug = keyof typeof INTEGRATION_PROBLEM_TYPES;
+export const INTEGRATION_PROBLEM_SLUGS = Object.keys(INTEGRATION_PROBLEM_TYPES) as IntegrationProblemSlug[];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by @IntegrationErrors(): the choice travels with the route itself, not with its URL. */
+    gatehouseIntegrationErrors?: boolean;
+  }
+}
+
+/** Marks the operation in the OpenAPI document, where its error responses are rewritten to match. */
+export const INTEGRATION_ERRORS_EXTENSION = 'x-problem-format';
+
+/** Answers this handler's errors in the integration format (and documents them so). */
+export const IntegrationErrors = () =>
+  applyDecorators(RouteConfig({ gatehouseIntegrationErrors: true }), ApiExtension(INTEGRATION_ERRORS_EXTENSION, 'integration'));
+
+export function usesIntegrationErrors(request: FastifyRequest): boolean {
+  // Absent before routing (a malformed URL): those answers stay RFC 9457.
+  return request.routeOptions?.config?.gatehouseIntegrationErrors === true;
+}
+
+/** Our codes that are input errors, answered as the docs' validation problem. */
+const VALIDATION_CODES = new Set(['VALIDATION_FAILED', 'MALFORMED_JSON']);
+/** Statuses of our rule violations, which the docs answer with 400. */
+const BUSINESS_STATUSES = new Set([400, 409, 422]);
+
+/**
+ * Where one of our problems lands in the integration format: its `type`, the HTTP status, and the
+ * `status` member (they differ only for forbidden, which the docs answer with HTTP 401). Statuses
+ * the docs do not list (404, 405, 413, 415, 429, 503, ...) keep their own.
+ */
+export function integrationMapping(code: string, status: number): { slug: IntegrationProblemSlug; httpStatus: number; status: number } {
+  if (VALIDATION_CODES.has(code)) return { slug: 'validation', httpStatus: 400, status: 400 };
+  if (status === 401) return { slug: 'authorization', httpStatus: 401, status: 401 };
+  if (status === 403) return { slug: 'authentication', httpStatus: 401, status: 403 };
+  if (BUSINESS_STATUSES.has(status)) return { slug: 'business', httpStatus: 400, status: 400 };
+  const slug = status >= 500 ? 'internal' : 'business';
+  return { slug, httpStatus: status, status };
+}
+
+export const integrationProblemType = (baseUrl: string, slug: IntegrationProblemSlug) => `${baseUrl}/probs/${slug}`;
+
+/** Rewrites an already translated RFC 9457 problem into the integration format. */
+export function toIntegrationProblem(problem: ProblemDetails, baseUrl: string): { httpStatus: number; body: IntegrationProblem } {
+  const { slug, httpStatus, status } = integrationMapping(problem.code, problem.status);
+  const body: IntegrationProblem = {
+    type: integrationProblemType(baseUrl, slug),
+    title: INTEGRATION_PROBLEM_TYPES[slug].title,
+    status,
+    detail: problem.detail,
+    instance: problem.instance,
+    code: problem.code,
+    requestId: problem.requestId,
+  };
+  if (slug === 'validation') {
+    const byField = new Map<string, string[]>();
+    for (const issue of problem.errors ?? []) byField.set(issue.field, [...(byField.get(issue.field) ?? []), issue.message]);
+    body.Errors = [...byField].map(([Property, Errors]) => ({ Property, Errors }));
+  }
+  return { httpStatus, body };
+}

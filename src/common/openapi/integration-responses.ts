@@ -1,0 +1,79 @@
+import type { HeadersObject, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
+import {
+  INTEGRATION_ERRORS_EXTENSION,
+  INTEGRATION_PROBLEM_TYPES,
+  integrationMapping,
+  integrationProblemType,
+  IntegrationProblemSlug,
+} from '../errors/integration-problem-writer';
+import type { IntegrationProblem } from '../errors/problem.schemas';
+import { I18nService } from '../i18n/i18n.service';
+
+export const INTEGRATION_PROBLEM_SCHEMA_REF = '#/components/schemas/IntegrationProblem';
+const EXAMPLE_BASE_URL = 'http://localhost:3000';
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+interface Grouped {
+  codes: string[];
+  slugs: Set<IntegrationProblemSlug>;
+  headers: HeadersObject;
+  examples: Record<string, { summary: string; value: IntegrationProblem }>;
+}
+
+/**
+ * Rewrites the error responses of operations marked @IntegrationErrors() into what the writer
+ * answers there: the same codes, mapped by the writer's own function, so the two cannot disagree.
+ * Runs last, over the responses the route declared and the shared ones the builder added.
+ */
+export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nService): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation || (operation as unknown as Record<string, unknown>)[INTEGRATION_ERRORS_EXTENSION] !== 'integration') continue;
+      const grouped = new Map<number, Grouped>();
+      for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
+        if (Number(status) < 400) continue;
+        delete operation.responses[status];
+        const codes = response.description?.match(/code: (.+)$/)?.[1]?.split(' | ') ?? [];
+        for (const code of codes) {
+          const mapping = integrationMapping(code, Number(status));
+          const group = grouped.get(mapping.httpStatus) ?? { codes: [], slugs: new Set(), headers: {}, examples: {} };
+          grouped.set(mapping.httpStatus, group);
+          group.codes.push(code);
+          group.slugs.add(mapping.slug);
+          Object.assign(group.headers, response.headers);
+          group.examples[code] = { summary: code, value: example(i18n, path, code, mapping) };
+        }
+      }
+      for (const [httpStatus, group] of [...grouped].sort(([a], [b]) => a - b)) {
+        operation.responses[String(httpStatus)] = {
+          description: `Integration problem, type ${[...group.slugs].map((slug) => `/probs/${slug}`).join(' or ')}. code: ${group.codes.join(' | ')}`,
+          ...(Object.keys(group.headers).length > 0 ? { headers: group.headers } : {}),
+          content: { 'application/problem+json': { schema: { $ref: INTEGRATION_PROBLEM_SCHEMA_REF }, examples: group.examples } },
+        };
+      }
+    }
+  }
+  return document;
+}
+
+function example(
+  i18n: I18nService,
+  path: string,
+  code: string,
+  mapping: ReturnType<typeof integrationMapping>,
+): IntegrationProblem {
+  const value: IntegrationProblem = {
+    type: integrationProblemType(EXAMPLE_BASE_URL, mapping.slug),
+    title: INTEGRATION_PROBLEM_TYPES[mapping.slug].title,
+    status: mapping.status,
+    detail: i18n.translate(`problems:${code}.detail`, 'en', { limit: 1048576, retryAfter: 30 }),
+    instance: path,
+    code,
+    requestId: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e',
+  };
+  if (mapping.slug === 'validation') {
+    value.Errors = code === 'VALIDATION_FAILED' ? [{ Property: 'email', Errors: [i18n.translate('validation:INVALID_FORMAT', 'en')] }] : [];
+  }
+  return value;
+}
