@@ -7,6 +7,8 @@ const PUBLIC_ROUTES = [
   'GET /health/live',
   'GET /health/ready',
   'GET /problems/:slug',
+  'GET /probs/:slug',
+  'POST /auth/login',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
   'POST /v1/auth/register',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { I18N_PATH } from '../i18n/i18n.service';
 import { LANGUAGES } from '../i18n/language';
 import { codeForSlug, ERROR_CODES, problemSlug } from './error-catalog';
+import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
 
 const read = (lang: string, namespace: string) =>
   JSON.parse(readFileSync(join(I18N_PATH, lang, `${namespace}.json`), 'utf8')) as Record<string, unknown>;
@@ -24,6 +25,14 @@ describe('error catalog', () => {
       }
     }
     expect(Object.keys(problems).sort()).toEqual([...ERROR_CODES].sort());
+  });
+
+  it('describes every integration problem type (/probs) in every language', () => {
+    for (const lang of LANGUAGES) {
+      const probs = (read(lang, 'integration') as { probs: Record<string, string> }).probs;
+      expect(Object.keys(probs).sort(), lang).toEqual([...INTEGRATION_PROBLEM_SLUGS].sort());
+      for (const slug of INTEGRATION_PROBLEM_SLUGS) expect(probs[slug], `${lang} ${slug}`).toMatch(/\S/);
+    }
   });
 
   it('translates the same validation codes in every language', () => {
