@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAndLogin } from '../factories/users';
+import { registerAndLogin, registerInactiveAndLogin } from '../factories/users';
 import { FakeTwilio } from '../helpers/fake-twilio';
 import { linkIn, Mailbox } from '../helpers/mailbox';
 import { createTestApp, TestApp } from '../helpers/test-app';
@@ -70,7 +70,7 @@ describe('accounts: email activation and phone verification', () => {
   }
 
   it('register, login, request activation, follow the mailed link, activate: the user is ACTIVE', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerInactiveAndLogin(t.app);
     const auth = { bearer: session.accessToken };
     const { account, token } = await activateThroughMail(auth, session.user.id, session.input.email);
     expect(account).toMatchObject({ status: 'ACTIVE', emailVerified: true });
@@ -89,7 +89,7 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('works by the login cookie alone, and refuses the cookie from a foreign origin', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerInactiveAndLogin(t.app);
     const foreign = await post('/v1/accounts/account-activation-request', { cookie: session.cookies.gatehouse_auth!, origin: 'https://evil.example' }, activationRequest(session.user.id));
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().code).toBe('CSRF_REJECTED');
@@ -261,5 +261,31 @@ describe('accounts: email activation and phone verification', () => {
       for (let i = 0; i < 4; i++) await submit(code === '000000' ? '111111' : '000000');
       expect((await submit(code)).json().account.phoneVerified).toBe(true);
     });
+  });
+
+  it('an account that is not ACTIVE reaches only identity and activation routes (403 ACCOUNT_NOT_ACTIVE elsewhere, nothing written), until the mailed link is followed', async () => {
+    const session = await registerInactiveAndLogin(t.app);
+    const auth = { bearer: session.accessToken };
+    const textsBefore = twilio.messages.length;
+    const refused = [
+      await post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y', phoneActivationPageLink: `${APP}/phone` }),
+      await post('/v1/api-keys', auth, { name: 'ci', scope: 'read-write', environment: 'live' }),
+      await get('/v1/products', auth),
+      await get('/v1/licenses', auth),
+    ];
+    for (const response of refused) {
+      expect(response.statusCode, response.body).toBe(403);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.json().code).toBe('ACCOUNT_NOT_ACTIVE');
+    }
+    expect(twilio.messages.length).toBe(textsBefore);
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [session.user.id]);
+    expect(rows[0].n).toBe(0);
+
+    expect((await get('/v1/users/me', auth)).statusCode).toBe(200);
+    await activateThroughMail(auth, session.user.id, session.input.email);
+    // The activation reaches the same access token at once, on this instance.
+    const products = await get('/v1/products', auth);
+    expect(products.statusCode, products.body).toBe(200);
   });
 });

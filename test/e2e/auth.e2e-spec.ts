@@ -131,7 +131,7 @@ describe('auth: register, login, refresh, logout', () => {
     const session = await registerAndLogin(t.app);
     const byBearer = await me({ authorization: `Bearer ${session.accessToken}` });
     expect(byBearer.statusCode).toBe(200);
-    expect(byBearer.json().user).toMatchObject({ id: session.user.id, status: 'INACTIVE' });
+    expect(byBearer.json().user).toMatchObject({ id: session.user.id, status: 'ACTIVE' });
     const byCookie = await me({ cookie: `gatehouse_auth=${session.cookies.gatehouse_auth}` });
     expect(byCookie.statusCode).toBe(200);
     expect(byCookie.json().user.id).toBe(session.user.id);

@@ -69,20 +69,20 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
 
     const login = await post(`${base}/auth/login`, { email: user.email, password: user.password });
     expect(login.status).toBe(200);
-    const session = await login.json();
+    const session: any = await login.json();
     expect(session.accessToken).toEqual({ token: expect.any(String), expirationDate: expect.any(String) });
     expect(Number.isNaN(Date.parse(session.accessToken.expirationDate))).toBe(false);
     expect(session).toHaveProperty('requiredAuthenticatorType', null);
 
     const products = await fetch(`${base}/api/integration/products/getAll`, { headers: { authorization: `Bearer ${session.accessToken.token}` } });
     expect(products.status).toBe(200);
-    const list = await products.json();
+    const list: any = await products.json();
     expect(list).toContainEqual({ Id: productId, Sku: 'INTEG-1', Name: 'Integration licence', Barcode: null, PriceNet: 207.5, PriceGross: 249, Vat: 20, Stock: 5 });
 
     const badEmail = await post(`${base}/auth/login`, { email: 'not-an-email', password: 'whatever' });
     expect(badEmail.status).toBe(400);
     expect(badEmail.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const validation = await badEmail.json();
+    const validation: any = await badEmail.json();
     expect(validation).toMatchObject({ type: `${base}/probs/validation`, title: 'Validation error(s)', status: 400, detail: expect.any(String) });
     const emailErrors = validation.Errors.find((entry: { Property: string }) => /^email$/i.test(entry.Property));
     expect(emailErrors.Errors).toEqual([expect.stringMatching(/\S/)]);
@@ -136,7 +136,7 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
     const response = await post(`${ctx.base}/auth/login`, { email: 'nope', password: 'x' }, { 'accept-language': 'tr' });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-language')).toBe('tr');
-    const body = await response.json();
+    const body: any = await response.json();
     expect(body.detail).toBe(translations('tr', 'problems').VALIDATION_FAILED.detail);
     expect(body.Errors).toEqual([{ Property: 'email', Errors: [translations('tr', 'validation').INVALID_FORMAT] }]);
     expect(body.code).toBe('VALIDATION_FAILED');
@@ -151,7 +151,7 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
   it('does not leak: /v1/auth/login and other routes keep RFC 9457 with code', async () => {
     const v1 = await post(`${ctx.base}/v1/auth/login`, { email: 'not-an-email', password: 'whatever' });
     expect(v1.status).toBe(422);
-    const body = await v1.json();
+    const body: any = await v1.json();
     expect(body).toMatchObject({ type: `${ctx.base}/problems/validation-failed`, status: 422, code: 'VALIDATION_FAILED', instance: '/v1/auth/login' });
     expect(body.errors).toEqual([expect.objectContaining({ field: 'email', code: 'INVALID_FORMAT' })]);
     expect(body).not.toHaveProperty('Errors');
@@ -169,7 +169,7 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
   });
 
   it('documents those two operations with their own IntegrationProblem responses and examples', async () => {
-    const spec = await (await fetch(`${ctx.base}/openapi.json`)).json();
+    const spec: any = await (await fetch(`${ctx.base}/openapi.json`)).json();
     const login = spec.paths['/auth/login'].post;
     const getAll = spec.paths['/api/integration/products/getAll'].get;
     expect(Object.keys(login.responses).sort()).toEqual(['200', '400', '401', '413', '415', '429', '500']);

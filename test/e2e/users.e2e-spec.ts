@@ -42,7 +42,7 @@ describe('users', () => {
       expect(response.body).not.toContain(b.input.email);
     }
     const { rows } = await ctx.db.query('SELECT first_name, status, role FROM users WHERE id = $1', [b.user.id]);
-    expect(rows[0]).toEqual({ first_name: 'Ada', status: 'INACTIVE', role: 'USER' });
+    expect(rows[0]).toEqual({ first_name: 'Ada', status: 'ACTIVE', role: 'USER' });
   });
 
   it('lets an ADMIN update, list, suspend and promote other users', async () => {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Pool } from 'pg';
 import { expect } from 'vitest';
+import { DB_POOL } from '../../src/db/database';
 
 export const TEST_PASSWORD = 'Tr0ub4dor&3-horse-staple';
 
@@ -41,8 +43,20 @@ export async function login(app: NestFastifyApplication, email: string, password
   return { accessToken: body.accessToken.token, refreshToken: body.refreshToken.token, cookies, body };
 }
 
+/** A registered user that has not followed its activation link yet (INACTIVE), logged in. */
+export async function registerInactiveAndLogin(app: NestFastifyApplication, overrides: Record<string, unknown> = {}) {
+  const registered = await registerUser(app, overrides);
+  return { ...registered, ...(await login(app, registered.input.email)) };
+}
+
+/**
+ * A registered user whose account is ACTIVE (set in the database, as if the mailed link had been
+ * followed), logged in. Until then only identity and activation routes answer; tests of that
+ * gate and of activation use registerInactiveAndLogin.
+ */
 export async function registerAndLogin(app: NestFastifyApplication, overrides: Record<string, unknown> = {}) {
   const registered = await registerUser(app, overrides);
+  await app.get<Pool>(DB_POOL).query("UPDATE users SET status = 'ACTIVE' WHERE id = $1 AND status = 'INACTIVE'", [registered.user.id]);
   return { ...registered, ...(await login(app, registered.input.email)) };
 }
 

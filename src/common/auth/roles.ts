@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error';
 import { ApiProblems } from '../openapi/api-problems.decorator';
+import { ALLOW_INACTIVE } from './active-account';
 import { Principal, Role } from './principal';
 
 const ROLES = 'gatehouse:roles';
@@ -13,8 +14,9 @@ export const Roles = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES, ro
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
- * Runs after authentication. A read-only API key may only read; beyond that, routes without
- * @Roles are open to any authenticated caller, and the role of a key is already capped by its scope.
+ * Runs after authentication. A read-only API key may only read; a user (or a key of one) whose
+ * account is not ACTIVE reaches only @AllowInactive routes; beyond that, routes without @Roles are
+ * open to any authenticated caller, and the role of a key is already capped by its scope.
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
@@ -26,7 +28,11 @@ export class RolesGuard implements CanActivate {
     if (principal?.kind === 'apiKey' && principal.scope === 'read-only' && !READ_METHODS.has(request.method)) {
       throw new DomainError('INSUFFICIENT_SCOPE');
     }
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
+    const targets = [context.getHandler(), context.getClass()];
+    if (principal && principal.status !== 'ACTIVE' && !this.reflector.getAllAndOverride<boolean>(ALLOW_INACTIVE, targets)) {
+      throw new DomainError(principal.status === 'SUSPENDED' ? 'ACCOUNT_SUSPENDED' : 'ACCOUNT_NOT_ACTIVE');
+    }
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
     if (!roles?.length) return true;
     if (!principal || !roles.includes(principal.role)) {
       // A key whose owner could pass is stopped by its scope, and is told so.

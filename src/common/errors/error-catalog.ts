@@ -27,6 +27,7 @@ export const ERROR_CATALOG = {
   REFRESH_TOKEN_INVALID: { status: 401 },
   REFRESH_TOKEN_REUSED: { status: 401 },
   ACCOUNT_SUSPENDED: { status: 403 },
+  ACCOUNT_NOT_ACTIVE: { status: 403 },
   CSRF_REJECTED: { status: 403 },
   INVALID_TOKEN: { status: 400 },
   TOKEN_EXPIRED: { status: 400 },

@@ -1,6 +1,7 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
+import { ALLOW_INACTIVE } from '../auth/active-account';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { SKIP_RATE_LIMIT } from '../throttling/rate-limit.decorator';
 
@@ -9,6 +10,7 @@ export interface RouteInfo {
   method: string;
   path: string;
   isPublic: boolean;
+  allowInactive: boolean;
   skipRateLimit: boolean;
 }
 
@@ -32,6 +34,7 @@ export function listRoutes(app: INestApplication): RouteInfo[] {
           method: RequestMethod[method],
           path: `/${[prefix, path].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'),
           isPublic: flag(IS_PUBLIC),
+          allowInactive: flag(ALLOW_INACTIVE),
           skipRateLimit: flag(SKIP_RATE_LIMIT),
         });
       }

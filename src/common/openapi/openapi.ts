@@ -46,8 +46,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ProblemDetailsDto, IntegrationProblemDto],
   });
   document.info.license = { name: 'Proprietary' };
-  const unthrottled = new Set(listRoutes(app).filter((route) => route.skipRateLimit).map((route) => route.handler));
-  return applyIntegrationResponses(addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled), app.get(I18nService));
+  const routes = listRoutes(app);
+  const handlers = (pick: (route: (typeof routes)[number]) => boolean) => new Set(routes.filter(pick).map((route) => route.handler));
+  const shared = addSharedProblemResponses(cleanupOpenApiDoc(document), {
+    unthrottled: handlers((route) => route.skipRateLimit),
+    openToInactive: handlers((route) => route.allowInactive),
+  });
+  return applyIntegrationResponses(shared, app.get(I18nService));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
@@ -57,7 +62,7 @@ function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
 }
 
 /** The errors the global pipeline can give any operation, derived from what the operation accepts. */
-function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<string>): OpenAPIObject {
+function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottled: Set<string>; openToInactive: Set<string> }): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
@@ -71,16 +76,18 @@ function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<str
       }
       if (operation.requestBody || operation.parameters?.length) add('422', 'VALIDATION_FAILED');
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
-      // owner, a read-only key writing, or a cookie write from a foreign origin.
+      // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
+      // write from a foreign origin.
       if (!Array.isArray(operation.security) || operation.security.length > 0) {
         add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
         add('403', 'ACCOUNT_SUSPENDED');
+        if (!routes.openToInactive.has(operation.operationId ?? '')) add('403', 'ACCOUNT_NOT_ACTIVE');
         if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED', 'INSUFFICIENT_SCOPE');
       }
       add('500', 'INTERNAL');
       for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
       // Every route but the health probes passes the rate limiter first.
-      if (!unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
+      if (!routes.unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
     }
   }
   return document;

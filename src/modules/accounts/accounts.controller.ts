@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
+import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
@@ -14,6 +15,7 @@ import { AccountActivationRequestDto, AccountResponseDto, ActivateAccountDto, Ac
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
+  @AllowInactive()
   @Get('me')
   @ApiOperation({ summary: "The signed-in user's account" })
   @ApiProblems('NOT_FOUND')
@@ -22,6 +24,7 @@ export class AccountsController {
     return this.accounts.me(principal);
   }
 
+  @AllowInactive()
   @Post('account-activation-request')
   @ApiOperation({ summary: 'Create the account (201) or, while PENDING, update it (200), and mail an activation link' })
   @ApiResponse({ status: 200, description: 'The PENDING account was updated and a new link mailed', type: AccountResponseDto })
@@ -37,6 +40,7 @@ export class AccountsController {
     return body;
   }
 
+  @AllowInactive()
   @Post('activate-account')
   @HttpCode(200)
   @ApiOperation({ summary: 'Activate the account and its user with the token from the mail' })

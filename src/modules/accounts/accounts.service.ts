@@ -4,6 +4,7 @@ import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { MailService } from '../../common/mail/mail.service';
 import { SmsSender } from '../../common/sms/sms';
@@ -28,6 +29,7 @@ export class AccountsService {
     private readonly sms: SmsSender,
     private readonly i18n: I18nService,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -66,7 +68,10 @@ export class AccountsService {
   async activate(principal: Principal, dto: ActivateAccountDto) {
     assertOwnUser(principal, dto.userId);
     const result = await this.accounts.activateByEmail(dto.userId, dto.accountId, dto.emailVerificationToken, this.clock.now());
-    return { account: toAccountView(unwrap(result)) };
+    const account = unwrap(result);
+    // The user is ACTIVE now: caches holding its INACTIVE status must let it through at once.
+    this.events.emit('user.access-changed', { userId: dto.userId });
+    return { account: toAccountView(account) };
   }
 
   /** Texts a 6-digit code, at most three times an hour per account (429 after). */

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
+import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
 import { CurrentPrincipal } from '../../common/auth/roles';
@@ -55,6 +56,7 @@ export class AuthController {
   }
 
   @Post('logout')
+  @AllowInactive()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this login: revoke its refresh-token family and clear the cookies' })
   @ApiNoContentResponse({ description: 'Logged out' })

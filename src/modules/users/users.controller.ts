@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
+import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
@@ -20,6 +21,7 @@ import {
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @AllowInactive()
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
@@ -27,6 +29,7 @@ export class UsersController {
     return this.users.me(principal);
   }
 
+  @AllowInactive()
   @Patch('update')
   @ApiOperation({ summary: 'Update your profile; an ADMIN may name another user with userId' })
   @ApiProblems('FORBIDDEN', 'NOT_FOUND')
