@@ -10,7 +10,7 @@ import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
 
-describe('fulfilment is tied to our Checkout Session, and large orders are capped and still fulfilled', () => {
+describe('fulfilment: tied to our Checkout Session, large orders, sales beyond stock, disputes', () => {
   const stripe = new FakeStripe();
   const mailbox = new Mailbox();
   const env: Record<string, string> = {
@@ -43,7 +43,7 @@ describe('fulfilment is tied to our Checkout Session, and large orders are cappe
   }
   const checkout = (bearer: string, items: Array<{ productId: string; quantity?: number }>) =>
     call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
-  const paid = (session: { id: string; orderId: string; amountTotal: number; currency?: string }, eventId = `evt_${randomBytes(6).toString('hex')}`) =>
+  const paid = (session: { id: string; orderId: string; amountTotal: number; currency?: string; paymentIntent?: string }, eventId = `evt_${randomBytes(6).toString('hex')}`) =>
     signedStripeEvent({
       id: eventId,
       type: 'checkout.session.completed',
@@ -55,7 +55,7 @@ describe('fulfilment is tied to our Checkout Session, and large orders are cappe
           payment_status: 'paid',
           amount_total: session.amountTotal,
           currency: session.currency ?? 'usd',
-          payment_intent: `pi_${randomBytes(6).toString('hex')}`,
+          payment_intent: session.paymentIntent ?? `pi_${randomBytes(6).toString('hex')}`,
           metadata: { orderId: session.orderId },
         },
       },
@@ -130,4 +130,76 @@ describe('fulfilment is tied to our Checkout Session, and large orders are cappe
     expect(outbox.rows).toEqual([{ n: 10_000 }]);
     expect(mailbox.to(buyer.input.email).at(-1)!.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/g)).toHaveLength(10_000);
   }, 60_000);
+
+  it('a sale beyond stock is flagged oversold on the order and logged at warn, stock stays at 0', async () => {
+    const item = await product({ stock: 1 });
+    const [first, second] = await Promise.all([registerAndLogin(ctx.t.app), registerAndLogin(ctx.t.app)]);
+    // Both checkouts see one unit in stock; both buyers pay.
+    const sessions = [];
+    for (const buyer of [first, second]) sessions.push((await checkout(buyer.accessToken, [{ productId: item }])).json<{ id: string; orderId: string }>());
+    expect((await deliver(paid({ ...sessions[0]!, amountTotal: 24900 }))).statusCode).toBe(200);
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    try {
+      expect((await deliver(paid({ ...sessions[1]!, amountTotal: 24900 }))).statusCode).toBe(200);
+      expect(warn.mock.calls.some(([message]) => String(message).includes(sessions[1]!.orderId) && String(message).includes(`${item} short by 1`))).toBe(true);
+    } finally {
+      warn.mockRestore();
+    }
+    expect((await call('GET', `/v1/orders/${sessions[0]!.orderId}`, first.accessToken)).json()).toMatchObject({ status: 'PAID', oversold: false });
+    expect((await call('GET', `/v1/orders/${sessions[1]!.orderId}`, second.accessToken)).json()).toMatchObject({ status: 'PAID', oversold: true });
+    expect((await call('GET', '/v1/orders', second.accessToken)).json().items).toEqual([expect.objectContaining({ oversold: true })]);
+    expect(await count('SELECT stock AS n FROM products WHERE id = $1', [item])).toBe(0);
+    expect(await count('SELECT count(*)::int AS n FROM orders WHERE id = $1 AND oversold', [sessions[1]!.orderId])).toBe(1);
+  });
+
+  describe('disputes', () => {
+    const statusOf = async (orderId: string) => (await ctx.db.query('SELECT DISTINCT status FROM licenses WHERE order_id = $1', [orderId])).rows.map((row) => row.status as string);
+    const dispute = (type: 'charge.dispute.created' | 'charge.dispute.closed', paymentIntent: string, status: string, id = `evt_${randomBytes(6).toString('hex')}`) =>
+      signedStripeEvent({
+        id,
+        type,
+        data: { object: { id: `dp_${paymentIntent}`, object: 'dispute', charge: `ch_${paymentIntent}`, payment_intent: paymentIntent, amount: 49800, currency: 'usd', reason: 'fraudulent', status, metadata: {} } },
+      });
+    async function paidOrder(paymentIntent: string) {
+      const buyer = await registerAndLogin(ctx.t.app);
+      const session = (await checkout(buyer.accessToken, [{ productId: await product(), quantity: 2 }])).json<{ id: string; orderId: string }>();
+      expect((await deliver(paid({ ...session, amountTotal: 49800, paymentIntent }))).statusCode).toBe(200);
+      expect(await statusOf(session.orderId)).toEqual(['ACTIVE']);
+      return session.orderId;
+    }
+    const outboxRows = (type: string, orderId: string) => count('SELECT count(*)::int AS n FROM outbox_messages WHERE type = $1 AND payload->>\'orderId\' = $2', [type, orderId]);
+
+    it('charge.dispute.created suspends the order\'s licenses once (redelivery changes nothing); closed as won reinstates them', async () => {
+      const orderId = await paidOrder('pi_dispute_won');
+      const opened = dispute('charge.dispute.created', 'pi_dispute_won', 'needs_response', 'evt_dispute_won_opened');
+      expect((await deliver(opened)).statusCode).toBe(200);
+      expect(await statusOf(orderId)).toEqual(['SUSPENDED']);
+      expect((await deliver(opened)).statusCode).toBe(200);
+      expect(await outboxRows('charge.dispute.created', orderId)).toBe(1);
+      expect((await ctx.db.query("SELECT outcome FROM stripe_events WHERE id = 'evt_dispute_won_opened'")).rows).toEqual([{ outcome: 'APPLIED' }]);
+
+      expect((await deliver(dispute('charge.dispute.closed', 'pi_dispute_won', 'won'))).statusCode).toBe(200);
+      expect(await statusOf(orderId)).toEqual(['ACTIVE']);
+      expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
+    });
+
+    it('charge.dispute.closed as lost revokes the order\'s licenses, and a late redelivery of the opening does not bring them back', async () => {
+      const orderId = await paidOrder('pi_dispute_lost');
+      const opened = dispute('charge.dispute.created', 'pi_dispute_lost', 'needs_response');
+      await deliver(opened);
+      expect(await statusOf(orderId)).toEqual(['SUSPENDED']);
+      expect((await deliver(dispute('charge.dispute.closed', 'pi_dispute_lost', 'lost'))).statusCode).toBe(200);
+      expect(await statusOf(orderId)).toEqual(['REVOKED']);
+      await deliver(opened);
+      expect(await statusOf(orderId)).toEqual(['REVOKED']);
+      expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
+      expect((await ctx.db.query("SELECT payload->>'lost' AS lost FROM outbox_messages WHERE type = 'charge.dispute.closed' AND payload->>'orderId' = $1", [orderId])).rows).toEqual([{ lost: 'true' }]);
+    });
+
+    it('a dispute for a payment we do not know is stored as IGNORED and changes nothing', async () => {
+      expect((await deliver(dispute('charge.dispute.created', 'pi_unknown', 'needs_response', 'evt_dispute_unknown'))).statusCode).toBe(200);
+      expect((await ctx.db.query("SELECT outcome FROM stripe_events WHERE id = 'evt_dispute_unknown'")).rows).toEqual([{ outcome: 'IGNORED' }]);
+      expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type LIKE 'charge.dispute.%' AND payload->>'disputeId' = 'dp_pi_unknown'", [])).toBe(0);
+    });
+  });
 });
