@@ -135,7 +135,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     const item = await product({ stock: 1 });
     const [first, second] = await Promise.all([registerAndLogin(ctx.t.app), registerAndLogin(ctx.t.app)]);
     // Both checkouts see one unit in stock; both buyers pay.
-    const sessions = [];
+    const sessions: Array<{ id: string; orderId: string }> = [];
     for (const buyer of [first, second]) sessions.push((await checkout(buyer.accessToken, [{ productId: item }])).json<{ id: string; orderId: string }>());
     expect((await deliver(paid({ ...sessions[0]!, amountTotal: 24900 }))).statusCode).toBe(200);
     const warn = vi.spyOn(Logger.prototype, 'warn');
