@@ -6,6 +6,8 @@
 export const OUTBOX_EVENT_TYPES = [
   'checkout.session.completed',
   'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
   'payment_intent.payment_failed',
   'license.validated',
   'license.activated',

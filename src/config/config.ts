@@ -65,6 +65,9 @@ export interface AppConfig {
     /** Another host, port and protocol for Stripe's API (a local fake in tests). */
     apiBase: string | undefined;
   };
+  /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
+  checkout: { maxUnitsPerLine: number; maxUnitsPerOrder: number };
+  outbox: { retentionDays: number };
   rateLimit: {
     /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
     redisUrl: string | undefined;
@@ -157,6 +160,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
     licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
+    checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },
+    outbox: { retentionDays: env.OUTBOX_RETENTION_DAYS },
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,

@@ -52,11 +52,19 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     return call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
   }
 
-  const completed = (sessionId: string, orderId: string, eventId = `evt_${randomBytes(6).toString('hex')}`, paymentIntent = `pi_${randomBytes(6).toString('hex')}`) =>
+  // One unit of the default product costs 249.00 gross; the event must carry the order's total.
+  const ONE_UNIT = 24900;
+  const completed = (
+    sessionId: string,
+    orderId: string,
+    eventId = `evt_${randomBytes(6).toString('hex')}`,
+    paymentIntent = `pi_${randomBytes(6).toString('hex')}`,
+    amountTotal = ONE_UNIT,
+  ) =>
     signedStripeEvent({
       id: eventId,
       type: 'checkout.session.completed',
-      data: { object: { id: sessionId, object: 'checkout.session', client_reference_id: orderId, payment_status: 'paid', amount_total: 49800, currency: 'usd', payment_intent: paymentIntent, metadata: { orderId } } },
+      data: { object: { id: sessionId, object: 'checkout.session', client_reference_id: orderId, payment_status: 'paid', amount_total: amountTotal, currency: 'usd', payment_intent: paymentIntent, metadata: { orderId } } },
     });
 
   it('a purchase: checkout session with the published metadata, the paid event, licenses by mail, outbox rows, and a valid certificate', async () => {
@@ -83,7 +91,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     });
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PENDING', amountTotal: '498.00' });
 
-    expect((await deliver(completed(sessionId, orderId))).statusCode).toBe(200);
+    expect((await deliver(completed(sessionId, orderId, undefined, undefined, 2 * ONE_UNIT))).statusCode).toBe(200);
     await t.app.get(BackgroundTasks).drain();
 
     const order = (await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json();

@@ -49,6 +49,31 @@ describe('licenses', () => {
     expect((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().key).toBeUndefined();
   });
 
+  it('the public validate and activate answers do not leak data: no buyer, order or activation IP; the owner still sees them', async () => {
+    const license = await grant();
+    const first = await activate(license.key, 'machine-ip', '198.51.100.23');
+    expect(first.statusCode).toBe(201);
+    const again = await activate(license.key, 'machine-ip', '203.0.113.99');
+    expect(again.statusCode).toBe(200);
+    for (const answer of [first.json().activation, again.json().activation]) {
+      expect(answer).toMatchObject({ fingerprint: 'machine-ip' });
+      expect(answer).not.toHaveProperty('ip');
+    }
+    expect(again.body).not.toContain('198.51.100.23');
+
+    for (const payload of [{ key: license.key }, { key: license.key, fingerprint: 'machine-ip' }, { key: license.key, productId: 'prd_01jh8x2v3kf6qz9w0c4m5t7r8y' }]) {
+      const validation = await validate(payload);
+      expect(validation.json().license).toMatchObject({ id: license.id, productId: expect.any(String) });
+      expect(validation.json().license).not.toHaveProperty('userId');
+      expect(validation.json().license).not.toHaveProperty('orderId');
+      expect(validation.body).not.toContain(customer.user.id);
+    }
+
+    const owned = (await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json();
+    expect(owned).toMatchObject({ userId: customer.user.id, orderId: null, activations: [{ fingerprint: 'machine-ip', ip: '198.51.100.23' }] });
+    expect((await call('GET', `/v1/licenses/${license.id}`, admin)).json()).toMatchObject({ userId: customer.user.id });
+  });
+
   it('activate, then validate: VALID with a certificate that verifies against the JWKS', async () => {
     const license = await grant();
     const activated = await activate(license.key, 'machine-1');

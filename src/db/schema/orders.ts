@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, updatedAt } from '../columns';
 import { products } from './products';
 import { users } from './users';
@@ -20,6 +20,8 @@ export const orders = pgTable(
     stripeSessionId: varchar('stripe_session_id', { length: 255 }),
     stripePaymentIntentId: varchar('stripe_payment_intent_id', { length: 255 }),
     paidAt: timestamp('paid_at', { withTimezone: true }),
+    /** Paid for more units than were in stock; someone has to restock or refund. */
+    oversold: boolean('oversold').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -53,5 +55,7 @@ export const stripeEvents = pgTable('stripe_events', {
   id: varchar('id', { length: 255 }).primaryKey(),
   type: varchar('type', { length: 100 }).notNull(),
   payload: jsonb('payload').notNull(),
+  /** What applying it did (`APPLIED`, `IGNORED`, or why it was refused, e.g. `SESSION_MISMATCH`); null on rows from before it was recorded. */
+  outcome: varchar('outcome', { length: 50 }),
   receivedAt: createdAt(),
 });

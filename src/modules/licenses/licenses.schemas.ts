@@ -12,12 +12,11 @@ const isoDate = z.iso.datetime({ offset: true });
 const keyInput = z.string().trim().min(1).max(64).meta({ example: 'K7P2M-9XQ4R-T8W3N-5JH6B-2VC9D' });
 const fingerprint = z.string().trim().min(1).max(LICENSE_LIMITS.fingerprint);
 
-const licenseFields = {
+/** What anyone holding the key may learn: nothing about the buyer or the order. */
+const publicLicenseFields = {
     id: z.string().meta({ example: 'lic_01jh8x2v3kf6qz9w0c4m5t7r8y' }),
     keyPrefix: z.string().meta({ description: 'The first group of the key' }),
     productId: z.string(),
-    userId: z.string(),
-    orderId: z.string().nullable(),
     status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']),
     expired: z.boolean(),
     maxActivations: z.number().int(),
@@ -26,19 +25,21 @@ const licenseFields = {
     createdAt: isoDate,
 };
 
+const licenseFields = { ...publicLicenseFields, userId: z.string(), orderId: z.string().nullable() };
+
 export const licenseSchema = z.object(licenseFields).meta({ id: 'License' });
 
-export const activationSchema = z
-  .object({
-    id: z.string(),
-    fingerprint: z.string(),
-    name: z.string().nullable(),
-    platform: z.string().nullable(),
-    ip: z.string(),
-    createdAt: isoDate,
-    lastValidatedAt: isoDate.nullable(),
-  })
-  .meta({ id: 'Activation' });
+/** An activation as its machine sees it, without the IP it was made from. */
+const publicActivationFields = {
+  id: z.string(),
+  fingerprint: z.string(),
+  name: z.string().nullable(),
+  platform: z.string().nullable(),
+  createdAt: isoDate,
+  lastValidatedAt: isoDate.nullable(),
+};
+
+export const activationSchema = z.object({ ...publicActivationFields, ip: z.string() }).meta({ id: 'Activation' });
 
 export class LicenseValidateDto extends createZodDto(
   z.strictObject({ key: keyInput, fingerprint: fingerprint.optional(), productId: idSchema('prd').optional() }).meta({ id: 'LicenseValidateRequest' }),
@@ -51,7 +52,7 @@ export class LicenseValidationResponseDto extends createZodDto(
       code: z.enum(VALIDATION_CODES),
       detail: z.string(),
       // Inline rather than a $ref: OpenAPI 3.0 cannot mark a $ref nullable.
-      license: z.object(licenseFields).nullable(),
+      license: z.object(publicLicenseFields).nullable(),
       certificate: z.string().optional().meta({ description: 'On VALID: an Ed25519-signed compact JWS to check offline against GET /v1/licenses/jwks' }),
     })
     .meta({ id: 'LicenseValidation' }),
@@ -70,7 +71,9 @@ export class LicenseActivateDto extends createZodDto(
 
 export class LicenseDeactivateDto extends createZodDto(z.strictObject({ key: keyInput, fingerprint }).meta({ id: 'LicenseDeactivateRequest' })) {}
 
-export class ActivationResponseDto extends createZodDto(z.object({ activation: activationSchema }).meta({ id: 'ActivationResponse' })) {}
+export class ActivationResponseDto extends createZodDto(
+  z.object({ activation: z.object(publicActivationFields).meta({ id: 'PublicActivation' }) }).meta({ id: 'ActivationResponse' }),
+) {}
 
 export class LicenseGrantDto extends createZodDto(
   z

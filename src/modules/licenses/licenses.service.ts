@@ -34,7 +34,7 @@ export class LicensesService {
       valid: code === 'VALID',
       code,
       detail: this.i18n.translate(`licenses:${code}`, lang),
-      license: license && toLicenseView(license, now),
+      license: license && toPublicLicenseView(license, now),
       ...(certificate ? { certificate } : {}),
     });
     if (!row) return answer('NOT_FOUND', null);
@@ -66,7 +66,7 @@ export class LicensesService {
   }
 
   /** 201 with a new activation, 200 with the existing one for a known fingerprint. */
-  async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toActivationView> }> {
+  async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toPublicActivationView> }> {
     const now = this.clock.now();
     const key = normalizeLicenseKey(dto.key);
     if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('NOT_FOUND', { status: 422 });
@@ -88,9 +88,9 @@ export class LicensesService {
       case 'full':
         throw new DomainError('TOO_MANY_ACTIVATIONS');
       case 'existing':
-        return { created: false, activation: toActivationView(result.activation) };
+        return { created: false, activation: toPublicActivationView(result.activation) };
       case 'created':
-        return { created: true, activation: toActivationView(result.activation) };
+        return { created: true, activation: toPublicActivationView(result.activation) };
     }
   }
 
@@ -173,13 +173,12 @@ function foreignKeyToField(error: unknown) {
   return error;
 }
 
-function toLicenseView(row: LicenseRow, now: Date) {
+/** The open validate answer: whoever holds the key learns nothing about the buyer or the order. */
+function toPublicLicenseView(row: LicenseRow, now: Date) {
   return {
     id: row.id,
     keyPrefix: row.keyPrefix,
     productId: row.productId,
-    userId: row.userId,
-    orderId: row.orderId,
     status: row.status,
     expired: Boolean(row.expiresAt && row.expiresAt <= now),
     maxActivations: row.maxActivations,
@@ -189,14 +188,22 @@ function toLicenseView(row: LicenseRow, now: Date) {
   };
 }
 
-function toActivationView(row: ActivationRow) {
+function toLicenseView(row: LicenseRow, now: Date) {
+  return { ...toPublicLicenseView(row, now), userId: row.userId, orderId: row.orderId };
+}
+
+/** The open activate answer: the first activator's IP is not for whoever holds the key next. */
+function toPublicActivationView(row: ActivationRow) {
   return {
     id: row.id,
     fingerprint: row.fingerprint,
     name: row.name,
     platform: row.platform,
-    ip: row.ip,
     createdAt: row.createdAt.toISOString(),
     lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
   };
+}
+
+function toActivationView(row: ActivationRow) {
+  return { ...toPublicActivationView(row), ip: row.ip };
 }

@@ -27,14 +27,7 @@ export class CheckoutService {
     assertAllowedLink('cancelUrl', dto.cancelUrl, this.config.allowedLinkOrigins);
     if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '3600' } });
 
-    const quantities = new Map<string, number>();
-    for (const item of dto.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
-    // Stripe metadata values hold 500 characters: productIds fits 15 ids. One product at most 1000 units.
-    if (quantities.size > MAX_DISTINCT_PRODUCTS || [...quantities.values()].some((quantity) => quantity > 1000)) {
-      throw new DomainError('VALIDATION_FAILED', {
-        errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${MAX_DISTINCT_PRODUCTS} different products, 1000 units each` }],
-      });
-    }
+    const quantities = this.unitsPerProduct(dto);
     const products = await this.orders.productsByIds([...quantities.keys()]);
     const byId = new Map(products.map((product) => [product.id, product]));
     const lines = [...quantities].map(([productId, quantity], index) => {
@@ -90,5 +83,29 @@ export class CheckoutService {
     }
     await this.orders.setSession(order.id, session.id);
     return { id: session.id, url: session.url ?? '', orderId: order.id };
+  }
+
+  /** Units per product; each unit is a license row and a line in the buyer's mail, so an order is bounded. */
+  private unitsPerProduct(dto: CheckoutSessionCreateDto): Map<string, number> {
+    const { maxUnitsPerLine, maxUnitsPerOrder } = this.config.checkout;
+    const quantities = new Map<string, number>();
+    dto.items.forEach((item, index) => {
+      const quantity = (quantities.get(item.productId) ?? 0) + item.quantity;
+      if (quantity > maxUnitsPerLine) {
+        throw new DomainError('VALIDATION_FAILED', {
+          errors: [{ field: `items.${index}.quantity`, code: 'TOO_BIG', message: `At most ${maxUnitsPerLine} units of one product per order`, params: { maximum: maxUnitsPerLine } }],
+        });
+      }
+      quantities.set(item.productId, quantity);
+    });
+    // Stripe metadata values hold 500 characters: productIds fits 15 ids.
+    if (quantities.size > MAX_DISTINCT_PRODUCTS) {
+      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${MAX_DISTINCT_PRODUCTS} different products`, params: { maximum: MAX_DISTINCT_PRODUCTS, own: 1 } }] });
+    }
+    const total = [...quantities.values()].reduce((sum, quantity) => sum + quantity, 0);
+    if (total > maxUnitsPerOrder) {
+      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${maxUnitsPerOrder} units per order`, params: { maximum: maxUnitsPerOrder, own: 1 } }] });
+    }
+    return quantities;
   }
 }

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
 import { OutboxEvent } from '../../common/outbox';
 import { Database, DB } from '../../db/database';
 import { licenses, orderItems, orders, outboxMessages, products, stripeEvents } from '../../db/schema';
 
 export type OrderRow = typeof orders.$inferSelect;
+type LicenseStatus = (typeof licenses.$inferSelect)['status'];
 export type OrderItemRow = typeof orderItems.$inferSelect;
+const LICENSE_INSERT_CHUNK = 1000;
+
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 @Injectable()
@@ -47,13 +50,19 @@ export class OrdersRepository {
   /**
    * Stores a verified Stripe event and applies its effect in one transaction. The insert is keyed
    * by the event id with ON CONFLICT DO NOTHING: a concurrent or later redelivery waits for the
-   * first, finds the row, and changes nothing. A failure rolls both back, so Stripe retries.
+   * first, finds the row, and changes nothing. A failure rolls both back, so Stripe retries. The
+   * row keeps what applying it did, refusals included.
    */
-  ingest<T>(event: { id: string; type: string; payload: unknown }, apply: (tx: Tx) => Promise<T>): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
+  ingest<T extends { outcome: string }>(
+    event: { id: string; type: string; payload: unknown },
+    apply: (tx: Tx) => Promise<T>,
+  ): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
     return this.db.transaction(async (tx) => {
       const [inserted] = await tx.insert(stripeEvents).values(event).onConflictDoNothing().returning({ id: stripeEvents.id });
       if (!inserted) return { duplicate: true as const };
-      return { duplicate: false as const, result: await apply(tx) };
+      const result = await apply(tx);
+      await tx.update(stripeEvents).set({ outcome: result.outcome }).where(eq(stripeEvents.id, event.id));
+      return { duplicate: false as const, result };
     });
   }
 
@@ -75,32 +84,54 @@ export class OrdersRepository {
       .orderBy(asc(orderItems.productId));
   }
 
-  async markPaid(tx: Tx, id: string, changes: { amountTotalMinor: number; currency: string; paymentIntentId: string | null; paidAt: Date }): Promise<void> {
+  async markPaid(tx: Tx, id: string, changes: { paymentIntentId: string | null; paidAt: Date; oversold: boolean }): Promise<void> {
     await tx
       .update(orders)
-      .set({ status: 'PAID', amountTotalMinor: changes.amountTotalMinor, currency: changes.currency, stripePaymentIntentId: changes.paymentIntentId, paidAt: changes.paidAt })
+      .set({ status: 'PAID', stripePaymentIntentId: changes.paymentIntentId, paidAt: changes.paidAt, oversold: changes.oversold })
       .where(eq(orders.id, id));
   }
 
-  /** Takes sold units from stock; unlimited (null) stock is left alone and stock never goes below zero. */
-  async takeStock(tx: Tx, productId: string, quantity: number): Promise<void> {
+  /**
+   * Takes sold units from stock; unlimited (null) stock is left alone and stock never goes below
+   * zero. Returns how many units were missing (0 when there were enough).
+   */
+  async takeStock(tx: Tx, productId: string, quantity: number): Promise<number> {
+    const [row] = await tx
+      .select({ stock: products.stock })
+      .from(products)
+      .where(and(eq(products.id, productId), isNotNull(products.stock)))
+      .for('update');
+    if (!row || row.stock === null) return 0;
     await tx
       .update(products)
-      .set({ stock: sql`GREATEST(${products.stock} - ${quantity}, 0)` })
-      .where(and(eq(products.id, productId), isNotNull(products.stock)));
+      .set({ stock: Math.max(row.stock - quantity, 0) })
+      .where(eq(products.id, productId));
+    return Math.max(quantity - row.stock, 0);
   }
 
-  async insertLicenses(tx: Tx, rows: (typeof licenses.$inferInsert)[]) {
-    if (rows.length === 0) return [];
-    return tx.insert(licenses).values(rows).returning({ id: licenses.id });
+  /** In chunks: one insert carries 8 parameters per license, and the protocol allows 65,535 per statement. */
+  async insertLicenses(tx: Tx, rows: (typeof licenses.$inferInsert)[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let start = 0; start < rows.length; start += LICENSE_INSERT_CHUNK) {
+      const inserted = await tx
+        .insert(licenses)
+        .values(rows.slice(start, start + LICENSE_INSERT_CHUNK))
+        .returning({ id: licenses.id });
+      ids.push(...inserted.map((row) => row.id));
+    }
+    return ids;
   }
 
   async setRefund(tx: Tx, id: string, amountRefundedMinor: number, status: OrderRow['status']): Promise<void> {
     await tx.update(orders).set({ amountRefundedMinor, status }).where(eq(orders.id, id));
   }
 
-  async revokeLicensesOf(tx: Tx, orderId: string): Promise<void> {
-    await tx.update(licenses).set({ status: 'REVOKED' }).where(eq(licenses.orderId, orderId));
+  /** All of the order's licenses, or with `from` only those in that status. */
+  async setLicenseStatusOf(tx: Tx, orderId: string, status: LicenseStatus, only: { from?: LicenseStatus } = {}): Promise<void> {
+    await tx
+      .update(licenses)
+      .set({ status })
+      .where(and(eq(licenses.orderId, orderId), only.from ? eq(licenses.status, only.from) : undefined));
   }
 
   async setStatus(tx: Tx, id: string, status: OrderRow['status']): Promise<void> {

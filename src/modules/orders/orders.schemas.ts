@@ -8,7 +8,13 @@ export class CheckoutSessionCreateDto extends createZodDto(
   z
     .strictObject({
       items: z
-        .array(z.strictObject({ productId: idSchema('prd'), quantity: z.number().int().min(1).max(1000).default(1) }))
+        .array(z.strictObject({ productId: idSchema('prd'), quantity: z
+            .number()
+            .int()
+            .min(1)
+            .max(100_000)
+            .default(1)
+            .meta({ description: 'Units; the server caps units per product and per order (CHECKOUT_MAX_UNITS_PER_LINE, CHECKOUT_MAX_UNITS_PER_ORDER: 1000 and 10000 by default)' }), }))
         .min(1)
         .max(50),
       successUrl: pageLinkSchema,
@@ -29,6 +35,7 @@ const orderFields = {
   amountTotal: z.string().meta({ example: '249.00' }),
   amountRefunded: z.string(),
   paidAt: z.iso.datetime({ offset: true }).nullable(),
+  oversold: z.boolean().meta({ description: 'Paid for more units than were in stock; stock stopped at 0' }),
   createdAt: z.iso.datetime({ offset: true }),
 };
 

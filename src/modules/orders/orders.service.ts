@@ -40,6 +40,7 @@ function toOrderView(row: OrderRow) {
     amountTotal: formatMoney(row.amountTotalMinor),
     amountRefunded: formatMoney(row.amountRefundedMinor),
     paidAt: row.paidAt?.toISOString() ?? null,
+    oversold: row.oversold,
     createdAt: row.createdAt.toISOString(),
   };
 }

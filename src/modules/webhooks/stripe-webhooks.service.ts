@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Stripe from 'stripe';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
@@ -7,7 +7,7 @@ import { MailService } from '../../common/mail/mail.service';
 import { STRIPE } from '../../common/stripe/stripe.module';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { newLicense } from '../licenses/license-key';
-import { OrdersRepository, Tx } from '../orders/orders.repository';
+import { OrderRow, OrdersRepository, Tx } from '../orders/orders.repository';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
 
@@ -16,8 +16,21 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 type AfterCommit = (() => Promise<void>) | undefined;
 
+/** What an event did, stored on its `stripe_events` row; the refusals name what did not match. */
+type Outcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH';
+
+interface Applied {
+  outcome: Outcome;
+  afterCommit?: AfterCommit;
+}
+
+const APPLIED: Applied = { outcome: 'APPLIED' };
+const IGNORED: Applied = { outcome: 'IGNORED' };
+
 @Injectable()
 export class StripeWebhooksService {
+  private readonly logger = new Logger('StripeWebhooks');
+
   constructor(
     private readonly orders: OrdersRepository,
     private readonly users: UsersRepository,
@@ -32,7 +45,7 @@ export class StripeWebhooksService {
   async receive(rawBody: string | undefined, signature: string | undefined): Promise<{ received: true }> {
     const event = this.verify(rawBody, signature);
     const outcome = await this.orders.ingest({ id: event.id, type: event.type, payload: event }, (tx) => this.apply(tx, event));
-    const afterCommit = outcome.duplicate ? undefined : outcome.result;
+    const afterCommit = outcome.duplicate ? undefined : outcome.result.afterCommit;
     if (afterCommit) this.background.run(`mail for ${event.type}`, afterCommit);
     return { received: true };
   }
@@ -61,89 +74,134 @@ export class StripeWebhooksService {
     }
   }
 
-  private apply(tx: Tx, event: Stripe.Event): Promise<AfterCommit> {
+  private apply(tx: Tx, event: Stripe.Event): Promise<Applied> {
     switch (event.type) {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
-        return this.sessionPaid(tx, event.data.object);
+        return this.sessionPaid(tx, event.id, event.data.object);
       case 'charge.refunded':
         return this.chargeRefunded(tx, event.data.object);
+      case 'charge.dispute.created':
+        return this.disputeCreated(tx, event.data.object);
+      case 'charge.dispute.closed':
+        return this.disputeClosed(tx, event.data.object);
       case 'payment_intent.payment_failed':
         return this.paymentFailed(tx, event.data.object);
       default:
         // Stored and acknowledged; invoice and subscription events get their effect with subscriptions.
-        return Promise.resolve(undefined);
+        return Promise.resolve(IGNORED);
     }
   }
 
   /** PAID, stock taken, one license per unit, an outbox event; the buyer gets the keys by mail. */
-  private async sessionPaid(tx: Tx, session: Stripe.Checkout.Session): Promise<AfterCommit> {
-    if (session.payment_status !== 'paid') return undefined;
+  private async sessionPaid(tx: Tx, eventId: string, session: Stripe.Checkout.Session): Promise<Applied> {
+    if (session.payment_status !== 'paid') return IGNORED;
     const order = await this.orders.lockOrder(tx, { id: session.client_reference_id ?? session.metadata?.orderId });
     // FAILED is not final: a declined card can be followed by a successful one in the same session.
-    if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return undefined;
+    if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return IGNORED;
+    // Only the session we created pays the order, and only for its price: a Payment Link or
+    // another session naming this order (client_reference_id is the buyer's to set) does not.
+    const mismatch = paymentMismatch(order, session);
+    if (mismatch) {
+      this.logger.warn(
+        `Stripe event ${eventId} refused (${mismatch}) for order ${order.id}: session ${session.id} paid ${session.amount_total} ${session.currency}, ` +
+          `order expects session ${order.stripeSessionId} and ${order.amountTotalMinor} ${order.currency}`,
+      );
+      return { outcome: mismatch };
+    }
     const now = this.clock.now();
-    const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);
-    await this.orders.markPaid(tx, order.id, {
-      amountTotalMinor: session.amount_total ?? order.amountTotalMinor,
-      currency: (session.currency ?? order.currency).toUpperCase(),
-      paymentIntentId,
-      paidAt: now,
-    });
     const keys: string[] = [];
     const rows = [];
+    const shortages: string[] = [];
     for (const { item, product } of await this.orders.itemsWithProducts(tx, order.id)) {
-      await this.orders.takeStock(tx, product.id, item.quantity);
+      const missing = await this.orders.takeStock(tx, product.id, item.quantity);
+      if (missing > 0) shortages.push(`${product.id} short by ${missing}`);
       for (let unit = 0; unit < item.quantity; unit++) {
         const license = newLicense(product, { userId: order.userId, orderId: order.id }, now);
         keys.push(`${product.name}: ${license.key}`);
         rows.push(license.row);
       }
     }
-    const licenseIds = (await this.orders.insertLicenses(tx, rows)).map((row) => row.id);
+    if (shortages.length > 0) this.logger.warn(`Order ${order.id} was paid for more than is in stock: ${shortages.join(', ')}`);
+    const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);
+    await this.orders.markPaid(tx, order.id, { paymentIntentId, paidAt: now, oversold: shortages.length > 0 });
+    const licenseIds = await this.orders.insertLicenses(tx, rows);
     await this.orders.outbox(tx, {
       type: 'checkout.session.completed',
-      payload: {
-        orderId: order.id,
-        userId: order.userId,
-        sessionId: session.id,
-        amountTotal: session.amount_total ?? order.amountTotalMinor,
-        currency: (session.currency ?? order.currency).toUpperCase(),
-        licenseIds,
-      },
+      payload: { orderId: order.id, userId: order.userId, sessionId: session.id, amountTotal: order.amountTotalMinor, currency: order.currency, licenseIds },
     });
-    return () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') });
+    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') }) };
   }
 
   /** REFUNDED or PARTIALLY_REFUNDED; a full refund revokes the order's licenses. */
-  private async chargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<AfterCommit> {
+  private async chargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<Applied> {
     const paymentIntentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
     const order = await this.orders.lockOrder(tx, charge.metadata?.orderId ? { id: charge.metadata.orderId } : { paymentIntentId });
     // Refunds only grow: an older event delivered late cannot lower what is already recorded.
-    if (!order || charge.amount_refunded <= order.amountRefundedMinor) return undefined;
+    if (!order || charge.amount_refunded <= order.amountRefundedMinor) return IGNORED;
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
-    if (full) await this.orders.revokeLicensesOf(tx, order.id);
+    if (full) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
     await this.orders.outbox(tx, {
       type: 'charge.refunded',
       payload: { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full },
     });
-    return undefined;
+    return APPLIED;
   }
 
-  private async paymentFailed(tx: Tx, intent: Stripe.PaymentIntent): Promise<AfterCommit> {
+  /** A chargeback opened: the order's licenses stop working until it is decided. */
+  private async disputeCreated(tx: Tx, dispute: Stripe.Dispute): Promise<Applied> {
+    const order = await this.lockDisputedOrder(tx, dispute);
+    if (!order) return IGNORED;
+    await this.orders.setLicenseStatusOf(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' });
+    await this.orders.outbox(tx, {
+      type: 'charge.dispute.created',
+      payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, reason: dispute.reason, amount: dispute.amount },
+    });
+    return APPLIED;
+  }
+
+  /** Lost: the money is gone, so are the licenses. Won (or an inquiry closed): what the dispute suspended works again. */
+  private async disputeClosed(tx: Tx, dispute: Stripe.Dispute): Promise<Applied> {
+    const order = await this.lockDisputedOrder(tx, dispute);
+    if (!order) return IGNORED;
+    const lost = dispute.status === 'lost';
+    if (lost) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
+    else await this.orders.setLicenseStatusOf(tx, order.id, 'ACTIVE', { from: 'SUSPENDED' });
+    await this.orders.outbox(tx, {
+      type: 'charge.dispute.closed',
+      payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, status: dispute.status, lost },
+    });
+    return APPLIED;
+  }
+
+  /** A dispute carries its own metadata, not the charge's; its payment intent names the order. */
+  private lockDisputedOrder(tx: Tx, dispute: Stripe.Dispute) {
+    const paymentIntentId = typeof dispute.payment_intent === 'string' ? dispute.payment_intent : dispute.payment_intent?.id;
+    return paymentIntentId ? this.orders.lockOrder(tx, { paymentIntentId }) : Promise.resolve(undefined);
+  }
+
+  private async paymentFailed(tx: Tx, intent: Stripe.PaymentIntent): Promise<Applied> {
     const order = await this.orders.lockOrder(tx, intent.metadata?.orderId ? { id: intent.metadata.orderId } : { paymentIntentId: intent.id });
-    if (!order || order.status !== 'PENDING') return undefined;
+    if (!order || order.status !== 'PENDING') return IGNORED;
     await this.orders.setStatus(tx, order.id, 'FAILED');
     await this.orders.outbox(tx, {
       type: 'payment_intent.payment_failed',
       payload: { orderId: order.id, userId: order.userId, paymentIntentId: intent.id },
     });
-    return () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id });
+    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id }) };
   }
 
   private async mailUser(userId: string, template: 'licensesIssued' | 'paymentFailed', params: Record<string, string>): Promise<void> {
     const user = await this.users.findById(userId);
     if (user) await this.mail.sendTemplate(user.email, template, user.language, { name: fullName(user), ...params });
   }
+}
+
+/** Which of the session, the amount and the currency differs from what the order was created with. */
+function paymentMismatch(order: OrderRow, session: Stripe.Checkout.Session): Outcome | undefined {
+  if (!order.stripeSessionId || session.id !== order.stripeSessionId) return 'SESSION_MISMATCH';
+  if (session.amount_total !== order.amountTotalMinor) return 'AMOUNT_MISMATCH';
+  if ((session.currency ?? '').toUpperCase() !== order.currency) return 'CURRENCY_MISMATCH';
+  return undefined;
 }
