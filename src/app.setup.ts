@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
+import { answerWrongMethods } from './common/http/route-table';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { AppConfig } from './config/config';
@@ -90,8 +91,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
-    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
   });
+  // After CORS and helmet, so a 405 carries their headers too.
+  answerWrongMethods(fastify, app.get(ProblemWriter));
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
