@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registerAndLogin } from '../factories/users';
+import { registerAdmin, registerAndLogin } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
 
 type Response = { statusCode: number; headers: Record<string, unknown>; json(): unknown };
@@ -81,5 +81,63 @@ describe('routing: 405 for a known path asked with the wrong method (issue 8, fi
     expect(wrong.statusCode).toBe(405);
     expect(wrong.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(String(wrong.headers['access-control-expose-headers'])).toContain('allow');
+  });
+});
+
+describe('the spec states the rules the server enforces (issue 8, finding: ids, money and query parameters undocumented)', () => {
+  const ctx = useTestApp();
+  const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+
+  it('refuses an unknown query parameter with 422 naming it, on list routes and on routes that take no query at all', async () => {
+    const { accessToken } = await registerAndLogin(ctx.t.app);
+    for (const url of ['/v1/products?limt=5', '/v1/orders?limit=5&limt=5', '/v1/api-keys?limt=5', '/v1/users/me?limt=5', '/v1/licenses/jwks?limt=5']) {
+      const response = await ctx.t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${accessToken}` } });
+      const body = expectProblem(response, 422, 'VALIDATION_FAILED');
+      expect(body.errors, url).toEqual([expect.objectContaining({ field: 'limt', code: 'UNRECOGNIZED_KEY' })]);
+    }
+    const declared = await ctx.t.app.inject({ method: 'GET', url: '/v1/products?limit=5&search=x', headers: { authorization: `Bearer ${accessToken}` } });
+    expect(declared.statusCode).toBe(200);
+    // Authentication still comes first.
+    expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/v1/products?limt=5' }), 401, 'UNAUTHORIZED');
+  });
+
+  it('answers a malformed or foreign id in the path with 422 naming `id`, and changes nothing', async () => {
+    const admin = await registerAdmin(ctx.t.app, ctx.db);
+    const before = await ctx.db.query('SELECT count(*)::int AS n FROM products');
+    for (const id of ['prd_123', 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y', 'PRD_01JH8X2V3KF6QZ9W0C4M5T7R8Y', 'prd_81jh8x2v3kf6qz9w0c4m5t7r8y', 'prd_01jh8x2v3kf6qz9w0c4m5t7r8yy']) {
+      const response = await ctx.t.app.inject({ method: 'PATCH', url: `/v1/products/${id}`, headers: json(admin.accessToken), payload: '{"name":"x"}' });
+      const body = expectProblem(response, 422, 'VALIDATION_FAILED');
+      expect(body.errors, id).toEqual([expect.objectContaining({ field: 'id' })]);
+    }
+    const missing = await ctx.t.app.inject({ method: 'GET', url: '/v1/products/prd_01jh8x2v3kf6qz9w0c4m5t7r8y', headers: json(admin.accessToken) });
+    expect(missing.statusCode).toBe(404);
+    const after = await ctx.db.query('SELECT count(*)::int AS n FROM products');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('accepts exactly the money and VAT strings the spec pattern allows', async () => {
+    const spec = (await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const fields = spec.components.schemas.ProductCreateRequest.properties;
+    const money = new RegExp(fields.priceNet.pattern as string);
+    const vat = new RegExp(fields.vat.pattern as string);
+    const admin = await registerAdmin(ctx.t.app, ctx.db);
+    const cases: [string, string][] = [
+      ['0', '0'], ['0.5', '7.5'], ['207.50', '20.00'], ['999999999999.99', '100.00'], ['12', '100'], ['1', '99.99'],
+      ['01', '20'], ['1.234', '20'], ['-1', '20'], ['1e3', '20'], ['1000000000000', '20'], ['.5', '20'], ['1', '100.01'], ['1', '101'], ['1', '05'], ['1', '20.001'],
+    ];
+    for (const [priceNet, rate] of cases) {
+      const sku = `sku-${Math.random().toString(36).slice(2)}`;
+      const response = await ctx.t.app.inject({
+        method: 'POST',
+        url: '/v1/products',
+        headers: json(admin.accessToken),
+        payload: JSON.stringify({ sku, name: 'Thing', priceNet, vat: rate }),
+      });
+      const valid = money.test(priceNet) && vat.test(rate);
+      expect(response.statusCode, `${priceNet} / ${rate}: ${response.body}`).toBe(valid ? 201 : 422);
+      const rows = await ctx.db.query('SELECT price_net_minor::text AS net, vat_basis_points AS vat FROM products WHERE sku = $1', [sku]);
+      expect(rows.rowCount, `${priceNet} / ${rate}`).toBe(valid ? 1 : 0);
+      if (valid) expect(response.json()).toMatchObject({ priceNet: Number(priceNet).toFixed(2), vat: Number(rate).toFixed(2) });
+    }
   });
 });
