@@ -141,3 +141,21 @@ describe('the spec states the rules the server enforces (issue 8, finding: ids, 
     }
   });
 });
+
+describe('long path parameters (issue 8, finding: over 100 characters got an undocumented 400 before authentication)', () => {
+  const ctx = useTestApp();
+
+  it.each([101, 1000, 8000])('answers a %i-character id with 401 without a credential, and 422 naming `id` with one', async (length) => {
+    const id = `prd_${'a'.repeat(length - 4)}`;
+    expectProblem(await ctx.t.app.inject({ method: 'GET', url: `/v1/products/${id}` }), 401, 'UNAUTHORIZED');
+    const { accessToken } = await registerAndLogin(ctx.t.app);
+    const response = await ctx.t.app.inject({ method: 'GET', url: `/v1/products/${id}`, headers: { authorization: `Bearer ${accessToken}` } });
+    const body = expectProblem(response, 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([expect.objectContaining({ field: 'id', code: 'TOO_BIG' })]);
+  });
+
+  it('answers a long problem slug on an open route with the documented 422, not a bare 400', async () => {
+    const body = expectProblem(await ctx.t.app.inject({ method: 'GET', url: `/problems/${'x'.repeat(500)}` }), 422, 'VALIDATION_FAILED');
+    expect(body.errors).toEqual([expect.objectContaining({ field: 'slug' })]);
+  });
+});
