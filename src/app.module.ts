@@ -11,6 +11,7 @@ import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
+import { UndeclaredQueryInterceptor } from './common/validation/undeclared-query.interceptor';
 import { ValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -67,6 +68,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_PIPE, useClass: ValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: UndeclaredQueryInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ZodSerializerInterceptor },
       ],
     };

@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
+import { answerWrongMethods } from './common/http/route-table';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { AppConfig } from './config/config';
@@ -30,6 +31,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     requestIdHeader: false,
     genReqId: requestIdFor,
     logger: false,
+    // Fastify's default (100) answers a longer parameter with a bare 400 before the guards run. No
+    // parameter can outgrow the request line Node accepts (16 KiB of headers), so the router takes
+    // them all, and the schemas refuse a wrong one (422) after authentication, as any other input.
+    routerOptions: { maxParamLength: 16_384 },
     // While draining, requests on kept-alive connections are served rather than answered with
     // Fastify's own (non-problem+json) 503; the pool stays open until the server has closed.
     return503OnClosing: false,
@@ -90,8 +95,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
-    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
   });
+  // After CORS and helmet, so a 405 carries their headers too.
+  answerWrongMethods(fastify, app.get(ProblemWriter));
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',

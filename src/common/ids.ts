@@ -35,10 +35,19 @@ export function isId(value: string, prefix: IdPrefix): boolean {
   }
 }
 
-/** A path or body field that must hold an id of one entity type. */
+// A TypeID's suffix: a UUID in 26 lower-case Crockford base32 characters, the first at most 7.
+const SUFFIX = '[0-7][0-9a-hjkmnp-tv-z]{25}';
+
+/** `^usr_…$`: the whole grammar of one entity's ids, so the OpenAPI `pattern` is the check itself. */
+export const idPattern = (prefix: IdPrefix) => new RegExp(`^${prefix}_${SUFFIX}$`);
+
+/**
+ * A path or body field that must hold an id of one entity type. Ids live in `text` columns; the
+ * length is the id's own, and a longer value stops at that check alone.
+ */
 export const idSchema = (prefix: IdPrefix) =>
   z
     .string()
-    .max(90)
-    .refine((value) => isId(value, prefix), { message: `must be an id starting with ${prefix}_` })
+    .max(prefix.length + 27, { abort: true })
+    .regex(idPattern(prefix), `must be an id starting with ${prefix}_`)
     .meta({ example: `${prefix}_01jh8x2v3kf6qz9w0c4m5t7r8y` });

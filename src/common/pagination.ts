@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Cursor pagination over time-sortable ids: `cursor` is the last id of the previous page. */
-export const paginationQuerySchema = z.object({
+/**
+ * Cursor pagination over time-sortable ids: `cursor` is the last id of the previous page. Strict,
+ * as bodies are: an unknown (say, misspelt) parameter is refused rather than silently ignored.
+ */
+export const paginationQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(100).optional(),
 });

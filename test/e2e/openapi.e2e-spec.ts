@@ -69,6 +69,28 @@ describe('OpenAPI and Swagger UI', () => {
     expect(documented.sort()).toEqual(appRoutes.sort());
   });
 
+  it('states the id and money grammar the server enforces: a prefix pattern on every id path parameter, a pattern on money fields (issue 8)', () => {
+    let idParameters = 0;
+    for (const [path, item] of Object.entries(served.paths)) {
+      for (const method of METHODS) {
+        const parameters = ((item[method] as { parameters?: { in: string; name: string; schema: { pattern?: string; maxLength?: number } }[] } | undefined)?.parameters ?? []);
+        for (const parameter of parameters.filter((candidate) => candidate.in === 'path' && candidate.name === 'id')) {
+          idParameters++;
+          expect(parameter.schema.pattern, `${method} ${path}`).toMatch(/^\^[a-z]+_\[0-7\]/);
+          expect(parameter.schema.maxLength, `${method} ${path}`).toBeGreaterThan(0);
+        }
+      }
+    }
+    expect(idParameters).toBeGreaterThan(10);
+    type Schema = { pattern?: string; items?: Schema; properties: Record<string, Schema> };
+    const schemas = (served as unknown as { components: { schemas: Record<string, Schema> } }).components.schemas;
+    for (const name of ['ProductCreateRequest', 'ProductUpdateRequest']) {
+      expect(schemas[name]?.properties.priceNet?.pattern, name).toBeTruthy();
+      expect(schemas[name]?.properties.vat?.pattern, name).toBeTruthy();
+    }
+    expect(schemas.CheckoutSessionCreateRequest?.properties.items?.items?.properties.productId?.pattern).toBe('^prd_[0-7][0-9a-hjkmnp-tv-z]{25}$');
+  });
+
   it('gives every operation a unique operationId, a summary, a tag and problem+json errors', () => {
     const operations = Object.values(served.paths).flatMap((path) =>
       METHODS.flatMap((method) => (path[method] ? [path[method]] : [])),

@@ -3,13 +3,21 @@
  * with two places on the wire ("207.50"), and never pass through floating point.
  */
 
-const DECIMAL = /^(0|[1-9]\d{0,11})(?:\.(\d{1,2}))?$/;
+/** A non-negative amount with at most two decimals and 12 integer digits (the bigint columns hold far more). */
+export const MONEY_PATTERN = /^(?:0|[1-9]\d{0,11})(?:\.\d{1,2})?$/;
 
-/** "207.5" or "207.50" -> 20750. Undefined for anything that is not a non-negative decimal with at most two places. */
+/** A percentage from 0 to 100 with at most two decimals. */
+export const RATE_PATTERN = /^(?:100(?:\.00?)?|[1-9]?\d(?:\.\d{1,2})?)$/;
+
+/** "207.5" -> 20750, for a string already known to be a plain decimal. */
+function toHundredths(text: string): number {
+  const [whole = '', fraction = ''] = text.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
+
+/** "207.5" or "207.50" -> 20750. Undefined for anything MONEY_PATTERN refuses. */
 export function parseMoney(text: string): number | undefined {
-  const match = DECIMAL.exec(text);
-  if (!match) return undefined;
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  return MONEY_PATTERN.test(text) ? toHundredths(text) : undefined;
 }
 
 /** 20750 -> "207.50". */
@@ -20,12 +28,9 @@ export function formatMoney(minor: number): string {
   return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
 }
 
-/** A VAT rate such as "20.00" -> 2000 basis points (hundredths of a percent). */
+/** A VAT rate such as "20.00" -> 2000 basis points (hundredths of a percent). Undefined for anything RATE_PATTERN refuses. */
 export function parseRate(text: string): number | undefined {
-  const match = /^(0|[1-9]\d{0,2})(?:\.(\d{1,2}))?$/.exec(text);
-  if (!match) return undefined;
-  const basisPoints = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
-  return basisPoints <= 10_000 ? basisPoints : undefined;
+  return RATE_PATTERN.test(text) ? toHundredths(text) : undefined;
 }
 
 export const formatRate = formatMoney;

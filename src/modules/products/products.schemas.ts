@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { idSchema } from '../../common/ids';
-import { parseMoney, parseRate } from '../../common/money/money';
+import { MONEY_PATTERN, RATE_PATTERN } from '../../common/money/money';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { PRODUCT_LIMITS } from '../../db/schema/products';
 import { isValidBarcode } from './barcode';
@@ -11,12 +11,12 @@ const twoDecimalCurrency = (code: string) => new Intl.NumberFormat('en', { style
 
 export const moneySchema = z
   .string()
-  .refine((value) => parseMoney(value) !== undefined, 'must be a non-negative amount with at most two decimals, e.g. "207.50"')
+  .regex(MONEY_PATTERN, 'must be a non-negative amount with at most two decimals, e.g. "207.50"')
   .meta({ example: '207.50' });
 
 const vatSchema = z
   .string()
-  .refine((value) => parseRate(value) !== undefined, 'must be a percentage from 0 to 100 with at most two decimals, e.g. "20.00"')
+  .regex(RATE_PATTERN, 'must be a percentage from 0 to 100 with at most two decimals, e.g. "20.00"')
   .meta({ example: '20.00' });
 
 /** ISO 4217, limited to currencies with two decimal places (the API's amounts have two). */
