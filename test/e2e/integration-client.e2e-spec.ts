@@ -142,6 +142,16 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
     expect(body.code).toBe('VALIDATION_FAILED');
   });
 
+  it('answers a wrong method on the integration paths with 405, Allow, and the integration shape', async () => {
+    const login = await fetch(`${ctx.base}/auth/login`, { method: 'PUT' });
+    expect(login.status).toBe(405);
+    expect(login.headers.get('allow')).toBe('POST');
+    expect(await login.json()).toMatchObject({ type: `${ctx.base}/probs/business`, status: 405, code: 'METHOD_NOT_ALLOWED' });
+    const getAll = await fetch(`${ctx.base}/api/integration/products/getAll`, { method: 'DELETE' });
+    expect(getAll.status).toBe(405);
+    expect(await getAll.json()).toMatchObject({ type: `${ctx.base}/probs/business`, status: 405, code: 'METHOD_NOT_ALLOWED' });
+  });
+
   it('keeps statuses the docs do not list in the integration shape: 415 is /probs/business', async () => {
     const response = await fetch(`${ctx.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'email=a' });
     expect(response.status).toBe(415);

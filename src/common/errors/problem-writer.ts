@@ -26,7 +26,8 @@ export class ProblemWriter {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  /** `integrationErrors` forces the integration format where the route is not known (a 405). */
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply, options: { integrationErrors?: boolean } = {}): void {
     const error = classifyError(exception);
     const status = error.options.status ?? ERROR_CATALOG[error.code].status;
     if (status >= 500 || error.code === 'UPSTREAM_FAILED') {
@@ -39,7 +40,7 @@ export class ProblemWriter {
 
     const lang = requestLanguage(request);
     const problem = this.toProblem(error, request, lang);
-    const answer = usesIntegrationErrors(request)
+    const answer = options.integrationErrors || usesIntegrationErrors(request)
       ? toIntegrationProblem(problem, this.config.publicBaseUrl)
       : { httpStatus: status, body: problem };
     const headers: Record<string, string> = { ...error.options.headers };

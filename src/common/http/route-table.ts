@@ -11,6 +11,8 @@ const RANK = { static: 0, param: 1, wildcard: 2 } as const;
 interface Resource {
   segments: Segment[];
   methods: Set<string>;
+  /** A route of this path answers in the integration docs' error format, so its 405 does too. */
+  integrationErrors: boolean;
 }
 
 function parsePattern(url: string): Segment[] {
@@ -52,16 +54,17 @@ function compareSpecificity(a: Segment[], b: Segment[]): number {
 export class RouteTable {
   private readonly resources = new Map<string, Resource>();
 
-  add(methods: string | string[], url: string): void {
+  add(methods: string | string[], url: string, integrationErrors = false): void {
     const segments = parsePattern(url);
     const shape = shapeOf(segments);
-    const resource = this.resources.get(shape) ?? { segments, methods: new Set<string>() };
+    const resource = this.resources.get(shape) ?? { segments, methods: new Set<string>(), integrationErrors: false };
     for (const method of [methods].flat()) resource.methods.add(method.toUpperCase());
+    resource.integrationErrors ||= integrationErrors;
     this.resources.set(shape, resource);
   }
 
   /** The methods of the resource the path names, or undefined when no route matches it at all. */
-  allowedMethods(path: string): string[] | undefined {
+  allowedMethods(path: string): { methods: string[]; integrationErrors: boolean } | undefined {
     const parts = path.split('/').slice(1);
     let best: Resource | undefined;
     for (const resource of this.resources.values()) {
@@ -70,7 +73,7 @@ export class RouteTable {
     }
     if (!best) return undefined;
     const methods = best.methods.has('GET') ? new Set([...best.methods, 'HEAD']) : best.methods;
-    return [...methods].sort((a, b) => rank(a) - rank(b));
+    return { methods: [...methods].sort((a, b) => rank(a) - rank(b)), integrationErrors: best.integrationErrors };
   }
 }
 
@@ -86,13 +89,19 @@ export function answerWrongMethods(fastify: FastifyInstance, problems: ProblemWr
   const table = new RouteTable();
   fastify.addHook('onRoute', (route) => {
     const methods = [route.method].flat().filter((method) => method !== 'OPTIONS');
-    if (methods.length > 0) table.add(methods, route.url);
+    const integration = (route.config)?.gatehouseIntegrationErrors === true;
+    if (methods.length > 0) table.add(methods, route.url, integration);
   });
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method === 'OPTIONS') return;
+    // A request routed to a pattern without parameters (license validation, access checks) is
+    // exactly where it belongs: only unrouted requests and `:param` matches need the table.
+    const matched = request.routeOptions.url;
+    if (matched !== undefined && !matched.includes(':') && !matched.includes('*')) return;
     const allowed = table.allowedMethods(request.url.split('?')[0] ?? '/');
-    if (!allowed || allowed.includes(request.method)) return;
-    problems.send(new DomainError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.join(', ') } }), request, reply);
+    if (!allowed || allowed.methods.includes(request.method)) return;
+    const error = new DomainError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.methods.join(', ') } });
+    problems.send(error, request, reply, { integrationErrors: allowed.integrationErrors });
     return reply;
   });
 }
