@@ -67,6 +67,18 @@ describe('password reset', () => {
     expect(again.json().code).toBe('INVALID_TOKEN');
   });
 
+  it('#2: a password reset also ends the access tokens of every session, at once', async () => {
+    const session = await registerAndLogin(t.app);
+    const me = () => t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect((await me()).statusCode).toBe(200);
+    await requestReset(session.input.email);
+    const token = linkIn(mailbox.to(session.input.email)[0]!).searchParams.get('token')!;
+    expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 44' })).statusCode).toBe(204);
+    const after = await me();
+    expect(after.statusCode).toBe(401);
+    expect(after.json().code).toBe('SESSION_REVOKED');
+  });
+
   it('answers the same for an unknown email, and sends nothing', async () => {
     const before = mailbox.mails.length;
     const known = await registerUser(t.app);

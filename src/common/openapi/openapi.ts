@@ -71,7 +71,7 @@ function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<str
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
       // owner, a read-only key writing, or a cookie write from a foreign origin.
       if (!Array.isArray(operation.security) || operation.security.length > 0) {
-        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
+        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
         add('403', 'ACCOUNT_SUSPENDED');
         if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED', 'INSUFFICIENT_SCOPE');
       }

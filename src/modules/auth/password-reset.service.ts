@@ -3,6 +3,7 @@ import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
 import { MailService } from '../../common/mail/mail.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
@@ -20,6 +21,7 @@ export class PasswordResetService {
     private readonly passwords: PasswordService,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -52,7 +54,9 @@ export class PasswordResetService {
     // A bad token is refused before the (deliberately slow) hash is computed.
     throwUnlessReset(await this.resets.check(parsed.id, parsed.secret, this.clock.now()));
     const hash = await this.passwords.hash(newPassword);
-    throwUnlessReset(await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now()));
+    const result = await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now());
+    throwUnlessReset(result.outcome);
+    if (result.outcome === 'reset') this.events.emit('user.sessions-revoked', { userId: result.userId });
   }
 }
 

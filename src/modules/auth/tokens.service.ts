@@ -4,6 +4,7 @@ import { JWT_ALGORITHM } from '../../common/auth/access-token';
 import { Clock } from '../../common/clock';
 import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { UserRow } from '../users/users.repository';
@@ -25,6 +26,7 @@ export class TokensService {
   constructor(
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -50,11 +52,14 @@ export class TokensService {
       issued = { token: next.token, expiresAt: this.refreshExpiry(now) };
       return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
     });
-    if (result.outcome === 'reused') throw new DomainError('REFRESH_TOKEN_REUSED');
+    if (result.outcome === 'reused') {
+      this.events.emit('user.sessions-revoked', { userId: result.userId, sessionId: result.familyId });
+      throw new DomainError('REFRESH_TOKEN_REUSED');
+    }
     if (result.outcome === 'invalid' || !issued) throw new DomainError('REFRESH_TOKEN_INVALID');
     const user = await loadUser(result.previous.userId);
     if (user.status === 'SUSPENDED') {
-      await this.refreshTokens.revokeFamily(user.id, result.previous.familyId, now);
+      await this.revokeSession(user.id, result.previous.familyId);
       throw new DomainError('ACCOUNT_SUSPENDED');
     }
     return { accessToken: this.signAccessToken(user, result.previous.familyId, now), refreshToken: issued };
@@ -62,12 +67,14 @@ export class TokensService {
 
   async revoke(token: string): Promise<void> {
     const parsed = parseSecretToken(token);
-    if (parsed) await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now());
+    const family = parsed && (await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now()));
+    if (family) this.events.emit('user.sessions-revoked', { userId: family.userId, sessionId: family.familyId });
   }
 
-  /** Ends the login an access token belongs to. */
+  /** Ends the login an access token belongs to; its access tokens stop working too. */
   async revokeSession(userId: string, sessionId: string): Promise<void> {
     await this.refreshTokens.revokeFamily(userId, sessionId, this.clock.now());
+    this.events.emit('user.sessions-revoked', { userId, sessionId });
   }
 
   private signAccessToken(user: UserRow, sessionId: string, now: Date): IssuedToken {
