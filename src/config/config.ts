@@ -32,7 +32,10 @@ export interface AppConfig {
     /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
     refreshCookieName: string;
     cookieSecure: boolean;
+    /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
     loginFailureLimit: { count: number; windowSeconds: number };
+    /** The longest a login for an email under attack from many IPs is made to wait. */
+    loginSlowdownMaxMs: number;
     passwordResetTtlSeconds: number;
   };
   /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
@@ -148,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
+      loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
     },
     allowedLinkOrigins:

@@ -96,6 +96,7 @@ export const envSchema = z.object({
   AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]').default('gatehouse_auth'),
   COOKIE_SECURE: bool.default(true),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
+  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   PASSWORD_RESET_TTL: duration.default(3600),
   ALLOWED_LINK_ORIGINS: list(origin),
 

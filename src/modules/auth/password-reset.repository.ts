@@ -5,7 +5,7 @@ import { Database, DB } from '../../db/database';
 import { passwordResetTokens, refreshTokens, users } from '../../db/schema';
 
 export type ResetOutcome = 'reset' | 'invalid' | 'expired';
-export type ResetResult = { outcome: 'reset'; userId: string } | { outcome: 'invalid' | 'expired' };
+export type ResetResult = { outcome: 'reset'; userId: string; email: string } | { outcome: 'invalid' | 'expired' };
 
 @Injectable()
 export class PasswordResetRepository {
@@ -32,7 +32,7 @@ export class PasswordResetRepository {
       if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return { outcome: 'invalid' };
       if (token.expiresAt <= now) return { outcome: 'expired' };
       // The user row first: it orders this reset against a concurrent refresh-token rotation.
-      await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId));
+      const [user] = await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId)).returning({ email: users.email });
       await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
@@ -41,7 +41,7 @@ export class PasswordResetRepository {
         .update(refreshTokens)
         .set({ revokedAt: now })
         .where(and(eq(refreshTokens.userId, token.userId), isNull(refreshTokens.revokedAt)));
-      return { outcome: 'reset', userId: token.userId };
+      return { outcome: 'reset', userId: token.userId, email: user!.email };
     });
   }
 }

@@ -10,6 +10,7 @@ import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetRepository, ResetOutcome } from './password-reset.repository';
 import { PasswordService } from './password.service';
 
@@ -18,6 +19,7 @@ export class PasswordResetService {
   constructor(
     private readonly users: UsersRepository,
     private readonly resets: PasswordResetRepository,
+    private readonly failures: LoginFailuresRepository,
     private readonly passwords: PasswordService,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
@@ -56,7 +58,10 @@ export class PasswordResetService {
     const hash = await this.passwords.hash(newPassword);
     const result = await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now());
     throwUnlessReset(result.outcome);
-    if (result.outcome === 'reset') this.events.emit('user.sessions-revoked', { userId: result.userId });
+    if (result.outcome !== 'reset') return;
+    this.events.emit('user.sessions-revoked', { userId: result.userId });
+    // The owner proved control of the mailbox: failed logins by others no longer hold it back.
+    await this.failures.clearEmail(result.email.toLowerCase());
   }
 }
 
