@@ -28,6 +28,8 @@ export interface AppConfig {
     audience: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** How long a replaced refresh token still returns its same successor (two tabs refreshing at once). */
+    refreshReuseIntervalSeconds: number;
     cookieName: string;
     /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
     refreshCookieName: string;
@@ -147,6 +149,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
+      refreshReuseIntervalSeconds: env.REFRESH_TOKEN_REUSE_INTERVAL,
       cookieName: env.AUTH_COOKIE_NAME,
       refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,

@@ -93,6 +93,7 @@ export const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('gatehouse-api'),
   ACCESS_TOKEN_TTL: duration.default(900),
   REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+  REFRESH_TOKEN_REUSE_INTERVAL: duration.default(10),
   AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]').default('gatehouse_auth'),
   COOKIE_SECURE: bool.default(true),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),

@@ -8,6 +8,7 @@ export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
 export type RotationResult =
   | { outcome: 'rotated'; previous: RefreshTokenRow }
+  | { outcome: 'replayed'; previous: RefreshTokenRow; successor: RefreshTokenRow }
   | { outcome: 'reused'; userId: string; familyId: string }
   | { outcome: 'invalid' };
 
@@ -54,14 +55,16 @@ export class RefreshTokensRepository {
 
   /**
    * Replaces token `id` by `next` atomically. The row lock makes two concurrent refreshes with the
-   * same token serialize: the second sees it replaced and counts as reuse, which revokes the family.
-   * The outcome is data for the service to act on; the revocation on reuse is committed here so
-   * the error the service then throws cannot roll it back.
+   * same token serialize: the second sees it replaced. If it was replaced after `replayableSince`
+   * and its successor is still live, that successor is the answer ('replayed'); otherwise it counts
+   * as reuse, which revokes the family. The outcome is data for the service to act on; the
+   * revocation on reuse is committed here so the error the service then throws cannot roll it back.
    */
   async rotate(
     id: string,
     secret: string,
     now: Date,
+    replayableSince: Date,
     next: (current: RefreshTokenRow) => { id: string; tokenHash: string; expiresAt: Date },
   ): Promise<RotationResult> {
     return this.db.transaction(async (tx) => {
@@ -74,6 +77,10 @@ export class RefreshTokensRepository {
       if (!current || !secretMatches(secret, current.tokenHash)) return { outcome: 'invalid' };
       if (current.replacedBy || current.revokedAt) {
         if (current.replacedBy) {
+          if (current.revokedAt && current.revokedAt > replayableSince) {
+            const [successor] = await tx.select().from(refreshTokens).where(eq(refreshTokens.id, current.replacedBy));
+            if (successor && !successor.revokedAt && successor.expiresAt > now) return { outcome: 'replayed', previous: current, successor };
+          }
           await tx
             .update(refreshTokens)
             .set({ revokedAt: now })
