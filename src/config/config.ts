@@ -49,6 +49,8 @@ export interface AppConfig {
   };
   accounts: {
     emailTokenTtlSeconds: number;
+    /** Verification texts to one phone number per UTC day, across all accounts. */
+    phoneSendsPerNumberPerDay: number;
   };
   apiKeys: {
     /** Keys read `<prefix>_<live|test>_<secret><checksum>`. */
@@ -160,7 +162,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     allowedLinkOrigins:
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
+    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL, phoneSendsPerNumberPerDay: env.PHONE_SENDS_PER_NUMBER_PER_DAY },
     apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
     licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },

@@ -102,6 +102,7 @@ export const envSchema = z.object({
   ALLOWED_LINK_ORIGINS: list(origin),
 
   EMAIL_TOKEN_TTL: duration.default(86_400),
+  PHONE_SENDS_PER_NUMBER_PER_DAY: z.coerce.number().int().min(1).max(1000).default(5),
 
   ADMIN_EMAIL: z.email().max(254).optional(),
   ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
