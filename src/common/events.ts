@@ -4,6 +4,8 @@ import { Global, Injectable, Module } from '@nestjs/common';
 export interface DomainEventMap {
   /** A user's role or status changed: caches holding its rights must drop them. */
   'user.access-changed': { userId: string };
+  /** Logins ended (logout, reuse, password reset): one, or every one of the user without `sessionId`. */
+  'user.sessions-revoked': { userId: string; sessionId?: string };
 }
 
 /** In-process domain events, for what must react at once on this instance (cache invalidation). */

@@ -28,11 +28,16 @@ export interface AppConfig {
     audience: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** How long a replaced refresh token still returns its same successor (two tabs refreshing at once). */
+    refreshReuseIntervalSeconds: number;
     cookieName: string;
     /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
     refreshCookieName: string;
     cookieSecure: boolean;
+    /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
     loginFailureLimit: { count: number; windowSeconds: number };
+    /** The longest a login for an email under attack from many IPs is made to wait. */
+    loginSlowdownMaxMs: number;
     passwordResetTtlSeconds: number;
   };
   /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
@@ -44,6 +49,8 @@ export interface AppConfig {
   };
   accounts: {
     emailTokenTtlSeconds: number;
+    /** Verification texts to one phone number per UTC day, across all accounts. */
+    phoneSendsPerNumberPerDay: number;
   };
   apiKeys: {
     /** Keys read `<prefix>_<live|test>_<secret><checksum>`. */
@@ -147,16 +154,18 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
+      refreshReuseIntervalSeconds: env.REFRESH_TOKEN_REUSE_INTERVAL,
       cookieName: env.AUTH_COOKIE_NAME,
       refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
+      loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
     },
     allowedLinkOrigins:
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL },
+    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL, phoneSendsPerNumberPerDay: env.PHONE_SENDS_PER_NUMBER_PER_DAY },
     apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
     licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },

@@ -93,13 +93,16 @@ export const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('gatehouse-api'),
   ACCESS_TOKEN_TTL: duration.default(900),
   REFRESH_TOKEN_TTL: duration.default(30 * 86_400),
+  REFRESH_TOKEN_REUSE_INTERVAL: duration.default(10),
   AUTH_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]').default('gatehouse_auth'),
   COOKIE_SECURE: bool.default(true),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
+  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   PASSWORD_RESET_TTL: duration.default(3600),
   ALLOWED_LINK_ORIGINS: list(origin),
 
   EMAIL_TOKEN_TTL: duration.default(86_400),
+  PHONE_SENDS_PER_NUMBER_PER_DAY: z.coerce.number().int().min(1).max(1000).default(5),
 
   ADMIN_EMAIL: z.email().max(254).optional(),
   ADMIN_PASSWORD: z.string().min(8).max(128).optional(),

@@ -1,5 +1,7 @@
+import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PhoneSendCountsPruner } from '../../src/modules/accounts/phone-send-counts.pruner';
 import { registerAndLogin, registerInactiveAndLogin } from '../factories/users';
 import { FakeTwilio } from '../helpers/fake-twilio';
 import { linkIn, Mailbox } from '../helpers/mailbox';
@@ -168,10 +170,12 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   describe('phone verification', () => {
-    async function pendingAccount() {
+    /** Each account gets its own number, unless told: one number gets only so many texts a day. */
+    const newPhone = () => `+90532${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+    async function pendingAccount(mobilePhone = newPhone()) {
       const session = await registerAndLogin(t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
       const auth = { bearer: session.accessToken };
-      const account = (await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id))).json().account;
+      const account = (await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone }))).json().account;
       const requestCode = () => post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
       const submit = (code: string) => post('/v1/accounts/activate-phone-number', auth, { userId: session.user.id, accountId: account.id, phoneVerificationToken: code });
       return { session, account, requestCode, submit };
@@ -183,7 +187,7 @@ describe('accounts: email activation and phone verification', () => {
       const response = await requestCode();
       expect(response.statusCode).toBe(202);
       const message = twilio.messages.at(-1)!;
-      expect(message).toMatchObject({ accountSid: SID, to: '+905321234567', from: '+15005550006' });
+      expect(message).toMatchObject({ accountSid: SID, to: account.mobilePhone, from: '+15005550006' });
       expect(message.authorization).toBe(`Basic ${Buffer.from(`${SID}:twilio-test-auth-token`).toString('base64')}`);
       expect(message.body).toContain('Gatehouse doğrulama kodunuz');
       const { rows } = await db.query('SELECT phone_code_hash FROM accounts WHERE id = $1', [account.id]);
@@ -216,6 +220,35 @@ describe('accounts: email activation and phone verification', () => {
       expect(limited).toHaveLength(3);
       expect(limited[0]!.json().code).toBe('RATE_LIMITED');
       expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(3500);
+    });
+
+    it('caps texts per destination number per UTC day (5), across accounts and atomically, with Retry-After to midnight (finding: phone sends per number)', async () => {
+      const phone = newPhone();
+      const senders = [];
+      for (let i = 0; i < 7; i++) senders.push(await pendingAccount(phone));
+      const results = await Promise.all(senders.map((sender) => sender.requestCode()));
+      const statuses = results.map((response) => response.statusCode);
+      expect(statuses.filter((status) => status === 202)).toHaveLength(5);
+      const limited = results.filter((response) => response.statusCode === 429);
+      expect(limited).toHaveLength(2);
+      expect(limited[0]!.json().code).toBe('RATE_LIMITED');
+      expect(Number(limited[0]!.headers['retry-after'])).toBeLessThanOrEqual(86_400);
+      expect(twilio.messages.filter((message) => message.to === phone)).toHaveLength(5);
+      const { rows: counts } = await db.query('SELECT sends FROM phone_send_counts WHERE mobile_phone = $1', [phone]);
+      expect(counts).toEqual([{ sends: 5 }]);
+      // A refused request changes no account's counters and stores no code.
+      const { rows } = await db.query(
+        'SELECT count(*) FILTER (WHERE phone_code_hash IS NULL AND phone_sends_in_window = 0)::int AS untouched FROM accounts WHERE mobile_phone = $1',
+        [phone],
+      );
+      expect(rows[0].untouched).toBe(2);
+    });
+
+    it("prunes per-number counters of past days, and keeps today's", async () => {
+      await db.query("INSERT INTO phone_send_counts VALUES ('+900000000001', current_date - 2, 5), ('+900000000002', (now() AT TIME ZONE 'UTC')::date, 1)");
+      await t.app.get(PhoneSendCountsPruner).prune();
+      const { rows } = await db.query("SELECT mobile_phone FROM phone_send_counts WHERE mobile_phone IN ('+900000000001', '+900000000002')");
+      expect(rows).toEqual([{ mobile_phone: '+900000000002' }]);
     });
 
     it('a new phone number must be verified again', async () => {

@@ -9,6 +9,16 @@ import { createTestApp, createTestDatabase, TestDatabase } from '../helpers/test
 const run = promisify(execFile);
 const ROOT = join(__dirname, '../..');
 
+/** The real `npm run create-admin` script in a child process, with `stdin` piped to it. */
+function createAdmin(args: string[], stdin: string, databaseUrl: string) {
+  const child = run(process.execPath, ['-r', '@swc-node/register', 'src/modules/auth/create-admin.cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' },
+  });
+  child.child.stdin!.end(stdin);
+  return child;
+}
+
 describe('admin bootstrap', () => {
   let database: TestDatabase;
   let db: Client;
@@ -53,16 +63,12 @@ describe('admin bootstrap', () => {
     expect(rows[0]).toEqual({ role: 'USER', status: 'INACTIVE' });
   });
 
-  it('npm run create-admin promotes an existing user, sets its password and ends its old sessions', async () => {
+  it('npm run create-admin promotes an existing user, sets its password (read from stdin) and ends its old sessions', async () => {
     const t = await createTestApp({ database });
     try {
       const { input } = await registerUser(t.app);
       const before = await login(t.app, input.email);
-      const { stdout } = await run(
-        process.execPath,
-        ['-r', '@swc-node/register', 'src/modules/auth/create-admin.cli.ts', '--email', input.email, '--password', 'a new admin passphrase'],
-        { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'error' } },
-      );
+      const { stdout } = await createAdmin(['--email', input.email], 'a new admin passphrase\n', database.url);
       expect(stdout).toContain(`Updated ADMIN ${input.email}`);
       const session = await login(t.app, input.email, 'a new admin passphrase');
       expect(session.body.user).toMatchObject({ role: 'ADMIN', status: 'ACTIVE' });
@@ -79,11 +85,31 @@ describe('admin bootstrap', () => {
   });
 
   it('create-admin refuses a common password', async () => {
-    const failure = await run(
-      process.execPath,
-      ['-r', '@swc-node/register', 'src/modules/auth/create-admin.cli.ts', '--email', 'x@example.com', '--password', 'password123'],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'error' } },
-    ).catch((error: { code: number; stderr: string }) => error);
+    const failure = await createAdmin(['--email', 'x@example.com'], 'password123\n', database.url).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining('This password is too common') });
+  });
+
+  it('create-admin refuses a password on the command line, which npm echoes, and changes nothing', async () => {
+    const email = 'argv-admin@example.com';
+    const failure = await createAdmin(['--email', email, '--password', 'an argv admin passphrase'], '', database.url).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining('--password is not accepted') });
+    const { rows } = await db.query('SELECT id FROM users WHERE email = $1', [email]);
+    expect(rows).toEqual([]);
+    const empty = await createAdmin(['--email', email], '', database.url).catch((error: { code: number; stderr: string }) => error);
+    expect(empty).toMatchObject({ code: 1, stderr: expect.stringContaining('No password on stdin') });
+  });
+
+  it('create-admin keeps a piped password exactly, spaces included', async () => {
+    const email = 'spaced-admin@example.com';
+    const { stdout } = await createAdmin(['--email', email], '  spaced admin passphrase  \r\n', database.url);
+    expect(stdout).toContain(`Created ADMIN ${email}`);
+    const t = await createTestApp({ database });
+    try {
+      expect((await login(t.app, email, '  spaced admin passphrase  ')).body.user.role).toBe('ADMIN');
+    } finally {
+      await t.close();
+    }
   });
 });

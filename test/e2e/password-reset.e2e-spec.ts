@@ -67,6 +67,41 @@ describe('password reset', () => {
     expect(again.json().code).toBe('INVALID_TOKEN');
   });
 
+  it('#2: a password reset also ends the access tokens of every session, at once', async () => {
+    const session = await registerAndLogin(t.app);
+    const me = () => t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${session.accessToken}` } });
+    expect((await me()).statusCode).toBe(200);
+    await requestReset(session.input.email);
+    const token = linkIn(mailbox.to(session.input.email)[0]!).searchParams.get('token')!;
+    expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 44' })).statusCode).toBe(204);
+    const after = await me();
+    expect(after.statusCode).toBe(401);
+    expect(after.json().code).toBe('SESSION_REVOKED');
+  });
+
+  it('#3: a password reset clears the failed-login counters of the email, from every IP', async () => {
+    const { input, user } = await registerUser(t.app);
+    const email = input.email.toLowerCase();
+    await db.query(
+      "INSERT INTO login_failures VALUES ($1, 50, now() + interval '10 minutes'), ($2, 50, now() + interval '10 minutes'), ($3, 50, now() + interval '10 minutes')",
+      [`email:${email}`, `email-ip:${email}|198.51.100.1`, 'email:someone-else@example.com'],
+    );
+    await requestReset(input.email);
+    const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
+    expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 45' })).statusCode).toBe(204);
+    const { rows } = await db.query("SELECT key FROM login_failures WHERE key LIKE '%' || $1 || '%' OR key = 'email:someone-else@example.com'", [email]);
+    expect(rows).toEqual([{ key: 'email:someone-else@example.com' }]);
+    const relogin = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      remoteAddress: '198.51.100.1',
+      headers: json,
+      payload: JSON.stringify({ email: input.email, password: 'a brand new passphrase 45' }),
+    });
+    expect(relogin.statusCode).toBe(200);
+    expect(user.id).toBe(relogin.json().user.id);
+  });
+
   it('answers the same for an unknown email, and sends nothing', async () => {
     const before = mailbox.mails.length;
     const known = await registerUser(t.app);

@@ -7,21 +7,24 @@ import { DomainError } from '../errors/domain-error';
 import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
 import { allowedOrigins, isSameSiteRequest } from './csrf';
 import { JWT_STRATEGY } from './jwt.strategy';
-import { Principal } from './principal';
+import { Principal, UserPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { SessionVerifier } from './session-verifier';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Global and deny-by-default: every route needs a credential unless it is @Public(): an API key
  * (a bearer value with the key prefix), else an access token (bearer or login cookie).
- * Cookie-authenticated writes must also pass the CSRF origin check.
+ * Cookie-authenticated writes must also pass the CSRF origin check. A valid access token is not
+ * enough on its own: its login must still be live, and it acts with the user's current role.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyVerifier,
+    private readonly sessions: SessionVerifier,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     super();
@@ -40,7 +43,10 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
     if (viaCookie && UNSAFE_METHODS.has(request.method) && !isSameSiteRequest(request, allowedOrigins(this.config))) {
       throw new DomainError('CSRF_REJECTED');
     }
-    return (await super.canActivate(context)) as boolean;
+    await super.canActivate(context);
+    // Here and not in the passport strategy: passport keeps one strategy per name per process.
+    request.principal = await this.sessions.verify(request.principal as UserPrincipal);
+    return true;
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown, context: ExecutionContext): T {

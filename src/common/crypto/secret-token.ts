@@ -14,6 +14,11 @@ export function issueSecretToken(id: string): SecretToken {
   return { token: `${id}.${secret}`, hash: sha256(secret) };
 }
 
+/** A token with a secret chosen by the caller (derived, not random); the same shape as issueSecretToken's. */
+export function secretTokenWith(id: string, secret: string): SecretToken {
+  return { token: `${id}.${secret}`, hash: sha256(secret) };
+}
+
 export function parseSecretToken(token: string): { id: string; secret: string } | undefined {
   const dot = token.indexOf('.');
   if (dot <= 0 || dot === token.length - 1 || token.length > 200) return undefined;

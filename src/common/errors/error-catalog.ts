@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   INVALID_CREDENTIALS: { status: 401 },
   ACCESS_TOKEN_INVALID: { status: 401 },
   ACCESS_TOKEN_EXPIRED: { status: 401 },
+  SESSION_REVOKED: { status: 401 },
   REFRESH_TOKEN_INVALID: { status: 401 },
   REFRESH_TOKEN_REUSED: { status: 401 },
   ACCOUNT_SUSPENDED: { status: 403 },
@@ -32,6 +33,7 @@ export const ERROR_CATALOG = {
   INVALID_TOKEN: { status: 400 },
   TOKEN_EXPIRED: { status: 400 },
   ACCOUNT_ALREADY_ACTIVE: { status: 409 },
+  LAST_ADMIN: { status: 409 },
 
   // API keys.
   INVALID_API_KEY: { status: 401 },

@@ -79,7 +79,7 @@ function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottle
       // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
       // write from a foreign origin.
       if (!Array.isArray(operation.security) || operation.security.length > 0) {
-        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
+        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
         add('403', 'ACCOUNT_SUSPENDED');
         if (!routes.openToInactive.has(operation.operationId ?? '')) add('403', 'ACCOUNT_NOT_ACTIVE');
         if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED', 'INSUFFICIENT_SCOPE');

@@ -1,4 +1,4 @@
-import { boolean, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { boolean, date, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, updatedAt } from '../columns';
 import { users } from './users';
 
@@ -37,4 +37,18 @@ export const accounts = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [uniqueIndex('accounts_user_id_key').on(table.userId)],
+);
+
+/**
+ * Texts sent to each phone number per UTC day, whatever the account: one user cannot flood a
+ * number by creating accounts, and the per-account limit alone would not stop that.
+ */
+export const phoneSendCounts = pgTable(
+  'phone_send_counts',
+  {
+    mobilePhone: varchar('mobile_phone', { length: ACCOUNT_LIMITS.phone }).notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    sends: integer('sends').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.mobilePhone, table.day] })],
 );

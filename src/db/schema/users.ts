@@ -33,7 +33,8 @@ export const users = pgTable(
 
 /**
  * Refresh tokens rotate: each use replaces the token with a new one in the same family. A token
- * presented after it was replaced means it leaked, and the whole family is revoked.
+ * presented again within the reuse interval gets the same successor; later, it means it leaked,
+ * and the whole family is revoked.
  */
 export const refreshTokens = pgTable(
   'refresh_tokens',

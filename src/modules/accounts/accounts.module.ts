@@ -3,10 +3,11 @@ import { UsersModule } from '../users/users.module';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
+import { PhoneSendCountsPruner } from './phone-send-counts.pruner';
 
 @Module({
   imports: [UsersModule],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountsRepository],
+  providers: [AccountsService, AccountsRepository, PhoneSendCountsPruner],
 })
 export class AccountsModule {}

@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, lt, sql } from 'drizzle-orm';
 import { hashesEqual, secretMatches } from '../../common/crypto/secret-token';
 import { Database, DB } from '../../db/database';
-import { accounts, users } from '../../db/schema';
+import { accounts, phoneSendCounts, users } from '../../db/schema';
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountDetails = Pick<AccountRow, 'accountType' | 'mobilePhone' | 'address' | 'company' | 'industry'>;
+export type PhoneReservation =
+  | { outcome: 'reserved'; account: AccountRow }
+  | { outcome: 'not-found' }
+  | { outcome: 'account-limit'; windowEndsAt: Date }
+  | { outcome: 'number-limit' };
 export type TokenOutcome<T> = { outcome: 'ok'; account: T } | { outcome: 'not-found' | 'invalid' | 'expired' };
 
 /** Every query is scoped by the owner: (userId, accountId), never accountId alone. */
@@ -62,34 +67,52 @@ export class AccountsRepository {
   }
 
   /**
-   * Stores a new phone code if fewer than `maxSends` were sent in the current window, as one
-   * conditional update, so concurrent requests cannot exceed the limit.
+   * Stores a new phone code if the account sent fewer than `perAccount.maxSends` in its current
+   * window and its number got fewer than `perNumberPerDay` texts on this UTC day. The account row
+   * lock serializes one account's requests; the number's counter is a conditional upsert, so
+   * accounts sharing a number cannot exceed its limit either. A refusal changes no counter.
    */
   async reservePhoneCode(
     userId: string,
     accountId: string,
     code: { hash: string; expiresAt: Date },
-    limit: { maxSends: number; windowSeconds: number },
+    limits: { perAccount: { maxSends: number; windowSeconds: number }; perNumberPerDay: number },
     now: Date,
-  ): Promise<AccountRow | undefined> {
-    const windowOpen = sql`(${accounts.phoneSendWindowEndsAt} IS NOT NULL AND ${accounts.phoneSendWindowEndsAt} > ${now.toISOString()}::timestamptz)`;
-    const newWindowEnd = new Date(now.getTime() + limit.windowSeconds * 1000).toISOString();
-    const [row] = await this.db
-      .update(accounts)
-      .set({
-        phoneCodeHash: code.hash,
-        phoneCodeExpiresAt: code.expiresAt,
-        phoneCodeAttempts: 0,
-        phoneSendsInWindow: sql`CASE WHEN ${windowOpen} THEN ${accounts.phoneSendsInWindow} + 1 ELSE 1 END`,
-        phoneSendWindowEndsAt: sql`CASE WHEN ${windowOpen} THEN ${accounts.phoneSendWindowEndsAt} ELSE ${newWindowEnd}::timestamptz END`,
-      })
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId), sql`(NOT ${windowOpen} OR ${accounts.phoneSendsInWindow} < ${limit.maxSends})`))
-      .returning();
-    return row;
+  ): Promise<PhoneReservation> {
+    return this.db.transaction(async (tx) => {
+      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+      if (!account) return { outcome: 'not-found' };
+      const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
+      if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends) return { outcome: 'account-limit', windowEndsAt: account.phoneSendWindowEndsAt! };
+      const [counted] = await tx
+        .insert(phoneSendCounts)
+        .values({ mobilePhone: account.mobilePhone, day: now.toISOString().slice(0, 10), sends: 1 })
+        .onConflictDoUpdate({
+          target: [phoneSendCounts.mobilePhone, phoneSendCounts.day],
+          set: { sends: sql`${phoneSendCounts.sends} + 1` },
+          setWhere: sql`${phoneSendCounts.sends} < ${limits.perNumberPerDay}`,
+        })
+        .returning({ sends: phoneSendCounts.sends });
+      if (!counted) return { outcome: 'number-limit' };
+      const [reserved] = await tx
+        .update(accounts)
+        .set({
+          phoneCodeHash: code.hash,
+          phoneCodeExpiresAt: code.expiresAt,
+          phoneCodeAttempts: 0,
+          phoneSendsInWindow: windowOpen ? account.phoneSendsInWindow + 1 : 1,
+          phoneSendWindowEndsAt: windowOpen ? account.phoneSendWindowEndsAt : new Date(now.getTime() + limits.perAccount.windowSeconds * 1000),
+        })
+        .where(eq(accounts.id, account.id))
+        .returning();
+      return { outcome: 'reserved', account: reserved! };
+    });
   }
 
-  findOwned(userId: string, accountId: string): Promise<AccountRow | undefined> {
-    return this.db.query.accounts.findFirst({ where: and(eq(accounts.id, accountId), eq(accounts.userId, userId)) });
+  /** Drops per-number counters of days before `today` (a UTC date); only today's count matters. */
+  async pruneDailyPhoneCounts(today: string): Promise<number> {
+    const result = await this.db.delete(phoneSendCounts).where(lt(phoneSendCounts.day, today));
+    return result.rowCount ?? 0;
   }
 
   /** Checks a phone code; a wrong one counts, and the `maxAttempts`-th wrong one voids the code. */

@@ -74,25 +74,29 @@ export class AccountsService {
     return { account: toAccountView(account) };
   }
 
-  /** Texts a 6-digit code, at most three times an hour per account (429 after). */
+  /**
+   * Texts a 6-digit code, at most three times an hour per account and PHONE_SENDS_PER_NUMBER_PER_DAY
+   * times a UTC day per number (429 after either).
+   */
   async requestPhoneVerification(principal: Principal, dto: PhoneActivationRequestDto) {
     assertOwnUser(principal, dto.userId);
     assertAllowedLink('phoneActivationPageLink', dto.phoneActivationPageLink, this.config.allowedLinkOrigins);
     const now = this.clock.now();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const account = await this.accounts.reservePhoneCode(
+    const reservation = await this.accounts.reservePhoneCode(
       dto.userId,
       dto.accountId,
       { hash: phoneCodeHash(dto.accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
-      { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 },
+      { perAccount: { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 }, perNumberPerDay: this.config.accounts.phoneSendsPerNumberPerDay },
       now,
     );
-    if (!account) {
-      const existing = await this.accounts.findOwned(dto.userId, dto.accountId);
-      if (!existing) throw new DomainError('NOT_FOUND');
-      const retryAfter = Math.max(1, Math.ceil(((existing.phoneSendWindowEndsAt?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+    if (reservation.outcome === 'not-found') throw new DomainError('NOT_FOUND');
+    if (reservation.outcome !== 'reserved') {
+      const retryAt = reservation.outcome === 'account-limit' ? reservation.windowEndsAt.getTime() : nextUtcMidnight(now);
+      const retryAfter = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
       throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
     }
+    const { account } = reservation;
     const user = await this.users.findById(dto.userId);
     const link = linkWith(dto.phoneActivationPageLink, { userId: dto.userId, accountId: dto.accountId });
     await this.sms.send(account.mobilePhone, this.i18n.translate('sms:phoneVerification', user?.language ?? 'en', { code, link }));
@@ -129,6 +133,8 @@ function unwrap(result: TokenOutcome<AccountRow>): AccountRow {
       throw new DomainError('TOKEN_EXPIRED');
   }
 }
+
+const nextUtcMidnight = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
 
 /** Bound to the account, so a code is worthless for any other. */
 const phoneCodeHash = (accountId: string, code: string) => sha256(`${accountId}:${code}`);

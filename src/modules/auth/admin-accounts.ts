@@ -39,9 +39,9 @@ export class AdminAccounts implements OnApplicationBootstrap {
     const existing = await this.users.findByEmail(email);
     if (!existing) return { id: await this.create(email, password), created: true };
     assertPasswordPolicy(password);
-    await this.users.update(existing.id, { role: 'ADMIN', passwordHash: await this.passwords.hash(password) });
+    await this.users.update(existing.id, { passwordHash: await this.passwords.hash(password) });
     // ACTIVE, and every refresh token revoked: whoever held a session before does not inherit ADMIN.
-    await this.users.setStatus(existing.id, 'ACTIVE', this.clock.now(), { revokeSessions: true });
+    await this.users.setAccess(existing.id, { role: 'ADMIN', status: 'ACTIVE' }, this.clock.now(), { revokeSessions: true });
     return { id: existing.id, created: false };
   }
 

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { SessionVerifier } from '../../common/auth/session-verifier';
 import { UsersModule } from '../users/users.module';
 import { AdminAccounts } from './admin-accounts';
 import { AuthCookies } from './auth-cookies';
@@ -11,8 +12,11 @@ import { PasswordResetRepository } from './password-reset.repository';
 import { PasswordResetService } from './password-reset.service';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 
+/** Global only to hand the guard chain its SessionVerifier. */
+@Global()
 @Module({
   imports: [UsersModule],
   controllers: [AuthController, IntegrationAuthController, PasswordResetController],
@@ -27,7 +31,9 @@ import { TokensService } from './tokens.service';
     PasswordResetService,
     PasswordResetRepository,
     AdminAccounts,
+    SessionAuthenticator,
+    { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService],
+  exports: [PasswordService, TokensService, SessionVerifier],
 })
 export class AuthModule {}

@@ -8,7 +8,7 @@ import { PasswordService } from './password.service';
 import { TokenPair, TokensService } from './tokens.service';
 
 /** Strict fakes: each implements only what AuthService.login may call, and records the calls. */
-function setup(options: { failuresSoFar: number; user?: Partial<UserRow>; passwordOk?: boolean }) {
+function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; user?: Partial<UserRow>; passwordOk?: boolean }) {
   const calls: string[] = [];
   const now = new Date('2026-11-22T12:00:00Z');
   const user = options.user ? ({ id: 'usr_1', email: 'a@example.com', passwordHash: 'hash', status: 'ACTIVE', role: 'USER', firstName: 'A', middleName: null, lastName: 'B', language: 'en', locale: 'en', timezone: 'UTC', ...options.user } as UserRow) : undefined;
@@ -23,12 +23,13 @@ function setup(options: { failuresSoFar: number; user?: Partial<UserRow>; passwo
   const failures = {
     countAttempt: (keys: string[]): Promise<AttemptCount[]> => {
       calls.push(`count:${keys.join(',')}`);
-      return Promise.resolve(keys.map(() => ({ failures: options.failuresSoFar + 1, windowEndsAt: new Date(now.getTime() + 600_000) })));
+      const failures = (key: string) => (key.startsWith('email:') ? (options.emailFailuresSoFar ?? options.failuresSoFar) : options.failuresSoFar) + 1;
+      return Promise.resolve(keys.map((key) => ({ key, failures: failures(key), windowEndsAt: new Date(now.getTime() + 600_000) })));
     },
     clear: (keys: string[]) => (calls.push(`clear:${keys.length}`), Promise.resolve()),
   } as unknown as LoginFailuresRepository;
   const clock = { now: () => now };
-  const config = { auth: { loginFailureLimit: { count: 10, windowSeconds: 900 } } } as AppConfig;
+  const config = { auth: { loginFailureLimit: { count: 10, windowSeconds: 900 }, loginSlowdownMaxMs: 0 } } as AppConfig;
   return { service: new AuthService(users, passwords, tokens, failures, clock, config), calls };
 }
 
@@ -45,6 +46,13 @@ describe('AuthService.login', () => {
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ code: 'RATE_LIMITED', options: { headers: { 'retry-after': '600' } } });
     expect(calls.some((call) => call.startsWith('verify') || call.startsWith('findByEmail'))).toBe(false);
+  });
+
+  it('#3: past the limit for the email from other IPs, still checks the password: no lockout of the owner', async () => {
+    const { service, calls } = setup({ failuresSoFar: 0, emailFailuresSoFar: 50, user: {}, passwordOk: true });
+    await service.login({ email: 'a@example.com', password: 'x' }, '10.0.0.9');
+    expect(calls).toContain('verify:hash');
+    expect(calls.at(-1)).toBe('issue');
   });
 
   it('verifies an unknown email against the dummy hash', async () => {

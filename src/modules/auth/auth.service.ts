@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
@@ -6,7 +7,7 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName, toUserView } from '../users/users.mapper';
 import { UserRow, UsersRepository } from '../users/users.repository';
 import { LoginDto, RegisterDto, Session } from './auth.schemas';
-import { LoginFailuresRepository } from './login-failures.repository';
+import { AttemptCount, emailIpKey, emailKey, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
 import { TokenPair, TokensService } from './tokens.service';
 
@@ -39,19 +40,23 @@ export class AuthService {
   /**
    * Attempts are counted before the password is hashed, so a blocked caller costs no CPU. An
    * unknown email is verified against a dummy hash and takes as long as a wrong password.
+   * Only an email+IP pair is blocked: blocking an email from every IP would let anyone lock its
+   * owner out. Past the limit from many IPs, each attempt for the email waits instead, longer
+   * with each failure, and the right password still gets in.
    */
   async login(dto: LoginDto, ip: string): Promise<{ session: Session; tokens: TokenPair }> {
     const email = dto.email.toLowerCase();
-    const keys = [`email:${email}`, `email-ip:${email}|${ip}`];
+    const keys = [emailKey(email), emailIpKey(email, ip)];
     const { count, windowSeconds } = this.config.auth.loginFailureLimit;
     const now = this.clock.now();
     const attempts = await this.failures.countAttempt(keys, windowSeconds, now);
-    const blocked = attempts.filter((attempt) => attempt.failures > count);
-    if (blocked.length > 0) {
-      const until = Math.max(...blocked.map((attempt) => attempt.windowEndsAt.getTime()));
-      const retryAfter = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+    const fromThisIp = attempts.find((attempt) => attempt.key === keys[1]);
+    if (fromThisIp && fromThisIp.failures > count) {
+      const retryAfter = Math.max(1, Math.ceil((fromThisIp.windowEndsAt.getTime() - now.getTime()) / 1000));
       throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
     }
+    const delay = this.slowdownMs(attempts.find((attempt) => attempt.key === keys[0]), count);
+    if (delay > 0) await sleep(delay);
 
     const user = await this.users.findByEmail(dto.email);
     if (!(await this.passwords.verify(user?.passwordHash, dto.password)) || !user) {
@@ -61,6 +66,13 @@ export class AuthService {
     if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
     const tokens = await this.tokens.issue(user);
     return { session: toSession(user, tokens), tokens };
+  }
+
+  /** 250 ms for the first attempt past the limit, doubling with each one, up to LOGIN_SLOWDOWN_MAX_MS. */
+  private slowdownMs(acrossIps: AttemptCount | undefined, limit: number): number {
+    const excess = (acrossIps?.failures ?? 0) - limit;
+    if (excess <= 0) return 0;
+    return Math.min(this.config.auth.loginSlowdownMaxMs, 250 * 2 ** Math.min(excess - 1, 16));
   }
 
   async refresh(refreshToken: string | undefined): Promise<{ session: Session; tokens: TokenPair }> {

@@ -9,10 +9,18 @@ import { UsersRepository } from '../users/users.repository';
 import { AdminAccounts } from './admin-accounts';
 import { PasswordService } from './password.service';
 
-/** `npm run create-admin -- --email a@example.com --password '…'`: creates or promotes an ACTIVE ADMIN. */
+const USAGE = 'usage: npm run create-admin -- --email <email>, then type the password, or pipe it on stdin';
+
+/**
+ * `npm run create-admin -- --email a@example.com`: creates or promotes an ACTIVE ADMIN. The
+ * password comes from a prompt that does not echo, or from stdin, never from the command line:
+ * npm prints the command it runs, and shells and `ps` keep it.
+ */
 async function main() {
   const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' } } });
-  if (!values.email || !values.password) throw new Error('usage: npm run create-admin -- --email <email> --password <password>');
+  if (values.password !== undefined) throw new Error(`--password is not accepted: the command line is echoed and kept in history.\n${USAGE}`);
+  if (!values.email) throw new Error(USAGE);
+  const password = await readPassword();
   const config = loadConfig(readProcessEnv());
   const database = await openDatabase(config);
   const pool = createPool({ url: database.url, max: 2 });
@@ -20,12 +28,51 @@ async function main() {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService();
     const admins = new AdminAccounts(new UsersRepository(createDatabase(pool)), passwords, new Clock(), config);
-    const result = await admins.ensure(values.email, values.password);
+    const result = await admins.ensure(values.email, password);
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
   } finally {
     await pool.end();
     await database.stop();
   }
+}
+
+/** From a terminal: asked twice, not echoed. Piped: the first line, exactly (passwords are never trimmed). */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) {
+    const password = await promptHidden('Password: ');
+    if ((await promptHidden('Again: ')) !== password) throw new Error('The passwords differ.');
+    return password;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const [line = ''] = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
+  if (!line) throw new Error(`No password on stdin.\n${USAGE}`);
+  return line;
+}
+
+function promptHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n') return (finish(), resolve(value));
+        if (char === '\u0003') return (finish(), reject(new Error('Cancelled.')));
+        value = char === '\u007f' || char === '\b' ? [...value].slice(0, -1).join('') : value + char;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 main().catch((error: unknown) => {

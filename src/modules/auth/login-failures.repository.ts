@@ -1,12 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { inArray, lt, sql } from 'drizzle-orm';
+import { eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { loginFailures } from '../../db/schema';
 
 export interface AttemptCount {
+  key: string;
   failures: number;
   windowEndsAt: Date;
 }
+
+/** The counter of an email from any IP, and that of an email from one IP. Emails are lowercased. */
+export const emailKey = (email: string) => `email:${email}`;
+export const emailIpKey = (email: string, ip: string) => `email-ip:${email}|${ip}`;
 
 @Injectable()
 export class LoginFailuresRepository {
@@ -30,7 +35,7 @@ export class LoginFailuresRepository {
           windowEndsAt: sql`CASE WHEN ${open} THEN ${loginFailures.windowEndsAt} ELSE excluded.window_ends_at END`,
         },
       })
-      .returning({ failures: loginFailures.failures, windowEndsAt: loginFailures.windowEndsAt });
+      .returning({ key: loginFailures.key, failures: loginFailures.failures, windowEndsAt: loginFailures.windowEndsAt });
   }
 
   /** Drops windows that have ended; they would be reset on their next use anyway. */
@@ -41,5 +46,11 @@ export class LoginFailuresRepository {
 
   async clear(keys: string[]): Promise<void> {
     await this.db.delete(loginFailures).where(inArray(loginFailures.key, keys));
+  }
+
+  /** Clears every counter of an email: its own and those of each IP it was tried from. */
+  async clearEmail(email: string): Promise<void> {
+    const perIp = emailIpKey(email, '');
+    await this.db.delete(loginFailures).where(or(eq(loginFailures.key, emailKey(email)), sql`starts_with(${loginFailures.key}, ${perIp})`));
   }
 }

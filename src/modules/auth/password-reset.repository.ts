@@ -5,6 +5,7 @@ import { Database, DB } from '../../db/database';
 import { passwordResetTokens, refreshTokens, users } from '../../db/schema';
 
 export type ResetOutcome = 'reset' | 'invalid' | 'expired';
+export type ResetResult = { outcome: 'reset'; userId: string; email: string } | { outcome: 'invalid' | 'expired' };
 
 @Injectable()
 export class PasswordResetRepository {
@@ -25,13 +26,13 @@ export class PasswordResetRepository {
    * In one transaction: spends the token (row-locked, so it works once), sets the new password,
    * spends the user's other reset tokens and revokes every refresh token, ending all sessions.
    */
-  async resetPassword(id: string, secret: string, passwordHash: string, now: Date): Promise<ResetOutcome> {
+  async resetPassword(id: string, secret: string, passwordHash: string, now: Date): Promise<ResetResult> {
     return this.db.transaction(async (tx) => {
       const [token] = await tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id)).for('update');
-      if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return 'invalid';
-      if (token.expiresAt <= now) return 'expired';
+      if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) return { outcome: 'invalid' };
+      if (token.expiresAt <= now) return { outcome: 'expired' };
       // The user row first: it orders this reset against a concurrent refresh-token rotation.
-      await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId));
+      const [user] = await tx.update(users).set({ passwordHash }).where(eq(users.id, token.userId)).returning({ email: users.email });
       await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
@@ -40,7 +41,7 @@ export class PasswordResetRepository {
         .update(refreshTokens)
         .set({ revokedAt: now })
         .where(and(eq(refreshTokens.userId, token.userId), isNull(refreshTokens.revokedAt)));
-      return 'reset';
+      return { outcome: 'reset', userId: token.userId, email: user!.email };
     });
   }
 }

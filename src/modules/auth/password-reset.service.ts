@@ -3,12 +3,14 @@ import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
 import { MailService } from '../../common/mail/mail.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetRepository, ResetOutcome } from './password-reset.repository';
 import { PasswordService } from './password.service';
 
@@ -17,9 +19,11 @@ export class PasswordResetService {
   constructor(
     private readonly users: UsersRepository,
     private readonly resets: PasswordResetRepository,
+    private readonly failures: LoginFailuresRepository,
     private readonly passwords: PasswordService,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -52,7 +56,12 @@ export class PasswordResetService {
     // A bad token is refused before the (deliberately slow) hash is computed.
     throwUnlessReset(await this.resets.check(parsed.id, parsed.secret, this.clock.now()));
     const hash = await this.passwords.hash(newPassword);
-    throwUnlessReset(await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now()));
+    const result = await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now());
+    throwUnlessReset(result.outcome);
+    if (result.outcome !== 'reset') return;
+    this.events.emit('user.sessions-revoked', { userId: result.userId });
+    // The owner proved control of the mailbox: failed logins by others no longer hold it back.
+    await this.failures.clearEmail(result.email.toLowerCase());
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, exists, isNull, sql } from 'drizzle-orm';
 import { secretMatches } from '../../common/crypto/secret-token';
 import { Database, DB } from '../../db/database';
 import { refreshTokens, users } from '../../db/schema';
@@ -8,12 +8,46 @@ export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 
 export type RotationResult =
   | { outcome: 'rotated'; previous: RefreshTokenRow }
-  | { outcome: 'reused'; userId: string }
+  | { outcome: 'replayed'; previous: RefreshTokenRow; successor: RefreshTokenRow }
+  | { outcome: 'reused'; userId: string; familyId: string }
   | { outcome: 'invalid' };
+
+export type SessionState = NonNullable<Awaited<ReturnType<RefreshTokensRepository['findSession']>>>;
 
 @Injectable()
 export class RefreshTokensRepository {
-  constructor(@Inject(DB) private readonly db: Database) {}
+  /** The hot path: one prepared query for the user's current rights and whether the login is live. */
+  private readonly sessionState;
+
+  constructor(@Inject(DB) private readonly db: Database) {
+    const liveToken = this.db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.userId, users.id), eq(refreshTokens.familyId, sql.placeholder('sessionId')), isNull(refreshTokens.revokedAt)));
+    this.sessionState = this.db
+      .select({
+        role: users.role,
+        status: users.status,
+        language: users.language,
+        locale: users.locale,
+        timezone: users.timezone,
+        live: sql<boolean>`${exists(liveToken)}`,
+      })
+      .from(users)
+      .where(eq(users.id, sql.placeholder('userId')))
+      .limit(1)
+      .prepare('session_state');
+  }
+
+  /**
+   * The user's current rights, and whether login `sessionId` (a refresh-token family) still has a
+   * token that is not revoked. Rotation replaces the live token in one transaction, so a live
+   * login always has exactly one. Undefined when the user no longer exists.
+   */
+  async findSession(userId: string, sessionId: string) {
+    const [row] = await this.sessionState.execute({ userId, sessionId });
+    return row;
+  }
 
   async insert(token: { id: string; userId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
     await this.db.insert(refreshTokens).values(token);
@@ -21,14 +55,16 @@ export class RefreshTokensRepository {
 
   /**
    * Replaces token `id` by `next` atomically. The row lock makes two concurrent refreshes with the
-   * same token serialize: the second sees it replaced and counts as reuse, which revokes the family.
-   * The outcome is data for the service to act on; the revocation on reuse is committed here so
-   * the error the service then throws cannot roll it back.
+   * same token serialize: the second sees it replaced. If it was replaced after `replayableSince`
+   * and its successor is still live, that successor is the answer ('replayed'); otherwise it counts
+   * as reuse, which revokes the family. The outcome is data for the service to act on; the
+   * revocation on reuse is committed here so the error the service then throws cannot roll it back.
    */
   async rotate(
     id: string,
     secret: string,
     now: Date,
+    replayableSince: Date,
     next: (current: RefreshTokenRow) => { id: string; tokenHash: string; expiresAt: Date },
   ): Promise<RotationResult> {
     return this.db.transaction(async (tx) => {
@@ -41,11 +77,15 @@ export class RefreshTokensRepository {
       if (!current || !secretMatches(secret, current.tokenHash)) return { outcome: 'invalid' };
       if (current.replacedBy || current.revokedAt) {
         if (current.replacedBy) {
+          if (current.revokedAt && current.revokedAt > replayableSince) {
+            const [successor] = await tx.select().from(refreshTokens).where(eq(refreshTokens.id, current.replacedBy));
+            if (successor && !successor.revokedAt && successor.expiresAt > now) return { outcome: 'replayed', previous: current, successor };
+          }
           await tx
             .update(refreshTokens)
             .set({ revokedAt: now })
             .where(and(eq(refreshTokens.familyId, current.familyId), isNull(refreshTokens.revokedAt)));
-          return { outcome: 'reused', userId: current.userId };
+          return { outcome: 'reused', userId: current.userId, familyId: current.familyId };
         }
         return { outcome: 'invalid' };
       }
@@ -57,11 +97,12 @@ export class RefreshTokensRepository {
     });
   }
 
-  /** Revokes the family of token `id`, provided the caller holds its secret (logout). */
-  async revokeFamilyOf(id: string, secret: string, now: Date): Promise<void> {
+  /** Revokes the family of token `id`, provided the caller holds its secret (logout); returns that family. */
+  async revokeFamilyOf(id: string, secret: string, now: Date): Promise<{ userId: string; familyId: string } | undefined> {
     const [token] = await this.db.select().from(refreshTokens).where(eq(refreshTokens.id, id));
-    if (!token || !secretMatches(secret, token.tokenHash)) return;
+    if (!token || !secretMatches(secret, token.tokenHash)) return undefined;
     await this.revokeFamily(token.userId, token.familyId, now);
+    return { userId: token.userId, familyId: token.familyId };
   }
 
   async revokeFamily(userId: string, familyId: string, now: Date): Promise<void> {

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { JWT_ALGORITHM } from '../../common/auth/access-token';
 import { Clock } from '../../common/clock';
-import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
+import { hashesEqual, issueSecretToken, parseSecretToken, secretTokenWith } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { UserRow } from '../users/users.repository';
@@ -22,9 +24,12 @@ export interface TokenPair {
 /** Signs access tokens and issues, rotates and revokes refresh tokens. */
 @Injectable()
 export class TokensService {
+  private readonly logger = new Logger('TokensService');
+
   constructor(
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -38,23 +43,40 @@ export class TokensService {
     return { accessToken: this.signAccessToken(user, id, now), refreshToken: { token: refresh.token, expiresAt } };
   }
 
-  /** Exchanges a refresh token for a new pair; a replaced token revokes its whole family. */
+  /**
+   * Exchanges a refresh token for a new pair. Within the reuse interval a replaced token answers
+   * with the same successor (two tabs refreshing at once); after it, a replaced token revokes its
+   * whole family. The successor's secret is an HMAC of the old secret under a server key, so the
+   * same successor can be handed out again without its secret ever being stored.
+   */
   async rotate(token: string, loadUser: (userId: string) => Promise<UserRow>): Promise<TokenPair> {
     const parsed = parseSecretToken(token);
     if (!parsed) throw new DomainError('REFRESH_TOKEN_INVALID');
     const now = this.clock.now();
-    let issued: { token: string; expiresAt: Date } | undefined;
-    const result = await this.refreshTokens.rotate(parsed.id, parsed.secret, now, () => {
+    const replayableSince = new Date(now.getTime() - this.config.auth.refreshReuseIntervalSeconds * 1000);
+    const successorSecret = this.successorSecret(parsed.secret);
+    let issued: IssuedToken | undefined;
+    const result = await this.refreshTokens.rotate(parsed.id, parsed.secret, now, replayableSince, () => {
       const id = newId('rtk');
-      const next = issueSecretToken(id);
+      const next = secretTokenWith(id, successorSecret);
       issued = { token: next.token, expiresAt: this.refreshExpiry(now) };
       return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
     });
-    if (result.outcome === 'reused') throw new DomainError('REFRESH_TOKEN_REUSED');
+    if (result.outcome === 'reused') {
+      this.logger.warn({ event: 'refresh_token_reuse', userId: result.userId, sessionId: result.familyId }, 'Security: a replaced refresh token was presented again; its login is revoked');
+      this.events.emit('user.sessions-revoked', { userId: result.userId, sessionId: result.familyId });
+      throw new DomainError('REFRESH_TOKEN_REUSED');
+    }
+    if (result.outcome === 'replayed') {
+      const again = secretTokenWith(result.successor.id, successorSecret);
+      // A successor made under another server key (JWT_SECRET changed meanwhile) cannot be rebuilt.
+      if (!hashesEqual(again.hash, result.successor.tokenHash)) throw new DomainError('REFRESH_TOKEN_INVALID');
+      issued = { token: again.token, expiresAt: result.successor.expiresAt };
+    }
     if (result.outcome === 'invalid' || !issued) throw new DomainError('REFRESH_TOKEN_INVALID');
     const user = await loadUser(result.previous.userId);
     if (user.status === 'SUSPENDED') {
-      await this.refreshTokens.revokeFamily(user.id, result.previous.familyId, now);
+      await this.revokeSession(user.id, result.previous.familyId);
       throw new DomainError('ACCOUNT_SUSPENDED');
     }
     return { accessToken: this.signAccessToken(user, result.previous.familyId, now), refreshToken: issued };
@@ -62,12 +84,14 @@ export class TokensService {
 
   async revoke(token: string): Promise<void> {
     const parsed = parseSecretToken(token);
-    if (parsed) await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now());
+    const family = parsed && (await this.refreshTokens.revokeFamilyOf(parsed.id, parsed.secret, this.clock.now()));
+    if (family) this.events.emit('user.sessions-revoked', { userId: family.userId, sessionId: family.familyId });
   }
 
-  /** Ends the login an access token belongs to. */
+  /** Ends the login an access token belongs to; its access tokens stop working too. */
   async revokeSession(userId: string, sessionId: string): Promise<void> {
     await this.refreshTokens.revokeFamily(userId, sessionId, this.clock.now());
+    this.events.emit('user.sessions-revoked', { userId, sessionId });
   }
 
   private signAccessToken(user: UserRow, sessionId: string, now: Date): IssuedToken {
@@ -79,6 +103,10 @@ export class TokensService {
       { algorithm: JWT_ALGORITHM, issuer: this.config.auth.issuer, audience: this.config.auth.audience },
     );
     return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  private successorSecret(secret: string): string {
+    return createHmac('sha256', this.config.auth.jwtSecret).update(`gatehouse refresh-token successor\0${secret}`).digest('base64url');
   }
 
   private refreshExpiry(now: Date): Date {

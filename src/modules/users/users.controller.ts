@@ -49,7 +49,7 @@ export class UsersController {
   @Patch(':id/status')
   @Roles('ADMIN')
   @ApiOperation({ summary: "Set a user's status (ADMIN); suspending ends the user's sessions" })
-  @ApiProblems('NOT_FOUND')
+  @ApiProblems('NOT_FOUND', 'LAST_ADMIN')
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
   updateUserStatus(@Param() params: UserIdParamsDto, @Body() dto: UserStatusUpdateDto) {
     return this.users.setStatus(params.id, dto);
@@ -57,8 +57,8 @@ export class UsersController {
 
   @Patch(':id/role')
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Set a user's role (ADMIN)" })
-  @ApiProblems('NOT_FOUND')
+  @ApiOperation({ summary: "Set a user's role (ADMIN); it ends the user's sessions" })
+  @ApiProblems('NOT_FOUND', 'LAST_ADMIN')
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
   updateUserRole(@Param() params: UserIdParamsDto, @Body() dto: UserRoleUpdateDto) {
     return this.users.setRole(params.id, dto);

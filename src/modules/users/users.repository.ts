@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, ilike, isNull } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, isNull, ne, sql } from 'drizzle-orm';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
 import { containsPattern } from '../../common/pagination';
@@ -8,6 +8,10 @@ import { refreshTokens, users } from '../../db/schema';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
+export type AccessChange = Partial<Pick<UserRow, 'role' | 'status'>>;
+export type AccessChangeResult = { outcome: 'changed'; user: UserRow } | { outcome: 'not-found' } | { outcome: 'last-admin' };
+
+const isActiveAdmin = (user: Pick<UserRow, 'role' | 'status'>) => user.role === 'ADMIN' && user.status === 'ACTIVE';
 
 @Injectable()
 export class UsersRepository {
@@ -44,25 +48,37 @@ export class UsersRepository {
       .limit(filter.limit + 1);
   }
 
-  async update(id: string, changes: Partial<Pick<UserRow, 'firstName' | 'middleName' | 'lastName' | 'language' | 'locale' | 'timezone' | 'role' | 'passwordHash' | 'emailVerifiedAt'>>): Promise<UserRow | undefined> {
+  async update(id: string, changes: Partial<Pick<UserRow, 'firstName' | 'middleName' | 'lastName' | 'language' | 'locale' | 'timezone' | 'passwordHash' | 'emailVerifiedAt'>>): Promise<UserRow | undefined> {
     const [row] = await this.db.update(users).set(changes).where(eq(users.id, id)).returning();
     return row;
   }
 
   /**
-   * Sets the status; SUSPENDED (or `revokeSessions`) also revokes every refresh token of the user,
-   * in the same transaction. The row lock the UPDATE takes orders this against token rotation.
+   * Changes a user's role or status, and with `revokeSessions` revokes every refresh token of the
+   * user in the same transaction (the user row lock orders this against token rotation). A change
+   * that would leave no ACTIVE ADMIN is not made ('last-admin'): such changes take one advisory
+   * lock before counting, so two ADMINs demoting each other cannot both succeed.
    */
-  async setStatus(id: string, status: UserRow['status'], now: Date, options: { revokeSessions?: boolean } = {}): Promise<UserRow | undefined> {
+  async setAccess(id: string, change: AccessChange, now: Date, options: { revokeSessions: boolean }): Promise<AccessChangeResult> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.update(users).set({ status }).where(eq(users.id, id)).returning();
-      if (row && (status === 'SUSPENDED' || options.revokeSessions)) {
+      const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
+      if (!current) return { outcome: 'not-found' };
+      if (isActiveAdmin(current) && !isActiveAdmin({ ...current, ...change })) {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('gatehouse:last-admin'))`);
+        const [others] = await tx
+          .select({ count: count() })
+          .from(users)
+          .where(and(eq(users.role, 'ADMIN'), eq(users.status, 'ACTIVE'), ne(users.id, id)));
+        if (!others?.count) return { outcome: 'last-admin' };
+      }
+      const [row] = await tx.update(users).set(change).where(eq(users.id, id)).returning();
+      if (options.revokeSessions) {
         await tx
           .update(refreshTokens)
           .set({ revokedAt: now })
           .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
       }
-      return row;
+      return { outcome: 'changed', user: row! };
     });
   }
 

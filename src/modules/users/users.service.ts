@@ -5,7 +5,7 @@ import { toPage } from '../../common/pagination';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { toUserView } from './users.mapper';
-import { UsersRepository } from './users.repository';
+import { AccessChange, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
 
 @Injectable()
@@ -38,18 +38,21 @@ export class UsersService {
     return { items: page.items.map(toUserView), nextCursor: page.nextCursor };
   }
 
-  /** Suspending a user also ends its sessions: its refresh tokens are revoked at once. */
+  /** Suspending a user also ends its sessions: its refresh and access tokens stop working at once. */
   async setStatus(id: string, dto: UserStatusUpdateDto) {
-    const user = await this.users.setStatus(id, dto.status, this.clock.now());
-    if (!user) throw new DomainError('NOT_FOUND');
-    this.events.emit('user.access-changed', { userId: id });
-    return { user: toUserView(user) };
+    return this.setAccess(id, { status: dto.status }, dto.status === 'SUSPENDED');
   }
 
+  /** A role change ends the user's sessions, so no token outlives the rights it was issued with. */
   async setRole(id: string, dto: UserRoleUpdateDto) {
-    const user = await this.users.update(id, { role: dto.role });
-    if (!user) throw new DomainError('NOT_FOUND');
+    return this.setAccess(id, { role: dto.role }, true);
+  }
+
+  private async setAccess(id: string, change: AccessChange, revokeSessions: boolean) {
+    const result = await this.users.setAccess(id, change, this.clock.now(), { revokeSessions });
+    if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
+    if (result.outcome === 'last-admin') throw new DomainError('LAST_ADMIN');
     this.events.emit('user.access-changed', { userId: id });
-    return { user: toUserView(user) };
+    return { user: toUserView(result.user) };
   }
 }
