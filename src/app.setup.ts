@@ -26,6 +26,15 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const late: { problems?: ProblemWriter } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an
+    // idle socket after connectionTimeout. Node checks the request timeouts every
+    // connectionsCheckingInterval (30 s by default), which would stretch a short timeout.
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
+    },
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     requestIdHeader: false,
     genReqId: requestIdFor,

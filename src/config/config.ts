@@ -15,12 +15,23 @@ export interface AppConfig {
   trustProxy: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  http: {
+    /** Longest a client may take to send a whole request (headers and body): slowloris protection. */
+    requestTimeoutMs: number;
+    /** A socket with no traffic for this long is closed. */
+    connectionTimeoutMs: number;
+  };
   database: {
     /** Absent means: start the embedded Postgres. */
     url: string | undefined;
     poolMax: number;
     embeddedDir: string;
     embeddedPort: number;
+    connectTimeoutMs: number;
+    /** Set on every pool connection, so a hung query or a held lock cannot hold the pool forever. */
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
   };
   auth: {
     jwtSecret: string;
@@ -70,6 +81,8 @@ export interface AppConfig {
     redisUrl: string | undefined;
     /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
     redisKeyPrefix: string;
+    /** A Redis command that has not answered by then fails, and the request answers 503. */
+    redisCommandTimeoutMs: number;
     policies: Record<RateLimitPolicy, { count: number; windowSeconds: number }>;
   };
   /** When set, boot makes sure this ACTIVE ADMIN exists. */
@@ -132,11 +145,16 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS },
     database: {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
       embeddedDir: env.EMBEDDED_POSTGRES_DIR,
       embeddedPort: env.EMBEDDED_POSTGRES_PORT,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET,
@@ -160,6 +178,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,
+      redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       policies: {
         public: env.RATE_LIMIT_PUBLIC,
         authenticated: env.RATE_LIMIT_AUTHENTICATED,
