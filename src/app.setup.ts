@@ -10,6 +10,7 @@ import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
+import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { AppConfig } from './config/config';
 
 declare module 'fastify' {
@@ -81,6 +82,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  if (config.trustProxy.length === 0) warnOnUntrustedForwardedFor(fastify);
 
   await app.register(cookie);
   await app.register(helmet, {

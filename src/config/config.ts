@@ -39,8 +39,9 @@ export interface AppConfig {
     audience: string;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** With cookieSecure, `__Host-<AUTH_COOKIE_NAME>`; else the plain name. */
     cookieName: string;
-    /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
+    /** `__Secure-<AUTH_COOKIE_NAME>_refresh` (or without the prefix when not Secure), scoped to /v1/auth. */
     refreshCookieName: string;
     cookieSecure: boolean;
     loginFailureLimit: { count: number; windowSeconds: number };
@@ -126,6 +127,12 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
+  if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
+    missing.push('DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)');
+  }
+  if (env.NODE_ENV === 'production' && isLoopbackUrl(env.PUBLIC_BASE_URL)) {
+    missing.push(`PUBLIC_BASE_URL: ${env.PUBLIC_BASE_URL} is a loopback address; in production set the URL clients reach the API at (links in mails and problem types use it)`);
+  }
   if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'log') {
     missing.push('SMS_PROVIDER: "log" writes verification codes to the log; use twilio in production');
   }
@@ -162,8 +169,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
-      cookieName: env.AUTH_COOKIE_NAME,
-      refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
+      // __Host- binds the cookie to this host over HTTPS, Path=/ and no Domain, so a sibling
+      // subdomain cannot plant one; the refresh cookie's Path=/v1/auth only allows __Secure-.
+      cookieName: env.COOKIE_SECURE ? `__Host-${env.AUTH_COOKIE_NAME}` : env.AUTH_COOKIE_NAME,
+      refreshCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_refresh` : `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
@@ -223,6 +232,11 @@ function developmentSecret(file: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '0.0.0.0';
 }
 
 /** An empty variable (`PORT=`) means "not set", so defaults apply instead of a confusing parse error. */
