@@ -3,7 +3,7 @@
  * public endpoint, through the real app on embedded Postgres (or DATABASE_URL), over loopback.
  * Numbers are recorded in bench/README.md; rerun them there after a change to the hot path.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -58,6 +58,7 @@ async function main() {
   }
   await app.close();
   await database.stop();
+  rmSync(config.database.embeddedDir, { recursive: true, force: true });
 }
 
 async function benchUser(app: Awaited<ReturnType<typeof createApp>>): Promise<string> {

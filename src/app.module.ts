@@ -45,7 +45,12 @@ export class AppModule {
         ConfigModule.forRoot(options.config),
         LoggingModule,
         I18nModule,
-        DatabaseModule.forRoot({ url: options.databaseUrl, poolMax: options.config.database.poolMax, migrate: options.migrate }),
+        DatabaseModule.forRoot({
+          url: options.databaseUrl,
+          poolMax: options.config.database.poolMax,
+          timeouts: options.config.database,
+          migrate: options.migrate,
+        }),
         ClockModule,
         EventsModule,
         BackgroundModule,

@@ -11,6 +11,7 @@ import { ProblemWriter } from './common/errors/problem-writer';
 import { answerWrongMethods } from './common/http/route-table';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
+import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { AppConfig } from './config/config';
 
 declare module 'fastify' {
@@ -27,6 +28,15 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const late: { problems?: ProblemWriter } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an
+    // idle socket after connectionTimeout. Node checks the request timeouts every
+    // connectionsCheckingInterval (30 s by default), which would stretch a short timeout.
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    http: {
+      headersTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.http.requestTimeoutMs),
+    },
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     requestIdHeader: false,
     genReqId: requestIdFor,
@@ -77,6 +87,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  if (config.trustProxy.length === 0) warnOnUntrustedForwardedFor(fastify);
 
   await app.register(cookie);
   await app.register(helmet, {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger, LogLevel, Type } from '@nestjs/common';
+import { Logger, Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
+import { BootLogger } from './common/logging/boot-logger';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
 import { openDatabase } from './db/open-database';
 import { exitOnSignals, Shutdown } from './lifecycle';
@@ -17,8 +18,8 @@ export interface RunningServer {
  */
 export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown; extraModules?: Type[] }): Promise<RunningServer> {
   const { config, shutdown } = options;
-  // Until the app's pino logger exists (embedded Postgres, migrations), log JSON at the same level.
-  Logger.overrideLogger(new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.logLevel) }));
+  // Until the app's pino logger exists (embedded Postgres, migrations), the same pino format and level.
+  Logger.overrideLogger(new BootLogger(config.logLevel));
 
   const database = await openDatabase(config);
   shutdown.add('embedded Postgres', database.stop);
@@ -31,20 +32,16 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   return { app, url };
 }
 
-function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const index = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 }[level];
-  return order.slice(0, index + 1);
-}
-
 /** Entry point of `npm start`, and of process-level tests (which may add probe modules). */
 export async function main(extraModules: Type[] = []): Promise<void> {
+  // Even a config error is a pino JSON line: one format from the first line on.
+  const boot = new BootLogger();
   let config: AppConfig;
   try {
     config = loadConfig(readProcessEnv());
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      boot.pino.fatal({ context: 'Config', problems: error.problems }, error.message);
       process.exit(1);
     }
     throw error;
@@ -61,7 +58,7 @@ export async function main(extraModules: Type[] = []): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`Gatehouse failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    new BootLogger().pino.fatal({ context: 'Bootstrap', err: error }, 'Gatehouse failed to start');
     process.exit(1);
   });
 }

@@ -21,8 +21,8 @@ describe('loadConfig', () => {
       auth: {
         accessTokenTtlSeconds: 900,
         refreshTokenTtlSeconds: 30 * 86_400,
-        cookieName: 'gatehouse_auth',
-        refreshCookieName: 'gatehouse_auth_refresh',
+        cookieName: '__Host-gatehouse_auth',
+        refreshCookieName: '__Secure-gatehouse_auth_refresh',
         cookieSecure: true,
         loginFailureLimit: { count: 10, windowSeconds: 900 },
       },
@@ -39,6 +39,49 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' })).toThrow(/SMS_PROVIDER/);
     expect(() => loadConfig({ ...SECRET, SMS_PROVIDER: 'twilio' })).toThrow(/TWILIO_ACCOUNT_SID/);
     expect(() => loadConfig({ ...SECRET, ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL, ADMIN_PASSWORD/);
+  });
+
+  it('names the login cookies __Host- (access, Path=/) and __Secure- (refresh, Path=/v1/auth) when Secure, plain otherwise', () => {
+    expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh' }).auth).toMatchObject({ cookieName: '__Host-gh', refreshCookieName: '__Secure-gh_refresh' });
+    expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh', COOKIE_SECURE: 'false' }).auth).toMatchObject({ cookieName: 'gh', refreshCookieName: 'gh_refresh' });
+  });
+
+  describe('production refuses unsafe defaults', () => {
+    const PRODUCTION = {
+      ...SECRET,
+      NODE_ENV: 'production',
+      SMTP_URL: 'smtp://mail:25',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'twilio-token-0123456789',
+      TWILIO_FROM: '+15005550006',
+      LICENSE_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+      DATABASE_URL: 'postgres://u:p@db:5432/gatehouse',
+      PUBLIC_BASE_URL: 'https://api.example.com',
+    };
+
+    it('accepts a complete production environment', () => {
+      expect(loadConfig(PRODUCTION).env).toBe('production');
+    });
+
+    it('without DATABASE_URL (the embedded database in a container is a data-loss trap)', () => {
+      const { DATABASE_URL: _, ...rest } = PRODUCTION;
+      expect(() => loadConfig(rest)).toThrow(/DATABASE_URL: required in production/);
+      expect(loadConfig({ ...rest, NODE_ENV: 'development' }).database.url).toBeUndefined();
+    });
+
+    it.each(['http://localhost:3000', 'https://localhost', 'http://127.0.0.1:3000', 'http://[::1]:3000', 'http://api.localhost'])(
+      'with PUBLIC_BASE_URL on a loopback address (%s), or left at its default',
+      (url) => {
+        expect(() => loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: url })).toThrow(/PUBLIC_BASE_URL: .* loopback/);
+        expect(loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: url, NODE_ENV: 'development' }).publicBaseUrl).toBe(url);
+      },
+    );
+
+    it('with PUBLIC_BASE_URL unset', () => {
+      const { PUBLIC_BASE_URL: _, ...rest } = PRODUCTION;
+      expect(() => loadConfig(rest)).toThrow(/PUBLIC_BASE_URL/);
+    });
   });
 
   it('requires a JWT secret of at least 32 bytes', () => {

@@ -15,12 +15,23 @@ export interface AppConfig {
   trustProxy: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  http: {
+    /** Longest a client may take to send a whole request (headers and body): slowloris protection. */
+    requestTimeoutMs: number;
+    /** A socket with no traffic for this long is closed. */
+    connectionTimeoutMs: number;
+  };
   database: {
     /** Absent means: start the embedded Postgres. */
     url: string | undefined;
     poolMax: number;
     embeddedDir: string;
     embeddedPort: number;
+    connectTimeoutMs: number;
+    /** Set on every pool connection, so a hung query or a held lock cannot hold the pool forever. */
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
   };
   auth: {
     jwtSecret: string;
@@ -30,8 +41,9 @@ export interface AppConfig {
     refreshTokenTtlSeconds: number;
     /** How long a replaced refresh token still returns its same successor (two tabs refreshing at once). */
     refreshReuseIntervalSeconds: number;
+    /** With cookieSecure, `__Host-<AUTH_COOKIE_NAME>`; else the plain name. */
     cookieName: string;
-    /** The refresh cookie is `<cookieName>_refresh`, scoped to /v1/auth. */
+    /** `__Secure-<AUTH_COOKIE_NAME>_refresh` (or without the prefix when not Secure), scoped to /v1/auth. */
     refreshCookieName: string;
     cookieSecure: boolean;
     /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
@@ -80,6 +92,8 @@ export interface AppConfig {
     redisUrl: string | undefined;
     /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
     redisKeyPrefix: string;
+    /** A Redis command that has not answered by then fails, and the request answers 503. */
+    redisCommandTimeoutMs: number;
     policies: Record<RateLimitPolicy, { count: number; windowSeconds: number }>;
   };
   /** When set, boot makes sure this ACTIVE ADMIN exists. */
@@ -123,6 +137,12 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
+  if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
+    missing.push('DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)');
+  }
+  if (env.NODE_ENV === 'production' && isLoopbackUrl(env.PUBLIC_BASE_URL)) {
+    missing.push(`PUBLIC_BASE_URL: ${env.PUBLIC_BASE_URL} is a loopback address; in production set the URL clients reach the API at (links in mails and problem types use it)`);
+  }
   if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'log') {
     missing.push('SMS_PROVIDER: "log" writes verification codes to the log; use twilio in production');
   }
@@ -142,11 +162,16 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS },
     database: {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
       embeddedDir: env.EMBEDDED_POSTGRES_DIR,
       embeddedPort: env.EMBEDDED_POSTGRES_PORT,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET,
@@ -155,8 +180,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
       refreshReuseIntervalSeconds: env.REFRESH_TOKEN_REUSE_INTERVAL,
-      cookieName: env.AUTH_COOKIE_NAME,
-      refreshCookieName: `${env.AUTH_COOKIE_NAME}_refresh`,
+      // __Host- binds the cookie to this host over HTTPS, Path=/ and no Domain, so a sibling
+      // subdomain cannot plant one; the refresh cookie's Path=/v1/auth only allows __Secure-.
+      cookieName: env.COOKIE_SECURE ? `__Host-${env.AUTH_COOKIE_NAME}` : env.AUTH_COOKIE_NAME,
+      refreshCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_refresh` : `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
       loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
@@ -174,6 +201,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     rateLimit: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,
+      redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       policies: {
         public: env.RATE_LIMIT_PUBLIC,
         authenticated: env.RATE_LIMIT_AUTHENTICATED,
@@ -218,6 +246,11 @@ function developmentSecret(file: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '0.0.0.0';
 }
 
 /** An empty variable (`PORT=`) means "not set", so defaults apply instead of a confusing parse error. */

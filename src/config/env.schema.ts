@@ -79,9 +79,15 @@ export const envSchema = z.object({
   TRUST_PROXY: list(proxyAddress),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HTTP_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
 
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_POSTGRES_PORT: port.default(0),
 
@@ -133,6 +139,7 @@ export const envSchema = z.object({
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
   RATE_LIMIT_PUBLIC: rateLimit.default({ count: 60, windowSeconds: 60 }),
   RATE_LIMIT_AUTHENTICATED: rateLimit.default({ count: 100, windowSeconds: 60 }),
   RATE_LIMIT_LOGIN: rateLimit.default({ count: 10, windowSeconds: 60 }),

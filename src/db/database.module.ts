@@ -1,12 +1,13 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { BackgroundTasks } from '../common/background';
-import { createDatabase, createPool, DB, DB_POOL } from './database';
+import { createDatabase, createPool, DB, DB_POOL, PoolTimeouts } from './database';
 import { runMigrations } from './migrate';
 
 export interface DatabaseModuleOptions {
   url: string;
   poolMax: number;
+  timeouts: PoolTimeouts;
   /** Apply pending migrations before the app starts serving. */
   migrate: boolean;
 }
@@ -26,7 +27,7 @@ export class DatabaseModule implements OnApplicationShutdown {
         {
           provide: DB_POOL,
           useFactory: async () => {
-            const pool = createPool({ url: options.url, max: options.poolMax });
+            const pool = createPool({ url: options.url, max: options.poolMax, timeouts: options.timeouts });
             if (options.migrate) await runMigrations(pool);
             return pool;
           },

@@ -8,15 +8,34 @@ export type Database = NodePgDatabase<typeof schema>;
 export const DB = Symbol('DB');
 export const DB_POOL = Symbol('DB_POOL');
 
-export function createPool(options: { url: string; max: number; logger?: Logger }): Pool {
+/** Server-side limits for every connection of a serving pool (AppConfig['database']). */
+export interface PoolTimeouts {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * Without `timeouts` (CLIs, the test template) statements may run as long as they need; a serving
+ * pool passes them, so a hung query, a held row lock or a forgotten transaction ends in a 503
+ * (57014, 55P03) instead of holding a connection until the whole pool is stuck.
+ */
+export function createPool(options: { url: string; max: number; timeouts?: PoolTimeouts; logger?: Logger }): Pool {
   const logger = options.logger ?? new Logger('Database');
+  const { timeouts } = options;
   const pool = new Pool({
     connectionString: options.url,
     max: options.max,
     // Fail fast while the database is unreachable, so requests get a 503 instead of hanging.
-    connectionTimeoutMillis: 3_000,
+    connectionTimeoutMillis: timeouts?.connectTimeoutMs ?? 3_000,
     idleTimeoutMillis: 30_000,
     application_name: 'gatehouse',
+    ...(timeouts && {
+      statement_timeout: timeouts.statementTimeoutMs,
+      lock_timeout: timeouts.lockTimeoutMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    }),
   });
   // An idle client whose server connection dies emits 'error' on the pool; unhandled, it kills Node.
   // The pool has already discarded that client, and the next checkout opens a fresh connection.

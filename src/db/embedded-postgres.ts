@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -55,7 +56,7 @@ export async function startEmbeddedPostgres(options: {
   }
   await pg.start();
   const database = options.database ?? 'postgres';
-  if (database !== 'postgres') await pg.createDatabase(database).catch(ignoreDuplicateDatabase);
+  if (database !== 'postgres') await ensureDatabase({ port, password, database });
   logger.log(`Embedded Postgres listening on 127.0.0.1:${port}`);
 
   let stopped: Promise<void> | undefined;
@@ -162,6 +163,22 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
     await Promise.race([promise, new Promise<void>((done) => (timer = setTimeout(done, ms)))]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates the database unless it exists. Not pg.createDatabase(): on an existing database its
+ * CREATE fails and leaves its client connected, and stopping Postgres then logs two errors for
+ * that client on every restart.
+ */
+async function ensureDatabase(options: { port: number; password: string; database: string }) {
+  const client = new Client({ host: '127.0.0.1', port: options.port, user: USER, password: options.password, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(options.database)}`).catch(ignoreDuplicateDatabase);
+  } finally {
+    await client.end();
   }
 }
 

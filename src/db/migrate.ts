@@ -17,6 +17,9 @@ export const MIGRATION_LOCK_KEY = 7_220_462_845_103_001;
 export async function runMigrations(pool: Pool, logger = new Logger('Migrations')): Promise<void> {
   const client = await pool.connect();
   try {
+    // A migration may rewrite a large table, and a second instance waits here for the first one's
+    // lock: neither is bounded by the serving pool's timeouts. RESET restores them for later users.
+    await client.query("SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0");
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -25,6 +28,11 @@ export async function runMigrations(pool: Pool, logger = new Logger('Migrations'
     }
     logger.log('Database schema is up to date');
   } finally {
-    client.release();
+    // A connection whose RESET failed would keep no timeouts: it is discarded instead of reused.
+    const resetFailed = await client.query('RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout').then(
+      () => false,
+      () => true,
+    );
+    client.release(resetFailed);
   }
 }

@@ -89,6 +89,27 @@ describe('the server process', () => {
     expect(stdout).not.toMatch(/AAA-secret|BBB-secret/);
   });
 
+  it('logs one pino JSON format from the very first line (boot, embedded Postgres, migrations, requests)', () => {
+    const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      expect(typeof entry.level, line).toBe('number');
+      expect(typeof entry.time, line).toBe('number');
+      expect(typeof entry.msg, line).toBe('string');
+    }
+    expect(lines[0]).toMatch(/"context":"EmbeddedPostgres"/);
+  });
+
+  it('logs a 404 without a stack trace (no stack for any 4xx)', async () => {
+    expect((await get(`${baseUrl}/no-such-route`, { 'x-request-id': 'log-404' })).status).toBe(404);
+    expect((await get(`${baseUrl}/test-probe/fail/NOT_FOUND`, { 'x-request-id': 'log-404-domain' })).status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = stdout.split('\n').filter((line) => line.includes('log-404'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toMatch(/"stack"|\n\s+at /);
+  });
+
   it('on SIGTERM finishes the in-flight request, stops Postgres and exits 0 within 10 s', async () => {
     const slow = get(`${baseUrl}/test-probe/slow?ms=1500`);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import
 import { createPool } from '../../src/db/database';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { runMigrations } from '../../src/db/migrate';
+import { useRunTempRoot } from './temp-root';
 import { createDatabase, dropDatabase, TestDatabaseInfo, uniqueTestDatabaseName } from './test-database';
 
 declare module 'vitest' {
@@ -21,6 +22,7 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   Logger.overrideLogger(['error', 'warn']);
+  const removeTempRoot = await useRunTempRoot();
   const configured = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   let dataDir: string | undefined;
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
@@ -43,5 +45,6 @@ export default async function setup(project: TestProject) {
     await dropDatabase(adminUrl, template).catch(() => undefined);
     await embedded?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await removeTempRoot();
   };
 }

@@ -21,6 +21,8 @@ describe('classifyError', () => {
     ['57P01', 'SERVICE_UNAVAILABLE'],
     ['57P03', 'SERVICE_UNAVAILABLE'],
     ['08006', 'SERVICE_UNAVAILABLE'],
+    ['57014', 'SERVICE_UNAVAILABLE'],
+    ['55P03', 'SERVICE_UNAVAILABLE'],
     ['ECONNREFUSED', 'SERVICE_UNAVAILABLE'],
     ['42P01', 'INTERNAL'],
   ])('maps Postgres %s, even wrapped by drizzle, to %s', (code, expected) => {

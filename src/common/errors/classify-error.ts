@@ -24,7 +24,11 @@ const PG_INVALID_INPUT = new Set([
 
 /** Socket errors and SQLSTATEs meaning the database cannot be reached right now. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH']);
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * Shutdowns, too many connections, and our own timeouts: 57014 is statement_timeout, 55P03
+ * lock_timeout. A held lock or a slow query passes, so the client may retry.
+ */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '57014', '55P03']);
 const PG_UNREACHABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',

@@ -34,7 +34,8 @@ export class ProblemWriter {
       this.logger.error({ err: safeErrorForLog(exception), code: error.code, requestId: request.id }, 'Request failed');
     } else if (exception !== error) {
       // A client error we did not raise ourselves (e.g. a database cast error) may hide a missing check.
-      this.logger.warn({ err: safeErrorForLog(exception), code: error.code, requestId: request.id }, 'Request rejected');
+      // Not under `err`: pino's serializer for that key would add a stack, and a 4xx stack is noise.
+      this.logger.warn({ rejection: safeErrorForLog(exception, 0, false), code: error.code, requestId: request.id }, 'Request rejected');
     }
     if (reply.sent) return;
 

@@ -13,7 +13,8 @@ export interface SafeError {
 
 const PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
 
-export function safeErrorForLog(error: unknown, depth = 0): SafeError {
+/** Without `withStack`, for client errors: a 404's stack says nothing and buries real errors. */
+export function safeErrorForLog(error: unknown, depth = 0, withStack = true): SafeError {
   if (!(error instanceof Error)) return { type: typeof error, message: String(error).slice(0, 200) };
   const { code } = error as { code?: unknown };
   const scrub = (text: string) => text.replace(PARAMS, '\nparams: [REDACTED]');
@@ -21,7 +22,7 @@ export function safeErrorForLog(error: unknown, depth = 0): SafeError {
     type: error.name,
     message: scrub(error.message),
     ...(typeof code === 'string' ? { code } : {}),
-    ...(error.stack ? { stack: scrub(error.stack) } : {}),
-    ...(error.cause !== undefined && depth < 4 ? { cause: safeErrorForLog(error.cause, depth + 1) } : {}),
+    ...(error.stack && withStack ? { stack: scrub(error.stack) } : {}),
+    ...(error.cause !== undefined && depth < 4 ? { cause: safeErrorForLog(error.cause, depth + 1, withStack) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { ipRateLimitKey } from './client-key';
 import { RATE_LIMIT_POLICY, SKIP_RATE_LIMIT } from './rate-limit.decorator';
 
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * First in the global chain. Each request counts against one policy: the route's own
@@ -36,7 +37,11 @@ export class RateLimitGuard implements CanActivate {
 
     // The policy is part of the key: the in-memory storage blocks per key, and one route's limit
     // must not block the same client on every other route.
-    const record = await this.storage.increment(`${policy}:${key}`, windowSeconds * 1000, count, windowSeconds * 1000, policy);
+    const record = await this.storage.increment(`${policy}:${key}`, windowSeconds * 1000, count, windowSeconds * 1000, policy).catch((error: unknown) => {
+      // Without its counters a limit cannot be enforced; serving unlimited would let a Redis
+      // outage switch off brute-force protection, so the request is refused as retryable.
+      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) } });
+    });
     const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
     void reply.headers({
       'x-ratelimit-limit': String(count),

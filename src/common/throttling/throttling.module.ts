@@ -1,8 +1,42 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { RATE_LIMIT_STORAGE, RateLimitGuard } from './rate-limit.guard';
+
+/** The rate-limit Redis client, or null without REDIS_URL; readiness pings it. */
+export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
+
+/**
+ * During an outage every command fails at once instead of queueing (enableOfflineQueue: false),
+ * and a Redis that accepts connections but never answers fails after the command timeout; either
+ * way the request answers 503 (rate-limit.guard.ts). Reconnection goes on in the background, so
+ * the limits work again as soon as Redis is back, without a restart.
+ */
+export function createRateLimitRedis(config: AppConfig): Redis {
+  const redis = new Redis(config.rateLimit.redisUrl!, {
+    keyPrefix: `${config.rateLimit.redisKeyPrefix}ratelimit:`,
+    commandTimeout: config.rateLimit.redisCommandTimeoutMs,
+    connectTimeout: Math.max(1_000, config.rateLimit.redisCommandTimeoutMs),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  // Without a listener, ioredis reports every failed reconnect as an unhandled error; one warning
+  // per outage is enough.
+  const logger = new Logger('RateLimitRedis');
+  let up = true;
+  redis.on('error', (error: Error) => {
+    if (up) logger.warn(`Redis unavailable, rate-limited routes answer 503: ${error.message}`);
+    up = false;
+  });
+  redis.on('ready', () => {
+    if (!up) logger.log('Redis is back');
+    up = true;
+  });
+  return redis;
+}
 
 /**
  * Rate-limit counters: in memory by default (each instance counts alone), or in Redis with
@@ -11,15 +45,23 @@ import { RATE_LIMIT_STORAGE, RateLimitGuard } from './rate-limit.guard';
 @Module({
   providers: [
     {
-      provide: RATE_LIMIT_STORAGE,
+      provide: RATE_LIMIT_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        config.rateLimit.redisUrl
-          ? new ThrottlerStorageRedisService(config.rateLimit.redisUrl, { keyPrefix: `${config.rateLimit.redisKeyPrefix}ratelimit:`, maxRetriesPerRequest: 2 })
-          : new ThrottlerStorageService(),
+      useFactory: (config: AppConfig) => (config.rateLimit.redisUrl ? createRateLimitRedis(config) : null),
+    },
+    {
+      provide: RATE_LIMIT_STORAGE,
+      inject: [RATE_LIMIT_REDIS],
+      useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService()),
     },
     RateLimitGuard,
   ],
-  exports: [RATE_LIMIT_STORAGE, RateLimitGuard],
+  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimitGuard],
 })
-export class ThrottlingModule {}
+export class ThrottlingModule implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null) {}
+
+  onApplicationShutdown() {
+    this.redis?.disconnect();
+  }
+}

@@ -23,7 +23,7 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOperation({ summary: 'Readiness: the database answers, and Redis too when REDIS_URL is set' })
   @ApiProblems('SERVICE_UNAVAILABLE')
   @ZodResponse({ status: 200, type: ReadinessResponseDto })
   ready() {

@@ -1,23 +1,42 @@
 import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
+import { RATE_LIMIT_REDIS } from '../../common/throttling/throttling.module';
 import { DB_POOL } from '../../db/database';
 
 const PING_TIMEOUT_MS = 2_000;
 
 @Injectable()
 export class HealthRepository {
-  constructor(@Inject(DB_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(DB_POOL) private readonly pool: Pool,
+    @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null,
+  ) {}
 
   /** One round trip to the database, bounded so a hung connection cannot hang the probe. */
   async ping(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('Database ping timed out'), { code: 'ETIMEDOUT' })), PING_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.pool.query('SELECT 1'), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await bounded(this.pool.query('SELECT 1'), 'Database ping timed out');
+  }
+
+  /** Whether Redis is configured; without it the rate limits count in memory. */
+  get hasRedis(): boolean {
+    return this.redis !== null;
+  }
+
+  /** PING to the rate-limit Redis; fails at once while it is disconnected. */
+  async pingRedis(): Promise<void> {
+    if (this.redis) await bounded(this.redis.ping(), 'Redis ping timed out');
+  }
+}
+
+async function bounded(work: Promise<unknown>, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(message), { code: 'ETIMEDOUT' })), PING_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

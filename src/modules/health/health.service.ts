@@ -10,12 +10,13 @@ export class HealthService {
     return { status: 'ok' as const };
   }
 
+  /** Ready when the database answers and, when REDIS_URL is set, Redis too: without it every rate-limited route answers 503. */
   async ready() {
     try {
-      await this.repository.ping();
+      await Promise.all([this.repository.ping(), this.repository.pingRedis()]);
     } catch (error) {
       throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, headers: { 'retry-after': '5' } });
     }
-    return { status: 'ok' as const, database: 'up' as const };
+    return { status: 'ok' as const, database: 'up' as const, ...(this.repository.hasRedis && { redis: 'up' as const }) };
   }
 }
