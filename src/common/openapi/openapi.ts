@@ -6,9 +6,21 @@ import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
 import { rateLimitedResponse } from '../throttling/rate-limit.decorator';
 import { problemResponse } from './api-problems.decorator';
+import { addProblemExamples } from './problem-examples';
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
 export const AUTH_COOKIE_NAME = 'gatehouse_auth';
+
+/**
+ * Swagger UI cannot see an HttpOnly cookie, so its padlocks stay open while the cookie works;
+ * the scheme's description says so where a developer looks (the Authorize dialog).
+ */
+const COOKIE_AUTH_DESCRIPTION =
+  'The HttpOnly cookie that POST /v1/auth/login sets, for browser apps. In this page: log in with ' +
+  '"Try it out" on POST /v1/auth/login and your browser sends the cookie with every later request, ' +
+  'so authenticated operations work although the padlocks still show "unlocked": Swagger UI ' +
+  'cannot read an HttpOnly cookie and there is nothing to enter here. POST, PUT, PATCH and DELETE ' +
+  'authenticated by the cookie must come from this server\'s own origin, PUBLIC_BASE_URL or CORS_ORIGINS.';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
@@ -31,7 +43,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key such as gate_live_… sent as a bearer token.' },
       SECURITY.apiKey,
     )
-    .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: 'The HttpOnly cookie set by login, for browser apps.' }, SECURITY.cookie)
+    .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: COOKIE_AUTH_DESCRIPTION }, SECURITY.cookie)
     // Deny by default, in the docs as in the guards: an operation needs one of the three credentials
     // unless it is marked @Public(), which writes `security: []` on it.
     .addSecurityRequirements(SECURITY.bearer)
@@ -45,7 +57,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   document.info.license = { name: 'Proprietary' };
   const unthrottled = new Set(listRoutes(app).filter((route) => route.skipRateLimit).map((route) => route.handler));
-  return addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled);
+  return addProblemExamples(addSharedProblemResponses(cleanupOpenApiDoc(document), unthrottled));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
