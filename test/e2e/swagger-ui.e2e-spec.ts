@@ -5,9 +5,10 @@ import { useTestApp } from '../helpers/test-app';
 interface ProblemExample {
   value: { status: number; code: string; type: string; title: string };
 }
+type ExampleRef = { $ref: string };
 interface Operation {
   security?: unknown[];
-  responses: Record<string, { content?: Record<string, { examples?: Record<string, ProblemExample> }> }>;
+  responses: Record<string, { content?: Record<string, { examples?: Record<string, ExampleRef> }> }>;
 }
 
 // PUBLIC_BASE_URL keeps its default (http://localhost:3000) while the docs are opened at 127.0.0.1.
@@ -64,7 +65,8 @@ describe('Swagger UI findings', () => {
           if (!problem) continue;
           const examples = Object.values(problem.examples ?? {});
           expect(examples.length, `examples for ${status}`).toBeGreaterThan(0);
-          for (const { value } of examples) {
+          for (const { $ref } of examples) {
+            const { value } = document.components.examples[$ref.replace('#/components/examples/', '')] as ProblemExample;
             expect(value.status).toBe(Number(status));
             expect(value.type).toMatch(new RegExp(`/problems/${value.code.toLowerCase().replaceAll('_', '-')}$`));
             expect(value.title).not.toBe('');

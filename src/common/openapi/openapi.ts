@@ -4,7 +4,7 @@ import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
-import { rateLimitedResponse } from '../throttling/rate-limit.decorator';
+import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
 import { problemResponse } from './api-problems.decorator';
 import { addProblemExamples } from './problem-examples';
 
@@ -89,8 +89,12 @@ function addSharedProblemResponses(document: OpenAPIObject, unthrottled: Set<str
       }
       add('500', 'INTERNAL');
       for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
-      // Every route but the health probes passes the rate limiter first.
-      if (!unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
+      // Every route but the health probes passes the rate limiter first, and reaches the database
+      // (or Redis) whose outage answers 503 with Retry-After; the probes document their own.
+      if (!unthrottled.has(operation.operationId ?? '')) {
+        operation.responses['429'] ??= rateLimitedResponse;
+        operation.responses['503'] = { ...mergeProblemResponse(operation.responses['503'], ['SERVICE_UNAVAILABLE']), headers: { 'Retry-After': RETRY_AFTER } };
+      }
     }
   }
   return document;

@@ -13,7 +13,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
 const codesOf = (description: string | undefined): ErrorCode[] =>
   (description?.match(/code: (.+)$/)?.[1]?.split(' | ') ?? []).filter((code): code is ErrorCode => code in ERROR_CATALOG);
 
-function exampleFor(code: ErrorCode, instance: string, texts: Texts) {
+function exampleFor(code: ErrorCode, texts: Texts) {
   const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => SAMPLE_PARAMS[name] ?? name);
   return {
     summary: code,
@@ -22,7 +22,7 @@ function exampleFor(code: ErrorCode, instance: string, texts: Texts) {
       title: texts[code]?.title ?? code,
       status: ERROR_CATALOG[code].status,
       detail: fill(texts[code]?.detail ?? ''),
-      instance,
+      instance: '/v1/products/prd_01jh8x2v3kf6qz9w0c4m5t7r8y',
       code,
       requestId: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e',
       ...(code === 'VALIDATION_FAILED' ? { errors: [{ field: 'email', code: 'INVALID_FORMAT', message: 'Invalid format' }] } : {}),
@@ -31,20 +31,25 @@ function exampleFor(code: ErrorCode, instance: string, texts: Texts) {
 }
 
 /**
- * Gives every problem response one example per code it documents. Without them Swagger UI shows
- * the schema's single example (a 422) under every error status.
+ * Gives every problem response one example per code it documents, shared through
+ * components.examples. Without them Swagger UI shows the schema's single example (a 422) under
+ * every error status.
  */
 export function addProblemExamples(document: OpenAPIObject): OpenAPIObject {
   const texts = loadTranslations().en?.problems as Texts;
-  for (const [path, item] of Object.entries(document.paths)) {
+  const used = new Set<ErrorCode>();
+  for (const item of Object.values(document.paths)) {
     for (const method of METHODS) {
       for (const response of Object.values(item[method]?.responses ?? {})) {
         const media = (response as { content?: Record<string, { examples?: unknown }> }).content?.['application/problem+json'];
         const codes = codesOf((response as { description?: string }).description);
         if (!media || codes.length === 0) continue;
-        media.examples = Object.fromEntries(codes.map((code) => [code, exampleFor(code, path, texts)]));
+        media.examples = Object.fromEntries(codes.map((code) => [code, { $ref: `#/components/examples/${code}` }]));
+        codes.forEach((code) => used.add(code));
       }
     }
   }
+  document.components ??= {};
+  document.components.examples = Object.fromEntries([...used].sort().map((code) => [code, exampleFor(code, texts)]));
   return document;
 }
