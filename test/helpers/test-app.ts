@@ -1,10 +1,12 @@
 import { Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { InjectOptions, LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { createDatabase, dropDatabase, uniqueTestDatabaseName } from '../setup/test-database';
+import { OpenApiContract } from './openapi-contract';
 
 export interface TestDatabase {
   url: string;
@@ -58,6 +60,7 @@ export async function createTestApp(
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  checkResponsesAgainstSpec(app);
   return {
     app,
     database,
@@ -66,6 +69,31 @@ export async function createTestApp(
       if (!options.database) await database.drop();
     },
   };
+}
+
+let contract: OpenApiContract | undefined;
+
+/**
+ * Every response a test receives from a documented operation must match the committed spec
+ * (status, media type, body schema), or the request fails the test that made it.
+ */
+function checkResponsesAgainstSpec(app: NestFastifyApplication): void {
+  contract ??= new OpenApiContract();
+  const spec = contract;
+  // app.inject() delegates to the adapter's; the Nest app itself is a proxy that refuses new properties.
+  const adapter = app.getHttpAdapter() as unknown as { inject: (options: InjectOptions | string) => Promise<Response> };
+  const inject = adapter.inject.bind(adapter);
+  adapter.inject = async (options) => {
+    const response = await inject(options);
+    const { method = 'GET', url = '/' } = typeof options === 'string' ? { url: options } : { method: options.method, url: requestUrl(options) };
+    spec.assert(method, url, response);
+    return response;
+  };
+}
+
+function requestUrl(options: InjectOptions): string {
+  if (typeof options.url === 'string') return options.url;
+  return options.path && typeof options.path === 'string' ? options.path : String(options.url?.pathname ?? '/');
 }
 
 /**

@@ -4,13 +4,27 @@ import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
-import { rateLimitedResponse } from '../throttling/rate-limit.decorator';
+import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
 import { problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
+import { addProblemExamples } from './problem-examples';
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
-export const AUTH_COOKIE_NAME = 'gatehouse_auth';
+/** The login cookie under the defaults (COOKIE_SECURE=true); plain `gatehouse_auth` over http. */
+export const AUTH_COOKIE_NAME = '__Host-gatehouse_auth';
+
+/**
+ * Swagger UI cannot see an HttpOnly cookie, so its padlocks stay open while the cookie works;
+ * the scheme's description says so where a developer looks (the Authorize dialog).
+ */
+const COOKIE_AUTH_DESCRIPTION =
+  'The HttpOnly cookie that POST /v1/auth/login sets, for browser apps (named gatehouse_auth when ' +
+  'COOKIE_SECURE=false). In this page: log in with ' +
+  '"Try it out" on POST /v1/auth/login and your browser sends the cookie with every later request, ' +
+  'so authenticated operations work although the padlocks still show "unlocked": Swagger UI ' +
+  'cannot read an HttpOnly cookie and there is nothing to enter here. POST, PUT, PATCH and DELETE ' +
+  'authenticated by the cookie must come from this server\'s own origin, PUBLIC_BASE_URL or CORS_ORIGINS.';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
@@ -33,7 +47,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key such as gate_live_… sent as a bearer token.' },
       SECURITY.apiKey,
     )
-    .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: 'The HttpOnly cookie set by login, for browser apps.' }, SECURITY.cookie)
+    .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: COOKIE_AUTH_DESCRIPTION }, SECURITY.cookie)
     // Deny by default, in the docs as in the guards: an operation needs one of the three credentials
     // unless it is marked @Public(), which writes `security: []` on it.
     .addSecurityRequirements(SECURITY.bearer)
@@ -52,7 +66,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     unthrottled: handlers((route) => route.skipRateLimit),
     openToInactive: handlers((route) => route.allowInactive),
   });
-  return applyIntegrationResponses(shared, app.get(I18nService));
+  // The integration operations' own error bodies come last: nothing may overwrite them.
+  return applyIntegrationResponses(addProblemExamples(shared), app.get(I18nService));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
@@ -86,8 +101,12 @@ function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottle
       }
       add('500', 'INTERNAL');
       for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
-      // Every route but the health probes passes the rate limiter first.
-      if (!routes.unthrottled.has(operation.operationId ?? '')) operation.responses['429'] ??= rateLimitedResponse;
+      // Every route but the health probes passes the rate limiter first, and reaches the database
+      // (or Redis) whose outage answers 503 with Retry-After; the probes document their own.
+      if (!routes.unthrottled.has(operation.operationId ?? '')) {
+        operation.responses['429'] ??= rateLimitedResponse;
+        operation.responses['503'] = { ...mergeProblemResponse(operation.responses['503'], ['SERVICE_UNAVAILABLE']), headers: { 'Retry-After': RETRY_AFTER } };
+      }
     }
   }
   return document;

@@ -17,8 +17,10 @@ export const RATE_LIMIT_HEADERS = {
   'X-RateLimit-Reset': { description: 'Unix time (seconds) at which the window resets', schema: { type: 'integer' } },
 } as const;
 
+export const RETRY_AFTER = { description: 'Seconds until a request may succeed', schema: { type: 'integer' } } as const;
+
 /** The documented 429, with Retry-After and the rate-limit headers. */
 export const rateLimitedResponse = {
   ...problemResponse(['RATE_LIMITED']),
-  headers: { 'Retry-After': { description: 'Seconds until a request may succeed', schema: { type: 'integer' } }, ...RATE_LIMIT_HEADERS },
+  headers: { 'Retry-After': RETRY_AFTER, ...RATE_LIMIT_HEADERS },
 };

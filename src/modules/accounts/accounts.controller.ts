@@ -28,7 +28,7 @@ export class AccountsController {
   @Post('account-activation-request')
   @ApiOperation({ summary: 'Create the account (201) or, while PENDING, update it (200), and mail an activation link' })
   @ApiResponse({ status: 200, description: 'The PENDING account was updated and a new link mailed', type: AccountResponseDto })
-  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED')
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED', 'UPSTREAM_FAILED')
   @ZodResponse({ status: 201, type: AccountResponseDto })
   async requestAccountActivation(
     @CurrentPrincipal() principal: Principal,
@@ -52,7 +52,7 @@ export class AccountsController {
 
   @Post('phone-number-activation-request')
   @ApiOperation({ summary: 'Text a 6-digit code to the account phone (valid 10 minutes, at most 3 an hour)' })
-  @ApiProblems('FORBIDDEN', 'NOT_FOUND')
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'UPSTREAM_FAILED')
   @ZodResponse({ status: 202, type: AcceptedResponseDto })
   requestPhoneActivation(@CurrentPrincipal() principal: Principal, @Body() dto: PhoneActivationRequestDto) {
     return this.accounts.requestPhoneVerification(principal, dto);

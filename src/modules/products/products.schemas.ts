@@ -29,7 +29,12 @@ const currencySchema = z
 const productFields = {
   sku: z.string().trim().min(1).max(PRODUCT_LIMITS.sku).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
   name: z.string().trim().min(1).max(PRODUCT_LIMITS.name),
-  barcode: z.string().refine(isValidBarcode, 'must be an EAN-13, EAN-8 or UPC-A with a correct check digit').nullable(),
+  barcode: z
+    .string()
+    .refine(isValidBarcode, 'must be an EAN-13, EAN-8 or UPC-A with a correct check digit')
+    // The check digit cannot be written in JSON Schema; the digits can.
+    .meta({ pattern: '^(\\d{8}|\\d{12,13})$', example: '4006381333931', description: 'An EAN-13, EAN-8 or UPC-A with a correct check digit' })
+    .nullable(),
   priceNet: moneySchema,
   vat: vatSchema,
   currency: currencySchema,
