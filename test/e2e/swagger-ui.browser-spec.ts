@@ -28,6 +28,8 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--disable-crash-reporter',
 ];
 
 /** Expands an operation in Swagger UI, sends `body` through "Try it out" and returns the status shown. */
@@ -58,13 +60,23 @@ describe('Swagger UI in headless Chromium (logs in through "Try it out", then wr
     await ctx.t.app.listen({ port: 0, host: '127.0.0.1' });
     url = await ctx.t.app.getUrl();
     profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      ignoreDefaultArgs: true,
-      pipe: true,
-      args: [...FLAGS, `--user-data-dir=${profile}`],
-    });
+    // On two busy cores (other test files run meanwhile) Chromium has been seen to close its pipe
+    // during start-up; a second start is a fair retry, a third failure is real.
+    for (let attempt = 1; !browser; attempt++) {
+      try {
+        browser = await puppeteer.launch({
+          executablePath: chromium,
+          headless: true,
+          ignoreDefaultArgs: true,
+          pipe: true,
+          protocolTimeout: 60_000,
+          args: [...FLAGS, `--user-data-dir=${profile}`],
+        });
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        process.stderr.write(`chromium did not start (attempt ${attempt}): ${(error as Error).message}\n`);
+      }
+    }
   });
   afterAll(async () => {
     await browser?.close();

@@ -74,7 +74,10 @@ export class OpenApiContract {
   find(method: string, url: string): Route | undefined {
     const path = url.split('?')[0] ?? url;
     if (UNDOCUMENTED_ROUTES.some(({ pattern }) => pattern.test(path))) return undefined;
-    return this.routes.find((route) => route.method === method.toUpperCase() && route.regex.test(path));
+    // The path belongs to its most specific template, whatever the method; a method that template
+    // does not document is no operation at all (the server answers 405, which routing tests check).
+    const template = this.routes.find((route) => route.regex.test(path))?.template;
+    return this.routes.find((route) => route.template === template && route.method === method.toUpperCase());
   }
 
   /** What is wrong with a response to `method url` by the spec; an empty list when nothing is. */

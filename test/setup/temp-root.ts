@@ -32,7 +32,13 @@ export async function useRunTempRoot(): Promise<() => Promise<void>> {
  */
 async function checkNothingLeft(systemTmp: string, since: number): Promise<void> {
   const left: string[] = [];
-  for (const name of await readdir(systemTmp)) {
+  // Each vitest project runs the global setup, so a second root can nest inside the first, which
+  // the first teardown has already removed: nothing can be left in a directory that is gone.
+  const names = await readdir(systemTmp).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const name of names) {
     if (!name.startsWith(PREFIX)) continue;
     const info = await stat(join(systemTmp, name)).catch(() => undefined);
     if (info && info.birthtimeMs >= since) left.push(join(systemTmp, name));

@@ -89,7 +89,8 @@ function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottle
         add('413', 'PAYLOAD_TOO_LARGE');
         add('415', 'UNSUPPORTED_MEDIA_TYPE');
       }
-      if (operation.requestBody || operation.parameters?.length) add('422', 'VALIDATION_FAILED');
+      // Unknown query parameters are refused on every operation, as unknown body fields are.
+      add('422', 'VALIDATION_FAILED');
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
       // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
       // write from a foreign origin.
