@@ -1,5 +1,7 @@
 import { Client } from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import type { Pool } from 'pg';
+import { DB_POOL } from '../../src/db/database';
 import { ApiKeyUsageRecorder } from '../../src/modules/api-keys/api-key-usage.recorder';
 import { registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
@@ -49,18 +51,7 @@ describe('API key usage flush: rows the database refuses', () => {
     await settle();
     // Deleted between the request and the flush: its rows now violate the foreign key.
     await ctx.db.query('DELETE FROM api_keys WHERE id = $1', [deleted.id]);
-    recorder().record({
-      keyId: kept.id,
-      environment: 'live',
-      at: new Date(),
-      method: 'GET',
-      route: '/v1/users/me',
-      status: 200,
-      latencyMs: 1,
-      ip: 'x'.repeat(100),
-      userAgent: undefined,
-      requestId: 'req-long-ip',
-    });
+    recorder().record({ ...requestWith(kept.id), ip: 'x'.repeat(100), requestId: 'req-long-ip' });
     await recorder().flush();
 
     expect(await auditOf(kept.id)).toHaveLength(3);
@@ -80,8 +71,6 @@ describe('API key usage flush: rows the database refuses', () => {
   it('keeps the rows in memory while the database refuses connections, and writes them once it is back', async () => {
     const key = await liveKey();
     const before = { ...recorder().dropped };
-    for (let i = 0; i < 2; i++) expect((await send('GET', key.key)).statusCode).toBe(200);
-    await settle();
     const name = ctx.t.database.name;
     // The database cannot bar connections while this client is in it: the admin database does it.
     const admin = new Client({ connectionString: inject('testDatabase').adminUrl });
@@ -89,16 +78,26 @@ describe('API key usage flush: rows the database refuses', () => {
     try {
       await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [name, (ctx.db as unknown as { processID: number }).processID]);
+      // Until the pool has seen its idle connections die it may hand one out, and drizzle 0.45
+      // leaks a client whose BEGIN fails (reported to the lead): wait for the pool to notice.
+      const pool = ctx.t.app.get<Pool>(DB_POOL);
+      for (let waited = 0; pool.idleCount > 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Recorded during the outage, so no periodic flush can have written them before it.
+      for (let i = 0; i < 2; i++) recorder().record({ ...requestWith(key.id), requestId: `req-outage-${i}` });
       await recorder().flush();
       await recorder().flush();
+      expect(await auditOf(key.id)).toHaveLength(0);
     } finally {
       await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
       await admin.end();
     }
-    expect(await auditOf(key.id)).toHaveLength(0);
     await recorder().flush();
     expect(await auditOf(key.id)).toHaveLength(2);
     expect(await requestsOf(key.id)).toBe(2);
     expect(recorder().dropped).toEqual(before);
   });
 });
+
+function requestWith(keyId: string) {
+  return { keyId, at: new Date(), method: 'GET', route: '/v1/users/me', status: 200, latencyMs: 1, ip: '127.0.0.1', userAgent: undefined, requestId: 'req' };
+}

@@ -64,7 +64,7 @@ export const apiKeyUsage = pgTable(
   (table) => [primaryKey({ columns: [table.keyId, table.hour] })],
 );
 
-/** Every request made with a live key; written in batches, purged after AUDIT_LOG_RETENTION_DAYS. */
+/** Every request made with a key, live or test (both reach the same data); written in batches, purged after AUDIT_LOG_RETENTION_DAYS. */
 export const apiKeyAuditLog = pgTable(
   'api_key_audit_log',
   {

@@ -36,7 +36,6 @@ type Part = 'usage' | 'audit' | 'lastUsed';
 
 export interface ApiKeyRequest {
   keyId: string;
-  environment: 'live' | 'test';
   at: Date;
   method: string;
   route: string;
@@ -49,7 +48,7 @@ export interface ApiKeyRequest {
 
 /**
  * Aggregates per-key usage in memory and writes it in batches: no database write on the request
- * path. Live keys also get one audit row per request, batched the same way.
+ * path. Every key (test keys too) also gets one audit row per request, batched the same way.
  */
 @Injectable()
 export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown {
@@ -78,7 +77,6 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
       if (principal?.kind !== 'apiKey') return;
       this.record({
         keyId: principal.apiKeyId,
-        environment: principal.environment,
         at: this.clock.now(),
         method: request.method,
         route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
@@ -124,10 +122,8 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     row.latencyHistogram[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
     const seen = this.lastUsed.get(event.keyId);
     if (!seen || seen < event.at) this.lastUsed.set(event.keyId, event.at);
-    if (event.environment === 'live') {
-      const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
-      this.audit.push({ id: newId('aud'), keyId, at, method: auditedMethod(method), route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
-    }
+    const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
+    this.audit.push({ id: newId('aud'), keyId, at, method: auditedMethod(method), route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
   }
 
   /**

@@ -59,7 +59,7 @@ export class ApiKeysController {
   }
 
   @Get(':id/audit-log')
-  @ApiOperation({ summary: 'Every request made with a live key, newest first' })
+  @ApiOperation({ summary: 'Every request made with the key (test keys too), newest first' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ApiKeyAuditPageDto })
   getApiKeyAuditLog(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto, @Query() query: ApiKeyAuditQueryDto) {
