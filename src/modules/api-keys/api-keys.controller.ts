@@ -29,7 +29,7 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
-  @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
+  @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED', 'API_KEY_LIMIT_REACHED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
   createApiKey(@CurrentPrincipal() principal: Principal, @Body() dto: ApiKeyCreateDto) {
     return this.keys.create(principal, dto);

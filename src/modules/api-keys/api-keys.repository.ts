@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { apiKeys, users } from '../../db/schema';
 
@@ -38,15 +38,31 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Inserts `key`; when an API key acts, it is read again under a lock first, so a key rotated or
-   * revoked a moment ago (or still cached as valid elsewhere) cannot create one.
+   * Inserts `key` unless its owner already holds `maxLive` keys that are neither revoked nor
+   * expired: the owner row is locked first, so concurrent creates cannot overshoot the cap. When an
+   * API key acts, it is read again under a lock, so a key rotated or revoked a moment ago (or still
+   * cached as valid elsewhere) cannot create one.
    */
-  create(key: NewApiKey, actingKeyId: string | undefined, now: Date) {
-    return this.db.transaction(async (tx): Promise<ActorNotCurrent | { outcome: 'created'; row: ApiKeyRow }> => {
+  create(key: NewApiKey, actingKeyId: string | undefined, now: Date, maxLive: number) {
+    type Outcome = ActorNotCurrent | { outcome: 'limit-reached' } | { outcome: 'created'; row: ApiKeyRow };
+    return this.db.transaction(async (tx): Promise<Outcome> => {
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, key.ownerId)).for('no key update');
       if (actingKeyId) {
         const [actor] = await tx.select().from(apiKeys).where(eq(apiKeys.id, actingKeyId)).for('share');
         if (!actor || !isCurrent(actor, now)) return { outcome: 'actor-not-current', actor };
       }
+      const [held] = await tx
+        .select({ count: count() })
+        .from(apiKeys)
+        .where(
+          and(
+            eq(apiKeys.ownerId, key.ownerId),
+            isNull(apiKeys.revokedAt),
+            or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+            or(isNull(apiKeys.graceEndsAt), gt(apiKeys.graceEndsAt, now)),
+          ),
+        );
+      if (held!.count >= maxLive) return { outcome: 'limit-reached' };
       const [row] = await tx.insert(apiKeys).values(key).returning();
       return { outcome: 'created', row: row! };
     });

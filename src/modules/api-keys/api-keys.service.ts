@@ -32,8 +32,10 @@ export class ApiKeysService {
       { ownerId: principal.userId, name: dto.name, scope: dto.scope, environment: dto.environment, expiresAt, ...parentOf(principal), ...fields },
       actingKeyOf(principal),
       now,
+      this.config.apiKeys.maxPerUser,
     );
     if (result.outcome === 'actor-not-current') throw actorError(result.actor);
+    if (result.outcome === 'limit-reached') throw new DomainError('API_KEY_LIMIT_REACHED');
     return { ...toApiKeyView(result.row), key };
   }
 
