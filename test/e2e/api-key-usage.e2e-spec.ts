@@ -95,7 +95,8 @@ describe('API key usage statistics and audit log', () => {
   });
 
   it('counts requests the guards refused before authentication: a 429 and a malformed body', async () => {
-    const t = await createTestApp({ database, env: { RATE_LIMIT_AUTHENTICATED: '2/60' } });
+    // The owner's bucket: one request to create the key, then two with it, then 429.
+    const t = await createTestApp({ database, env: { RATE_LIMIT_AUTHENTICATED: '3/60' } });
     try {
       const owner = await registerAndLogin(t.app);
       const created = await t.app.inject({
