@@ -69,6 +69,8 @@ export interface AppConfig {
     prefix: string;
     rotationGraceSeconds: number;
     auditLogRetentionDays: number;
+    /** Keys a user may hold that are neither revoked nor expired. */
+    maxPerUser: number;
   };
   licenses: {
     /** PKCS8 PEM of the Ed25519 key that signs offline certificates; outside production, generated into `signingKeyFile` when unset. */
@@ -193,7 +195,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL, phoneSendsPerNumberPerDay: env.PHONE_SENDS_PER_NUMBER_PER_DAY },
-    apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS },
+    apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS, maxPerUser: env.API_KEYS_MAX_PER_USER },
     licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
     checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },

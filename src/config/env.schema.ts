@@ -122,6 +122,7 @@ export const envSchema = z.object({
   API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2-16 lowercase letters or digits, starting with a letter').default('gate'),
   API_KEY_ROTATION_GRACE: duration.default(86_400),
   AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  API_KEYS_MAX_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
 
   LICENSE_SIGNING_KEY: z
     .string()

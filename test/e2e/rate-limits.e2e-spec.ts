@@ -86,6 +86,27 @@ describe('rate limits', () => {
     expect(other.headers['x-ratelimit-limit']).toBe('5');
   });
 
+  it('issue 8 (low): counts a user once, whether by access token or by any of its API keys', async () => {
+    const owner = await registerAndLogin(t.app);
+    const keys: string[] = [];
+    for (const name of ['one', 'two']) {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        payload: JSON.stringify({ name, scope: 'read-only' }),
+        headers: { authorization: `Bearer ${owner.accessToken}`, 'content-type': 'application/json' },
+      });
+      expect(created.statusCode).toBe(201);
+      keys.push(created.json().key);
+    }
+    const me = (bearer: string) => hit('198.51.100.13', { authorization: `Bearer ${bearer}` }, '/v1/users/me');
+    // Two creates above, and three reads here: the owner's 5 requests of the minute.
+    for (const bearer of [owner.accessToken, ...keys]) expect((await me(bearer)).statusCode).toBe(200);
+    const limited = await me(keys[1]!);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+  });
+
   it("one route's limit does not block the same client on other routes", async () => {
     const ip = '198.51.100.12';
     const attempt = () =>

@@ -39,6 +39,8 @@ export const ERROR_CATALOG = {
   INVALID_API_KEY: { status: 401 },
   API_KEY_EXPIRED: { status: 401 },
   INSUFFICIENT_SCOPE: { status: 403 },
+  API_KEY_SUPERSEDED: { status: 403 },
+  API_KEY_LIMIT_REACHED: { status: 409 },
 
   // Licenses: activation answers an invalid license with its validation code.
   EXPIRED: { status: 422 },

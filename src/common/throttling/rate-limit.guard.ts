@@ -15,7 +15,7 @@ const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * First in the global chain. Each request counts against one policy: the route's own
- * (@RateLimit), else `authenticated` per principal on protected routes, else `public` per IP.
+ * (@RateLimit), else `authenticated` per user on protected routes, else `public` per IP.
  * A protected route without a verifiable token is counted per IP under `public`, so guessing
  * tokens is limited too. Headers follow the published docs: Reset is a Unix timestamp.
  */
@@ -65,12 +65,15 @@ export class RateLimitGuard implements CanActivate {
     return principalKey ? { policy: 'authenticated', key: principalKey } : { policy: 'public', key: ipKey };
   }
 
-  /** `key:<id>` for a valid API key, `user:<id>` for a valid access token, else nothing. */
+  /**
+   * `user:<owner id>` for a valid API key or access token, else nothing: one bucket per user, so
+   * minting more keys buys no more requests.
+   */
   private async principalKey(request: FastifyRequest): Promise<string | undefined> {
     const bearer = bearerOf(request.headers.authorization);
     if (bearer && this.apiKeys.isApiKey(bearer)) {
       const principal = await this.apiKeys.verify(bearer).catch(() => undefined);
-      return principal && `key:${principal.apiKeyId}`;
+      return principal && `user:${principal.userId}`;
     }
     const token = bearer ?? request.cookies?.[this.config.auth.cookieName];
     if (!token) return undefined;

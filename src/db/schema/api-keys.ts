@@ -1,4 +1,4 @@
-import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { AnyPgColumn, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn } from '../columns';
 import { users } from './users';
 
@@ -10,7 +10,9 @@ export const API_KEY_LIMITS = { name: 100 } as const;
 /**
  * Only SHA-256 of a key is stored (ASVS 6.5.2 allows a plain hash for 112+ bit secrets), with a
  * display prefix and its last four characters. Rotation leaves the old row valid until
- * `graceEndsAt`; revocation sets `revokedAt`.
+ * `graceEndsAt`; revocation sets `revokedAt`. Each key records what created it: a key
+ * (`parentKeyId`) or a login (`parentSessionId`, the refresh-token family), so revoking a key can
+ * revoke what it created.
  */
 export const apiKeys = pgTable(
   'api_keys',
@@ -30,10 +32,17 @@ export const apiKeys = pgTable(
     /** Set on rotation: the old key works until then. */
     graceEndsAt: timestamp('grace_ends_at', { withTimezone: true }),
     replacedBy: text('replaced_by'),
+    parentKeyId: text('parent_key_id').references((): AnyPgColumn => apiKeys.id, { onDelete: 'set null' }),
+    parentSessionId: text('parent_session_id'),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (table) => [uniqueIndex('api_keys_key_hash_key').on(table.keyHash), index('api_keys_owner_idx').on(table.ownerId, table.id)],
+  (table) => [
+    uniqueIndex('api_keys_key_hash_key').on(table.keyHash),
+    index('api_keys_owner_idx').on(table.ownerId, table.id),
+    index('api_keys_parent_key_idx').on(table.parentKeyId),
+    index('api_keys_replaced_by_idx').on(table.replacedBy),
+  ],
 );
 
 /**
@@ -55,7 +64,7 @@ export const apiKeyUsage = pgTable(
   (table) => [primaryKey({ columns: [table.keyId, table.hour] })],
 );
 
-/** Every request made with a live key; written in batches, purged after AUDIT_LOG_RETENTION_DAYS. */
+/** Every request made with a key, live or test (both reach the same data); written in batches, purged after AUDIT_LOG_RETENTION_DAYS. */
 export const apiKeyAuditLog = pgTable(
   'api_key_audit_log',
   {

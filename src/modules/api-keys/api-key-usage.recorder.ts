@@ -5,6 +5,7 @@ import { ApiKeyVerifier, bearerOf } from '../../common/auth/api-key-verifier';
 import { ApiKeyPrincipal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
+import { pgErrorCode } from '../../common/errors/classify-error';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -17,10 +18,24 @@ export const USAGE_FLUSH_INTERVAL_MS = 2_000;
 const PURGE_INTERVAL_MS = 3_600_000;
 /** While the database is unreachable, audit rows wait in memory up to this many; older ones are dropped. */
 const MAX_PENDING_AUDIT_ROWS = 100_000;
+/** The methods an audit row names; any other (UNSUBSCRIBE, PROPFIND…) is OTHER, so it always fits the column. */
+const AUDITED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export const auditedMethod = (method: string): string => (AUDITED_METHODS.has(method) ? method : 'OTHER');
+
+/**
+ * A row the database refuses on its own merits (SQLSTATE class 22, data exception, or 23,
+ * integrity violation: say its key was deleted meanwhile). Writing it again can never succeed.
+ * Anything else (unreachable, timeouts) may pass later, so those rows are kept.
+ */
+const isRefusedRow = (error: unknown): boolean => /^2[23]/.test(pgErrorCode(error) ?? '');
+
+const slotOf = (keyId: string, hour: Date) => `${keyId}|${hour.getTime()}`;
+
+type Part = 'usage' | 'audit' | 'lastUsed';
 
 export interface ApiKeyRequest {
   keyId: string;
-  environment: 'live' | 'test';
   at: Date;
   method: string;
   route: string;
@@ -33,7 +48,7 @@ export interface ApiKeyRequest {
 
 /**
  * Aggregates per-key usage in memory and writes it in batches: no database write on the request
- * path. Live keys also get one audit row per request, batched the same way.
+ * path. Every key (test keys too) also gets one audit row per request, batched the same way.
  */
 @Injectable()
 export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown {
@@ -43,6 +58,8 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   private flushing: Promise<void> = Promise.resolve();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly logger = new Logger('ApiKeyUsage');
+  /** Rows dropped since start because the database refused them (see isRefusedRow). */
+  readonly dropped: Record<Part, number> = { usage: 0, audit: 0, lastUsed: 0 };
 
   constructor(
     private readonly repository: ApiKeyUsageRepository,
@@ -60,7 +77,6 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
       if (principal?.kind !== 'apiKey') return;
       this.record({
         keyId: principal.apiKeyId,
-        environment: principal.environment,
         at: this.clock.now(),
         method: request.method,
         route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
@@ -93,7 +109,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
 
   record(event: ApiKeyRequest): void {
     const hour = new Date(Math.floor(event.at.getTime() / 3_600_000) * 3_600_000);
-    const slot = `${event.keyId}|${hour.getTime()}`;
+    const slot = slotOf(event.keyId, hour);
     let row = this.usage.get(slot);
     if (!row) {
       row = { keyId: event.keyId, hour, requestCount: 0, clientErrorCount: 0, serverErrorCount: 0, latencyHistogram: Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) };
@@ -106,13 +122,14 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     row.latencyHistogram[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
     const seen = this.lastUsed.get(event.keyId);
     if (!seen || seen < event.at) this.lastUsed.set(event.keyId, event.at);
-    if (event.environment === 'live') {
-      const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
-      this.audit.push({ id: newId('aud'), keyId, at, method, route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
-    }
+    const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
+    this.audit.push({ id: newId('aud'), keyId, at, method: auditedMethod(method), route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
   }
 
-  /** Writes what has accumulated; flushes never overlap, and a failed batch is kept for the next. */
+  /**
+   * Writes what has accumulated; flushes never overlap. A batch that fails is kept for the next
+   * flush, except rows the database refuses on their own: those are set aside (see writeApart).
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.writePending());
     return this.flushing;
@@ -127,8 +144,48 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     try {
       await this.repository.writeBatch([...usage.values()], audit, lastUsed);
     } catch (error) {
+      if (isRefusedRow(error)) return this.writeApart([...usage.values()], audit, lastUsed);
       this.logger.warn({ err: safeErrorForLog(error) }, 'Usage flush failed; keeping the batch for the next one');
       this.restore(usage, audit, lastUsed);
+    }
+  }
+
+  /**
+   * One bad row must not hold back every tenant's rows forever: writes each part alone, halving a
+   * failing group until the refused rows stand alone (a few statements for one bad row among
+   * thousands), and drops and counts only those. What the database could not take because it
+   * became unreachable meanwhile is kept for the next flush.
+   */
+  private async writeApart(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
+    const refused: unknown[] = [];
+    const keptUsage = await this.isolate('usage', usage, (rows) => this.repository.writeUsage(rows), refused);
+    const keptAudit = await this.isolate('audit', audit, (rows) => this.repository.writeAudit(rows), refused);
+    const keptLastUsed = await this.isolate('lastUsed', [...lastUsed], (rows) => this.repository.writeLastUsed(new Map(rows)), refused);
+    if (refused.length > 0) {
+      this.logger.warn(
+        { err: safeErrorForLog(refused[0]), dropped: refused.length, droppedSinceStart: this.dropped },
+        'Dropped usage or audit rows the database refuses; wrote the rest of the batch',
+      );
+    }
+    this.restore(new Map(keptUsage.map((row) => [slotOf(row.keyId, row.hour), row])), keptAudit, new Map(keptLastUsed));
+  }
+
+  /** Writes `rows`, bisecting on refusal; returns the rows to keep for later. */
+  private async isolate<T>(part: Part, rows: T[], write: (rows: T[]) => Promise<void>, refused: unknown[]): Promise<T[]> {
+    if (rows.length === 0) return [];
+    try {
+      await write(rows);
+      return [];
+    } catch (error) {
+      if (!isRefusedRow(error)) return rows;
+      if (rows.length === 1) {
+        this.dropped[part]++;
+        refused.push(error);
+        return [];
+      }
+      const half = Math.ceil(rows.length / 2);
+      const kept = await this.isolate(part, rows.slice(0, half), write, refused);
+      return [...kept, ...(await this.isolate(part, rows.slice(half), write, refused))];
     }
   }
 

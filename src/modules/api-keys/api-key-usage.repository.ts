@@ -7,6 +7,8 @@ export type UsageRow = typeof apiKeyUsage.$inferSelect;
 export type AuditRow = typeof apiKeyAuditLog.$inferSelect;
 export type NewAuditRow = typeof apiKeyAuditLog.$inferInsert;
 
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 const AUDIT_INSERT_CHUNK = 1_000;
 
 @Injectable()
@@ -16,30 +18,54 @@ export class ApiKeyUsageRepository {
   /** One transaction per flush: usage counters added, audit rows appended, last-used times advanced. */
   async writeBatch(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (usage.length > 0) {
-        await tx
-          .insert(apiKeyUsage)
-          .values(usage)
-          .onConflictDoUpdate({
-            target: [apiKeyUsage.keyId, apiKeyUsage.hour],
-            set: {
-              requestCount: sql`${apiKeyUsage.requestCount} + excluded.request_count`,
-              clientErrorCount: sql`${apiKeyUsage.clientErrorCount} + excluded.client_error_count`,
-              serverErrorCount: sql`${apiKeyUsage.serverErrorCount} + excluded.server_error_count`,
-              latencyHistogram: sql`(SELECT array_agg(a + b ORDER BY i) FROM unnest(${apiKeyUsage.latencyHistogram}, excluded.latency_histogram) WITH ORDINALITY AS h(a, b, i))`,
-            },
-          });
-      }
-      for (let start = 0; start < audit.length; start += AUDIT_INSERT_CHUNK) {
-        await tx.insert(apiKeyAuditLog).values(audit.slice(start, start + AUDIT_INSERT_CHUNK));
-      }
-      for (const [keyId, at] of lastUsed) {
-        await tx
-          .update(apiKeys)
-          .set({ lastUsedAt: at })
-          .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < ${at.toISOString()}::timestamptz)`));
-      }
+      await this.addUsage(tx, usage);
+      await this.appendAudit(tx, audit);
+      await this.advanceLastUsed(tx, lastUsed);
     });
+  }
+
+  /** The parts of writeBatch alone, each all or nothing, to set aside rows the database refuses. */
+  writeUsage(usage: UsageRow[]): Promise<void> {
+    return this.db.transaction((tx) => this.addUsage(tx, usage));
+  }
+
+  writeAudit(audit: NewAuditRow[]): Promise<void> {
+    return this.db.transaction((tx) => this.appendAudit(tx, audit));
+  }
+
+  writeLastUsed(lastUsed: Map<string, Date>): Promise<void> {
+    return this.db.transaction((tx) => this.advanceLastUsed(tx, lastUsed));
+  }
+
+  private async addUsage(tx: Transaction, usage: UsageRow[]): Promise<void> {
+    if (usage.length === 0) return;
+    await tx
+      .insert(apiKeyUsage)
+      .values(usage)
+      .onConflictDoUpdate({
+        target: [apiKeyUsage.keyId, apiKeyUsage.hour],
+        set: {
+          requestCount: sql`${apiKeyUsage.requestCount} + excluded.request_count`,
+          clientErrorCount: sql`${apiKeyUsage.clientErrorCount} + excluded.client_error_count`,
+          serverErrorCount: sql`${apiKeyUsage.serverErrorCount} + excluded.server_error_count`,
+          latencyHistogram: sql`(SELECT array_agg(a + b ORDER BY i) FROM unnest(${apiKeyUsage.latencyHistogram}, excluded.latency_histogram) WITH ORDINALITY AS h(a, b, i))`,
+        },
+      });
+  }
+
+  private async appendAudit(tx: Transaction, audit: NewAuditRow[]): Promise<void> {
+    for (let start = 0; start < audit.length; start += AUDIT_INSERT_CHUNK) {
+      await tx.insert(apiKeyAuditLog).values(audit.slice(start, start + AUDIT_INSERT_CHUNK));
+    }
+  }
+
+  private async advanceLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
+    for (const [keyId, at] of lastUsed) {
+      await tx
+        .update(apiKeys)
+        .set({ lastUsedAt: at })
+        .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < ${at.toISOString()}::timestamptz)`));
+    }
   }
 
   usageBetween(keyId: string, from: Date, to: Date): Promise<UsageRow[]> {

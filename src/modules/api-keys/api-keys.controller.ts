@@ -29,7 +29,7 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
-  @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE')
+  @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED', 'API_KEY_LIMIT_REACHED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
   createApiKey(@CurrentPrincipal() principal: Principal, @Body() dto: ApiKeyCreateDto) {
     return this.keys.create(principal, dto);
@@ -59,7 +59,7 @@ export class ApiKeysController {
   }
 
   @Get(':id/audit-log')
-  @ApiOperation({ summary: 'Every request made with a live key, newest first' })
+  @ApiOperation({ summary: 'Every request made with the key (test keys too), newest first' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ApiKeyAuditPageDto })
   getApiKeyAuditLog(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto, @Query() query: ApiKeyAuditQueryDto) {
@@ -67,8 +67,8 @@ export class ApiKeysController {
   }
 
   @Post(':id/rotate')
-  @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h)' })
-  @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE')
+  @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h), the one before it stops' })
+  @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
   rotateApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
     return this.keys.rotate(principal, params.id);
@@ -76,9 +76,9 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a key, at once' })
+  @ApiOperation({ summary: 'Revoke a key at once, with the keys it replaced and every key they created' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems('NOT_FOUND', 'INSUFFICIENT_SCOPE')
+  @ApiProblems('NOT_FOUND', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
   async revokeApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
     await this.keys.revoke(principal, params.id);
   }

@@ -33,6 +33,7 @@ export const apiKeySchema = z
     revokedAt: isoDate.nullable(),
     graceEndsAt: isoDate.nullable().meta({ description: 'Set after rotation: this key works until then.' }),
     replacedBy: z.string().nullable(),
+    parentKeyId: z.string().nullable().meta({ description: 'The API key that created this one (null: created at login). Revoking a key revokes what it created.' }),
     createdAt: isoDate,
   })
   .meta({ id: 'ApiKey' });

@@ -20,14 +20,23 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: Principal, dto: ApiKeyCreateDto) {
+    assertMayManageKeys(principal);
     assertMayHandleScope(principal, dto.scope);
+    const now = this.clock.now();
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
-    if (expiresAt && expiresAt <= this.clock.now()) {
+    if (expiresAt && expiresAt <= now) {
       throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'expiresAt', code: 'INVALID_VALUE', message: 'Must be in the future' }] });
     }
     const { key, fields } = this.newKey(dto.environment);
-    const row = await this.keys.insert({ ownerId: principal.userId, name: dto.name, scope: dto.scope, environment: dto.environment, expiresAt, ...fields });
-    return { ...toApiKeyView(row), key };
+    const result = await this.keys.create(
+      { ownerId: principal.userId, name: dto.name, scope: dto.scope, environment: dto.environment, expiresAt, ...parentOf(principal), ...fields },
+      actingKeyOf(principal),
+      now,
+      this.config.apiKeys.maxPerUser,
+    );
+    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
+    if (result.outcome === 'limit-reached') throw new DomainError('API_KEY_LIMIT_REACHED');
+    return { ...toApiKeyView(result.row), key };
   }
 
   async list(principal: Principal, query: ApiKeyListQueryDto) {
@@ -42,7 +51,10 @@ export class ApiKeysService {
     return toApiKeyView(row);
   }
 
-  /** A new key with the same name, scope and expiry; the old one works for API_KEY_ROTATION_GRACE. */
+  /**
+   * A new key with the same name, scope, expiry and parent; the old one works for
+   * API_KEY_ROTATION_GRACE, and the one it had replaced stops at once.
+   */
   async rotate(principal: Principal, id: string) {
     await this.assertMayManage(principal, id);
     const now = this.clock.now();
@@ -50,30 +62,38 @@ export class ApiKeysService {
     const result = await this.keys.rotate(
       ownerScope(principal),
       id,
+      actingKeyOf(principal),
       now,
       (old) => {
         const fresh = this.newKey(old.environment);
         key = fresh.key;
-        return { ownerId: old.ownerId, name: old.name, scope: old.scope, environment: old.environment, expiresAt: old.expiresAt, ...fresh.fields };
+        const { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId } = old;
+        return { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId, ...fresh.fields };
       },
       new Date(now.getTime() + this.config.apiKeys.rotationGraceSeconds * 1000),
     );
+    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
     if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
     if (result.outcome === 'not-rotatable') throw new DomainError('CONFLICT');
-    this.authenticator.forget(result.old.id);
+    for (const keyId of [result.old.id, ...result.graceEnded]) this.authenticator.forget(keyId);
     return { ...toApiKeyView(result.created), key };
   }
 
-  /** Revoked at once here; other instances notice within the key cache's TTL (5 s). */
+  /**
+   * Revokes the key, the keys it replaced, and what any of them created. At once here; other
+   * instances notice within the key cache's TTL (5 s).
+   */
   async revoke(principal: Principal, id: string): Promise<void> {
     await this.assertMayManage(principal, id);
-    const row = await this.keys.revoke(ownerScope(principal), id, this.clock.now());
-    if (!row) throw new DomainError('NOT_FOUND');
-    this.authenticator.forget(row.id);
+    const result = await this.keys.revoke(ownerScope(principal), id, actingKeyOf(principal), this.clock.now());
+    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
+    if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
+    for (const keyId of result.ids) this.authenticator.forget(keyId);
   }
 
-  /** The key exists for this caller, and its scope is one the caller may mint (see create). */
+  /** The caller may manage keys, the key exists for it, and its scope is one the caller may mint (see create). */
   private async assertMayManage(principal: Principal, id: string): Promise<void> {
+    assertMayManageKeys(principal);
     const row = await this.keys.findOwned(ownerScope(principal), id);
     if (!row) throw new DomainError('NOT_FOUND');
     assertMayHandleScope(principal, row.scope);
@@ -93,6 +113,27 @@ function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
   if (scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
 }
 
+/**
+ * API keys manage API keys only with admin scope of a current ADMIN: otherwise a leaked key,
+ * or one rotated away and still in its grace period, could mint itself a key that never
+ * expires, or take over its own replacement. (The repository also refuses a key no longer current.)
+ */
+function assertMayManageKeys(principal: Principal) {
+  if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) throw new DomainError('INSUFFICIENT_SCOPE');
+}
+
+const actingKeyOf = (principal: Principal) => (principal.kind === 'apiKey' ? principal.apiKeyId : undefined);
+
+/** What created a key: the acting key, or the login (refresh-token family) of the access token. */
+const parentOf = (principal: Principal) =>
+  principal.kind === 'apiKey' ? { parentKeyId: principal.apiKeyId, parentSessionId: null } : { parentKeyId: null, parentSessionId: principal.sessionId };
+
+/** The acting key was revoked, rotated away or expired after authentication passed it (cache, race). */
+function actorError(actor: ApiKeyRow | undefined): DomainError {
+  if (!actor || actor.revokedAt) return new DomainError('INVALID_API_KEY');
+  if (actor.replacedBy) return new DomainError('API_KEY_SUPERSEDED');
+  return new DomainError('API_KEY_EXPIRED');
+}
 
 function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   return {
@@ -107,6 +148,7 @@ function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     revokedAt: row.revokedAt?.toISOString() ?? null,
     graceEndsAt: row.graceEndsAt?.toISOString() ?? null,
     replacedBy: row.replacedBy,
+    parentKeyId: row.parentKeyId,
     createdAt: row.createdAt.toISOString(),
   };
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Clock } from '../../src/common/clock';
+import { registerAndLogin } from '../factories/users';
+import { bearerCaller } from '../helpers/http';
+import { useTestApp } from '../helpers/test-app';
+
+/** Issue 8 (low): a user cannot mint keys without bound. */
+describe('API keys per user (API_KEYS_MAX_PER_USER=3)', () => {
+  const ctx = useTestApp({ env: { API_KEYS_MAX_PER_USER: '3' } });
+
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const create = (bearer: string, body: Record<string, unknown> = {}) => call('POST', '/v1/api-keys', bearer, { name: 'k', scope: 'read-only', ...body });
+  const held = async (ownerId: string) => (await ctx.db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [ownerId])).rows[0].n;
+
+  it('issue 8 (low): parallel creates at the cap: exactly one more key is created, the others get 409 API_KEY_LIMIT_REACHED', async () => {
+    const owner = await registerAndLogin(ctx.t.app);
+    for (let i = 0; i < 2; i++) expect((await create(owner.accessToken)).statusCode).toBe(201);
+    // Lines the six up: each may read the count, but none may insert before all of them wait.
+    await ctx.db.query('BEGIN');
+    await ctx.db.query('LOCK TABLE api_keys IN EXCLUSIVE MODE');
+    const pending = Promise.all(Array.from({ length: 6 }, () => create(owner.accessToken)));
+    try {
+      for (let waited = 0; waited < 5_000; waited += 20) {
+        const { rows } = await ctx.db.query(
+          'SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE NOT granted AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())',
+        );
+        if (rows[0].n >= 6) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await ctx.db.query('COMMIT');
+    }
+    const responses = await pending;
+    const statuses = responses.map((response) => response.statusCode).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const response of responses.filter((r) => r.statusCode === 409)) {
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json().code).toBe('API_KEY_LIMIT_REACHED');
+    }
+    expect(await held(owner.user.id)).toBe(3);
+    // Another user has a cap of their own.
+    const other = await registerAndLogin(ctx.t.app);
+    expect((await create(other.accessToken)).statusCode).toBe(201);
+  });
+
+  it('counts only keys neither revoked nor expired; rotation at the cap still works', async () => {
+    const owner = await registerAndLogin(ctx.t.app);
+    expect((await create(owner.accessToken, { expiresAt: new Date(Date.now() + 60_000).toISOString() })).statusCode).toBe(201);
+    const revoked = (await create(owner.accessToken)).json();
+    const kept = (await create(owner.accessToken)).json();
+    expect((await create(owner.accessToken)).statusCode).toBe(409);
+    expect((await call('POST', `/v1/api-keys/${kept.id}/rotate`, owner.accessToken)).statusCode).toBe(201);
+
+    expect((await call('DELETE', `/v1/api-keys/${revoked.id}`, owner.accessToken)).statusCode).toBe(204);
+    // Revoking the rotated-away key leaves its replacement: `short`, the replacement and one more.
+    expect((await call('DELETE', `/v1/api-keys/${kept.id}`, owner.accessToken)).statusCode).toBe(204);
+    expect((await create(owner.accessToken)).statusCode).toBe(201);
+    expect((await create(owner.accessToken)).statusCode).toBe(409);
+
+    vi.spyOn(ctx.t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 120_000));
+    try {
+      // `short` has expired.
+      expect((await create(owner.accessToken)).statusCode).toBe(201);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+});
