@@ -39,7 +39,16 @@ declare module 'fastify' {
 }
 
 /**
- * The owner filter for owned resources: undefined (everyone's) for an ADMIN, whether a user or an
- * admin-scope key of one; otherwise the caller's own user id.
+ * Whose rows an owned-resource query reads: one user's, or everyone's. Spelled out rather than an
+ * optional user id, so a forgotten argument fails to compile instead of reading every tenant.
  */
-export const ownerScope = (principal: Principal): string | undefined => (principal.role === 'ADMIN' ? undefined : principal.userId);
+export type OwnerScope = { userId: string } | { all: true };
+
+/** Everyone's rows for an ADMIN (a user, or an admin-scope key of one); otherwise the caller's own. */
+export const ownerScope = (principal: Principal): OwnerScope => (principal.role === 'ADMIN' ? { all: true } : { userId: principal.userId });
+
+/** A known user's rows (an ADMIN acting on a user it names, or a path that already checked ownership). */
+export const ownedBy = (userId: string): OwnerScope => ({ userId });
+
+/** Every tenant's rows: only for ADMIN routes, which the roles guard has already admitted. */
+export const EVERY_OWNER: OwnerScope = { all: true };

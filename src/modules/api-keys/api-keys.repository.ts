@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { OwnerScope } from '../../common/auth/principal';
+import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB } from '../../db/database';
 import { apiKeys, users } from '../../db/schema';
 
@@ -68,22 +70,20 @@ export class ApiKeysRepository {
     });
   }
 
-  /** `ownerId` undefined lists everyone's (for ADMINs). */
-  list(filter: { ownerId?: string; cursor?: string; limit: number }): Promise<ApiKeyRow[]> {
+  list(scope: OwnerScope, filter: { cursor?: string; limit: number }): Promise<ApiKeyRow[]> {
     return this.db
       .select()
       .from(apiKeys)
-      .where(and(filter.ownerId ? eq(apiKeys.ownerId, filter.ownerId) : undefined, filter.cursor ? gt(apiKeys.id, filter.cursor) : undefined))
+      .where(and(ownerCondition(apiKeys.ownerId, scope), filter.cursor ? gt(apiKeys.id, filter.cursor) : undefined))
       .orderBy(asc(apiKeys.id))
       .limit(filter.limit + 1);
   }
 
-  /** Owner first: with `ownerId` undefined (ADMIN) any key is found. */
-  async findOwned(ownerId: string | undefined, id: string): Promise<ApiKeyRow | undefined> {
+  async findOwned(scope: OwnerScope, id: string): Promise<ApiKeyRow | undefined> {
     const [row] = await this.db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.id, id), ownerId ? eq(apiKeys.ownerId, ownerId) : undefined));
+      .where(and(eq(apiKeys.id, id), ownerCondition(apiKeys.ownerId, scope)));
     return row;
   }
 
@@ -93,7 +93,7 @@ export class ApiKeysRepository {
    * predecessor are locked in id order (no deadlock between two rotations); a key already rotated,
    * revoked or expired is not rotated again.
    */
-  rotate(ownerId: string | undefined, id: string, actingKeyId: string | undefined, now: Date, next: (old: ApiKeyRow) => NewApiKey, graceEndsAt: Date) {
+  rotate(scope: OwnerScope, id: string, actingKeyId: string | undefined, now: Date, next: (old: ApiKeyRow) => NewApiKey, graceEndsAt: Date) {
     return this.db.transaction(async (tx) => {
       const locked = await tx
         .select()
@@ -103,7 +103,7 @@ export class ApiKeysRepository {
         .for('update');
       const actor = actingKeyId ? locked.find((row) => row.id === actingKeyId) : undefined;
       if (actingKeyId && (!actor || !isCurrent(actor, now))) return { outcome: 'actor-not-current' as const, actor };
-      const old = locked.find((row) => row.id === id && (!ownerId || row.ownerId === ownerId));
+      const old = locked.find((row) => row.id === id && ('all' in scope || row.ownerId === scope.userId));
       if (!old) return { outcome: 'not-found' as const };
       if (!isCurrent(old, now)) return { outcome: 'not-rotatable' as const };
       const [created] = await tx.insert(apiKeys).values(next(old)).returning();
@@ -122,10 +122,10 @@ export class ApiKeysRepository {
    * its grace period) and, transitively, every key any of them created. Not its replacement: an
    * owner revokes an old key early once the new one is rolled out. Returns the ids revoked.
    */
-  revoke(ownerId: string | undefined, id: string, actingKeyId: string | undefined, now: Date) {
+  revoke(scope: OwnerScope, id: string, actingKeyId: string | undefined, now: Date) {
     return this.db.transaction(async (tx): Promise<ActorNotCurrent | { outcome: 'not-found' } | { outcome: 'revoked'; ids: string[] }> => {
       const lineage = sql`WITH RECURSIVE doomed(id) AS (
-          SELECT id FROM api_keys WHERE id = ${id} ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}
+          SELECT id FROM api_keys WHERE id = ${id} ${'all' in scope ? sql`` : sql`AND owner_id = ${scope.userId}`}
           UNION
           SELECT k.id FROM api_keys k JOIN doomed d ON k.parent_key_id = d.id OR k.replaced_by = d.id
         )`;

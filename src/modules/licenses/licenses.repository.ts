@@ -3,6 +3,8 @@ import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { newId } from '../../common/ids';
 import { OutboxEvent } from '../../common/outbox';
 import { Pool } from 'pg';
+import type { OwnerScope } from '../../common/auth/principal';
+import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, DB_POOL } from '../../db/database';
 import { activations, licenses, outboxMessages } from '../../db/schema';
 
@@ -95,21 +97,20 @@ export class LicensesRepository {
     return row!;
   }
 
-  /** `userId` undefined: any user's (ADMIN). */
-  list(userId: string | undefined, cursor: string | undefined, limit: number): Promise<LicenseRow[]> {
+  list(scope: OwnerScope, cursor: string | undefined, limit: number): Promise<LicenseRow[]> {
     return this.db
       .select()
       .from(licenses)
-      .where(and(userId ? eq(licenses.userId, userId) : undefined, cursor ? gt(licenses.id, cursor) : undefined))
+      .where(and(ownerCondition(licenses.userId, scope), cursor ? gt(licenses.id, cursor) : undefined))
       .orderBy(asc(licenses.id))
       .limit(limit + 1);
   }
 
-  async findOwned(userId: string | undefined, id: string): Promise<{ license: LicenseRow; activations: ActivationRow[] } | undefined> {
+  async findOwned(scope: OwnerScope, id: string): Promise<{ license: LicenseRow; activations: ActivationRow[] } | undefined> {
     const [license] = await this.db
       .select()
       .from(licenses)
-      .where(and(eq(licenses.id, id), userId ? eq(licenses.userId, userId) : undefined));
+      .where(and(eq(licenses.id, id), ownerCondition(licenses.userId, scope)));
     if (!license) return undefined;
     return { license, activations: await this.db.select().from(activations).where(eq(activations.licenseId, id)).orderBy(asc(activations.id)) };
   }

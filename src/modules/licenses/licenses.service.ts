@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ownerScope, Principal } from '../../common/auth/principal';
+import { EVERY_OWNER, ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { pgErrorCode } from '../../common/errors/classify-error';
@@ -137,7 +137,7 @@ export class LicensesService {
   }
 
   private async change(id: string, changes: Partial<Pick<LicenseRow, 'status' | 'expiresAt' | 'maxActivations'>>) {
-    const row = Object.keys(changes).length > 0 ? await this.licenses.update(id, changes) : (await this.licenses.findOwned(undefined, id))?.license;
+    const row = Object.keys(changes).length > 0 ? await this.licenses.update(id, changes) : (await this.licenses.findOwned(EVERY_OWNER, id))?.license;
     if (!row) throw new DomainError('NOT_FOUND');
     return toLicenseView(row, this.clock.now());
   }

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
 import { OutboxEvent } from '../../common/outbox';
+import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
+import { ownerCondition } from '../../db/owner-scope';
 import { licenses, orderItems, orders, outboxMessages, products, stripeEvents } from '../../db/schema';
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -31,18 +33,17 @@ export class OrdersRepository {
     await this.db.update(orders).set({ status: 'FAILED' }).where(and(eq(orders.id, id), eq(orders.status, 'PENDING')));
   }
 
-  /** `userId` undefined: any user's (ADMIN). */
-  list(userId: string | undefined, cursor: string | undefined, limit: number): Promise<OrderRow[]> {
+  list(scope: OwnerScope, cursor: string | undefined, limit: number): Promise<OrderRow[]> {
     return this.db
       .select()
       .from(orders)
-      .where(and(userId ? eq(orders.userId, userId) : undefined, cursor ? gt(orders.id, cursor) : undefined))
+      .where(and(ownerCondition(orders.userId, scope), cursor ? gt(orders.id, cursor) : undefined))
       .orderBy(asc(orders.id))
       .limit(limit + 1);
   }
 
-  async findOwned(userId: string | undefined, id: string): Promise<{ order: OrderRow; items: OrderItemRow[] } | undefined> {
-    const [order] = await this.db.select().from(orders).where(and(eq(orders.id, id), userId ? eq(orders.userId, userId) : undefined));
+  async findOwned(scope: OwnerScope, id: string): Promise<{ order: OrderRow; items: OrderItemRow[] } | undefined> {
+    const [order] = await this.db.select().from(orders).where(and(eq(orders.id, id), ownerCondition(orders.userId, scope)));
     if (!order) return undefined;
     return { order, items: await this.db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)) };
   }
