@@ -60,23 +60,13 @@ describe('Swagger UI in headless Chromium (logs in through "Try it out", then wr
     await ctx.t.app.listen({ port: 0, host: '127.0.0.1' });
     url = await ctx.t.app.getUrl();
     profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
-    // On two busy cores (other test files run meanwhile) Chromium has been seen to close its pipe
-    // during start-up; a second start is a fair retry, a third failure is real.
-    for (let attempt = 1; !browser; attempt++) {
-      try {
-        browser = await puppeteer.launch({
-          executablePath: chromium,
-          headless: true,
-          ignoreDefaultArgs: true,
-          pipe: true,
-          protocolTimeout: 60_000,
-          args: [...FLAGS, `--user-data-dir=${profile}`],
-        });
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        process.stderr.write(`chromium did not start (attempt ${attempt}): ${(error as Error).message}\n`);
-      }
-    }
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      ignoreDefaultArgs: true,
+      pipe: true,
+      args: [...FLAGS, `--user-data-dir=${profile}`],
+    });
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,6 @@
 import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const PREFIX = 'gatehouse-';
 
@@ -11,6 +11,9 @@ const PREFIX = 'gatehouse-';
  */
 export async function useRunTempRoot(): Promise<() => Promise<void>> {
   const systemTmp = tmpdir();
+  // Every vitest project runs the global setup: the first one's root serves the whole run. Nesting
+  // roots would also push Chromium's singleton socket path past the 108-byte limit of a Unix socket.
+  if (basename(systemTmp).startsWith(`${PREFIX}test-run-`)) return () => Promise.resolve();
   const startedAt = Date.now();
   const root = await mkdtemp(join(systemTmp, `${PREFIX}test-run-`));
   // As root, the embedded Postgres runs as "postgres", which must be able to enter its parents.
