@@ -48,5 +48,18 @@ export function createPool(options: { url: string; max: number; timeouts?: PoolT
 }
 
 export function createDatabase(pool: Pool): Database {
-  return drizzle({ client: pool, schema, casing: 'snake_case' });
+  const db = drizzle({ client: pool, schema, casing: 'snake_case' });
+  // drizzle 0.45 checks a connection out for a transaction and sends BEGIN before its try/finally:
+  // when BEGIN fails (a connection that died while idle, a database going down), the connection
+  // is never released, and an outage slowly drains the pool for good. Here the connection is
+  // ours, and released whatever happens; pg-pool discards it if it is broken.
+  const transaction: Database['transaction'] = async (work, config) => {
+    const client = await pool.connect();
+    try {
+      return await drizzle({ client, schema, casing: 'snake_case' }).transaction(work, config);
+    } finally {
+      client.release();
+    }
+  };
+  return Object.assign(db, { transaction });
 }
