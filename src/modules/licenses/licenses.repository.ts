@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
-import { newId } from '../../common/ids';
-import { OutboxEvent } from '../../common/outbox';
 import { Pool } from 'pg';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, DB_POOL } from '../../db/database';
-import { activations, licenses, outboxMessages } from '../../db/schema';
+import { activations, licenses } from '../../db/schema';
+import { OutboxEvent } from '../outbox/outbox.events';
+import { OutboxRepository } from '../outbox/outbox.repository';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 export type ActivationRow = typeof activations.$inferSelect;
@@ -22,11 +22,20 @@ export type ActivationOutcome =
 export class LicensesRepository {
   /** The hot path: one prepared, indexed query for the license, its activation count and the fingerprint's activation. */
   private readonly forValidation;
+  private readonly validationRecord;
 
   constructor(
     @Inject(DB) private readonly db: Database,
     @Inject(DB_POOL) private readonly pool: Pool,
+    private readonly outbox: OutboxRepository,
   ) {
+    const outboxRow = this.outbox.inlineAppend(4);
+    this.validationRecord = {
+      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
+                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
+             ${outboxRow.text}`,
+      values: (licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>) => [at, licenseId, activationId, ...outboxRow.values(event, at)],
+    };
     this.forValidation = this.db
       .select({
         license: licenses,
@@ -48,15 +57,10 @@ export class LicensesRepository {
   /**
    * The second and last query of a validation: both validation times and the `license.validated`
    * outbox row, in one prepared statement (one round trip, atomic without an explicit transaction).
+   * The outbox row is the outbox repository's `inlineAppend`, its one exception to `append`.
    */
-  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent): Promise<void> {
-    await this.pool.query({
-      name: 'license_record_validation',
-      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
-                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
-             INSERT INTO outbox_messages (id, type, payload, created_at) VALUES ($4, $5, $6, $1)`,
-      values: [at, licenseId, activationId, newId('obx'), event.type, JSON.stringify(event.payload)],
-    });
+  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>): Promise<void> {
+    await this.pool.query({ name: 'license_record_validation', text: this.validationRecord.text, values: this.validationRecord.values(licenseId, activationId, at, event) });
   }
 
   /**
@@ -69,7 +73,7 @@ export class LicensesRepository {
     fingerprint: string,
     details: { name: string | null; platform: string | null; ip: string },
     isValid: (license: LicenseRow) => boolean,
-    event: (license: LicenseRow, activation: ActivationRow) => OutboxEvent,
+    event: (license: LicenseRow, activation: ActivationRow) => OutboxEvent<'license.activated'>,
   ): Promise<ActivationOutcome> {
     return this.db.transaction(async (tx) => {
       const [license] = await tx.select().from(licenses).where(eq(licenses.keyHash, keyHash)).for('update');
@@ -80,7 +84,7 @@ export class LicensesRepository {
       const [{ used } = { used: 0 }] = await tx.select({ used: count() }).from(activations).where(eq(activations.licenseId, license.id));
       if (used >= license.maxActivations) return { outcome: 'full' };
       const [activation] = await tx.insert(activations).values({ licenseId: license.id, fingerprint, ...details }).returning();
-      await tx.insert(outboxMessages).values(event(license, activation!));
+      await this.outbox.append(tx, event(license, activation!));
       return { outcome: 'created', activation: activation! };
     });
   }

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
-import { OutboxEvent } from '../../common/outbox';
 import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
-import { licenses, orderItems, orders, outboxMessages, products, stripeEvents } from '../../db/schema';
+import { licenses, orderItems, orders, products, stripeEvents } from '../../db/schema';
 
 export type OrderRow = typeof orders.$inferSelect;
 type LicenseStatus = (typeof licenses.$inferSelect)['status'];
@@ -137,10 +136,6 @@ export class OrdersRepository {
 
   async setStatus(tx: Tx, id: string, status: OrderRow['status']): Promise<void> {
     await tx.update(orders).set({ status }).where(eq(orders.id, id));
-  }
-
-  async outbox(tx: Tx, event: OutboxEvent): Promise<void> {
-    await tx.insert(outboxMessages).values(event);
   }
 
   productsByIds(ids: string[]) {

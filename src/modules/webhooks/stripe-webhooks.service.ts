@@ -8,6 +8,7 @@ import { STRIPE } from '../../common/stripe/stripe.module';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { newLicense } from '../licenses/license-key';
 import { OrderRow, OrdersRepository, Tx } from '../orders/orders.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
 
@@ -33,6 +34,7 @@ export class StripeWebhooksService {
 
   constructor(
     private readonly orders: OrdersRepository,
+    private readonly outbox: OutboxRepository,
     private readonly users: UsersRepository,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
@@ -126,7 +128,7 @@ export class StripeWebhooksService {
     const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);
     await this.orders.markPaid(tx, order.id, { paymentIntentId, paidAt: now, oversold: shortages.length > 0 });
     const licenseIds = await this.orders.insertLicenses(tx, rows);
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'checkout.session.completed',
       payload: { orderId: order.id, userId: order.userId, sessionId: session.id, amountTotal: order.amountTotalMinor, currency: order.currency, licenseIds },
     });
@@ -142,7 +144,7 @@ export class StripeWebhooksService {
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
     if (full) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'charge.refunded',
       payload: { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full },
     });
@@ -154,7 +156,7 @@ export class StripeWebhooksService {
     const order = await this.lockDisputedOrder(tx, dispute);
     if (!order) return IGNORED;
     await this.orders.setLicenseStatusOf(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' });
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'charge.dispute.created',
       payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, reason: dispute.reason, amount: dispute.amount },
     });
@@ -168,7 +170,7 @@ export class StripeWebhooksService {
     const lost = dispute.status === 'lost';
     if (lost) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
     else await this.orders.setLicenseStatusOf(tx, order.id, 'ACTIVE', { from: 'SUSPENDED' });
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'charge.dispute.closed',
       payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, status: dispute.status, lost },
     });
@@ -185,7 +187,7 @@ export class StripeWebhooksService {
     const order = await this.orders.lockOrder(tx, intent.metadata?.orderId ? { id: intent.metadata.orderId } : { paymentIntentId: intent.id });
     if (!order || order.status !== 'PENDING') return IGNORED;
     await this.orders.setStatus(tx, order.id, 'FAILED');
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'payment_intent.payment_failed',
       payload: { orderId: order.id, userId: order.userId, paymentIntentId: intent.id },
     });
