@@ -10,5 +10,6 @@ import { LicensesService } from './licenses.service';
   imports: [ProductsModule, OutboxModule],
   controllers: [LicensesController],
   providers: [LicensesService, LicensesRepository, LicenseSigner],
+  exports: [LicensesRepository],
 })
 export class LicensesModule {}
