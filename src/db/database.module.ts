@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { BackgroundTasks } from '../common/background';
 import { createDatabase, createPool, DB, DB_POOL, PoolTimeouts } from './database';
 import { runMigrations } from './migrate';
+import { TransactionRunner } from './transaction';
 
 export interface DatabaseModuleOptions {
   url: string;
@@ -33,8 +34,9 @@ export class DatabaseModule implements OnApplicationShutdown {
           },
         },
         { provide: DB, inject: [DB_POOL], useFactory: createDatabase },
+        TransactionRunner,
       ],
-      exports: [DB, DB_POOL],
+      exports: [DB, DB_POOL, TransactionRunner],
     };
   }
 

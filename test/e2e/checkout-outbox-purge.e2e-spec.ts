@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
-import { OutboxPurger } from '../../src/modules/webhooks/outbox.purger';
+import { OutboxPurger } from '../../src/modules/outbox/outbox.purger';
 import { useTestApp } from '../helpers/test-app';
 
 describe('outbox retention', () => {

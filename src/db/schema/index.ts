@@ -8,3 +8,4 @@ export * from './api-keys';
 export * from './products';
 export * from './licenses';
 export * from './orders';
+export * from './outbox';

@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn } from '../columns';
 import { orders } from './orders';
 import { products } from './products';
@@ -54,20 +53,4 @@ export const activations = pgTable(
     lastValidatedAt: timestamp('last_validated_at', { withTimezone: true }),
   },
   (table) => [uniqueIndex('activations_license_fingerprint_key').on(table.licenseId, table.fingerprint)],
-);
-
-/**
- * The transactional outbox: each state change writes its outbound event here in the same
- * transaction. Delivery to customer endpoints (signing, retries) belongs to the webhooks module.
- */
-export const outboxMessages = pgTable(
-  'outbox_messages',
-  {
-    id: idColumn('obx'),
-    type: varchar('type', { length: 100 }).notNull(),
-    payload: jsonb('payload').notNull(),
-    createdAt: createdAt(),
-    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
-  },
-  (table) => [index('outbox_messages_pending_idx').on(table.createdAt).where(sql`delivered_at IS NULL`)],
 );

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module';
 import { ProductsModule } from '../products/products.module';
 import { LicenseSigner } from './license-signer';
 import { LicensesController } from './licenses.controller';
@@ -6,8 +7,9 @@ import { LicensesRepository } from './licenses.repository';
 import { LicensesService } from './licenses.service';
 
 @Module({
-  imports: [ProductsModule],
+  imports: [ProductsModule, OutboxModule],
   controllers: [LicensesController],
   providers: [LicensesService, LicensesRepository, LicenseSigner],
+  exports: [LicensesRepository],
 })
 export class LicensesModule {}

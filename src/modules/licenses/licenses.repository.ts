@@ -1,32 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
-import { newId } from '../../common/ids';
-import { OutboxEvent } from '../../common/outbox';
 import { Pool } from 'pg';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, DB_POOL } from '../../db/database';
-import { activations, licenses, outboxMessages } from '../../db/schema';
+import type { Executor } from '../../db/transaction';
+import { activations, licenses } from '../../db/schema';
+import { OutboxEvent } from '../outbox/outbox.events';
+import { OutboxRepository } from '../outbox/outbox.repository';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 export type ActivationRow = typeof activations.$inferSelect;
+export type NewLicense = typeof licenses.$inferInsert;
+type LicenseStatus = LicenseRow['status'];
 
-export type ActivationOutcome =
-  | { outcome: 'not-found' }
-  | { outcome: 'invalid'; license: LicenseRow }
-  | { outcome: 'existing'; activation: ActivationRow }
-  | { outcome: 'full' }
-  | { outcome: 'created'; activation: ActivationRow };
+const LICENSE_INSERT_CHUNK = 1000;
 
 @Injectable()
 export class LicensesRepository {
   /** The hot path: one prepared, indexed query for the license, its activation count and the fingerprint's activation. */
   private readonly forValidation;
+  private readonly validationRecord;
 
   constructor(
     @Inject(DB) private readonly db: Database,
     @Inject(DB_POOL) private readonly pool: Pool,
+    private readonly outbox: OutboxRepository,
   ) {
+    const outboxRow = this.outbox.inlineAppend(4);
+    this.validationRecord = {
+      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
+                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
+             ${outboxRow.text}`,
+      values: (licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>) => [at, licenseId, activationId, ...outboxRow.values(event, at)],
+    };
     this.forValidation = this.db
       .select({
         license: licenses,
@@ -48,41 +55,31 @@ export class LicensesRepository {
   /**
    * The second and last query of a validation: both validation times and the `license.validated`
    * outbox row, in one prepared statement (one round trip, atomic without an explicit transaction).
+   * The outbox row is the outbox repository's `inlineAppend`, its one exception to `append`.
    */
-  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent): Promise<void> {
-    await this.pool.query({
-      name: 'license_record_validation',
-      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
-                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
-             INSERT INTO outbox_messages (id, type, payload, created_at) VALUES ($4, $5, $6, $1)`,
-      values: [at, licenseId, activationId, newId('obx'), event.type, JSON.stringify(event.payload)],
-    });
+  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>): Promise<void> {
+    await this.pool.query({ name: 'license_record_validation', text: this.validationRecord.text, values: this.validationRecord.values(licenseId, activationId, at, event) });
   }
 
-  /**
-   * Locks the license row, so concurrent activations are counted one at a time: with
-   * maxActivations=3, exactly three of any number of parallel fingerprints get in. `isValid`
-   * decides whether the locked license may be activated at all.
-   */
-  activate(
-    keyHash: string,
-    fingerprint: string,
-    details: { name: string | null; platform: string | null; ip: string },
-    isValid: (license: LicenseRow) => boolean,
-    event: (license: LicenseRow, activation: ActivationRow) => OutboxEvent,
-  ): Promise<ActivationOutcome> {
-    return this.db.transaction(async (tx) => {
-      const [license] = await tx.select().from(licenses).where(eq(licenses.keyHash, keyHash)).for('update');
-      if (!license) return { outcome: 'not-found' };
-      if (!isValid(license)) return { outcome: 'invalid', license };
-      const [existing] = await tx.select().from(activations).where(and(eq(activations.licenseId, license.id), eq(activations.fingerprint, fingerprint)));
-      if (existing) return { outcome: 'existing', activation: existing };
-      const [{ used } = { used: 0 }] = await tx.select({ used: count() }).from(activations).where(eq(activations.licenseId, license.id));
-      if (used >= license.maxActivations) return { outcome: 'full' };
-      const [activation] = await tx.insert(activations).values({ licenseId: license.id, fingerprint, ...details }).returning();
-      await tx.insert(outboxMessages).values(event(license, activation!));
-      return { outcome: 'created', activation: activation! };
-    });
+  /** Locks the license for the rest of the caller's transaction: activations of one license are then counted one at a time. */
+  async lockByKeyHash(tx: Executor, keyHash: string): Promise<LicenseRow | undefined> {
+    const [license] = await tx.select().from(licenses).where(eq(licenses.keyHash, keyHash)).for('update');
+    return license;
+  }
+
+  async findActivation(tx: Executor, licenseId: string, fingerprint: string): Promise<ActivationRow | undefined> {
+    const [activation] = await tx.select().from(activations).where(and(eq(activations.licenseId, licenseId), eq(activations.fingerprint, fingerprint)));
+    return activation;
+  }
+
+  async countActivations(tx: Executor, licenseId: string): Promise<number> {
+    const [{ used } = { used: 0 }] = await tx.select({ used: count() }).from(activations).where(eq(activations.licenseId, licenseId));
+    return used;
+  }
+
+  async insertActivation(tx: Executor, activation: typeof activations.$inferInsert): Promise<ActivationRow> {
+    const [row] = await tx.insert(activations).values(activation).returning();
+    return row!;
   }
 
   async deactivate(keyHash: string, fingerprint: string): Promise<boolean> {
@@ -92,7 +89,28 @@ export class LicensesRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async insert(license: typeof licenses.$inferInsert): Promise<LicenseRow> {
+  /** In chunks: one insert carries 8 parameters per license, and the protocol allows 65,535 per statement. */
+  async insertMany(tx: Executor, rows: NewLicense[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let start = 0; start < rows.length; start += LICENSE_INSERT_CHUNK) {
+      const inserted = await tx
+        .insert(licenses)
+        .values(rows.slice(start, start + LICENSE_INSERT_CHUNK))
+        .returning({ id: licenses.id });
+      ids.push(...inserted.map((row) => row.id));
+    }
+    return ids;
+  }
+
+  /** All of the order's licenses, or with `from` only those in that status. */
+  async setStatusOfOrder(tx: Executor, orderId: string, status: LicenseStatus, only: { from?: LicenseStatus } = {}): Promise<void> {
+    await tx
+      .update(licenses)
+      .set({ status })
+      .where(and(eq(licenses.orderId, orderId), only.from ? eq(licenses.status, only.from) : undefined));
+  }
+
+  async insert(license: NewLicense): Promise<LicenseRow> {
     const [row] = await this.db.insert(licenses).values(license).returning();
     return row!;
   }

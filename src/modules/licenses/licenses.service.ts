@@ -6,18 +6,24 @@ import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { Language } from '../../common/i18n/language';
+import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { ProductsRepository } from '../products/products.repository';
 import { LICENSE_KEY_PATTERN, newLicense, normalizeLicenseKey } from './license-key';
 import { LicenseSigner } from './license-signer';
-import { ActivationRow, LicenseRow, LicensesRepository } from './licenses.repository';
+import { toActivationView, toLicenseView, toPublicActivationView, toPublicLicenseView } from './licenses.mapper';
+import { LicenseRow, LicensesRepository } from './licenses.repository';
 import { LicenseActivateDto, LicenseGrantDto, LicenseUpdateDto, LicenseValidateDto, ValidationCode } from './licenses.schemas';
 
 @Injectable()
 export class LicensesService {
   constructor(
     private readonly licenses: LicensesRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly transactions: TransactionRunner,
     private readonly products: ProductsRepository,
     private readonly signer: LicenseSigner,
     private readonly i18n: I18nService,
@@ -44,7 +50,7 @@ export class LicensesService {
 
     await this.licenses.recordValidation(license.id, activationId, now, {
       type: 'license.validated',
-      payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint: dto.fingerprint ?? null, validatedAt: now.toISOString() },
+      payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint: dto.fingerprint ?? null, validatedAt: iso(now) },
     });
     // The certificate never outlives the license.
     const untilExpiry = license.expiresAt ? Math.floor((license.expiresAt.getTime() - now.getTime()) / 1000) : Infinity;
@@ -54,9 +60,9 @@ export class LicensesService {
         sub: license.id,
         product: license.productId,
         status: license.status,
-        licenseExpiresAt: license.expiresAt?.toISOString() ?? null,
+        licenseExpiresAt: isoOrNull(license.expiresAt),
         fingerprint: dto.fingerprint ?? null,
-        validatedAt: now.toISOString(),
+        validatedAt: iso(now),
         ttl,
       },
       now,
@@ -65,33 +71,31 @@ export class LicensesService {
     return answer('VALID', { ...license, lastValidatedAt: now }, certificate);
   }
 
-  /** 201 with a new activation, 200 with the existing one for a known fingerprint. */
+  /**
+   * 201 with a new activation, 200 with the existing one for a known fingerprint. The license row
+   * stays locked until commit, so concurrent activations are counted one at a time: with
+   * maxActivations=3, exactly three of any number of parallel fingerprints get in.
+   */
   async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toPublicActivationView> }> {
     const now = this.clock.now();
     const key = normalizeLicenseKey(dto.key);
     if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('NOT_FOUND', { status: 422 });
-    const result = await this.licenses.activate(
-      sha256(key),
-      dto.fingerprint,
-      { name: dto.name ?? null, platform: dto.platform ?? null, ip },
-      (license) => invalidityOf(license, now) === undefined,
-      (license, activation) => ({
+    const { created, activation } = await this.transactions.run(async (tx) => {
+      const license = await this.licenses.lockByKeyHash(tx, sha256(key));
+      if (!license) throw new DomainError('NOT_FOUND', { status: 422 });
+      const invalidity = invalidityOf(license, now);
+      if (invalidity) throw new DomainError(invalidity);
+      const existing = await this.licenses.findActivation(tx, license.id, dto.fingerprint);
+      if (existing) return { created: false, activation: existing };
+      if ((await this.licenses.countActivations(tx, license.id)) >= license.maxActivations) throw new DomainError('TOO_MANY_ACTIVATIONS');
+      const added = await this.licenses.insertActivation(tx, { licenseId: license.id, fingerprint: dto.fingerprint, name: dto.name ?? null, platform: dto.platform ?? null, ip });
+      await this.outbox.append(tx, {
         type: 'license.activated',
-        payload: { licenseId: license.id, productId: license.productId, userId: license.userId, activationId: activation.id, fingerprint: activation.fingerprint },
-      }),
-    );
-    switch (result.outcome) {
-      case 'not-found':
-        throw new DomainError('NOT_FOUND', { status: 422 });
-      case 'invalid':
-        throw new DomainError(invalidityOf(result.license, now)!);
-      case 'full':
-        throw new DomainError('TOO_MANY_ACTIVATIONS');
-      case 'existing':
-        return { created: false, activation: toPublicActivationView(result.activation) };
-      case 'created':
-        return { created: true, activation: toPublicActivationView(result.activation) };
-    }
+        payload: { licenseId: license.id, productId: license.productId, userId: license.userId, activationId: added.id, fingerprint: added.fingerprint },
+      });
+      return { created: true, activation: added };
+    });
+    return { created, activation: toPublicActivationView(activation) };
   }
 
   async deactivate(key: string, fingerprint: string): Promise<void> {
@@ -164,46 +168,10 @@ function scopeMismatch(dto: LicenseValidateDto, license: LicenseRow, activationC
   return undefined;
 }
 
-
 /** The only foreign key a grant's input can break is the user's (the product was loaded above). */
 function foreignKeyToField(error: unknown) {
   if (pgErrorCode(error) === '23503') {
     return new DomainError('VALIDATION_FAILED', { errors: [{ field: 'userId', code: 'INVALID_VALUE', message: 'No such user' }], cause: error });
   }
   return error;
-}
-
-/** The open validate answer: whoever holds the key learns nothing about the buyer or the order. */
-function toPublicLicenseView(row: LicenseRow, now: Date) {
-  return {
-    id: row.id,
-    keyPrefix: row.keyPrefix,
-    productId: row.productId,
-    status: row.status,
-    expired: Boolean(row.expiresAt && row.expiresAt <= now),
-    maxActivations: row.maxActivations,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
-    lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
-
-function toLicenseView(row: LicenseRow, now: Date) {
-  return { ...toPublicLicenseView(row, now), userId: row.userId, orderId: row.orderId };
-}
-
-/** The open activate answer: the first activator's IP is not for whoever holds the key next. */
-function toPublicActivationView(row: ActivationRow) {
-  return {
-    id: row.id,
-    fingerprint: row.fingerprint,
-    name: row.name,
-    platform: row.platform,
-    createdAt: row.createdAt.toISOString(),
-    lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
-  };
-}
-
-function toActivationView(row: ActivationRow) {
-  return { ...toPublicActivationView(row), ip: row.ip };
 }

@@ -6,6 +6,7 @@ import { grossOf } from '../../common/money/money';
 import { STRIPE } from '../../common/stripe/stripe.module';
 import { assertAllowedLink } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { ProductsRepository } from '../products/products.repository';
 import { UsersRepository } from '../users/users.repository';
 import { OrdersRepository } from './orders.repository';
 import { CheckoutSessionCreateDto } from './orders.schemas';
@@ -16,6 +17,7 @@ const MAX_DISTINCT_PRODUCTS = 15;
 export class CheckoutService {
   constructor(
     private readonly orders: OrdersRepository,
+    private readonly products: ProductsRepository,
     private readonly users: UsersRepository,
     @Inject(STRIPE) private readonly stripe: Stripe,
     @InjectConfig() private readonly config: AppConfig,
@@ -28,7 +30,7 @@ export class CheckoutService {
     if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '3600' } });
 
     const quantities = this.unitsPerProduct(dto);
-    const products = await this.orders.productsByIds([...quantities.keys()]);
+    const products = await this.products.findByIds([...quantities.keys()]);
     const byId = new Map(products.map((product) => [product.id, product]));
     const lines = [...quantities].map(([productId, quantity], index) => {
       const product = byId.get(productId);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ProductsModule } from '../products/products.module';
 import { UsersModule } from '../users/users.module';
 import { CheckoutService } from './checkout.service';
 import { OrdersController } from './orders.controller';
@@ -6,7 +7,7 @@ import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
 @Module({
-  imports: [UsersModule],
+  imports: [ProductsModule, UsersModule],
   controllers: [OrdersController],
   providers: [CheckoutService, OrdersService, OrdersRepository],
   exports: [OrdersRepository],

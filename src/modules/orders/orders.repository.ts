@@ -1,17 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
-import { OutboxEvent } from '../../common/outbox';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
-import { licenses, orderItems, orders, outboxMessages, products, stripeEvents } from '../../db/schema';
+import { orderItems, orders, products } from '../../db/schema';
+import type { Executor } from '../../db/transaction';
 
 export type OrderRow = typeof orders.$inferSelect;
-type LicenseStatus = (typeof licenses.$inferSelect)['status'];
 export type OrderItemRow = typeof orderItems.$inferSelect;
-const LICENSE_INSERT_CHUNK = 1000;
-
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 @Injectable()
 export class OrdersRepository {
@@ -48,34 +44,15 @@ export class OrdersRepository {
     return { order, items: await this.db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)) };
   }
 
-  /**
-   * Stores a verified Stripe event and applies its effect in one transaction. The insert is keyed
-   * by the event id with ON CONFLICT DO NOTHING: a concurrent or later redelivery waits for the
-   * first, finds the row, and changes nothing. A failure rolls both back, so Stripe retries. The
-   * row keeps what applying it did, refusals included.
-   */
-  ingest<T extends { outcome: string }>(
-    event: { id: string; type: string; payload: unknown },
-    apply: (tx: Tx) => Promise<T>,
-  ): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
-    return this.db.transaction(async (tx) => {
-      const [inserted] = await tx.insert(stripeEvents).values(event).onConflictDoNothing().returning({ id: stripeEvents.id });
-      if (!inserted) return { duplicate: true as const };
-      const result = await apply(tx);
-      await tx.update(stripeEvents).set({ outcome: result.outcome }).where(eq(stripeEvents.id, event.id));
-      return { duplicate: false as const, result };
-    });
-  }
-
   /** Locks the order so two different events cannot change it at once. */
-  async lockOrder(tx: Tx, where: { id?: string; paymentIntentId?: string }): Promise<OrderRow | undefined> {
+  async lockOrder(tx: Executor, where: { id?: string; paymentIntentId?: string }): Promise<OrderRow | undefined> {
     const condition = where.id ? eq(orders.id, where.id) : where.paymentIntentId ? eq(orders.stripePaymentIntentId, where.paymentIntentId) : undefined;
     if (!condition) return undefined;
     const [row] = await tx.select().from(orders).where(condition).for('update');
     return row;
   }
 
-  async itemsWithProducts(tx: Tx, orderId: string) {
+  async itemsWithProducts(tx: Executor, orderId: string) {
     return tx
       .select({ item: orderItems, product: products })
       .from(orderItems)
@@ -85,65 +62,18 @@ export class OrdersRepository {
       .orderBy(asc(orderItems.productId));
   }
 
-  async markPaid(tx: Tx, id: string, changes: { paymentIntentId: string | null; paidAt: Date; oversold: boolean }): Promise<void> {
+  async markPaid(tx: Executor, id: string, changes: { paymentIntentId: string | null; paidAt: Date; oversold: boolean }): Promise<void> {
     await tx
       .update(orders)
       .set({ status: 'PAID', stripePaymentIntentId: changes.paymentIntentId, paidAt: changes.paidAt, oversold: changes.oversold })
       .where(eq(orders.id, id));
   }
 
-  /**
-   * Takes sold units from stock; unlimited (null) stock is left alone and stock never goes below
-   * zero. Returns how many units were missing (0 when there were enough).
-   */
-  async takeStock(tx: Tx, productId: string, quantity: number): Promise<number> {
-    const [row] = await tx
-      .select({ stock: products.stock })
-      .from(products)
-      .where(and(eq(products.id, productId), isNotNull(products.stock)))
-      .for('update');
-    if (!row || row.stock === null) return 0;
-    await tx
-      .update(products)
-      .set({ stock: Math.max(row.stock - quantity, 0) })
-      .where(eq(products.id, productId));
-    return Math.max(quantity - row.stock, 0);
-  }
-
-  /** In chunks: one insert carries 8 parameters per license, and the protocol allows 65,535 per statement. */
-  async insertLicenses(tx: Tx, rows: (typeof licenses.$inferInsert)[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (let start = 0; start < rows.length; start += LICENSE_INSERT_CHUNK) {
-      const inserted = await tx
-        .insert(licenses)
-        .values(rows.slice(start, start + LICENSE_INSERT_CHUNK))
-        .returning({ id: licenses.id });
-      ids.push(...inserted.map((row) => row.id));
-    }
-    return ids;
-  }
-
-  async setRefund(tx: Tx, id: string, amountRefundedMinor: number, status: OrderRow['status']): Promise<void> {
+  async setRefund(tx: Executor, id: string, amountRefundedMinor: number, status: OrderRow['status']): Promise<void> {
     await tx.update(orders).set({ amountRefundedMinor, status }).where(eq(orders.id, id));
   }
 
-  /** All of the order's licenses, or with `from` only those in that status. */
-  async setLicenseStatusOf(tx: Tx, orderId: string, status: LicenseStatus, only: { from?: LicenseStatus } = {}): Promise<void> {
-    await tx
-      .update(licenses)
-      .set({ status })
-      .where(and(eq(licenses.orderId, orderId), only.from ? eq(licenses.status, only.from) : undefined));
-  }
-
-  async setStatus(tx: Tx, id: string, status: OrderRow['status']): Promise<void> {
+  async setStatus(tx: Executor, id: string, status: OrderRow['status']): Promise<void> {
     await tx.update(orders).set({ status }).where(eq(orders.id, id));
-  }
-
-  async outbox(tx: Tx, event: OutboxEvent): Promise<void> {
-    await tx.insert(outboxMessages).values(event);
-  }
-
-  productsByIds(ids: string[]) {
-    return this.db.select().from(products).where(inArray(products.id, ids));
   }
 }

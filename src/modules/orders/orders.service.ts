@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ownerScope, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
-import { formatMoney, formatRate } from '../../common/money/money';
 import { toPage } from '../../common/pagination';
-import { OrderRow, OrdersRepository } from './orders.repository';
+import { toOrderItemView, toOrderView } from './orders.mapper';
+import { OrdersRepository } from './orders.repository';
 
 @Injectable()
 export class OrdersService {
@@ -17,30 +17,6 @@ export class OrdersService {
   async get(principal: Principal, id: string) {
     const found = await this.orders.findOwned(ownerScope(principal), id);
     if (!found) throw new DomainError('NOT_FOUND');
-    return {
-      ...toOrderView(found.order),
-      items: found.items.map((item) => ({
-        productId: item.productId,
-        quantity: item.quantity,
-        unitPriceNet: formatMoney(item.unitNetMinor),
-        vat: formatRate(item.vatBasisPoints),
-        unitPriceGross: formatMoney(item.unitGrossMinor),
-      })),
-    };
+    return { ...toOrderView(found.order), items: found.items.map(toOrderItemView) };
   }
-}
-
-
-function toOrderView(row: OrderRow) {
-  return {
-    id: row.id,
-    userId: row.userId,
-    status: row.status,
-    currency: row.currency,
-    amountTotal: formatMoney(row.amountTotalMinor),
-    amountRefunded: formatMoney(row.amountRefundedMinor),
-    paidAt: row.paidAt?.toISOString() ?? null,
-    oversold: row.oversold,
-    createdAt: row.createdAt.toISOString(),
-  };
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, ilike, or } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNotNull, or } from 'drizzle-orm';
 import { containsPattern } from '../../common/pagination';
 import { Database, DB } from '../../db/database';
 import { products } from '../../db/schema';
+import type { Executor } from '../../db/transaction';
 
 export type ProductRow = typeof products.$inferSelect;
 export type NewProduct = typeof products.$inferInsert;
@@ -24,6 +25,24 @@ export class ProductsRepository {
   async findById(id: string): Promise<ProductRow | undefined> {
     const [row] = await this.db.select().from(products).where(eq(products.id, id));
     return row;
+  }
+
+  findByIds(ids: string[]): Promise<ProductRow[]> {
+    return this.db.select().from(products).where(inArray(products.id, ids));
+  }
+
+  /** Locks a product's counted stock for the rest of the transaction; undefined when its stock is unlimited (null). */
+  async lockStock(tx: Executor, id: string): Promise<number | undefined> {
+    const [row] = await tx
+      .select({ stock: products.stock })
+      .from(products)
+      .where(and(eq(products.id, id), isNotNull(products.stock)))
+      .for('update');
+    return row?.stock ?? undefined;
+  }
+
+  async setStock(tx: Executor, id: string, stock: number): Promise<void> {
+    await tx.update(products).set({ stock }).where(eq(products.id, id));
   }
 
   list(filter: { search?: string; cursor?: string; limit: number }): Promise<ProductRow[]> {

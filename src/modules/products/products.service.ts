@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
-import { formatMoney, formatRate, grossOf, moneyNumber, parseMoney, parseRate } from '../../common/money/money';
+import { parseMoney, parseRate } from '../../common/money/money';
 import { toPage } from '../../common/pagination';
-import { NewProduct, ProductRow, ProductsRepository } from './products.repository';
+import { toIntegrationProductView, toProductView } from './products.mapper';
+import { NewProduct, ProductsRepository } from './products.repository';
 import { ProductCreateDto, ProductListQueryDto, ProductUpdateDto, ProductView } from './products.schemas';
 
 @Injectable()
@@ -44,35 +45,6 @@ export class ProductsService {
 
   /** The published integration format, products on sale only; numbers computed from the stored integers. */
   async integrationList() {
-    return (await this.products.allActive()).map((row) => ({
-      Id: row.id,
-      Sku: row.sku,
-      Name: row.name,
-      Barcode: row.barcode,
-      PriceNet: moneyNumber(row.priceNetMinor),
-      PriceGross: moneyNumber(grossOf(row.priceNetMinor, row.vatBasisPoints)),
-      Vat: moneyNumber(row.vatBasisPoints),
-      Stock: row.stock,
-    }));
+    return (await this.products.allActive()).map(toIntegrationProductView);
   }
-}
-
-function toProductView(row: ProductRow): ProductView {
-  return {
-    id: row.id,
-    sku: row.sku,
-    name: row.name,
-    barcode: row.barcode,
-    priceNet: formatMoney(row.priceNetMinor),
-    vat: formatRate(row.vatBasisPoints),
-    priceGross: formatMoney(grossOf(row.priceNetMinor, row.vatBasisPoints)),
-    currency: row.currency,
-    stock: row.stock,
-    active: row.active,
-    licenseDurationDays: row.licenseDurationDays,
-    maxActivations: row.maxActivations,
-    stripePriceId: row.stripePriceId,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }

@@ -6,10 +6,15 @@ import { DomainError } from '../../common/errors/domain-error';
 import { MailService } from '../../common/mail/mail.service';
 import { STRIPE } from '../../common/stripe/stripe.module';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { Transaction, TransactionRunner } from '../../db/transaction';
 import { newLicense } from '../licenses/license-key';
-import { OrderRow, OrdersRepository, Tx } from '../orders/orders.repository';
+import { LicensesRepository } from '../licenses/licenses.repository';
+import { OrderRow, OrdersRepository } from '../orders/orders.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { ProductsRepository } from '../products/products.repository';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
+import { StripeEventsRepository } from './stripe-events.repository';
 
 /** Stripe's signature tolerance, checked by us in both directions as well (see verify). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -32,7 +37,12 @@ export class StripeWebhooksService {
   private readonly logger = new Logger('StripeWebhooks');
 
   constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly stripeEvents: StripeEventsRepository,
     private readonly orders: OrdersRepository,
+    private readonly licenses: LicensesRepository,
+    private readonly products: ProductsRepository,
+    private readonly outbox: OutboxRepository,
     private readonly users: UsersRepository,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
@@ -41,12 +51,20 @@ export class StripeWebhooksService {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Verifies, stores once and applies an event; mails go out after the transaction commits. */
+  /**
+   * Verifies, stores once and applies an event in one transaction; mails go out after it commits.
+   * A redelivery, concurrent or later, finds the stored row and changes nothing; a failure rolls
+   * both back, so Stripe retries. The row keeps what applying it did, refusals included.
+   */
   async receive(rawBody: string | undefined, signature: string | undefined): Promise<{ received: true }> {
     const event = this.verify(rawBody, signature);
-    const outcome = await this.orders.ingest({ id: event.id, type: event.type, payload: event }, (tx) => this.apply(tx, event));
-    const afterCommit = outcome.duplicate ? undefined : outcome.result.afterCommit;
-    if (afterCommit) this.background.run(`mail for ${event.type}`, afterCommit);
+    const applied = await this.transactions.run(async (tx) => {
+      if (!(await this.stripeEvents.insertOnce(tx, { id: event.id, type: event.type, payload: event }))) return undefined;
+      const result = await this.apply(tx, event);
+      await this.stripeEvents.setOutcome(tx, event.id, result.outcome);
+      return result;
+    });
+    if (applied?.afterCommit) this.background.run(`mail for ${event.type}`, applied.afterCommit);
     return { received: true };
   }
 
@@ -74,7 +92,7 @@ export class StripeWebhooksService {
     }
   }
 
-  private apply(tx: Tx, event: Stripe.Event): Promise<Applied> {
+  private apply(tx: Transaction, event: Stripe.Event): Promise<Applied> {
     switch (event.type) {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
@@ -94,7 +112,7 @@ export class StripeWebhooksService {
   }
 
   /** PAID, stock taken, one license per unit, an outbox event; the buyer gets the keys by mail. */
-  private async sessionPaid(tx: Tx, eventId: string, session: Stripe.Checkout.Session): Promise<Applied> {
+  private async sessionPaid(tx: Transaction, eventId: string, session: Stripe.Checkout.Session): Promise<Applied> {
     if (session.payment_status !== 'paid') return IGNORED;
     const order = await this.orders.lockOrder(tx, { id: session.client_reference_id ?? session.metadata?.orderId });
     // FAILED is not final: a declined card can be followed by a successful one in the same session.
@@ -114,7 +132,7 @@ export class StripeWebhooksService {
     const rows = [];
     const shortages: string[] = [];
     for (const { item, product } of await this.orders.itemsWithProducts(tx, order.id)) {
-      const missing = await this.orders.takeStock(tx, product.id, item.quantity);
+      const missing = await this.takeStock(tx, product.id, item.quantity);
       if (missing > 0) shortages.push(`${product.id} short by ${missing}`);
       for (let unit = 0; unit < item.quantity; unit++) {
         const license = newLicense(product, { userId: order.userId, orderId: order.id }, now);
@@ -125,24 +143,35 @@ export class StripeWebhooksService {
     if (shortages.length > 0) this.logger.warn(`Order ${order.id} was paid for more than is in stock: ${shortages.join(', ')}`);
     const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);
     await this.orders.markPaid(tx, order.id, { paymentIntentId, paidAt: now, oversold: shortages.length > 0 });
-    const licenseIds = await this.orders.insertLicenses(tx, rows);
-    await this.orders.outbox(tx, {
+    const licenseIds = await this.licenses.insertMany(tx, rows);
+    await this.outbox.append(tx, {
       type: 'checkout.session.completed',
       payload: { orderId: order.id, userId: order.userId, sessionId: session.id, amountTotal: order.amountTotalMinor, currency: order.currency, licenseIds },
     });
     return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') }) };
   }
 
+  /**
+   * Takes sold units from counted stock, which never goes below zero; unlimited stock is left
+   * alone. Returns how many units were missing (0 when there were enough).
+   */
+  private async takeStock(tx: Transaction, productId: string, quantity: number): Promise<number> {
+    const stock = await this.products.lockStock(tx, productId);
+    if (stock === undefined) return 0;
+    await this.products.setStock(tx, productId, Math.max(stock - quantity, 0));
+    return Math.max(quantity - stock, 0);
+  }
+
   /** REFUNDED or PARTIALLY_REFUNDED; a full refund revokes the order's licenses. */
-  private async chargeRefunded(tx: Tx, charge: Stripe.Charge): Promise<Applied> {
+  private async chargeRefunded(tx: Transaction, charge: Stripe.Charge): Promise<Applied> {
     const paymentIntentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
     const order = await this.orders.lockOrder(tx, charge.metadata?.orderId ? { id: charge.metadata.orderId } : { paymentIntentId });
     // Refunds only grow: an older event delivered late cannot lower what is already recorded.
     if (!order || charge.amount_refunded <= order.amountRefundedMinor) return IGNORED;
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
-    if (full) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
-    await this.orders.outbox(tx, {
+    if (full) await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED');
+    await this.outbox.append(tx, {
       type: 'charge.refunded',
       payload: { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full },
     });
@@ -150,11 +179,11 @@ export class StripeWebhooksService {
   }
 
   /** A chargeback opened: the order's licenses stop working until it is decided. */
-  private async disputeCreated(tx: Tx, dispute: Stripe.Dispute): Promise<Applied> {
+  private async disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise<Applied> {
     const order = await this.lockDisputedOrder(tx, dispute);
     if (!order) return IGNORED;
-    await this.orders.setLicenseStatusOf(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' });
-    await this.orders.outbox(tx, {
+    await this.licenses.setStatusOfOrder(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' });
+    await this.outbox.append(tx, {
       type: 'charge.dispute.created',
       payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, reason: dispute.reason, amount: dispute.amount },
     });
@@ -162,13 +191,13 @@ export class StripeWebhooksService {
   }
 
   /** Lost: the money is gone, so are the licenses. Won (or an inquiry closed): what the dispute suspended works again. */
-  private async disputeClosed(tx: Tx, dispute: Stripe.Dispute): Promise<Applied> {
+  private async disputeClosed(tx: Transaction, dispute: Stripe.Dispute): Promise<Applied> {
     const order = await this.lockDisputedOrder(tx, dispute);
     if (!order) return IGNORED;
     const lost = dispute.status === 'lost';
-    if (lost) await this.orders.setLicenseStatusOf(tx, order.id, 'REVOKED');
-    else await this.orders.setLicenseStatusOf(tx, order.id, 'ACTIVE', { from: 'SUSPENDED' });
-    await this.orders.outbox(tx, {
+    if (lost) await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED');
+    else await this.licenses.setStatusOfOrder(tx, order.id, 'ACTIVE', { from: 'SUSPENDED' });
+    await this.outbox.append(tx, {
       type: 'charge.dispute.closed',
       payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, status: dispute.status, lost },
     });
@@ -176,16 +205,16 @@ export class StripeWebhooksService {
   }
 
   /** A dispute carries its own metadata, not the charge's; its payment intent names the order. */
-  private lockDisputedOrder(tx: Tx, dispute: Stripe.Dispute) {
+  private lockDisputedOrder(tx: Transaction, dispute: Stripe.Dispute) {
     const paymentIntentId = typeof dispute.payment_intent === 'string' ? dispute.payment_intent : dispute.payment_intent?.id;
     return paymentIntentId ? this.orders.lockOrder(tx, { paymentIntentId }) : Promise.resolve(undefined);
   }
 
-  private async paymentFailed(tx: Tx, intent: Stripe.PaymentIntent): Promise<Applied> {
+  private async paymentFailed(tx: Transaction, intent: Stripe.PaymentIntent): Promise<Applied> {
     const order = await this.orders.lockOrder(tx, intent.metadata?.orderId ? { id: intent.metadata.orderId } : { paymentIntentId: intent.id });
     if (!order || order.status !== 'PENDING') return IGNORED;
     await this.orders.setStatus(tx, order.id, 'FAILED');
-    await this.orders.outbox(tx, {
+    await this.outbox.append(tx, {
       type: 'payment_intent.payment_failed',
       payload: { orderId: order.id, userId: order.userId, paymentIntentId: intent.id },
     });

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
+import { LicensesModule } from '../licenses/licenses.module';
 import { OrdersModule } from '../orders/orders.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { ProductsModule } from '../products/products.module';
 import { UsersModule } from '../users/users.module';
-import { OutboxPurger } from './outbox.purger';
-import { OutboxRepository } from './outbox.repository';
+import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
 
 @Module({
-  imports: [OrdersModule, UsersModule],
+  imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule],
   controllers: [StripeWebhooksController],
-  providers: [StripeWebhooksService, OutboxRepository, OutboxPurger],
+  providers: [StripeWebhooksService, StripeEventsRepository],
 })
 export class WebhooksModule {}

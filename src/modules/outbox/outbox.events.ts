@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * The outbound event catalog: one zod schema per event type, named as published. Every state
+ * change that customers hear about appends one of these to `outbox_messages` in its own
+ * transaction; the TypeScript payload types derive from these schemas, and so will the JSON
+ * Schemas the webhooks module publishes, so the three cannot drift apart.
+ */
+const orderId = z.string().meta({ description: 'The order (ord_…)' });
+const userId = z.string().meta({ description: 'The buyer, owner of the order or license (usr_…)' });
+const licenseId = z.string().meta({ description: 'The license (lic_…)' });
+const productId = z.string().meta({ description: 'The licensed product (prd_…)' });
+const minorUnits = (description: string) => z.number().int().meta({ description: `${description}, in minor units of the order's currency` });
+
+export const OUTBOX_EVENTS = {
+  'checkout.session.completed': z
+    .object({
+      orderId,
+      userId,
+      sessionId: z.string().meta({ description: 'The Stripe Checkout Session that paid the order (cs_…)' }),
+      amountTotal: minorUnits('What was paid'),
+      currency: z.string().length(3).meta({ description: 'ISO 4217, upper case' }),
+      licenseIds: z.array(licenseId).meta({ description: 'The licenses issued, one per unit bought' }),
+    })
+    .meta({ description: 'An order was paid: it is PAID, stock was taken and its licenses issued' }),
+  'charge.refunded': z
+    .object({
+      orderId,
+      userId,
+      amountRefunded: minorUnits('Everything refunded so far'),
+      full: z.boolean().meta({ description: 'The whole amount: the order is REFUNDED and its licenses revoked' }),
+    })
+    .meta({ description: "Money went back to the buyer; a full refund revokes the order's licenses" }),
+  'charge.dispute.created': z
+    .object({
+      orderId,
+      userId,
+      disputeId: z.string().meta({ description: 'The Stripe dispute (dp_…)' }),
+      reason: z.string().meta({ description: "Stripe's dispute reason, e.g. fraudulent" }),
+      amount: minorUnits('The disputed amount'),
+    })
+    .meta({ description: "A chargeback opened: the order's active licenses are SUSPENDED until it is decided" }),
+  'charge.dispute.closed': z
+    .object({
+      orderId,
+      userId,
+      disputeId: z.string().meta({ description: 'The Stripe dispute (dp_…)' }),
+      status: z.string().meta({ description: "Stripe's final dispute status, e.g. won or lost" }),
+      lost: z.boolean().meta({ description: 'Lost: the licenses are REVOKED; otherwise the suspended ones are ACTIVE again' }),
+    })
+    .meta({ description: 'A chargeback was decided' }),
+  'payment_intent.payment_failed': z
+    .object({
+      orderId,
+      userId,
+      paymentIntentId: z.string().meta({ description: 'The Stripe PaymentIntent (pi_…)' }),
+    })
+    .meta({ description: 'A payment attempt failed: the order is FAILED, and the buyer may still pay in the same session' }),
+  'license.validated': z
+    .object({
+      licenseId,
+      productId,
+      userId,
+      fingerprint: z.string().nullable().meta({ description: 'The machine that asked, when it said' }),
+      validatedAt: z.iso.datetime({ offset: true }).meta({ description: 'When the VALID answer was given' }),
+    })
+    .meta({ description: 'A license key was checked and found VALID' }),
+  'license.activated': z
+    .object({
+      licenseId,
+      productId,
+      userId,
+      activationId: z.string().meta({ description: 'The new activation (act_…)' }),
+      fingerprint: z.string().meta({ description: 'The machine activated' }),
+    })
+    .meta({ description: 'A new machine was activated on a license (not sent again for a fingerprint already active)' }),
+} as const;
+
+export type OutboxEventType = keyof typeof OUTBOX_EVENTS;
+
+export const OUTBOX_EVENT_TYPES = Object.keys(OUTBOX_EVENTS) as OutboxEventType[];
+
+export type OutboxPayload<T extends OutboxEventType> = z.infer<(typeof OUTBOX_EVENTS)[T]>;
+
+/** One event, its payload checked against its type at compile time: `{ type: 'license.activated', payload }`. */
+export type OutboxEvent<T extends OutboxEventType = OutboxEventType> = { [K in T]: { type: K; payload: OutboxPayload<K> } }[T];
