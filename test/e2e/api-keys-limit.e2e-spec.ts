@@ -6,7 +6,8 @@ import { useTestApp } from '../helpers/test-app';
 
 /** Issue 8 (low): a user cannot mint keys without bound. */
 describe('API keys per user (API_KEYS_MAX_PER_USER=3)', () => {
-  const ctx = useTestApp({ env: { API_KEYS_MAX_PER_USER: '3' } });
+  // The six creates queue on locks for as long as the line-up takes on a busy machine: no lock timeout then.
+  const ctx = useTestApp({ env: { API_KEYS_MAX_PER_USER: '3', DATABASE_LOCK_TIMEOUT_MS: '60000', DATABASE_STATEMENT_TIMEOUT_MS: '60000' } });
 
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const create = (bearer: string, body: Record<string, unknown> = {}) => call('POST', '/v1/api-keys', bearer, { name: 'k', scope: 'read-only', ...body });
@@ -20,7 +21,7 @@ describe('API keys per user (API_KEYS_MAX_PER_USER=3)', () => {
     await ctx.db.query('LOCK TABLE api_keys IN EXCLUSIVE MODE');
     const pending = Promise.all(Array.from({ length: 6 }, () => create(owner.accessToken)));
     try {
-      for (let waited = 0; waited < 5_000; waited += 20) {
+      for (let waited = 0; waited < 20_000; waited += 20) {
         const { rows } = await ctx.db.query(
           'SELECT count(DISTINCT pid)::int AS n FROM pg_locks WHERE NOT granted AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())',
         );
