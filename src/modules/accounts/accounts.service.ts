@@ -7,7 +7,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { MailService } from '../../common/mail/mail.service';
-import { SmsSender } from '../../common/sms/sms';
+import { SmsSender } from '../../common/sms/sms.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
