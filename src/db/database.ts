@@ -50,3 +50,9 @@ export function createPool(options: { url: string; max: number; timeouts?: PoolT
 export function createDatabase(pool: Pool): Database {
   return drizzle({ client: pool, schema, casing: 'snake_case' });
 }
+
+/** The handle a transaction's callback receives; repository steps of a caller's transaction take it first. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** Where a repository method runs: on its own, or inside a caller's transaction. */
+export type Executor = Database | Transaction;
