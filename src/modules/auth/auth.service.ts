@@ -24,7 +24,7 @@ export class AuthService {
 
   async register(dto: RegisterDto) {
     const passwordHash = await this.passwords.hash(dto.password);
-    const user = await this.users.create({
+    const result = await this.users.create({
       email: dto.email,
       passwordHash,
       firstName: dto.firstName,
@@ -34,7 +34,8 @@ export class AuthService {
       locale: dto.locale,
       timezone: dto.timezone,
     });
-    return { user: toUserView(user) };
+    if (result.outcome === 'email-taken') throw new DomainError('USER_EXISTS');
+    return { user: toUserView(result.user) };
   }
 
   /**
