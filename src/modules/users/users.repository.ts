@@ -81,6 +81,16 @@ export class UsersRepository {
     return row;
   }
 
+  async setPassword(tx: Transaction, id: string, passwordHash: string): Promise<UserRow | undefined> {
+    const [row] = await tx.update(users).set({ passwordHash }).where(eq(users.id, id)).returning();
+    return row;
+  }
+
+  /** An INACTIVE user becomes ACTIVE, its email verified at `now`; any other status stays. */
+  async activate(tx: Transaction, id: string, now: Date): Promise<void> {
+    await tx.update(users).set({ status: 'ACTIVE', emailVerifiedAt: now }).where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
+  }
+
   async findById(id: string): Promise<UserRow | undefined> {
     const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
     return row;
