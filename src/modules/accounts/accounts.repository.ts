@@ -54,7 +54,6 @@ export class AccountsRepository {
     return this.db.transaction(work);
   }
 
-  /** The user's account `accountId`, read under an update lock. */
   async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
     const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
     return account;

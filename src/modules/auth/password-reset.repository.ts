@@ -29,7 +29,6 @@ export class PasswordResetRepository {
     return token;
   }
 
-  /** Spends every unspent token of the user. */
   async spendAllOf(tx: Transaction, userId: string, now: Date): Promise<void> {
     await tx
       .update(passwordResetTokens)
