@@ -62,10 +62,11 @@ async function main() {
 }
 
 async function benchUser(app: Awaited<ReturnType<typeof createApp>>): Promise<string> {
-  const user = await app
+  const result = await app
     .get(UsersRepository)
     .create({ email: `bench-${Date.now()}@example.com`, passwordHash: 'x', firstName: 'B', lastName: 'B', locale: 'en', timezone: 'UTC' });
-  return user.id;
+  if (result.outcome !== 'created') throw new Error('The bench user exists already');
+  return result.user.id;
 }
 
 main().catch((error: unknown) => {

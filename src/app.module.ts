@@ -6,7 +6,7 @@ import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
 import { EventsModule } from './common/events';
 import { MailModule } from './common/mail/mail.module';
-import { SmsModule } from './common/sms/sms';
+import { SmsModule } from './common/sms/sms.module';
 import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { I18nModule } from './common/i18n/i18n.module';

@@ -63,3 +63,9 @@ export function createDatabase(pool: Pool): Database {
   };
   return Object.assign(db, { transaction });
 }
+
+/** The handle a transaction's callback receives; repository steps of a caller's transaction take it first. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** Where a repository method runs: on its own, or inside a caller's transaction. */
+export type Executor = Database | Transaction;

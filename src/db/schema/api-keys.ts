@@ -46,6 +46,13 @@ export const apiKeys = pgTable(
 );
 
 /**
+ * A key that works on its own terms: not revoked, not replaced by a newer key, not expired. (A
+ * replaced key still authenticates during its grace period, but is no longer live.)
+ */
+export const isLiveKey = (key: Pick<typeof apiKeys.$inferSelect, 'revokedAt' | 'replacedBy' | 'expiresAt'>, now: Date): boolean =>
+  !key.revokedAt && !key.replacedBy && !(key.expiresAt && key.expiresAt <= now);
+
+/**
  * Requests per key and hour, flushed in batches from memory. `latencyHistogram[i]` counts requests
  * that took at most LATENCY_BUCKETS_MS[i] ms (the last slot: longer), from which p95 is read.
  */

@@ -1,3 +1,4 @@
+import { iso } from '../../common/iso';
 import { AccountRow } from './accounts.repository';
 import { AccountView } from './accounts.schemas';
 
@@ -13,7 +14,7 @@ export function toAccountView(row: AccountRow): AccountView {
     status: row.status,
     emailVerified: row.emailVerified,
     phoneVerified: row.phoneVerified,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
   };
 }

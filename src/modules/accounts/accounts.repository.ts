@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, getTableColumns, lt, sql } from 'drizzle-orm';
-import { hashesEqual, secretMatches } from '../../common/crypto/secret-token';
-import { Database, DB } from '../../db/database';
-import { accounts, phoneSendCounts, users } from '../../db/schema';
+import { hashesEqual } from '../../common/crypto/secret-token';
+import { Database, DB, Transaction } from '../../db/database';
+import { accounts, phoneSendCounts } from '../../db/schema';
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountDetails = Pick<AccountRow, 'accountType' | 'mobilePhone' | 'address' | 'company' | 'industry'>;
@@ -49,21 +49,24 @@ export class AccountsRepository {
     return { account, created };
   }
 
-  /** Spends the email token: the account and its user become ACTIVE, in one transaction. */
-  activateByEmail(userId: string, accountId: string, secret: string, now: Date): Promise<TokenOutcome<AccountRow>> {
-    return this.db.transaction(async (tx) => {
-      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
-      if (!account) return { outcome: 'not-found' };
-      if (!account.emailTokenHash || !secretMatches(secret, account.emailTokenHash)) return { outcome: 'invalid' };
-      if (!account.emailTokenExpiresAt || account.emailTokenExpiresAt <= now) return { outcome: 'expired' };
-      const [activated] = await tx
-        .update(accounts)
-        .set({ status: 'ACTIVE', emailVerified: true, emailTokenHash: null, emailTokenExpiresAt: null })
-        .where(eq(accounts.id, accountId))
-        .returning();
-      await tx.update(users).set({ status: 'ACTIVE', emailVerifiedAt: now }).where(and(eq(users.id, userId), eq(users.status, 'INACTIVE')));
-      return { outcome: 'ok', account: activated! };
-    });
+  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
+    const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+    return account;
+  }
+
+  /** The account becomes ACTIVE with its email verified; its email token is spent. */
+  async activate(tx: Transaction, userId: string, accountId: string): Promise<AccountRow> {
+    const [activated] = await tx
+      .update(accounts)
+      .set({ status: 'ACTIVE', emailVerified: true, emailTokenHash: null, emailTokenExpiresAt: null })
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .returning();
+    return activated!;
   }
 
   /**

@@ -2,12 +2,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
-import { sha256 } from '../../common/crypto/secret-token';
+import { secretMatches, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { MailService } from '../../common/mail/mail.service';
-import { SmsSender } from '../../common/sms/sms';
+import { SmsSender } from '../../common/sms/sms.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
@@ -67,8 +67,17 @@ export class AccountsService {
 
   async activate(principal: Principal, dto: ActivateAccountDto) {
     assertOwnUser(principal, dto.userId);
-    const result = await this.accounts.activateByEmail(dto.userId, dto.accountId, dto.emailVerificationToken, this.clock.now());
-    const account = unwrap(result);
+    const now = this.clock.now();
+    // The account and its user become ACTIVE together, and the token works once (row-locked).
+    const account = await this.accounts.transaction(async (tx) => {
+      const pending = await this.accounts.lockOwned(tx, dto.userId, dto.accountId);
+      if (!pending) throw new DomainError('NOT_FOUND');
+      if (!pending.emailTokenHash || !secretMatches(dto.emailVerificationToken, pending.emailTokenHash)) throw new DomainError('INVALID_TOKEN');
+      if (!pending.emailTokenExpiresAt || pending.emailTokenExpiresAt <= now) throw new DomainError('TOKEN_EXPIRED');
+      const activated = await this.accounts.activate(tx, dto.userId, pending.id);
+      await this.users.activate(tx, dto.userId, now);
+      return activated;
+    });
     // The user is ACTIVE now: caches holding its INACTIVE status must let it through at once.
     this.events.emit('user.access-changed', { userId: dto.userId });
     return { account: toAccountView(account) };

@@ -1,26 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
-import { Database, DB } from '../../db/database';
-import { apiKeyAuditLog, apiKeys, apiKeyUsage } from '../../db/schema';
+import { Database, DB, Transaction } from '../../db/database';
+import { apiKeyAuditLog, apiKeyUsage } from '../../db/schema';
+import { ApiKeysRepository } from './api-keys.repository';
 
 export type UsageRow = typeof apiKeyUsage.$inferSelect;
 export type AuditRow = typeof apiKeyAuditLog.$inferSelect;
 export type NewAuditRow = typeof apiKeyAuditLog.$inferInsert;
 
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
-
 const AUDIT_INSERT_CHUNK = 1_000;
 
 @Injectable()
 export class ApiKeyUsageRepository {
-  constructor(@Inject(DB) private readonly db: Database) {}
+  constructor(
+    @Inject(DB) private readonly db: Database,
+    private readonly keys: ApiKeysRepository,
+  ) {}
 
   /** One transaction per flush: usage counters added, audit rows appended, last-used times advanced. */
   async writeBatch(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
     await this.db.transaction(async (tx) => {
       await this.addUsage(tx, usage);
       await this.appendAudit(tx, audit);
-      await this.advanceLastUsed(tx, lastUsed);
+      await this.keys.advanceLastUsed(tx, lastUsed);
     });
   }
 
@@ -34,7 +36,7 @@ export class ApiKeyUsageRepository {
   }
 
   writeLastUsed(lastUsed: Map<string, Date>): Promise<void> {
-    return this.db.transaction((tx) => this.advanceLastUsed(tx, lastUsed));
+    return this.db.transaction((tx) => this.keys.advanceLastUsed(tx, lastUsed));
   }
 
   private async addUsage(tx: Transaction, usage: UsageRow[]): Promise<void> {
@@ -56,15 +58,6 @@ export class ApiKeyUsageRepository {
   private async appendAudit(tx: Transaction, audit: NewAuditRow[]): Promise<void> {
     for (let start = 0; start < audit.length; start += AUDIT_INSERT_CHUNK) {
       await tx.insert(apiKeyAuditLog).values(audit.slice(start, start + AUDIT_INSERT_CHUNK));
-    }
-  }
-
-  private async advanceLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
-    for (const [keyId, at] of lastUsed) {
-      await tx
-        .update(apiKeys)
-        .set({ lastUsedAt: at })
-        .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < ${at.toISOString()}::timestamptz)`));
     }
   }
 

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
 import { LATENCY_BUCKETS_MS } from './api-key-usage.recorder';
 import { ApiKeyUsageRepository, UsageRow } from './api-key-usage.repository';
+import { toAuditEntryView } from './api-keys.mapper';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyAuditQueryDto, ApiKeyUsageQueryDto } from './api-keys.schemas';
 
@@ -41,9 +43,9 @@ export class ApiKeyUsageService {
     return {
       keyId: key.id,
       granularity: query.granularity,
-      lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+      lastUsedAt: isoOrNull(key.lastUsedAt),
       buckets: [...buckets.entries()].map(([start, row]) => ({
-        start: new Date(start).toISOString(),
+        start: iso(new Date(start)),
         requestCount: row.requestCount,
         clientErrorCount: row.clientErrorCount,
         serverErrorCount: row.serverErrorCount,
@@ -56,10 +58,7 @@ export class ApiKeyUsageService {
   async auditLogOf(principal: Principal, id: string, query: ApiKeyAuditQueryDto) {
     const key = await this.ownedKey(principal, id);
     const page = toPage(await this.usage.auditPage(key.id, query.cursor, query.limit), query.limit);
-    return {
-      items: page.items.map((row) => ({ ...row, at: row.at.toISOString() })),
-      nextCursor: page.nextCursor,
-    };
+    return { items: page.items.map(toAuditEntryView), nextCursor: page.nextCursor };
   }
 
   private async ownedKey(principal: Principal, id: string) {

@@ -2,19 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
-import { Database, DB } from '../../db/database';
+import { Database, DB, Transaction } from '../../db/database';
 import { apiKeys, users } from '../../db/schema';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKey = typeof apiKeys.$inferInsert;
-
-/** The acting key failed the in-transaction check: revoked, rotated away, expired, or gone. */
-type ActorNotCurrent = { outcome: 'actor-not-current'; actor: ApiKeyRow | undefined };
-
-/** A key that still authenticates on its own terms: not revoked, not replaced, not expired. */
-function isCurrent(key: ApiKeyRow, now: Date): boolean {
-  return !key.revokedAt && !key.replacedBy && !(key.expiresAt && key.expiresAt <= now);
-}
 
 @Injectable()
 export class ApiKeysRepository {
@@ -39,35 +31,41 @@ export class ApiKeysRepository {
     return row;
   }
 
-  /**
-   * Inserts `key` unless its owner already holds `maxLive` keys that are neither revoked nor
-   * expired: the owner row is locked first, so concurrent creates cannot overshoot the cap. When an
-   * API key acts, it is read again under a lock, so a key rotated or revoked a moment ago (or still
-   * cached as valid elsewhere) cannot create one.
-   */
-  create(key: NewApiKey, actingKeyId: string | undefined, now: Date, maxLive: number) {
-    type Outcome = ActorNotCurrent | { outcome: 'limit-reached' } | { outcome: 'created'; row: ApiKeyRow };
-    return this.db.transaction(async (tx): Promise<Outcome> => {
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, key.ownerId)).for('no key update');
-      if (actingKeyId) {
-        const [actor] = await tx.select().from(apiKeys).where(eq(apiKeys.id, actingKeyId)).for('share');
-        if (!actor || !isCurrent(actor, now)) return { outcome: 'actor-not-current', actor };
-      }
-      const [held] = await tx
-        .select({ count: count() })
-        .from(apiKeys)
-        .where(
-          and(
-            eq(apiKeys.ownerId, key.ownerId),
-            isNull(apiKeys.revokedAt),
-            or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-            or(isNull(apiKeys.graceEndsAt), gt(apiKeys.graceEndsAt, now)),
-          ),
-        );
-      if (held!.count >= maxLive) return { outcome: 'limit-reached' };
-      const [row] = await tx.insert(apiKeys).values(key).returning();
-      return { outcome: 'created', row: row! };
-    });
+  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Locks the owner's user row, so that one owner's concurrent creates count and insert one at a time. */
+  async lockOwner(tx: Transaction, ownerId: string): Promise<void> {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('no key update');
+  }
+
+  /** Reads a key under a share lock: it cannot be rotated or revoked before the transaction ends. */
+  async lockShared(tx: Transaction, id: string): Promise<ApiKeyRow | undefined> {
+    const [row] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id)).for('share');
+    return row;
+  }
+
+  /** The owner's keys that are neither revoked nor expired nor past their grace period. */
+  async countUnexpired(tx: Transaction, ownerId: string, now: Date): Promise<number> {
+    const [held] = await tx
+      .select({ count: count() })
+      .from(apiKeys)
+      .where(
+        and(
+          eq(apiKeys.ownerId, ownerId),
+          isNull(apiKeys.revokedAt),
+          or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+          or(isNull(apiKeys.graceEndsAt), gt(apiKeys.graceEndsAt, now)),
+        ),
+      );
+    return held!.count;
+  }
+
+  async insert(tx: Transaction, key: NewApiKey): Promise<ApiKeyRow> {
+    const [row] = await tx.insert(apiKeys).values(key).returning();
+    return row!;
   }
 
   list(scope: OwnerScope, filter: { cursor?: string; limit: number }): Promise<ApiKeyRow[]> {
@@ -88,62 +86,82 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Replaces a live key by `next`; the old one keeps working until `graceEndsAt`, and the one it
-   * replaced stops now, so at most two keys of a lineage work. The acting key, the old key and its
-   * predecessor are locked in id order (no deadlock between two rotations); a key already rotated,
-   * revoked or expired is not rotated again.
+   * Locks key `id`, the acting key and the key `id` replaced, in id order, so two rotations cannot
+   * deadlock. Returns key `id` if `scope` owns it, and the acting key, as they are under the lock.
    */
-  rotate(scope: OwnerScope, id: string, actingKeyId: string | undefined, now: Date, next: (old: ApiKeyRow) => NewApiKey, graceEndsAt: Date) {
-    return this.db.transaction(async (tx) => {
-      const locked = await tx
-        .select()
-        .from(apiKeys)
-        .where(or(inArray(apiKeys.id, actingKeyId ? [id, actingKeyId] : [id]), eq(apiKeys.replacedBy, id)))
-        .orderBy(asc(apiKeys.id))
-        .for('update');
-      const actor = actingKeyId ? locked.find((row) => row.id === actingKeyId) : undefined;
-      if (actingKeyId && (!actor || !isCurrent(actor, now))) return { outcome: 'actor-not-current' as const, actor };
-      const old = locked.find((row) => row.id === id && ('all' in scope || row.ownerId === scope.userId));
-      if (!old) return { outcome: 'not-found' as const };
-      if (!isCurrent(old, now)) return { outcome: 'not-rotatable' as const };
-      const [created] = await tx.insert(apiKeys).values(next(old)).returning();
-      await tx.update(apiKeys).set({ graceEndsAt, replacedBy: created!.id }).where(eq(apiKeys.id, old.id));
-      const ended = await tx
-        .update(apiKeys)
-        .set({ graceEndsAt: now })
-        .where(and(eq(apiKeys.replacedBy, old.id), or(isNull(apiKeys.graceEndsAt), gt(apiKeys.graceEndsAt, now))))
-        .returning({ id: apiKeys.id });
-      return { outcome: 'rotated' as const, old, created: created!, graceEnded: ended.map((row) => row.id) };
-    });
+  async lockForRotation(tx: Transaction, scope: OwnerScope, id: string, actingKeyId: string | undefined) {
+    const locked = await tx
+      .select()
+      .from(apiKeys)
+      .where(or(inArray(apiKeys.id, actingKeyId ? [id, actingKeyId] : [id]), eq(apiKeys.replacedBy, id)))
+      .orderBy(asc(apiKeys.id))
+      .for('update');
+    return {
+      key: locked.find((row) => row.id === id && ('all' in scope || row.ownerId === scope.userId)),
+      actor: actingKeyId ? locked.find((row) => row.id === actingKeyId) : undefined,
+    };
+  }
+
+  /** Marks key `id` replaced by `replacementId`; it keeps working until `graceEndsAt`. */
+  async markReplaced(tx: Transaction, id: string, replacementId: string, graceEndsAt: Date): Promise<void> {
+    await tx.update(apiKeys).set({ graceEndsAt, replacedBy: replacementId }).where(eq(apiKeys.id, id));
+  }
+
+  /** Ends now the grace period of the keys `id` replaced, where it is still running; returns their ids. */
+  async endGraceOfReplaced(tx: Transaction, id: string, now: Date): Promise<string[]> {
+    const ended = await tx
+      .update(apiKeys)
+      .set({ graceEndsAt: now })
+      .where(and(eq(apiKeys.replacedBy, id), or(isNull(apiKeys.graceEndsAt), gt(apiKeys.graceEndsAt, now))))
+      .returning({ id: apiKeys.id });
+    return ended.map((row) => row.id);
   }
 
   /**
-   * Revokes a key with its lineage in one transaction: the keys it replaced (one may still be in
-   * its grace period) and, transitively, every key any of them created. Not its replacement: an
-   * owner revokes an old key early once the new one is rolled out. Returns the ids revoked.
+   * Locks key `id` with its lineage (see revokeLineage) and the acting key, in id order as
+   * lockForRotation does, so the two cannot deadlock. Returns the ids locked: none of the lineage
+   * when `scope` does not own key `id`.
    */
-  revoke(scope: OwnerScope, id: string, actingKeyId: string | undefined, now: Date) {
-    return this.db.transaction(async (tx): Promise<ActorNotCurrent | { outcome: 'not-found' } | { outcome: 'revoked'; ids: string[] }> => {
-      const lineage = sql`WITH RECURSIVE doomed(id) AS (
-          SELECT id FROM api_keys WHERE id = ${id} ${'all' in scope ? sql`` : sql`AND owner_id = ${scope.userId}`}
-          UNION
-          SELECT k.id FROM api_keys k JOIN doomed d ON k.parent_key_id = d.id OR k.replaced_by = d.id
-        )`;
-      // Locked in id order with the acting key, as rotate does, so the two cannot deadlock.
-      const { rows: locked } = await tx.execute<{ id: string }>(
-        sql`${lineage} SELECT id FROM api_keys WHERE id IN (SELECT id FROM doomed) OR id = ${actingKeyId ?? null} ORDER BY id FOR UPDATE`,
-      );
-      if (actingKeyId) {
-        const [actor] = await tx.select().from(apiKeys).where(eq(apiKeys.id, actingKeyId));
-        if (!actor || !isCurrent(actor, now)) return { outcome: 'actor-not-current', actor };
-      }
-      if (!locked.some((row) => row.id === id)) return { outcome: 'not-found' };
-      const revoked = await tx
+  async lockLineage(tx: Transaction, scope: OwnerScope, id: string, actingKeyId: string | undefined): Promise<string[]> {
+    const { rows } = await tx.execute<{ id: string }>(
+      sql`${lineage(scope, id)} SELECT id FROM api_keys WHERE id IN (SELECT id FROM doomed) OR id = ${actingKeyId ?? null} ORDER BY id FOR UPDATE`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async findById(tx: Transaction, id: string): Promise<ApiKeyRow | undefined> {
+    const [row] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id));
+    return row;
+  }
+
+  /**
+   * Revokes key `id` with its lineage: the keys it replaced (one may still be in its grace period)
+   * and, transitively, every key any of them created. Not its replacement: an owner revokes an old
+   * key early once the new one is rolled out. A key revoked before keeps its time. Returns the ids.
+   */
+  async revokeLineage(tx: Transaction, scope: OwnerScope, id: string, now: Date): Promise<string[]> {
+    const revoked = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz)` })
+      .where(sql`${apiKeys.id} IN (${lineage(scope, id)} SELECT id FROM doomed)`)
+      .returning({ id: apiKeys.id });
+    return revoked.map((row) => row.id);
+  }
+
+  /** Advances each key's last-used time, never backwards (batches may be flushed out of order). */
+  async advanceLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
+    for (const [keyId, at] of lastUsed) {
+      await tx
         .update(apiKeys)
-        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz)` })
-        .where(sql`${apiKeys.id} IN (${lineage} SELECT id FROM doomed)`)
-        .returning({ id: apiKeys.id });
-      return { outcome: 'revoked', ids: revoked.map((row) => row.id) };
-    });
+        .set({ lastUsedAt: at })
+        .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < ${at.toISOString()}::timestamptz)`));
+    }
   }
 }
+
+/** The CTE `doomed`: key `id`, if `scope` owns it, and every key it replaced or any of those created. */
+const lineage = (scope: OwnerScope, id: string) => sql`WITH RECURSIVE doomed(id) AS (
+    SELECT id FROM api_keys WHERE id = ${id} ${'all' in scope ? sql`` : sql`AND owner_id = ${scope.userId}`}
+    UNION
+    SELECT k.id FROM api_keys k JOIN doomed d ON k.parent_key_id = d.id OR k.replaced_by = d.id
+  )`;

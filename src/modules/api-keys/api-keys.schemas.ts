@@ -97,6 +97,8 @@ const auditEntrySchema = z
   })
   .meta({ id: 'ApiKeyAuditEntry' });
 
+export type ApiKeyAuditEntryView = z.infer<typeof auditEntrySchema>;
+
 export class ApiKeyAuditPageDto extends createZodDto(pageSchema(auditEntrySchema, 'ApiKeyAuditPage')) {}
 
 export class ApiKeyAuditQueryDto extends createZodDto(paginationQuerySchema) {}

@@ -5,10 +5,12 @@ import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { isLiveKey } from '../../db/schema';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyEnvironment, displayParts, generateApiKey } from './api-key-format';
+import { toApiKeyView } from './api-keys.mapper';
 import { ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
-import { ApiKeyCreateDto, ApiKeyListQueryDto, ApiKeyView } from './api-keys.schemas';
+import { ApiKeyCreateDto, ApiKeyListQueryDto } from './api-keys.schemas';
 
 @Injectable()
 export class ApiKeysService {
@@ -28,15 +30,23 @@ export class ApiKeysService {
       throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'expiresAt', code: 'INVALID_VALUE', message: 'Must be in the future' }] });
     }
     const { key, fields } = this.newKey(dto.environment);
-    const result = await this.keys.create(
-      { ownerId: principal.userId, name: dto.name, scope: dto.scope, environment: dto.environment, expiresAt, ...parentOf(principal), ...fields },
-      actingKeyOf(principal),
-      now,
-      this.config.apiKeys.maxPerUser,
-    );
-    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
-    if (result.outcome === 'limit-reached') throw new DomainError('API_KEY_LIMIT_REACHED');
-    return { ...toApiKeyView(result.row), key };
+    // Under a lock on the owner row, so one owner's concurrent creates cannot overshoot the cap together.
+    const row = await this.keys.transaction(async (tx) => {
+      await this.keys.lockOwner(tx, principal.userId);
+      const actingKeyId = actingKeyOf(principal);
+      if (actingKeyId) assertActorLive(await this.keys.lockShared(tx, actingKeyId), now);
+      if ((await this.keys.countUnexpired(tx, principal.userId, now)) >= this.config.apiKeys.maxPerUser) throw new DomainError('API_KEY_LIMIT_REACHED');
+      return this.keys.insert(tx, {
+        ownerId: principal.userId,
+        name: dto.name,
+        scope: dto.scope,
+        environment: dto.environment,
+        expiresAt,
+        ...parentOf(principal),
+        ...fields,
+      });
+    });
+    return { ...toApiKeyView(row), key };
   }
 
   async list(principal: Principal, query: ApiKeyListQueryDto) {
@@ -60,25 +70,23 @@ export class ApiKeysService {
   async rotate(principal: Principal, id: string) {
     await this.assertMayManage(principal, id);
     const now = this.clock.now();
-    let key = '';
-    const result = await this.keys.rotate(
-      ownerScope(principal),
-      id,
-      actingKeyOf(principal),
-      now,
-      (old) => {
-        const fresh = this.newKey(old.environment);
-        key = fresh.key;
-        const { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId } = old;
-        return { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId, ...fresh.fields };
-      },
-      new Date(now.getTime() + this.config.apiKeys.rotationGraceSeconds * 1000),
-    );
-    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
-    if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
-    if (result.outcome === 'not-rotatable') throw new DomainError('CONFLICT');
-    for (const keyId of [result.old.id, ...result.graceEnded]) this.authenticator.forget(keyId);
-    return { ...toApiKeyView(result.created), key };
+    const graceEndsAt = new Date(now.getTime() + this.config.apiKeys.rotationGraceSeconds * 1000);
+    const rotated = await this.keys.transaction(async (tx) => {
+      const actingKeyId = actingKeyOf(principal);
+      const { key: old, actor } = await this.keys.lockForRotation(tx, ownerScope(principal), id, actingKeyId);
+      if (actingKeyId) assertActorLive(actor, now);
+      if (!old) throw new DomainError('NOT_FOUND');
+      // Only a live key is rotated: at most two keys of a lineage work, the new one and this one.
+      if (!isLiveKey(old, now)) throw new DomainError('CONFLICT');
+      const fresh = this.newKey(old.environment);
+      const { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId } = old;
+      const created = await this.keys.insert(tx, { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId, ...fresh.fields });
+      await this.keys.markReplaced(tx, old.id, created.id, graceEndsAt);
+      const graceEnded = await this.keys.endGraceOfReplaced(tx, old.id, now);
+      return { key: fresh.key, created, changed: [old.id, ...graceEnded] };
+    });
+    for (const keyId of rotated.changed) this.authenticator.forget(keyId);
+    return { ...toApiKeyView(rotated.created), key: rotated.key };
   }
 
   /**
@@ -87,10 +95,16 @@ export class ApiKeysService {
    */
   async revoke(principal: Principal, id: string): Promise<void> {
     await this.assertMayManage(principal, id);
-    const result = await this.keys.revoke(ownerScope(principal), id, actingKeyOf(principal), this.clock.now());
-    if (result.outcome === 'actor-not-current') throw actorError(result.actor);
-    if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
-    for (const keyId of result.ids) this.authenticator.forget(keyId);
+    const now = this.clock.now();
+    const scope = ownerScope(principal);
+    const actingKeyId = actingKeyOf(principal);
+    const revoked = await this.keys.transaction(async (tx) => {
+      const locked = await this.keys.lockLineage(tx, scope, id, actingKeyId);
+      if (actingKeyId) assertActorLive(await this.keys.findById(tx, actingKeyId), now);
+      if (!locked.includes(id)) throw new DomainError('NOT_FOUND');
+      return this.keys.revokeLineage(tx, scope, id, now);
+    });
+    for (const keyId of revoked) this.authenticator.forget(keyId);
   }
 
   /** The caller may manage keys, the key exists for it, and its scope is one the caller may mint (see create). */
@@ -118,7 +132,7 @@ function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
 /**
  * API keys manage API keys only with admin scope of a current ADMIN: otherwise a leaked key,
  * or one rotated away and still in its grace period, could mint itself a key that never
- * expires, or take over its own replacement. (The repository also refuses a key no longer current.)
+ * expires, or take over its own replacement. (assertActorLive also refuses, under a lock, a key no longer live.)
  */
 function assertMayManageKeys(principal: Principal) {
   if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) throw new DomainError('INSUFFICIENT_SCOPE');
@@ -130,27 +144,13 @@ const actingKeyOf = (principal: Principal) => (principal.kind === 'apiKey' ? pri
 const parentOf = (principal: Principal) =>
   principal.kind === 'apiKey' ? { parentKeyId: principal.apiKeyId, parentSessionId: null } : { parentKeyId: null, parentSessionId: principal.sessionId };
 
-/** The acting key was revoked, rotated away or expired after authentication passed it (cache, race). */
-function actorError(actor: ApiKeyRow | undefined): DomainError {
-  if (!actor || actor.revokedAt) return new DomainError('INVALID_API_KEY');
-  if (actor.replacedBy) return new DomainError('API_KEY_SUPERSEDED');
-  return new DomainError('API_KEY_EXPIRED');
-}
-
-function toApiKeyView(row: ApiKeyRow): ApiKeyView {
-  return {
-    id: row.id,
-    ownerId: row.ownerId,
-    name: row.name,
-    scope: row.scope,
-    environment: row.environment,
-    prefix: row.prefix,
-    last4: row.last4,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
-    revokedAt: row.revokedAt?.toISOString() ?? null,
-    graceEndsAt: row.graceEndsAt?.toISOString() ?? null,
-    replacedBy: row.replacedBy,
-    parentKeyId: row.parentKeyId,
-    createdAt: row.createdAt.toISOString(),
-  };
+/**
+ * The acting key, read again under a lock, must still be live: one revoked or rotated away a
+ * moment ago (after authentication passed it, or while cached as valid elsewhere) cannot act.
+ */
+function assertActorLive(actor: ApiKeyRow | undefined, now: Date) {
+  if (actor && isLiveKey(actor, now)) return;
+  if (!actor || actor.revokedAt) throw new DomainError('INVALID_API_KEY');
+  if (actor.replacedBy) throw new DomainError('API_KEY_SUPERSEDED');
+  throw new DomainError('API_KEY_EXPIRED');
 }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { SessionVerifier } from '../../common/auth/session-verifier';
 import { UsersModule } from '../users/users.module';
-import { AdminAccounts } from './admin-accounts';
+import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
 import { AuthController, IntegrationAuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -30,10 +30,10 @@ import { TokensService } from './tokens.service';
     LoginFailuresPruner,
     PasswordResetService,
     PasswordResetRepository,
-    AdminAccounts,
+    AdminAccountsService,
     SessionAuthenticator,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, SessionVerifier],
+  exports: [PasswordService, TokensService, RefreshTokensRepository, SessionVerifier],
 })
 export class AuthModule {}

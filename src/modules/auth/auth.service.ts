@@ -4,8 +4,9 @@ import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { fullName, toUserView } from '../users/users.mapper';
+import { toUserView } from '../users/users.mapper';
 import { UserRow, UsersRepository } from '../users/users.repository';
+import { toSession } from './auth.mapper';
 import { LoginDto, RegisterDto, Session } from './auth.schemas';
 import { AttemptCount, emailIpKey, emailKey, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
@@ -24,7 +25,7 @@ export class AuthService {
 
   async register(dto: RegisterDto) {
     const passwordHash = await this.passwords.hash(dto.password);
-    const user = await this.users.create({
+    const result = await this.users.create({
       email: dto.email,
       passwordHash,
       firstName: dto.firstName,
@@ -34,7 +35,8 @@ export class AuthService {
       locale: dto.locale,
       timezone: dto.timezone,
     });
-    return { user: toUserView(user) };
+    if (result.outcome === 'email-taken') throw new DomainError('USER_EXISTS');
+    return { user: toUserView(result.user) };
   }
 
   /**
@@ -92,22 +94,4 @@ export class AuthService {
     if (refreshToken) await this.tokens.revoke(refreshToken);
     await this.tokens.revokeSession(principal.userId, principal.sessionId);
   }
-}
-
-function toSession(user: UserRow, tokens: TokenPair): Session {
-  return {
-    accessToken: { token: tokens.accessToken.token, expirationDate: tokens.accessToken.expiresAt.toISOString() },
-    refreshToken: { token: tokens.refreshToken.token, expirationDate: tokens.refreshToken.expiresAt.toISOString() },
-    requiredAuthenticatorType: null,
-    user: {
-      id: user.id,
-      email: user.email,
-      name: fullName(user),
-      role: user.role,
-      status: user.status,
-      language: user.language,
-      locale: user.locale,
-      timezone: user.timezone,
-    },
-  };
 }

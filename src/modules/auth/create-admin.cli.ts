@@ -6,8 +6,9 @@ import { createDatabase, createPool } from '../../db/database';
 import { runMigrations } from '../../db/migrate';
 import { openDatabase } from '../../db/open-database';
 import { UsersRepository } from '../users/users.repository';
-import { AdminAccounts } from './admin-accounts';
+import { AdminAccountsService } from './admin-accounts.service';
 import { PasswordService } from './password.service';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 const USAGE = 'usage: npm run create-admin -- --email <email>, then type the password, or pipe it on stdin';
 
@@ -27,7 +28,8 @@ async function main() {
   try {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService();
-    const admins = new AdminAccounts(new UsersRepository(createDatabase(pool)), passwords, new Clock(), config);
+    const db = createDatabase(pool);
+    const admins = new AdminAccountsService(new UsersRepository(db), new RefreshTokensRepository(db), passwords, new Clock(), config);
     const result = await admins.ensure(values.email, password);
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
   } finally {

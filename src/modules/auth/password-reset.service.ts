@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
-import { issueSecretToken, parseSecretToken } from '../../common/crypto/secret-token';
+import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
@@ -11,14 +11,16 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
 import { LoginFailuresRepository } from './login-failures.repository';
-import { PasswordResetRepository, ResetOutcome } from './password-reset.repository';
+import { PasswordResetRepository, PasswordResetTokenRow } from './password-reset.repository';
 import { PasswordService } from './password.service';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 @Injectable()
 export class PasswordResetService {
   constructor(
     private readonly users: UsersRepository,
     private readonly resets: PasswordResetRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
     private readonly failures: LoginFailuresRepository,
     private readonly passwords: PasswordService,
     private readonly mail: MailService,
@@ -50,22 +52,34 @@ export class PasswordResetService {
     return { accepted: true };
   }
 
+  /**
+   * In one transaction: spends the token (row-locked, so it works once), sets the new password,
+   * spends the user's other reset tokens and revokes every refresh token, ending all sessions.
+   */
   async reset(token: string, newPassword: string): Promise<void> {
     const parsed = parseSecretToken(token);
     if (!parsed) throw new DomainError('INVALID_TOKEN');
-    // A bad token is refused before the (deliberately slow) hash is computed.
-    throwUnlessReset(await this.resets.check(parsed.id, parsed.secret, this.clock.now()));
+    // A bad token is refused before the (deliberately slow) hash is computed; checked again under the lock.
+    spendable(await this.resets.findById(parsed.id), parsed.secret, this.clock.now());
     const hash = await this.passwords.hash(newPassword);
-    const result = await this.resets.resetPassword(parsed.id, parsed.secret, hash, this.clock.now());
-    throwUnlessReset(result.outcome);
-    if (result.outcome !== 'reset') return;
-    this.events.emit('user.sessions-revoked', { userId: result.userId });
+    const now = this.clock.now();
+    const user = await this.resets.transaction(async (tx) => {
+      const { userId } = spendable(await this.resets.lockById(tx, parsed.id), parsed.secret, now);
+      // The user row first: it orders this reset against a concurrent refresh-token rotation.
+      const changed = await this.users.setPassword(tx, userId, hash);
+      await this.resets.spendAllOf(tx, userId, now);
+      await this.refreshTokens.revokeAllOf(tx, userId, now);
+      return changed!;
+    });
+    this.events.emit('user.sessions-revoked', { userId: user.id });
     // The owner proved control of the mailbox: failed logins by others no longer hold it back.
-    await this.failures.clearEmail(result.email.toLowerCase());
+    await this.failures.clearEmail(user.email.toLowerCase());
   }
 }
 
-function throwUnlessReset(outcome: ResetOutcome) {
-  if (outcome === 'invalid') throw new DomainError('INVALID_TOKEN');
-  if (outcome === 'expired') throw new DomainError('TOKEN_EXPIRED');
+/** A reset token works once, with its secret, until it expires. */
+function spendable(token: PasswordResetTokenRow | undefined, secret: string, now: Date): PasswordResetTokenRow {
+  if (!token || token.usedAt || !secretMatches(secret, token.tokenHash)) throw new DomainError('INVALID_TOKEN');
+  if (token.expiresAt <= now) throw new DomainError('TOKEN_EXPIRED');
+  return token;
 }

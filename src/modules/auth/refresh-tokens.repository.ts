@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, exists, isNull, sql } from 'drizzle-orm';
 import { secretMatches } from '../../common/crypto/secret-token';
-import { Database, DB } from '../../db/database';
+import { Database, DB, Executor } from '../../db/database';
 import { refreshTokens, users } from '../../db/schema';
 
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
@@ -110,5 +110,13 @@ export class RefreshTokensRepository {
       .update(refreshTokens)
       .set({ revokedAt: now })
       .where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  }
+
+  /** Revokes every refresh token of the user, ending all its logins; inside the caller's transaction when given one. */
+  async revokeAllOf(tx: Executor, userId: string, now: Date): Promise<void> {
+    await tx
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
   }
 }

@@ -1,3 +1,4 @@
+import { iso, isoOrNull } from '../../common/iso';
 import { UserView } from './users.schemas';
 import { UserRow } from './users.repository';
 
@@ -13,9 +14,9 @@ export function toUserView(row: UserRow): UserView {
     timezone: row.timezone,
     role: row.role,
     status: row.status,
-    emailVerifiedAt: row.emailVerifiedAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    emailVerifiedAt: isoOrNull(row.emailVerifiedAt),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
   };
 }
 

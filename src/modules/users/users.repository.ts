@@ -1,29 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, eq, gt, ilike, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, ne, sql } from 'drizzle-orm';
 import { pgErrorCode } from '../../common/errors/classify-error';
-import { DomainError } from '../../common/errors/domain-error';
 import { containsPattern } from '../../common/pagination';
-import { Database, DB } from '../../db/database';
-import { refreshTokens, users } from '../../db/schema';
+import { Database, DB, Transaction } from '../../db/database';
+import { users } from '../../db/schema';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type AccessChange = Partial<Pick<UserRow, 'role' | 'status'>>;
-export type AccessChangeResult = { outcome: 'changed'; user: UserRow } | { outcome: 'not-found' } | { outcome: 'last-admin' };
-
-const isActiveAdmin = (user: Pick<UserRow, 'role' | 'status'>) => user.role === 'ADMIN' && user.status === 'ACTIVE';
 
 @Injectable()
 export class UsersRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  /** Inserts a user; an email already taken in any case is USER_EXISTS (the unique index decides, race-free). */
-  async create(user: NewUser): Promise<UserRow> {
+  /** Inserts a user unless its email is taken in any case: the unique index decides, race-free. */
+  async create(user: NewUser): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
     try {
       const [row] = await this.db.insert(users).values(user).returning();
-      return row!;
+      return { outcome: 'created', user: row! };
     } catch (error) {
-      if (pgErrorCode(error) === '23505') throw new DomainError('USER_EXISTS', { cause: error });
+      if (pgErrorCode(error) === '23505') return { outcome: 'email-taken' };
       throw error;
     }
   }
@@ -53,33 +49,46 @@ export class UsersRepository {
     return row;
   }
 
+  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Reads a user under an update lock: it also orders a change against refresh-token rotation. */
+  async lockById(tx: Transaction, id: string): Promise<UserRow | undefined> {
+    const [row] = await tx.select().from(users).where(eq(users.id, id)).for('update');
+    return row;
+  }
+
   /**
-   * Changes a user's role or status, and with `revokeSessions` revokes every refresh token of the
-   * user in the same transaction (the user row lock orders this against token rotation). A change
-   * that would leave no ACTIVE ADMIN is not made ('last-admin'): such changes take one advisory
-   * lock before counting, so two ADMINs demoting each other cannot both succeed.
+   * One lock for every change that may leave no ACTIVE ADMIN, held to the end of the transaction:
+   * two ADMINs demoting each other at once then count one after the other.
    */
-  async setAccess(id: string, change: AccessChange, now: Date, options: { revokeSessions: boolean }): Promise<AccessChangeResult> {
-    return this.db.transaction(async (tx) => {
-      const [current] = await tx.select().from(users).where(eq(users.id, id)).for('update');
-      if (!current) return { outcome: 'not-found' };
-      if (isActiveAdmin(current) && !isActiveAdmin({ ...current, ...change })) {
-        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('gatehouse:last-admin'))`);
-        const [others] = await tx
-          .select({ count: count() })
-          .from(users)
-          .where(and(eq(users.role, 'ADMIN'), eq(users.status, 'ACTIVE'), ne(users.id, id)));
-        if (!others?.count) return { outcome: 'last-admin' };
-      }
-      const [row] = await tx.update(users).set(change).where(eq(users.id, id)).returning();
-      if (options.revokeSessions) {
-        await tx
-          .update(refreshTokens)
-          .set({ revokedAt: now })
-          .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
-      }
-      return { outcome: 'changed', user: row! };
-    });
+  async lockAdminCount(tx: Transaction): Promise<void> {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('gatehouse:last-admin'))`);
+  }
+
+  async countActiveAdmins(tx: Transaction, filter: { except: string }): Promise<number> {
+    const [admins] = await tx
+      .select({ count: count() })
+      .from(users)
+      .where(and(eq(users.role, 'ADMIN'), eq(users.status, 'ACTIVE'), ne(users.id, filter.except)));
+    return admins?.count ?? 0;
+  }
+
+  async setAccess(tx: Transaction, id: string, change: AccessChange): Promise<UserRow | undefined> {
+    const [row] = await tx.update(users).set(change).where(eq(users.id, id)).returning();
+    return row;
+  }
+
+  async setPassword(tx: Transaction, id: string, passwordHash: string): Promise<UserRow | undefined> {
+    const [row] = await tx.update(users).set({ passwordHash }).where(eq(users.id, id)).returning();
+    return row;
+  }
+
+  /** An INACTIVE user becomes ACTIVE, its email verified at `now`; any other status stays. */
+  async activate(tx: Transaction, id: string, now: Date): Promise<void> {
+    await tx.update(users).set({ status: 'ACTIVE', emailVerifiedAt: now }).where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
   }
 
   async findById(id: string): Promise<UserRow | undefined> {

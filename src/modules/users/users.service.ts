@@ -4,14 +4,16 @@ import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
+import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { toUserView } from './users.mapper';
-import { AccessChange, UsersRepository } from './users.repository';
+import { AccessChange, UserRow, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
 
 @Injectable()
 export class UsersService {
   constructor(
     private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
   ) {}
@@ -48,11 +50,26 @@ export class UsersService {
     return this.setAccess(id, { role: dto.role }, true);
   }
 
+  /**
+   * A change that would leave no ACTIVE ADMIN is refused (LAST_ADMIN). The user row lock orders the
+   * change, and the revocation of its refresh tokens, against token rotation.
+   */
   private async setAccess(id: string, change: AccessChange, revokeSessions: boolean) {
-    const result = await this.users.setAccess(id, change, this.clock.now(), { revokeSessions });
-    if (result.outcome === 'not-found') throw new DomainError('NOT_FOUND');
-    if (result.outcome === 'last-admin') throw new DomainError('LAST_ADMIN');
+    const now = this.clock.now();
+    const user = await this.users.transaction(async (tx) => {
+      const current = await this.users.lockById(tx, id);
+      if (!current) throw new DomainError('NOT_FOUND');
+      if (isActiveAdmin(current) && !isActiveAdmin({ ...current, ...change })) {
+        await this.users.lockAdminCount(tx);
+        if ((await this.users.countActiveAdmins(tx, { except: id })) === 0) throw new DomainError('LAST_ADMIN');
+      }
+      const changed = await this.users.setAccess(tx, id, change);
+      if (revokeSessions) await this.refreshTokens.revokeAllOf(tx, id, now);
+      return changed!;
+    });
     this.events.emit('user.access-changed', { userId: id });
-    return { user: toUserView(result.user) };
+    return { user: toUserView(user) };
   }
 }
+
+const isActiveAdmin = (user: Pick<UserRow, 'role' | 'status'>) => user.role === 'ADMIN' && user.status === 'ACTIVE';

@@ -1,5 +1,4 @@
-import { Global, Injectable, Logger, Module } from '@nestjs/common';
-import { AppConfig, APP_CONFIG } from '../../config/config';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
 
 /** Sends one text message. SMS_PROVIDER picks the implementation. */
@@ -44,16 +43,3 @@ export class TwilioSmsSender extends SmsSender {
     }
   }
 }
-
-@Global()
-@Module({
-  providers: [
-    {
-      provide: SmsSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): SmsSender => (config.sms.provider === 'twilio' ? new TwilioSmsSender(config.sms) : new LogSmsSender()),
-    },
-  ],
-  exports: [SmsSender],
-})
-export class SmsModule {}

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../../common/clock';
-import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { UsersRepository } from '../users/users.repository';
 import { newPasswordSchema } from './auth.schemas';
 import { PasswordService } from './password.service';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 /**
  * Makes sure an ACTIVE ADMIN with a given email exists.
@@ -14,11 +14,12 @@ import { PasswordService } from './password.service';
  *   sets its password and ends its existing sessions.
  */
 @Injectable()
-export class AdminAccounts implements OnApplicationBootstrap {
+export class AdminAccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminAccounts');
 
   constructor(
     private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -41,32 +42,33 @@ export class AdminAccounts implements OnApplicationBootstrap {
     assertPasswordPolicy(password);
     await this.users.update(existing.id, { passwordHash: await this.passwords.hash(password) });
     // ACTIVE, and every refresh token revoked: whoever held a session before does not inherit ADMIN.
-    await this.users.setAccess(existing.id, { role: 'ADMIN', status: 'ACTIVE' }, this.clock.now(), { revokeSessions: true });
+    const now = this.clock.now();
+    await this.users.transaction(async (tx) => {
+      await this.users.lockById(tx, existing.id);
+      await this.users.setAccess(tx, existing.id, { role: 'ADMIN', status: 'ACTIVE' });
+      await this.refreshTokens.revokeAllOf(tx, existing.id, now);
+    });
     return { id: existing.id, created: false };
   }
 
   private async create(email: string, password: string): Promise<string> {
     assertPasswordPolicy(password);
-    try {
-      const user = await this.users.create({
-        email,
-        passwordHash: await this.passwords.hash(password),
-        firstName: 'Admin',
-        lastName: 'User',
-        language: 'en',
-        locale: 'en',
-        timezone: 'UTC',
-        role: 'ADMIN',
-        status: 'ACTIVE',
-        emailVerifiedAt: this.clock.now(),
-      });
-      this.logger.log(`Created ADMIN ${email}`);
-      return user.id;
-    } catch (error) {
-      // Another instance booting at the same moment created it first.
-      if (error instanceof DomainError && error.code === 'USER_EXISTS') return (await this.users.findByEmail(email))!.id;
-      throw error;
-    }
+    const result = await this.users.create({
+      email,
+      passwordHash: await this.passwords.hash(password),
+      firstName: 'Admin',
+      lastName: 'User',
+      language: 'en',
+      locale: 'en',
+      timezone: 'UTC',
+      role: 'ADMIN',
+      status: 'ACTIVE',
+      emailVerifiedAt: this.clock.now(),
+    });
+    // Taken: another instance booting at the same moment created it first.
+    if (result.outcome === 'email-taken') return (await this.users.findByEmail(email))!.id;
+    this.logger.log(`Created ADMIN ${email}`);
+    return result.user.id;
   }
 }
 

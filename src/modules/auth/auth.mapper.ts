@@ -1,0 +1,23 @@
+import { iso } from '../../common/iso';
+import { fullName } from '../users/users.mapper';
+import { UserRow } from '../users/users.repository';
+import { Session } from './auth.schemas';
+import { TokenPair } from './tokens.service';
+
+export function toSession(user: UserRow, tokens: TokenPair): Session {
+  return {
+    accessToken: { token: tokens.accessToken.token, expirationDate: iso(tokens.accessToken.expiresAt) },
+    refreshToken: { token: tokens.refreshToken.token, expirationDate: iso(tokens.refreshToken.expiresAt) },
+    requiredAuthenticatorType: null,
+    user: {
+      id: user.id,
+      email: user.email,
+      name: fullName(user),
+      role: user.role,
+      status: user.status,
+      language: user.language,
+      locale: user.locale,
+      timezone: user.timezone,
+    },
+  };
+}
