@@ -1,10 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, DB } from './database';
-
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
-
-/** Where a repository method that may join a caller's transaction runs: the pool, or that transaction. */
-export type Executor = Database | Transaction;
+import { Database, DB, Transaction } from './database';
 
 /**
  * Opens the transaction of a unit of work that spans several repositories; the service passes

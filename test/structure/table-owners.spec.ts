@@ -28,16 +28,6 @@ const OWNERS: Record<string, string> = {
   outbox_messages: `${MODULES}/outbox/outbox.repository.ts`,
 };
 
-/**
- * Writes outside the owner that other findings of issue 9 are moving as this lands (users and
- * api-keys); each entry must still be true, so the list shrinks as they merge and ends empty.
- */
-const PENDING_MOVES: Record<string, string[]> = {
-  users: [`${MODULES}/auth/password-reset.repository.ts`, `${MODULES}/accounts/accounts.repository.ts`],
-  refresh_tokens: [`${MODULES}/users/users.repository.ts`, `${MODULES}/auth/password-reset.repository.ts`],
-  api_keys: [`${MODULES}/api-keys/api-key-usage.repository.ts`],
-};
-
 const TABLES = Object.entries(schema)
   .filter(([, value]) => is(value, PgTable))
   .map(([identifier, table]) => ({ identifier, name: getTableName(table as PgTable) }));
@@ -83,15 +73,9 @@ describe('table ownership (issue 9, done-means 2)', () => {
 
   it('writes no table outside its owning repository', () => {
     const strays = [...writers()].flatMap(([table, files]) =>
-      [...files].filter((file) => file !== OWNERS[table] && !PENDING_MOVES[table]?.includes(file)).map((file) => `${table} written in ${file}`),
+      [...files].filter((file) => file !== OWNERS[table]).map((file) => `${table} written in ${file}`),
     );
     expect(strays).toEqual([]);
-  });
-
-  it('lists only pending moves that are still pending', () => {
-    const found = writers();
-    const done = Object.entries(PENDING_MOVES).flatMap(([table, files]) => files.filter((file) => !found.get(table)!.has(file)).map((file) => `${table} in ${file}`));
-    expect(done).toEqual([]);
   });
 
   it('has one outbox write path: OutboxRepository, and nothing else names the outbox table', () => {

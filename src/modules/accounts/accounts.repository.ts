@@ -49,10 +49,6 @@ export class AccountsRepository {
     return { account, created };
   }
 
-  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 
   async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
     const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');

@@ -15,6 +15,7 @@ import { UsersRepository } from '../users/users.repository';
 import { toAccountView } from './accounts.mapper';
 import { AccountRow, AccountsRepository, TokenOutcome } from './accounts.repository';
 import { AccountActivationRequestDto, ActivateAccountDto, ActivatePhoneDto, PhoneActivationRequestDto } from './accounts.schemas';
+import { TransactionRunner } from '../../db/transaction';
 
 export const PHONE_CODE_TTL_SECONDS = 600;
 export const PHONE_SENDS_PER_HOUR = 3;
@@ -23,6 +24,7 @@ export const PHONE_CODE_MAX_ATTEMPTS = 5;
 @Injectable()
 export class AccountsService {
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly accounts: AccountsRepository,
     private readonly users: UsersRepository,
     private readonly mail: MailService,
@@ -69,7 +71,7 @@ export class AccountsService {
     assertOwnUser(principal, dto.userId);
     const now = this.clock.now();
     // The account and its user become ACTIVE together, and the token works once (row-locked).
-    const account = await this.accounts.transaction(async (tx) => {
+    const account = await this.transactions.run(async (tx) => {
       const pending = await this.accounts.lockOwned(tx, dto.userId, dto.accountId);
       if (!pending) throw new DomainError('NOT_FOUND');
       if (!pending.emailTokenHash || !secretMatches(dto.emailVerificationToken, pending.emailTokenHash)) throw new DomainError('INVALID_TOKEN');

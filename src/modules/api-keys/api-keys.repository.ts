@@ -31,10 +31,6 @@ export class ApiKeysRepository {
     return row;
   }
 
-  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 
   /** Locks the owner's user row, so that one owner's concurrent creates count and insert one at a time. */
   async lockOwner(tx: Transaction, ownerId: string): Promise<void> {

@@ -11,10 +11,12 @@ import { ApiKeyEnvironment, displayParts, generateApiKey } from './api-key-forma
 import { toApiKeyView } from './api-keys.mapper';
 import { ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyCreateDto, ApiKeyListQueryDto } from './api-keys.schemas';
+import { TransactionRunner } from '../../db/transaction';
 
 @Injectable()
 export class ApiKeysService {
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly keys: ApiKeysRepository,
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly clock: Clock,
@@ -31,7 +33,7 @@ export class ApiKeysService {
     }
     const { key, fields } = this.newKey(dto.environment);
     // Under a lock on the owner row, so one owner's concurrent creates cannot overshoot the cap together.
-    const row = await this.keys.transaction(async (tx) => {
+    const row = await this.transactions.run(async (tx) => {
       await this.keys.lockOwner(tx, principal.userId);
       const actingKeyId = actingKeyOf(principal);
       if (actingKeyId) assertActorLive(await this.keys.lockShared(tx, actingKeyId), now);
@@ -71,7 +73,7 @@ export class ApiKeysService {
     await this.assertMayManage(principal, id);
     const now = this.clock.now();
     const graceEndsAt = new Date(now.getTime() + this.config.apiKeys.rotationGraceSeconds * 1000);
-    const rotated = await this.keys.transaction(async (tx) => {
+    const rotated = await this.transactions.run(async (tx) => {
       const actingKeyId = actingKeyOf(principal);
       const { key: old, actor } = await this.keys.lockForRotation(tx, ownerScope(principal), id, actingKeyId);
       if (actingKeyId) assertActorLive(actor, now);
@@ -98,7 +100,7 @@ export class ApiKeysService {
     const now = this.clock.now();
     const scope = ownerScope(principal);
     const actingKeyId = actingKeyOf(principal);
-    const revoked = await this.keys.transaction(async (tx) => {
+    const revoked = await this.transactions.run(async (tx) => {
       const locked = await this.keys.lockLineage(tx, scope, id, actingKeyId);
       if (actingKeyId) assertActorLive(await this.keys.findById(tx, actingKeyId), now);
       if (!locked.includes(id)) throw new DomainError('NOT_FOUND');

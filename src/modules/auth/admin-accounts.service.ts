@@ -5,6 +5,7 @@ import { UsersRepository } from '../users/users.repository';
 import { newPasswordSchema } from './auth.schemas';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TransactionRunner } from '../../db/transaction';
 
 /**
  * Makes sure an ACTIVE ADMIN with a given email exists.
@@ -18,6 +19,7 @@ export class AdminAccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminAccounts');
 
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
@@ -43,7 +45,7 @@ export class AdminAccountsService implements OnApplicationBootstrap {
     await this.users.update(existing.id, { passwordHash: await this.passwords.hash(password) });
     // ACTIVE, and every refresh token revoked: whoever held a session before does not inherit ADMIN.
     const now = this.clock.now();
-    await this.users.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       await this.users.lockById(tx, existing.id);
       await this.users.setAccess(tx, existing.id, { role: 'ADMIN', status: 'ACTIVE' });
       await this.refreshTokens.revokeAllOf(tx, existing.id, now);

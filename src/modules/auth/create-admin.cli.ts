@@ -9,6 +9,7 @@ import { UsersRepository } from '../users/users.repository';
 import { AdminAccountsService } from './admin-accounts.service';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TransactionRunner } from '../../db/transaction';
 
 const USAGE = 'usage: npm run create-admin -- --email <email>, then type the password, or pipe it on stdin';
 
@@ -29,7 +30,7 @@ async function main() {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService();
     const db = createDatabase(pool);
-    const admins = new AdminAccountsService(new UsersRepository(db), new RefreshTokensRepository(db), passwords, new Clock(), config);
+    const admins = new AdminAccountsService(new TransactionRunner(db), new UsersRepository(db), new RefreshTokensRepository(db), passwords, new Clock(), config);
     const result = await admins.ensure(values.email, password);
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
   } finally {

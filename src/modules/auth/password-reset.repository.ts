@@ -18,10 +18,6 @@ export class PasswordResetRepository {
     await this.db.insert(passwordResetTokens).values(token);
   }
 
-  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 
   /** Reads a token under an update lock, so that it is spent once. */
   async lockById(tx: Transaction, id: string): Promise<PasswordResetTokenRow | undefined> {

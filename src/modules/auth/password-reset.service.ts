@@ -14,10 +14,12 @@ import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetRepository, PasswordResetTokenRow } from './password-reset.repository';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TransactionRunner } from '../../db/transaction';
 
 @Injectable()
 export class PasswordResetService {
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly resets: PasswordResetRepository,
     private readonly refreshTokens: RefreshTokensRepository,
@@ -63,7 +65,7 @@ export class PasswordResetService {
     spendable(await this.resets.findById(parsed.id), parsed.secret, this.clock.now());
     const hash = await this.passwords.hash(newPassword);
     const now = this.clock.now();
-    const user = await this.resets.transaction(async (tx) => {
+    const user = await this.transactions.run(async (tx) => {
       const { userId } = spendable(await this.resets.lockById(tx, parsed.id), parsed.secret, now);
       // The user row first: it orders this reset against a concurrent refresh-token rotation.
       const changed = await this.users.setPassword(tx, userId, hash);

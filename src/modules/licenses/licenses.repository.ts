@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, DB_POOL } from '../../db/database';
-import type { Executor } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 import { activations, licenses } from '../../db/schema';
 import { OutboxEvent } from '../outbox/outbox.events';
 import { OutboxRepository } from '../outbox/outbox.repository';

@@ -4,7 +4,7 @@ import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
 import { orderItems, orders, products } from '../../db/schema';
-import type { Executor } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;

@@ -3,7 +3,7 @@ import { and, getTableName, isNotNull, lt } from 'drizzle-orm';
 import { newId } from '../../common/ids';
 import { Database, DB } from '../../db/database';
 import { outboxMessages } from '../../db/schema';
-import type { Executor } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 import { OutboxEvent } from './outbox.events';
 
 /** The outbox row as a fragment of a caller's own prepared statement; see `inlineAppend`. */

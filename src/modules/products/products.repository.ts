@@ -3,7 +3,7 @@ import { and, asc, eq, gt, ilike, inArray, isNotNull, or } from 'drizzle-orm';
 import { containsPattern } from '../../common/pagination';
 import { Database, DB } from '../../db/database';
 import { products } from '../../db/schema';
-import type { Executor } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 
 export type ProductRow = typeof products.$inferSelect;
 export type NewProduct = typeof products.$inferInsert;

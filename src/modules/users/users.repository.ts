@@ -49,10 +49,6 @@ export class UsersRepository {
     return row;
   }
 
-  /** Runs `work` in one transaction; the methods below that take `tx` are its steps. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 
   /** Reads a user under an update lock: it also orders a change against refresh-token rotation. */
   async lockById(tx: Transaction, id: string): Promise<UserRow | undefined> {

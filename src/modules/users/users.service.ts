@@ -8,10 +8,12 @@ import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { toUserView } from './users.mapper';
 import { AccessChange, UserRow, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
+import { TransactionRunner } from '../../db/transaction';
 
 @Injectable()
 export class UsersService {
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly clock: Clock,
@@ -56,7 +58,7 @@ export class UsersService {
    */
   private async setAccess(id: string, change: AccessChange, revokeSessions: boolean) {
     const now = this.clock.now();
-    const user = await this.users.transaction(async (tx) => {
+    const user = await this.transactions.run(async (tx) => {
       const current = await this.users.lockById(tx, id);
       if (!current) throw new DomainError('NOT_FOUND');
       if (isActiveAdmin(current) && !isActiveAdmin({ ...current, ...change })) {

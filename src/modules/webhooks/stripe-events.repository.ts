@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { eq } from 'drizzle-orm';
 import { stripeEvents } from '../../db/schema';
-import type { Executor } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 
 @Injectable()
 export class StripeEventsRepository {
