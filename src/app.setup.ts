@@ -8,18 +8,12 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
+import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { AppConfig } from './config/config';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The body as received, on webhook routes (signature checks need the exact bytes). */
-    rawBody?: string;
-  }
-}
 
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
@@ -80,8 +74,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    // Webhook signatures are computed over the exact bytes received; keep them for those routes only.
-    if (request.url.startsWith('/v1/webhooks/')) request.rawBody = body as string;
+    if (keepsRawBody(request)) request.rawBody = body as string;
     void parseJson(request, body as string, (error, value) => done(error ? new DomainError('MALFORMED_JSON', { cause: error }) : null, value));
   });
   fastify.addHook('onRequest', async (request, reply) => {
