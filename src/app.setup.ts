@@ -10,6 +10,7 @@ import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
 import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
+import { I18nService } from './common/i18n/i18n.service';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
@@ -18,8 +19,9 @@ import { AppConfig } from './config/config';
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const { config } = options;
-  // The writer lives in the Nest container, which exists only after the adapter is built.
-  const late: { problems?: ProblemWriter } = {};
+  // Fastify takes frameworkErrors before Nest's container exists; the writer needs only the
+  // translations and the config, so this one is built by hand (the container has its own).
+  const problems = new ProblemWriter(new I18nService(), config);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an
@@ -43,17 +45,13 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // Fastify's own (non-problem+json) 503; the pool stays open until the server has closed.
     return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed URL such as /%) get problem+json too.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      if (late.problems) late.problems.send(error, request, reply);
-      else void reply.code(400).send();
-    },
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => problems.send(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).
     bodyParser: false,
     bufferLogs: true,
   });
-  late.problems = app.get(ProblemWriter);
   await configureApp(app, config);
   return app;
 }
