@@ -8,24 +8,20 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
+import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
+import { I18nService } from './common/i18n/i18n.service';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { AppConfig } from './config/config';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The body as received, on webhook routes (signature checks need the exact bytes). */
-    rawBody?: string;
-  }
-}
-
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const { config } = options;
-  // The writer lives in the Nest container, which exists only after the adapter is built.
-  const late: { problems?: ProblemWriter } = {};
+  // Fastify takes frameworkErrors before Nest's container exists; the writer needs only the
+  // translations and the config, so this one is built by hand (the container has its own).
+  const problems = new ProblemWriter(new I18nService(), config);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an
@@ -49,17 +45,13 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // Fastify's own (non-problem+json) 503; the pool stays open until the server has closed.
     return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed URL such as /%) get problem+json too.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      if (late.problems) late.problems.send(error, request, reply);
-      else void reply.code(400).send();
-    },
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => problems.send(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).
     bodyParser: false,
     bufferLogs: true,
   });
-  late.problems = app.get(ProblemWriter);
   await configureApp(app, config);
   return app;
 }
@@ -80,8 +72,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    // Webhook signatures are computed over the exact bytes received; keep them for those routes only.
-    if (request.url.startsWith('/v1/webhooks/')) request.rawBody = body as string;
+    if (keepsRawBody(request)) request.rawBody = body as string;
     void parseJson(request, body as string, (error, value) => done(error ? new DomainError('MALFORMED_JSON', { cause: error }) : null, value));
   });
   fastify.addHook('onRequest', async (request, reply) => {

@@ -3,117 +3,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Inject } from '@nestjs/common';
-import { envSchema } from './env.schema';
+import { Env, envSchema } from './env.schema';
 
-export interface AppConfig {
-  env: 'development' | 'production' | 'test';
-  host: string;
-  port: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  publicBaseUrl: string;
-  corsOrigins: string[];
-  trustProxy: string[];
-  bodyLimitBytes: number;
-  shutdownTimeoutMs: number;
-  http: {
-    /** Longest a client may take to send a whole request (headers and body): slowloris protection. */
-    requestTimeoutMs: number;
-    /** A socket with no traffic for this long is closed. */
-    connectionTimeoutMs: number;
-  };
-  database: {
-    /** Absent means: start the embedded Postgres. */
-    url: string | undefined;
-    poolMax: number;
-    embeddedDir: string;
-    embeddedPort: number;
-    connectTimeoutMs: number;
-    /** Set on every pool connection, so a hung query or a held lock cannot hold the pool forever. */
-    statementTimeoutMs: number;
-    lockTimeoutMs: number;
-    idleInTransactionTimeoutMs: number;
-  };
-  auth: {
-    jwtSecret: string;
-    issuer: string;
-    audience: string;
-    accessTokenTtlSeconds: number;
-    refreshTokenTtlSeconds: number;
-    /** How long a replaced refresh token still returns its same successor (two tabs refreshing at once). */
-    refreshReuseIntervalSeconds: number;
-    /** With cookieSecure, `__Host-<AUTH_COOKIE_NAME>`; else the plain name. */
-    cookieName: string;
-    /** `__Secure-<AUTH_COOKIE_NAME>_refresh` (or without the prefix when not Secure), scoped to /v1/auth. */
-    refreshCookieName: string;
-    cookieSecure: boolean;
-    /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
-    loginFailureLimit: { count: number; windowSeconds: number };
-    /** The longest a login for an email under attack from many IPs is made to wait. */
-    loginSlowdownMaxMs: number;
-    passwordResetTtlSeconds: number;
-  };
-  /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
-  allowedLinkOrigins: string[];
-  mail: {
-    /** Unset outside production: mails are written to the log instead. */
-    smtpUrl: string | undefined;
-    from: string;
-  };
-  accounts: {
-    emailTokenTtlSeconds: number;
-    /** Verification texts to one phone number per UTC day, across all accounts. */
-    phoneSendsPerNumberPerDay: number;
-  };
-  apiKeys: {
-    /** Keys read `<prefix>_<live|test>_<secret><checksum>`. */
-    prefix: string;
-    rotationGraceSeconds: number;
-    auditLogRetentionDays: number;
-    /** Keys a user may hold that are neither revoked nor expired. */
-    maxPerUser: number;
-  };
-  licenses: {
-    /** PKCS8 PEM of the Ed25519 key that signs offline certificates; outside production, generated into `signingKeyFile` when unset. */
-    signingKeyPem: string | undefined;
-    signingKeyFile: string;
-    certificateTtlSeconds: number;
-  };
-  stripe: {
-    /** Unset: checkout answers 503 (nothing to charge with). */
-    secretKey: string | undefined;
-    /** Unset: every webhook is refused as unverifiable. */
-    webhookSecret: string | undefined;
-    /** Another host, port and protocol for Stripe's API (a local fake in tests). */
-    apiBase: string | undefined;
-  };
-  /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
-  checkout: { maxUnitsPerLine: number; maxUnitsPerOrder: number };
-  outbox: { retentionDays: number };
-  rateLimit: {
-    /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
-    redisUrl: string | undefined;
-    /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
-    redisKeyPrefix: string;
-    /** A Redis command that has not answered by then fails, and the request answers 503. */
-    redisCommandTimeoutMs: number;
-    policies: Record<RateLimitPolicy, { count: number; windowSeconds: number }>;
-  };
-  /** When set, boot makes sure this ACTIVE ADMIN exists. */
-  admin: { email: string; password: string } | undefined;
-  sms:
-    | { provider: 'log' }
-    | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiBase: string };
-}
+/**
+ * The typed configuration every module injects: mapConfig's shape, so a new setting is written in
+ * env.schema.ts and where mapConfig groups it, and nowhere else.
+ */
+export type AppConfig = ReturnType<typeof mapConfig>;
 
-export type RateLimitPolicy =
-  | 'public'
-  | 'authenticated'
-  | 'login'
-  | 'register'
-  | 'passwordResetRequest'
-  | 'licenseValidate'
-  | 'licenseActivate'
-  | 'licenseDeactivate';
+/** A named limit, from `RATE_LIMIT_<NAME>`. */
+export type RateLimitPolicy = keyof AppConfig['rateLimit']['policies'];
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 export const InjectConfig = () => Inject(APP_CONFIG);
@@ -154,6 +53,11 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     }
   }
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
+  return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET });
+}
+
+/** Groups the parsed environment into the settings modules read. */
+function mapConfig(env: Env & { JWT_SECRET: string }) {
   return {
     env: env.NODE_ENV,
     host: env.HOST,
@@ -164,13 +68,20 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    http: { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS },
+    http: {
+      /** Longest a client may take to send a whole request (headers and body): slowloris protection. */
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      /** A socket with no traffic for this long is closed. */
+      connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+    },
     database: {
+      /** Absent means: start the embedded Postgres. */
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
       embeddedDir: env.EMBEDDED_POSTGRES_DIR,
       embeddedPort: env.EMBEDDED_POSTGRES_PORT,
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      /** Set on every pool connection, so a hung query or a held lock cannot hold the pool forever. */
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
@@ -181,28 +92,65 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
+      /** How long a replaced refresh token still returns its same successor (two tabs refreshing at once). */
       refreshReuseIntervalSeconds: env.REFRESH_TOKEN_REUSE_INTERVAL,
       // __Host- binds the cookie to this host over HTTPS, Path=/ and no Domain, so a sibling
       // subdomain cannot plant one; the refresh cookie's Path=/v1/auth only allows __Secure-.
+      /** With cookieSecure, `__Host-<AUTH_COOKIE_NAME>`; else the plain name. */
       cookieName: env.COOKIE_SECURE ? `__Host-${env.AUTH_COOKIE_NAME}` : env.AUTH_COOKIE_NAME,
+      /** `__Secure-<AUTH_COOKIE_NAME>_refresh` (or without the prefix when not Secure), scoped to /v1/auth. */
       refreshCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_refresh` : `${env.AUTH_COOKIE_NAME}_refresh`,
       cookieSecure: env.COOKIE_SECURE,
+      /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
+      /** The longest a login for an email under attack from many IPs is made to wait. */
       loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
     },
+    /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
     allowedLinkOrigins:
       env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    accounts: { emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL, phoneSendsPerNumberPerDay: env.PHONE_SENDS_PER_NUMBER_PER_DAY },
-    apiKeys: { prefix: env.API_KEY_PREFIX, rotationGraceSeconds: env.API_KEY_ROTATION_GRACE, auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS, maxPerUser: env.API_KEYS_MAX_PER_USER },
-    licenses: { signingKeyPem: env.LICENSE_SIGNING_KEY, signingKeyFile: env.LICENSE_SIGNING_KEY_FILE, certificateTtlSeconds: env.LICENSE_CERT_TTL },
-    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiBase: env.STRIPE_API_BASE },
+    mail: {
+      /** Unset outside production: mails are written to the log instead. */
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+    },
+    accounts: {
+      emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL,
+      /** Verification texts to one phone number per UTC day, across all accounts. */
+      phoneSendsPerNumberPerDay: env.PHONE_SENDS_PER_NUMBER_PER_DAY,
+    },
+    apiKeys: {
+      /** Keys read `<prefix>_<live|test>_<secret><checksum>`. */
+      prefix: env.API_KEY_PREFIX,
+      rotationGraceSeconds: env.API_KEY_ROTATION_GRACE,
+      auditLogRetentionDays: env.AUDIT_LOG_RETENTION_DAYS,
+      /** Keys a user may hold that are neither revoked nor expired. */
+      maxPerUser: env.API_KEYS_MAX_PER_USER,
+    },
+    licenses: {
+      /** PKCS8 PEM of the Ed25519 key that signs offline certificates; outside production, generated into `signingKeyFile` when unset. */
+      signingKeyPem: env.LICENSE_SIGNING_KEY,
+      signingKeyFile: env.LICENSE_SIGNING_KEY_FILE,
+      certificateTtlSeconds: env.LICENSE_CERT_TTL,
+    },
+    stripe: {
+      /** Unset: checkout answers 503 (nothing to charge with). */
+      secretKey: env.STRIPE_SECRET_KEY,
+      /** Unset: every webhook is refused as unverifiable. */
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      /** Another host, port and protocol for Stripe's API (a local fake in tests). */
+      apiBase: env.STRIPE_API_BASE,
+    },
+    /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
     checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },
     outbox: { retentionDays: env.OUTBOX_RETENTION_DAYS },
     rateLimit: {
+      /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
       redisUrl: env.REDIS_URL,
+      /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
       redisKeyPrefix: env.REDIS_KEY_PREFIX,
+      /** A Redis command that has not answered by then fails, and the request answers 503. */
       redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       policies: {
         public: env.RATE_LIMIT_PUBLIC,
@@ -215,17 +163,18 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         licenseDeactivate: env.RATE_LIMIT_LICENSE_DEACTIVATE,
       },
     },
+    /** When set, boot makes sure this ACTIVE ADMIN exists. */
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     sms:
       env.SMS_PROVIDER === 'twilio'
         ? {
-            provider: 'twilio',
+            provider: 'twilio' as const,
             accountSid: env.TWILIO_ACCOUNT_SID!,
             authToken: env.TWILIO_AUTH_TOKEN!,
             from: env.TWILIO_FROM!,
             apiBase: env.TWILIO_API_BASE.replace(/\/+$/, ''),
           }
-        : { provider: 'log' },
+        : { provider: 'log' as const },
   };
 }
 

@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { registerUser, TEST_PASSWORD } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
 
-/**
- * In a file of its own: passport keeps one "jwt" strategy per process, so an app with other
- * cookie names in the same file would change which cookie the other apps read.
- */
+/** The only app with COOKIE_SECURE=true (the prefixed names); every other test app sets it false. */
 describe('login cookies with COOKIE_SECURE=true', () => {
   const ctx = useTestApp({ env: { COOKIE_SECURE: 'true' } });
 

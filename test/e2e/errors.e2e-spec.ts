@@ -71,6 +71,16 @@ describe('RFC 9457 problem details', () => {
     expectProblem(await post(''), 400, 'MALFORMED_JSON');
   });
 
+  it('keeps the raw body only on routes marked @RawBody(), not by URL prefix', async () => {
+    const payload = '{ "a" :1 }';
+    const unmarked = await t.app.inject({ method: 'POST', url: '/v1/webhooks/test-probe', payload, headers: { 'content-type': 'application/json' } });
+    expect(unmarked.statusCode, unmarked.body).toBe(201);
+    expect(unmarked.json()).toEqual({ rawBody: null });
+    const marked = await t.app.inject({ method: 'POST', url: '/test-probe/raw', payload, headers: { 'content-type': 'application/json' } });
+    expect(marked.statusCode, marked.body).toBe(201);
+    expect(marked.json()).toEqual({ rawBody: payload });
+  });
+
   it('lists one error per invalid field with 422 VALIDATION_FAILED', async () => {
     const body = expectProblem(await post(JSON.stringify({ name: '', email: 'nope', tags: ['ok', 5], role: 'ADMIN' })), 422, 'VALIDATION_FAILED');
     expect(body.errors).toEqual(

@@ -1,5 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import type { AppConfig } from '../../config/config';
+import type { ErrorCode } from '../errors/error-catalog';
 import { LANGUAGES } from '../i18n/language';
 import { UserPrincipal } from './principal';
 
@@ -39,17 +41,26 @@ export function principalFromClaims(claims: AccessTokenClaims): UserPrincipal {
   };
 }
 
+/** Why a presented access token is refused, as the authentication guard answers it. */
+export type AccessTokenFailure = Extract<ErrorCode, 'ACCESS_TOKEN_EXPIRED' | 'ACCESS_TOKEN_INVALID' | 'UNAUTHORIZED'>;
+
+export type AccessTokenCheck = { principal: UserPrincipal; failure?: undefined } | { principal?: undefined; failure: AccessTokenFailure };
+
 /**
- * Verifies an access token the same way the passport strategy does (algorithm, issuer and
- * audience pinned, `exp` required). The rate limiter uses it to count per principal before
- * authentication runs; a token it cannot verify is counted by IP instead.
+ * Verifies an access token: algorithm, issuer and audience pinned, `exp` required. Verified once
+ * per request (request-credentials.ts): the rate limiter counts by its user, and the authentication
+ * guard answers its failure.
  */
-export function verifyAccessToken(token: string, options: { secret: string; issuer: string; audience: string }): UserPrincipal | undefined {
+export function checkAccessToken(token: string, auth: Pick<AppConfig['auth'], 'jwtSecret' | 'issuer' | 'audience'>): AccessTokenCheck {
+  let payload: unknown;
   try {
-    const payload = jwt.verify(token, options.secret, { algorithms: [JWT_ALGORITHM], issuer: options.issuer, audience: options.audience });
-    const claims = accessTokenClaimsSchema.safeParse(payload);
-    return claims.success ? principalFromClaims(claims.data) : undefined;
-  } catch {
-    return undefined;
+    payload = jwt.verify(token, auth.jwtSecret, { algorithms: [JWT_ALGORITHM], issuer: auth.issuer, audience: auth.audience });
+  } catch (error) {
+    const name = (error as Error | undefined)?.name;
+    if (name === 'TokenExpiredError') return { failure: 'ACCESS_TOKEN_EXPIRED' };
+    if (name === 'JsonWebTokenError' || name === 'NotBeforeError') return { failure: 'ACCESS_TOKEN_INVALID' };
+    return { failure: 'UNAUTHORIZED' };
   }
+  const claims = accessTokenClaimsSchema.safeParse(payload);
+  return claims.success ? { principal: principalFromClaims(claims.data) } : { failure: 'ACCESS_TOKEN_INVALID' };
 }

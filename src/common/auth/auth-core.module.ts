@@ -1,17 +1,14 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { AuthenticationGuard } from './authentication.guard';
-import { JwtStrategy } from './jwt.strategy';
 import { RateLimitGuard } from '../throttling/rate-limit.guard';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { RolesGuard } from './roles';
 
 /** The global guard chain, in this order: throttle, then authenticate, then authorize. */
 @Module({
-  imports: [PassportModule, ThrottlingModule],
+  imports: [ThrottlingModule],
   providers: [
-    JwtStrategy,
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -1,14 +1,12 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
 import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
 import { allowedOrigins, isSameSiteRequest } from './csrf';
-import { JWT_STRATEGY } from './jwt.strategy';
-import { Principal, UserPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { verifiedAccessToken, verifiedApiKey } from './request-credentials';
 import { SessionVerifier } from './session-verifier';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -18,46 +16,46 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * (a bearer value with the key prefix), else an access token (bearer or login cookie).
  * Cookie-authenticated writes must also pass the CSRF origin check. A valid access token is not
  * enough on its own: its login must still be live, and it acts with the user's current role.
+ * The rate limiter has usually verified the key or token already; that answer is reused.
  */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
+export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyVerifier,
     private readonly sessions: SessionVerifier,
     @InjectConfig() private readonly config: AppConfig,
-  ) {
-    super();
-  }
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const bearer = bearerOf(request.headers.authorization);
     if (bearer && this.apiKeys.isApiKey(bearer)) {
-      request.principal = await this.apiKeys.verify(bearer);
+      request.principal = await verifiedApiKey(request, this.apiKeys, bearer);
       return true;
     }
     const viaCookie = !/^Bearer\s/i.test(request.headers.authorization ?? '') && Boolean(request.cookies?.[this.config.auth.cookieName]);
     if (viaCookie && UNSAFE_METHODS.has(request.method) && !isSameSiteRequest(request, allowedOrigins(this.config))) {
       throw new DomainError('CSRF_REJECTED');
     }
-    await super.canActivate(context);
-    // Here and not in the passport strategy: passport keeps one strategy per name per process.
-    request.principal = await this.sessions.verify(request.principal as UserPrincipal);
+    const token = this.accessTokenOf(request);
+    if (!token) throw new DomainError('UNAUTHORIZED');
+    const check = verifiedAccessToken(request, token, this.config.auth);
+    if (check.failure) throw new DomainError(check.failure);
+    request.principal = await this.sessions.verify(check.principal);
     return true;
   }
 
-  override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown, context: ExecutionContext): T {
-    if (error instanceof DomainError) throw error;
-    if (error || !principal) {
-      const name = (info as { name?: string } | undefined)?.name;
-      if (name === 'TokenExpiredError') throw new DomainError('ACCESS_TOKEN_EXPIRED');
-      if (name === 'JsonWebTokenError' || name === 'NotBeforeError') throw new DomainError('ACCESS_TOKEN_INVALID');
-      throw new DomainError('UNAUTHORIZED');
-    }
-    context.switchToHttp().getRequest<FastifyRequest>().principal = principal as unknown as Principal;
-    return principal;
+  /**
+   * The word after a `Bearer` scheme (in any case) in Authorization, else the login cookie. Looser
+   * than bearerOf on purpose: `Bearer <token> <junk>` is refused as an invalid token rather than
+   * falling back to the cookie, which the CSRF check above did not judge.
+   */
+  private accessTokenOf(request: FastifyRequest): string | undefined {
+    const [, scheme, value] = /(\S+)\s+(\S+)/.exec(request.headers.authorization ?? '') ?? [];
+    if (scheme?.toLowerCase() === 'bearer') return value;
+    return request.cookies?.[this.config.auth.cookieName] || undefined;
   }
 }

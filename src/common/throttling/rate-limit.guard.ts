@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
-import { verifyAccessToken } from '../auth/access-token';
 import { ApiKeyVerifier, bearerOf } from '../auth/api-key-verifier';
 import { IS_PUBLIC } from '../auth/public.decorator';
+import { verifiedAccessToken, verifiedApiKey } from '../auth/request-credentials';
 import { DomainError } from '../errors/domain-error';
 import { ipRateLimitKey } from './client-key';
 import { RATE_LIMIT_POLICY, SKIP_RATE_LIMIT } from './rate-limit.decorator';
@@ -67,18 +67,18 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * `user:<owner id>` for a valid API key or access token, else nothing: one bucket per user, so
-   * minting more keys buys no more requests.
+   * minting more keys buys no more requests. A token counts by its signature and claims alone; the
+   * authentication guard, which reuses this verification, then checks its session.
    */
   private async principalKey(request: FastifyRequest): Promise<string | undefined> {
     const bearer = bearerOf(request.headers.authorization);
     if (bearer && this.apiKeys.isApiKey(bearer)) {
-      const principal = await this.apiKeys.verify(bearer).catch(() => undefined);
+      const principal = await verifiedApiKey(request, this.apiKeys, bearer).catch(() => undefined);
       return principal && `user:${principal.userId}`;
     }
     const token = bearer ?? request.cookies?.[this.config.auth.cookieName];
     if (!token) return undefined;
-    const { jwtSecret: secret, issuer, audience } = this.config.auth;
-    const principal = verifyAccessToken(token, { secret, issuer, audience });
+    const { principal } = verifiedAccessToken(request, token, this.config.auth);
     return principal && `user:${principal.userId}`;
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiKeyVerifier, bearerOf } from '../../common/auth/api-key-verifier';
 import { ApiKeyPrincipal } from '../../common/auth/principal';
+import { verifiedApiKey } from '../../common/auth/request-credentials';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { pgErrorCode } from '../../common/errors/classify-error';
@@ -73,7 +74,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) => {
-      const principal = request.principal ?? (await this.keyOf(request.headers.authorization));
+      const principal = request.principal ?? (await this.keyOf(request));
       if (principal?.kind !== 'apiKey') return;
       this.record({
         keyId: principal.apiKeyId,
@@ -95,12 +96,13 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * The key of a request the guards never authenticated (refused by the rate limiter, or a body
-   * Fastify rejected before routing): still a request made with that key, so it is counted.
+   * Fastify rejected before routing): still a request made with that key, so it is counted. The
+   * rate limiter's verification, when it made one, is reused.
    */
-  private async keyOf(authorization: string | undefined): Promise<ApiKeyPrincipal | undefined> {
-    const bearer = bearerOf(authorization);
+  private async keyOf(request: FastifyRequest): Promise<ApiKeyPrincipal | undefined> {
+    const bearer = bearerOf(request.headers.authorization);
     if (!bearer || !this.verifier.isApiKey(bearer)) return undefined;
-    return this.verifier.verify(bearer).catch(() => undefined);
+    return verifiedApiKey(request, this.verifier, bearer).catch(() => undefined);
   }
 
   onApplicationShutdown() {

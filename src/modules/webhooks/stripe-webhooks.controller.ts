@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/public.decorator';
+import { RawBody } from '../../common/http/raw-body.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { SkipRateLimit } from '../../common/throttling/rate-limit.decorator';
 import { StripeWebhooksService } from './stripe-webhooks.service';
@@ -17,6 +18,7 @@ export class StripeWebhooksController {
   @Post('stripe')
   @Public()
   @SkipRateLimit()
+  @RawBody()
   @HttpCode(200)
   @ApiOperation({ summary: 'Stripe events: verified by signature, stored once by event id, then applied' })
   @ApiProblems('INVALID_SIGNATURE')
