@@ -14,11 +14,6 @@ export interface DomainErrorOptions {
   params?: Record<string, string | number>;
   errors?: FieldIssue[];
   headers?: Record<string, string>;
-  /**
-   * Overrides the catalog status, for the few published codes that are answered with another
-   * status on one route (license activation answers a validation code such as NOT_FOUND with 422).
-   */
-  status?: number;
   cause?: unknown;
 }
 

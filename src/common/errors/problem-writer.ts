@@ -29,7 +29,7 @@ export class ProblemWriter {
   /** `integrationErrors` forces the integration format where the route is not known (a 405). */
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply, options: { integrationErrors?: boolean } = {}): void {
     const error = classifyError(exception);
-    const status = error.options.status ?? ERROR_CATALOG[error.code].status;
+    const status = ERROR_CATALOG[error.code].status;
     if (status >= 500 || error.code === 'UPSTREAM_FAILED') {
       this.logger.error({ err: safeErrorForLog(exception), code: error.code, requestId: request.id }, 'Request failed');
     } else if (exception !== error) {
@@ -61,7 +61,7 @@ export class ProblemWriter {
     const problem: ProblemDetails = {
       type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
       title: this.i18n.translate(`problems:${code}.title`, lang),
-      status: options.status ?? ERROR_CATALOG[code].status,
+      status: ERROR_CATALOG[code].status,
       detail: this.i18n.translate(`problems:${code}.detail`, lang, params),
       instance: request.url.split('?')[0] ?? '/',
       code,

@@ -69,7 +69,7 @@ export class LicensesService {
   async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toPublicActivationView> }> {
     const now = this.clock.now();
     const key = normalizeLicenseKey(dto.key);
-    if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('NOT_FOUND', { status: 422 });
+    if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('LICENSE_NOT_FOUND');
     const result = await this.licenses.activate(
       sha256(key),
       dto.fingerprint,
@@ -82,7 +82,7 @@ export class LicensesService {
     );
     switch (result.outcome) {
       case 'not-found':
-        throw new DomainError('NOT_FOUND', { status: 422 });
+        throw new DomainError('LICENSE_NOT_FOUND');
       case 'invalid':
         throw new DomainError(invalidityOf(result.license, now)!);
       case 'full':
