@@ -60,7 +60,11 @@ describe('RFC 9457 problem details', () => {
 
   it('answers a 2 MiB JSON body with 413', async () => {
     const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), email: 'a@example.com' });
-    expectProblem(await post(big), 413, 'PAYLOAD_TOO_LARGE');
+    const body = expectProblem(await post(big), 413, 'PAYLOAD_TOO_LARGE');
+    // The member PAYLOAD_TOO_LARGE declares, also in the detail; nothing another code declares.
+    expect(body.limit).toBe(1048576);
+    expect(body.detail).toContain('1048576');
+    expect(body).not.toHaveProperty('retryAfter');
   });
 
   it('answers truncated JSON with 400 MALFORMED_JSON', async () => {
@@ -170,6 +174,9 @@ describe('RFC 9457 problem details', () => {
     const limited = await t.app.inject({ method: 'GET', url: '/test-probe/fail/RATE_LIMITED' });
     expect(limited.headers['retry-after']).toBe('30');
     expect(limited.json().detail).toBe('Rate limit exceeded. Try again in 30 seconds.');
+    expect(limited.json()).toMatchObject({ retryAfter: 30, limit: 60 });
+    const notFound = await t.app.inject({ method: 'GET', url: '/test-probe/fail/NOT_FOUND' });
+    expect(Object.keys(notFound.json()).sort()).toEqual(['code', 'detail', 'instance', 'requestId', 'status', 'title', 'type']);
   });
 
   it('echoes a sane X-Request-Id and replaces an insane one', async () => {

@@ -159,7 +159,10 @@ describe('licenses', () => {
     expect(refused.json().code).toBe('REVOKED');
     const missing = await activate('ABCDE-FGHJK-MNPQR-STVWX-YZ012', 'm');
     expect(missing.statusCode).toBe(422);
-    expect(missing.json().code).toBe('NOT_FOUND');
+    expect(missing.json().code).toBe('LICENSE_NOT_FOUND');
+    const malformed = await activate('not a key at all', 'm');
+    expect(malformed.statusCode).toBe(422);
+    expect(malformed.json().code).toBe('LICENSE_NOT_FOUND');
 
     const single = await grant({ maxActivations: 1 });
     expect((await activate(single.key, 'first')).statusCode).toBe(201);

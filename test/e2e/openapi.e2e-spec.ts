@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG, ERROR_CODES, ErrorCode } from '../../src/common/errors/error-catalog';
+import { INTEGRATION_ERRORS_EXTENSION, integrationMapping } from '../../src/common/errors/integration-problem-writer';
 import { listRoutes } from '../../src/common/http/routes';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
@@ -106,5 +109,57 @@ describe('OpenAPI and Swagger UI', () => {
       expect(errors.length, operation.operationId).toBeGreaterThan(0);
       for (const [, response] of errors) expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
     }
+  });
+});
+
+describe('openapi/openapi.json is fit to generate an SDK from (issue 9)', () => {
+  interface Response {
+    content?: Record<string, unknown>;
+    'x-problem-codes'?: unknown;
+  }
+  type Operation = { operationId: string; responses: Record<string, Response> } & Record<string, unknown>;
+  const spec = JSON.parse(readFileSync(COMMITTED, 'utf8')) as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { enum?: string[]; properties?: Record<string, { $ref?: string }> }> };
+  };
+  const schemas = spec.components.schemas;
+  const operations = Object.values(spec.paths).flatMap((item) => METHODS.flatMap((method) => (item[method] ? [item[method]] : [])));
+
+  it('names every component schema after its DTO: no _Output names, no input/output twins', () => {
+    const names = Object.keys(schemas);
+    expect(names.filter((name) => /_Output$|Output$/.test(name))).toEqual([]);
+    expect(names).toContain('ActivationResponse');
+  });
+
+  it('publishes no two component schemas that are the same schema', () => {
+    const names = Object.keys(schemas);
+    const twins = names.flatMap((a, i) => names.slice(i + 1).filter((b) => isDeepStrictEqual(schemas[a], schemas[b])).map((b) => `${a} = ${b}`));
+    expect(twins).toEqual([]);
+  });
+
+  it('types the problem code as the catalog enum', () => {
+    expect(schemas.ProblemDetails?.properties?.code?.$ref).toBe('#/components/schemas/ErrorCode');
+    expect(schemas.IntegrationProblem?.properties?.code?.$ref).toBe('#/components/schemas/ErrorCode');
+    expect(schemas.ErrorCode?.enum).toEqual(ERROR_CODES);
+  });
+
+  it('lists the codes of every problem response in x-problem-codes: catalog codes answered with that status', () => {
+    let checked = 0;
+    for (const operation of operations) {
+      const integration = operation[INTEGRATION_ERRORS_EXTENSION] === 'integration';
+      for (const [status, response] of Object.entries(operation.responses).filter(([status]) => Number(status) >= 400)) {
+        const label = `${operation.operationId} ${status}`;
+        const codes = response['x-problem-codes'];
+        expect(Array.isArray(codes) && codes.length > 0, label).toBe(true);
+        for (const code of codes as string[]) {
+          expect(ERROR_CODES, label).toContain(code);
+          const catalogStatus = ERROR_CATALOG[code as ErrorCode].status;
+          // The integration format answers some statuses with another (forbidden with 401, rule violations with 400).
+          expect(integration ? integrationMapping(code, catalogStatus).httpStatus : catalogStatus, `${label} ${code}`).toBe(Number(status));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(operations.length * 3);
   });
 });

@@ -42,6 +42,7 @@ describe('rate limits', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(limited.json().code).toBe('RATE_LIMITED');
+    expect(limited.json()).toMatchObject({ limit: 30, retryAfter: Number(limited.headers['retry-after']) });
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);

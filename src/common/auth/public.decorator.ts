@@ -1,19 +1,12 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 
 export const IS_PUBLIC = 'gatehouse:isPublic';
 
-// @nestjs/swagger's metadata key for @ApiOperation (not exported from its public entry point).
-const SWAGGER_API_OPERATION = 'swagger/apiOperation';
-
-/** Writes `security: []` into the operation, merging with (not replacing) any @ApiOperation. */
-const openInSpec: MethodDecorator = (_target, _key, descriptor) => {
-  const previous = (Reflect.getMetadata(SWAGGER_API_OPERATION, descriptor.value as object) ?? {}) as object;
-  Reflect.defineMetadata(SWAGGER_API_OPERATION, { ...previous, security: [] }, descriptor.value as object);
-  return descriptor;
-};
-
 /**
  * Opts a route out of authentication. Routes are protected unless they say this; the guard chain
- * reads the flag. The spec marks every operation as needing a credential and this one as open.
+ * reads the flag. The spec marks every operation as needing a credential and this one as open:
+ * @ApiOperation merges into the operation's other @ApiOperation options, in either order, once its
+ * default empty `summary` is left out (an explicit undefined is dropped, an omitted key is not).
  */
-export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), openInSpec);
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiOperation({ security: [], summary: undefined }));

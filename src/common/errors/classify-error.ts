@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from './domain-error';
-import { codeForStatus, ErrorCode } from './error-catalog';
+import { codeForStatus, ERROR_CATALOG, ErrorCode } from './error-catalog';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -36,29 +36,49 @@ const PG_UNREACHABLE_MESSAGES = [
   'Cannot use a pool after calling end',
 ];
 
+/** What the classifier cannot read off a framework's error but a problem's params declare. */
+export interface ClassifyContext {
+  /** The body limit of the route that refused the body. */
+  bodyLimitBytes: number;
+}
+
 /**
  * Maps anything thrown while serving a request to a DomainError. What we cannot recognise is an
  * INTERNAL error: its message never reaches the client.
  */
-export function classifyError(error: unknown): DomainError {
-  if (error instanceof DomainError) return error;
+export function classifyError(error: unknown, context: ClassifyContext): DomainError {
+  if (error instanceof DomainError) return error as DomainError;
 
   const database = findDatabaseCause(error);
   if (database) return database;
 
-  if (error instanceof HttpException) {
-    return new DomainError(codeForStatus(error.getStatus()), { cause: error });
-  }
+  if (error instanceof HttpException) return fromStatus(error.getStatus(), error, context);
 
   const fastify = error instanceof Error ? (error as Error & { code?: unknown; statusCode?: unknown }) : undefined;
   if (fastify && typeof fastify.code === 'string' && fastify.code.startsWith('FST_')) {
     const code = FASTIFY_CODES[fastify.code];
-    if (code) return new DomainError(code, { cause: error });
-    if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
-      return new DomainError(codeForStatus(fastify.statusCode), { cause: error });
-    }
+    if (code) return fromStatus(ERROR_CATALOG[code].status, error, context, code);
+    if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) return fromStatus(fastify.statusCode, error, context);
   }
   return new DomainError('INTERNAL', { cause: error });
+}
+
+/**
+ * A framework error by its status (or the code chosen for it), with the params that code
+ * declares: a framework's 429 or 503 says nothing of when to retry, so it gets the short wait
+ * an unreachable database gets.
+ */
+function fromStatus(status: number, cause: unknown, context: ClassifyContext, code = codeForStatus(status)): DomainError {
+  switch (code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return new DomainError(code, { cause, params: { limit: context.bodyLimitBytes } });
+    case 'RATE_LIMITED':
+      return new DomainError(code, { cause, params: { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS } });
+    case 'SERVICE_UNAVAILABLE':
+      return unavailable(cause);
+    default:
+      return new DomainError(code, { cause });
+  }
 }
 
 /** The SQLSTATE of a Postgres error, looking through drizzle's wrapper (DrizzleQueryError.cause). */
@@ -88,5 +108,6 @@ function findDatabaseCause(error: unknown): DomainError | undefined {
   return undefined;
 }
 
-const unavailable = (cause: unknown) =>
-  new DomainError('SERVICE_UNAVAILABLE', { cause, headers: { 'retry-after': '5' } });
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+const unavailable = (cause: unknown) => new DomainError('SERVICE_UNAVAILABLE', { cause, params: { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS } });

@@ -1,4 +1,5 @@
 import { ErrorCode } from './error-catalog';
+import type { ParamCode, ProblemParams } from './problem-params';
 
 /** One invalid input field. `message` is translated when the problem is written. */
 export interface FieldIssue {
@@ -9,29 +10,36 @@ export interface FieldIssue {
   params?: Record<string, string | number>;
 }
 
-export interface DomainErrorOptions {
-  /** Values interpolated into the translated detail, e.g. `{ seconds: 30 }`. */
-  params?: Record<string, string | number>;
+interface CommonOptions {
   errors?: FieldIssue[];
   headers?: Record<string, string>;
-  /**
-   * Overrides the catalog status, for the few published codes that are answered with another
-   * status on one route (license activation answers a validation code such as NOT_FOUND with 422).
-   */
-  status?: number;
   cause?: unknown;
 }
+
+type WithoutParams = Exclude<ErrorCode, ParamCode>;
+
+/**
+ * A code that declares params (PROBLEM_PARAMS) must be given them, in its own shape; any other
+ * code takes none. Checked on the tuple, so a code only known as `ErrorCode` needs params too.
+ */
+export type DomainErrorOptions<C extends ErrorCode = ErrorCode> = CommonOptions &
+  ([C] extends [WithoutParams] ? { params?: never } : { params: ProblemParams<C> });
+
+type OptionsArgument<C extends ErrorCode> = [C] extends [WithoutParams] ? [options?: DomainErrorOptions<C>] : [options: DomainErrorOptions<C>];
 
 /**
  * The one error type services throw. The global filter turns it into problem+json; its code
  * decides the status, title and detail, so no handler ever builds an HTTP error by hand.
  */
-export class DomainError extends Error {
+export class DomainError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly options: CommonOptions & { params?: unknown };
+
   constructor(
-    readonly code: ErrorCode,
-    readonly options: DomainErrorOptions = {},
+    readonly code: C,
+    ...[options]: OptionsArgument<C>
   ) {
-    super(code, { cause: options.cause });
+    super(code, { cause: options?.cause });
     this.name = 'DomainError';
+    this.options = options ?? {};
   }
 }

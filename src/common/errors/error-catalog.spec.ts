@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { I18N_PATH } from '../i18n/i18n.service';
 import { LANGUAGES } from '../i18n/language';
-import { codeForSlug, ERROR_CODES, problemSlug } from './error-catalog';
+import { CODE_FOR_STATUS, codeForSlug, codeForStatus, ERROR_CATALOG, ERROR_CODES, problemSlug } from './error-catalog';
 import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
 
 const read = (lang: string, namespace: string) =>
@@ -15,6 +15,17 @@ describe('error catalog', () => {
       expect(code).toMatch(/^[A-Z]+(_[A-Z]+)*$/);
       expect(codeForSlug(problemSlug(code))).toBe(code);
     }
+  });
+
+  it('maps every status the catalog uses to one chosen code of that status, not to the first declared', () => {
+    const statuses = new Set(ERROR_CODES.map((code) => ERROR_CATALOG[code].status));
+    expect(Object.keys(CODE_FOR_STATUS).map(Number).sort()).toEqual([...statuses].sort());
+    for (const status of statuses) expect(ERROR_CATALOG[codeForStatus(status)].status).toBe(status);
+    // USER_EXISTS and EXPIRED share these statuses; the generic code answers a bare status.
+    expect(codeForStatus(400)).toBe('BAD_REQUEST');
+    expect(codeForStatus(422)).toBe('VALIDATION_FAILED');
+    expect(codeForStatus(418)).toBe('BAD_REQUEST');
+    expect(codeForStatus(504)).toBe('INTERNAL');
   });
 
   it.each(LANGUAGES)('has a title, detail and description for every code in %s', (lang) => {

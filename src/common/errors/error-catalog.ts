@@ -42,7 +42,8 @@ export const ERROR_CATALOG = {
   API_KEY_SUPERSEDED: { status: 403 },
   API_KEY_LIMIT_REACHED: { status: 409 },
 
-  // Licenses: activation answers an invalid license with its validation code.
+  // Licenses: activation answers an unusable license with 422 and the code its validation has.
+  LICENSE_NOT_FOUND: { status: 422 },
   EXPIRED: { status: 422 },
   SUSPENDED: { status: 422 },
   REVOKED: { status: 422 },
@@ -65,9 +66,31 @@ export function codeForSlug(slug: string): ErrorCode | undefined {
   return ERROR_CODES.find((code) => problemSlug(code) === slug);
 }
 
-/** The code a bare HTTP status maps to, for errors raised by Nest or Fastify rather than by us. */
+type CatalogStatus = (typeof ERROR_CATALOG)[ErrorCode]['status'];
+type CodeWithStatus<S extends number> = { [C in ErrorCode]: (typeof ERROR_CATALOG)[C]['status'] extends S ? C : never }[ErrorCode];
+
+/**
+ * The code a bare HTTP status maps to, for errors raised by Nest or Fastify rather than by us: one
+ * chosen code per status the catalog uses. A new status in the catalog does not compile until it
+ * has its code here, and a code listed under another status does not either.
+ */
+export const CODE_FOR_STATUS = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_FAILED',
+  429: 'RATE_LIMITED',
+  500: 'INTERNAL',
+  502: 'UPSTREAM_FAILED',
+  503: 'SERVICE_UNAVAILABLE',
+} as const satisfies { [S in CatalogStatus]: CodeWithStatus<S> };
+
 export function codeForStatus(status: number): ErrorCode {
-  const exact = ERROR_CODES.find((code) => ERROR_CATALOG[code].status === status && code !== 'MALFORMED_JSON');
-  if (exact) return exact;
+  if (Object.hasOwn(CODE_FOR_STATUS, status)) return CODE_FOR_STATUS[status as CatalogStatus];
   return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
 }

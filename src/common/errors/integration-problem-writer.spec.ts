@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from './error-catalog';
 import { integrationMapping, toIntegrationProblem } from './integration-problem-writer';
 import type { ProblemDetails } from './problem.schemas';
 
-const problem = (code: string, status: number, extra: Partial<ProblemDetails> = {}): ProblemDetails => ({
+const problem = (code: ErrorCode, status: number, extra: Partial<ProblemDetails> = {}): ProblemDetails => ({
   type: `http://api.test/problems/${code.toLowerCase()}`,
   title: 'Ours',
   status,

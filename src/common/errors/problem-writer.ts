@@ -7,6 +7,7 @@ import { classifyError } from './classify-error';
 import { DomainError } from './domain-error';
 import { ERROR_CATALOG, problemSlug } from './error-catalog';
 import { toIntegrationProblem, usesIntegrationErrors } from './integration-problem-writer';
+import { declaredParams, ProblemMembers } from './problem-params';
 import type { ProblemDetails } from './problem.schemas';
 import { safeErrorForLog } from './safe-error';
 
@@ -28,8 +29,8 @@ export class ProblemWriter {
 
   /** `integrationErrors` forces the integration format where the route is not known (a 405). */
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply, options: { integrationErrors?: boolean } = {}): void {
-    const error = classifyError(exception);
-    const status = error.options.status ?? ERROR_CATALOG[error.code].status;
+    const error = classifyError(exception, { bodyLimitBytes: this.config.bodyLimitBytes });
+    const status = ERROR_CATALOG[error.code].status;
     if (status >= 500 || error.code === 'UPSTREAM_FAILED') {
       this.logger.error({ err: safeErrorForLog(exception), code: error.code, requestId: request.id }, 'Request failed');
     } else if (exception !== error) {
@@ -40,11 +41,14 @@ export class ProblemWriter {
     if (reply.sent) return;
 
     const lang = requestLanguage(request);
-    const problem = this.toProblem(error, request, lang);
+    const params = declaredParams(error.code, error.options.params);
+    if (!params) this.logger.error({ code: error.code, requestId: request.id }, 'Problem params do not match what the code declares');
+    const problem = this.toProblem(error, params ?? {}, request, lang);
     const answer = options.integrationErrors || usesIntegrationErrors(request)
       ? toIntegrationProblem(problem, this.config.publicBaseUrl)
       : { httpStatus: status, body: problem };
     const headers: Record<string, string> = { ...error.options.headers };
+    if (params?.retryAfter !== undefined) headers['retry-after'] = String(params.retryAfter);
     if (answer.httpStatus === 401) headers['www-authenticate'] ??= 'Bearer realm="gatehouse"';
     void reply
       .status(answer.httpStatus)
@@ -55,17 +59,18 @@ export class ProblemWriter {
       .send(JSON.stringify(answer.body));
   }
 
-  private toProblem(error: DomainError, request: FastifyRequest, lang: Language): ProblemDetails {
+  /** The code's declared params become extension members, and fill the translated detail. */
+  private toProblem(error: DomainError, params: ProblemMembers, request: FastifyRequest, lang: Language): ProblemDetails {
     const { code, options } = error;
-    const params = { limit: this.config.bodyLimitBytes, retryAfter: options.headers?.['retry-after'] ?? '', ...options.params };
     const problem: ProblemDetails = {
       type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
       title: this.i18n.translate(`problems:${code}.title`, lang),
-      status: options.status ?? ERROR_CATALOG[code].status,
+      status: ERROR_CATALOG[code].status,
       detail: this.i18n.translate(`problems:${code}.detail`, lang, params),
       instance: request.url.split('?')[0] ?? '/',
       code,
       requestId: String(request.id),
+      ...params,
     };
     if (options.errors?.length) {
       problem.errors = options.errors.map((issue) => ({

@@ -1,7 +1,15 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { ERROR_CODES } from './error-catalog';
+import { ERROR_CODES, ErrorCode } from './error-catalog';
 import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
+import { problemMembersSchema } from './problem-params';
+
+/** The catalog, published as one enum component so a generated client can switch over it. */
+const errorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).meta({
+  id: 'ErrorCode',
+  description: 'A machine code from the catalog; each operation lists the ones it answers with in `x-problem-codes`.',
+  example: 'VALIDATION_FAILED',
+});
 
 export const fieldErrorSchema = z
   .object({
@@ -18,9 +26,11 @@ export const problemDetailsSchema = z
     status: z.number().int().min(400).max(599).meta({ example: 422 }),
     detail: z.string().meta({ example: 'One or more fields are invalid.' }),
     instance: z.string().meta({ example: '/v1/auth/register' }),
-    code: z.string().meta({ description: `A machine code in UPPER_SNAKE: ${ERROR_CODES.join(', ')} or a domain code.`, example: 'VALIDATION_FAILED' }),
+    code: errorCodeSchema,
     requestId: z.string().meta({ example: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e' }),
     errors: z.array(fieldErrorSchema).optional().meta({ description: 'Present on VALIDATION_FAILED: one entry per invalid field.' }),
+    // Extension members: present on the codes that declare them (PROBLEM_PARAMS).
+    ...problemMembersSchema.partial().shape,
   })
   .meta({ id: 'ProblemDetails', description: 'An RFC 9457 problem detail, served as application/problem+json.' });
 
@@ -29,7 +39,7 @@ export type ProblemDetails = z.infer<typeof problemDetailsSchema>;
 export const problemTypeSchema = z
   .object({
     type: z.url(),
-    code: z.string().meta({ example: 'NOT_FOUND' }),
+    code: errorCodeSchema,
     status: z.number().int(),
     title: z.string(),
     description: z.string(),
@@ -44,7 +54,7 @@ export const integrationProblemSchema = z
     status: z.number().int().min(400).max(599).meta({ description: 'The problem status; 403 for forbidden, which is answered with HTTP 401.', example: 400 }),
     detail: z.string().meta({ example: 'One or more fields are invalid.' }),
     instance: z.string().meta({ example: '/auth/login' }),
-    code: z.string().meta({ description: 'Our machine code, as in ProblemDetails.', example: 'VALIDATION_FAILED' }),
+    code: errorCodeSchema,
     requestId: z.string().meta({ example: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e' }),
     Errors: z
       .array(z.object({ Property: z.string().meta({ example: 'email' }), Errors: z.array(z.string()).meta({ example: ['Invalid email address'] }) }))

@@ -6,15 +6,18 @@ import {
   integrationProblemType,
   IntegrationProblemSlug,
 } from '../errors/integration-problem-writer';
+import type { ErrorCode } from '../errors/error-catalog';
 import type { IntegrationProblem } from '../errors/problem.schemas';
 import { I18nService } from '../i18n/i18n.service';
+import { PROBLEM_CODES_EXTENSION, problemCodesOf } from './api-problems.decorator';
+import { exampleParams } from './problem-examples';
 
 export const INTEGRATION_PROBLEM_SCHEMA_REF = '#/components/schemas/IntegrationProblem';
 const EXAMPLE_BASE_URL = 'http://localhost:3000';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 interface Grouped {
-  codes: string[];
+  codes: ErrorCode[];
   slugs: Set<IntegrationProblemSlug>;
   headers: HeadersObject;
   examples: Record<string, { summary: string; value: IntegrationProblem }>;
@@ -34,7 +37,7 @@ export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nSer
       for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
         if (Number(status) < 400) continue;
         delete operation.responses[status];
-        const codes = response.description?.match(/code: (.+)$/)?.[1]?.split(' | ') ?? [];
+        const codes = problemCodesOf(response);
         for (const code of codes) {
           const mapping = integrationMapping(code, Number(status));
           const group = grouped.get(mapping.httpStatus) ?? { codes: [], slugs: new Set(), headers: {}, examples: {} };
@@ -46,11 +49,13 @@ export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nSer
         }
       }
       for (const [httpStatus, group] of [...grouped].sort(([a], [b]) => a - b)) {
-        operation.responses[String(httpStatus)] = {
-          description: `Integration problem, type ${[...group.slugs].map((slug) => `/probs/${slug}`).join(' or ')}. code: ${group.codes.join(' | ')}`,
+        const rewritten: ResponseObject & { [PROBLEM_CODES_EXTENSION]: ErrorCode[] } = {
+          description: `Integration problem, type ${[...group.slugs].map((slug) => `/probs/${slug}`).join(' or ')}`,
+          [PROBLEM_CODES_EXTENSION]: group.codes,
           ...(Object.keys(group.headers).length > 0 ? { headers: group.headers } : {}),
           content: { 'application/problem+json': { schema: { $ref: INTEGRATION_PROBLEM_SCHEMA_REF }, examples: group.examples } },
         };
+        operation.responses[String(httpStatus)] = rewritten;
       }
     }
   }
@@ -60,14 +65,14 @@ export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nSer
 function example(
   i18n: I18nService,
   path: string,
-  code: string,
+  code: ErrorCode,
   mapping: ReturnType<typeof integrationMapping>,
 ): IntegrationProblem {
   const value: IntegrationProblem = {
     type: integrationProblemType(EXAMPLE_BASE_URL, mapping.slug),
     title: INTEGRATION_PROBLEM_TYPES[mapping.slug].title,
     status: mapping.status,
-    detail: i18n.translate(`problems:${code}.detail`, 'en', { limit: 1048576, retryAfter: 30 }),
+    detail: i18n.translate(`problems:${code}.detail`, 'en', exampleParams(code)),
     instance: path,
     code,
     requestId: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e',

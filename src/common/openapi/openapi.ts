@@ -5,10 +5,11 @@ import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.sche
 import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
 import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
-import { problemResponse } from './api-problems.decorator';
+import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
 import { addProblemExamples } from './problem-examples';
+import { nameSchemasAfterDtos } from './schema-names';
 
 export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
 /** The login cookie under the defaults (COOKIE_SECURE=true); plain `gatehouse_auth` over http. */
@@ -66,14 +67,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     unthrottled: handlers((route) => route.skipRateLimit),
     openToInactive: handlers((route) => route.allowInactive),
   });
-  // The integration operations' own error bodies come last: nothing may overwrite them.
-  return applyIntegrationResponses(addProblemExamples(shared), app.get(I18nService));
+  // The integration operations' own error bodies come after the shared ones: nothing may overwrite
+  // them. Names are settled last, once every response points at the schema it uses.
+  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(shared), app.get(I18nService)));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
 function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
-  const own = (existing as { description?: string } | undefined)?.description?.match(/code: (.+)$/)?.[1]?.split(' | ') ?? [];
-  return problemResponse([...new Set([...(own as ErrorCode[]), ...codes])]);
+  return problemResponse([...new Set([...problemCodesOf(existing), ...codes])]);
 }
 
 /** The errors the global pipeline can give any operation, derived from what the operation accepts. */

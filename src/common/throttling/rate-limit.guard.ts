@@ -40,7 +40,7 @@ export class RateLimitGuard implements CanActivate {
     const record = await this.storage.increment(`${policy}:${key}`, windowSeconds * 1000, count, windowSeconds * 1000, policy).catch((error: unknown) => {
       // Without its counters a limit cannot be enforced; serving unlimited would let a Redis
       // outage switch off brute-force protection, so the request is refused as retryable.
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) } });
+      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
     });
     const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
     void reply.headers({
@@ -48,7 +48,7 @@ export class RateLimitGuard implements CanActivate {
       'x-ratelimit-remaining': String(Math.max(0, count - record.totalHits)),
       'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + secondsLeft),
     });
-    if (record.isBlocked) throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(secondsLeft) } });
+    if (record.isBlocked) throw new DomainError('RATE_LIMITED', { params: { retryAfter: secondsLeft, limit: count } });
     return true;
   }
 

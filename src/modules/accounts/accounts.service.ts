@@ -105,7 +105,7 @@ export class AccountsService {
     if (reservation.outcome !== 'reserved') {
       const retryAt = reservation.outcome === 'account-limit' ? reservation.windowEndsAt.getTime() : nextUtcMidnight(now);
       const retryAfter = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
-      throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
+      throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
     }
     const { account } = reservation;
     const user = await this.users.findById(dto.userId);

@@ -11,7 +11,8 @@ import { IntegrationErrors } from '../../common/errors/integration-problem-write
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AuthCookies } from './auth-cookies';
-import { LoginDto, RefreshDto, RegisterDto, RegisterResponseDto, SessionResponseDto } from './auth.schemas';
+import { UserResponseEnvelopeDto } from '../users/users.schemas';
+import { LoginDto, RefreshDto, RegisterDto, SessionResponseDto } from './auth.schemas';
 import { AuthService } from './auth.service';
 
 @ApiTags('Auth')
@@ -27,7 +28,7 @@ export class AuthController {
   @RateLimit('register')
   @ApiOperation({ summary: 'Create a user (status INACTIVE until the account is activated)' })
   @ApiProblems('USER_EXISTS')
-  @ZodResponse({ status: 201, type: RegisterResponseDto })
+  @ZodResponse({ status: 201, type: UserResponseEnvelopeDto })
   register(@Body() dto: RegisterDto) {
     return this.auth.register(dto);
   }

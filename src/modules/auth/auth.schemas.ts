@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema, userSchema } from '../users/users.schemas';
+import { emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema } from '../users/users.schemas';
 import { pageLinkSchema } from '../../common/validation/links';
 import { isCommonPassword } from './common-passwords';
 
@@ -61,7 +61,6 @@ export const sessionSchema = z
 export type Session = z.infer<typeof sessionSchema>;
 
 export class SessionResponseDto extends createZodDto(sessionSchema) {}
-export class RegisterResponseDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'RegisterResponse' })) {}
 
 export class PasswordResetRequestDto extends createZodDto(
   z.strictObject({ email: emailSchema, resetPageLink: pageLinkSchema }).meta({ id: 'PasswordResetRequest' }),

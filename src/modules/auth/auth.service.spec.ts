@@ -44,7 +44,7 @@ describe('AuthService.login', () => {
     const { service, calls } = setup({ failuresSoFar: 10, user: {} });
     const error = await service.login({ email: 'a@example.com', password: 'x' }, '10.0.0.1').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DomainError);
-    expect(error).toMatchObject({ code: 'RATE_LIMITED', options: { headers: { 'retry-after': '600' } } });
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', options: { params: { retryAfter: 600 } } });
     expect(calls.some((call) => call.startsWith('verify') || call.startsWith('findByEmail'))).toBe(false);
   });
 

@@ -55,7 +55,7 @@ export class AuthService {
     const fromThisIp = attempts.find((attempt) => attempt.key === keys[1]);
     if (fromThisIp && fromThisIp.failures > count) {
       const retryAfter = Math.max(1, Math.ceil((fromThisIp.windowEndsAt.getTime() - now.getTime()) / 1000));
-      throw new DomainError('RATE_LIMITED', { headers: { 'retry-after': String(retryAfter) } });
+      throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
     }
     const delay = this.slowdownMs(attempts.find((attempt) => attempt.key === keys[0]), count);
     if (delay > 0) await sleep(delay);

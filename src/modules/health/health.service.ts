@@ -15,7 +15,7 @@ export class HealthService {
     try {
       await Promise.all([this.repository.ping(), this.repository.pingRedis()]);
     } catch (error) {
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, headers: { 'retry-after': '5' } });
+      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: 5 } });
     }
     return { status: 'ok' as const, database: 'up' as const, ...(this.repository.hasRedis && { redis: 'up' as const }) };
   }

@@ -48,10 +48,10 @@ export class LicensesController {
   @RateLimit('licenseActivate')
   @ApiOperation({
     summary: 'Activate a license on a machine (201), or return its existing activation (200)',
-    description: 'A license that cannot be used answers 422 with its validation code: NOT_FOUND, EXPIRED, SUSPENDED or REVOKED.',
+    description: 'A license that cannot be used answers 422 with its validation code (EXPIRED, SUSPENDED or REVOKED), an unknown key 422 LICENSE_NOT_FOUND.',
   })
   @ApiResponse({ status: 200, description: 'Already activated on this machine', type: ActivationResponseDto })
-  @ApiProblems('EXPIRED', 'SUSPENDED', 'REVOKED', 'TOO_MANY_ACTIVATIONS')
+  @ApiProblems('LICENSE_NOT_FOUND', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'TOO_MANY_ACTIVATIONS')
   @ZodResponse({ status: 201, type: ActivationResponseDto })
   async activateLicense(@Body() dto: LicenseActivateDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, activation } = await this.licenses.activate(dto, ip);

@@ -79,10 +79,10 @@ export class LicensesService {
   async activate(dto: LicenseActivateDto, ip: string): Promise<{ created: boolean; activation: ReturnType<typeof toPublicActivationView> }> {
     const now = this.clock.now();
     const key = normalizeLicenseKey(dto.key);
-    if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('NOT_FOUND', { status: 422 });
+    if (!LICENSE_KEY_PATTERN.test(key)) throw new DomainError('LICENSE_NOT_FOUND');
     const { created, activation } = await this.transactions.run(async (tx) => {
       const license = await this.licenses.lockByKeyHash(tx, sha256(key));
-      if (!license) throw new DomainError('NOT_FOUND', { status: 422 });
+      if (!license) throw new DomainError('LICENSE_NOT_FOUND');
       const invalidity = invalidityOf(license, now);
       if (invalidity) throw new DomainError(invalidity);
       const existing = await this.licenses.findActivation(tx, license.id, dto.fingerprint);

@@ -27,7 +27,7 @@ export class CheckoutService {
   async create(principal: Principal, dto: CheckoutSessionCreateDto) {
     assertAllowedLink('successUrl', dto.successUrl, this.config.allowedLinkOrigins);
     assertAllowedLink('cancelUrl', dto.cancelUrl, this.config.allowedLinkOrigins);
-    if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '3600' } });
+    if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { params: { retryAfter: 3600 } });
 
     const quantities = this.unitsPerProduct(dto);
     const products = await this.products.findByIds([...quantities.keys()]);
