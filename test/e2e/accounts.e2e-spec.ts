@@ -1,11 +1,10 @@
-import { randomInt } from 'node:crypto';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PhoneSendCountsPruner } from '../../src/modules/accounts/phone-send-counts.pruner';
-import { registerAndLogin, registerInactiveAndLogin } from '../factories/users';
+import { insertAccount, newPhone } from '../factories/accounts';
+import { registerAdmin, registerAndLogin, registerInactiveAndLogin } from '../factories/users';
 import { FakeTwilio } from '../helpers/fake-twilio';
 import { linkIn, Mailbox } from '../helpers/mailbox';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
 const SID = `AC${'0123456789abcdef'.repeat(2)}`;
@@ -13,11 +12,13 @@ const SID = `AC${'0123456789abcdef'.repeat(2)}`;
 describe('accounts: email activation and phone verification', () => {
   const mailbox = new Mailbox();
   const twilio = new FakeTwilio();
-  let t: TestApp;
-  let db: Client;
-  beforeAll(async () => {
+  // Registered first, so it runs last: after the app has closed (after-hooks run in reverse).
+  afterAll(async () => {
+    await Promise.all([mailbox.stop(), twilio.stop()]);
+  });
+  const ctx = useTestApp(async () => {
     const [smtpUrl, twilioUrl] = await Promise.all([mailbox.start(), twilio.start()]);
-    t = await createTestApp({
+    return {
       env: {
         SMTP_URL: smtpUrl,
         CORS_ORIGINS: APP,
@@ -27,22 +28,15 @@ describe('accounts: email activation and phone verification', () => {
         TWILIO_FROM: '+15005550006',
         TWILIO_API_BASE: twilioUrl,
       },
-    });
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-    await Promise.all([mailbox.stop(), twilio.stop()]);
+    };
   });
 
   type Auth = { bearer: string } | { cookie: string; origin?: string };
   const headersFor = (auth: Auth): Record<string, string> =>
     'bearer' in auth ? { authorization: `Bearer ${auth.bearer}` } : { cookie: `gatehouse_auth=${auth.cookie}`, ...(auth.origin ? { origin: auth.origin } : {}) };
   const post = (url: string, auth: Auth, payload: unknown) =>
-    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headersFor(auth) } });
-  const get = (url: string, auth: Auth) => t.app.inject({ method: 'GET', url, headers: headersFor(auth) });
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headersFor(auth) } });
+  const get = (url: string, auth: Auth) => ctx.t.app.inject({ method: 'GET', url, headers: headersFor(auth) });
 
   const activationRequest = (userId: string, overrides: Record<string, unknown> = {}) => ({
     userId,
@@ -72,7 +66,7 @@ describe('accounts: email activation and phone verification', () => {
   }
 
   it('register, login, request activation, follow the mailed link, activate: the user is ACTIVE', async () => {
-    const session = await registerInactiveAndLogin(t.app);
+    const session = await registerInactiveAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const { account, token } = await activateThroughMail(auth, session.user.id, session.input.email);
     expect(account).toMatchObject({ status: 'ACTIVE', emailVerified: true });
@@ -80,7 +74,7 @@ describe('accounts: email activation and phone verification', () => {
     const me = await get('/v1/users/me', auth);
     expect(me.json().user).toMatchObject({ status: 'ACTIVE', emailVerifiedAt: expect.any(String) });
     expect((await get('/v1/accounts/me', auth)).json().account.id).toBe(account.id);
-    const { rows } = await db.query('SELECT email_token_hash, email_token_expires_at FROM accounts WHERE id = $1', [account.id]);
+    const { rows } = await ctx.db.query('SELECT email_token_hash, email_token_expires_at FROM accounts WHERE id = $1', [account.id]);
     expect(rows[0]).toEqual({ email_token_hash: null, email_token_expires_at: null });
 
     const reused = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: account.id, emailVerificationToken: token });
@@ -91,11 +85,11 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('works by the login cookie alone, and refuses the cookie from a foreign origin', async () => {
-    const session = await registerInactiveAndLogin(t.app);
+    const session = await registerInactiveAndLogin(ctx.t.app);
     const foreign = await post('/v1/accounts/account-activation-request', { cookie: session.cookies.gatehouse_auth!, origin: 'https://evil.example' }, activationRequest(session.user.id));
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().code).toBe('CSRF_REJECTED');
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM accounts WHERE user_id = $1', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM accounts WHERE user_id = $1', [session.user.id]);
     expect(rows[0].n).toBe(0);
 
     const auth = { cookie: session.cookies.gatehouse_auth!, origin: APP };
@@ -105,7 +99,7 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('asking again while PENDING answers 200 and replaces the token', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const first = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
     const oldToken = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
@@ -117,18 +111,18 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('answers an expired token with 400 TOKEN_EXPIRED', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
     const token = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
-    await db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
+    await ctx.db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
     const expired = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: request.json().account.id, emailVerificationToken: token });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().code).toBe('TOKEN_EXPIRED');
   });
 
   it('refuses a bad phone number and a link outside the allowed origins with per-field 422s', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const badPhone = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone: '+90 532 123' }));
     expect(badPhone.statusCode).toBe(422);
@@ -139,8 +133,8 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it("does not let user A act on user B's account", async () => {
-    const a = await registerAndLogin(t.app);
-    const b = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
+    const b = await registerAndLogin(ctx.t.app);
     const bAccount = (await post('/v1/accounts/account-activation-request', { bearer: b.accessToken }, activationRequest(b.user.id))).json().account;
 
     const asB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
@@ -155,27 +149,18 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('lets an ADMIN act for another user', async () => {
-    const admin = await registerAndLogin(t.app);
-    await db.query("UPDATE users SET role = 'ADMIN' WHERE id = $1", [admin.user.id]);
-    const relogged = await t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/login',
-      payload: JSON.stringify({ email: admin.input.email, password: admin.input.password }),
-      headers: { 'content-type': 'application/json' },
-    });
-    const b = await registerAndLogin(t.app);
-    const response = await post('/v1/accounts/account-activation-request', { bearer: relogged.json().accessToken.token }, activationRequest(b.user.id));
+    const admin = await registerAdmin(ctx.t.app, ctx.db);
+    const b = await registerAndLogin(ctx.t.app);
+    const response = await post('/v1/accounts/account-activation-request', { bearer: admin.accessToken }, activationRequest(b.user.id));
     expect(response.statusCode).toBe(201);
     expect(mailbox.to(b.input.email)).toHaveLength(1);
   });
 
   describe('phone verification', () => {
-    /** Each account gets its own number, unless told: one number gets only so many texts a day. */
-    const newPhone = () => `+90532${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
     async function pendingAccount(mobilePhone = newPhone()) {
-      const session = await registerAndLogin(t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
+      const session = await registerAndLogin(ctx.t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
       const auth = { bearer: session.accessToken };
-      const account = (await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone }))).json().account;
+      const account = await insertAccount(ctx.db, { userId: session.user.id, accountType: 'CORPORATE', company: 'Acme', mobilePhone });
       const requestCode = () => post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
       const submit = (code: string) => post('/v1/accounts/activate-phone-number', auth, { userId: session.user.id, accountId: account.id, phoneVerificationToken: code });
       return { session, account, requestCode, submit };
@@ -190,7 +175,7 @@ describe('accounts: email activation and phone verification', () => {
       expect(message).toMatchObject({ accountSid: SID, to: account.mobilePhone, from: '+15005550006' });
       expect(message.authorization).toBe(`Basic ${Buffer.from(`${SID}:twilio-test-auth-token`).toString('base64')}`);
       expect(message.body).toContain('Gatehouse doğrulama kodunuz');
-      const { rows } = await db.query('SELECT phone_code_hash FROM accounts WHERE id = $1', [account.id]);
+      const { rows } = await ctx.db.query('SELECT phone_code_hash FROM accounts WHERE id = $1', [account.id]);
       expect(rows[0].phone_code_hash).not.toContain(lastCode());
 
       const verified = await submit(lastCode());
@@ -234,10 +219,10 @@ describe('accounts: email activation and phone verification', () => {
       expect(limited[0]!.json().code).toBe('RATE_LIMITED');
       expect(Number(limited[0]!.headers['retry-after'])).toBeLessThanOrEqual(86_400);
       expect(twilio.messages.filter((message) => message.to === phone)).toHaveLength(5);
-      const { rows: counts } = await db.query('SELECT sends FROM phone_send_counts WHERE mobile_phone = $1', [phone]);
+      const { rows: counts } = await ctx.db.query('SELECT sends FROM phone_send_counts WHERE mobile_phone = $1', [phone]);
       expect(counts).toEqual([{ sends: 5 }]);
       // A refused request changes no account's counters and stores no code.
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         'SELECT count(*) FILTER (WHERE phone_code_hash IS NULL AND phone_sends_in_window = 0)::int AS untouched FROM accounts WHERE mobile_phone = $1',
         [phone],
       );
@@ -245,9 +230,9 @@ describe('accounts: email activation and phone verification', () => {
     });
 
     it("prunes per-number counters of past days, and keeps today's", async () => {
-      await db.query("INSERT INTO phone_send_counts VALUES ('+900000000001', current_date - 2, 5), ('+900000000002', (now() AT TIME ZONE 'UTC')::date, 1)");
-      await t.app.get(PhoneSendCountsPruner).prune();
-      const { rows } = await db.query("SELECT mobile_phone FROM phone_send_counts WHERE mobile_phone IN ('+900000000001', '+900000000002')");
+      await ctx.db.query("INSERT INTO phone_send_counts VALUES ('+900000000001', current_date - 2, 5), ('+900000000002', (now() AT TIME ZONE 'UTC')::date, 1)");
+      await ctx.t.app.get(PhoneSendCountsPruner).prune();
+      const { rows } = await ctx.db.query("SELECT mobile_phone FROM phone_send_counts WHERE mobile_phone IN ('+900000000001', '+900000000002')");
       expect(rows).toEqual([{ mobile_phone: '+900000000002' }]);
     });
 
@@ -263,13 +248,13 @@ describe('accounts: email activation and phone verification', () => {
 
     it("refuses to text or verify for another user's account", async () => {
       const { session: victim, account } = await pendingAccount();
-      const attacker = await registerAndLogin(t.app);
+      const attacker = await registerAndLogin(ctx.t.app);
       const auth = { bearer: attacker.accessToken };
       const send = await post('/v1/accounts/phone-number-activation-request', auth, { userId: victim.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
       expect(send.statusCode).toBe(403);
       const verify = await post('/v1/accounts/activate-phone-number', auth, { userId: victim.user.id, accountId: account.id, phoneVerificationToken: '123456' });
       expect(verify.statusCode).toBe(403);
-      const { rows } = await db.query('SELECT phone_sends_in_window, phone_code_attempts FROM accounts WHERE id = $1', [account.id]);
+      const { rows } = await ctx.db.query('SELECT phone_sends_in_window, phone_code_attempts FROM accounts WHERE id = $1', [account.id]);
       expect(rows[0]).toEqual({ phone_sends_in_window: 0, phone_code_attempts: 0 });
     });
 
@@ -279,7 +264,7 @@ describe('accounts: email activation and phone verification', () => {
       const code = lastCode();
       const wrong = code === '000000' ? '111111' : '000000';
       for (let i = 0; i < 4; i++) expect((await submit(wrong)).json().code).toBe('INVALID_TOKEN');
-      const { rows } = await db.query('SELECT phone_code_attempts, phone_code_hash IS NOT NULL AS live FROM accounts WHERE id = $1', [account.id]);
+      const { rows } = await ctx.db.query('SELECT phone_code_attempts, phone_code_hash IS NOT NULL AS live FROM accounts WHERE id = $1', [account.id]);
       expect(rows[0]).toEqual({ phone_code_attempts: 4, live: true });
       expect((await submit(wrong)).json().code).toBe('INVALID_TOKEN');
       const right = await submit(code);
@@ -297,7 +282,7 @@ describe('accounts: email activation and phone verification', () => {
   });
 
   it('an account that is not ACTIVE reaches only identity and activation routes (403 ACCOUNT_NOT_ACTIVE elsewhere, nothing written), until the mailed link is followed', async () => {
-    const session = await registerInactiveAndLogin(t.app);
+    const session = await registerInactiveAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const textsBefore = twilio.messages.length;
     const refused = [
@@ -312,7 +297,7 @@ describe('accounts: email activation and phone verification', () => {
       expect(response.json().code).toBe('ACCOUNT_NOT_ACTIVE');
     }
     expect(twilio.messages.length).toBe(textsBefore);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [session.user.id]);
     expect(rows[0].n).toBe(0);
 
     expect((await get('/v1/users/me', auth)).statusCode).toBe(200);

@@ -20,6 +20,7 @@ function createAdmin(args: string[], stdin: string, databaseUrl: string) {
 }
 
 describe('admin bootstrap', () => {
+  // Not useTestApp: each test boots (and reboots) its own apps on one database, to see what startup does.
   let database: TestDatabase;
   let db: Client;
   beforeAll(async () => {

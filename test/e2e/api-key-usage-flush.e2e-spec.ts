@@ -3,8 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Pool } from 'pg';
 import { DB_POOL } from '../../src/db/database';
 import { ApiKeyUsageRecorder } from '../../src/modules/api-keys/api-key-usage.recorder';
-import { registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { insertApiKey } from '../factories/api-keys';
 import { useTestApp } from '../helpers/test-app';
 
 /** Issue 8 #5: one request, or one row, must not stop usage and audit writing for every tenant. */
@@ -17,12 +16,7 @@ describe('API key usage flush: rows the database refuses', () => {
   // onResponse hooks run after the response is sent; let the last one finish before a flush.
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-  async function liveKey() {
-    const owner = await registerAndLogin(ctx.t.app);
-    const response = await bearerCaller(ctx.t.app)('POST', '/v1/api-keys', owner.accessToken, { name: 'live', scope: 'read-only' });
-    expect(response.statusCode, response.body).toBe(201);
-    return response.json<{ id: string; key: string }>();
-  }
+  const liveKey = () => insertApiKey(ctx.db, { name: 'live', scope: 'read-only' });
 
   const auditOf = async (keyId: string) =>
     (await ctx.db.query('SELECT method, status, ip FROM api_key_audit_log WHERE key_id = $1 ORDER BY id', [keyId])).rows;

@@ -6,6 +6,7 @@ import { ProbeModule } from '../fixtures/probe.module';
 import { createTestApp, createTestDatabase, TestDatabase } from '../helpers/test-app';
 
 describe('API key usage statistics and audit log', () => {
+  // Not useTestApp: each test boots its own app on one shared database, with its own settings and a close mid-test.
   let database: TestDatabase;
   let db: Client;
   beforeAll(async () => {

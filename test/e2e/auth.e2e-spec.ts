@@ -1,45 +1,34 @@
 import { Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { LoginFailuresPruner } from '../../src/modules/auth/login-failures.pruner';
 import { login, registerAndLogin, registerUser, TEST_PASSWORD, userInput } from '../factories/users';
-import { createTestApp, TEST_JWT_SECRET, TestApp } from '../helpers/test-app';
+import { TEST_JWT_SECRET, useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
 
 describe('auth: register, login, refresh, logout', () => {
-  let t: TestApp;
-  let db: Client;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { CORS_ORIGINS: 'https://app.example.com', LOGIN_FAILURE_LIMIT: '10/900' } });
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  const ctx = useTestApp({ env: { CORS_ORIGINS: 'https://app.example.com', LOGIN_FAILURE_LIMIT: '10/900' } });
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
-  const me = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/v1/users/me', headers });
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
+  const me = (headers: Record<string, string>) => ctx.t.app.inject({ method: 'GET', url: '/v1/users/me', headers });
 
   it('registers an INACTIVE user and stores only an argon2id hash of the password', async () => {
-    const { input, user } = await registerUser(t.app);
+    const { input, user } = await registerUser(ctx.t.app);
     expect(user).toMatchObject({ email: input.email, status: 'INACTIVE', role: 'USER', firstName: 'Ada' });
     expect(JSON.stringify(user)).not.toContain(TEST_PASSWORD);
-    const { rows } = await db.query('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    const { rows } = await ctx.db.query('SELECT password_hash FROM users WHERE id = $1', [user.id]);
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
   });
 
   it('refuses an email that exists in another case with 400 USER_EXISTS', async () => {
-    const { input } = await registerUser(t.app);
+    const { input } = await registerUser(ctx.t.app);
     const again = await post('/v1/auth/register', userInput({ email: input.email.toUpperCase() }));
     expect(again.statusCode).toBe(400);
     expect(again.json().code).toBe('USER_EXISTS');
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [input.email]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [input.email]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -52,14 +41,14 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('accepts time zone aliases and never trims a password', async () => {
-    const { input } = await registerUser(t.app, { timezone: 'Asia/Kolkata', password: '  spaced out passphrase  ' });
+    const { input } = await registerUser(ctx.t.app, { timezone: 'Asia/Kolkata', password: '  spaced out passphrase  ' });
     const trimmed = await post('/v1/auth/login', { email: input.email, password: 'spaced out passphrase' });
     expect(trimmed.statusCode).toBe(401);
-    await login(t.app, input.email, '  spaced out passphrase  ');
+    await login(ctx.t.app, input.email, '  spaced out passphrase  ');
   });
 
   it('logs in with the published session shape and two HttpOnly cookies', async () => {
-    const { input, user } = await registerUser(t.app, { middleName: 'King' });
+    const { input, user } = await registerUser(ctx.t.app, { middleName: 'King' });
     const response = await post('/v1/auth/login', { email: input.email.toUpperCase(), password: TEST_PASSWORD });
     expect(response.statusCode).toBe(200);
     const body = response.json();
@@ -79,7 +68,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('answers a wrong password and an unknown email alike with 401 INVALID_CREDENTIALS', async () => {
-    const { input } = await registerUser(t.app);
+    const { input } = await registerUser(ctx.t.app);
     const wrong = await post('/v1/auth/login', { email: input.email, password: 'not-the-password' });
     const unknown = await post('/v1/auth/login', { email: 'nobody-here@example.com', password: 'not-the-password' });
     for (const response of [wrong, unknown]) {
@@ -91,7 +80,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('answers the 11th failed login in the window with 429 and Retry-After, before checking the password', async () => {
-    const { input } = await registerUser(t.app);
+    const { input } = await registerUser(ctx.t.app);
     const results = await Promise.all(Array.from({ length: 11 }, () => post('/v1/auth/login', { email: input.email, password: 'wrong-password-1' })));
     const statuses = results.map((response) => response.statusCode).sort();
     expect(statuses.filter((status) => status === 401)).toHaveLength(10);
@@ -104,22 +93,22 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('prunes failed-login counters whose window has ended, and keeps open ones', async () => {
-    await db.query("INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')");
-    await t.app.get(LoginFailuresPruner).prune();
-    const { rows } = await db.query("SELECT key FROM login_failures WHERE key IN ('email:old@example.com', 'email:open@example.com')");
+    await ctx.db.query("INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')");
+    await ctx.t.app.get(LoginFailuresPruner).prune();
+    const { rows } = await ctx.db.query("SELECT key FROM login_failures WHERE key IN ('email:old@example.com', 'email:open@example.com')");
     expect(rows).toEqual([{ key: 'email:open@example.com' }]);
   });
 
   it('lets an INACTIVE user log in but refuses a SUSPENDED one with 403 ACCOUNT_SUSPENDED', async () => {
-    const { input, user } = await registerUser(t.app);
-    await db.query("UPDATE users SET status = 'SUSPENDED' WHERE id = $1", [user.id]);
+    const { input, user } = await registerUser(ctx.t.app);
+    await ctx.db.query("UPDATE users SET status = 'SUSPENDED' WHERE id = $1", [user.id]);
     const response = await post('/v1/auth/login', { email: input.email, password: TEST_PASSWORD });
     expect(response.statusCode).toBe(403);
     expect(response.json().code).toBe('ACCOUNT_SUSPENDED');
   });
 
   it('serves /v1/users/me by bearer token and by cookie alone', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const byBearer = await me({ authorization: `Bearer ${session.accessToken}` });
     expect(byBearer.statusCode).toBe(200);
     expect(byBearer.json().user).toMatchObject({ id: session.user.id, status: 'ACTIVE' });
@@ -132,7 +121,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('rotates refresh tokens, and replaying a rotated one after the reuse interval revokes the whole family (a security event)', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const first = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
     expect(first.statusCode).toBe(200);
     const second = await post('/v1/auth/refresh', { refreshToken: first.json().refreshToken.token });
@@ -140,7 +129,7 @@ describe('auth: register, login, refresh, logout', () => {
     const latest = second.json().refreshToken.token as string;
 
     // 11 s later: outside the 10 s reuse interval, a replay is a leaked token, not a second tab.
-    vi.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 11_000));
+    vi.spyOn(ctx.t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 11_000));
     const warnings = vi.spyOn(Logger.prototype, 'warn');
     try {
       const replay = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
@@ -154,17 +143,17 @@ describe('auth: register, login, refresh, logout', () => {
     const afterReuse = await post('/v1/auth/refresh', { refreshToken: latest });
     expect(afterReuse.statusCode).toBe(401);
     expect(afterReuse.json().code).toBe('REFRESH_TOKEN_INVALID');
-    const { rows } = await db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [session.user.id]);
     expect(rows[0].live).toBe(0);
   });
 
   it('two tabs refreshing at once with the same token both get the same successor, and the login stays (finding: two tabs revoked the family)', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const results = await Promise.all([0, 1].map(() => post('/v1/auth/refresh', { refreshToken: session.refreshToken })));
     expect(results.map((response) => response.statusCode)).toEqual([200, 200]);
     const [first, second] = results.map((response) => response.json().refreshToken);
     expect(second).toEqual(first);
-    const { rows } = await db.query('SELECT id, revoked_at FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT id, revoked_at FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at', [session.user.id]);
     expect(rows).toHaveLength(2);
     expect(rows.filter((row) => row.revoked_at === null).map((row) => row.id)).toEqual([first.token.split('.')[0]]);
     // The shared successor works, once, like any refresh token.
@@ -172,25 +161,25 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('refreshes and logs out by cookie alone, with no body at all', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const cookie = `gatehouse_auth=${session.cookies.gatehouse_auth}; gatehouse_auth_refresh=${session.cookies.gatehouse_auth_refresh}`;
-    const refreshed = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { cookie, origin: 'https://app.example.com' } });
+    const refreshed = await ctx.t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { cookie, origin: 'https://app.example.com' } });
     expect(refreshed.statusCode).toBe(200);
     const next = Object.fromEntries(refreshed.cookies.map((c) => [c.name, c.value]));
-    const logout = await t.app.inject({
+    const logout = await ctx.t.app.inject({
       method: 'POST',
       url: '/v1/auth/logout',
       headers: { cookie: `gatehouse_auth=${next.gatehouse_auth}; gatehouse_auth_refresh=${next.gatehouse_auth_refresh}`, origin: 'https://app.example.com' },
     });
     expect(logout.statusCode).toBe(204);
-    const { rows } = await db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [session.user.id]);
     expect(rows[0].live).toBe(0);
   });
 
   it('logs out with only the bearer token: the login it belongs to ends', async () => {
-    const session = await registerAndLogin(t.app);
-    const other = await login(t.app, session.input.email);
-    const response = await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${session.accessToken}` } });
+    const session = await registerAndLogin(ctx.t.app);
+    const other = await login(ctx.t.app, session.input.email);
+    const response = await ctx.t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${session.accessToken}` } });
     expect(response.statusCode).toBe(204);
     expect((await post('/v1/auth/refresh', { refreshToken: session.refreshToken })).statusCode).toBe(401);
     // Another login of the same user is a different session and stays.
@@ -198,7 +187,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('refreshes from the refresh cookie, but not from a foreign origin', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const cookie = `gatehouse_auth_refresh=${session.cookies.gatehouse_auth_refresh}`;
     const foreign = await post('/v1/auth/refresh', {}, { cookie, origin: 'https://evil.example' });
     expect(foreign.statusCode).toBe(403);
@@ -209,7 +198,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('refuses a cookie-authenticated write from a foreign origin, and allows it from a listed one', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const cookie = `gatehouse_auth=${session.cookies.gatehouse_auth}; gatehouse_auth_refresh=${session.cookies.gatehouse_auth_refresh}`;
     const foreign = await post('/v1/auth/logout', {}, { cookie, origin: 'https://evil.example' });
     expect(foreign.statusCode).toBe(403);
@@ -221,7 +210,7 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('logs out: revokes the refresh family and clears both cookies', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const response = await post('/v1/auth/logout', { refreshToken: session.refreshToken }, { authorization: `Bearer ${session.accessToken}` });
     expect(response.statusCode).toBe(204);
     const cleared = Object.fromEntries(response.cookies.map((cookie) => [cookie.name, cookie]));
@@ -283,8 +272,8 @@ describe('auth: register, login, refresh, logout', () => {
     });
 
     it("follows the signed-in user's language on authenticated endpoints, over Accept-Language", async () => {
-      const session = await registerAndLogin(t.app, { language: 'ar', locale: 'ar-SA', timezone: 'Asia/Riyadh' });
-      const response = await t.app.inject({
+      const session = await registerAndLogin(ctx.t.app, { language: 'ar', locale: 'ar-SA', timezone: 'Asia/Riyadh' });
+      const response = await ctx.t.app.inject({
         method: 'POST',
         url: '/v1/auth/logout',
         payload: JSON.stringify({ unexpected: true }),

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
-import { registerAdmin, registerAndLogin } from '../factories/users';
+import { insertProduct } from '../factories/products';
+import { registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
 import { Mailbox } from '../helpers/mailbox';
@@ -23,10 +24,6 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
   });
   const ctx = useTestApp({ env });
-  let admin: string;
-  beforeAll(async () => {
-    admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
-  });
   afterAll(async () => {
     await Promise.all([stripe.stop(), mailbox.stop()]);
   });
@@ -36,11 +33,8 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', 'stripe-signature': signed.header } });
   const count = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows[0].n as number;
 
-  async function product(overrides: Record<string, unknown> = {}) {
-    const response = await call('POST', '/v1/products', admin, { sku: `FUL-${randomBytes(4).toString('hex')}`, name: 'Studio', priceNet: '207.50', vat: '20', stock: 10, ...overrides });
-    expect(response.statusCode, response.body).toBe(201);
-    return response.json<{ id: string }>().id;
-  }
+  const product = async (overrides: Parameters<typeof insertProduct>[1] = {}) =>
+    (await insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 10, ...overrides })).id;
   const checkout = (bearer: string, items: Array<{ productId: string; quantity?: number }>) =>
     call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
   const paid = (session: { id: string; orderId: string; amountTotal: number; currency?: string; paymentIntent?: string }, eventId = `evt_${randomBytes(6).toString('hex')}`) =>
@@ -114,7 +108,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
 
   it('#7: an order of 10,000 units is fulfilled with 10,000 licenses (once more than one insert could carry)', async () => {
     const buyer = await registerAndLogin(ctx.t.app);
-    const items = await Promise.all(Array.from({ length: 10 }, () => product({ priceNet: '1.00', vat: '0', stock: null })));
+    const items = await Promise.all(Array.from({ length: 10 }, () => product({ priceNetMinor: 100, vatBasisPoints: 0, stock: null })));
     const created = await checkout(buyer.accessToken, items.map((productId) => ({ productId, quantity: 1000 })));
     expect(created.statusCode, created.body).toBe(201);
     const { id: sessionId, orderId } = created.json<{ id: string; orderId: string }>();

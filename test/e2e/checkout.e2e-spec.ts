@@ -1,25 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
+import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
 import { Mailbox } from '../helpers/mailbox';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
 
 describe('checkout, Stripe webhooks, orders and licenses', () => {
   const stripe = new FakeStripe();
   const mailbox = new Mailbox();
-  let t: TestApp;
-  let db: Client;
-  let admin: string;
-  beforeAll(async () => {
+  // Registered first, so it runs last: after the app has closed (after-hooks run in reverse).
+  afterAll(async () => {
+    await Promise.all([stripe.stop(), mailbox.stop()]);
+  });
+  const ctx = useTestApp(async () => {
     const [stripeUrl, smtpUrl] = await Promise.all([stripe.start(), mailbox.start()]);
-    t = await createTestApp({
+    return {
       env: {
         STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
         STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
@@ -27,26 +28,19 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
         SMTP_URL: smtpUrl,
         ALLOWED_LINK_ORIGINS: APP,
       },
-    });
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-    admin = (await registerAdmin(t.app, db)).accessToken;
+    };
   });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-    await Promise.all([stripe.stop(), mailbox.stop()]);
+  let admin: string;
+  beforeAll(async () => {
+    admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const deliver = (signed: { payload: string; header?: string }) =>
-    t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', ...(signed.header ? { 'stripe-signature': signed.header } : {}) } });
-  const count = async (sql: string, params: unknown[]) => (await db.query(sql, params)).rows[0].n as number;
+    ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', ...(signed.header ? { 'stripe-signature': signed.header } : {}) } });
+  const count = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows[0].n as number;
 
-  async function product(overrides: Record<string, unknown> = {}) {
-    const response = await call('POST', '/v1/products', admin, { sku: `APP-${randomBytes(3).toString('hex')}`, name: 'Studio', priceNet: '207.50', vat: '20', stock: 10, maxActivations: 2, ...overrides });
-    return response.json<{ id: string }>();
-  }
+  const product = (overrides: Parameters<typeof insertProduct>[1] = {}) => insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 10, maxActivations: 2, ...overrides });
 
   async function checkout(bearer: string, items: Array<{ productId: string; quantity?: number }>) {
     return call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
@@ -68,7 +62,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     });
 
   it('a purchase: checkout session with the published metadata, the paid event, licenses by mail, outbox rows, and a valid certificate', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const session = await checkout(buyer.accessToken, [{ productId: item.id, quantity: 2 }]);
     expect(session.statusCode, session.body).toBe(201);
@@ -92,7 +86,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PENDING', amountTotal: '498.00' });
 
     expect((await deliver(completed(sessionId, orderId, undefined, undefined, 2 * ONE_UNIT))).statusCode).toBe(200);
-    await t.app.get(BackgroundTasks).drain();
+    await ctx.t.app.get(BackgroundTasks).drain();
 
     const order = (await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json();
     expect(order).toMatchObject({ status: 'PAID', amountTotal: '498.00', currency: 'USD', items: [{ productId: item.id, quantity: 2, unitPriceGross: '249.00' }] });
@@ -105,17 +99,17 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     const keys = mail.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/g)!;
     expect(keys).toHaveLength(2);
 
-    const activation = await t.app.inject({ method: 'POST', url: '/v1/licenses/activate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
+    const activation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/activate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
     expect(activation.statusCode).toBe(201);
-    const validation = await t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
+    const validation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
     expect(validation.json().code).toBe('VALID');
-    const jwks = (await t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
+    const jwks = (await ctx.t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
     const { payload } = await jwtVerify(validation.json().certificate, createLocalJWKSet(jwks));
     expect(payload).toMatchObject({ product: item.id, fingerprint: 'studio-1' });
   });
 
   it('the same event 10 times at once, and again later: one PAID order, one set of licenses, one stock decrement', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product({ stock: 5 });
     const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id, quantity: 1 }])).json();
     const event = completed(sessionId, orderId, 'evt_duplicate_test_1');
@@ -154,11 +148,11 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
   });
 
   it('a full refund revokes the licenses: validate answers REVOKED; a partial one only marks the order', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
     await deliver(completed(sessionId, orderId, undefined, 'pi_refund_full'));
-    await t.app.get(BackgroundTasks).drain();
+    await ctx.t.app.get(BackgroundTasks).drain();
     const key = mailbox.to(buyer.input.email).at(-1)!.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/)![0];
 
     const refund = (amountRefunded: number, id: string) =>
@@ -170,23 +164,23 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     // The partial refund's event delivered again, late: it cannot undo the full refund.
     expect((await refund(10000, 'evt_refund_partial_late')).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'REFUNDED', amountRefunded: '249.00' });
-    const validation = await t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key }), headers: { 'content-type': 'application/json' } });
+    const validation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key }), headers: { 'content-type': 'application/json' } });
     expect(validation.json().code).toBe('REVOKED');
     expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'charge.refunded' AND payload->>'orderId' = $1", [orderId])).toBe(2);
   });
 
   it('a failed payment marks the order FAILED and tells the buyer, a later success still pays it; unknown events are stored', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const { orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
     const failed = signedStripeEvent({ id: 'evt_pi_failed', type: 'payment_intent.payment_failed', data: { object: { id: 'pi_failed', object: 'payment_intent', metadata: { orderId } } } });
     expect((await deliver(failed)).statusCode).toBe(200);
-    await t.app.get(BackgroundTasks).drain();
+    await ctx.t.app.get(BackgroundTasks).drain();
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('FAILED');
     expect(mailbox.to(buyer.input.email).at(-1)?.subject).toBe('Your payment did not go through');
 
     // The buyer tries another card in the same session, and it goes through.
-    const session = (await db.query('SELECT stripe_session_id FROM orders WHERE id = $1', [orderId])).rows[0].stripe_session_id as string;
+    const session = (await ctx.db.query('SELECT stripe_session_id FROM orders WHERE id = $1', [orderId])).rows[0].stripe_session_id as string;
     expect((await deliver(completed(session, orderId))).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PAID');
     expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(1);
@@ -197,11 +191,11 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
   });
 
   it('a database failure while applying an event answers 5xx and writes nothing, so Stripe retries', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
-    await db.query(`CREATE FUNCTION fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox unavailable'; END $$`);
-    await db.query('CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_messages FOR EACH ROW EXECUTE FUNCTION fail_outbox()');
+    await ctx.db.query(`CREATE FUNCTION fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox unavailable'; END $$`);
+    await ctx.db.query('CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_messages FOR EACH ROW EXECUTE FUNCTION fail_outbox()');
     const event = completed(sessionId, orderId, 'evt_db_failure');
     try {
       const failed = await deliver(event);
@@ -210,15 +204,15 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
       expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(0);
       expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PENDING');
     } finally {
-      await db.query('DROP TRIGGER fail_outbox ON outbox_messages');
-      await db.query('DROP FUNCTION fail_outbox()');
+      await ctx.db.query('DROP TRIGGER fail_outbox ON outbox_messages');
+      await ctx.db.query('DROP FUNCTION fail_outbox()');
     }
     expect((await deliver(event)).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('PAID');
   });
 
   it('charges a product with its own Stripe price by that price', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const priced = await product({ stripePriceId: 'price_1StudioPro' });
     expect((await checkout(buyer.accessToken, [{ productId: priced.id, quantity: 3 }])).statusCode).toBe(201);
     expect(stripe.requests.at(-1)!.params).toMatchObject({ 'line_items[0][price]': 'price_1StudioPro', 'line_items[0][quantity]': '3' });
@@ -226,7 +220,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
   });
 
   it('checks stock, activity and link origins before creating anything', async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const scarce = await product({ stock: 1 });
     const before = stripe.requests.length;
     const tooMany = await checkout(buyer.accessToken, [{ productId: scarce.id, quantity: 2 }]);
@@ -245,10 +239,10 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
   });
 
   it("hides another user's order (404), and a read-only key cannot start a checkout", async () => {
-    const buyer = await registerAndLogin(t.app);
+    const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const { orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
-    const stranger = await registerAndLogin(t.app);
+    const stranger = await registerAndLogin(ctx.t.app);
     expect((await call('GET', `/v1/orders/${orderId}`, stranger.accessToken)).statusCode).toBe(404);
     expect((await call('GET', '/v1/orders', stranger.accessToken)).json().items).toEqual([]);
     const key = (await call('POST', '/v1/api-keys', buyer.accessToken, { name: 'ro', scope: 'read-only' })).json().key as string;

@@ -11,6 +11,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
  * TestDatabase below is the whole embedded cluster's "gatehouse_test" database.
  */
 describe('database outage', () => {
+  // Not useTestApp: its own Postgres, stopped mid-test, which would also kill useTestApp's SQL client.
   let dir: string;
   let postgres: EmbeddedPostgres;
   let t: TestApp;

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, ERROR_CODES } from '../../src/common/errors/error-catalog';
 import { LANGUAGES } from '../../src/common/i18n/language';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 import { ProbeModule } from '../fixtures/probe.module';
 
 const BASE = 'http://localhost:3000';
 
 describe('RFC 9457 problem details', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ extraModules: [ProbeModule] });
-  });
-  afterAll(() => t.close());
+  const ctx = useTestApp({ extraModules: [ProbeModule] });
 
   const post = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    t.app.inject({ method: 'POST', url: '/test-probe', payload, headers });
+    ctx.t.app.inject({ method: 'POST', url: '/test-probe', payload, headers });
 
   function expectProblem(response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
     expect(response.statusCode).toBe(status);
@@ -28,19 +24,19 @@ describe('RFC 9457 problem details', () => {
   }
 
   it('answers /health/ready with 200 while the database is up', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/health/ready' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', database: 'up' });
   });
 
   it('answers an unknown route with 404 NOT_FOUND and the request path as instance', async () => {
-    const body = expectProblem(await t.app.inject({ method: 'GET', url: '/nope?x=1' }), 404, 'NOT_FOUND');
+    const body = expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/nope?x=1' }), 404, 'NOT_FOUND');
     expect(body.instance).toBe('/nope');
     expect(body.title).toBe('Not found');
   });
 
   it('answers a malformed URL with 400 problem+json', async () => {
-    expectProblem(await t.app.inject({ method: 'GET', url: '/health/%' }), 400, 'BAD_REQUEST');
+    expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/health/%' }), 400, 'BAD_REQUEST');
   });
 
   it('refuses a text/plain body with 415 instead of parsing it', async () => {
@@ -54,7 +50,7 @@ describe('RFC 9457 problem details', () => {
   });
 
   it('refuses a body without a Content-Type with 415', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/test-probe', payload: Buffer.from('{"name":"a"}') });
+    const response = await ctx.t.app.inject({ method: 'POST', url: '/test-probe', payload: Buffer.from('{"name":"a"}') });
     expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -77,10 +73,10 @@ describe('RFC 9457 problem details', () => {
 
   it('keeps the raw body only on routes marked @RawBody(), not by URL prefix', async () => {
     const payload = '{ "a" :1 }';
-    const unmarked = await t.app.inject({ method: 'POST', url: '/v1/webhooks/test-probe', payload, headers: { 'content-type': 'application/json' } });
+    const unmarked = await ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/test-probe', payload, headers: { 'content-type': 'application/json' } });
     expect(unmarked.statusCode, unmarked.body).toBe(201);
     expect(unmarked.json()).toEqual({ rawBody: null });
-    const marked = await t.app.inject({ method: 'POST', url: '/test-probe/raw', payload, headers: { 'content-type': 'application/json' } });
+    const marked = await ctx.t.app.inject({ method: 'POST', url: '/test-probe/raw', payload, headers: { 'content-type': 'application/json' } });
     expect(marked.statusCode, marked.body).toBe(201);
     expect(marked.json()).toEqual({ rawBody: payload });
   });
@@ -114,23 +110,23 @@ describe('RFC 9457 problem details', () => {
   });
 
   it('answers a NUL byte in a query string with 422', async () => {
-    const body = expectProblem(await t.app.inject({ method: 'GET', url: '/test-probe/slow?ms=1%00' }), 422, 'VALIDATION_FAILED');
+    const body = expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/test-probe/slow?ms=1%00' }), 422, 'VALIDATION_FAILED');
     expect(body.errors).toEqual([{ field: 'ms', code: 'INVALID_CHARACTERS', message: expect.any(String) }]);
   });
 
   it('translates title and detail from Accept-Language', async () => {
-    const tr = expectProblem(await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'tr' } }), 404, 'NOT_FOUND');
+    const tr = expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'tr' } }), 404, 'NOT_FOUND');
     expect(tr.title).toBe('Bulunamadı');
     expect(tr.detail).toBe('İstenen kaynak mevcut değil.');
-    const ar = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'fr-FR, ar;q=0.5' } });
+    const ar = await ctx.t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'fr-FR, ar;q=0.5' } });
     expect(ar.json().title).toBe('غير موجود');
     expect(ar.headers['content-language']).toBe('ar');
-    const fallback = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'de' } });
+    const fallback = await ctx.t.app.inject({ method: 'GET', url: '/nope', headers: { 'accept-language': 'de' } });
     expect(fallback.json().title).toBe('Not found');
   });
 
   it('translates per-field messages too', async () => {
-    const response = await t.app.inject({
+    const response = await ctx.t.app.inject({
       method: 'POST',
       url: '/test-probe',
       payload: JSON.stringify({ email: 'a@example.com' }),
@@ -140,27 +136,27 @@ describe('RFC 9457 problem details', () => {
   });
 
   it('hides everything about an unexpected error behind 500 INTERNAL', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/test-probe/crash' });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/crash' });
     const body = expectProblem(response, 500, 'INTERNAL');
     expect(response.body).not.toMatch(/hunter2|SELECT|stack|at /);
     expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'instance', 'requestId', 'status', 'title', 'type']);
   });
 
   it('hides SQL and driver text from a database error', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/test-probe/sql-error' });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/sql-error' });
     expectProblem(response, 500, 'INTERNAL');
     expect(response.body).not.toMatch(/hunter2|table_that_does_not_exist|relation|SELECT/);
   });
 
   it('maps a unique violation (23505) to 409 CONFLICT', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/test-probe/unique-violation' });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/unique-violation' });
     expectProblem(response, 409, 'CONFLICT');
     expect(response.body).not.toMatch(/probe_unique|duplicate key/);
   });
 
   it.each(ERROR_CODES)('writes a thrown DomainError %s with its catalog status, in every language', async (code) => {
     for (const lang of LANGUAGES) {
-      const response = await t.app.inject({ method: 'GET', url: `/test-probe/fail/${code}`, headers: { 'accept-language': lang } });
+      const response = await ctx.t.app.inject({ method: 'GET', url: `/test-probe/fail/${code}`, headers: { 'accept-language': lang } });
       const body = expectProblem(response, ERROR_CATALOG[code].status, code);
       expect(response.headers['content-language']).toBe(lang);
       expect(body.title).not.toContain('problems:');
@@ -169,28 +165,28 @@ describe('RFC 9457 problem details', () => {
   });
 
   it('sends WWW-Authenticate with 401 and Retry-After with 429', async () => {
-    const unauthorized = await t.app.inject({ method: 'GET', url: '/test-probe/fail/UNAUTHORIZED' });
+    const unauthorized = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/fail/UNAUTHORIZED' });
     expect(unauthorized.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
-    const limited = await t.app.inject({ method: 'GET', url: '/test-probe/fail/RATE_LIMITED' });
+    const limited = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/fail/RATE_LIMITED' });
     expect(limited.headers['retry-after']).toBe('30');
     expect(limited.json().detail).toBe('Rate limit exceeded. Try again in 30 seconds.');
     expect(limited.json()).toMatchObject({ retryAfter: 30, limit: 60 });
-    const notFound = await t.app.inject({ method: 'GET', url: '/test-probe/fail/NOT_FOUND' });
+    const notFound = await ctx.t.app.inject({ method: 'GET', url: '/test-probe/fail/NOT_FOUND' });
     expect(Object.keys(notFound.json()).sort()).toEqual(['code', 'detail', 'instance', 'requestId', 'status', 'title', 'type']);
   });
 
   it('echoes a sane X-Request-Id and replaces an insane one', async () => {
-    const sane = await t.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc.DEF-123_x' } });
+    const sane = await ctx.t.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc.DEF-123_x' } });
     expect(sane.headers['x-request-id']).toBe('abc.DEF-123_x');
     for (const insane of ['a b', 'x'.repeat(129), '<script>', 'ok\u00e9']) {
-      const response = await t.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': insane } });
+      const response = await ctx.t.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': insane } });
       expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(response.json().requestId).toBe(response.headers['x-request-id']);
     }
   });
 
   it('serves a description behind every problem type URI', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/problems/unsupported-media-type', headers: { 'accept-language': 'ar' } });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/problems/unsupported-media-type', headers: { 'accept-language': 'ar' } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       type: `${BASE}/problems/unsupported-media-type`,
@@ -198,11 +194,11 @@ describe('RFC 9457 problem details', () => {
       status: 415,
       title: 'نوع وسائط غير مدعوم',
     });
-    expectProblem(await t.app.inject({ method: 'GET', url: '/problems/no-such-problem' }), 404, 'NOT_FOUND');
+    expectProblem(await ctx.t.app.inject({ method: 'GET', url: '/problems/no-such-problem' }), 404, 'NOT_FOUND');
   });
 
   it('sets helmet headers and sends no CORS headers when no origin is configured', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
@@ -210,17 +206,13 @@ describe('RFC 9457 problem details', () => {
 });
 
 describe('CORS from CORS_ORIGINS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
-  });
-  afterAll(() => t.close());
+  const ctx = useTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
 
   it('allows a listed origin with credentials, on preflight too', async () => {
-    const simple = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example.com' } });
+    const simple = await ctx.t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example.com' } });
     expect(simple.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(simple.headers['access-control-allow-credentials']).toBe('true');
-    const preflight = await t.app.inject({
+    const preflight = await ctx.t.app.inject({
       method: 'OPTIONS',
       url: '/health/live',
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
@@ -230,7 +222,7 @@ describe('CORS from CORS_ORIGINS', () => {
   });
 
   it('does not allow an origin that is not listed', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

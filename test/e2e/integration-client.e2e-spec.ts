@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAdmin, registerUser } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { insertProduct } from '../factories/products';
+import { insertUser } from '../factories/users';
+import { useTestApp } from '../helpers/test-app';
 
 /**
  * Issue 8, "the published integration surface": black-box clients of a real listening server,
@@ -25,30 +25,23 @@ async function freePort(): Promise<number> {
 
 /** A real server on a free port, whose PUBLIC_BASE_URL is its own address so `type` URIs resolve. */
 function useListeningServer(env: Record<string, string> = {}) {
-  const ctx = {} as { t: TestApp; db: Client; base: string };
-  beforeAll(async () => {
-    const port = await freePort();
-    ctx.base = `http://127.0.0.1:${port}`;
-    ctx.t = await createTestApp({ env: { PUBLIC_BASE_URL: ctx.base, ...env } });
-    await ctx.t.app.listen(port, '127.0.0.1');
-    ctx.db = new Client({ connectionString: ctx.t.database.url });
-    await ctx.db.connect();
-  });
-  afterAll(async () => {
-    await ctx.db?.end();
-    await ctx.t?.close();
-  });
+  let port = 0;
+  const ctx: ReturnType<typeof useTestApp> & { base: string } = Object.assign(
+    useTestApp(async () => {
+      port = await freePort();
+      ctx.base = `http://127.0.0.1:${port}`;
+      return { env: { PUBLIC_BASE_URL: ctx.base, ...env } };
+    }),
+    { base: '' },
+  );
+  beforeAll(() => ctx.t.app.listen(port, '127.0.0.1'));
   return ctx;
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-async function activeUser(ctx: { t: TestApp; db: Client }) {
-  const { input, user } = await registerUser(ctx.t.app);
-  await ctx.db.query("UPDATE users SET status = 'ACTIVE' WHERE id = $1", [user.id]);
-  return { email: input.email, password: input.password, id: user.id };
-}
+const activeUser = (ctx: { db: Client }, overrides: Parameters<typeof insertUser>[1] = {}) => insertUser(ctx.db, overrides);
 
 const refreshTokenRows = async (db: Client, userId: string) =>
   Number((await db.query('SELECT count(*) FROM refresh_tokens WHERE user_id = $1', [userId])).rows[0].count);
@@ -57,10 +50,7 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
   const ctx = useListeningServer();
   let productId: string;
   beforeAll(async () => {
-    const admin = await registerAdmin(ctx.t.app, ctx.db);
-    const created = await bearerCaller(ctx.t.app)('POST', '/v1/products', admin.accessToken, { sku: 'INTEG-1', name: 'Integration licence', priceNet: '207.50', vat: '20', stock: 5 });
-    expect(created.statusCode, created.body).toBe(201);
-    productId = created.json().id;
+    productId = (await insertProduct(ctx.db, { sku: 'INTEG-1', name: 'Integration licence', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 5 })).id;
   });
 
   it('works unchanged against the server, as the docs describe it', async () => {
@@ -119,8 +109,7 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
   });
 
   it('answers forbidden with HTTP 401, body status 403 and /probs/authentication, and issues no session', async () => {
-    const user = await activeUser(ctx);
-    await ctx.db.query("UPDATE users SET status = 'SUSPENDED' WHERE id = $1", [user.id]);
+    const user = await activeUser(ctx, { status: 'SUSPENDED' });
     const response = await post(`${ctx.base}/auth/login`, { email: user.email, password: user.password });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({

@@ -1,49 +1,38 @@
-import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { insertLicense } from '../factories/licenses';
+import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 describe('licenses', () => {
-  let t: TestApp;
-  let db: Client;
+  const ctx = useTestApp({ env: { RATE_LIMIT_LICENSE_VALIDATE: '30/60' } });
   let admin: string;
   let customer: Awaited<ReturnType<typeof registerAndLogin>>;
   let productId: string;
   beforeAll(async () => {
-    t = await createTestApp({ env: { RATE_LIMIT_LICENSE_VALIDATE: '30/60' } });
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-    admin = (await registerAdmin(t.app, db)).accessToken;
-    customer = await registerAndLogin(t.app);
-    const product = await bearerCaller(t.app)('POST', '/v1/products', admin, { sku: `LIC-${randomBytes(3).toString('hex')}`, name: 'Desktop app', priceNet: '49.00', vat: '20', maxActivations: 3 });
-    productId = product.json().id;
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
+    admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
+    customer = await registerAndLogin(ctx.t.app);
+    productId = (await insertProduct(ctx.db, { name: 'Desktop app', maxActivations: 3 })).id;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   let ipCounter = 0;
   /** Public calls from distinct IPs, so the per-IP limits only bite where a test means them to. */
   const publicPost = (url: string, payload: unknown, ip = `192.0.2.${(ipCounter++ % 200) + 1}`) =>
-    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), remoteAddress: ip, headers: { 'content-type': 'application/json' } });
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), remoteAddress: ip, headers: { 'content-type': 'application/json' } });
 
-  async function grant(overrides: Record<string, unknown> = {}) {
-    const response = await call('POST', '/v1/licenses', admin, { productId, userId: customer.user.id, ...overrides });
-    expect(response.statusCode, response.body).toBe(201);
-    return response.json<{ id: string; key: string }>();
-  }
+  const grant = (overrides: { expiresAt?: Date | null; maxActivations?: number } = {}) => insertLicense(ctx.db, { productId, userId: customer.user.id, ...overrides });
   const validate = (payload: Record<string, unknown>) => publicPost('/v1/licenses/validate', payload);
   const activate = (key: string, fingerprint: string, ip?: string) => publicPost('/v1/licenses/activate', { key, fingerprint }, ip);
 
   it('grants a Crockford base32 key shown once and stored only as its hash', async () => {
-    const license = await grant();
+    const granted = await call('POST', '/v1/licenses', admin, { productId, userId: customer.user.id });
+    expect(granted.statusCode, granted.body).toBe(201);
+    const license = granted.json<{ id: string; key: string }>();
     expect(license.key).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$/);
-    const { rows } = await db.query('SELECT key_hash, max_activations FROM licenses WHERE id = $1', [license.id]);
+    const { rows } = await ctx.db.query('SELECT key_hash, max_activations FROM licenses WHERE id = $1', [license.id]);
     expect(rows[0].max_activations).toBe(3);
     expect(JSON.stringify(rows[0])).not.toContain(license.key);
     expect((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().key).toBeUndefined();
@@ -85,22 +74,22 @@ describe('licenses', () => {
     const body = response.json();
     expect(body).toMatchObject({ valid: true, code: 'VALID', detail: 'The license is valid.', license: { id: license.id, status: 'ACTIVE' } });
 
-    const jwks = (await t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
+    const jwks = (await ctx.t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
     const { payload, protectedHeader } = await jwtVerify(body.certificate, createLocalJWKSet(jwks));
     expect(protectedHeader.alg).toBe('EdDSA');
     expect(payload).toMatchObject({ sub: license.id, product: productId, status: 'ACTIVE', fingerprint: 'machine-1', ttl: 30 * 86_400 });
     expect(payload.exp! - payload.iat!).toBe(30 * 86_400);
 
-    const { rows } = await db.query("SELECT type, payload FROM outbox_messages WHERE payload->>'licenseId' = $1 ORDER BY id", [license.id]);
+    const { rows } = await ctx.db.query("SELECT type, payload FROM outbox_messages WHERE payload->>'licenseId' = $1 ORDER BY id", [license.id]);
     expect(rows.map((row: { type: string }) => row.type)).toEqual(['license.activated', 'license.validated']);
-    const { rows: stamped } = await db.query('SELECT last_validated_at IS NOT NULL AS stamped FROM licenses WHERE id = $1', [license.id]);
+    const { rows: stamped } = await ctx.db.query('SELECT last_validated_at IS NOT NULL AS stamped FROM licenses WHERE id = $1', [license.id]);
     expect(stamped[0].stamped).toBe(true);
   });
 
   it("never issues a certificate that outlives the license", async () => {
-    const license = await grant({ expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const license = await grant({ expiresAt: new Date(Date.now() + 3_600_000) });
     const { certificate } = (await validate({ key: license.key })).json();
-    const jwks = (await t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
+    const jwks = (await ctx.t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
     const { payload } = await jwtVerify(certificate, createLocalJWKSet(jwks));
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(3600);
     expect(payload.licenseExpiresAt).toBe(new Date(Date.parse((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().expiresAt)).toISOString());
@@ -111,7 +100,7 @@ describe('licenses', () => {
     expect((await validate({ key: unknownKey })).json()).toMatchObject({ valid: false, code: 'NOT_FOUND', license: null });
     expect((await validate({ key: 'not a key at all' })).json().code).toBe('NOT_FOUND');
 
-    const expired = await grant({ expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const expired = await grant({ expiresAt: new Date(Date.now() - 1000) });
     expect((await validate({ key: expired.key })).json().code).toBe('EXPIRED');
 
     const suspended = await grant();
@@ -139,7 +128,7 @@ describe('licenses', () => {
     expect(statuses.filter((status) => status === 201)).toHaveLength(3);
     expect(statuses.filter((status) => status === 422)).toHaveLength(47);
     expect(results.find((response) => response.statusCode === 422)!.json().code).toBe('TOO_MANY_ACTIVATIONS');
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM activations WHERE license_id = $1', [license.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM activations WHERE license_id = $1', [license.id]);
     expect(rows[0].n).toBe(3);
   });
 
@@ -147,7 +136,7 @@ describe('licenses', () => {
     const license = await grant();
     const results = await Promise.all(Array.from({ length: 10 }, () => activate(license.key, 'same-machine')));
     expect(results.map((response) => response.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM activations WHERE license_id = $1', [license.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM activations WHERE license_id = $1', [license.id]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -176,7 +165,7 @@ describe('licenses', () => {
     await activate(license.key, 'laptop');
     const mine = await call('GET', `/v1/licenses/${license.id}`, customer.accessToken);
     expect(mine.json().activations.map((activation: { fingerprint: string }) => activation.fingerprint)).toEqual(['laptop']);
-    const stranger = await registerAndLogin(t.app);
+    const stranger = await registerAndLogin(ctx.t.app);
     expect((await call('GET', `/v1/licenses/${license.id}`, stranger.accessToken)).statusCode).toBe(404);
     expect((await call('GET', '/v1/licenses', stranger.accessToken)).json().items).toEqual([]);
     expect((await call('POST', `/v1/licenses/${license.id}/revoke`, customer.accessToken)).statusCode).toBe(403);

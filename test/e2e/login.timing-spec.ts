@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerUser } from '../factories/users';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -13,17 +13,13 @@ const median = (values: number[]) => {
  * other test files affects both alike.
  */
 describe('login timing', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { LOGIN_FAILURE_LIMIT: '1000/900' } });
-  });
-  afterAll(() => t.close());
+  const ctx = useTestApp({ env: { LOGIN_FAILURE_LIMIT: '1000/900' } });
 
   it('takes as long for an unknown email as for a wrong password (medians of 20 within 25%)', async () => {
-    const { input } = await registerUser(t.app);
+    const { input } = await registerUser(ctx.t.app);
     const attempt = async (email: string) => {
       const started = process.hrtime.bigint();
-      const response = await t.app.inject({
+      const response = await ctx.t.app.inject({
         method: 'POST',
         url: '/v1/auth/login',
         payload: JSON.stringify({ email, password: 'definitely-wrong-password' }),

@@ -8,6 +8,7 @@ import { createEmptyTestDatabase, createTestApp, TestDatabase } from '../helpers
 const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
 
 describe('migrations at startup', () => {
+  // Not useTestApp: each test boots its own apps on an empty database, to see the migrations run.
   const databases: TestDatabase[] = [];
   afterAll(async () => {
     for (const database of databases) await database.drop();

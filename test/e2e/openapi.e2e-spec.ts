@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, ERROR_CODES, ErrorCode } from '../../src/common/errors/error-catalog';
 import { INTEGRATION_ERRORS_EXTENSION, integrationMapping } from '../../src/common/errors/integration-problem-writer';
 import { listRoutes } from '../../src/common/http/routes';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const COMMITTED = join(__dirname, '../../openapi/openapi.json');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -19,23 +19,21 @@ interface Operation {
 }
 
 describe('OpenAPI and Swagger UI', () => {
-  let t: TestApp;
+  const ctx = useTestApp();
   let served: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> }; security: unknown[] };
 
   beforeAll(async () => {
-    t = await createTestApp();
-    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    const response = await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(response.statusCode).toBe(200);
     served = response.json();
   });
-  afterAll(() => t.close());
 
   it('serves Swagger UI at /docs', async () => {
-    const page = await t.app.inject({ method: 'GET', url: '/docs' });
+    const page = await ctx.t.app.inject({ method: 'GET', url: '/docs' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.body).toContain('swagger-ui');
-    const init = await t.app.inject({ method: 'GET', url: '/docs/swagger-ui-init.js' });
+    const init = await ctx.t.app.inject({ method: 'GET', url: '/docs/swagger-ui-init.js' });
     expect(init.statusCode).toBe(200);
     expect(init.body).toContain('Gatehouse API');
   });
@@ -67,7 +65,7 @@ describe('OpenAPI and Swagger UI', () => {
   });
 
   it('documents every route the app serves, and nothing it does not', () => {
-    const appRoutes = listRoutes(t.app).map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
+    const appRoutes = listRoutes(ctx.t.app).map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
     const documented = Object.entries(served.paths).flatMap(([path, item]) => METHODS.filter((method) => item[method]).map((method) => `${method} ${path}`));
     expect(documented.sort()).toEqual(appRoutes.sort());
   });

@@ -1,33 +1,22 @@
 import { createHash } from 'node:crypto';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
 import { login, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
 import { linkIn, Mailbox } from '../helpers/mailbox';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 const RESET_PAGE = 'https://app.example.com/reset-password';
 const json = { 'content-type': 'application/json' };
 
 describe('password reset', () => {
   const mailbox = new Mailbox();
-  let t: TestApp;
-  let db: Client;
-  beforeAll(async () => {
-    const smtpUrl = await mailbox.start();
-    t = await createTestApp({ env: { SMTP_URL: smtpUrl, ALLOWED_LINK_ORIGINS: 'https://app.example.com' } });
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-    await mailbox.stop();
-  });
+  // Registered first, so it runs last: after the app has closed (after-hooks run in reverse).
+  afterAll(() => mailbox.stop());
+  const ctx = useTestApp(async () => ({ env: { SMTP_URL: await mailbox.start(), ALLOWED_LINK_ORIGINS: 'https://app.example.com' } }));
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
-  const settle = () => t.app.get(BackgroundTasks).drain();
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
+  const settle = () => ctx.t.app.get(BackgroundTasks).drain();
 
   async function requestReset(email: string) {
     const response = await post('/v1/users/password-reset-request', { email, resetPageLink: RESET_PAGE });
@@ -37,7 +26,7 @@ describe('password reset', () => {
   }
 
   it('mails a single-use link; the reset ends every session and replaces the password', async () => {
-    const session = await registerAndLogin(t.app);
+    const session = await registerAndLogin(ctx.t.app);
     const email = session.input.email;
     const response = await requestReset(email);
     expect(response.json()).toEqual({ accepted: true });
@@ -50,7 +39,7 @@ describe('password reset', () => {
     const secret = token.split('.')[1]!;
     expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(32);
 
-    const { rows } = await db.query('SELECT token_hash FROM password_reset_tokens WHERE user_id = $1', [session.user.id]);
+    const { rows } = await ctx.db.query('SELECT token_hash FROM password_reset_tokens WHERE user_id = $1', [session.user.id]);
     expect(rows).toEqual([{ token_hash: createHash('sha256').update(secret).digest('hex') }]);
 
     const newPassword = 'a brand new passphrase 42';
@@ -58,7 +47,7 @@ describe('password reset', () => {
 
     const oldLogin = await post('/v1/auth/login', { email, password: TEST_PASSWORD });
     expect(oldLogin.statusCode).toBe(401);
-    await login(t.app, email, newPassword);
+    await login(ctx.t.app, email, newPassword);
     const refresh = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
     expect(refresh.statusCode).toBe(401);
 
@@ -68,8 +57,8 @@ describe('password reset', () => {
   });
 
   it('#2: a password reset also ends the access tokens of every session, at once', async () => {
-    const session = await registerAndLogin(t.app);
-    const me = () => t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${session.accessToken}` } });
+    const session = await registerAndLogin(ctx.t.app);
+    const me = () => ctx.t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${session.accessToken}` } });
     expect((await me()).statusCode).toBe(200);
     await requestReset(session.input.email);
     const token = linkIn(mailbox.to(session.input.email)[0]!).searchParams.get('token')!;
@@ -80,18 +69,18 @@ describe('password reset', () => {
   });
 
   it('#3: a password reset clears the failed-login counters of the email, from every IP', async () => {
-    const { input, user } = await registerUser(t.app);
+    const { input, user } = await registerUser(ctx.t.app);
     const email = input.email.toLowerCase();
-    await db.query(
+    await ctx.db.query(
       "INSERT INTO login_failures VALUES ($1, 50, now() + interval '10 minutes'), ($2, 50, now() + interval '10 minutes'), ($3, 50, now() + interval '10 minutes')",
       [`email:${email}`, `email-ip:${email}|198.51.100.1`, 'email:someone-else@example.com'],
     );
     await requestReset(input.email);
     const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
     expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 45' })).statusCode).toBe(204);
-    const { rows } = await db.query("SELECT key FROM login_failures WHERE key LIKE '%' || $1 || '%' OR key = 'email:someone-else@example.com'", [email]);
+    const { rows } = await ctx.db.query("SELECT key FROM login_failures WHERE key LIKE '%' || $1 || '%' OR key = 'email:someone-else@example.com'", [email]);
     expect(rows).toEqual([{ key: 'email:someone-else@example.com' }]);
-    const relogin = await t.app.inject({
+    const relogin = await ctx.t.app.inject({
       method: 'POST',
       url: '/v1/auth/login',
       remoteAddress: '198.51.100.1',
@@ -104,7 +93,7 @@ describe('password reset', () => {
 
   it('answers the same for an unknown email, and sends nothing', async () => {
     const before = mailbox.mails.length;
-    const known = await registerUser(t.app);
+    const known = await registerUser(ctx.t.app);
     const a = await requestReset(known.input.email);
     const b = await requestReset('nobody-at-all@example.com');
     expect(b.json()).toEqual(a.json());
@@ -120,20 +109,20 @@ describe('password reset', () => {
   });
 
   it('answers an expired token with 400 TOKEN_EXPIRED and a made-up one with INVALID_TOKEN', async () => {
-    const { input, user } = await registerUser(t.app);
+    const { input, user } = await registerUser(ctx.t.app);
     await requestReset(input.email);
     const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
-    await db.query("UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [user.id]);
+    await ctx.db.query("UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [user.id]);
     const expired = await post('/v1/users/password-reset', { token, newPassword: 'fresh passphrase 12345' });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().code).toBe('TOKEN_EXPIRED');
     const forged = await post('/v1/users/password-reset', { token: `${token.split('.')[0]}.AAAA`, newPassword: 'fresh passphrase 12345' });
     expect(forged.json().code).toBe('INVALID_TOKEN');
-    await login(t.app, input.email);
+    await login(ctx.t.app, input.email);
   });
 
   it("writes the mail in the user's language", async () => {
-    const { input } = await registerUser(t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
+    const { input } = await registerUser(ctx.t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
     await requestReset(input.email);
     expect(mailbox.to(input.email)[0]?.subject).toBe('Gatehouse parolanızı sıfırlayın');
   });

@@ -1,28 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 describe('products', () => {
-  let t: TestApp;
-  let db: Client;
+  const ctx = useTestApp();
   let admin: string;
   let user: string;
   beforeAll(async () => {
-    t = await createTestApp();
-    db = new Client({ connectionString: t.database.url });
-    await db.connect();
-    admin = (await registerAdmin(t.app, db)).accessToken;
-    user = (await registerAndLogin(t.app)).accessToken;
-  });
-  afterAll(async () => {
-    await db.end();
-    await t.close();
+    admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
+    user = (await registerAndLogin(ctx.t.app)).accessToken;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(t.app)(...args);
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const sku = () => `SKU-${randomBytes(4).toString('hex')}`;
 
   async function createProduct(overrides: Record<string, unknown> = {}) {
@@ -34,7 +25,7 @@ describe('products', () => {
   it('stores exact minor units and derives gross = net × (1 + vat/100), half-up: 207.50 at 20% is 249.00', async () => {
     const product = await createProduct({ barcode: '4006381333931', stock: 5, licenseDurationDays: 365, maxActivations: 3 });
     expect(product).toMatchObject({ priceNet: '207.50', vat: '20.00', priceGross: '249.00', currency: 'USD', stock: 5, active: true, maxActivations: 3 });
-    const { rows } = await db.query('SELECT price_net_minor, vat_basis_points FROM products WHERE id = $1', [product.id]);
+    const { rows } = await ctx.db.query('SELECT price_net_minor, vat_basis_points FROM products WHERE id = $1', [product.id]);
     expect(rows[0]).toEqual({ price_net_minor: '20750', vat_basis_points: 2000 });
     const awkward = await createProduct({ priceNet: '0.05', vat: '10' });
     expect(awkward.priceGross).toBe('0.06');

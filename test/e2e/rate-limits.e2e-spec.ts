@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAndLogin } from '../factories/users';
-import { createTestApp, createTestDatabase, TestApp, TestDatabase } from '../helpers/test-app';
+import { createTestApp, createTestDatabase, TestApp, TestDatabase, useTestApp } from '../helpers/test-app';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -19,14 +19,10 @@ async function redisAnswers(): Promise<boolean> {
 }
 
 describe('rate limits', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { RATE_LIMIT_PUBLIC: '30/60', RATE_LIMIT_LOGIN: '3/60', RATE_LIMIT_AUTHENTICATED: '5/60' } });
-  });
-  afterAll(() => t.close());
+  const ctx = useTestApp({ env: { RATE_LIMIT_PUBLIC: '30/60', RATE_LIMIT_LOGIN: '3/60', RATE_LIMIT_AUTHENTICATED: '5/60' } });
 
   const hit = (remoteAddress: string, headers: Record<string, string> = {}, url = '/problems/not-found') =>
-    t.app.inject({ method: 'GET', url, remoteAddress, headers });
+    ctx.t.app.inject({ method: 'GET', url, remoteAddress, headers });
 
   it('sends the published headers, with Reset as a Unix timestamp, and refuses request 31 of 30 with 429 and Retry-After', async () => {
     const ip = '198.51.100.7';
@@ -63,7 +59,7 @@ describe('rate limits', () => {
 
   it('gives a route its own named limit (login: 3 per minute per IP)', async () => {
     const attempt = () =>
-      t.app.inject({
+      ctx.t.app.inject({
         method: 'POST',
         url: '/v1/auth/login',
         remoteAddress: '198.51.100.9',
@@ -77,8 +73,8 @@ describe('rate limits', () => {
   });
 
   it('counts authenticated routes per principal, not per IP', async () => {
-    const a = await registerAndLogin(t.app);
-    const b = await registerAndLogin(t.app);
+    const a = await registerAndLogin(ctx.t.app);
+    const b = await registerAndLogin(ctx.t.app);
     const me = (token: string) => hit('198.51.100.10', { authorization: `Bearer ${token}` }, '/v1/users/me');
     for (let i = 0; i < 5; i++) expect((await me(a.accessToken)).statusCode).toBe(200);
     expect((await me(a.accessToken)).statusCode).toBe(429);
@@ -88,10 +84,10 @@ describe('rate limits', () => {
   });
 
   it('issue 8 (low): counts a user once, whether by access token or by any of its API keys', async () => {
-    const owner = await registerAndLogin(t.app);
+    const owner = await registerAndLogin(ctx.t.app);
     const keys: string[] = [];
     for (const name of ['one', 'two']) {
-      const created = await t.app.inject({
+      const created = await ctx.t.app.inject({
         method: 'POST',
         url: '/v1/api-keys',
         payload: JSON.stringify({ name, scope: 'read-only' }),
@@ -111,7 +107,7 @@ describe('rate limits', () => {
   it("one route's limit does not block the same client on other routes", async () => {
     const ip = '198.51.100.12';
     const attempt = () =>
-      t.app.inject({
+      ctx.t.app.inject({
         method: 'POST',
         url: '/v1/auth/login',
         remoteAddress: ip,
@@ -131,15 +127,11 @@ describe('rate limits', () => {
 });
 
 describe('rate limits behind a trusted proxy', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { RATE_LIMIT_PUBLIC: '2/60', TRUST_PROXY: '10.0.0.0/8' } });
-  });
-  afterAll(() => t.close());
+  const ctx = useTestApp({ env: { RATE_LIMIT_PUBLIC: '2/60', TRUST_PROXY: '10.0.0.0/8' } });
 
   it('counts the right-most untrusted X-Forwarded-For hop', async () => {
     const viaProxy = (forwardedFor: string) =>
-      t.app.inject({ method: 'GET', url: '/problems/not-found', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': forwardedFor } });
+      ctx.t.app.inject({ method: 'GET', url: '/problems/not-found', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': forwardedFor } });
     expect((await viaProxy('203.0.113.1')).statusCode).toBe(200);
     expect((await viaProxy('198.51.100.99, 203.0.113.1')).statusCode).toBe(200);
     expect((await viaProxy('203.0.113.1')).statusCode).toBe(429);
@@ -151,6 +143,7 @@ describe('rate limits shared through Redis', async () => {
   // Redis runs on the CI machines; REQUIRE_REDIS=1 (set by .ci/run) turns a missing Redis into a failure.
   const available = await redisAnswers();
   if (!available && process.env.REQUIRE_REDIS === '1') throw new Error(`REQUIRE_REDIS=1 but no Redis answers at ${REDIS_URL}`);
+  // Two instances on one database, so not useTestApp's single app.
   let database: TestDatabase;
   let instances: TestApp[] = [];
   beforeAll(async () => {

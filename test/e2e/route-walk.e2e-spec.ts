@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes, RouteInfo } from '../../src/common/http/routes';
-import { createTestApp, TestApp } from '../helpers/test-app';
+import { useTestApp } from '../helpers/test-app';
 
 /** The routes meant to be open. A new @Public() must be added here, on purpose. */
 const PUBLIC_ROUTES = [
@@ -22,13 +22,11 @@ const PUBLIC_ROUTES = [
 ];
 
 describe('deny by default: the route walk', () => {
-  let t: TestApp;
+  const ctx = useTestApp();
   let routes: RouteInfo[];
-  beforeAll(async () => {
-    t = await createTestApp();
-    routes = listRoutes(t.app);
+  beforeAll(() => {
+    routes = listRoutes(ctx.t.app);
   });
-  afterAll(() => t.close());
 
   it('finds the routes, and exactly the intended ones are public', () => {
     expect(routes.length).toBeGreaterThan(PUBLIC_ROUTES.length);
@@ -39,7 +37,7 @@ describe('deny by default: the route walk', () => {
   it('answers every other route with 401 when no credential is sent', async () => {
     for (const route of routes.filter((candidate) => !candidate.isPublic)) {
       const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
-      const response = await t.app.inject({
+      const response = await ctx.t.app.inject({
         method: route.method as 'GET',
         url,
         ...(route.method === 'GET' ? {} : { payload: '{}', headers: { 'content-type': 'application/json' } }),

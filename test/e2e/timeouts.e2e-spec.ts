@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Client, Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DB_POOL } from '../../src/db/database';
-import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { insertLicense } from '../factories/licenses';
 import { useTestApp } from '../helpers/test-app';
 
 const LOCK_TIMEOUT_MS = 400;
@@ -12,16 +10,7 @@ const LOCK_TIMEOUT_MS = 400;
 describe('#9 database timeouts: a held row lock answers 503 within the lock timeout, and the pool recovers', () => {
   const ctx = useTestApp({ env: { DATABASE_LOCK_TIMEOUT_MS: String(LOCK_TIMEOUT_MS), DATABASE_POOL_MAX: '2' } });
 
-  async function grantLicense() {
-    const call = bearerCaller(ctx.t.app);
-    const admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
-    const customer = await registerAndLogin(ctx.t.app);
-    const product = await call('POST', '/v1/products', admin, { sku: `TMO-${randomBytes(3).toString('hex')}`, name: 'Locked app', priceNet: '9.00', vat: '20', maxActivations: 3 });
-    expect(product.statusCode, product.body).toBe(201);
-    const license = await call('POST', '/v1/licenses', admin, { productId: product.json().id, userId: customer.user.id });
-    expect(license.statusCode, license.body).toBe(201);
-    return license.json<{ id: string; key: string }>();
-  }
+  const grantLicense = () => insertLicense(ctx.db, { maxActivations: 3 });
 
   const activate = (key: string, fingerprint: string) =>
     ctx.t.app.inject({

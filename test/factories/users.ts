@@ -1,14 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { expect } from 'vitest';
 import { DB_POOL } from '../../src/db/database';
+import { users } from '../../src/db/schema';
+import { ARGON2_OPTIONS } from '../../src/modules/auth/password.service';
+import { Db, orm, unique } from './db';
 
 export const TEST_PASSWORD = 'Tr0ub4dor&3-horse-staple';
 
 export function userInput(overrides: Record<string, unknown> = {}) {
   return {
-    email: `user-${randomBytes(5).toString('hex')}@example.com`,
+    email: `user-${unique()}@example.com`,
     password: TEST_PASSWORD,
     firstName: 'Ada',
     lastName: 'Lovelace',
@@ -17,6 +20,36 @@ export function userInput(overrides: Record<string, unknown> = {}) {
     timezone: 'Europe/London',
     ...overrides,
   };
+}
+
+// One argon2 hash of the shared test password, computed once per file: each hash takes ~30 ms.
+let testPasswordHash: Promise<string> | undefined;
+const hashOf = (password: string) =>
+  password === TEST_PASSWORD ? (testPasswordHash ??= argon2.hash(TEST_PASSWORD, ARGON2_OPTIONS)) : argon2.hash(password, ARGON2_OPTIONS);
+
+export type UserRow = typeof users.$inferSelect;
+
+/**
+ * A users row, ACTIVE by default (as if the activation link had been followed), with `password`
+ * hashed as the app hashes it, so the user can log in through the API:
+ * `await insertUser(db, { role: 'ADMIN' })`.
+ */
+export async function insertUser(db: Db, overrides: Partial<typeof users.$inferInsert> & { password?: string } = {}): Promise<UserRow & { password: string }> {
+  const { password = TEST_PASSWORD, ...columns } = overrides;
+  const [row] = await orm(db)
+    .insert(users)
+    .values({
+      email: `user-${unique()}@example.com`,
+      passwordHash: await hashOf(password),
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      locale: 'en-GB',
+      timezone: 'Europe/London',
+      status: 'ACTIVE',
+      ...columns,
+    })
+    .returning();
+  return { ...row!, password };
 }
 
 const json = { 'content-type': 'application/json' };
@@ -60,9 +93,12 @@ export async function registerAndLogin(app: NestFastifyApplication, overrides: R
   return { ...registered, ...(await login(app, registered.input.email)) };
 }
 
-/** A registered user made ACTIVE ADMIN directly in the database (there is no API to self-promote), then logged in. */
-export async function registerAdmin(app: NestFastifyApplication, db: { query: (sql: string, params: unknown[]) => Promise<unknown> }) {
-  const registered = await registerUser(app);
-  await db.query("UPDATE users SET role = 'ADMIN', status = 'ACTIVE' WHERE id = $1", [registered.user.id]);
-  return { ...registered, ...(await login(app, registered.input.email)) };
+/**
+ * An ACTIVE ADMIN inserted directly (there is no API to become one), then logged in through the
+ * API; the same shape as registerAndLogin's.
+ */
+export async function registerAdmin(app: NestFastifyApplication, db: Db, overrides: Parameters<typeof insertUser>[1] = {}) {
+  const admin = await insertUser(db, { role: 'ADMIN', ...overrides });
+  const input = { email: admin.email, password: admin.password, firstName: admin.firstName, lastName: admin.lastName, language: admin.language, locale: admin.locale, timezone: admin.timezone };
+  return { input, user: { id: admin.id, email: admin.email }, ...(await login(app, admin.email, admin.password)) };
 }

@@ -47,10 +47,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  extraModules?: Type[];
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  migrate?: boolean;
+}
+
 /** The production pipeline (createApp -> configureApp) on a cloned database, ready for app.inject(). */
-export async function createTestApp(
-  options: { extraModules?: Type[]; env?: Record<string, string>; database?: TestDatabase; migrate?: boolean } = {},
-): Promise<TestApp> {
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase('app'));
   const app = await createApp({
     config: testConfig(options.env),
@@ -101,10 +106,11 @@ function requestUrl(options: InjectOptions): string {
  * check what it wrote, created before the tests and closed after them. Read `ctx.t` and `ctx.db`
  * inside hooks and tests (they exist once beforeAll has run).
  */
-export function useTestApp(options: Parameters<typeof createTestApp>[0] = {}) {
+export function useTestApp(options: TestAppOptions | (() => TestAppOptions | Promise<TestAppOptions>) = {}) {
   const ctx = {} as { t: TestApp; db: Client };
   beforeAll(async () => {
-    ctx.t = await createTestApp(options);
+    // A function runs inside the hook: after earlier beforeAll hooks started fakes the env names.
+    ctx.t = await createTestApp(typeof options === 'function' ? await options() : options);
     ctx.db = new Client({ connectionString: ctx.t.database.url });
     await ctx.db.connect();
   });
