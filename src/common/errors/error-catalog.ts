@@ -52,6 +52,10 @@ export const ERROR_CATALOG = {
   OUT_OF_STOCK: { status: 409 },
   PRODUCT_INACTIVE: { status: 422 },
   INVALID_SIGNATURE: { status: 401 },
+
+  // Subscriptions.
+  PAYMENT_REQUIRED: { status: 402 },
+  TRIAL_ALREADY_USED: { status: 409 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
