@@ -206,4 +206,33 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     const response = await update(user.accessToken, { userId: user.user.id, subscriberId: accountId, planName: 'TRIAL', customPlan });
     expect(response.json().errors).toEqual([{ field: 'planName', code: 'ONE_PLAN', message: 'planName ya da customPlan alanlarından yalnızca birini verin' }]);
   });
+
+  it('done-means 9: the README plans table states the seeded presets, and its update-subscription examples work as written', async () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Subscriptions'), readme.indexOf('### Rate limits'));
+    const table = new Map(
+      section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => line.split('|').map((cell) => cell.trim()))
+        .map((cells) => [cells[1]!.replaceAll('`', ''), cells] as const),
+    );
+    const plans = (await ctx.t.app.inject({ method: 'GET', url: '/v1/subscriptions/plans' })).json().items;
+    for (const plan of plans) {
+      const [, , , , limits, rate, price] = table.get(plan.code) ?? [];
+      expect(limits, plan.code).toContain(plan.limits[0].maxCalls.toLocaleString('en-US'));
+      expect(rate, plan.code).toBe(`${plan.rateLimit.count.toLocaleString('en-US')}/min`);
+      expect(price, plan.code).toContain(plan.price);
+    }
+    expect(table.has('CUSTOM')).toBe(true);
+
+    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1]!) as Record<string, unknown>);
+    expect(examples).toHaveLength(2);
+    for (const example of examples) {
+      const user = await subscriber(ctx.t.app, ctx.db);
+      const response = await update(admin.accessToken, { ...example, userId: user.user.id, subscriberId: user.accountId });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json().plan).toBe(example.planName ?? 'CUSTOM');
+    }
+  });
 });
