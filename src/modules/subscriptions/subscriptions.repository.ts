@@ -105,12 +105,12 @@ export class SubscriptionsRepository {
     await tx.insert(subscriptionChanges).values(change);
   }
 
-  /** Whether the user has ever been put on TRIAL, by any account or source. */
+  /** Whether the user has ever been put on TRIAL, by any account or source (read through the one-trial index). */
   async hasEnteredTrial(tx: Executor, userId: string): Promise<boolean> {
     const [row] = await tx
       .select({ id: subscriptionChanges.id })
       .from(subscriptionChanges)
-      .where(and(eq(subscriptionChanges.userId, userId), eq(subscriptionChanges.planCode, 'TRIAL')))
+      .where(and(eq(subscriptionChanges.userId, userId), sql`${subscriptionChanges.planCode} = 'TRIAL' AND ${subscriptionChanges.previousPlanCode} IS DISTINCT FROM 'TRIAL'`))
       .limit(1);
     return row !== undefined;
   }

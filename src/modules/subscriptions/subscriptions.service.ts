@@ -62,7 +62,7 @@ export class SubscriptionsService {
     await this.transactions
       .run(async (tx) => {
         const preset = dto.planName ? await this.plans.findPreset(dto.planName, tx) : undefined;
-        if (preset && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
+        if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
         const { current } = await this.changes.lock(tx, owner, now);
         if (preset?.code === 'NONE' && current.plan.code === 'NONE') return;
         if (preset?.code === 'TRIAL' && (await this.subscriptions.hasEnteredTrial(tx, owner.userId))) throw new DomainError('TRIAL_ALREADY_USED');
