@@ -19,6 +19,9 @@ export const ID_PREFIXES = {
   outboxMessage: 'obx',
   auditLogEntry: 'aud',
   orderItem: 'oit',
+  plan: 'pln',
+  subscription: 'sub',
+  subscriptionChange: 'sbc',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -19,6 +19,7 @@ const PUBLIC_ROUTES = [
   'POST /v1/licenses/deactivate',
   'GET /v1/licenses/jwks',
   'POST /v1/webhooks/stripe',
+  'GET /v1/subscriptions/plans',
 ];
 
 describe('deny by default: the route walk', () => {

@@ -26,6 +26,9 @@ const OWNERS: Record<string, string> = {
   order_items: `${MODULES}/orders/orders.repository.ts`,
   stripe_events: `${MODULES}/webhooks/stripe-events.repository.ts`,
   outbox_messages: `${MODULES}/outbox/outbox.repository.ts`,
+  plans: `${MODULES}/subscriptions/plans.repository.ts`,
+  subscriptions: `${MODULES}/subscriptions/subscriptions.repository.ts`,
+  subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
 };
 
 const TABLES = Object.entries(schema)

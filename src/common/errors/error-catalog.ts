@@ -53,6 +53,10 @@ export const ERROR_CATALOG = {
   OUT_OF_STOCK: { status: 409 },
   PRODUCT_INACTIVE: { status: 422 },
   INVALID_SIGNATURE: { status: 401 },
+
+  // Subscriptions.
+  PAYMENT_REQUIRED: { status: 402 },
+  TRIAL_ALREADY_USED: { status: 409 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -77,6 +81,7 @@ type CodeWithStatus<S extends number> = { [C in ErrorCode]: (typeof ERROR_CATALO
 export const CODE_FOR_STATUS = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
+  402: 'PAYMENT_REQUIRED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',

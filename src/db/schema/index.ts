@@ -9,3 +9,4 @@ export * from './products';
 export * from './licenses';
 export * from './orders';
 export * from './outbox';
+export * from './subscriptions';

@@ -9,5 +9,6 @@ import { PhoneSendCountsPruner } from './phone-send-counts.pruner';
   imports: [UsersModule],
   controllers: [AccountsController],
   providers: [AccountsService, AccountsRepository, PhoneSendCountsPruner],
+  exports: [AccountsRepository],
 })
 export class AccountsModule {}

@@ -15,6 +15,19 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
   'payment_intent.payment_failed': { orderId: ids.orderId, userId: ids.userId, paymentIntentId: 'pi_1' },
   'license.validated': { licenseId: ids.licenseId, productId: ids.productId, userId: ids.userId, fingerprint: null, validatedAt: '2026-01-02T03:04:05.000Z' },
   'license.activated': { licenseId: ids.licenseId, productId: ids.productId, userId: ids.userId, activationId: 'act_1', fingerprint: 'machine-1' },
+  'subscription.changed': {
+    subscriptionId: 'sub_1',
+    accountId: 'acc_1',
+    userId: ids.userId,
+    source: 'USER',
+    previousPlan: 'NONE',
+    plan: 'TRIAL',
+    planId: 'pln_1',
+    status: 'TRIALING',
+    currentPeriodStart: '2026-01-02T03:04:05.000Z',
+    currentPeriodEnd: '2026-02-02T03:04:05.000Z',
+    changedAt: '2026-01-02T03:04:05.000Z',
+  },
 };
 
 describe('outbox event catalog', () => {
@@ -32,6 +45,7 @@ describe('outbox event catalog', () => {
       'payment_intent.payment_failed',
       'license.validated',
       'license.activated',
+      'subscription.changed',
     ]);
     for (const type of OUTBOX_EVENT_TYPES) expect(OUTBOX_EVENTS[type].meta()?.description).toEqual(expect.any(String));
   });

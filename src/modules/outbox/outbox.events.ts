@@ -74,6 +74,21 @@ export const OUTBOX_EVENTS = {
       fingerprint: z.string().meta({ description: 'The machine activated' }),
     })
     .meta({ description: 'A new machine was activated on a license (not sent again for a fingerprint already active)' }),
+  'subscription.changed': z
+    .object({
+      subscriptionId: z.string().meta({ description: 'The subscription (sub_…)' }),
+      accountId: z.string().meta({ description: 'The subscribed account (acc_…)' }),
+      userId: z.string().meta({ description: 'The account owner (usr_…)' }),
+      source: z.enum(['ADMIN', 'USER', 'STRIPE', 'EXPIRY']).meta({ description: 'Why it changed: an ADMIN, the user, a Stripe event, or the end of its term' }),
+      previousPlan: z.string().meta({ description: 'The plan code before the change' }),
+      plan: z.string().meta({ description: 'The plan code after the change, e.g. PREMIUM_MONTHLY' }),
+      planId: z.string().meta({ description: 'The plan (pln_…); each CUSTOM plan has its own' }),
+      status: z.enum(['NONE', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELED']),
+      currentPeriodStart: z.iso.datetime({ offset: true }).meta({ description: 'Where usage counting starts again' }),
+      currentPeriodEnd: z.iso.datetime({ offset: true }).nullable().meta({ description: 'Null on NONE' }),
+      changedAt: z.iso.datetime({ offset: true }),
+    })
+    .meta({ description: "An account's subscription changed plan or state, whatever the source (exactly one event per change)" }),
 } as const;
 
 export type OutboxEventType = keyof typeof OUTBOX_EVENTS;

@@ -20,7 +20,7 @@ const vatSchema = z
   .meta({ example: '20.00' });
 
 /** ISO 4217, limited to currencies with two decimal places (the API's amounts have two). */
-const currencySchema = z
+export const currencySchema = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
   .refine((code) => CURRENCIES.has(code) && twoDecimalCurrency(code), 'must be an ISO 4217 currency with two decimal places')

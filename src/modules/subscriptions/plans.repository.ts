@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, ne } from 'drizzle-orm';
+import { Database, DB } from '../../db/database';
+import { plans, PRESET_PLAN_CODES } from '../../db/schema';
+import type { Executor } from '../../db/database';
+
+export type PlanRow = typeof plans.$inferSelect;
+export type NewPlan = typeof plans.$inferInsert;
+export type PresetCode = (typeof PRESET_PLAN_CODES)[number];
+export type PlanChanges = Partial<Pick<NewPlan, 'limits' | 'rateLimitCount' | 'rateLimitWindowSeconds' | 'geoScope' | 'priceMinor' | 'currency' | 'stripePriceId'>>;
+
+/** The presets (made by the migration) and the CUSTOM plans made for single accounts. */
+@Injectable()
+export class PlansRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  listPresets(): Promise<PlanRow[]> {
+    return this.db.select().from(plans).where(ne(plans.code, 'CUSTOM'));
+  }
+
+  async findPreset(code: PresetCode, executor: Executor = this.db): Promise<PlanRow | undefined> {
+    const [row] = await executor.select().from(plans).where(eq(plans.code, code));
+    return row;
+  }
+
+  /** The preset a Stripe price belongs to: the seam for subscription webhooks. */
+  async findPresetByStripePriceId(stripePriceId: string, executor: Executor = this.db): Promise<PlanRow | undefined> {
+    const [row] = await executor
+      .select()
+      .from(plans)
+      .where(and(eq(plans.stripePriceId, stripePriceId), ne(plans.code, 'CUSTOM')));
+    return row;
+  }
+
+  async updatePreset(code: PresetCode, changes: PlanChanges): Promise<PlanRow | undefined> {
+    const [row] = await this.db.update(plans).set(changes).where(eq(plans.code, code)).returning();
+    return row;
+  }
+
+  async insertCustom(tx: Executor, plan: NewPlan & { code: 'CUSTOM'; accountId: string }): Promise<PlanRow> {
+    const [row] = await tx.insert(plans).values(plan).returning();
+    return row!;
+  }
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
+import { Language } from '../../common/i18n/language';
+import { parseMoney } from '../../common/money/money';
+import { PRESET_PLAN_CODES } from '../../db/schema/subscriptions';
+import { PlanChanges, PlansRepository, PresetCode } from './plans.repository';
+import { toPlanView } from './subscriptions.mapper';
+import { PlanUpdateDto } from './subscriptions.schemas';
+
+@Injectable()
+export class PlansService {
+  constructor(private readonly plans: PlansRepository) {}
+
+  /** The presets, cheapest first as the README lists them, in the caller's language. */
+  async listPresets(lang: Language) {
+    const rows = await this.plans.listPresets();
+    const order = (code: string) => PRESET_PLAN_CODES.indexOf(code as PresetCode);
+    return { items: rows.sort((a, b) => order(a.code) - order(b.code)).map((row) => toPlanView(row, lang)) };
+  }
+
+  /**
+   * ADMIN: new terms for a preset. Running subscriptions keep the snapshot they started their
+   * period with; the next period (a renewal or a new plan change) takes these.
+   */
+  async updatePreset(code: PresetCode, dto: PlanUpdateDto, lang: Language) {
+    const changes: PlanChanges = {
+      ...(dto.limits !== undefined ? { limits: dto.limits } : {}),
+      ...(dto.rateLimit !== undefined ? { rateLimitCount: dto.rateLimit?.count ?? null, rateLimitWindowSeconds: dto.rateLimit?.windowSeconds ?? null } : {}),
+      ...(dto.geoScope !== undefined ? { geoScope: dto.geoScope } : {}),
+      ...(dto.price !== undefined ? { priceMinor: parseMoney(dto.price)! } : {}),
+      ...(dto.currency !== undefined ? { currency: dto.currency } : {}),
+      ...(dto.stripePriceId !== undefined ? { stripePriceId: dto.stripePriceId } : {}),
+    };
+    const row = Object.keys(changes).length > 0 ? await this.plans.updatePreset(code, changes) : await this.plans.findPreset(code);
+    if (!row) throw new DomainError('NOT_FOUND');
+    return toPlanView(row, lang);
+  }
+}

@@ -1,0 +1,87 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
+import { AllowInactive } from '../../common/auth/active-account';
+import { Principal } from '../../common/auth/principal';
+import { Public } from '../../common/auth/public.decorator';
+import { CurrentPrincipal, Roles } from '../../common/auth/roles';
+import { Language } from '../../common/i18n/language';
+import { RequestLanguage } from '../../common/i18n/request-language.decorator';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { PlansService } from './plans.service';
+import { SubscriptionsService } from './subscriptions.service';
+import {
+  AccountIdParamsDto,
+  PlanCodeParamsDto,
+  PlanListResponseDto,
+  PlanResponseDto,
+  PlanUpdateDto,
+  SubscriptionListQueryDto,
+  SubscriptionPageDto,
+  SubscriptionResponseDto,
+  SubscriptionUpdateDto,
+} from './subscriptions.schemas';
+
+@ApiTags('Subscriptions')
+@Controller('v1')
+export class SubscriptionsController {
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    private readonly plans: PlansService,
+  ) {}
+
+  @Get('subscriptions/plans')
+  @Public()
+  @ApiOperation({ summary: "The preset plans with their limits, prices and geo scopes, in the caller's language" })
+  @ZodResponse({ status: 200, type: PlanListResponseDto })
+  listPlans(@RequestLanguage() lang: Language) {
+    return this.plans.listPresets(lang);
+  }
+
+  @Patch('subscriptions/plans/:code')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "Change a preset's limits, rate limit, geo scope, price or Stripe price (ADMIN); running subscriptions keep their terms until their next period" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: PlanResponseDto })
+  updatePlan(@Param() params: PlanCodeParamsDto, @Body() dto: PlanUpdateDto, @RequestLanguage() lang: Language) {
+    return this.plans.updatePreset(params.code, dto, lang);
+  }
+
+  @Get('subscriptions/me')
+  @AllowInactive()
+  @ApiOperation({ summary: "The signed-in user's subscription (NONE until it has one)" })
+  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
+  getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
+    return this.subscriptions.me(principal, lang);
+  }
+
+  @Get('subscriptions')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "Every account's subscription, by status and plan (ADMIN)" })
+  @ZodResponse({ status: 200, type: SubscriptionPageDto })
+  listSubscriptions(@Query() query: SubscriptionListQueryDto, @RequestLanguage() lang: Language) {
+    return this.subscriptions.list({ status: query.status, plan: query.plan }, query.cursor, query.limit, lang);
+  }
+
+  @Get('subscriptions/:accountId')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "One account's subscription (ADMIN)" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
+  getSubscription(@Param() params: AccountIdParamsDto, @RequestLanguage() lang: Language) {
+    return this.subscriptions.forAccount(params.accountId, lang);
+  }
+
+  @Post('accounts/update-subscription')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Change an account's plan: a preset by planName, or a custom plan (ADMIN); a new period starts at once",
+    description:
+      "userId must be your own unless you are an ADMIN, and subscriberId that user's account (else 404); the account must be ACTIVE. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.",
+  })
+  @ApiProblems('FORBIDDEN', 'ACCOUNT_NOT_ACTIVE', 'NOT_FOUND', 'PAYMENT_REQUIRED', 'TRIAL_ALREADY_USED')
+  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
+  updateSubscription(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionUpdateDto, @RequestLanguage() lang: Language) {
+    return this.subscriptions.update(principal, dto, lang);
+  }
+}

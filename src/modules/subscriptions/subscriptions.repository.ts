@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, eq, gt, isNotNull, lte, ne, SQL, sql } from 'drizzle-orm';
+import { Database, DB } from '../../db/database';
+import { accounts, plans, subscriptionChanges, subscriptions } from '../../db/schema';
+import type { Executor } from '../../db/database';
+import type { PlanRow } from './plans.repository';
+
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type NewSubscription = typeof subscriptions.$inferInsert;
+export type NewSubscriptionChange = typeof subscriptionChanges.$inferInsert;
+export type SubscriptionStatus = SubscriptionRow['status'];
+export type SubscriptionChanges = Partial<Omit<NewSubscription, 'id' | 'accountId' | 'userId' | 'createdAt'>>;
+
+/** A subscription with the plan it is on. */
+export interface CurrentSubscription {
+  subscription: SubscriptionRow;
+  plan: PlanRow;
+}
+
+/** An account for the ADMIN list, with its subscription when it has one (none reads as NONE). */
+export interface AccountSubscription {
+  accountId: string;
+  userId: string;
+  current: CurrentSubscription | null;
+}
+
+export interface AdminListFilter {
+  status?: SubscriptionStatus;
+  plan?: PlanRow['code'];
+}
+
+/** The database's own refusal of a user's second TRIAL (the partial unique index on history rows). */
+export function isSecondTrial(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const { code, constraint } = current as { code?: unknown; constraint?: unknown };
+    if (code === '23505') return constraint === 'subscription_changes_one_trial_key';
+  }
+  return false;
+}
+
+@Injectable()
+export class SubscriptionsRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  async findByAccount(accountId: string): Promise<CurrentSubscription | undefined> {
+    const [row] = await this.db
+      .select({ subscription: subscriptions, plan: plans })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(eq(subscriptions.accountId, accountId));
+    return row;
+  }
+
+  /**
+   * The account's subscription, locked until the caller's transaction ends, so changes to one
+   * account are applied one at a time. An account without one gets `seed` first (concurrent
+   * callers wait on the unique account index, then on the row lock).
+   */
+  async lockForAccount(tx: Executor, seed: NewSubscription & { accountId: string }): Promise<CurrentSubscription> {
+    await tx.insert(subscriptions).values(seed).onConflictDoNothing({ target: subscriptions.accountId });
+    const [row] = await tx
+      .select({ subscription: subscriptions, plan: plans })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(eq(subscriptions.accountId, seed.accountId))
+      .for('update', { of: subscriptions });
+    return row!;
+  }
+
+  /** The ids of subscriptions whose term has ended on a plan other than NONE, oldest first. */
+  async expiredIds(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: subscriptions.id })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(and(isNotNull(subscriptions.expiresAt), lte(subscriptions.expiresAt, now), ne(plans.code, 'NONE')))
+      .orderBy(asc(subscriptions.expiresAt))
+      .limit(limit);
+    return rows.map((row) => row.id);
+  }
+
+  /** The account an ADMIN names, with its owner; ADMIN routes only. */
+  async findAccount(accountId: string): Promise<{ accountId: string; userId: string } | undefined> {
+    const [row] = await this.db.select({ accountId: accounts.id, userId: accounts.userId }).from(accounts).where(eq(accounts.id, accountId));
+    return row;
+  }
+
+  /** Locks one subscription, skipping it while a request holds it (the next sweep takes it). */
+  async lockUnlessBusy(tx: Executor, id: string): Promise<CurrentSubscription | undefined> {
+    const [row] = await tx
+      .select({ subscription: subscriptions, plan: plans })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(eq(subscriptions.id, id))
+      .for('update', { of: subscriptions, skipLocked: true });
+    return row;
+  }
+
+  async update(tx: Executor, id: string, changes: SubscriptionChanges): Promise<SubscriptionRow> {
+    const [row] = await tx.update(subscriptions).set(changes).where(eq(subscriptions.id, id)).returning();
+    return row!;
+  }
+
+  async insertChange(tx: Executor, change: NewSubscriptionChange): Promise<void> {
+    await tx.insert(subscriptionChanges).values(change);
+  }
+
+  /** Whether the user has ever been put on TRIAL, by any account or source (read through the one-trial index). */
+  async hasEnteredTrial(tx: Executor, userId: string): Promise<boolean> {
+    const [row] = await tx
+      .select({ id: subscriptionChanges.id })
+      .from(subscriptionChanges)
+      .where(and(eq(subscriptionChanges.userId, userId), sql`${subscriptionChanges.planCode} = 'TRIAL' AND ${subscriptionChanges.previousPlanCode} IS DISTINCT FROM 'TRIAL'`))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /**
+   * Every account with its subscription, filtered by what it reads as at `now`. The CASEs are
+   * `toSubscriptionView`'s expiry rule in SQL: an account without a row, or past `expiresAt`,
+   * is on NONE.
+   */
+  async listForAdmin(filter: AdminListFilter, cursor: string | undefined, limit: number, now: Date): Promise<AccountSubscription[]> {
+    const at = sql`${now.toISOString()}::timestamptz`;
+    const lapsed = sql`(${subscriptions.id} IS NULL OR (${subscriptions.expiresAt} IS NOT NULL AND ${subscriptions.expiresAt} <= ${at}))`;
+    const conditions: (SQL | undefined)[] = [cursor ? gt(accounts.id, cursor) : undefined];
+    if (filter.plan) conditions.push(sql`(CASE WHEN ${lapsed} THEN 'NONE' ELSE ${plans.code}::text END) = ${filter.plan}`);
+    if (filter.status) {
+      const status = sql`CASE WHEN ${subscriptions.id} IS NULL THEN 'NONE' WHEN ${lapsed} THEN (CASE WHEN ${subscriptions.cancelAtPeriodEnd} THEN 'CANCELED' ELSE 'NONE' END) ELSE ${subscriptions.status}::text END`;
+      conditions.push(sql`(${status}) = ${filter.status}`);
+    }
+    const rows = await this.db
+      .select({ accountId: accounts.id, userId: accounts.userId, subscription: subscriptions, plan: plans })
+      .from(accounts)
+      .leftJoin(subscriptions, eq(subscriptions.accountId, accounts.id))
+      .leftJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(and(...conditions))
+      .orderBy(asc(accounts.id))
+      .limit(limit + 1);
+    return rows.map(({ accountId, userId, subscription, plan }) => ({ accountId, userId, current: subscription && plan ? { subscription, plan } : null }));
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { Principal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { Language } from '../../common/i18n/language';
+import { toPage } from '../../common/pagination';
+import { TransactionRunner } from '../../db/transaction';
+import { AccountsRepository } from '../accounts/accounts.repository';
+import { SubscriptionChangesService } from './subscription-changes.service';
+import { PlanRow, PlansRepository } from './plans.repository';
+import { toSubscriptionView } from './subscriptions.mapper';
+import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
+import { CustomPlanInput, SubscriptionUpdateDto } from './subscriptions.schemas';
+
+@Injectable()
+export class SubscriptionsService {
+  constructor(
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly plans: PlansRepository,
+    private readonly accounts: AccountsRepository,
+    private readonly changes: SubscriptionChangesService,
+    private readonly transactions: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The caller's own; NONE for a user without an account or a subscription yet. */
+  async me(principal: Principal, lang: Language) {
+    const account = await this.accounts.findByUser(principal.userId);
+    return this.view({ accountId: account?.id ?? null, userId: principal.userId }, lang);
+  }
+
+  /** ADMIN: any account's. */
+  async forAccount(accountId: string, lang: Language) {
+    const owner = await this.subscriptions.findAccount(accountId);
+    if (!owner) throw new DomainError('NOT_FOUND');
+    return this.view(owner, lang);
+  }
+
+  /** ADMIN: every account, by what its subscription reads as now. */
+  async list(filter: AdminListFilter, cursor: string | undefined, limit: number, lang: Language) {
+    const now = this.clock.now();
+    const [rows, nonePlan] = await Promise.all([this.subscriptions.listForAdmin(filter, cursor, limit, now), this.changes.nonePlan()]);
+    const page = toPage(rows.map((row) => ({ ...row, id: row.accountId })), limit);
+    return { items: page.items.map((row) => toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current, nonePlan, now, lang)), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * POST /v1/accounts/update-subscription: the role and account checks, then the change, with the
+   * account's subscription locked (two requests for one account are applied one after the other).
+   */
+  async update(principal: Principal, dto: SubscriptionUpdateDto, lang: Language) {
+    const isAdmin = principal.role === 'ADMIN';
+    if (dto.userId !== principal.userId && !isAdmin) throw new DomainError('FORBIDDEN');
+    const account = await this.accounts.findByUser(dto.userId);
+    if (!account || account.id !== dto.subscriberId) throw new DomainError('NOT_FOUND');
+    if (account.status !== 'ACTIVE') throw new DomainError('ACCOUNT_NOT_ACTIVE');
+    if (dto.customPlan && !isAdmin) throw new DomainError('FORBIDDEN');
+
+    const owner = { accountId: account.id, userId: account.userId };
+    const now = this.clock.now();
+    const context = { source: isAdmin ? ('ADMIN' as const) : ('USER' as const), actorUserId: principal.userId, at: now };
+    await this.transactions
+      .run(async (tx) => {
+        const preset = dto.planName ? await this.plans.findPreset(dto.planName, tx) : undefined;
+        if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
+        const { current } = await this.changes.lock(tx, owner, now);
+        if (preset?.code === 'NONE' && current.plan.code === 'NONE') return;
+        if (preset?.code === 'TRIAL' && (await this.subscriptions.hasEnteredTrial(tx, owner.userId))) throw new DomainError('TRIAL_ALREADY_USED');
+        const plan = preset ?? (await this.plans.insertCustom(tx, customPlanRow(account.id, dto.customPlan!)));
+        await this.changes.applyPlanChange(tx, current, plan, context);
+      })
+      .catch((error: unknown) => {
+        // The partial unique index on TRIAL history rows: the last word if a race slipped past the lock.
+        if (isSecondTrial(error)) throw new DomainError('TRIAL_ALREADY_USED', { cause: error });
+        throw error;
+      });
+    return this.view(owner, lang);
+  }
+
+  private async view(owner: { accountId: string | null; userId: string }, lang: Language) {
+    const now = this.clock.now();
+    const [current, nonePlan] = await Promise.all([
+      owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined,
+      this.changes.nonePlan(),
+    ]);
+    return toSubscriptionView(owner, current, nonePlan, now, lang);
+  }
+}
+
+function customPlanRow(accountId: string, input: CustomPlanInput): Parameters<PlansRepository['insertCustom']>[1] {
+  return {
+    code: 'CUSTOM',
+    accountId,
+    name: { en: input.name, tr: input.name, ar: input.name },
+    durationUnit: input.duration.unit,
+    durationCount: input.duration.count,
+    limitResetPeriod: input.limitResetPeriod,
+    geoScope: input.geoScope,
+    limits: input.limits,
+    rateLimitCount: input.rateLimit?.count ?? null,
+    rateLimitWindowSeconds: input.rateLimit?.windowSeconds ?? null,
+  } satisfies Partial<PlanRow>;
+}
