@@ -28,7 +28,7 @@ type InvoiceLine = Stripe.InvoiceLineItem & { price?: { id: string } | null };
 
 export function invoiceOf(invoice: LegacyInvoice, created: number): InvoiceFacts | undefined {
   const stripeSubscriptionId = idOf(invoice.parent?.subscription_details?.subscription) ?? idOf(invoice.subscription);
-  const line = invoice.lines?.data?.[0] as InvoiceLine | undefined;
+  const line: InvoiceLine | undefined = invoice.lines?.data?.[0];
   const periodStart = fromUnix(line?.period?.start);
   const periodEnd = fromUnix(line?.period?.end);
   if (!invoice.id || !stripeSubscriptionId || !periodStart || !periodEnd) return undefined;
