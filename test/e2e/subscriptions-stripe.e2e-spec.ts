@@ -196,6 +196,10 @@ describe('subscriptions paid through Stripe', () => {
     await deliver(deletedFirst);
     await deliver(updatedLate);
     expect(await outcome(updatedLate.id)).toBe('IGNORED_STALE');
+    // Even a later-looking state of a subscription that ended does not revive it.
+    const afterEnd = reordered.ev.subscription('customer.subscription.updated', 3, reordered.base + 9);
+    await deliver(afterEnd);
+    expect(await outcome(afterEnd.id)).toBe('IGNORED_STALE');
 
     for (const { user } of [inOrder, reordered]) expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE', status: 'CANCELED', currentPeriodEnd: null });
     const outboxOf = async (accountId: string) => (await counts(accountId, [])).outbox;
