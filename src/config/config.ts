@@ -142,6 +142,8 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
       /** Another host, port and protocol for Stripe's API (a local fake in tests). */
       apiBase: env.STRIPE_API_BASE,
     },
+    /** A PAST_DUE subscription keeps its plan this long after the failed payment, then reads as NONE. */
+    subscriptions: { graceDays: env.SUBSCRIPTION_GRACE_DAYS },
     /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
     checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },
     outbox: { retentionDays: env.OUTBOX_RETENTION_DAYS },

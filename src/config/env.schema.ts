@@ -134,6 +134,7 @@ export const envSchema = z.object({
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be a Stripe webhook signing secret (whsec_…)').optional(),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  SUBSCRIPTION_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   CHECKOUT_MAX_UNITS_PER_LINE: z.coerce.number().int().min(1).max(100_000).default(1000),
   CHECKOUT_MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(100_000).default(10_000),
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

@@ -13,7 +13,13 @@ export interface RecordedStripeRequest {
   params: Record<string, string>;
 }
 
-/** A local stand-in for Stripe's API: records requests and answers Checkout Session creation in Stripe's shape. */
+const metadataOf = (params: Record<string, string>) =>
+  Object.fromEntries(Object.entries(params).filter(([key]) => key.startsWith('metadata[')).map(([key, value]) => [key.slice(9, -1), value]));
+
+/**
+ * A local stand-in for Stripe's API: records requests and answers, in Stripe's shape, Checkout
+ * Session creation (either mode), customer creation and subscription updates.
+ */
 export class FakeStripe {
   readonly requests: RecordedStripeRequest[] = [];
   private readonly server: Server = createServer((request, response) => {
@@ -29,14 +35,27 @@ export class FakeStripe {
           JSON.stringify({
             id,
             object: 'checkout.session',
-            mode: 'payment',
+            mode: params.mode ?? 'payment',
+            customer: params.customer ?? null,
             url: `https://checkout.stripe.test/c/pay/${id}`,
             client_reference_id: params.client_reference_id,
             customer_email: params.customer_email,
-            metadata: Object.fromEntries(Object.entries(params).filter(([key]) => key.startsWith('metadata[')).map(([key, value]) => [key.slice(9, -1), value])),
+            metadata: metadataOf(params),
             payment_status: 'unpaid',
             status: 'open',
           }),
+        );
+        return;
+      }
+      if (request.method === 'POST' && request.url === '/v1/customers') {
+        const id = `cus_test_${this.requests.length}`;
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, object: 'customer', email: params.email ?? null, metadata: metadataOf(params) }));
+        return;
+      }
+      const subscription = request.method === 'POST' ? /^\/v1\/subscriptions\/([\w-]+)$/.exec(request.url ?? '') : null;
+      if (subscription) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ id: subscription[1], object: 'subscription', status: 'active', cancel_at_period_end: params.cancel_at_period_end === 'true' }),
         );
         return;
       }
@@ -55,7 +74,7 @@ export class FakeStripe {
 }
 
 /** A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. */
-export function signedStripeEvent(event: { id: string; type: string; data: { object: object } }, options: { secret?: string; timestamp?: number } = {}) {
+export function signedStripeEvent(event: { id: string; type: string; created?: number; data: { object: object } }, options: { secret?: string; timestamp?: number } = {}) {
   const payload = JSON.stringify({ object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event });
   const header = new Stripe(STRIPE_TEST_SECRET_KEY).webhooks.generateTestHeaderString({
     payload,

@@ -29,6 +29,7 @@ const OWNERS: Record<string, string> = {
   plans: `${MODULES}/subscriptions/plans.repository.ts`,
   subscriptions: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
+  subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
 };
 
 const TABLES = Object.entries(schema)

@@ -57,6 +57,9 @@ export const ERROR_CATALOG = {
   // Subscriptions.
   PAYMENT_REQUIRED: { status: 402 },
   TRIAL_ALREADY_USED: { status: 409 },
+  PLAN_NOT_PURCHASABLE: { status: 422 },
+  PLAN_NOT_ON_STRIPE: { status: 409 },
+  STRIPE_SUBSCRIPTION_EXISTS: { status: 409 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -112,6 +112,14 @@ export const subscriptions = pgTable(
     terms: jsonb('terms').$type<PlanTerms>().notNull(),
     stripeCustomerId: varchar('stripe_customer_id', { length: PLAN_LIMITS.stripeId }),
     stripeSubscriptionId: varchar('stripe_subscription_id', { length: PLAN_LIMITS.stripeId }),
+    /** Stripe's status of that subscription as last applied; `canceled` is final, nothing revives it. */
+    stripeStatus: varchar('stripe_status', { length: 30 }),
+    /**
+     * The order of the last Stripe state applied: the Stripe object's own period end, then the
+     * event's `created`. Stripe delivers out of order; an event older than this is not applied.
+     */
+    stripeStateAt: timestamp('stripe_state_at', { withTimezone: true }),
+    stripeEventAt: timestamp('stripe_event_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -157,3 +165,15 @@ export const subscriptionChanges = pgTable(
     uniqueIndex('subscription_changes_one_trial_key').on(table.userId).where(sql`plan_code = 'TRIAL' AND previous_plan_code IS DISTINCT FROM 'TRIAL'`),
   ],
 );
+
+/** Each Stripe invoice paid for a subscription, once by its id: a redelivered invoice.paid extends nothing twice. */
+export const subscriptionInvoices = pgTable('subscription_invoices', {
+  id: varchar('id', { length: PLAN_LIMITS.stripeId }).primaryKey(),
+  subscriptionId: text('subscription_id')
+    .notNull()
+    .references(() => subscriptions.id, { onDelete: 'cascade' }),
+  periodEnd: timestamp('period_end', { withTimezone: true }).notNull(),
+  amountPaidMinor: bigint('amount_paid_minor', { mode: 'number' }).notNull(),
+  currency: char('currency', { length: 3 }).notNull(),
+  createdAt: createdAt(),
+});

@@ -5,6 +5,7 @@ import type { OutboxRepository } from './outbox.repository';
 type Appended = Parameters<OutboxRepository['append']>[1];
 
 const ids = { orderId: 'ord_1', userId: 'usr_1', licenseId: 'lic_1', productId: 'prd_1' };
+const stripeSubscription = { subscriptionId: 'sub_1', accountId: 'acc_1', userId: ids.userId, stripeSubscriptionId: 'sub_stripe_1' };
 
 /** One sample per catalog event; the mapped type makes a new event without a sample fail to compile. */
 const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
@@ -28,6 +29,9 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
     currentPeriodEnd: '2026-02-02T03:04:05.000Z',
     changedAt: '2026-01-02T03:04:05.000Z',
   },
+  'invoice.paid': { ...stripeSubscription, invoiceId: 'in_1', amountPaid: 2900, currency: 'USD', currentPeriodEnd: '2026-02-02T03:04:05.000Z' },
+  'customer.subscription.updated': { ...stripeSubscription, plan: 'PREMIUM_MONTHLY', status: 'PAST_DUE', cancelAtPeriodEnd: false, currentPeriodEnd: '2026-02-02T03:04:05.000Z' },
+  'customer.subscription.deleted': { ...stripeSubscription, endedAt: '2026-02-02T03:04:05.000Z' },
 };
 
 describe('outbox event catalog', () => {
@@ -46,6 +50,9 @@ describe('outbox event catalog', () => {
       'license.validated',
       'license.activated',
       'subscription.changed',
+      'invoice.paid',
+      'customer.subscription.updated',
+      'customer.subscription.deleted',
     ]);
     for (const type of OUTBOX_EVENT_TYPES) expect(OUTBOX_EVENTS[type].meta()?.description).toEqual(expect.any(String));
   });

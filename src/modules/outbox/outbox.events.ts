@@ -10,6 +10,12 @@ const orderId = z.string().meta({ description: 'The order (ord_…)' });
 const userId = z.string().meta({ description: 'The buyer, owner of the order or license (usr_…)' });
 const licenseId = z.string().meta({ description: 'The license (lic_…)' });
 const productId = z.string().meta({ description: 'The licensed product (prd_…)' });
+const subscriptionOwner = {
+  subscriptionId: z.string().meta({ description: 'The subscription (sub_…)' }),
+  accountId: z.string().meta({ description: 'The subscribed account (acc_…)' }),
+  userId: z.string().meta({ description: 'The account owner (usr_…)' }),
+  stripeSubscriptionId: z.string().meta({ description: "Stripe's subscription (sub_… in Stripe)" }),
+};
 const minorUnits = (description: string) => z.number().int().meta({ description: `${description}, in minor units of the order's currency` });
 
 export const OUTBOX_EVENTS = {
@@ -89,6 +95,30 @@ export const OUTBOX_EVENTS = {
       changedAt: z.iso.datetime({ offset: true }),
     })
     .meta({ description: "An account's subscription changed plan or state, whatever the source (exactly one event per change)" }),
+  'invoice.paid': z
+    .object({
+      ...subscriptionOwner,
+      invoiceId: z.string().meta({ description: 'The Stripe invoice (in_…); sent once per invoice' }),
+      amountPaid: z.number().int().meta({ description: "What was paid, in minor units of the invoice's currency" }),
+      currency: z.string().length(3).meta({ description: 'ISO 4217, upper case' }),
+      currentPeriodEnd: z.iso.datetime({ offset: true }).meta({ description: 'The paid period ends here (the invoice line\'s period end)' }),
+    })
+    .meta({ description: 'A Stripe subscription invoice was paid: the period is extended to its end' }),
+  'customer.subscription.updated': z
+    .object({
+      ...subscriptionOwner,
+      plan: z.string().meta({ description: 'The plan code after the update' }),
+      status: z.enum(['NONE', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELED']),
+      cancelAtPeriodEnd: z.boolean().meta({ description: 'It ends at the period end instead of renewing' }),
+      currentPeriodEnd: z.iso.datetime({ offset: true }).nullable(),
+    })
+    .meta({ description: 'Stripe changed a subscription (status, plan, period or cancel at period end), and it was applied' }),
+  'customer.subscription.deleted': z
+    .object({
+      ...subscriptionOwner,
+      endedAt: z.iso.datetime({ offset: true }).meta({ description: 'When it was applied: the account is on NONE from then' }),
+    })
+    .meta({ description: 'A Stripe subscription ended: the account is on NONE' }),
 } as const;
 
 export type OutboxEventType = keyof typeof OUTBOX_EVENTS;

@@ -27,7 +27,7 @@ export interface PlanChange extends ChangeContext {
   /** Default: periodEnd, as nothing renews the subscription; a renewing Stripe one sets its own. */
   expiresAt?: Date | null;
   /** Columns the caller sets in the same update (a Stripe handler's ids, cancelAtPeriodEnd). */
-  also?: Pick<SubscriptionChanges, 'stripeCustomerId' | 'stripeSubscriptionId' | 'cancelAtPeriodEnd'>;
+  also?: Pick<SubscriptionChanges, 'stripeCustomerId' | 'stripeSubscriptionId' | 'cancelAtPeriodEnd' | 'stripeStatus' | 'stripeStateAt' | 'stripeEventAt'>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { PlansService } from './plans.service';
+import { SubscriptionCheckoutService } from './subscription-checkout.service';
 import { SubscriptionsService } from './subscriptions.service';
 import {
   AccountIdParamsDto,
@@ -16,6 +17,8 @@ import {
   PlanListResponseDto,
   PlanResponseDto,
   PlanUpdateDto,
+  SubscriptionCheckoutCreateDto,
+  SubscriptionCheckoutResponseDto,
   SubscriptionListQueryDto,
   SubscriptionPageDto,
   SubscriptionResponseDto,
@@ -28,6 +31,7 @@ export class SubscriptionsController {
   constructor(
     private readonly subscriptions: SubscriptionsService,
     private readonly plans: PlansService,
+    private readonly billing: SubscriptionCheckoutService,
   ) {}
 
   @Get('subscriptions/plans')
@@ -53,6 +57,26 @@ export class SubscriptionsController {
   @ZodResponse({ status: 200, type: SubscriptionResponseDto })
   getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
     return this.subscriptions.me(principal, lang);
+  }
+
+  @Post('subscriptions/checkout')
+  @ApiOperation({
+    summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
+    description: "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.",
+  })
+  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'PLAN_NOT_PURCHASABLE', 'PLAN_NOT_ON_STRIPE', 'STRIPE_SUBSCRIPTION_EXISTS', 'SERVICE_UNAVAILABLE')
+  @ZodResponse({ status: 201, type: SubscriptionCheckoutResponseDto })
+  createSubscriptionCheckout(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionCheckoutCreateDto) {
+    return this.billing.checkout(principal, dto);
+  }
+
+  @Post('subscriptions/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel at period end: the plan keeps working until then (a Stripe subscription is cancelled through Stripe)' })
+  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'SERVICE_UNAVAILABLE')
+  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
+  cancelSubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
+    return this.billing.cancel(principal, lang);
   }
 
   @Get('subscriptions')

@@ -1,19 +1,22 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
+import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
 import { PlansService } from './plans.service';
+import { SubscriptionBillingService } from './subscription-billing.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
+import { SubscriptionCheckoutService } from './subscription-checkout.service';
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Plans, each account's subscription and its history; Stripe billing builds on SubscriptionChangesService. */
+/** Plans, each account's subscription and its history; Stripe's webhooks call SubscriptionBillingService. */
 @Module({
-  imports: [AccountsModule, OutboxModule],
+  imports: [AccountsModule, OutboxModule, UsersModule],
   controllers: [SubscriptionsController],
-  providers: [SubscriptionsService, PlansService, SubscriptionChangesService, SubscriptionsRepository, PlansRepository, SubscriptionExpirySweeper],
-  exports: [SubscriptionChangesService, SubscriptionsRepository, PlansRepository],
+  providers: [SubscriptionsService, PlansService, SubscriptionChangesService, SubscriptionBillingService, SubscriptionCheckoutService, SubscriptionsRepository, PlansRepository, SubscriptionExpirySweeper],
+  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository],
 })
 export class SubscriptionsModule {}

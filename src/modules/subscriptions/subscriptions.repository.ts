@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, isNotNull, lte, ne, SQL, sql } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
-import { accounts, plans, subscriptionChanges, subscriptions } from '../../db/schema';
+import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
 import type { Executor } from '../../db/database';
 import type { PlanRow } from './plans.repository';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type NewSubscription = typeof subscriptions.$inferInsert;
 export type NewSubscriptionChange = typeof subscriptionChanges.$inferInsert;
+export type NewSubscriptionInvoice = typeof subscriptionInvoices.$inferInsert;
 export type SubscriptionStatus = SubscriptionRow['status'];
 export type SubscriptionChanges = Partial<Omit<NewSubscription, 'id' | 'accountId' | 'userId' | 'createdAt'>>;
 
@@ -94,6 +95,25 @@ export class SubscriptionsRepository {
       .where(eq(subscriptions.id, id))
       .for('update', { of: subscriptions, skipLocked: true });
     return row;
+  }
+
+  /**
+   * Whose subscription a Stripe object belongs to: by its Stripe subscription id, else by the
+   * account's Stripe customer (the first events of a new subscription can arrive before
+   * checkout.session.completed stores its id). Not locked: the caller locks the account's row.
+   */
+  async findOwnerByStripe(executor: Executor, ref: { stripeSubscriptionId: string; stripeCustomerId: string | null }): Promise<{ accountId: string; userId: string } | undefined> {
+    const owner = { accountId: subscriptions.accountId, userId: subscriptions.userId };
+    const [bySubscription] = await executor.select(owner).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, ref.stripeSubscriptionId));
+    if (bySubscription || !ref.stripeCustomerId) return bySubscription;
+    const [byCustomer] = await executor.select(owner).from(subscriptions).where(eq(subscriptions.stripeCustomerId, ref.stripeCustomerId)).limit(1);
+    return byCustomer;
+  }
+
+  /** Records a paid Stripe invoice once by its id; false when it was recorded before. */
+  async insertInvoiceOnce(tx: Executor, invoice: NewSubscriptionInvoice): Promise<boolean> {
+    const [inserted] = await tx.insert(subscriptionInvoices).values(invoice).onConflictDoNothing().returning({ id: subscriptionInvoices.id });
+    return inserted !== undefined;
   }
 
   async update(tx: Executor, id: string, changes: SubscriptionChanges): Promise<SubscriptionRow> {

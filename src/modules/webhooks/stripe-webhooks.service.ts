@@ -13,8 +13,11 @@ import { LicensesRepository } from '../licenses/licenses.repository';
 import { OrderRow, OrdersRepository } from '../orders/orders.repository';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { ProductsRepository } from '../products/products.repository';
+import { BillingResult, SubscriptionBillingService } from '../subscriptions/subscription-billing.service';
+import { planName } from '../subscriptions/subscriptions.mapper';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
+import { activationOf, invoiceOf, subscriptionFactsOf } from './stripe-billing-events';
 import { StripeEventsRepository } from './stripe-events.repository';
 
 /** Stripe's signature tolerance, checked by us in both directions as well (see verify). */
@@ -23,7 +26,7 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 type AfterCommit = (() => Promise<void>) | undefined;
 
 /** What an event did, stored on its `stripe_events` row; the refusals name what did not match. */
-type Outcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH';
+type Outcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | BillingResult['outcome'];
 
 interface Applied {
   outcome: Outcome;
@@ -45,6 +48,7 @@ export class StripeWebhooksService {
     private readonly products: ProductsRepository,
     private readonly outbox: OutboxRepository,
     private readonly users: UsersRepository,
+    private readonly billing: SubscriptionBillingService,
     private readonly mail: MailService,
     private readonly background: BackgroundTasks,
     private readonly clock: Clock,
@@ -97,7 +101,16 @@ export class StripeWebhooksService {
     switch (event.type) {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
+        if (event.data.object.mode === 'subscription') return this.subscriptionEvent(activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
         return this.sessionPaid(tx, event.id, event.data.object);
+      case 'invoice.paid':
+        return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.renewed(tx, facts));
+      case 'invoice.payment_failed':
+        return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.pastDue(tx, facts));
+      case 'customer.subscription.updated':
+        return this.subscriptionEvent(subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.updated(tx, facts));
+      case 'customer.subscription.deleted':
+        return this.subscriptionEvent(subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.cancelled(tx, facts));
       case 'charge.refunded':
         return this.chargeRefunded(tx, event.data.object);
       case 'charge.dispute.created':
@@ -107,9 +120,25 @@ export class StripeWebhooksService {
       case 'payment_intent.payment_failed':
         return this.paymentFailed(tx, event.data.object);
       default:
-        // Stored and acknowledged; invoice and subscription events get their effect with subscriptions.
+        // Stored and acknowledged.
         return Promise.resolve(IGNORED);
     }
+  }
+
+  /** Subscription billing, normalised by SubscriptionBillingService; a failed payment is mailed after commit. */
+  private async subscriptionEvent<T>(facts: T | undefined, apply: (facts: T) => Promise<BillingResult>): Promise<Applied> {
+    if (facts === undefined) return IGNORED;
+    const { outcome, paymentFailed } = await apply(facts);
+    if (!paymentFailed) return { outcome };
+    const { userId, plan } = paymentFailed;
+    const graceDays = String(this.config.subscriptions.graceDays);
+    return {
+      outcome,
+      afterCommit: async () => {
+        const user = await this.users.findById(userId);
+        if (user) await this.mail.sendTemplate(user.email, 'subscriptionPaymentFailed', user.language, { name: fullName(user), plan: planName(plan, user.language), graceDays });
+      },
+    };
   }
 
   /** PAID, stock taken, one license per unit, an outbox event; the buyer gets the keys by mail. */

@@ -3,13 +3,14 @@ import { LicensesModule } from '../licenses/licenses.module';
 import { OrdersModule } from '../orders/orders.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { ProductsModule } from '../products/products.module';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { UsersModule } from '../users/users.module';
 import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
 
 @Module({
-  imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule],
+  imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
   controllers: [StripeWebhooksController],
   providers: [StripeWebhooksService, StripeEventsRepository],
 })
