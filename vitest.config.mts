@@ -14,7 +14,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'main', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.medium-spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.browser-spec.ts'] },
+        test: {
+          name: 'main',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.medium-spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.browser-spec.ts'],
+        },
       },
       {
         // Timing comparisons run after everything else and alone, so other files' load cannot skew them.

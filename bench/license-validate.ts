@@ -32,7 +32,9 @@ async function main() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = await app.getUrl();
 
-  const product = await app.get(ProductsRepository).insert({ sku: `BENCH-${Date.now()}`, name: 'Bench', priceNetMinor: 1000, vatBasisPoints: 2000, maxActivations: 5 });
+  const product = await app
+    .get(ProductsRepository)
+    .insert({ sku: `BENCH-${Date.now()}`, name: 'Bench', priceNetMinor: 1000, vatBasisPoints: 2000, maxActivations: 5 });
   const { key, row } = newLicense(product, { userId: await benchUser(app) }, new Date());
   await app.get(LicensesRepository).insert(row);
 

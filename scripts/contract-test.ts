@@ -105,7 +105,10 @@ async function startServer(dir: string, port: number): Promise<string> {
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 240; attempt++) {
     if (server.exitCode !== null) throw new Error(`the server exited (${server.exitCode}):\n${log}`);
-    const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/health/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return url;
     await new Promise((done) => setTimeout(done, 500));
   }
@@ -151,7 +154,12 @@ async function seed(url: string): Promise<Record<string, string>> {
   const license = await api<{ id: string; key: string }>(url, 'POST', '/v1/licenses', adminToken, { productId: product.id, userId: admin.id });
   const apiKey = await api(url, 'POST', '/v1/api-keys', adminToken, { name: 'contract test', scope: 'read-only' });
   // What the generated DELETEs remove, so the other operations keep their own.
-  const doomedProduct = await api(url, 'POST', '/v1/products', adminToken, { sku: `CT-${randomBytes(3).toString('hex')}`, name: 'Deleted by the run', priceNet: '1.00', vat: '0.00' });
+  const doomedProduct = await api(url, 'POST', '/v1/products', adminToken, {
+    sku: `CT-${randomBytes(3).toString('hex')}`,
+    name: 'Deleted by the run',
+    priceNet: '1.00',
+    vat: '0.00',
+  });
   const doomedKey = await api(url, 'POST', '/v1/api-keys', adminToken, { name: 'revoked by the run', scope: 'read-only' });
   // GET /v1/accounts/me needs the account; the generated request then updates it while PENDING.
   const { account } = await api<{ account: { id: string } }>(url, 'POST', '/v1/accounts/account-activation-request', adminToken, {
@@ -183,7 +191,10 @@ async function seed(url: string): Promise<Record<string, string>> {
 }
 
 interface NewmanSummary {
-  run: { stats: { requests: { total: number }; assertions: { total: number; failed: number } }; failures: { error: { test?: string; message: string }; source?: { name?: string } }[] };
+  run: {
+    stats: { requests: { total: number }; assertions: { total: number; failed: number } };
+    failures: { error: { test?: string; message: string }; source?: { name?: string } }[];
+  };
 }
 interface NewmanRequestEvent {
   item: { name: string };
@@ -197,7 +208,12 @@ let checked = 0;
 
 function runNewman(collectionPath: string, variables: Record<string, string>, contract: OpenApiContract, violations: string[]): Promise<NewmanSummary> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- newman ships no types
-  const newman = require('newman') as { run(options: object, done: (error: Error | null, summary: NewmanSummary) => void): { on(event: string, handler: (error: Error | null, event: NewmanRequestEvent) => void): void } };
+  const newman = require('newman') as {
+    run(
+      options: object,
+      done: (error: Error | null, summary: NewmanSummary) => void,
+    ): { on(event: string, handler: (error: Error | null, event: NewmanRequestEvent) => void): void };
+  };
   return new Promise((done, fail) => {
     const run = newman.run(
       {
@@ -237,7 +253,18 @@ async function main(): Promise<number> {
   const collection = join(dir, 'collection.json');
   // -l: the local spec; --syncPostman false: nothing is uploaded. Portman writes ./tmp, so it runs in ours.
   const portman = require.resolve('@apideck/portman/bin/portman');
-  const args = ['-l', join(ROOT, 'openapi/openapi.json'), '-o', collection, '-c', join(ROOT, 'portman-config.json'), '-b', '{{baseUrl}}', '--syncPostman', 'false'];
+  const args = [
+    '-l',
+    join(ROOT, 'openapi/openapi.json'),
+    '-o',
+    collection,
+    '-c',
+    join(ROOT, 'portman-config.json'),
+    '-b',
+    '{{baseUrl}}',
+    '--syncPostman',
+    'false',
+  ];
   execFileSync(process.execPath, [portman, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const violations: string[] = [];

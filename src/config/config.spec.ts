@@ -31,7 +31,12 @@ describe('loadConfig', () => {
 
   it('parses durations and limits', () => {
     const config = loadConfig({ ...SECRET, ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d', LOGIN_FAILURE_LIMIT: '3/60', COOKIE_SECURE: 'false' });
-    expect(config.auth).toMatchObject({ accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 604_800, loginFailureLimit: { count: 3, windowSeconds: 60 }, cookieSecure: false });
+    expect(config.auth).toMatchObject({
+      accessTokenTtlSeconds: 300,
+      refreshTokenTtlSeconds: 604_800,
+      loginFailureLimit: { count: 3, windowSeconds: 60 },
+      cookieSecure: false,
+    });
   });
 
   it('refuses production settings that would log mails or verification codes', () => {

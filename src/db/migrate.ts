@@ -19,7 +19,7 @@ export async function runMigrations(pool: Pool, logger = new Logger('Migrations'
   try {
     // A migration may rewrite a large table, and a second instance waits here for the first one's
     // lock: neither is bounded by the serving pool's timeouts. RESET restores them for later users.
-    await client.query("SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+    await client.query('SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });

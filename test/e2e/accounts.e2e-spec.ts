@@ -33,7 +33,9 @@ describe('accounts: email activation and phone verification', () => {
 
   type Auth = { bearer: string } | { cookie: string; origin?: string };
   const headersFor = (auth: Auth): Record<string, string> =>
-    'bearer' in auth ? { authorization: `Bearer ${auth.bearer}` } : { cookie: `gatehouse_auth=${auth.cookie}`, ...(auth.origin ? { origin: auth.origin } : {}) };
+    'bearer' in auth
+      ? { authorization: `Bearer ${auth.bearer}` }
+      : { cookie: `gatehouse_auth=${auth.cookie}`, ...(auth.origin ? { origin: auth.origin } : {}) };
   const post = (url: string, auth: Auth, payload: unknown) =>
     ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headersFor(auth) } });
   const get = (url: string, auth: Auth) => ctx.t.app.inject({ method: 'GET', url, headers: headersFor(auth) });
@@ -86,7 +88,11 @@ describe('accounts: email activation and phone verification', () => {
 
   it('works by the login cookie alone, and refuses the cookie from a foreign origin', async () => {
     const session = await registerInactiveAndLogin(ctx.t.app);
-    const foreign = await post('/v1/accounts/account-activation-request', { cookie: session.cookies.gatehouse_auth!, origin: 'https://evil.example' }, activationRequest(session.user.id));
+    const foreign = await post(
+      '/v1/accounts/account-activation-request',
+      { cookie: session.cookies.gatehouse_auth!, origin: 'https://evil.example' },
+      activationRequest(session.user.id),
+    );
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().code).toBe('CSRF_REJECTED');
     const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM accounts WHERE user_id = $1', [session.user.id]);
@@ -106,7 +112,11 @@ describe('accounts: email activation and phone verification', () => {
     const second = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { company: undefined }));
     expect(second.statusCode).toBe(200);
     expect(second.json().account).toMatchObject({ id: first.json().account.id, company: null, status: 'PENDING' });
-    const stale = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: first.json().account.id, emailVerificationToken: oldToken });
+    const stale = await post('/v1/accounts/activate-account', auth, {
+      userId: session.user.id,
+      accountId: first.json().account.id,
+      emailVerificationToken: oldToken,
+    });
     expect(stale.json().code).toBe('INVALID_TOKEN');
   });
 
@@ -116,7 +126,11 @@ describe('accounts: email activation and phone verification', () => {
     const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
     const token = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
     await ctx.db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
-    const expired = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: request.json().account.id, emailVerificationToken: token });
+    const expired = await post('/v1/accounts/activate-account', auth, {
+      userId: session.user.id,
+      accountId: request.json().account.id,
+      emailVerificationToken: token,
+    });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().code).toBe('TOKEN_EXPIRED');
   });
@@ -126,8 +140,14 @@ describe('accounts: email activation and phone verification', () => {
     const auth = { bearer: session.accessToken };
     const badPhone = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { mobilePhone: '+90 532 123' }));
     expect(badPhone.statusCode).toBe(422);
-    expect(badPhone.json().errors).toEqual([{ field: 'mobilePhone', code: 'INVALID_PHONE', message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567' }]);
-    const badLink = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { activationPageLink: 'https://evil.example/activate' }));
+    expect(badPhone.json().errors).toEqual([
+      { field: 'mobilePhone', code: 'INVALID_PHONE', message: 'Must be a valid mobile number in E.164 form, e.g. +905321234567' },
+    ]);
+    const badLink = await post(
+      '/v1/accounts/account-activation-request',
+      auth,
+      activationRequest(session.user.id, { activationPageLink: 'https://evil.example/activate' }),
+    );
     expect(badLink.statusCode).toBe(422);
     expect(badLink.json().errors[0]).toMatchObject({ field: 'activationPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED' });
   });
@@ -139,9 +159,17 @@ describe('accounts: email activation and phone verification', () => {
 
     const asB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
     expect(asB.statusCode).toBe(403);
-    const activateB = await post('/v1/accounts/activate-account', { bearer: a.accessToken }, { userId: b.user.id, accountId: bAccount.id, emailVerificationToken: 'x' });
+    const activateB = await post(
+      '/v1/accounts/activate-account',
+      { bearer: a.accessToken },
+      { userId: b.user.id, accountId: bAccount.id, emailVerificationToken: 'x' },
+    );
     expect(activateB.statusCode).toBe(403);
-    const phoneOfB = await post('/v1/accounts/phone-number-activation-request', { bearer: a.accessToken }, { userId: a.user.id, accountId: bAccount.id, phoneActivationPageLink: `${APP}/phone` });
+    const phoneOfB = await post(
+      '/v1/accounts/phone-number-activation-request',
+      { bearer: a.accessToken },
+      { userId: a.user.id, accountId: bAccount.id, phoneActivationPageLink: `${APP}/phone` },
+    );
     expect(phoneOfB.statusCode).toBe(404);
     const mine = await get('/v1/accounts/me', { bearer: a.accessToken });
     expect(mine.statusCode).toBe(404);
@@ -161,8 +189,10 @@ describe('accounts: email activation and phone verification', () => {
       const session = await registerAndLogin(ctx.t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
       const auth = { bearer: session.accessToken };
       const account = await insertAccount(ctx.db, { userId: session.user.id, accountType: 'CORPORATE', company: 'Acme', mobilePhone });
-      const requestCode = () => post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
-      const submit = (code: string) => post('/v1/accounts/activate-phone-number', auth, { userId: session.user.id, accountId: account.id, phoneVerificationToken: code });
+      const requestCode = () =>
+        post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
+      const submit = (code: string) =>
+        post('/v1/accounts/activate-phone-number', auth, { userId: session.user.id, accountId: account.id, phoneVerificationToken: code });
       return { session, account, requestCode, submit };
     }
     const lastCode = () => /\b(\d{6})\b/.exec(twilio.messages.at(-1)!.body)![1]!;
@@ -186,11 +216,15 @@ describe('accounts: email activation and phone verification', () => {
     it('answers 502 UPSTREAM_FAILED when Twilio refuses the message', async () => {
       const { session, account } = await pendingAccount();
       twilio.failNext = true;
-      const response = await post('/v1/accounts/phone-number-activation-request', { bearer: session.accessToken }, {
-        userId: session.user.id,
-        accountId: account.id,
-        phoneActivationPageLink: `${APP}/phone`,
-      });
+      const response = await post(
+        '/v1/accounts/phone-number-activation-request',
+        { bearer: session.accessToken },
+        {
+          userId: session.user.id,
+          accountId: account.id,
+          phoneActivationPageLink: `${APP}/phone`,
+        },
+      );
       expect(response.statusCode).toBe(502);
       expect(response.json().code).toBe('UPSTREAM_FAILED');
       expect(response.body).not.toContain('Twilio');
@@ -240,9 +274,17 @@ describe('accounts: email activation and phone verification', () => {
       const { session, requestCode, submit } = await pendingAccount();
       await requestCode();
       expect((await submit(lastCode())).json().account.phoneVerified).toBe(true);
-      const changed = await post('/v1/accounts/account-activation-request', { bearer: session.accessToken }, activationRequest(session.user.id, { mobilePhone: '+905551234567' }));
+      const changed = await post(
+        '/v1/accounts/account-activation-request',
+        { bearer: session.accessToken },
+        activationRequest(session.user.id, { mobilePhone: '+905551234567' }),
+      );
       expect(changed.json().account).toMatchObject({ mobilePhone: '+905551234567', phoneVerified: false });
-      const same = await post('/v1/accounts/account-activation-request', { bearer: session.accessToken }, activationRequest(session.user.id, { mobilePhone: '+905551234567' }));
+      const same = await post(
+        '/v1/accounts/account-activation-request',
+        { bearer: session.accessToken },
+        activationRequest(session.user.id, { mobilePhone: '+905551234567' }),
+      );
       expect(same.json().account.phoneVerified).toBe(false);
     });
 
@@ -250,9 +292,17 @@ describe('accounts: email activation and phone verification', () => {
       const { session: victim, account } = await pendingAccount();
       const attacker = await registerAndLogin(ctx.t.app);
       const auth = { bearer: attacker.accessToken };
-      const send = await post('/v1/accounts/phone-number-activation-request', auth, { userId: victim.user.id, accountId: account.id, phoneActivationPageLink: `${APP}/phone` });
+      const send = await post('/v1/accounts/phone-number-activation-request', auth, {
+        userId: victim.user.id,
+        accountId: account.id,
+        phoneActivationPageLink: `${APP}/phone`,
+      });
       expect(send.statusCode).toBe(403);
-      const verify = await post('/v1/accounts/activate-phone-number', auth, { userId: victim.user.id, accountId: account.id, phoneVerificationToken: '123456' });
+      const verify = await post('/v1/accounts/activate-phone-number', auth, {
+        userId: victim.user.id,
+        accountId: account.id,
+        phoneVerificationToken: '123456',
+      });
       expect(verify.statusCode).toBe(403);
       const { rows } = await ctx.db.query('SELECT phone_sends_in_window, phone_code_attempts FROM accounts WHERE id = $1', [account.id]);
       expect(rows[0]).toEqual({ phone_sends_in_window: 0, phone_code_attempts: 0 });
@@ -286,7 +336,11 @@ describe('accounts: email activation and phone verification', () => {
     const auth = { bearer: session.accessToken };
     const textsBefore = twilio.messages.length;
     const refused = [
-      await post('/v1/accounts/phone-number-activation-request', auth, { userId: session.user.id, accountId: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y', phoneActivationPageLink: `${APP}/phone` }),
+      await post('/v1/accounts/phone-number-activation-request', auth, {
+        userId: session.user.id,
+        accountId: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y',
+        phoneActivationPageLink: `${APP}/phone`,
+      }),
       await post('/v1/api-keys', auth, { name: 'ci', scope: 'read-write', environment: 'live' }),
       await get('/v1/products', auth),
       await get('/v1/licenses', auth),

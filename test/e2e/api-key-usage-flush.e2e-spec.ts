@@ -11,15 +11,13 @@ describe('API key usage flush: rows the database refuses', () => {
   const ctx = useTestApp();
 
   const recorder = () => ctx.t.app.get(ApiKeyUsageRecorder);
-  const send = (method: string, key: string) =>
-    ctx.t.app.inject({ method: method as 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key}` } });
+  const send = (method: string, key: string) => ctx.t.app.inject({ method: method as 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key}` } });
   // onResponse hooks run after the response is sent; let the last one finish before a flush.
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
   const liveKey = () => insertApiKey(ctx.db, { name: 'live', scope: 'read-only' });
 
-  const auditOf = async (keyId: string) =>
-    (await ctx.db.query('SELECT method, status, ip FROM api_key_audit_log WHERE key_id = $1 ORDER BY id', [keyId])).rows;
+  const auditOf = async (keyId: string) => (await ctx.db.query('SELECT method, status, ip FROM api_key_audit_log WHERE key_id = $1 ORDER BY id', [keyId])).rows;
   const requestsOf = async (keyId: string) =>
     (await ctx.db.query('SELECT coalesce(sum(request_count), 0)::int AS n FROM api_key_usage WHERE key_id = $1', [keyId])).rows[0].n;
 
@@ -71,7 +69,10 @@ describe('API key usage flush: rows the database refuses', () => {
     await admin.connect();
     try {
       await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [name, (ctx.db as unknown as { processID: number }).processID]);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [
+        name,
+        (ctx.db as unknown as { processID: number }).processID,
+      ]);
       // Until the pool has seen its idle connections die it may hand one out, and drizzle 0.45
       // leaks a client whose BEGIN fails (reported to the lead): wait for the pool to notice.
       const pool = ctx.t.app.get<Pool>(DB_POOL);

@@ -39,7 +39,14 @@ describe('API key usage statistics and audit log', () => {
   async function traffic(get: (key: string, url: string) => Promise<{ statusCode: number; headers: Record<string, unknown> }>, key: string) {
     const statuses: number[] = [];
     const requestIds: unknown[] = [];
-    for (const url of ['/v1/users/me', '/v1/users/me', '/v1/users/me', '/v1/api-keys/key_01jh8x2v3kf6qz9w0c4m5t7r8y', '/v1/api-keys/key_01jh8x2v3kf6qz9w0c4m5t7r8z', '/test-probe/protected-crash']) {
+    for (const url of [
+      '/v1/users/me',
+      '/v1/users/me',
+      '/v1/users/me',
+      '/v1/api-keys/key_01jh8x2v3kf6qz9w0c4m5t7r8y',
+      '/v1/api-keys/key_01jh8x2v3kf6qz9w0c4m5t7r8z',
+      '/test-probe/protected-crash',
+    ]) {
       const response = await get(key, url);
       statuses.push(response.statusCode);
       requestIds.push(response.headers['x-request-id']);
@@ -58,7 +65,11 @@ describe('API key usage statistics and audit log', () => {
       expect(before[0].n).toBe(0);
       await t.app.get(ApiKeyUsageRecorder).flush();
 
-      const audit = await t.app.inject({ method: 'GET', url: `/v1/api-keys/${live.id}/audit-log?limit=100`, headers: { authorization: `Bearer ${owner.accessToken}` } });
+      const audit = await t.app.inject({
+        method: 'GET',
+        url: `/v1/api-keys/${live.id}/audit-log?limit=100`,
+        headers: { authorization: `Bearer ${owner.accessToken}` },
+      });
       const items = audit.json().items as Array<{ route: string; status: number; requestId: string; userAgent: string; method: string; latencyMs: number }>;
       expect(items).toHaveLength(6);
       expect(items.map((item) => item.requestId)).toEqual([...requestIds].reverse());
@@ -68,7 +79,11 @@ describe('API key usage statistics and audit log', () => {
       const { rows: testAudit } = await db.query('SELECT method, route, status FROM api_key_audit_log WHERE key_id = $1', [test.id]);
       expect(testAudit).toEqual(Array(2).fill({ method: 'GET', route: '/v1/users/me', status: 200 }));
 
-      const usage = await t.app.inject({ method: 'GET', url: `/v1/api-keys/${live.id}/usage?granularity=day`, headers: { authorization: `Bearer ${owner.accessToken}` } });
+      const usage = await t.app.inject({
+        method: 'GET',
+        url: `/v1/api-keys/${live.id}/usage?granularity=day`,
+        headers: { authorization: `Bearer ${owner.accessToken}` },
+      });
       expect(usage.statusCode).toBe(200);
       expect(usage.json()).toMatchObject({ keyId: live.id, granularity: 'day', lastUsedAt: expect.any(String) });
       expect(usage.json().buckets).toEqual([
@@ -108,9 +123,15 @@ describe('API key usage statistics and audit log', () => {
       });
       const { id, key } = created.json<{ id: string; key: string }>();
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key}` } })).statusCode);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${key}` } })).statusCode);
       expect(statuses).toEqual([200, 200, 429]);
-      const malformed = await t.app.inject({ method: 'PATCH', url: '/v1/users/update', payload: '{"firstName":', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+      const malformed = await t.app.inject({
+        method: 'PATCH',
+        url: '/v1/users/update',
+        payload: '{"firstName":',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      });
       expect(malformed.statusCode).toBe(400);
       // onResponse hooks run after the response is sent; let the last one finish.
       await new Promise((resolve) => setTimeout(resolve, 50));

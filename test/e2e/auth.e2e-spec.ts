@@ -56,14 +56,32 @@ describe('auth: register, login, refresh, logout', () => {
       accessToken: { token: expect.any(String), expirationDate: expect.any(String) },
       refreshToken: { token: expect.any(String), expirationDate: expect.any(String) },
       requiredAuthenticatorType: null,
-      user: { id: user.id, email: input.email, name: 'Ada King Lovelace', role: 'USER', status: 'INACTIVE', language: 'en', locale: 'en-GB', timezone: 'Europe/London' },
+      user: {
+        id: user.id,
+        email: input.email,
+        name: 'Ada King Lovelace',
+        role: 'USER',
+        status: 'INACTIVE',
+        language: 'en',
+        locale: 'en-GB',
+        timezone: 'Europe/London',
+      },
     });
     const access = response.cookies.find((cookie) => cookie.name === 'gatehouse_auth');
     const refresh = response.cookies.find((cookie) => cookie.name === 'gatehouse_auth_refresh');
     expect(access).toMatchObject({ value: body.accessToken.token, httpOnly: true, sameSite: 'Lax', path: '/' });
     expect(refresh).toMatchObject({ value: body.refreshToken.token, httpOnly: true, sameSite: 'Lax', path: '/v1/auth' });
     const claims = jwt.decode(body.accessToken.token) as Record<string, unknown>;
-    expect(claims).toMatchObject({ sub: user.id, role: 'USER', status: 'INACTIVE', lang: 'en', locale: 'en-GB', tz: 'Europe/London', iss: 'gatehouse', aud: 'gatehouse-api' });
+    expect(claims).toMatchObject({
+      sub: user.id,
+      role: 'USER',
+      status: 'INACTIVE',
+      lang: 'en',
+      locale: 'en-GB',
+      tz: 'Europe/London',
+      iss: 'gatehouse',
+      aud: 'gatehouse-api',
+    });
     expect((claims.exp as number) - (claims.iat as number)).toBe(900);
   });
 
@@ -93,7 +111,9 @@ describe('auth: register, login, refresh, logout', () => {
   });
 
   it('prunes failed-login counters whose window has ended, and keeps open ones', async () => {
-    await ctx.db.query("INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')");
+    await ctx.db.query(
+      "INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')",
+    );
     await ctx.t.app.get(LoginFailuresPruner).prune();
     const { rows } = await ctx.db.query("SELECT key FROM login_failures WHERE key IN ('email:old@example.com', 'email:open@example.com')");
     expect(rows).toEqual([{ key: 'email:open@example.com' }]);
@@ -135,7 +155,10 @@ describe('auth: register, login, refresh, logout', () => {
       const replay = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });
       expect(replay.statusCode).toBe(401);
       expect(replay.json().code).toBe('REFRESH_TOKEN_REUSED');
-      expect(warnings).toHaveBeenCalledWith(expect.objectContaining({ event: 'refresh_token_reuse', userId: session.user.id }), expect.stringContaining('Security'));
+      expect(warnings).toHaveBeenCalledWith(
+        expect.objectContaining({ event: 'refresh_token_reuse', userId: session.user.id }),
+        expect.stringContaining('Security'),
+      );
     } finally {
       vi.restoreAllMocks();
     }
@@ -235,8 +258,7 @@ describe('auth: register, login, refresh, logout', () => {
       exp: Math.floor(Date.now() / 1000) + 600,
       ...overrides,
     });
-    const sign = (payload: object, secret = TEST_JWT_SECRET, options: jwt.SignOptions = {}) =>
-      jwt.sign(payload, secret, { algorithm: 'HS256', ...options });
+    const sign = (payload: object, secret = TEST_JWT_SECRET, options: jwt.SignOptions = {}) => jwt.sign(payload, secret, { algorithm: 'HS256', ...options });
     const withoutExp = ({ exp: _exp, ...rest }: Record<string, unknown>) => rest;
     const unsigned = (payload: object) =>
       `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
@@ -266,7 +288,7 @@ describe('auth: register, login, refresh, logout', () => {
       expect(response.json().title).toBe('Geçersiz kimlik bilgileri');
     });
 
-    it('translates a refinement\'s own field code too', async () => {
+    it("translates a refinement's own field code too", async () => {
       const response = await post('/v1/auth/register', userInput({ password: 'password123' }), { 'accept-language': 'tr' });
       expect(response.json().errors).toEqual([{ field: 'password', code: 'COMMON_PASSWORD', message: 'Bu parola çok yaygın' }]);
     });

@@ -30,14 +30,22 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
 
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const deliver = (signed: { payload: string; header: string }) =>
-    ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', 'stripe-signature': signed.header } });
+    ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/stripe',
+      payload: signed.payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
+    });
   const count = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows[0].n as number;
 
   const product = async (overrides: Parameters<typeof insertProduct>[1] = {}) =>
     (await insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 10, ...overrides })).id;
   const checkout = (bearer: string, items: Array<{ productId: string; quantity?: number }>) =>
     call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
-  const paid = (session: { id: string; orderId: string; amountTotal: number; currency?: string; paymentIntent?: string }, eventId = `evt_${randomBytes(6).toString('hex')}`) =>
+  const paid = (
+    session: { id: string; orderId: string; amountTotal: number; currency?: string; paymentIntent?: string },
+    eventId = `evt_${randomBytes(6).toString('hex')}`,
+  ) =>
     signedStripeEvent({
       id: eventId,
       type: 'checkout.session.completed',
@@ -59,7 +67,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     { mismatch: 'SESSION_MISMATCH', forged: { id: 'cs_live_payment_link_elsewhere' } },
     { mismatch: 'AMOUNT_MISMATCH', forged: { amountTotal: 100 } },
     { mismatch: 'CURRENCY_MISMATCH', forged: { currency: 'jpy' } },
-  ])('#4: a paid session that is not the order\'s own ($mismatch) is stored, logged at warn and has no effect', async ({ mismatch, forged }) => {
+  ])("#4: a paid session that is not the order's own ($mismatch) is stored, logged at warn and has no effect", async ({ mismatch, forged }) => {
     const buyer = await registerAndLogin(ctx.t.app);
     const item = await product({ stock: 5 });
     const created = await checkout(buyer.accessToken, [{ productId: item, quantity: 1 }]);
@@ -94,11 +102,17 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     const items = await Promise.all(Array.from({ length: 11 }, () => product({ stock: null })));
     const before = stripe.requests.length;
 
-    const perLine = await checkout(buyer.accessToken, [{ productId: items[0]!, quantity: 600 }, { productId: items[0]!, quantity: 401 }]);
+    const perLine = await checkout(buyer.accessToken, [
+      { productId: items[0]!, quantity: 600 },
+      { productId: items[0]!, quantity: 401 },
+    ]);
     expect(perLine.statusCode).toBe(422);
     expect(perLine.json().errors).toEqual([expect.objectContaining({ field: 'items.1.quantity', code: 'TOO_BIG' })]);
 
-    const perOrder = await checkout(buyer.accessToken, [...items.slice(0, 10).map((productId) => ({ productId, quantity: 1000 })), { productId: items[10]!, quantity: 1 }]);
+    const perOrder = await checkout(buyer.accessToken, [
+      ...items.slice(0, 10).map((productId) => ({ productId, quantity: 1000 })),
+      { productId: items[10]!, quantity: 1 },
+    ]);
     expect(perOrder.statusCode).toBe(422);
     expect(perOrder.json().errors).toEqual([expect.objectContaining({ field: 'items', code: 'TOO_BIG', message: 'At most 10000 units per order' })]);
 
@@ -109,7 +123,10 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
   it('#7: an order of 10,000 units is fulfilled with 10,000 licenses (once more than one insert could carry)', async () => {
     const buyer = await registerAndLogin(ctx.t.app);
     const items = await Promise.all(Array.from({ length: 10 }, () => product({ priceNetMinor: 100, vatBasisPoints: 0, stock: null })));
-    const created = await checkout(buyer.accessToken, items.map((productId) => ({ productId, quantity: 1000 })));
+    const created = await checkout(
+      buyer.accessToken,
+      items.map((productId) => ({ productId, quantity: 1000 })),
+    );
     expect(created.statusCode, created.body).toBe(201);
     const { id: sessionId, orderId } = created.json<{ id: string; orderId: string }>();
 
@@ -120,9 +137,17 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PAID', amountTotal: '10000.00', oversold: false });
     expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(10_000);
     expect(await count('SELECT count(DISTINCT key_hash)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(10_000);
-    const outbox = await ctx.db.query("SELECT jsonb_array_length(payload->'licenseIds') AS n FROM outbox_messages WHERE type = 'checkout.session.completed' AND payload->>'orderId' = $1", [orderId]);
+    const outbox = await ctx.db.query(
+      "SELECT jsonb_array_length(payload->'licenseIds') AS n FROM outbox_messages WHERE type = 'checkout.session.completed' AND payload->>'orderId' = $1",
+      [orderId],
+    );
     expect(outbox.rows).toEqual([{ n: 10_000 }]);
-    expect(mailbox.to(buyer.input.email).at(-1)!.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/g)).toHaveLength(10_000);
+    expect(
+      mailbox
+        .to(buyer.input.email)
+        .at(-1)!
+        .text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/g),
+    ).toHaveLength(10_000);
   }, 60_000);
 
   it('a sale beyond stock is flagged oversold on the order and logged at warn, stock stays at 0', async () => {
@@ -147,12 +172,30 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
   });
 
   describe('disputes', () => {
-    const statusOf = async (orderId: string) => (await ctx.db.query('SELECT DISTINCT status FROM licenses WHERE order_id = $1', [orderId])).rows.map((row) => row.status as string);
-    const dispute = (type: 'charge.dispute.created' | 'charge.dispute.closed', paymentIntent: string, status: string, id = `evt_${randomBytes(6).toString('hex')}`) =>
+    const statusOf = async (orderId: string) =>
+      (await ctx.db.query('SELECT DISTINCT status FROM licenses WHERE order_id = $1', [orderId])).rows.map((row) => row.status as string);
+    const dispute = (
+      type: 'charge.dispute.created' | 'charge.dispute.closed',
+      paymentIntent: string,
+      status: string,
+      id = `evt_${randomBytes(6).toString('hex')}`,
+    ) =>
       signedStripeEvent({
         id,
         type,
-        data: { object: { id: `dp_${paymentIntent}`, object: 'dispute', charge: `ch_${paymentIntent}`, payment_intent: paymentIntent, amount: 49800, currency: 'usd', reason: 'fraudulent', status, metadata: {} } },
+        data: {
+          object: {
+            id: `dp_${paymentIntent}`,
+            object: 'dispute',
+            charge: `ch_${paymentIntent}`,
+            payment_intent: paymentIntent,
+            amount: 49800,
+            currency: 'usd',
+            reason: 'fraudulent',
+            status,
+            metadata: {},
+          },
+        },
       });
     async function paidOrder(paymentIntent: string) {
       const buyer = await registerAndLogin(ctx.t.app);
@@ -161,9 +204,10 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       expect(await statusOf(session.orderId)).toEqual(['ACTIVE']);
       return session.orderId;
     }
-    const outboxRows = (type: string, orderId: string) => count('SELECT count(*)::int AS n FROM outbox_messages WHERE type = $1 AND payload->>\'orderId\' = $2', [type, orderId]);
+    const outboxRows = (type: string, orderId: string) =>
+      count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = $1 AND payload->>'orderId' = $2", [type, orderId]);
 
-    it('charge.dispute.created suspends the order\'s licenses once (redelivery changes nothing); closed as won reinstates them', async () => {
+    it("charge.dispute.created suspends the order's licenses once (redelivery changes nothing); closed as won reinstates them", async () => {
       const orderId = await paidOrder('pi_dispute_won');
       const opened = dispute('charge.dispute.created', 'pi_dispute_won', 'needs_response', 'evt_dispute_won_opened');
       expect((await deliver(opened)).statusCode).toBe(200);
@@ -177,7 +221,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
     });
 
-    it('charge.dispute.closed as lost revokes the order\'s licenses, and a late redelivery of the opening does not bring them back', async () => {
+    it("charge.dispute.closed as lost revokes the order's licenses, and a late redelivery of the opening does not bring them back", async () => {
       const orderId = await paidOrder('pi_dispute_lost');
       const opened = dispute('charge.dispute.created', 'pi_dispute_lost', 'needs_response');
       await deliver(opened);
@@ -187,13 +231,21 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       await deliver(opened);
       expect(await statusOf(orderId)).toEqual(['REVOKED']);
       expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
-      expect((await ctx.db.query("SELECT payload->>'lost' AS lost FROM outbox_messages WHERE type = 'charge.dispute.closed' AND payload->>'orderId' = $1", [orderId])).rows).toEqual([{ lost: 'true' }]);
+      expect(
+        (
+          await ctx.db.query("SELECT payload->>'lost' AS lost FROM outbox_messages WHERE type = 'charge.dispute.closed' AND payload->>'orderId' = $1", [
+            orderId,
+          ])
+        ).rows,
+      ).toEqual([{ lost: 'true' }]);
     });
 
     it('a dispute for a payment we do not know is stored as IGNORED and changes nothing', async () => {
       expect((await deliver(dispute('charge.dispute.created', 'pi_unknown', 'needs_response', 'evt_dispute_unknown'))).statusCode).toBe(200);
       expect((await ctx.db.query("SELECT outcome FROM stripe_events WHERE id = 'evt_dispute_unknown'")).rows).toEqual([{ outcome: 'IGNORED' }]);
-      expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type LIKE 'charge.dispute.%' AND payload->>'disputeId' = 'dp_pi_unknown'", [])).toBe(0);
+      expect(
+        await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type LIKE 'charge.dispute.%' AND payload->>'disputeId' = 'dp_pi_unknown'", []),
+      ).toBe(0);
     });
   });
 });

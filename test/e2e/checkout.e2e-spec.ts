@@ -37,10 +37,16 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
 
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const deliver = (signed: { payload: string; header?: string }) =>
-    ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', ...(signed.header ? { 'stripe-signature': signed.header } : {}) } });
+    ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/stripe',
+      payload: signed.payload,
+      headers: { 'content-type': 'application/json', ...(signed.header ? { 'stripe-signature': signed.header } : {}) },
+    });
   const count = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows[0].n as number;
 
-  const product = (overrides: Parameters<typeof insertProduct>[1] = {}) => insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 10, maxActivations: 2, ...overrides });
+  const product = (overrides: Parameters<typeof insertProduct>[1] = {}) =>
+    insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 20750, vatBasisPoints: 2000, stock: 10, maxActivations: 2, ...overrides });
 
   async function checkout(bearer: string, items: Array<{ productId: string; quantity?: number }>) {
     return call('POST', '/v1/checkout/sessions', bearer, { items, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` });
@@ -58,7 +64,18 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     signedStripeEvent({
       id: eventId,
       type: 'checkout.session.completed',
-      data: { object: { id: sessionId, object: 'checkout.session', client_reference_id: orderId, payment_status: 'paid', amount_total: amountTotal, currency: 'usd', payment_intent: paymentIntent, metadata: { orderId } } },
+      data: {
+        object: {
+          id: sessionId,
+          object: 'checkout.session',
+          client_reference_id: orderId,
+          payment_status: 'paid',
+          amount_total: amountTotal,
+          currency: 'usd',
+          payment_intent: paymentIntent,
+          metadata: { orderId },
+        },
+      },
     });
 
   it('a purchase: checkout session with the published metadata, the paid event, licenses by mail, outbox rows, and a valid certificate', async () => {
@@ -89,19 +106,36 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     await ctx.t.app.get(BackgroundTasks).drain();
 
     const order = (await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json();
-    expect(order).toMatchObject({ status: 'PAID', amountTotal: '498.00', currency: 'USD', items: [{ productId: item.id, quantity: 2, unitPriceGross: '249.00' }] });
+    expect(order).toMatchObject({
+      status: 'PAID',
+      amountTotal: '498.00',
+      currency: 'USD',
+      items: [{ productId: item.id, quantity: 2, unitPriceGross: '249.00' }],
+    });
     expect(await count('SELECT stock AS n FROM products WHERE id = $1', [item.id])).toBe(8);
     expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(2);
-    expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'checkout.session.completed' AND payload->>'orderId' = $1", [orderId])).toBe(1);
+    expect(
+      await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'checkout.session.completed' AND payload->>'orderId' = $1", [orderId]),
+    ).toBe(1);
 
     const mail = mailbox.to(buyer.input.email).at(-1)!;
     expect(mail.subject).toBe('Your Gatehouse licenses');
     const keys = mail.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/g)!;
     expect(keys).toHaveLength(2);
 
-    const activation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/activate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
+    const activation = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/licenses/activate',
+      payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(activation.statusCode).toBe(201);
-    const validation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }), headers: { 'content-type': 'application/json' } });
+    const validation = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/licenses/validate',
+      payload: JSON.stringify({ key: keys[0], fingerprint: 'studio-1' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(validation.json().code).toBe('VALID');
     const jwks = (await ctx.t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
     const { payload } = await jwtVerify(validation.json().certificate, createLocalJWKSet(jwks));
@@ -124,7 +158,11 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
   });
 
   it('refuses a tampered body, a wrong secret, a 301 s old or 10 min future timestamp, or no header: 401 and nothing written', async () => {
-    const event = { id: 'evt_bad_signature', type: 'checkout.session.completed', data: { object: { id: 'cs_x', client_reference_id: 'ord_x', payment_status: 'paid' } } };
+    const event = {
+      id: 'evt_bad_signature',
+      type: 'checkout.session.completed',
+      data: { object: { id: 'cs_x', client_reference_id: 'ord_x', payment_status: 'paid' } },
+    };
     const good = signedStripeEvent(event);
     const now = Math.floor(Date.now() / 1000);
     const attempts = [
@@ -153,10 +191,19 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
     await deliver(completed(sessionId, orderId, undefined, 'pi_refund_full'));
     await ctx.t.app.get(BackgroundTasks).drain();
-    const key = mailbox.to(buyer.input.email).at(-1)!.text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/)![0];
+    const key = mailbox
+      .to(buyer.input.email)
+      .at(-1)!
+      .text.match(/[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}/)![0];
 
     const refund = (amountRefunded: number, id: string) =>
-      deliver(signedStripeEvent({ id, type: 'charge.refunded', data: { object: { id: `ch_${id}`, object: 'charge', payment_intent: 'pi_refund_full', amount: 24900, amount_refunded: amountRefunded } } }));
+      deliver(
+        signedStripeEvent({
+          id,
+          type: 'charge.refunded',
+          data: { object: { id: `ch_${id}`, object: 'charge', payment_intent: 'pi_refund_full', amount: 24900, amount_refunded: amountRefunded } },
+        }),
+      );
     expect((await refund(10000, 'evt_refund_partial')).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PARTIALLY_REFUNDED', amountRefunded: '100.00' });
     expect((await refund(24900, 'evt_refund_full')).statusCode).toBe(200);
@@ -164,7 +211,12 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     // The partial refund's event delivered again, late: it cannot undo the full refund.
     expect((await refund(10000, 'evt_refund_partial_late')).statusCode).toBe(200);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'REFUNDED', amountRefunded: '249.00' });
-    const validation = await ctx.t.app.inject({ method: 'POST', url: '/v1/licenses/validate', payload: JSON.stringify({ key }), headers: { 'content-type': 'application/json' } });
+    const validation = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/licenses/validate',
+      payload: JSON.stringify({ key }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(validation.json().code).toBe('REVOKED');
     expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'charge.refunded' AND payload->>'orderId' = $1", [orderId])).toBe(2);
   });
@@ -173,7 +225,11 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     const buyer = await registerAndLogin(ctx.t.app);
     const item = await product();
     const { orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
-    const failed = signedStripeEvent({ id: 'evt_pi_failed', type: 'payment_intent.payment_failed', data: { object: { id: 'pi_failed', object: 'payment_intent', metadata: { orderId } } } });
+    const failed = signedStripeEvent({
+      id: 'evt_pi_failed',
+      type: 'payment_intent.payment_failed',
+      data: { object: { id: 'pi_failed', object: 'payment_intent', metadata: { orderId } } },
+    });
     expect((await deliver(failed)).statusCode).toBe(200);
     await ctx.t.app.get(BackgroundTasks).drain();
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('FAILED');
@@ -229,11 +285,22 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     const inactive = await product();
     await call('DELETE', `/v1/products/${inactive.id}`, admin);
     expect((await checkout(buyer.accessToken, [{ productId: inactive.id }])).statusCode).toBe(422);
-    const foreign = await call('POST', '/v1/checkout/sessions', buyer.accessToken, { items: [{ productId: scarce.id }], successUrl: 'https://evil.example/ok', cancelUrl: `${APP}/cart` });
+    const foreign = await call('POST', '/v1/checkout/sessions', buyer.accessToken, {
+      items: [{ productId: scarce.id }],
+      successUrl: 'https://evil.example/ok',
+      cancelUrl: `${APP}/cart`,
+    });
     expect(foreign.statusCode).toBe(422);
     const manyIds = Array.from({ length: 16 }, (_, i) => ({ productId: `prd_01jh8x2v3kf6qz9w0c4m5t7r${'abcdefghjkmnpqrs'[i]}` }));
     expect((await checkout(buyer.accessToken, manyIds)).statusCode).toBe(422);
-    expect((await checkout(buyer.accessToken, [{ productId: scarce.id, quantity: 1000 }, { productId: scarce.id, quantity: 1 }])).statusCode).toBe(422);
+    expect(
+      (
+        await checkout(buyer.accessToken, [
+          { productId: scarce.id, quantity: 1000 },
+          { productId: scarce.id, quantity: 1 },
+        ])
+      ).statusCode,
+    ).toBe(422);
     expect(stripe.requests.length).toBe(before);
     expect(await count('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [buyer.user.id])).toBe(0);
   });

@@ -12,7 +12,8 @@ import { useTestApp } from '../helpers/test-app';
 describe('table factories', () => {
   const ctx = useTestApp();
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
-  const post = (url: string, payload: unknown) => ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+  const post = (url: string, payload: unknown) =>
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
 
   it('insertUser: the user logs in with the returned password; registerAdmin acts as an ADMIN without any UPDATE', async () => {
     const user = await insertUser(ctx.db);
@@ -42,7 +43,11 @@ describe('table factories', () => {
     const user = await insertUser(ctx.db, { status: 'INACTIVE' });
     const account = await insertAccount(ctx.db, { userId: user.id });
     const session = await login(ctx.t.app, user.email, user.password);
-    const activated = await call('POST', '/v1/accounts/activate-account', session.accessToken, { userId: user.id, accountId: account.id, emailVerificationToken: account.emailToken });
+    const activated = await call('POST', '/v1/accounts/activate-account', session.accessToken, {
+      userId: user.id,
+      accountId: account.id,
+      emailVerificationToken: account.emailToken,
+    });
     expect(activated.statusCode, activated.body).toBe(200);
     expect((await ctx.db.query('SELECT status FROM users WHERE id = $1', [user.id])).rows).toEqual([{ status: 'ACTIVE' }]);
   });
@@ -54,6 +59,11 @@ describe('table factories', () => {
     const session = await login(ctx.t.app, user.email, user.password);
     const read = await call('GET', `/v1/orders/${order.id}`, session.accessToken);
     expect(read.statusCode, read.body).toBe(200);
-    expect(read.json()).toMatchObject({ id: order.id, status: 'PENDING', amountTotal: '498.00', items: [{ productId: product.id, quantity: 2, unitPriceGross: '249.00' }] });
+    expect(read.json()).toMatchObject({
+      id: order.id,
+      status: 'PENDING',
+      amountTotal: '498.00',
+      items: [{ productId: product.id, quantity: 2, unitPriceGross: '249.00' }],
+    });
   });
 });

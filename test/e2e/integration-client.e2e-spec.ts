@@ -67,7 +67,16 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
     const products = await fetch(`${base}/api/integration/products/getAll`, { headers: { authorization: `Bearer ${session.accessToken.token}` } });
     expect(products.status).toBe(200);
     const list: any = await products.json();
-    expect(list).toContainEqual({ Id: productId, Sku: 'INTEG-1', Name: 'Integration licence', Barcode: null, PriceNet: 207.5, PriceGross: 249, Vat: 20, Stock: 5 });
+    expect(list).toContainEqual({
+      Id: productId,
+      Sku: 'INTEG-1',
+      Name: 'Integration licence',
+      Barcode: null,
+      PriceNet: 207.5,
+      PriceGross: 249,
+      Vat: 20,
+      Stock: 5,
+    });
 
     const badEmail = await post(`${base}/auth/login`, { email: 'not-an-email', password: 'whatever' });
     expect(badEmail.status).toBe(400);
@@ -98,13 +107,23 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
     const wrong = await post(`${ctx.base}/auth/login`, { email: user.email, password: 'wrong password' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(await wrong.json()).toMatchObject({ type: `${ctx.base}/probs/authorization`, title: 'Authorization error', status: 401, code: 'INVALID_CREDENTIALS' });
+    expect(await wrong.json()).toMatchObject({
+      type: `${ctx.base}/probs/authorization`,
+      title: 'Authorization error',
+      status: 401,
+      code: 'INVALID_CREDENTIALS',
+    });
     const counted = await ctx.db.query('SELECT failures FROM login_failures WHERE key = $1', [`email:${user.email.toLowerCase()}`]);
     expect(counted.rows).toEqual([{ failures: 1 }]);
 
     const right = await post(`${ctx.base}/auth/login`, { email: user.email, password: user.password });
     expect(right.status).toBe(200);
-    expect(right.headers.getSetCookie().map((cookie) => cookie.split('=')[0]).sort()).toEqual(['gatehouse_auth', 'gatehouse_auth_refresh']);
+    expect(
+      right.headers
+        .getSetCookie()
+        .map((cookie) => cookie.split('=')[0])
+        .sort(),
+    ).toEqual(['gatehouse_auth', 'gatehouse_auth_refresh']);
     expect((await ctx.db.query('SELECT key FROM login_failures WHERE key = $1', [`email:${user.email.toLowerCase()}`])).rows).toEqual([]);
   });
 
@@ -182,7 +201,10 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
         expect(Object.keys(media.examples).sort(), status).toEqual([...response['x-problem-codes']].sort());
       }
     }
-    expect(login.responses['401'].content['application/problem+json'].examples.ACCOUNT_SUSPENDED.value).toMatchObject({ status: 403, type: 'http://localhost:3000/probs/authentication' });
+    expect(login.responses['401'].content['application/problem+json'].examples.ACCOUNT_SUSPENDED.value).toMatchObject({
+      status: 403,
+      type: 'http://localhost:3000/probs/authentication',
+    });
     expect(Object.keys(login.responses['429'].headers)).toContain('Retry-After');
     expect(spec.paths['/v1/auth/login'].post.responses['422'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');
   });

@@ -23,7 +23,8 @@ describe('licenses', () => {
   const publicPost = (url: string, payload: unknown, ip = `192.0.2.${(ipCounter++ % 200) + 1}`) =>
     ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), remoteAddress: ip, headers: { 'content-type': 'application/json' } });
 
-  const grant = (overrides: { expiresAt?: Date | null; maxActivations?: number } = {}) => insertLicense(ctx.db, { productId, userId: customer.user.id, ...overrides });
+  const grant = (overrides: { expiresAt?: Date | null; maxActivations?: number } = {}) =>
+    insertLicense(ctx.db, { productId, userId: customer.user.id, ...overrides });
   const validate = (payload: Record<string, unknown>) => publicPost('/v1/licenses/validate', payload);
   const activate = (key: string, fingerprint: string, ip?: string) => publicPost('/v1/licenses/activate', { key, fingerprint }, ip);
 
@@ -50,7 +51,11 @@ describe('licenses', () => {
     }
     expect(again.body).not.toContain('198.51.100.23');
 
-    for (const payload of [{ key: license.key }, { key: license.key, fingerprint: 'machine-ip' }, { key: license.key, productId: 'prd_01jh8x2v3kf6qz9w0c4m5t7r8y' }]) {
+    for (const payload of [
+      { key: license.key },
+      { key: license.key, fingerprint: 'machine-ip' },
+      { key: license.key, productId: 'prd_01jh8x2v3kf6qz9w0c4m5t7r8y' },
+    ]) {
       const validation = await validate(payload);
       expect(validation.json().license).toMatchObject({ id: license.id, productId: expect.any(String) });
       expect(validation.json().license).not.toHaveProperty('userId');
@@ -86,13 +91,15 @@ describe('licenses', () => {
     expect(stamped[0].stamped).toBe(true);
   });
 
-  it("never issues a certificate that outlives the license", async () => {
+  it('never issues a certificate that outlives the license', async () => {
     const license = await grant({ expiresAt: new Date(Date.now() + 3_600_000) });
     const { certificate } = (await validate({ key: license.key })).json();
     const jwks = (await ctx.t.app.inject({ method: 'GET', url: '/v1/licenses/jwks' })).json();
     const { payload } = await jwtVerify(certificate, createLocalJWKSet(jwks));
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(3600);
-    expect(payload.licenseExpiresAt).toBe(new Date(Date.parse((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().expiresAt)).toISOString());
+    expect(payload.licenseExpiresAt).toBe(
+      new Date(Date.parse((await call('GET', `/v1/licenses/${license.id}`, customer.accessToken)).json().expiresAt)).toISOString(),
+    );
   });
 
   it('produces each validation code from its own case', async () => {

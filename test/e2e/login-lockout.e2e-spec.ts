@@ -8,7 +8,13 @@ describe('failed logins: block per email+IP, slow down per email (finding #3: an
   const ctx = useTestApp({ env: { LOGIN_FAILURE_LIMIT: '3/900', LOGIN_SLOWDOWN_MAX_MS: String(SLOWDOWN_MAX_MS) } });
 
   const loginFrom = (remoteAddress: string, email: string, password: string) =>
-    ctx.t.app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email, password }) });
+    ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      remoteAddress,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ email, password }),
+    });
   const counters = async (email: string) =>
     (await ctx.db.query("SELECT key, failures FROM login_failures WHERE key LIKE '%' || $1 || '%' ORDER BY key", [email])).rows;
 

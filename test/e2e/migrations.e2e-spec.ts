@@ -18,10 +18,7 @@ describe('migrations at startup', () => {
     const database = await createEmptyTestDatabase('migrate');
     databases.push(database);
 
-    const [first, second] = await Promise.all([
-      createTestApp({ database, migrate: true }),
-      createTestApp({ database, migrate: true }),
-    ]);
+    const [first, second] = await Promise.all([createTestApp({ database, migrate: true }), createTestApp({ database, migrate: true })]);
     try {
       for (const instance of [first, second]) {
         const response = await instance.app.inject({ method: 'GET', url: '/health/ready' });

@@ -20,7 +20,12 @@ interface Operation {
 
 describe('OpenAPI and Swagger UI', () => {
   const ctx = useTestApp();
-  let served: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> }; security: unknown[] };
+  let served: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { securitySchemes: Record<string, unknown> };
+    security: unknown[];
+  };
 
   beforeAll(async () => {
     const response = await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' });
@@ -74,7 +79,8 @@ describe('OpenAPI and Swagger UI', () => {
     let idParameters = 0;
     for (const [path, item] of Object.entries(served.paths)) {
       for (const method of METHODS) {
-        const parameters = ((item[method] as { parameters?: { in: string; name: string; schema: { pattern?: string; maxLength?: number } }[] } | undefined)?.parameters ?? []);
+        const parameters =
+          (item[method] as { parameters?: { in: string; name: string; schema: { pattern?: string; maxLength?: number } }[] } | undefined)?.parameters ?? [];
         for (const parameter of parameters.filter((candidate) => candidate.in === 'path' && candidate.name === 'id')) {
           idParameters++;
           expect(parameter.schema.pattern, `${method} ${path}`).toMatch(/^\^[a-z]+_\[0-7\]/);
@@ -93,9 +99,7 @@ describe('OpenAPI and Swagger UI', () => {
   });
 
   it('gives every operation a unique operationId, a summary, a tag and problem+json errors', () => {
-    const operations = Object.values(served.paths).flatMap((path) =>
-      METHODS.flatMap((method) => (path[method] ? [path[method]] : [])),
-    );
+    const operations = Object.values(served.paths).flatMap((path) => METHODS.flatMap((method) => (path[method] ? [path[method]] : [])));
     expect(operations.length).toBeGreaterThan(0);
     const ids = operations.map((operation) => operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -131,7 +135,12 @@ describe('openapi/openapi.json is fit to generate an SDK from (issue 9)', () => 
 
   it('publishes no two component schemas that are the same schema', () => {
     const names = Object.keys(schemas);
-    const twins = names.flatMap((a, i) => names.slice(i + 1).filter((b) => isDeepStrictEqual(schemas[a], schemas[b])).map((b) => `${a} = ${b}`));
+    const twins = names.flatMap((a, i) =>
+      names
+        .slice(i + 1)
+        .filter((b) => isDeepStrictEqual(schemas[a], schemas[b]))
+        .map((b) => `${a} = ${b}`),
+    );
     expect(twins).toEqual([]);
   });
 

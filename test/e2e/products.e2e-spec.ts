@@ -32,9 +32,20 @@ describe('products', () => {
   });
 
   it('refuses a wrong check digit, a currency without two decimals, three decimals and unknown fields, per field', async () => {
-    const response = await call('POST', '/v1/products', admin, { sku: sku(), name: 'x', priceNet: '1.234', vat: '20', barcode: '4006381333932', currency: 'JPY', color: 'red' });
+    const response = await call('POST', '/v1/products', admin, {
+      sku: sku(),
+      name: 'x',
+      priceNet: '1.234',
+      vat: '20',
+      barcode: '4006381333932',
+      currency: 'JPY',
+      color: 'red',
+    });
     expect(response.statusCode).toBe(422);
-    const fields = response.json().errors.map((error: { field: string }) => error.field).sort();
+    const fields = response
+      .json()
+      .errors.map((error: { field: string }) => error.field)
+      .sort();
     expect(fields).toEqual(['barcode', 'color', 'currency', 'priceNet']);
   });
 

@@ -65,16 +65,28 @@ describe('README examples (issue 8, finding: the /v1/users/me example could not 
     }
   });
 
-  it.each(runnable.map((block) => [block.line, block] as const))('runs the example at README line %i against a started server', async (_line, block) => {
-    const script = PREAMBLE + block.code.replaceAll('localhost:3000', origin);
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: ctx.t.database.url, NEW_ADMIN_PASSWORD: 'a long admin passphrase' };
-    // An unmarked install/start/Docker block fails here, without being run.
-    expect(block.code, `README line ${block.line} must be marked "${SKIP_MARKER} <why>"`).not.toMatch(UNSAFE);
-    const stdout = await runExample(script, env).catch((error: Error) => {
-      throw new Error(`README line ${block.line} failed: ${error.message}`);
-    });
-    outputs.set(block.line, stdout);
-  }, 60_000);
+  it.each(runnable.map((block) => [block.line, block] as const))(
+    'runs the example at README line %i against a started server',
+    async (_line, block) => {
+      const script = PREAMBLE + block.code.replaceAll('localhost:3000', origin);
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        JWT_SECRET: TEST_JWT_SECRET,
+        DATABASE_URL: ctx.t.database.url,
+        NEW_ADMIN_PASSWORD: 'a long admin passphrase',
+      };
+      // An unmarked install/start/Docker block fails here, without being run.
+      expect(block.code, `README line ${block.line} must be marked "${SKIP_MARKER} <why>"`).not.toMatch(UNSAFE);
+      const stdout = await runExample(script, env).catch((error: Error) => {
+        throw new Error(`README line ${block.line} failed: ${error.message}`);
+      });
+      outputs.set(block.line, stdout);
+    },
+    60_000,
+  );
 
   it('left what the examples promise: Ada registered and read back with her token, and the first ADMIN made', async () => {
     const all = [...outputs.values()].join('\n');

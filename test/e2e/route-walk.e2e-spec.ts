@@ -49,6 +49,11 @@ describe('deny by default: the route walk', () => {
   });
 
   it('rate-limits every route but the health probes and the Stripe webhook', () => {
-    expect(routes.filter((route) => route.skipRateLimit).map((route) => route.path).sort()).toEqual(['/health/live', '/health/ready', '/v1/webhooks/stripe']);
+    expect(
+      routes
+        .filter((route) => route.skipRateLimit)
+        .map((route) => route.path)
+        .sort(),
+    ).toEqual(['/health/live', '/health/ready', '/v1/webhooks/stripe']);
   });
 });

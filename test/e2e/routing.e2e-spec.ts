@@ -104,7 +104,13 @@ describe('the spec states the rules the server enforces (issue 8, finding: ids, 
   it('answers a malformed or foreign id in the path with 422 naming `id`, and changes nothing', async () => {
     const admin = await registerAdmin(ctx.t.app, ctx.db);
     const before = await ctx.db.query('SELECT count(*)::int AS n FROM products');
-    for (const id of ['prd_123', 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y', 'PRD_01JH8X2V3KF6QZ9W0C4M5T7R8Y', 'prd_81jh8x2v3kf6qz9w0c4m5t7r8y', 'prd_01jh8x2v3kf6qz9w0c4m5t7r8yy']) {
+    for (const id of [
+      'prd_123',
+      'usr_01jh8x2v3kf6qz9w0c4m5t7r8y',
+      'PRD_01JH8X2V3KF6QZ9W0C4M5T7R8Y',
+      'prd_81jh8x2v3kf6qz9w0c4m5t7r8y',
+      'prd_01jh8x2v3kf6qz9w0c4m5t7r8yy',
+    ]) {
       const response = await ctx.t.app.inject({ method: 'PATCH', url: `/v1/products/${id}`, headers: json(admin.accessToken), payload: '{"name":"x"}' });
       const body = expectProblem(response, 422, 'VALIDATION_FAILED');
       expect(body.errors, id).toEqual([expect.objectContaining({ field: 'id' })]);
@@ -122,8 +128,22 @@ describe('the spec states the rules the server enforces (issue 8, finding: ids, 
     const vat = new RegExp(fields.vat.pattern as string);
     const admin = await registerAdmin(ctx.t.app, ctx.db);
     const cases: [string, string][] = [
-      ['0', '0'], ['0.5', '7.5'], ['207.50', '20.00'], ['999999999999.99', '100.00'], ['12', '100'], ['1', '99.99'],
-      ['01', '20'], ['1.234', '20'], ['-1', '20'], ['1e3', '20'], ['1000000000000', '20'], ['.5', '20'], ['1', '100.01'], ['1', '101'], ['1', '05'], ['1', '20.001'],
+      ['0', '0'],
+      ['0.5', '7.5'],
+      ['207.50', '20.00'],
+      ['999999999999.99', '100.00'],
+      ['12', '100'],
+      ['1', '99.99'],
+      ['01', '20'],
+      ['1.234', '20'],
+      ['-1', '20'],
+      ['1e3', '20'],
+      ['1000000000000', '20'],
+      ['.5', '20'],
+      ['1', '100.01'],
+      ['1', '101'],
+      ['1', '05'],
+      ['1', '20.001'],
     ];
     for (const [priceNet, rate] of cases) {
       const sku = `sku-${Math.random().toString(36).slice(2)}`;

@@ -27,7 +27,12 @@ describe('sessions: access tokens follow the current role, status and login (fin
     const undo = await call('PATCH', `/v1/users/${demoted.user.id}/role`, demoted.accessToken, { role: 'ADMIN' });
     expect(undo.statusCode).toBe(401);
     expect(undo.json().code).toBe('SESSION_REVOKED');
-    const refresh = await ctx.t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: json, payload: JSON.stringify({ refreshToken: demoted.refreshToken }) });
+    const refresh = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      headers: json,
+      payload: JSON.stringify({ refreshToken: demoted.refreshToken }),
+    });
     expect(refresh.statusCode).toBe(401);
     const { rows } = await ctx.db.query('SELECT role FROM users WHERE id = $1', [demoted.user.id]);
     expect(rows[0].role).toBe('USER');

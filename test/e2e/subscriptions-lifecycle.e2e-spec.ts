@@ -25,9 +25,17 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
 
     setClock(ctx.t.app, new Date('2026-06-10T12:00:00.001Z'));
     const lapsed = await me(user.accessToken);
-    expect(lapsed.json()).toMatchObject({ plan: 'NONE', status: 'NONE', currentPeriodStart: '2026-06-10T12:00:00.000Z', currentPeriodEnd: null, expiresAt: null, limits: [{ maxCalls: 1000 }] });
+    expect(lapsed.json()).toMatchObject({
+      plan: 'NONE',
+      status: 'NONE',
+      currentPeriodStart: '2026-06-10T12:00:00.000Z',
+      currentPeriodEnd: null,
+      expiresAt: null,
+      limits: [{ maxCalls: 1000 }],
+    });
     expect((await changesOf(ctx.db, user.accountId)).history).toHaveLength(1);
-    const byPlan = async (plan: string) => (await call('GET', `/v1/subscriptions?plan=${plan}&limit=100`, admin.accessToken)).json().items.map((item: { accountId: string }) => item.accountId);
+    const byPlan = async (plan: string) =>
+      (await call('GET', `/v1/subscriptions?plan=${plan}&limit=100`, admin.accessToken)).json().items.map((item: { accountId: string }) => item.accountId);
     expect(await byPlan('NONE')).toContain(user.accountId);
     expect(await byPlan('TRIAL')).not.toContain(user.accountId);
 
@@ -36,7 +44,14 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     expect(history).toHaveLength(2);
     expect(history[1]).toMatchObject({ source: 'EXPIRY', actor_user_id: null, previous_plan_code: 'TRIAL', plan_code: 'NONE', status: 'NONE' });
     expect(events).toHaveLength(2);
-    expect(events[1]).toMatchObject({ source: 'EXPIRY', previousPlan: 'TRIAL', plan: 'NONE', status: 'NONE', currentPeriodStart: '2026-06-10T12:00:00.000Z', currentPeriodEnd: null });
+    expect(events[1]).toMatchObject({
+      source: 'EXPIRY',
+      previousPlan: 'TRIAL',
+      plan: 'NONE',
+      status: 'NONE',
+      currentPeriodStart: '2026-06-10T12:00:00.000Z',
+      currentPeriodEnd: null,
+    });
     const row = await ctx.db.query('SELECT plan_id, status, expires_at FROM subscriptions WHERE account_id = $1', [user.accountId]);
     expect(row.rows[0]).toEqual({ plan_id: await planIdOf('NONE'), status: 'NONE', expires_at: null });
     expect((await me(user.accessToken)).json()).toEqual(lapsed.json());
@@ -49,7 +64,13 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     const user = await subscriber(ctx.t.app, ctx.db);
     const asUser = (planName: string) => update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName });
     const asAdmin = (body: Record<string, unknown>) => update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
-    const customPlan = { name: 'Custom', duration: { unit: 'MONTH', count: 3 }, limitResetPeriod: 'NONE', geoScope: ['TURKEY'], limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 50 }] };
+    const customPlan = {
+      name: 'Custom',
+      duration: { unit: 'MONTH', count: 3 },
+      limitResetPeriod: 'NONE',
+      geoScope: ['TURKEY'],
+      limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 50 }],
+    };
     const steps: Array<[() => Promise<{ statusCode: number }>, string, string]> = [
       [() => asUser('TRIAL'), 'TRIAL', 'USER'],
       [() => asUser('NONE'), 'NONE', 'USER'],
@@ -101,7 +122,16 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
   it('an ADMIN edits a preset: new periods take the new terms, a running subscription keeps its own; only an ADMIN may', async () => {
     const running = await subscriber(ctx.t.app, ctx.db);
     expect((await update(admin.accessToken, { userId: running.user.id, subscriberId: running.accountId, planName: 'ENTRY_MONTHLY' })).statusCode).toBe(200);
-    const terms = { limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 25_000 }, { apiVersion: 'v1', endpoint: 'access.verify', maxCalls: 7 }], rateLimit: { count: 500, windowSeconds: 60 }, geoScope: ['TURKEY', 'EUROPE'], price: '19.99', stripePriceId: 'price_EntryMonthly1' };
+    const terms = {
+      limits: [
+        { apiVersion: 'v1', endpoint: '*', maxCalls: 25_000 },
+        { apiVersion: 'v1', endpoint: 'access.verify', maxCalls: 7 },
+      ],
+      rateLimit: { count: 500, windowSeconds: 60 },
+      geoScope: ['TURKEY', 'EUROPE'],
+      price: '19.99',
+      stripePriceId: 'price_EntryMonthly1',
+    };
 
     expect((await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', running.accessToken, terms)).statusCode).toBe(403);
     const invalid = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin.accessToken, { limits: [terms.limits[0], terms.limits[0]] });
@@ -116,7 +146,11 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     expect(listed.find((plan: { code: string }) => plan.code === 'ENTRY_MONTHLY')).toMatchObject(terms);
     expect((await ctx.db.query("SELECT price_minor FROM plans WHERE code = 'ENTRY_MONTHLY'")).rows[0].price_minor).toBe('1999');
 
-    expect((await me(running.accessToken)).json()).toMatchObject({ limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10_000 }], rateLimit: { count: 300, windowSeconds: 60 }, geoScope: ['ALL'] });
+    expect((await me(running.accessToken)).json()).toMatchObject({
+      limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10_000 }],
+      rateLimit: { count: 300, windowSeconds: 60 },
+      geoScope: ['ALL'],
+    });
     const fresh = await subscriber(ctx.t.app, ctx.db);
     const started = await update(admin.accessToken, { userId: fresh.user.id, subscriberId: fresh.accountId, planName: 'ENTRY_MONTHLY' });
     expect(started.json()).toMatchObject({ limits: terms.limits, rateLimit: terms.rateLimit, geoScope: terms.geoScope });

@@ -17,7 +17,11 @@ type Event = { id: string; type: string; created: number; data: { object: object
 describe('subscriptions paid through Stripe', () => {
   const stripe = new FakeStripe();
   const mailbox = new Mailbox();
-  const env: Record<string, string> = { STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY, STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET, ALLOWED_LINK_ORIGINS: APP };
+  const env: Record<string, string> = {
+    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+    ALLOWED_LINK_ORIGINS: APP,
+  };
   beforeAll(async () => {
     [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
   });
@@ -34,11 +38,17 @@ describe('subscriptions paid through Stripe', () => {
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const deliver = async (event: Event) => {
     const signed = signedStripeEvent(event);
-    const response = await ctx.t.app.inject({ method: 'POST', url: '/v1/webhooks/stripe', payload: signed.payload, headers: { 'content-type': 'application/json', 'stripe-signature': signed.header } });
+    const response = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/stripe',
+      payload: signed.payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
+    });
     expect(response.statusCode, response.body).toBe(200);
     await ctx.t.app.get(BackgroundTasks).drain();
   };
-  const outcome = async (eventId: string) => (await ctx.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;
+  const outcome = async (eventId: string) =>
+    (await ctx.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;
   const me = async (token: string) => (await call('GET', '/v1/subscriptions/me', token)).json<Record<string, unknown>>();
   const checkout = (token: string, planCode = 'PREMIUM_MONTHLY', successUrl = `${APP}/thanks`) =>
     call('POST', '/v1/subscriptions/checkout', token, { planCode, successUrl, cancelUrl: `${APP}/plans` });
@@ -46,7 +56,9 @@ describe('subscriptions paid through Stripe', () => {
   /** Row counts of one account: history, outbox by type, and its Stripe events. */
   async function counts(accountId: string, eventIds: string[]) {
     const history = (await ctx.db.query('SELECT count(*)::int AS n FROM subscription_changes WHERE account_id = $1', [accountId])).rows[0].n as number;
-    const outbox = await ctx.db.query("SELECT type, count(*)::int AS n FROM outbox_messages WHERE payload->>'accountId' = $1 GROUP BY type ORDER BY type", [accountId]);
+    const outbox = await ctx.db.query("SELECT type, count(*)::int AS n FROM outbox_messages WHERE payload->>'accountId' = $1 GROUP BY type ORDER BY type", [
+      accountId,
+    ]);
     const events = (await ctx.db.query('SELECT count(*)::int AS n FROM stripe_events WHERE id = ANY($1)', [eventIds])).rows[0].n as number;
     return { history, outbox: Object.fromEntries(outbox.rows.map((row: { type: string; n: number }) => [row.type, row.n])), events };
   }
@@ -56,7 +68,8 @@ describe('subscriptions paid through Stripe', () => {
     const user = await subscriber(ctx.t.app, ctx.db);
     const created = await checkout(user.accessToken);
     expect(created.statusCode, created.body).toBe(201);
-    const customer = (await ctx.db.query('SELECT stripe_customer_id FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0].stripe_customer_id as string;
+    const customer = (await ctx.db.query('SELECT stripe_customer_id FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0]
+      .stripe_customer_id as string;
     const subscriptionId = `sub_${randomBytes(6).toString('hex')}`;
     const base = Math.floor(Date.now() / 1000);
     const id = (name: string) => `evt_${name}_${randomBytes(4).toString('hex')}`;
@@ -66,7 +79,19 @@ describe('subscriptions paid through Stripe', () => {
         id: id('completed'),
         type: 'checkout.session.completed',
         created: base,
-        data: { object: { id: created.json().id, object: 'checkout.session', mode: 'subscription', client_reference_id: user.accountId, customer, subscription: subscriptionId, payment_status: 'paid', metadata: { userId: user.user.id, accountId: user.accountId, planCode: 'PREMIUM_MONTHLY' }, ...overrides } },
+        data: {
+          object: {
+            id: created.json().id,
+            object: 'checkout.session',
+            mode: 'subscription',
+            client_reference_id: user.accountId,
+            customer,
+            subscription: subscriptionId,
+            payment_status: 'paid',
+            metadata: { userId: user.user.id, accountId: user.accountId, planCode: 'PREMIUM_MONTHLY' },
+            ...overrides,
+          },
+        },
       }),
       invoice: (type: 'invoice.paid' | 'invoice.payment_failed', n: number, created: number, invoiceId = `in_${subscriptionId}_${n}`): Event => ({
         id: id(type),
@@ -84,7 +109,12 @@ describe('subscriptions paid through Stripe', () => {
           },
         },
       }),
-      subscription: (type: 'customer.subscription.updated' | 'customer.subscription.deleted', n: number, created: number, fields: { status?: string; price?: string; cancel_at_period_end?: boolean } = {}): Event => ({
+      subscription: (
+        type: 'customer.subscription.updated' | 'customer.subscription.deleted',
+        n: number,
+        created: number,
+        fields: { status?: string; price?: string; cancel_at_period_end?: boolean } = {},
+      ): Event => ({
         id: id(type),
         type,
         created,
@@ -95,7 +125,10 @@ describe('subscriptions paid through Stripe', () => {
             customer,
             status: fields.status ?? (type === 'customer.subscription.deleted' ? 'canceled' : 'active'),
             cancel_at_period_end: fields.cancel_at_period_end ?? false,
-            items: { object: 'list', data: [{ price: { id: fields.price ?? PREMIUM }, current_period_start: period(n).start, current_period_end: period(n).end }] },
+            items: {
+              object: 'list',
+              data: [{ price: { id: fields.price ?? PREMIUM }, current_period_start: period(n).start, current_period_end: period(n).end }],
+            },
           },
         },
       }),
@@ -124,7 +157,13 @@ describe('subscriptions paid through Stripe', () => {
     expect(stripe.requests.at(-1)!.params.customer).toBe(customer);
     expect(session.id).toMatch(/^cs_test_/);
 
-    const flow = [ev.completed(), ev.invoice('invoice.paid', 1, base + 1), ev.invoice('invoice.paid', 2, base + 2), ev.invoice('invoice.payment_failed', 3, base + 3), ev.subscription('customer.subscription.deleted', 3, base + 4)];
+    const flow = [
+      ev.completed(),
+      ev.invoice('invoice.paid', 1, base + 1),
+      ev.invoice('invoice.paid', 2, base + 2),
+      ev.invoice('invoice.payment_failed', 3, base + 3),
+      ev.subscription('customer.subscription.deleted', 3, base + 4),
+    ];
     await deliver(flow[0]!);
     expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
     await deliver(flow[1]!);
@@ -134,7 +173,12 @@ describe('subscriptions paid through Stripe', () => {
     const mails = mailbox.to(user.input.email).length;
     await deliver(flow[3]!);
     expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'PAST_DUE' });
-    expect(mailbox.to(user.input.email).slice(mails).map((mail) => mail.subject)).toEqual(['Your Gatehouse subscription payment failed']);
+    expect(
+      mailbox
+        .to(user.input.email)
+        .slice(mails)
+        .map((mail) => mail.subject),
+    ).toEqual(['Your Gatehouse subscription payment failed']);
     await deliver(flow[4]!);
     const ended = await me(user.accessToken);
     expect(ended).toMatchObject({ plan: 'NONE', status: 'CANCELED', currentPeriodEnd: null });
@@ -146,7 +190,9 @@ describe('subscriptions paid through Stripe', () => {
     };
     const ids = flow.map((event) => event.id);
     expect(await counts(user.accountId, ids)).toEqual(expected);
-    expect((await ctx.db.query('SELECT stripe_subscription_id FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0].stripe_subscription_id).toBe(subscriptionId);
+    expect(
+      (await ctx.db.query('SELECT stripe_subscription_id FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0].stripe_subscription_id,
+    ).toBe(subscriptionId);
 
     // Replayed: the same event ids change nothing.
     for (const event of flow) await deliver(event);
@@ -171,7 +217,12 @@ describe('subscriptions paid through Stripe', () => {
     expect(await outcome(completed.id)).toBe('IGNORED_STALE');
     expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE', status: 'CANCELED', currentPeriodEnd: null });
     // completed found its subscription already active: one history row fewer than in order.
-    expect(await counts(user.accountId, [completed, first, second, failed, deleted].map((event) => event.id))).toEqual({
+    expect(
+      await counts(
+        user.accountId,
+        [completed, first, second, failed, deleted].map((event) => event.id),
+      ),
+    ).toEqual({
       history: 4,
       outbox: { 'customer.subscription.deleted': 1, 'invoice.paid': 2, 'subscription.changed': 4 },
       events: 5,
@@ -203,7 +254,11 @@ describe('subscriptions paid through Stripe', () => {
 
     for (const { user } of [inOrder, reordered]) expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE', status: 'CANCELED', currentPeriodEnd: null });
     const outboxOf = async (accountId: string) => (await counts(accountId, [])).outbox;
-    expect(await outboxOf(inOrder.user.accountId)).toEqual({ 'customer.subscription.deleted': 1, 'customer.subscription.updated': 1, 'subscription.changed': 3 });
+    expect(await outboxOf(inOrder.user.accountId)).toEqual({
+      'customer.subscription.deleted': 1,
+      'customer.subscription.updated': 1,
+      'subscription.changed': 3,
+    });
     expect(await outboxOf(reordered.user.accountId)).toEqual({ 'customer.subscription.deleted': 1, 'subscription.changed': 2 });
   });
 
@@ -217,11 +272,15 @@ describe('subscriptions paid through Stripe', () => {
     await deliver(again);
     expect(await outcome(again.id)).toBe('IGNORED_DUPLICATE');
     expect(await me(user.accessToken)).toMatchObject({ status: 'ACTIVE', currentPeriodEnd: new Date(period(2).end * 1000).toISOString() });
-    expect(await counts(user.accountId, [paid.id, again.id])).toMatchObject({ history: 2, outbox: { 'invoice.paid': 1, 'subscription.changed': 2 }, events: 2 });
+    expect(await counts(user.accountId, [paid.id, again.id])).toMatchObject({
+      history: 2,
+      outbox: { 'invoice.paid': 1, 'subscription.changed': 2 },
+      events: 2,
+    });
     expect((await ctx.db.query('SELECT id FROM subscription_invoices WHERE id = $1', [`in_${subscriptionId}_2`])).rows).toHaveLength(1);
   });
 
-  it('Done means 7: a completed session whose customer is not the account\'s is stored, logged at warn and has no effect', async () => {
+  it("Done means 7: a completed session whose customer is not the account's is stored, logged at warn and has no effect", async () => {
     const { user, ev } = await stripeCustomer();
     const warn = vi.spyOn(Logger.prototype, 'warn');
     const forged = ev.completed({ customer: 'cus_someone_else' });
@@ -252,7 +311,9 @@ describe('subscriptions paid through Stripe', () => {
     expect(stripe.requests.at(-1)).toMatchObject({ method: 'POST', path: `/v1/subscriptions/${subscriptionId}`, params: { cancel_at_period_end: 'true' } });
 
     const trial = await subscriber(ctx.t.app, ctx.db);
-    expect((await updateSubscription(ctx.t.app, trial.accessToken, { userId: trial.user.id, subscriberId: trial.accountId, planName: 'TRIAL' })).statusCode).toBe(200);
+    expect(
+      (await updateSubscription(ctx.t.app, trial.accessToken, { userId: trial.user.id, subscriberId: trial.accountId, planName: 'TRIAL' })).statusCode,
+    ).toBe(200);
     const requests = stripe.requests.length;
     const view = (await call('POST', '/v1/subscriptions/cancel', trial.accessToken)).json<{ currentPeriodEnd: string; expiresAt: string }>();
     expect(view).toMatchObject({ plan: 'TRIAL', status: 'TRIALING', cancelAtPeriodEnd: true });
@@ -264,7 +325,8 @@ describe('subscriptions paid through Stripe', () => {
 
   it('checkout refusals: NONE, TRIAL and CUSTOM are not sold (422), a plan without a Stripe price (409), a foreign link (422), a second running subscription (409)', async () => {
     const user = await subscriber(ctx.t.app, ctx.db);
-    for (const planCode of ['NONE', 'TRIAL', 'CUSTOM']) expect((await checkout(user.accessToken, planCode)).json()).toMatchObject({ status: 422, code: 'PLAN_NOT_PURCHASABLE' });
+    for (const planCode of ['NONE', 'TRIAL', 'CUSTOM'])
+      expect((await checkout(user.accessToken, planCode)).json()).toMatchObject({ status: 422, code: 'PLAN_NOT_PURCHASABLE' });
     expect((await checkout(user.accessToken, 'PREMIUM_YEARLY')).json()).toMatchObject({ status: 409, code: 'PLAN_NOT_ON_STRIPE' });
     expect((await checkout(user.accessToken, 'PREMIUM_MONTHLY', 'https://evil.example/x')).statusCode).toBe(422);
     expect((await ctx.db.query('SELECT count(*)::int AS n FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0].n).toBe(0);

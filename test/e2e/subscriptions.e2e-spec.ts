@@ -51,16 +51,36 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
       currency: 'USD',
       stripePriceId: null,
     });
-    expect(items[1]).toMatchObject({ code: 'TRIAL', duration: { unit: 'MONTH', count: 1 }, limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 5 }], geoScope: ['ALL'] });
+    expect(items[1]).toMatchObject({
+      code: 'TRIAL',
+      duration: { unit: 'MONTH', count: 1 },
+      limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 5 }],
+      geoScope: ['ALL'],
+    });
     const turkish = await ctx.t.app.inject({ method: 'GET', url: '/v1/subscriptions/plans', headers: { 'accept-language': 'tr' } });
-    expect(turkish.json().items.map((plan: { name: string }) => plan.name)).toEqual(['Ücretsiz', 'Deneme', 'Başlangıç (aylık)', 'Başlangıç (yıllık)', 'Premium (aylık)', 'Premium (yıllık)']);
+    expect(turkish.json().items.map((plan: { name: string }) => plan.name)).toEqual([
+      'Ücretsiz',
+      'Deneme',
+      'Başlangıç (aylık)',
+      'Başlangıç (yıllık)',
+      'Premium (aylık)',
+      'Premium (yıllık)',
+    ]);
   });
 
   it('done-means 2: a new user reads NONE; after activation TRIAL works once, and a second TRIAL is 409 TRIAL_ALREADY_USED', async () => {
     const fresh = await registerInactiveAndLogin(ctx.t.app);
     const none = await me(fresh.accessToken);
     expect(none.statusCode).toBe(200);
-    expect(none.json()).toMatchObject({ accountId: null, userId: fresh.user.id, plan: 'NONE', status: 'NONE', currentPeriodStart: null, expiresAt: null, limits: [{ endpoint: '*', maxCalls: 1000 }] });
+    expect(none.json()).toMatchObject({
+      accountId: null,
+      userId: fresh.user.id,
+      plan: 'NONE',
+      status: 'NONE',
+      currentPeriodStart: null,
+      expiresAt: null,
+      limits: [{ endpoint: '*', maxCalls: 1000 }],
+    });
 
     const user = await subscriber(ctx.t.app, ctx.db);
     expect((await me(user.accessToken)).json()).toMatchObject({ accountId: user.accountId, plan: 'NONE', status: 'NONE' });
@@ -68,18 +88,30 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     setClock(ctx.t.app, start);
     const trial = await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(trial.statusCode, trial.body).toBe(200);
-    expect(trial.json()).toMatchObject({ plan: 'TRIAL', status: 'TRIALING', currentPeriodStart: start.toISOString(), currentPeriodEnd: '2026-04-30T09:00:00.000Z', expiresAt: '2026-04-30T09:00:00.000Z' });
+    expect(trial.json()).toMatchObject({
+      plan: 'TRIAL',
+      status: 'TRIALING',
+      currentPeriodStart: start.toISOString(),
+      currentPeriodEnd: '2026-04-30T09:00:00.000Z',
+      expiresAt: '2026-04-30T09:00:00.000Z',
+    });
     expect((await me(user.accessToken)).json()).toEqual(trial.json());
 
     // Cancelled in between, TRIAL is still spent.
-    expect((await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'NONE' })).json()).toMatchObject({ plan: 'NONE', status: 'CANCELED' });
+    expect((await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'NONE' })).json()).toMatchObject({
+      plan: 'NONE',
+      status: 'CANCELED',
+    });
     const again = await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('TRIAL_ALREADY_USED');
     const byAdmin = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(byAdmin.json().code).toBe('TRIAL_ALREADY_USED');
     const { history } = await changesOf(ctx.db, user.accountId);
-    expect(history.map((row) => [row.plan_code, row.source])).toEqual([['TRIAL', 'USER'], ['NONE', 'USER']]);
+    expect(history.map((row) => [row.plan_code, row.source])).toEqual([
+      ['TRIAL', 'USER'],
+      ['NONE', 'USER'],
+    ]);
   });
 
   it('done-means 3: an inactive account is 403 ACCOUNT_NOT_ACTIVE, another userId 403, another subscriberId 404; nothing is written', async () => {
@@ -133,7 +165,9 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
       limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 1_000_000 }],
     });
     const { history } = await changesOf(ctx.db, user.accountId);
-    expect(history).toMatchObject([{ source: 'ADMIN', actor_user_id: admin.user.id, previous_plan_code: 'NONE', plan_code: 'PREMIUM_MONTHLY', status: 'ACTIVE' }]);
+    expect(history).toMatchObject([
+      { source: 'ADMIN', actor_user_id: admin.user.id, previous_plan_code: 'NONE', plan_code: 'PREMIUM_MONTHLY', status: 'ACTIVE' },
+    ]);
   });
 
   const customPlan = {
@@ -188,7 +222,11 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     ['an unknown duration unit', { customPlan: { ...customPlan, duration: { unit: 'WEEK', count: 2 } } }, 'customPlan.duration.unit'],
     ['a duration over ten years', { customPlan: { ...customPlan, duration: { unit: 'YEAR', count: 11 } } }, 'customPlan.duration.count'],
     ['an unknown geo scope', { customPlan: { ...customPlan, geoScope: ['MARMARA', 'NARNIA'] } }, 'customPlan.geoScope.1'],
-    ['duplicate limits', { customPlan: { ...customPlan, limits: [customPlan.limits[0], { ...customPlan.limits[0], maxCalls: 9 }] } }, 'customPlan.limits.1.endpoint'],
+    [
+      'duplicate limits',
+      { customPlan: { ...customPlan, limits: [customPlan.limits[0], { ...customPlan.limits[0], maxCalls: 9 }] } },
+      'customPlan.limits.1.endpoint',
+    ],
     ['maxCalls below 1', { customPlan: { ...customPlan, limits: [{ ...customPlan.limits[0], maxCalls: 0 }] } }, 'customPlan.limits.0.maxCalls'],
     ['an unknown reset period', { customPlan: { ...customPlan, limitResetPeriod: 'WEEKLY' } }, 'customPlan.limitResetPeriod'],
   ])('done-means 5: %s is 422 naming the field, and writes nothing', async (_case, body, field) => {

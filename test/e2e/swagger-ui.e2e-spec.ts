@@ -22,10 +22,9 @@ describe('Swagger UI findings', () => {
       headers: { cookie: `gatehouse_auth=${cookie}`, 'content-type': 'application/json', ...headers },
       payload: JSON.stringify({ name: 'from the docs', scope: 'read-only' }),
     });
-  const keysOf = async (userId: string) =>
-    (await ctx.db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [userId])).rows[0].n as number;
+  const keysOf = async (userId: string) => (await ctx.db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [userId])).rows[0].n as number;
 
-  it('CSRF: a cookie write from the docs opened at http://127.0.0.1:3000 (Origin = the request\'s own origin) is not cross-site', async () => {
+  it("CSRF: a cookie write from the docs opened at http://127.0.0.1:3000 (Origin = the request's own origin) is not cross-site", async () => {
     const session = await registerAndLogin(ctx.t.app);
     const response = await createKeyByCookie(session.cookies.gatehouse_auth!, { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000' });
     expect(response.statusCode, response.body).toBe(201);

@@ -33,7 +33,9 @@ describe('UsersRepository', () => {
   });
 
   it('lets exactly one of concurrent registrations of one email (in any case) through; the others learn the email is taken', async () => {
-    const results = await Promise.all(['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com'].map((email) => users.create(newUser(email))));
+    const results = await Promise.all(
+      ['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com'].map((email) => users.create(newUser(email))),
+    );
     expect(results.map((result) => result.outcome).sort()).toEqual(['created', 'email-taken', 'email-taken', 'email-taken']);
     const [{ count }] = (await pool.query<{ count: string }>(`SELECT count(*) FROM users WHERE lower(email) = 'race@example.com'`)).rows as [{ count: string }];
     expect(count).toBe('1');

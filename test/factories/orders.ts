@@ -32,7 +32,10 @@ export async function insertOrder(
       .insert(orders)
       .values({ userId, currency: 'USD', amountTotalMinor, stripeSessionId: `cs_test_${unique()}`, ...columns })
       .returning();
-    const rows = await tx.insert(orderItems).values(lines.map((line) => ({ ...line, orderId: order!.id }))).returning();
+    const rows = await tx
+      .insert(orderItems)
+      .values(lines.map((line) => ({ ...line, orderId: order!.id })))
+      .returning();
     return { ...order!, items: rows };
   });
 }

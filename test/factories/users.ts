@@ -99,6 +99,14 @@ export async function registerAndLogin(app: NestFastifyApplication, overrides: R
  */
 export async function registerAdmin(app: NestFastifyApplication, db: Db, overrides: Parameters<typeof insertUser>[1] = {}) {
   const admin = await insertUser(db, { role: 'ADMIN', ...overrides });
-  const input = { email: admin.email, password: admin.password, firstName: admin.firstName, lastName: admin.lastName, language: admin.language, locale: admin.locale, timezone: admin.timezone };
+  const input = {
+    email: admin.email,
+    password: admin.password,
+    firstName: admin.firstName,
+    lastName: admin.lastName,
+    language: admin.language,
+    locale: admin.locale,
+    timezone: admin.timezone,
+  };
   return { input, user: { id: admin.id, email: admin.email }, ...(await login(app, admin.email, admin.password)) };
 }

@@ -14,7 +14,11 @@ export interface RecordedStripeRequest {
 }
 
 const metadataOf = (params: Record<string, string>) =>
-  Object.fromEntries(Object.entries(params).filter(([key]) => key.startsWith('metadata[')).map(([key, value]) => [key.slice(9, -1), value]));
+  Object.fromEntries(
+    Object.entries(params)
+      .filter(([key]) => key.startsWith('metadata['))
+      .map(([key, value]) => [key.slice(9, -1), value]),
+  );
 
 /**
  * A local stand-in for Stripe's API: records requests and answers, in Stripe's shape, Checkout
@@ -49,14 +53,16 @@ export class FakeStripe {
       }
       if (request.method === 'POST' && request.url === '/v1/customers') {
         const id = `cus_test_${this.requests.length}`;
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, object: 'customer', email: params.email ?? null, metadata: metadataOf(params) }));
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id, object: 'customer', email: params.email ?? null, metadata: metadataOf(params) }));
         return;
       }
       const subscription = request.method === 'POST' ? /^\/v1\/subscriptions\/([\w-]+)$/.exec(request.url ?? '') : null;
       if (subscription) {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ id: subscription[1], object: 'subscription', status: 'active', cancel_at_period_end: params.cancel_at_period_end === 'true' }),
-        );
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: subscription[1], object: 'subscription', status: 'active', cancel_at_period_end: params.cancel_at_period_end === 'true' }));
         return;
       }
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}}');
@@ -74,7 +80,10 @@ export class FakeStripe {
 }
 
 /** A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. */
-export function signedStripeEvent(event: { id: string; type: string; created?: number; data: { object: object } }, options: { secret?: string; timestamp?: number } = {}) {
+export function signedStripeEvent(
+  event: { id: string; type: string; created?: number; data: { object: object } },
+  options: { secret?: string; timestamp?: number } = {},
+) {
   const payload = JSON.stringify({ object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event });
   const header = new Stripe(STRIPE_TEST_SECRET_KEY).webhooks.generateTestHeaderString({
     payload,

@@ -21,7 +21,9 @@ describe('the test client checks every response against openapi/openapi.json', (
   });
 
   it('fails a body that breaks the schema, and a media type the status does not document', () => {
-    expect(contract.problems('GET', '/v1/products/prd_x', json(404, { message: 'nope' }, 'application/problem+json')).join('\n')).toMatch(/must have required property 'code'/);
+    expect(contract.problems('GET', '/v1/products/prd_x', json(404, { message: 'nope' }, 'application/problem+json')).join('\n')).toMatch(
+      /must have required property 'code'/,
+    );
     expect(contract.problems('GET', '/v1/products/prd_x', json(404, { message: 'nope' }))[0]).toMatch(/content-type "application\/json" is not documented/);
   });
 

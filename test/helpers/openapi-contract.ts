@@ -47,7 +47,10 @@ function compileRoutes(paths: Record<string, Record<string, Operation>>): Route[
   const routes: Route[] = [];
   for (const [template, item] of Object.entries(paths)) {
     const params = (template.match(/\{[^}]+\}/g) ?? []).length;
-    const source = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+');
+    const source = template
+      .split(/\{[^}]+\}/)
+      .map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+      .join('[^/]+');
     for (const [method, operation] of Object.entries(item)) {
       routes.push({ method: method.toUpperCase(), template, regex: new RegExp(`^${source}/?$`), params, operation });
     }

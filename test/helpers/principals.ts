@@ -11,7 +11,10 @@ export function userPrincipal(user: UserLike, sessionId = 'rtk_medium_session'):
 }
 
 /** A key's principal: its owner's role, capped by the key's scope as the authenticator caps it. */
-export function apiKeyPrincipal(owner: UserLike, key: { id: string; scope: ApiKeyPrincipal['scope']; environment: ApiKeyPrincipal['environment'] }): ApiKeyPrincipal {
+export function apiKeyPrincipal(
+  owner: UserLike,
+  key: { id: string; scope: ApiKeyPrincipal['scope']; environment: ApiKeyPrincipal['environment'] },
+): ApiKeyPrincipal {
   const role = owner.role === 'ADMIN' && key.scope === 'admin' ? 'ADMIN' : 'USER';
   return { kind: 'apiKey', userId: owner.id, role, status: owner.status, language: 'en', apiKeyId: key.id, scope: key.scope, environment: key.environment };
 }

@@ -12,7 +12,12 @@ describe('AccountsService (medium)', () => {
   const ctx = useTestApp({ env: { ALLOWED_LINK_ORIGINS: APP } });
   const service = () => ctx.t.app.get(AccountsService);
   const accountRow = async (id: string) =>
-    (await ctx.db.query('SELECT status, email_verified, email_token_hash, phone_verified, phone_code_hash, phone_code_attempts, phone_sends_in_window FROM accounts WHERE id = $1', [id])).rows[0];
+    (
+      await ctx.db.query(
+        'SELECT status, email_verified, email_token_hash, phone_verified, phone_code_hash, phone_code_attempts, phone_sends_in_window FROM accounts WHERE id = $1',
+        [id],
+      )
+    ).rows[0];
   const userRow = async (id: string) => (await ctx.db.query('SELECT status, email_verified_at FROM users WHERE id = $1', [id])).rows[0];
 
   /** An INACTIVE user with a PENDING account, as registration and an activation request leave them. */
@@ -49,7 +54,9 @@ describe('AccountsService (medium)', () => {
   it('a wrong or expired token is refused with 4xx and changes neither the account nor the user', async () => {
     const wrong = await pending();
     const before = await accountRow(wrong.account.id);
-    const refused = await domainError(service().activate(wrong.principal, { userId: wrong.user.id, accountId: wrong.account.id, emailVerificationToken: 'not-the-token' }));
+    const refused = await domainError(
+      service().activate(wrong.principal, { userId: wrong.user.id, accountId: wrong.account.id, emailVerificationToken: 'not-the-token' }),
+    );
     expect(refused).toMatchObject({ code: 'INVALID_TOKEN' });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(refused.status).toBeLessThan(500);
@@ -58,7 +65,11 @@ describe('AccountsService (medium)', () => {
 
     const late = await pending({ emailTokenExpiresAt: new Date(Date.now() - 1000) });
     const lateBefore = await accountRow(late.account.id);
-    expect(await domainError(service().activate(late.principal, { userId: late.user.id, accountId: late.account.id, emailVerificationToken: late.account.emailToken }))).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    expect(
+      await domainError(
+        service().activate(late.principal, { userId: late.user.id, accountId: late.account.id, emailVerificationToken: late.account.emailToken }),
+      ),
+    ).toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect(await accountRow(late.account.id)).toEqual(lateBefore);
     expect((await userRow(late.user.id)).status).toBe('INACTIVE');
   });
@@ -68,8 +79,12 @@ describe('AccountsService (medium)', () => {
     const b = await pending();
     const bBefore = await accountRow(b.account.id);
 
-    expect(await domainError(service().activate(a.principal, { userId: a.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken }))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
-    expect(await domainError(service().activate(a.principal, { userId: b.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken }))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    expect(
+      await domainError(service().activate(a.principal, { userId: a.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken })),
+    ).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+    expect(
+      await domainError(service().activate(a.principal, { userId: b.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken })),
+    ).toMatchObject({ code: 'FORBIDDEN', status: 403 });
     expect(await accountRow(b.account.id)).toEqual(bBefore);
     expect((await userRow(b.user.id)).status).toBe('INACTIVE');
   });

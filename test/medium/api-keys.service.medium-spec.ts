@@ -21,7 +21,15 @@ describe('ApiKeysService (medium)', () => {
     const created = await service().create(userPrincipal(owner, 'rtk_family_1'), { name: 'ci', scope: 'read-only', environment: 'test' });
 
     const row = await keyRow(created.id);
-    expect(row).toMatchObject({ owner_id: owner.id, name: 'ci', scope: 'read-only', environment: 'test', key_hash: sha256(created.key), parent_session_id: 'rtk_family_1', parent_key_id: null });
+    expect(row).toMatchObject({
+      owner_id: owner.id,
+      name: 'ci',
+      scope: 'read-only',
+      environment: 'test',
+      key_hash: sha256(created.key),
+      parent_session_id: 'rtk_family_1',
+      parent_key_id: null,
+    });
     expect(created.key.startsWith(row.prefix)).toBe(true);
     expect(created.key.endsWith(row.last4)).toBe(true);
     expect(JSON.stringify(row)).not.toContain(created.key);
@@ -30,7 +38,9 @@ describe('ApiKeysService (medium)', () => {
   it('caps the keys an owner holds, also under parallel creates; a revoked key frees its place', async () => {
     const owner = await insertUser(ctx.db);
     const principal = userPrincipal(owner);
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => service().create(principal, { name: `k${i}`, scope: 'read-only', environment: 'live' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => service().create(principal, { name: `k${i}`, scope: 'read-only', environment: 'live' })),
+    );
 
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(MAX_KEYS);
     for (const refused of results.filter((result) => result.status === 'rejected')) expect(refused.reason).toMatchObject({ code: 'API_KEY_LIMIT_REACHED' });
@@ -49,7 +59,14 @@ describe('ApiKeysService (medium)', () => {
 
     const rotated = await service().rotate(principal, old.id);
     const fresh = await keyRow(rotated.id);
-    expect(fresh).toMatchObject({ owner_id: owner.id, name: 'deploy', scope: 'read-write', environment: 'live', parent_session_id: 'rtk_first_login', key_hash: sha256(rotated.key) });
+    expect(fresh).toMatchObject({
+      owner_id: owner.id,
+      name: 'deploy',
+      scope: 'read-write',
+      environment: 'live',
+      parent_session_id: 'rtk_first_login',
+      key_hash: sha256(rotated.key),
+    });
     const before = await keyRow(old.id);
     expect(before.replaced_by).toBe(rotated.id);
     expect(Math.abs(before.grace_ends_at.getTime() - (Date.now() + GRACE_SECONDS * 1000))).toBeLessThan(60_000);

@@ -16,7 +16,9 @@ describe('LicensesService (medium)', () => {
 
   it('activate: of 20 parallel machines exactly maxActivations get a seat, and only their rows and events are written', async () => {
     const license = await insertLicense(ctx.db, { maxActivations: 3 });
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => service().activate({ key: license.key, fingerprint: `m-${String(i).padStart(2, '0')}` }, '198.51.100.1')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => service().activate({ key: license.key, fingerprint: `m-${String(i).padStart(2, '0')}` }, '198.51.100.1')),
+    );
 
     const seated = results.filter((result) => result.status === 'fulfilled');
     expect(seated).toHaveLength(3);
@@ -30,7 +32,9 @@ describe('LicensesService (medium)', () => {
 
   it('activate: the same machine racing itself gets one seat, one row and one event; the others see it as existing', async () => {
     const license = await insertLicense(ctx.db, { maxActivations: 2 });
-    const results = await Promise.all(Array.from({ length: 8 }, () => service().activate({ key: license.key.toLowerCase(), fingerprint: 'same' }, '198.51.100.2')));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => service().activate({ key: license.key.toLowerCase(), fingerprint: 'same' }, '198.51.100.2')),
+    );
 
     expect(results.filter((result) => result.created)).toHaveLength(1);
     expect(new Set(results.map((result) => result.activation.id)).size).toBe(1);
@@ -42,7 +46,11 @@ describe('LicensesService (medium)', () => {
     const revoked = await insertLicense(ctx.db, { status: 'REVOKED' });
     const suspended = await insertLicense(ctx.db, { status: 'SUSPENDED' });
     const expired = await insertLicense(ctx.db, { expiresAt: new Date(Date.now() - 1000) });
-    for (const [license, code] of [[revoked, 'REVOKED'], [suspended, 'SUSPENDED'], [expired, 'EXPIRED']] as const) {
+    for (const [license, code] of [
+      [revoked, 'REVOKED'],
+      [suspended, 'SUSPENDED'],
+      [expired, 'EXPIRED'],
+    ] as const) {
       expect(await domainError(service().activate({ key: license.key, fingerprint: 'm' }, '198.51.100.3'))).toMatchObject({ code, status: 422 });
       expect(await activationsOf(license.id)).toEqual([]);
       expect(await outboxOf(license.id)).toEqual([]);
@@ -55,7 +63,9 @@ describe('LicensesService (medium)', () => {
   it('deactivate frees the seat: the row goes, and another machine gets in', async () => {
     const license = await insertLicense(ctx.db, { maxActivations: 1 });
     await insertActivation(ctx.db, { licenseId: license.id, fingerprint: 'old-laptop' });
-    expect(await domainError(service().activate({ key: license.key, fingerprint: 'new-laptop' }, '198.51.100.4'))).toMatchObject({ code: 'TOO_MANY_ACTIVATIONS' });
+    expect(await domainError(service().activate({ key: license.key, fingerprint: 'new-laptop' }, '198.51.100.4'))).toMatchObject({
+      code: 'TOO_MANY_ACTIVATIONS',
+    });
 
     await service().deactivate(license.key, 'old-laptop');
     expect(await activationsOf(license.id)).toEqual([]);
@@ -78,7 +88,9 @@ describe('LicensesService (medium)', () => {
     const [activationStamp] = await rows('SELECT last_validated_at FROM activations WHERE id = $1', [activation.id]);
     expect(stamped.last_validated_at).toBeInstanceOf(Date);
     expect(activationStamp.last_validated_at).toEqual(stamped.last_validated_at);
-    expect(await outboxOf(license.id)).toEqual([{ type: 'license.validated', payload: expect.objectContaining({ licenseId: license.id, fingerprint: 'desk' }) }]);
+    expect(await outboxOf(license.id)).toEqual([
+      { type: 'license.validated', payload: expect.objectContaining({ licenseId: license.id, fingerprint: 'desk' }) },
+    ]);
   });
 
   it("grant follows the product's policy and stores only the key's hash; an unknown user is a field error and writes no row", async () => {

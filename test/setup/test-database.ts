@@ -41,9 +41,7 @@ export async function createDatabase(adminUrl: string, name: string, template?: 
   assertTestDatabaseName(name);
   if (template) assertTestDatabaseName(template);
   await withAdminClient(adminUrl, (client) =>
-    client.query(
-      `CREATE DATABASE ${client.escapeIdentifier(name)}${template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ''}`,
-    ),
+    client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}${template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ''}`),
   );
   return databaseUrl(adminUrl, name);
 }

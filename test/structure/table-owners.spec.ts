@@ -52,7 +52,10 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Drizzle's `.insert(table)` / `.update(table)` / `.delete(table)`, and raw `INSERT INTO` / `UPDATE` / `DELETE FROM`, by name or `${table}`. */
 function writePatterns(table: { identifier: string; name: string }): RegExp[] {
   const target = `(?:"?${escape(table.name)}"?|\\$\\{\\s*${escape(table.identifier)}\\s*\\})(?![\\w.])`;
-  return [new RegExp(`\\.(?:insert|update|delete)\\(\\s*${escape(table.identifier)}\\s*\\)`), new RegExp(`\\b(?:INSERT\\s+INTO|UPDATE|DELETE\\s+FROM)\\s+${target}`, 'i')];
+  return [
+    new RegExp(`\\.(?:insert|update|delete)\\(\\s*${escape(table.identifier)}\\s*\\)`),
+    new RegExp(`\\b(?:INSERT\\s+INTO|UPDATE|DELETE\\s+FROM)\\s+${target}`, 'i'),
+  ];
 }
 
 const SOURCES = sourceFiles('src').map((path) => ({ path, code: stripComments(readFileSync(join(ROOT, path), 'utf8')) }));
@@ -76,9 +79,7 @@ describe('table ownership (issue 9, done-means 2)', () => {
   });
 
   it('writes no table outside its owning repository', () => {
-    const strays = [...writers()].flatMap(([table, files]) =>
-      [...files].filter((file) => file !== OWNERS[table]).map((file) => `${table} written in ${file}`),
-    );
+    const strays = [...writers()].flatMap(([table, files]) => [...files].filter((file) => file !== OWNERS[table]).map((file) => `${table} written in ${file}`));
     expect(strays).toEqual([]);
   });
 
@@ -92,7 +93,12 @@ describe('table ownership (issue 9, done-means 2)', () => {
 
   it('catches the writes it looks for (the scan itself is not blind)', () => {
     const sample = stripComments(
-      ["await tx.insert(licenses).values(row);", "db.execute(sql`DELETE FROM ${activations} WHERE id = 1`);", "pool.query(`UPDATE \"orders\" SET status = 'PAID'`);", '// UPDATE products in prose'].join('\n'),
+      [
+        'await tx.insert(licenses).values(row);',
+        'db.execute(sql`DELETE FROM ${activations} WHERE id = 1`);',
+        'pool.query(`UPDATE "orders" SET status = \'PAID\'`);',
+        '// UPDATE products in prose',
+      ].join('\n'),
     );
     const hits = TABLES.filter((table) => writePatterns(table).some((pattern) => pattern.test(sample))).map((table) => table.name);
     expect(hits.sort()).toEqual(['activations', 'licenses', 'orders']);

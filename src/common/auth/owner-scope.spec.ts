@@ -6,7 +6,16 @@ import type { LicensesRepository } from '../../modules/licenses/licenses.reposit
 import type { OrdersRepository } from '../../modules/orders/orders.repository';
 import { OwnerScope, ownerScope, Principal } from './principal';
 
-const principal = (role: 'USER' | 'ADMIN'): Principal => ({ kind: 'user', userId: 'usr_1', sessionId: 's', role, status: 'ACTIVE', language: 'en', locale: 'en', timezone: 'UTC' });
+const principal = (role: 'USER' | 'ADMIN'): Principal => ({
+  kind: 'user',
+  userId: 'usr_1',
+  sessionId: 's',
+  role,
+  status: 'ACTIVE',
+  language: 'en',
+  locale: 'en',
+  timezone: 'UTC',
+});
 
 describe('OwnerScope', () => {
   it('is the caller for a USER and everyone for an ADMIN, never undefined', () => {

@@ -6,8 +6,7 @@ import { LANGUAGES } from '../i18n/language';
 import { CODE_FOR_STATUS, codeForSlug, codeForStatus, ERROR_CATALOG, ERROR_CODES, problemSlug } from './error-catalog';
 import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
 
-const read = (lang: string, namespace: string) =>
-  JSON.parse(readFileSync(join(I18N_PATH, lang, `${namespace}.json`), 'utf8')) as Record<string, unknown>;
+const read = (lang: string, namespace: string) => JSON.parse(readFileSync(join(I18N_PATH, lang, `${namespace}.json`), 'utf8')) as Record<string, unknown>;
 
 describe('error catalog', () => {
   it('uses UPPER_SNAKE codes whose slugs map back to them', () => {

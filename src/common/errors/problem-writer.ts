@@ -44,9 +44,10 @@ export class ProblemWriter {
     const params = declaredParams(error.code, error.options.params);
     if (!params) this.logger.error({ code: error.code, requestId: request.id }, 'Problem params do not match what the code declares');
     const problem = this.toProblem(error, params ?? {}, request, lang);
-    const answer = options.integrationErrors || usesIntegrationErrors(request)
-      ? toIntegrationProblem(problem, this.config.publicBaseUrl)
-      : { httpStatus: status, body: problem };
+    const answer =
+      options.integrationErrors || usesIntegrationErrors(request)
+        ? toIntegrationProblem(problem, this.config.publicBaseUrl)
+        : { httpStatus: status, body: problem };
     const headers: Record<string, string> = { ...error.options.headers };
     if (params?.retryAfter !== undefined) headers['retry-after'] = String(params.retryAfter);
     if (answer.httpStatus === 401) headers['www-authenticate'] ??= 'Bearer realm="gatehouse"';

@@ -73,7 +73,12 @@ export class ProblemDetailsDto extends createZodDto(problemDetailsSchema) {}
 export class ProblemTypeResponseDto extends createZodDto(problemTypeSchema) {}
 
 export class ProblemSlugParamsDto extends createZodDto(
-  z.strictObject({ slug: z.string().max(64).regex(/^[a-z0-9-]+$/, 'must be a problem slug such as not-found') }),
+  z.strictObject({
+    slug: z
+      .string()
+      .max(64)
+      .regex(/^[a-z0-9-]+$/, 'must be a problem slug such as not-found'),
+  }),
 ) {}
 
 export class IntegrationProblemDto extends createZodDto(integrationProblemSchema) {}

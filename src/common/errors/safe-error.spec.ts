@@ -4,9 +4,12 @@ import { safeErrorForLog } from './safe-error';
 describe('safeErrorForLog', () => {
   it('drops the bound parameters drizzle puts in its message and stack', () => {
     const driver = Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), { code: '23505' });
-    const wrapped = Object.assign(new Error('Failed query: insert into "users" values ($1, $2)\nparams: a@example.com,$argon2id$v=19$secret-hash', { cause: driver }), {
-      params: ['a@example.com', '$argon2id$v=19$secret-hash'],
-    });
+    const wrapped = Object.assign(
+      new Error('Failed query: insert into "users" values ($1, $2)\nparams: a@example.com,$argon2id$v=19$secret-hash', { cause: driver }),
+      {
+        params: ['a@example.com', '$argon2id$v=19$secret-hash'],
+      },
+    );
     const safe = safeErrorForLog(wrapped);
     const text = JSON.stringify(safe);
     expect(text).not.toContain('secret-hash');

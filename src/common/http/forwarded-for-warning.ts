@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 
 export const FORWARDED_FOR_WARNING =
-  'Requests carry X-Forwarded-For but TRUST_PROXY is unset: the client IP (rate limits, logs, activations) is the proxy\'s. ' +
+  "Requests carry X-Forwarded-For but TRUST_PROXY is unset: the client IP (rate limits, logs, activations) is the proxy's. " +
   'Behind a proxy, set TRUST_PROXY to its address or CIDR.';
 
 /**

@@ -22,7 +22,8 @@ function parsePattern(url: string): Segment[] {
     .map((part): Segment => (part === '*' ? { kind: 'wildcard' } : part.startsWith(':') ? { kind: 'param' } : { kind: 'static', text: part }));
 }
 
-const shapeOf = (segments: Segment[]) => segments.map((segment) => (segment.kind === 'static' ? `/${segment.text}` : segment.kind === 'param' ? '/:' : '/*')).join('');
+const shapeOf = (segments: Segment[]) =>
+  segments.map((segment) => (segment.kind === 'static' ? `/${segment.text}` : segment.kind === 'param' ? '/:' : '/*')).join('');
 
 function matches(segments: Segment[], parts: string[]): boolean {
   for (const [index, segment] of segments.entries()) {
@@ -89,7 +90,7 @@ export function answerWrongMethods(fastify: FastifyInstance, problems: ProblemWr
   const table = new RouteTable();
   fastify.addHook('onRoute', (route) => {
     const methods = [route.method].flat().filter((method) => method !== 'OPTIONS');
-    const integration = (route.config)?.gatehouseIntegrationErrors === true;
+    const integration = route.config?.gatehouseIntegrationErrors === true;
     if (methods.length > 0) table.add(methods, route.url, integration);
   });
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {

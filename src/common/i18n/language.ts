@@ -20,9 +20,6 @@ export function languageFromHeader(acceptLanguage: string | string[] | undefined
  * The language for messages in this request: the signed-in user's own, else Accept-Language.
  * Every translated message goes through here, so they all follow the same rule.
  */
-export function requestLanguage(request: {
-  headers: Record<string, string | string[] | undefined>;
-  principal?: { language: Language };
-}): Language {
+export function requestLanguage(request: { headers: Record<string, string | string[] | undefined>; principal?: { language: Language } }): Language {
   return request.principal?.language ?? languageFromHeader(request.headers['accept-language']);
 }

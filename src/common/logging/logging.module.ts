@@ -9,11 +9,7 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
-  ...['password', 'newPassword', 'token', 'secret', 'key', 'accessToken', 'refreshToken'].flatMap((field) => [
-    field,
-    `*.${field}`,
-    `*.*.${field}`,
-  ]),
+  ...['password', 'newPassword', 'token', 'secret', 'key', 'accessToken', 'refreshToken'].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 
 @Module({

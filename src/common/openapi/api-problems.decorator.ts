@@ -36,7 +36,5 @@ export function ApiProblems(...codes: ErrorCode[]) {
     const status = ERROR_CATALOG[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return applyDecorators(
-    ...[...byStatus].map(([status, grouped]) => ApiResponse({ status, ...problemResponse(grouped) })),
-  );
+  return applyDecorators(...[...byStatus].map(([status, grouped]) => ApiResponse({ status, ...problemResponse(grouped) })));
 }

@@ -62,12 +62,7 @@ export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nSer
   return document;
 }
 
-function example(
-  i18n: I18nService,
-  path: string,
-  code: ErrorCode,
-  mapping: ReturnType<typeof integrationMapping>,
-): IntegrationProblem {
+function example(i18n: I18nService, path: string, code: ErrorCode, mapping: ReturnType<typeof integrationMapping>): IntegrationProblem {
   const value: IntegrationProblem = {
     type: integrationProblemType(EXAMPLE_BASE_URL, mapping.slug),
     title: INTEGRATION_PROBLEM_TYPES[mapping.slug].title,

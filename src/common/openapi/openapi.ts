@@ -25,7 +25,7 @@ const COOKIE_AUTH_DESCRIPTION =
   '"Try it out" on POST /v1/auth/login and your browser sends the cookie with every later request, ' +
   'so authenticated operations work although the padlocks still show "unlocked": Swagger UI ' +
   'cannot read an HttpOnly cookie and there is nothing to enter here. POST, PUT, PATCH and DELETE ' +
-  'authenticated by the cookie must come from this server\'s own origin, PUBLIC_BASE_URL or CORS_ORIGINS.';
+  "authenticated by the cookie must come from this server's own origin, PUBLIC_BASE_URL or CORS_ORIGINS.";
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 

@@ -15,9 +15,12 @@ const strictItem = { ...item, additionalProperties: false };
 describe('nameSchemasAfterDtos', () => {
   it('renames X_Output to X, in components and every $ref', () => {
     const result = nameSchemasAfterDtos(
-      document({ Page_Output: { type: 'object', properties: { items: { type: 'array', items: ref('Item_Output') } } }, Item_Output: strictItem }, {
-        responses: { 200: json(ref('Page_Output')) },
-      }),
+      document(
+        { Page_Output: { type: 'object', properties: { items: { type: 'array', items: ref('Item_Output') } } }, Item_Output: strictItem },
+        {
+          responses: { 200: json(ref('Page_Output')) },
+        },
+      ),
     );
     expect(Object.keys(result.components!.schemas!).sort()).toEqual(['Item', 'Page']);
     expect(result.components!.schemas!.Page).toEqual({ type: 'object', properties: { items: { type: 'array', items: ref('Item') } } });

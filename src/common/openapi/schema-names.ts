@@ -50,7 +50,7 @@ export function nameSchemasAfterDtos(document: OpenAPIObject): OpenAPIObject {
 
   const { components, ...rest } = document;
   const reachable = refsIn({ ...rest, components: { ...components, schemas: {} } });
-  for (const pending = [...reachable]; pending.length > 0; ) {
+  for (const pending = [...reachable]; pending.length > 0;) {
     for (const name of refsIn(schemas[pending.pop()!])) {
       if (reachable.has(name)) continue;
       reachable.add(name);

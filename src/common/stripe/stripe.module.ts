@@ -16,7 +16,9 @@ export const STRIPE = Symbol('STRIPE');
         return new Stripe(config.stripe.secretKey ?? 'sk_test_unconfigured', {
           maxNetworkRetries: 1,
           timeout: 10_000,
-          ...(base ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol.replace(':', '') as 'http' | 'https' } : {}),
+          ...(base
+            ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol.replace(':', '') as 'http' | 'https' }
+            : {}),
         });
       },
     },

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { DomainError } from '../errors/domain-error';
 
 /** An absolute http(s) URL for a page of the vendor's app that our mails will link to. */
-export const pageLinkSchema = z.url({ protocol: /^https?$/ }).max(2048).meta({ example: 'https://app.example.com/reset-password' });
+export const pageLinkSchema = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .meta({ example: 'https://app.example.com/reset-password' });
 
 /**
  * Refuses a link whose origin is not in ALLOWED_LINK_ORIGINS, so our mail cannot carry a

@@ -46,12 +46,7 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
   });
 }
 
-function simple(
-  prefix: string | undefined,
-  issue: z.core.$ZodIssue,
-  code: string,
-  params?: Record<string, number>,
-): FieldIssue {
+function simple(prefix: string | undefined, issue: z.core.$ZodIssue, code: string, params?: Record<string, number>): FieldIssue {
   // Refinements carry their own English message; the generic translation would lose what they say.
   const ownMessage = issue.code === 'custom' || (issue.code === 'invalid_format' && issue.format === 'regex');
   return {

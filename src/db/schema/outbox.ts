@@ -15,5 +15,9 @@ export const outboxMessages = pgTable(
     createdAt: createdAt(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
-  (table) => [index('outbox_messages_pending_idx').on(table.createdAt).where(sql`delivered_at IS NULL`)],
+  (table) => [
+    index('outbox_messages_pending_idx')
+      .on(table.createdAt)
+      .where(sql`delivered_at IS NULL`),
+  ],
 );

@@ -74,12 +74,20 @@ export const plans = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [
-    uniqueIndex('plans_preset_code_key').on(table.code).where(sql`code <> 'CUSTOM'`),
+    uniqueIndex('plans_preset_code_key')
+      .on(table.code)
+      .where(sql`code <> 'CUSTOM'`),
     uniqueIndex('plans_stripe_price_id_key').on(table.stripePriceId),
     index('plans_account_idx').on(table.accountId),
     check('plans_custom_account_check', sql`(${table.code} = 'CUSTOM') = (${table.accountId} IS NOT NULL)`),
-    check('plans_duration_check', sql`(${table.durationUnit} IS NULL) = (${table.durationCount} IS NULL) AND (${table.durationCount} IS NULL OR ${table.durationCount} >= 1)`),
-    check('plans_rate_limit_check', sql`(${table.rateLimitCount} IS NULL) = (${table.rateLimitWindowSeconds} IS NULL) AND (${table.rateLimitCount} IS NULL OR (${table.rateLimitCount} >= 1 AND ${table.rateLimitWindowSeconds} >= 1))`),
+    check(
+      'plans_duration_check',
+      sql`(${table.durationUnit} IS NULL) = (${table.durationCount} IS NULL) AND (${table.durationCount} IS NULL OR ${table.durationCount} >= 1)`,
+    ),
+    check(
+      'plans_rate_limit_check',
+      sql`(${table.rateLimitCount} IS NULL) = (${table.rateLimitWindowSeconds} IS NULL) AND (${table.rateLimitCount} IS NULL OR (${table.rateLimitCount} >= 1 AND ${table.rateLimitWindowSeconds} >= 1))`,
+    ),
     check('plans_geo_scope_check', sql`cardinality(${table.geoScope}) >= 1`),
     check('plans_price_minor_check', sql`${table.priceMinor} >= 0`),
   ],
@@ -127,7 +135,9 @@ export const subscriptions = pgTable(
     uniqueIndex('subscriptions_account_id_key').on(table.accountId),
     uniqueIndex('subscriptions_stripe_subscription_id_key').on(table.stripeSubscriptionId),
     index('subscriptions_user_idx').on(table.userId),
-    index('subscriptions_expires_at_idx').on(table.expiresAt).where(sql`expires_at IS NOT NULL`),
+    index('subscriptions_expires_at_idx')
+      .on(table.expiresAt)
+      .where(sql`expires_at IS NOT NULL`),
   ],
 );
 
@@ -162,7 +172,9 @@ export const subscriptionChanges = pgTable(
   },
   (table) => [
     index('subscription_changes_subscription_idx').on(table.subscriptionId, table.id),
-    uniqueIndex('subscription_changes_one_trial_key').on(table.userId).where(sql`plan_code = 'TRIAL' AND previous_plan_code IS DISTINCT FROM 'TRIAL'`),
+    uniqueIndex('subscription_changes_one_trial_key')
+      .on(table.userId)
+      .where(sql`plan_code = 'TRIAL' AND previous_plan_code IS DISTINCT FROM 'TRIAL'`),
   ],
 );
 

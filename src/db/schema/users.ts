@@ -78,4 +78,3 @@ export const loginFailures = pgTable('login_failures', {
   failures: integer('failures').notNull(),
   windowEndsAt: timestamp('window_ends_at', { withTimezone: true }).notNull(),
 });
-

@@ -7,10 +7,7 @@ import { accounts, phoneSendCounts } from '../../db/schema';
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountDetails = Pick<AccountRow, 'accountType' | 'mobilePhone' | 'address' | 'company' | 'industry'>;
 export type PhoneReservation =
-  | { outcome: 'reserved'; account: AccountRow }
-  | { outcome: 'not-found' }
-  | { outcome: 'account-limit'; windowEndsAt: Date }
-  | { outcome: 'number-limit' };
+  { outcome: 'reserved'; account: AccountRow } | { outcome: 'not-found' } | { outcome: 'account-limit'; windowEndsAt: Date } | { outcome: 'number-limit' };
 export type TokenOutcome<T> = { outcome: 'ok'; account: T } | { outcome: 'not-found' | 'invalid' | 'expired' };
 
 /** Every query is scoped by the owner: (userId, accountId), never accountId alone. */
@@ -49,9 +46,12 @@ export class AccountsRepository {
     return { account, created };
   }
 
-
   async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
-    const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+    const [account] = await tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .for('update');
     return account;
   }
 
@@ -79,10 +79,15 @@ export class AccountsRepository {
     now: Date,
   ): Promise<PhoneReservation> {
     return this.db.transaction(async (tx) => {
-      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+      const [account] = await tx
+        .select()
+        .from(accounts)
+        .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+        .for('update');
       if (!account) return { outcome: 'not-found' };
       const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
-      if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends) return { outcome: 'account-limit', windowEndsAt: account.phoneSendWindowEndsAt! };
+      if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends)
+        return { outcome: 'account-limit', windowEndsAt: account.phoneSendWindowEndsAt! };
       const [counted] = await tx
         .insert(phoneSendCounts)
         .values({ mobilePhone: account.mobilePhone, day: now.toISOString().slice(0, 10), sends: 1 })
@@ -117,7 +122,11 @@ export class AccountsRepository {
   /** Checks a phone code; a wrong one counts, and the `maxAttempts`-th wrong one voids the code. */
   verifyPhoneCode(userId: string, accountId: string, codeHash: string, maxAttempts: number, now: Date): Promise<TokenOutcome<AccountRow>> {
     return this.db.transaction(async (tx) => {
-      const [account] = await tx.select().from(accounts).where(and(eq(accounts.id, accountId), eq(accounts.userId, userId))).for('update');
+      const [account] = await tx
+        .select()
+        .from(accounts)
+        .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+        .for('update');
       if (!account) return { outcome: 'not-found' };
       if (!account.phoneCodeHash) return { outcome: 'invalid' };
       if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };

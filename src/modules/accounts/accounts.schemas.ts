@@ -66,9 +66,7 @@ export class ActivateAccountDto extends createZodDto(
 ) {}
 
 export class PhoneActivationRequestDto extends createZodDto(
-  z
-    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneActivationPageLink: pageLinkSchema })
-    .meta({ id: 'PhoneActivationRequest' }),
+  z.strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneActivationPageLink: pageLinkSchema }).meta({ id: 'PhoneActivationRequest' }),
 ) {}
 
 export class ActivatePhoneDto extends createZodDto(

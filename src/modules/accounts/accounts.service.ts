@@ -42,7 +42,10 @@ export class AccountsService {
   }
 
   /** Creates (201) or, while PENDING, refreshes (200) the account, and mails a new activation link. */
-  async requestActivation(principal: Principal, dto: AccountActivationRequestDto): Promise<{ created: boolean; body: { account: ReturnType<typeof toAccountView> } }> {
+  async requestActivation(
+    principal: Principal,
+    dto: AccountActivationRequestDto,
+  ): Promise<{ created: boolean; body: { account: ReturnType<typeof toAccountView> } }> {
     assertOwnUser(principal, dto.userId);
     assertAllowedLink('activationPageLink', dto.activationPageLink, this.config.allowedLinkOrigins);
     const user = await this.users.findById(dto.userId);

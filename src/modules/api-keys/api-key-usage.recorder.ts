@@ -114,7 +114,14 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     const slot = slotOf(event.keyId, hour);
     let row = this.usage.get(slot);
     if (!row) {
-      row = { keyId: event.keyId, hour, requestCount: 0, clientErrorCount: 0, serverErrorCount: 0, latencyHistogram: Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+      row = {
+        keyId: event.keyId,
+        hour,
+        requestCount: 0,
+        clientErrorCount: 0,
+        serverErrorCount: 0,
+        latencyHistogram: Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+      };
       this.usage.set(slot, row);
     }
     row.requestCount++;

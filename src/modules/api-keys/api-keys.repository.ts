@@ -31,7 +31,6 @@ export class ApiKeysRepository {
     return row;
   }
 
-
   /** Locks the owner's user row, so that one owner's concurrent creates count and insert one at a time. */
   async lockOwner(tx: Transaction, ownerId: string): Promise<void> {
     await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('no key update');

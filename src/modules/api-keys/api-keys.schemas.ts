@@ -33,7 +33,10 @@ export const apiKeySchema = z
     revokedAt: isoDate.nullable(),
     graceEndsAt: isoDate.nullable().meta({ description: 'Set after rotation: this key works until then.' }),
     replacedBy: z.string().nullable(),
-    parentKeyId: z.string().nullable().meta({ description: 'The API key that created this one (null: created at login). Revoking a key revokes what it created.' }),
+    parentKeyId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The API key that created this one (null: created at login). Revoking a key revokes what it created.' }),
     createdAt: isoDate,
   })
   .meta({ id: 'ApiKey' });
@@ -43,9 +46,7 @@ export type ApiKeyView = z.infer<typeof apiKeySchema>;
 export class ApiKeyResponseDto extends createZodDto(apiKeySchema) {}
 
 export class ApiKeyCreatedResponseDto extends createZodDto(
-  apiKeySchema
-    .extend({ key: z.string().meta({ description: 'The full key. It is shown this once and never again.' }) })
-    .meta({ id: 'ApiKeyCreated' }),
+  apiKeySchema.extend({ key: z.string().meta({ description: 'The full key. It is shown this once and never again.' }) }).meta({ id: 'ApiKeyCreated' }),
 ) {}
 
 export class ApiKeyListQueryDto extends createZodDto(

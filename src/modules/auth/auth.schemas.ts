@@ -27,9 +27,7 @@ export class RegisterDto extends createZodDto(
     .meta({ id: 'RegisterRequest' }),
 ) {}
 
-export class LoginDto extends createZodDto(
-  z.strictObject({ email: emailSchema, password: z.string().min(1).max(128) }).meta({ id: 'LoginRequest' }),
-) {}
+export class LoginDto extends createZodDto(z.strictObject({ email: emailSchema, password: z.string().min(1).max(128) }).meta({ id: 'LoginRequest' })) {}
 
 export class RefreshDto extends createZodDto(
   z

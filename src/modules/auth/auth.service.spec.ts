@@ -11,7 +11,22 @@ import { TokenPair, TokensService } from './tokens.service';
 function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; user?: Partial<UserRow>; passwordOk?: boolean }) {
   const calls: string[] = [];
   const now = new Date('2026-11-22T12:00:00Z');
-  const user = options.user ? ({ id: 'usr_1', email: 'a@example.com', passwordHash: 'hash', status: 'ACTIVE', role: 'USER', firstName: 'A', middleName: null, lastName: 'B', language: 'en', locale: 'en', timezone: 'UTC', ...options.user } as UserRow) : undefined;
+  const user = options.user
+    ? ({
+        id: 'usr_1',
+        email: 'a@example.com',
+        passwordHash: 'hash',
+        status: 'ACTIVE',
+        role: 'USER',
+        firstName: 'A',
+        middleName: null,
+        lastName: 'B',
+        language: 'en',
+        locale: 'en',
+        timezone: 'UTC',
+        ...options.user,
+      } as UserRow)
+    : undefined;
   const users = {
     findByEmail: (email: string) => (calls.push(`findByEmail:${email}`), Promise.resolve(user)),
   } as unknown as UsersRepository;

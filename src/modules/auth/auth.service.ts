@@ -57,7 +57,10 @@ export class AuthService {
       const retryAfter = Math.max(1, Math.ceil((fromThisIp.windowEndsAt.getTime() - now.getTime()) / 1000));
       throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
     }
-    const delay = this.slowdownMs(attempts.find((attempt) => attempt.key === keys[0]), count);
+    const delay = this.slowdownMs(
+      attempts.find((attempt) => attempt.key === keys[0]),
+      count,
+    );
     if (delay > 0) await sleep(delay);
 
     const user = await this.users.findByEmail(dto.email);

@@ -30,7 +30,14 @@ async function main() {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService();
     const db = createDatabase(pool);
-    const admins = new AdminAccountsService(new TransactionRunner(db), new UsersRepository(db), new RefreshTokensRepository(db), passwords, new Clock(), config);
+    const admins = new AdminAccountsService(
+      new TransactionRunner(db),
+      new UsersRepository(db),
+      new RefreshTokensRepository(db),
+      passwords,
+      new Clock(),
+      config,
+    );
     const result = await admins.ensure(values.email, password);
     process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
   } finally {

@@ -18,7 +18,6 @@ export class PasswordResetRepository {
     await this.db.insert(passwordResetTokens).values(token);
   }
 
-
   /** Reads a token under an update lock, so that it is spent once. */
   async lockById(tx: Transaction, id: string): Promise<PasswordResetTokenRow | undefined> {
     const [token] = await tx.select().from(passwordResetTokens).where(eq(passwordResetTokens.id, id)).for('update');

@@ -63,7 +63,10 @@ export class TokensService {
       return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
     });
     if (result.outcome === 'reused') {
-      this.logger.warn({ event: 'refresh_token_reuse', userId: result.userId, sessionId: result.familyId }, 'Security: a replaced refresh token was presented again; its login is revoked');
+      this.logger.warn(
+        { event: 'refresh_token_reuse', userId: result.userId, sessionId: result.familyId },
+        'Security: a replaced refresh token was presented again; its login is revoked',
+      );
       this.events.emit('user.sessions-revoked', { userId: result.userId, sessionId: result.familyId });
       throw new DomainError('REFRESH_TOKEN_REUSED');
     }

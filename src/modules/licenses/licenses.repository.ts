@@ -32,7 +32,12 @@ export class LicensesRepository {
       text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
                   stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
              ${outboxRow.text}`,
-      values: (licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>) => [at, licenseId, activationId, ...outboxRow.values(event, at)],
+      values: (licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>) => [
+        at,
+        licenseId,
+        activationId,
+        ...outboxRow.values(event, at),
+      ],
     };
     this.forValidation = this.db
       .select({
@@ -40,7 +45,9 @@ export class LicensesRepository {
         // Qualified by hand: drizzle leaves columns of a one-table select unqualified, which the
         // subqueries would resolve against activations.
         activationCount: sql<number>`(SELECT count(*)::int FROM activations a WHERE a.license_id = "licenses"."id")`,
-        activationId: sql<string | null>`(SELECT a.id FROM activations a WHERE a.license_id = "licenses"."id" AND a.fingerprint = ${sql.placeholder('fingerprint')})`,
+        activationId: sql<
+          string | null
+        >`(SELECT a.id FROM activations a WHERE a.license_id = "licenses"."id" AND a.fingerprint = ${sql.placeholder('fingerprint')})`,
       })
       .from(licenses)
       .where(eq(licenses.keyHash, sql.placeholder('hash')))
@@ -58,7 +65,11 @@ export class LicensesRepository {
    * The outbox row is the outbox repository's `inlineAppend`, its one exception to `append`.
    */
   async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>): Promise<void> {
-    await this.pool.query({ name: 'license_record_validation', text: this.validationRecord.text, values: this.validationRecord.values(licenseId, activationId, at, event) });
+    await this.pool.query({
+      name: 'license_record_validation',
+      text: this.validationRecord.text,
+      values: this.validationRecord.values(licenseId, activationId, at, event),
+    });
   }
 
   /** Locks the license for the rest of the caller's transaction: activations of one license are then counted one at a time. */
@@ -68,7 +79,10 @@ export class LicensesRepository {
   }
 
   async findActivation(tx: Executor, licenseId: string, fingerprint: string): Promise<ActivationRow | undefined> {
-    const [activation] = await tx.select().from(activations).where(and(eq(activations.licenseId, licenseId), eq(activations.fingerprint, fingerprint)));
+    const [activation] = await tx
+      .select()
+      .from(activations)
+      .where(and(eq(activations.licenseId, licenseId), eq(activations.fingerprint, fingerprint)));
     return activation;
   }
 
@@ -85,7 +99,12 @@ export class LicensesRepository {
   async deactivate(keyHash: string, fingerprint: string): Promise<boolean> {
     const result = await this.db
       .delete(activations)
-      .where(and(eq(activations.fingerprint, fingerprint), sql`${activations.licenseId} = (SELECT ${licenses.id} FROM ${licenses} WHERE ${licenses.keyHash} = ${keyHash})`));
+      .where(
+        and(
+          eq(activations.fingerprint, fingerprint),
+          sql`${activations.licenseId} = (SELECT ${licenses.id} FROM ${licenses} WHERE ${licenses.keyHash} = ${keyHash})`,
+        ),
+      );
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -5,7 +5,16 @@ import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { isoDateTimeInput } from '../../common/validation/dates';
 import { LICENSE_LIMITS } from '../../db/schema/licenses';
 
-export const VALIDATION_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'FINGERPRINT_SCOPE_MISMATCH', 'NO_ACTIVATION', 'PRODUCT_SCOPE_MISMATCH'] as const;
+export const VALIDATION_CODES = [
+  'VALID',
+  'NOT_FOUND',
+  'EXPIRED',
+  'SUSPENDED',
+  'REVOKED',
+  'FINGERPRINT_SCOPE_MISMATCH',
+  'NO_ACTIVATION',
+  'PRODUCT_SCOPE_MISMATCH',
+] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -14,15 +23,15 @@ const fingerprint = z.string().trim().min(1).max(LICENSE_LIMITS.fingerprint);
 
 /** What anyone holding the key may learn: nothing about the buyer or the order. */
 const publicLicenseFields = {
-    id: z.string().meta({ example: 'lic_01jh8x2v3kf6qz9w0c4m5t7r8y' }),
-    keyPrefix: z.string().meta({ description: 'The first group of the key' }),
-    productId: z.string(),
-    status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']),
-    expired: z.boolean(),
-    maxActivations: z.number().int(),
-    expiresAt: isoDate.nullable(),
-    lastValidatedAt: isoDate.nullable(),
-    createdAt: isoDate,
+  id: z.string().meta({ example: 'lic_01jh8x2v3kf6qz9w0c4m5t7r8y' }),
+  keyPrefix: z.string().meta({ description: 'The first group of the key' }),
+  productId: z.string(),
+  status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']),
+  expired: z.boolean(),
+  maxActivations: z.number().int(),
+  expiresAt: isoDate.nullable(),
+  lastValidatedAt: isoDate.nullable(),
+  createdAt: isoDate,
 };
 
 const licenseFields = { ...publicLicenseFields, userId: z.string(), orderId: z.string().nullable() };
@@ -87,16 +96,16 @@ export class LicenseGrantDto extends createZodDto(
 ) {}
 
 export class LicenseUpdateDto extends createZodDto(
-  z.strictObject({ expiresAt: isoDateTimeInput.nullable().optional(), maxActivations: z.number().int().min(1).max(100_000).optional() }).meta({ id: 'LicenseUpdateRequest' }),
+  z
+    .strictObject({ expiresAt: isoDateTimeInput.nullable().optional(), maxActivations: z.number().int().min(1).max(100_000).optional() })
+    .meta({ id: 'LicenseUpdateRequest' }),
 ) {}
 
 export class LicenseGrantedResponseDto extends createZodDto(
   licenseSchema.extend({ key: z.string().meta({ description: 'The full key, shown this once' }) }).meta({ id: 'LicenseGranted' }),
 ) {}
 
-export class LicenseDetailResponseDto extends createZodDto(
-  licenseSchema.extend({ activations: z.array(activationSchema) }).meta({ id: 'LicenseDetail' }),
-) {}
+export class LicenseDetailResponseDto extends createZodDto(licenseSchema.extend({ activations: z.array(activationSchema) }).meta({ id: 'LicenseDetail' })) {}
 
 export class LicenseResponseDto extends createZodDto(licenseSchema) {}
 export class LicensePageDto extends createZodDto(pageSchema(licenseSchema, 'LicensePage')) {}
@@ -104,5 +113,7 @@ export class LicenseListQueryDto extends createZodDto(paginationQuerySchema) {}
 export class LicenseIdParamsDto extends createZodDto(z.strictObject({ id: idSchema('lic') })) {}
 
 export class JwksResponseDto extends createZodDto(
-  z.object({ keys: z.array(z.object({ kty: z.string(), crv: z.string(), x: z.string(), kid: z.string(), alg: z.string(), use: z.string() })) }).meta({ id: 'Jwks' }),
+  z
+    .object({ keys: z.array(z.object({ kty: z.string(), crv: z.string(), x: z.string(), kid: z.string(), alg: z.string(), use: z.string() })) })
+    .meta({ id: 'Jwks' }),
 ) {}

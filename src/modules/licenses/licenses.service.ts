@@ -88,7 +88,13 @@ export class LicensesService {
       const existing = await this.licenses.findActivation(tx, license.id, dto.fingerprint);
       if (existing) return { created: false, activation: existing };
       if ((await this.licenses.countActivations(tx, license.id)) >= license.maxActivations) throw new DomainError('TOO_MANY_ACTIVATIONS');
-      const added = await this.licenses.insertActivation(tx, { licenseId: license.id, fingerprint: dto.fingerprint, name: dto.name ?? null, platform: dto.platform ?? null, ip });
+      const added = await this.licenses.insertActivation(tx, {
+        licenseId: license.id,
+        fingerprint: dto.fingerprint,
+        name: dto.name ?? null,
+        platform: dto.platform ?? null,
+        ip,
+      });
       await this.outbox.append(tx, {
         type: 'license.activated',
         payload: { licenseId: license.id, productId: license.productId, userId: license.userId, activationId: added.id, fingerprint: added.fingerprint },

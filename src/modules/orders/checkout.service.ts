@@ -43,7 +43,9 @@ export class CheckoutService {
     });
     const currencies = new Set(lines.map((line) => line.product.currency));
     if (currencies.size > 1) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'INVALID_VALUE', message: 'All products of one order must share a currency' }] });
+      throw new DomainError('VALIDATION_FAILED', {
+        errors: [{ field: 'items', code: 'INVALID_VALUE', message: 'All products of one order must share a currency' }],
+      });
     }
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
@@ -95,18 +97,36 @@ export class CheckoutService {
       const quantity = (quantities.get(item.productId) ?? 0) + item.quantity;
       if (quantity > maxUnitsPerLine) {
         throw new DomainError('VALIDATION_FAILED', {
-          errors: [{ field: `items.${index}.quantity`, code: 'TOO_BIG', message: `At most ${maxUnitsPerLine} units of one product per order`, params: { maximum: maxUnitsPerLine } }],
+          errors: [
+            {
+              field: `items.${index}.quantity`,
+              code: 'TOO_BIG',
+              message: `At most ${maxUnitsPerLine} units of one product per order`,
+              params: { maximum: maxUnitsPerLine },
+            },
+          ],
         });
       }
       quantities.set(item.productId, quantity);
     });
     // Stripe metadata values hold 500 characters: productIds fits 15 ids.
     if (quantities.size > MAX_DISTINCT_PRODUCTS) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${MAX_DISTINCT_PRODUCTS} different products`, params: { maximum: MAX_DISTINCT_PRODUCTS, own: 1 } }] });
+      throw new DomainError('VALIDATION_FAILED', {
+        errors: [
+          {
+            field: 'items',
+            code: 'TOO_BIG',
+            message: `At most ${MAX_DISTINCT_PRODUCTS} different products`,
+            params: { maximum: MAX_DISTINCT_PRODUCTS, own: 1 },
+          },
+        ],
+      });
     }
     const total = [...quantities.values()].reduce((sum, quantity) => sum + quantity, 0);
     if (total > maxUnitsPerOrder) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${maxUnitsPerOrder} units per order`, params: { maximum: maxUnitsPerOrder, own: 1 } }] });
+      throw new DomainError('VALIDATION_FAILED', {
+        errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${maxUnitsPerOrder} units per order`, params: { maximum: maxUnitsPerOrder, own: 1 } }],
+      });
     }
     return quantities;
   }

@@ -6,7 +6,14 @@ import { CurrentPrincipal } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { CheckoutService } from './checkout.service';
 import { OrdersService } from './orders.service';
-import { CheckoutSessionCreateDto, CheckoutSessionResponseDto, OrderDetailResponseDto, OrderIdParamsDto, OrderListQueryDto, OrderPageDto } from './orders.schemas';
+import {
+  CheckoutSessionCreateDto,
+  CheckoutSessionResponseDto,
+  OrderDetailResponseDto,
+  OrderIdParamsDto,
+  OrderListQueryDto,
+  OrderPageDto,
+} from './orders.schemas';
 
 @ApiTags('Orders')
 @Controller('v1')

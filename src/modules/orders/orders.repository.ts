@@ -26,7 +26,10 @@ export class OrdersRepository {
   }
 
   async markFailed(id: string): Promise<void> {
-    await this.db.update(orders).set({ status: 'FAILED' }).where(and(eq(orders.id, id), eq(orders.status, 'PENDING')));
+    await this.db
+      .update(orders)
+      .set({ status: 'FAILED' })
+      .where(and(eq(orders.id, id), eq(orders.status, 'PENDING')));
   }
 
   list(scope: OwnerScope, cursor: string | undefined, limit: number): Promise<OrderRow[]> {
@@ -39,7 +42,10 @@ export class OrdersRepository {
   }
 
   async findOwned(scope: OwnerScope, id: string): Promise<{ order: OrderRow; items: OrderItemRow[] } | undefined> {
-    const [order] = await this.db.select().from(orders).where(and(eq(orders.id, id), ownerCondition(orders.userId, scope)));
+    const [order] = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.id, id), ownerCondition(orders.userId, scope)));
     if (!order) return undefined;
     return { order, items: await this.db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)) };
   }
@@ -53,13 +59,15 @@ export class OrdersRepository {
   }
 
   async itemsWithProducts(tx: Executor, orderId: string) {
-    return tx
-      .select({ item: orderItems, product: products })
-      .from(orderItems)
-      .innerJoin(products, eq(products.id, orderItems.productId))
-      .where(eq(orderItems.orderId, orderId))
-      // Product order, so concurrent payments lock product rows (stock) in one order and cannot deadlock.
-      .orderBy(asc(orderItems.productId));
+    return (
+      tx
+        .select({ item: orderItems, product: products })
+        .from(orderItems)
+        .innerJoin(products, eq(products.id, orderItems.productId))
+        .where(eq(orderItems.orderId, orderId))
+        // Product order, so concurrent payments lock product rows (stock) in one order and cannot deadlock.
+        .orderBy(asc(orderItems.productId))
+    );
   }
 
   async markPaid(tx: Executor, id: string, changes: { paymentIntentId: string | null; paidAt: Date; oversold: boolean }): Promise<void> {

@@ -8,13 +8,15 @@ export class CheckoutSessionCreateDto extends createZodDto(
   z
     .strictObject({
       items: z
-        .array(z.strictObject({ productId: idSchema('prd'), quantity: z
-            .number()
-            .int()
-            .min(1)
-            .max(100_000)
-            .default(1)
-            .meta({ description: 'Units; the server caps units per product and per order (CHECKOUT_MAX_UNITS_PER_LINE, CHECKOUT_MAX_UNITS_PER_ORDER: 1000 and 10000 by default)' }), }))
+        .array(
+          z.strictObject({
+            productId: idSchema('prd'),
+            quantity: z.number().int().min(1).max(100_000).default(1).meta({
+              description:
+                'Units; the server caps units per product and per order (CHECKOUT_MAX_UNITS_PER_LINE, CHECKOUT_MAX_UNITS_PER_ORDER: 1000 and 10000 by default)',
+            }),
+          }),
+        )
         .min(1)
         .max(50),
       successUrl: pageLinkSchema,

@@ -9,7 +9,14 @@ const stripeSubscription = { subscriptionId: 'sub_1', accountId: 'acc_1', userId
 
 /** One sample per catalog event; the mapped type makes a new event without a sample fail to compile. */
 const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
-  'checkout.session.completed': { orderId: ids.orderId, userId: ids.userId, sessionId: 'cs_1', amountTotal: 24900, currency: 'EUR', licenseIds: ['lic_1', 'lic_2'] },
+  'checkout.session.completed': {
+    orderId: ids.orderId,
+    userId: ids.userId,
+    sessionId: 'cs_1',
+    amountTotal: 24900,
+    currency: 'EUR',
+    licenseIds: ['lic_1', 'lic_2'],
+  },
   'charge.refunded': { orderId: ids.orderId, userId: ids.userId, amountRefunded: 100, full: false },
   'charge.dispute.created': { orderId: ids.orderId, userId: ids.userId, disputeId: 'dp_1', reason: 'fraudulent', amount: 24900 },
   'charge.dispute.closed': { orderId: ids.orderId, userId: ids.userId, disputeId: 'dp_1', status: 'lost', lost: true },
@@ -30,7 +37,13 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
     changedAt: '2026-01-02T03:04:05.000Z',
   },
   'invoice.paid': { ...stripeSubscription, invoiceId: 'in_1', amountPaid: 2900, currency: 'USD', currentPeriodEnd: '2026-02-02T03:04:05.000Z' },
-  'customer.subscription.updated': { ...stripeSubscription, plan: 'PREMIUM_MONTHLY', status: 'PAST_DUE', cancelAtPeriodEnd: false, currentPeriodEnd: '2026-02-02T03:04:05.000Z' },
+  'customer.subscription.updated': {
+    ...stripeSubscription,
+    plan: 'PREMIUM_MONTHLY',
+    status: 'PAST_DUE',
+    cancelAtPeriodEnd: false,
+    currentPeriodEnd: '2026-02-02T03:04:05.000Z',
+  },
   'customer.subscription.deleted': { ...stripeSubscription, endedAt: '2026-02-02T03:04:05.000Z' },
 };
 

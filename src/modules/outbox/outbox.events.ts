@@ -16,7 +16,11 @@ const subscriptionOwner = {
   userId: z.string().meta({ description: 'The account owner (usr_…)' }),
   stripeSubscriptionId: z.string().meta({ description: "Stripe's subscription (sub_… in Stripe)" }),
 };
-const minorUnits = (description: string) => z.number().int().meta({ description: `${description}, in minor units of the order's currency` });
+const minorUnits = (description: string) =>
+  z
+    .number()
+    .int()
+    .meta({ description: `${description}, in minor units of the order's currency` });
 
 export const OUTBOX_EVENTS = {
   'checkout.session.completed': z
@@ -101,7 +105,7 @@ export const OUTBOX_EVENTS = {
       invoiceId: z.string().meta({ description: 'The Stripe invoice (in_…); sent once per invoice' }),
       amountPaid: z.number().int().meta({ description: "What was paid, in minor units of the invoice's currency" }),
       currency: z.string().length(3).meta({ description: 'ISO 4217, upper case' }),
-      currentPeriodEnd: z.iso.datetime({ offset: true }).meta({ description: 'The paid period ends here (the invoice line\'s period end)' }),
+      currentPeriodEnd: z.iso.datetime({ offset: true }).meta({ description: "The paid period ends here (the invoice line's period end)" }),
     })
     .meta({ description: 'A Stripe subscription invoice was paid: the period is extended to its end' }),
   'customer.subscription.updated': z

@@ -14,10 +14,7 @@ export const moneySchema = z
   .regex(MONEY_PATTERN, 'must be a non-negative amount with at most two decimals, e.g. "207.50"')
   .meta({ example: '207.50' });
 
-const vatSchema = z
-  .string()
-  .regex(RATE_PATTERN, 'must be a percentage from 0 to 100 with at most two decimals, e.g. "20.00"')
-  .meta({ example: '20.00' });
+const vatSchema = z.string().regex(RATE_PATTERN, 'must be a percentage from 0 to 100 with at most two decimals, e.g. "20.00"').meta({ example: '20.00' });
 
 /** ISO 4217, limited to currencies with two decimal places (the API's amounts have two). */
 export const currencySchema = z
@@ -27,7 +24,12 @@ export const currencySchema = z
   .meta({ example: 'USD' });
 
 const productFields = {
-  sku: z.string().trim().min(1).max(PRODUCT_LIMITS.sku).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
+  sku: z
+    .string()
+    .trim()
+    .min(1)
+    .max(PRODUCT_LIMITS.sku)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
   name: z.string().trim().min(1).max(PRODUCT_LIMITS.name),
   barcode: z
     .string()
@@ -42,7 +44,11 @@ const productFields = {
   active: z.boolean(),
   licenseDurationDays: z.number().int().min(1).max(36_500).nullable().meta({ description: 'null: perpetual licenses' }),
   maxActivations: z.number().int().min(1).max(100_000),
-  stripePriceId: z.string().regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)').max(PRODUCT_LIMITS.stripePriceId).nullable(),
+  stripePriceId: z
+    .string()
+    .regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)')
+    .max(PRODUCT_LIMITS.stripePriceId)
+    .nullable(),
 };
 
 export class ProductCreateDto extends createZodDto(

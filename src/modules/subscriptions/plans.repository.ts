@@ -7,7 +7,9 @@ import type { Executor } from '../../db/database';
 export type PlanRow = typeof plans.$inferSelect;
 export type NewPlan = typeof plans.$inferInsert;
 export type PresetCode = (typeof PRESET_PLAN_CODES)[number];
-export type PlanChanges = Partial<Pick<NewPlan, 'limits' | 'rateLimitCount' | 'rateLimitWindowSeconds' | 'geoScope' | 'priceMinor' | 'currency' | 'stripePriceId'>>;
+export type PlanChanges = Partial<
+  Pick<NewPlan, 'limits' | 'rateLimitCount' | 'rateLimitWindowSeconds' | 'geoScope' | 'priceMinor' | 'currency' | 'stripePriceId'>
+>;
 
 /** The presets (made by the migration) and the CUSTOM plans made for single accounts. */
 @Injectable()

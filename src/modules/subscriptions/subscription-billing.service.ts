@@ -204,7 +204,13 @@ export class SubscriptionBillingService {
       : await this.subscriptions.update(tx, row.id, { ...also, currentPeriodEnd: periodEnd, expiresAt });
     await this.outbox.append(tx, {
       type: 'customer.subscription.updated',
-      payload: { ...this.ids(row, facts), plan: plan.code, status: after.status, cancelAtPeriodEnd: after.cancelAtPeriodEnd, currentPeriodEnd: isoOrNull(after.currentPeriodEnd) },
+      payload: {
+        ...this.ids(row, facts),
+        plan: plan.code,
+        status: after.status,
+        cancelAtPeriodEnd: after.cancelAtPeriodEnd,
+        currentPeriodEnd: isoOrNull(after.currentPeriodEnd),
+      },
     });
     return result('APPLIED');
   }

@@ -50,7 +50,13 @@ export class SubscriptionChangesService {
    */
   async lock(tx: Executor, owner: { accountId: string; userId: string }, at: Date): Promise<{ current: CurrentSubscription; nonePlan: PlanRow }> {
     const nonePlan = await this.nonePlan(tx);
-    const locked = await this.subscriptions.lockForAccount(tx, { ...owner, planId: nonePlan.id, status: 'NONE', currentPeriodStart: at, terms: termsOf(nonePlan) });
+    const locked = await this.subscriptions.lockForAccount(tx, {
+      ...owner,
+      planId: nonePlan.id,
+      status: 'NONE',
+      currentPeriodStart: at,
+      terms: termsOf(nonePlan),
+    });
     const current = isLapsed(locked.subscription, at) && locked.plan.id !== nonePlan.id ? await this.expire(tx, locked, nonePlan, at) : locked;
     return { current, nonePlan };
   }

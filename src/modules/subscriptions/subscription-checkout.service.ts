@@ -55,10 +55,14 @@ export class SubscriptionCheckoutService {
       // The row lock makes two concurrent checkouts of one account share one customer.
       const { current } = await this.changes.lock(tx, { accountId: account.id, userId: user.id }, this.clock.now());
       const row = current.subscription;
-      if (row.stripeSubscriptionId && row.stripeStatus !== 'canceled' && row.stripeStatus !== 'incomplete_expired') throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
+      if (row.stripeSubscriptionId && row.stripeStatus !== 'canceled' && row.stripeStatus !== 'incomplete_expired')
+        throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
       if (row.stripeCustomerId) return row.stripeCustomerId;
       const created = await this.callStripe(() =>
-        this.stripe.customers.create({ email: user.email, metadata: { accountId: account.id, userId: user.id } }, { idempotencyKey: `gatehouse-customer-${account.id}` }),
+        this.stripe.customers.create(
+          { email: user.email, metadata: { accountId: account.id, userId: user.id } },
+          { idempotencyKey: `gatehouse-customer-${account.id}` },
+        ),
       );
       await this.subscriptions.update(tx, row.id, { stripeCustomerId: created.id });
       return created.id;

@@ -44,7 +44,9 @@ export class SubscriptionsController {
 
   @Patch('subscriptions/plans/:code')
   @Roles('ADMIN')
-  @ApiOperation({ summary: "Change a preset's limits, rate limit, geo scope, price or Stripe price (ADMIN); running subscriptions keep their terms until their next period" })
+  @ApiOperation({
+    summary: "Change a preset's limits, rate limit, geo scope, price or Stripe price (ADMIN); running subscriptions keep their terms until their next period",
+  })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: PlanResponseDto })
   updatePlan(@Param() params: PlanCodeParamsDto, @Body() dto: PlanUpdateDto, @RequestLanguage() lang: Language) {

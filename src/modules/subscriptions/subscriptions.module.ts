@@ -16,7 +16,16 @@ import { SubscriptionsService } from './subscriptions.service';
 @Module({
   imports: [AccountsModule, OutboxModule, UsersModule],
   controllers: [SubscriptionsController],
-  providers: [SubscriptionsService, PlansService, SubscriptionChangesService, SubscriptionBillingService, SubscriptionCheckoutService, SubscriptionsRepository, PlansRepository, SubscriptionExpirySweeper],
+  providers: [
+    SubscriptionsService,
+    PlansService,
+    SubscriptionChangesService,
+    SubscriptionBillingService,
+    SubscriptionCheckoutService,
+    SubscriptionsRepository,
+    PlansRepository,
+    SubscriptionExpirySweeper,
+  ],
   exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository],
 })
 export class SubscriptionsModule {}

@@ -102,7 +102,10 @@ export class SubscriptionsRepository {
    * account's Stripe customer (the first events of a new subscription can arrive before
    * checkout.session.completed stores its id). Not locked: the caller locks the account's row.
    */
-  async findOwnerByStripe(executor: Executor, ref: { stripeSubscriptionId: string; stripeCustomerId: string | null }): Promise<{ accountId: string; userId: string } | undefined> {
+  async findOwnerByStripe(
+    executor: Executor,
+    ref: { stripeSubscriptionId: string; stripeCustomerId: string | null },
+  ): Promise<{ accountId: string; userId: string } | undefined> {
     const owner = { accountId: subscriptions.accountId, userId: subscriptions.userId };
     const [bySubscription] = await executor.select(owner).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, ref.stripeSubscriptionId));
     if (bySubscription || !ref.stripeCustomerId) return bySubscription;
@@ -130,7 +133,12 @@ export class SubscriptionsRepository {
     const [row] = await tx
       .select({ id: subscriptionChanges.id })
       .from(subscriptionChanges)
-      .where(and(eq(subscriptionChanges.userId, userId), sql`${subscriptionChanges.planCode} = 'TRIAL' AND ${subscriptionChanges.previousPlanCode} IS DISTINCT FROM 'TRIAL'`))
+      .where(
+        and(
+          eq(subscriptionChanges.userId, userId),
+          sql`${subscriptionChanges.planCode} = 'TRIAL' AND ${subscriptionChanges.previousPlanCode} IS DISTINCT FROM 'TRIAL'`,
+        ),
+      )
       .limit(1);
     return row !== undefined;
   }

@@ -16,7 +16,16 @@ const durationSchema = z
   .strictObject({ unit: z.enum(durationUnit.enumValues), count: z.number().int().min(1) })
   .superRefine((duration, ctx) => {
     const maximum = MAX_DURATION[duration.unit];
-    if (duration.count > maximum) ctx.addIssue({ code: 'too_big', origin: 'number', maximum, inclusive: true, input: duration.count, path: ['count'], message: `Must be at most ${maximum}` });
+    if (duration.count > maximum)
+      ctx.addIssue({
+        code: 'too_big',
+        origin: 'number',
+        maximum,
+        inclusive: true,
+        input: duration.count,
+        path: ['count'],
+        message: `Must be at most ${maximum}`,
+      });
   })
   .meta({ example: { unit: 'DAY', count: 90 } });
 
@@ -32,7 +41,11 @@ const geoScopeSchema = z
   .meta({ example: ['MARMARA', 'AEGEAN'], description: 'Where calls may come from; ALL is everywhere' });
 
 const limitSchema = z.strictObject({
-  apiVersion: z.string().max(PLAN_LIMITS.apiVersion).regex(/^v[1-9][0-9]{0,2}$/, 'must be an API version such as v1').meta({ example: 'v1' }),
+  apiVersion: z
+    .string()
+    .max(PLAN_LIMITS.apiVersion)
+    .regex(/^v[1-9][0-9]{0,2}$/, 'must be an API version such as v1')
+    .meta({ example: 'v1' }),
   endpoint: z
     .string()
     .max(PLAN_LIMITS.endpoint)
@@ -49,12 +62,20 @@ const limitsSchema = z
     const seen = new Set<string>();
     limits.forEach((limit, index) => {
       const key = `${limit.apiVersion} ${limit.endpoint}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index, 'endpoint'], message: 'Another limit already names this apiVersion and endpoint', params: { code: 'DUPLICATE_LIMIT' } });
+      if (seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'endpoint'],
+          message: 'Another limit already names this apiVersion and endpoint',
+          params: { code: 'DUPLICATE_LIMIT' },
+        });
       seen.add(key);
     });
   });
 
-const rateLimitSchema = z.strictObject({ count: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }).meta({ example: { count: 100, windowSeconds: 60 } });
+const rateLimitSchema = z
+  .strictObject({ count: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) })
+  .meta({ example: { count: 100, windowSeconds: 60 } });
 
 const customPlanSchema = z.strictObject({
   name: z.string().trim().min(1).max(PLAN_LIMITS.name),
@@ -91,7 +112,11 @@ export class PlanUpdateDto extends createZodDto(
       geoScope: geoScopeSchema,
       price: moneySchema,
       currency: currencySchema,
-      stripePriceId: z.string().regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)').max(PLAN_LIMITS.stripePriceId).nullable(),
+      stripePriceId: z
+        .string()
+        .regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)')
+        .max(PLAN_LIMITS.stripePriceId)
+        .nullable(),
     })
     .partial()
     .meta({ id: 'PlanUpdateRequest' }),
@@ -102,14 +127,20 @@ const termsFields = {
   geoScope: z.array(z.enum(GEO_SCOPES)),
   limits: z.array(z.object({ apiVersion: z.string(), endpoint: z.string(), maxCalls: z.number().int() })),
   // Inline rather than a $ref: OpenAPI 3.0 cannot mark a $ref nullable.
-  rateLimit: z.object({ count: z.number().int(), windowSeconds: z.number().int() }).nullable().meta({ description: "Null: the AUTHENTICATED rate-limit policy's defaults" }),
+  rateLimit: z
+    .object({ count: z.number().int(), windowSeconds: z.number().int() })
+    .nullable()
+    .meta({ description: "Null: the AUTHENTICATED rate-limit policy's defaults" }),
 };
 
 export const planSchema = z
   .object({
     code: z.enum(PLAN_CODES),
     name: z.string().meta({ description: "In the caller's language" }),
-    duration: z.object({ unit: z.enum(durationUnit.enumValues), count: z.number().int() }).nullable().meta({ description: 'Null: no end (NONE)' }),
+    duration: z
+      .object({ unit: z.enum(durationUnit.enumValues), count: z.number().int() })
+      .nullable()
+      .meta({ description: 'Null: no end (NONE)' }),
     ...termsFields,
     price: z.string().meta({ example: '49.00' }),
     currency: z.string().meta({ example: 'USD' }),

@@ -40,8 +40,14 @@ export class SubscriptionsService {
   async list(filter: AdminListFilter, cursor: string | undefined, limit: number, lang: Language) {
     const now = this.clock.now();
     const [rows, nonePlan] = await Promise.all([this.subscriptions.listForAdmin(filter, cursor, limit, now), this.changes.nonePlan()]);
-    const page = toPage(rows.map((row) => ({ ...row, id: row.accountId })), limit);
-    return { items: page.items.map((row) => toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current, nonePlan, now, lang)), nextCursor: page.nextCursor };
+    const page = toPage(
+      rows.map((row) => ({ ...row, id: row.accountId })),
+      limit,
+    );
+    return {
+      items: page.items.map((row) => toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current, nonePlan, now, lang)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /**
@@ -79,10 +85,7 @@ export class SubscriptionsService {
 
   private async view(owner: { accountId: string | null; userId: string }, lang: Language) {
     const now = this.clock.now();
-    const [current, nonePlan] = await Promise.all([
-      owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined,
-      this.changes.nonePlan(),
-    ]);
+    const [current, nonePlan] = await Promise.all([owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined, this.changes.nonePlan()]);
     return toSubscriptionView(owner, current, nonePlan, now, lang);
   }
 }

@@ -44,11 +44,13 @@ export class UsersRepository {
       .limit(filter.limit + 1);
   }
 
-  async update(id: string, changes: Partial<Pick<UserRow, 'firstName' | 'middleName' | 'lastName' | 'language' | 'locale' | 'timezone' | 'passwordHash' | 'emailVerifiedAt'>>): Promise<UserRow | undefined> {
+  async update(
+    id: string,
+    changes: Partial<Pick<UserRow, 'firstName' | 'middleName' | 'lastName' | 'language' | 'locale' | 'timezone' | 'passwordHash' | 'emailVerifiedAt'>>,
+  ): Promise<UserRow | undefined> {
     const [row] = await this.db.update(users).set(changes).where(eq(users.id, id)).returning();
     return row;
   }
-
 
   /** Reads a user under an update lock: it also orders a change against refresh-token rotation. */
   async lockById(tx: Transaction, id: string): Promise<UserRow | undefined> {
@@ -84,7 +86,10 @@ export class UsersRepository {
 
   /** An INACTIVE user becomes ACTIVE, its email verified at `now`; any other status stays. */
   async activate(tx: Transaction, id: string, now: Date): Promise<void> {
-    await tx.update(users).set({ status: 'ACTIVE', emailVerifiedAt: now }).where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
+    await tx
+      .update(users)
+      .set({ status: 'ACTIVE', emailVerifiedAt: now })
+      .where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
   }
 
   async findById(id: string): Promise<UserRow | undefined> {

@@ -60,7 +60,6 @@ export const userSchema = z
 
 export type UserView = z.infer<typeof userSchema>;
 
-
 export class UserUpdateDto extends createZodDto(
   z
     .strictObject({

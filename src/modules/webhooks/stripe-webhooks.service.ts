@@ -101,7 +101,8 @@ export class StripeWebhooksService {
     switch (event.type) {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
-        if (event.data.object.mode === 'subscription') return this.subscriptionEvent(activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
+        if (event.data.object.mode === 'subscription')
+          return this.subscriptionEvent(activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
         return this.sessionPaid(tx, event.id, event.data.object);
       case 'invoice.paid':
         return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.renewed(tx, facts));
@@ -136,7 +137,12 @@ export class StripeWebhooksService {
       outcome,
       afterCommit: async () => {
         const user = await this.users.findById(userId);
-        if (user) await this.mail.sendTemplate(user.email, 'subscriptionPaymentFailed', user.language, { name: fullName(user), plan: planName(plan, user.language), graceDays });
+        if (user)
+          await this.mail.sendTemplate(user.email, 'subscriptionPaymentFailed', user.language, {
+            name: fullName(user),
+            plan: planName(plan, user.language),
+            graceDays,
+          });
       },
     };
   }
