@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../test/helpers/fake-stripe';
+import { linkIn, Mailbox } from '../test/helpers/mailbox';
 import { OpenApiContract } from '../test/helpers/openapi-contract';
 
 /**
@@ -33,6 +34,7 @@ interface Cleanup {
   (): Promise<void> | void;
 }
 const cleanups: Cleanup[] = [];
+const mailbox = new Mailbox();
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -70,6 +72,9 @@ async function startServer(dir: string, port: number): Promise<string> {
   const stripe = new FakeStripe();
   const stripeUrl = await stripe.start();
   cleanups.push(() => stripe.stop());
+  // Mails go to an in-process SMTP server, so seeding can follow an activation link.
+  const smtpUrl = await mailbox.start();
+  cleanups.push(() => mailbox.stop());
   const env = {
     ...process.env,
     ...(await database(dir)),
@@ -87,6 +92,7 @@ async function startServer(dir: string, port: number): Promise<string> {
     STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
     STRIPE_API_BASE: stripeUrl,
+    SMTP_URL: smtpUrl,
     // The spec's examples link to this origin.
     ALLOWED_LINK_ORIGINS: 'https://app.example.com',
   };
@@ -124,6 +130,15 @@ async function api<T = { id: string }>(url: string, method: string, path: string
   const text = await response.text();
   if (!response.ok) throw new Error(`seeding: ${method} ${path} -> ${response.status} ${text}`);
   return (text ? JSON.parse(text) : {}) as T;
+}
+
+async function mailTo(address: string) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const mail = mailbox.to(address).at(-1);
+    if (mail) return mail;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  throw new Error(`seeding: no mail reached ${address}`);
 }
 
 interface Login {
@@ -169,6 +184,37 @@ async function seed(url: string): Promise<Record<string, string>> {
     address: '1 Contract Street',
     activationPageLink: 'https://app.example.com/activate',
   });
+  // Subscriptions need an ACTIVE account: a customer who followed the mailed activation link, on a
+  // plan an ADMIN assigned (so cancel has something to cancel), and a plan with a Stripe price.
+  const customer = { email: `contract-customer-${randomBytes(3).toString('hex')}@example.com`, password: ADMIN.password };
+  const subscriber = await api<{ user: { id: string } }>(url, 'POST', '/v1/auth/register', undefined, {
+    ...customer,
+    firstName: 'Customer',
+    lastName: 'User',
+    language: 'en',
+    locale: 'en-GB',
+    timezone: 'Europe/London',
+  });
+  const subscriberToken = (await api<Login>(url, 'POST', '/v1/auth/login', undefined, customer)).accessToken.token;
+  const pending = await api<{ account: { id: string } }>(url, 'POST', '/v1/accounts/account-activation-request', subscriberToken, {
+    userId: subscriber.user.id,
+    accountType: 'INDIVIDUAL',
+    mobilePhone: '+905321234568',
+    address: '2 Contract Street',
+    activationPageLink: 'https://app.example.com/activate',
+  });
+  const link = linkIn(await mailTo(customer.email));
+  await api(url, 'POST', '/v1/accounts/activate-account', subscriberToken, {
+    userId: subscriber.user.id,
+    accountId: pending.account.id,
+    emailVerificationToken: link.searchParams.get('token'),
+  });
+  await api(url, 'PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', adminToken, { stripePriceId: 'price_ContractEntryMonthly' });
+  await api(url, 'POST', '/v1/accounts/update-subscription', adminToken, {
+    userId: subscriber.user.id,
+    subscriberId: pending.account.id,
+    planName: 'ENTRY_YEARLY',
+  });
   // Logging out ends a session: the generated logout uses one of its own.
   const logoutToken = (await api<Login>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).accessToken.token;
   const refreshToken = (await api<Login & { refreshToken: { token: string } }>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).refreshToken.token;
@@ -185,6 +231,9 @@ async function seed(url: string): Promise<Record<string, string>> {
     logoutToken,
     refreshToken,
     accountId: account.id,
+    subscriberId: subscriber.user.id,
+    subscriberAccountId: pending.account.id,
+    subscriberToken,
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
   };
