@@ -10,6 +10,7 @@ import { ProductsRepository } from '../products/products.repository';
 import { UsersRepository } from '../users/users.repository';
 import { OrdersRepository } from './orders.repository';
 import { CheckoutSessionCreateDto } from './orders.schemas';
+import { stripeFailure } from '../../common/stripe/stripe-failure';
 
 const MAX_DISTINCT_PRODUCTS = 15;
 
@@ -83,7 +84,7 @@ export class CheckoutService {
       });
     } catch (error) {
       await this.orders.markFailed(order.id);
-      throw new DomainError('UPSTREAM_FAILED', { cause: error });
+      throw stripeFailure(error);
     }
     await this.orders.setSession(order.id, session.id);
     return { id: session.id, url: session.url ?? '', orderId: order.id };

@@ -15,10 +15,9 @@ import { SubscriptionChangesService } from './subscription-changes.service';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionCheckoutCreateDto } from './subscriptions.schemas';
 import { SubscriptionsService } from './subscriptions.service';
+import { stripeFailure } from '../../common/stripe/stripe-failure';
 
 const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
-/** Stripe is down or slow: the client may try again soon. */
-const STRIPE_DOWN = { retryAfter: 60 };
 
 /** Buying a plan through Stripe Checkout, and cancelling at period end. */
 @Injectable()
@@ -116,7 +115,7 @@ export class SubscriptionCheckoutService {
     try {
       return await call();
     } catch (error) {
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: STRIPE_DOWN });
+      throw stripeFailure(error);
     }
   }
 }

@@ -66,7 +66,7 @@ export class SubscriptionsController {
     summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
     description: "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.",
   })
-  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'PLAN_NOT_PURCHASABLE', 'PLAN_NOT_ON_STRIPE', 'STRIPE_SUBSCRIPTION_EXISTS', 'SERVICE_UNAVAILABLE')
+  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'PLAN_NOT_PURCHASABLE', 'PLAN_NOT_ON_STRIPE', 'STRIPE_SUBSCRIPTION_EXISTS', 'UPSTREAM_FAILED', 'SERVICE_UNAVAILABLE')
   @ZodResponse({ status: 201, type: SubscriptionCheckoutResponseDto })
   createSubscriptionCheckout(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionCheckoutCreateDto) {
     return this.billing.checkout(principal, dto);
@@ -75,7 +75,7 @@ export class SubscriptionsController {
   @Post('subscriptions/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel at period end: the plan keeps working until then (a Stripe subscription is cancelled through Stripe)' })
-  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'SERVICE_UNAVAILABLE')
+  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'UPSTREAM_FAILED', 'SERVICE_UNAVAILABLE')
   @ZodResponse({ status: 200, type: SubscriptionResponseDto })
   cancelSubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
     return this.billing.cancel(principal, lang);
