@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
+import { registerAdmin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
 import { Mailbox } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
@@ -300,6 +301,33 @@ describe('subscriptions paid through Stripe', () => {
     expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'PAST_DUE' });
     setClock(ctx.t.app, new Date(failedAt.getTime() + 3 * DAY * 1000 + 60_000));
     expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE', status: 'NONE' });
+  });
+
+  it('a Stripe-billed account cannot change plan past Stripe (409, nothing written), and cancel reaches Stripe even after the grace period lapsed', async () => {
+    const { user, base, ev, subscriptionId } = await stripeCustomer();
+    await deliver(ev.completed());
+    const before = (await ctx.db.query('SELECT count(*)::int AS n FROM subscription_changes WHERE account_id = $1', [user.accountId])).rows[0].n;
+    const admin = await registerAdmin(ctx.t.app, ctx.db);
+    for (const [token, planName] of [
+      [user.accessToken, 'NONE'],
+      [user.accessToken, 'TRIAL'],
+      [admin.accessToken, 'ENTRY_YEARLY'],
+    ] as const) {
+      const refused = await updateSubscription(ctx.t.app, token, { userId: user.user.id, subscriberId: user.accountId, planName });
+      expect(refused.statusCode, `${planName}: ${refused.body}`).toBe(409);
+      expect(refused.json().code).toBe('STRIPE_SUBSCRIPTION_EXISTS');
+    }
+    expect((await ctx.db.query('SELECT count(*)::int AS n FROM subscription_changes WHERE account_id = $1', [user.accountId])).rows[0].n).toBe(before);
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
+
+    // Payment fails and the grace period runs out: the account reads NONE while Stripe keeps retrying.
+    const failedAt = new Date();
+    await deliver(ev.invoice('invoice.payment_failed', 2, base + 2));
+    setClock(ctx.t.app, new Date(failedAt.getTime() + 4 * DAY * 1000));
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE' });
+    const cancelled = await call('POST', '/v1/subscriptions/cancel', user.accessToken);
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(stripe.requests.at(-1)).toMatchObject({ method: 'POST', path: `/v1/subscriptions/${subscriptionId}`, params: { cancel_at_period_end: 'true' } });
   });
 
   it('cancel: a Stripe subscription is cancelled at period end through Stripe; any other at its period end', async () => {

@@ -10,6 +10,7 @@ import { PlanRow, PlansRepository } from './plans.repository';
 import { PlanChange, SubscriptionChangesService } from './subscription-changes.service';
 import { durationOf } from './subscriptions.mapper';
 import { CurrentSubscription, SubscriptionRow, SubscriptionsRepository, SubscriptionStatus } from './subscriptions.repository';
+import { ENDED_STRIPE_STATUSES } from '../../db/schema/subscriptions';
 
 /** What a billing event did; stored as the outcome of its `stripe_events` row. */
 export type BillingOutcome = 'APPLIED' | 'IGNORED' | 'IGNORED_STALE' | 'IGNORED_DUPLICATE' | 'CUSTOMER_MISMATCH';
@@ -50,7 +51,7 @@ export interface SubscriptionFacts extends StripeRef {
   periodEnd: Date | null;
 }
 
-const ENDED = new Set(['canceled', 'incomplete_expired']);
+const ENDED = ENDED_STRIPE_STATUSES;
 const STATUS: Record<string, SubscriptionStatus> = { active: 'ACTIVE', trialing: 'TRIALING', past_due: 'PAST_DUE', unpaid: 'PAST_DUE' };
 const DAY_MS = 86_400_000;
 const result = (outcome: BillingOutcome): BillingResult => ({ outcome });

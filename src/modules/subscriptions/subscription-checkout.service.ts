@@ -16,6 +16,7 @@ import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionCheckoutCreateDto } from './subscriptions.schemas';
 import { SubscriptionsService } from './subscriptions.service';
 import { stripeFailure } from '../../common/stripe/stripe-failure';
+import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
 
 const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
 
@@ -54,8 +55,7 @@ export class SubscriptionCheckoutService {
       // The row lock makes two concurrent checkouts of one account share one customer.
       const { current } = await this.changes.lock(tx, { accountId: account.id, userId: user.id }, this.clock.now());
       const row = current.subscription;
-      if (row.stripeSubscriptionId && row.stripeStatus !== 'canceled' && row.stripeStatus !== 'incomplete_expired')
-        throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
+      if (hasLiveStripeSubscription(row)) throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
       if (row.stripeCustomerId) return row.stripeCustomerId;
       const created = await this.callStripe(() =>
         this.stripe.customers.create(
@@ -92,8 +92,11 @@ export class SubscriptionCheckoutService {
     await this.transactions.run(async (tx) => {
       const { current } = await this.changes.lock(tx, { accountId: account.id, userId: account.userId }, this.clock.now());
       const row = current.subscription;
-      if (current.plan.code === 'NONE' || row.cancelAtPeriodEnd) return;
-      if (row.stripeSubscriptionId && row.stripeStatus !== 'canceled') {
+      // A Stripe subscription is cancelled whatever the plan reads now: after a lapsed grace period
+      // the row reads NONE while Stripe keeps retrying the payment.
+      const billedByStripe = hasLiveStripeSubscription(row);
+      if ((current.plan.code === 'NONE' && !billedByStripe) || row.cancelAtPeriodEnd) return;
+      if (billedByStripe) {
         if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { params: { retryAfter: 3600 } });
         await this.callStripe(() => this.stripe.subscriptions.update(row.stripeSubscriptionId!, { cancel_at_period_end: true }));
       }

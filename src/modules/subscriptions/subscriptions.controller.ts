@@ -105,7 +105,7 @@ export class SubscriptionsController {
     description:
       "userId must be your own unless you are an ADMIN, and subscriberId that user's account (else 404); the account must be ACTIVE. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.",
   })
-  @ApiProblems('FORBIDDEN', 'ACCOUNT_NOT_ACTIVE', 'NOT_FOUND', 'PAYMENT_REQUIRED', 'TRIAL_ALREADY_USED')
+  @ApiProblems('FORBIDDEN', 'ACCOUNT_NOT_ACTIVE', 'NOT_FOUND', 'PAYMENT_REQUIRED', 'TRIAL_ALREADY_USED', 'STRIPE_SUBSCRIPTION_EXISTS')
   @ZodResponse({ status: 200, type: SubscriptionResponseDto })
   updateSubscription(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionUpdateDto, @RequestLanguage() lang: Language) {
     return this.subscriptions.update(principal, dto, lang);

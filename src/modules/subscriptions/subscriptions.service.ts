@@ -11,6 +11,7 @@ import { PlanRow, PlansRepository } from './plans.repository';
 import { toSubscriptionView } from './subscriptions.mapper';
 import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
 import { CustomPlanInput, SubscriptionUpdateDto } from './subscriptions.schemas';
+import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
 
 @Injectable()
 export class SubscriptionsService {
@@ -70,6 +71,9 @@ export class SubscriptionsService {
         const preset = dto.planName ? await this.plans.findPreset(dto.planName, tx) : undefined;
         if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
         const { current } = await this.changes.lock(tx, owner, now);
+        // Stripe keeps billing until its subscription is cancelled, and its next event would undo a
+        // change made here: a Stripe-billed account changes plan through Stripe (cancel, then buy).
+        if (hasLiveStripeSubscription(current.subscription)) throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
         if (preset?.code === 'NONE' && current.plan.code === 'NONE') return;
         if (preset?.code === 'TRIAL' && (await this.subscriptions.hasEnteredTrial(tx, owner.userId))) throw new DomainError('TRIAL_ALREADY_USED');
         const plan = preset ?? (await this.plans.insertCustom(tx, customPlanRow(account.id, dto.customPlan!)));
