@@ -140,6 +140,19 @@ describe('auth: register, login, refresh, logout', () => {
     expect(anonymous.json().code).toBe('UNAUTHORIZED');
   });
 
+  it('refuses `Bearer <token> <junk>` as an invalid token (the rate limiter would have counted it by IP, not by user), with or without the cookie', async () => {
+    const session = await registerAndLogin(ctx.t.app);
+    for (const headers of <Record<string, string>[]>[
+      { authorization: `Bearer ${session.accessToken} junk` },
+      { authorization: `Bearer ${session.accessToken} junk`, cookie: `gatehouse_auth=${session.cookies.gatehouse_auth}` },
+    ]) {
+      const response = await me(headers);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().code).toBe('ACCESS_TOKEN_INVALID');
+    }
+    expect((await me({ authorization: `  bearer   ${session.accessToken}  ` })).statusCode).toBe(200);
+  });
+
   it('rotates refresh tokens, and replaying a rotated one after the reuse interval revokes the whole family (a security event)', async () => {
     const session = await registerAndLogin(ctx.t.app);
     const first = await post('/v1/auth/refresh', { refreshToken: session.refreshToken });

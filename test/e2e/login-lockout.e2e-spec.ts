@@ -35,6 +35,15 @@ describe('failed logins: block per email+IP, slow down per email (finding #3: an
     expect(await counters(input.email)).not.toContainEqual(expect.objectContaining({ key: `email:${input.email}` }));
   });
 
+  it('#3: an IPv6 caller is one caller per /64, as for rate limits: rotating addresses within it does not reset the block', async () => {
+    const { input } = await registerUser(ctx.t.app);
+    for (let i = 1; i <= 3; i++) expect((await loginFrom(`2001:db8:1:2::${i}`, input.email, 'wrong-password-1')).statusCode).toBe(401);
+    const sameBlock = await loginFrom('2001:db8:1:2:ffff::9', input.email, TEST_PASSWORD);
+    expect(sameBlock.statusCode).toBe(429);
+    expect(sameBlock.json().code).toBe('RATE_LIMITED');
+    expect((await loginFrom('2001:db8:1:3::1', input.email, TEST_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('#3: one IP past the limit is blocked with 429 for that email only, even with the right password', async () => {
     const { input } = await registerUser(ctx.t.app);
     const attacker = '192.0.2.66';

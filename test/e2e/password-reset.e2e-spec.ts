@@ -73,7 +73,7 @@ describe('password reset', () => {
     const email = input.email.toLowerCase();
     await ctx.db.query(
       "INSERT INTO login_failures VALUES ($1, 50, now() + interval '10 minutes'), ($2, 50, now() + interval '10 minutes'), ($3, 50, now() + interval '10 minutes')",
-      [`email:${email}`, `email-ip:${email}|198.51.100.1`, 'email:someone-else@example.com'],
+      [`email:${email}`, `email-ip:${email}|ip:198.51.100.1`, 'email:someone-else@example.com'],
     );
     await requestReset(input.email);
     const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;

@@ -49,12 +49,13 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /**
-   * The word after a `Bearer` scheme (in any case) in Authorization, else the login cookie. Looser
-   * than bearerOf on purpose: `Bearer <token> <junk>` is refused as an invalid token rather than
-   * falling back to the cookie, which the CSRF check above did not judge.
+   * Everything after a `Bearer` scheme (in any case) in Authorization, else the login cookie.
+   * `Bearer <token> <junk>` is then not a token and is refused as invalid: it neither falls back to
+   * the cookie, which the CSRF check above did not judge, nor authenticates a request the rate
+   * limiter (which reads only a well-formed bearer) counted by IP instead of by user.
    */
   private accessTokenOf(request: FastifyRequest): string | undefined {
-    const [, scheme, value] = /(\S+)\s+(\S+)/.exec(request.headers.authorization ?? '') ?? [];
+    const [, scheme, value] = /^\s*(\S+)\s+(.*?)\s*$/.exec(request.headers.authorization ?? '') ?? [];
     if (scheme?.toLowerCase() === 'bearer') return value;
     return request.cookies?.[this.config.auth.cookieName] || undefined;
   }

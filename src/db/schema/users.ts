@@ -70,7 +70,7 @@ export const passwordResetTokens = pgTable(
 );
 
 /**
- * Failed logins per key (`email:<email>` and `email-ip:<email>|<ip>`) in a fixed window. Kept in
+ * Failed logins per key (`email:<email>` and `email-ip:<email>|<ip, IPv6 by its /64>`) in a fixed window. Kept in
  * Postgres so every instance counts against the same limit.
  */
 export const loginFailures = pgTable('login_failures', {

@@ -52,7 +52,7 @@ describe('AuthService.login', () => {
   it('counts the attempt under email and email+IP before touching the password', async () => {
     const { service, calls } = setup({ failuresSoFar: 0, user: {} });
     await expect(service.login({ email: 'A@Example.com', password: 'x' }, '10.0.0.1')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    expect(calls).toEqual(['count:email:a@example.com,email-ip:a@example.com|10.0.0.1', 'findByEmail:A@Example.com', 'verify:hash']);
+    expect(calls).toEqual(['count:email:a@example.com,email-ip:a@example.com|ip:10.0.0.1', 'findByEmail:A@Example.com', 'verify:hash']);
   });
 
   it('past the limit answers RATE_LIMITED with Retry-After and never hashes', async () => {

@@ -11,6 +11,7 @@ import { LoginDto, RegisterDto, Session } from './auth.schemas';
 import { AttemptCount, emailIpKey, emailKey, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
 import { TokenPair, TokensService } from './tokens.service';
+import { ipRateLimitKey } from '../../common/throttling/client-key';
 
 @Injectable()
 export class AuthService {
@@ -48,7 +49,8 @@ export class AuthService {
    */
   async login(dto: LoginDto, ip: string): Promise<{ session: Session; tokens: TokenPair }> {
     const email = dto.email.toLowerCase();
-    const keys = [emailKey(email), emailIpKey(email, ip)];
+    // IPv6 by its /64, as the rate limiter counts it: one holder of a /64 must not get a counter per address.
+    const keys = [emailKey(email), emailIpKey(email, ipRateLimitKey(ip))];
     const { count, windowSeconds } = this.config.auth.loginFailureLimit;
     const now = this.clock.now();
     const attempts = await this.failures.countAttempt(keys, windowSeconds, now);
