@@ -21,6 +21,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
+import { MeteringModule } from './modules/metering/metering.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { ProductsModule } from './modules/products/products.module';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
@@ -64,6 +65,7 @@ export class AppModule {
         UsersModule,
         AccountsModule,
         SubscriptionsModule,
+        MeteringModule,
         ProductsModule,
         LicensesModule,
         OrdersModule,

@@ -6,6 +6,10 @@ export interface DomainEventMap {
   'user.access-changed': { userId: string };
   /** Logins ended (logout, reuse, password reset): one, or every one of the user without `sessionId`. */
   'user.sessions-revoked': { userId: string; sessionId?: string };
+  /** A subscription is locked to be changed: cached plans of its owner must be read again. */
+  'subscription.changing': { userId: string };
+  /** An ADMIN changed a preset plan's terms. */
+  'plan.changed': { code: string };
 }
 
 /** In-process domain events, for what must react at once on this instance (cache invalidation). */

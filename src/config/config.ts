@@ -164,6 +164,7 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
         licenseValidate: env.RATE_LIMIT_LICENSE_VALIDATE,
         licenseActivate: env.RATE_LIMIT_LICENSE_ACTIVATE,
         licenseDeactivate: env.RATE_LIMIT_LICENSE_DEACTIVATE,
+        accessVerify: env.RATE_LIMIT_ACCESS_VERIFY,
       },
     },
     /** When set, boot makes sure this ACTIVE ADMIN exists. */

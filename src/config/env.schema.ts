@@ -170,6 +170,8 @@ export const envSchema = z.object({
   RATE_LIMIT_LICENSE_VALIDATE: rateLimit.default({ count: 30, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_DEACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
+  // Per vendor server address: it calls once per request its own API receives.
+  RATE_LIMIT_ACCESS_VERIFY: rateLimit.default({ count: 600_000, windowSeconds: 60 }),
 
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),

@@ -20,6 +20,9 @@ async function redisAnswers(): Promise<boolean> {
 
 describe('rate limits', () => {
   const ctx = useTestApp({ env: { RATE_LIMIT_PUBLIC: '30/60', RATE_LIMIT_LOGIN: '3/60', RATE_LIMIT_AUTHENTICATED: '5/60' } });
+  // The free tier's plan without a rate limit of its own: RATE_LIMIT_AUTHENTICATED applies (the
+  // metering tests cover a plan's own numbers).
+  beforeAll(() => ctx.db.query("UPDATE plans SET rate_limit_count = NULL, rate_limit_window_seconds = NULL WHERE code = 'NONE'"));
 
   const hit = (remoteAddress: string, headers: Record<string, string> = {}, url = '/problems/not-found') =>
     ctx.t.app.inject({ method: 'GET', url, remoteAddress, headers });

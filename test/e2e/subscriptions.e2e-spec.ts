@@ -95,7 +95,10 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
       currentPeriodEnd: '2026-04-30T09:00:00.000Z',
       expiresAt: '2026-04-30T09:00:00.000Z',
     });
-    expect((await me(user.accessToken)).json()).toEqual(trial.json());
+    expect((await me(user.accessToken)).json()).toEqual({
+      ...trial.json(),
+      usage: [expect.objectContaining({ apiVersion: 'v1', endpoint: '*', used: 0, limit: 5 })],
+    });
 
     // Cancelled in between, TRIAL is still spent.
     expect((await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'NONE' })).json()).toMatchObject({
@@ -208,7 +211,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
       rateLimit: customPlan.rateLimit,
     };
     expect(created.json()).toEqual(expected);
-    expect((await me(user.accessToken)).json()).toEqual(expected);
+    expect((await me(user.accessToken)).json()).toEqual({ ...expected, usage: expect.any(Array) });
     expect((await call('GET', `/v1/subscriptions/${user.accountId}`, admin.accessToken)).json()).toEqual(expected);
     const plans = await ctx.db.query('SELECT code, duration_unit, duration_count, geo_scope FROM plans WHERE account_id = $1', [user.accountId]);
     expect(plans.rows).toEqual([{ code: 'CUSTOM', duration_unit: 'DAY', duration_count: 90, geo_scope: '{MARMARA,AEGEAN}' }]);

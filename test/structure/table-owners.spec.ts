@@ -30,6 +30,7 @@ const OWNERS: Record<string, string> = {
   subscriptions: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
+  quota_counters: `${MODULES}/subscriptions/quota-counters.repository.ts`,
 };
 
 const TABLES = Object.entries(schema)

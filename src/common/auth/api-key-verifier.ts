@@ -9,7 +9,15 @@ export abstract class ApiKeyVerifier {
   abstract isApiKey(bearer: string): boolean;
   /** The key's principal, or a DomainError (INVALID_API_KEY, API_KEY_EXPIRED, ACCOUNT_SUSPENDED). */
   abstract verify(key: string): Promise<ApiKeyPrincipal>;
+  /** What `verify` would decide, with the reason spelled out (for /v1/access/verify, which answers it rather than failing). */
+  abstract inspect(key: string): Promise<KeyInspection>;
 }
+
+/** A key judged: usable (with its principal), unknown, or a known key that may no longer be used, and why. */
+export type KeyInspection =
+  | { outcome: 'VALID'; principal: ApiKeyPrincipal }
+  | { outcome: 'UNKNOWN' }
+  | { outcome: 'REVOKED' | 'EXPIRED' | 'OWNER_SUSPENDED'; apiKeyId: string; userId: string };
 
 /** The bearer value of a request, if any. */
 export function bearerOf(authorization: string | undefined): string | undefined {

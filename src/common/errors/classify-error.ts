@@ -1,8 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from './domain-error';
-import { codeForStatus, ERROR_CATALOG, ErrorCode } from './error-catalog';
+import { codeForStatus, ERROR_CATALOG, StatusCode } from './error-catalog';
 
-const FASTIFY_CODES: Record<string, ErrorCode> = {
+/** Fastify's own errors: each maps to a code a bare status could give, or to MALFORMED_JSON. */
+type FrameworkCode = StatusCode | 'MALFORMED_JSON';
+
+const FASTIFY_CODES: Record<string, FrameworkCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
@@ -68,7 +71,7 @@ export function classifyError(error: unknown, context: ClassifyContext): DomainE
  * declares: a framework's 429 or 503 says nothing of when to retry, so it gets the short wait
  * an unreachable database gets.
  */
-function fromStatus(status: number, cause: unknown, context: ClassifyContext, code = codeForStatus(status)): DomainError {
+function fromStatus(status: number, cause: unknown, context: ClassifyContext, code: FrameworkCode = codeForStatus(status)): DomainError {
   switch (code) {
     case 'PAYLOAD_TOO_LARGE':
       return new DomainError(code, { cause, params: { limit: context.bodyLimitBytes } });

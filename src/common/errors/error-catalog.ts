@@ -60,6 +60,13 @@ export const ERROR_CATALOG = {
   PLAN_NOT_PURCHASABLE: { status: 422 },
   PLAN_NOT_ON_STRIPE: { status: 409 },
   STRIPE_SUBSCRIPTION_EXISTS: { status: 409 },
+
+  // Metering: what a plan allows, on Gatehouse's own metered endpoints.
+  SUBSCRIPTION_REQUIRED: { status: 403 },
+  PAST_DUE: { status: 403 },
+  ENDPOINT_NOT_IN_PLAN: { status: 403 },
+  GEO_RESTRICTED: { status: 403 },
+  QUOTA_EXCEEDED: { status: 429 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -98,7 +105,9 @@ export const CODE_FOR_STATUS = {
   503: 'SERVICE_UNAVAILABLE',
 } as const satisfies { [S in CatalogStatus]: CodeWithStatus<S> };
 
-export function codeForStatus(status: number): ErrorCode {
+export type StatusCode = (typeof CODE_FOR_STATUS)[CatalogStatus];
+
+export function codeForStatus(status: number): StatusCode {
   if (Object.hasOwn(CODE_FOR_STATUS, status)) return CODE_FOR_STATUS[status as CatalogStatus];
   return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
 }

@@ -7,10 +7,17 @@ import type { ErrorCode } from './error-catalog';
  */
 export const problemMembersSchema = z.object({
   limit: z.number().int().min(1).meta({
-    description: 'On PAYLOAD_TOO_LARGE, the largest body accepted, in bytes; on RATE_LIMITED, the requests allowed per window.',
+    description:
+      'On PAYLOAD_TOO_LARGE, the largest body accepted, in bytes; on RATE_LIMITED, the requests allowed per window; on QUOTA_EXCEEDED, the calls the plan allows per quota window.',
     example: 1048576,
   }),
   retryAfter: z.number().int().nonnegative().meta({ description: 'Seconds before a retry may succeed, as in the Retry-After header.', example: 30 }),
+  apiVersion: z.string().meta({ description: 'On quota problems, the API version of the limit that applies', example: 'v1' }),
+  endpoint: z
+    .string()
+    .meta({ description: 'On quota problems, the limit\'s endpoint ("*": every metered endpoint of the version without its own)', example: '*' }),
+  resetsAt: z.iso.datetime({ offset: true }).meta({ description: 'On QUOTA_EXCEEDED, when the quota window resets', example: '2026-12-04T00:00:00.000Z' }),
+  country: z.string().length(2).meta({ description: 'On GEO_RESTRICTED, the ISO country the caller was placed in (never the address)', example: 'DE' }),
 });
 
 /**
@@ -23,6 +30,13 @@ export const PROBLEM_PARAMS = {
   // The limit is optional: the login lockout does not publish its threshold.
   RATE_LIMITED: problemMembersSchema.pick({ retryAfter: true, limit: true }).partial({ limit: true }),
   SERVICE_UNAVAILABLE: problemMembersSchema.pick({ retryAfter: true }),
+  // Without a reset (a NONE-reset plan with no end) there is no Retry-After and no resetsAt.
+  QUOTA_EXCEEDED: problemMembersSchema
+    .pick({ retryAfter: true, limit: true, apiVersion: true, endpoint: true, resetsAt: true })
+    .partial({ retryAfter: true, resetsAt: true }),
+  ENDPOINT_NOT_IN_PLAN: problemMembersSchema.pick({ apiVersion: true, endpoint: true }),
+  // Unknown locations (private ranges, addresses the data cannot place) have no country.
+  GEO_RESTRICTED: problemMembersSchema.pick({ country: true }).partial(),
 } as const satisfies Partial<Record<ErrorCode, z.ZodObject>>;
 
 export type ProblemMembers = Partial<z.infer<typeof problemMembersSchema>>;
@@ -34,6 +48,9 @@ export const PROBLEM_PARAM_EXAMPLES: { [C in ParamCode]: ProblemParams<C> } = {
   PAYLOAD_TOO_LARGE: { limit: 1048576 },
   RATE_LIMITED: { retryAfter: 30, limit: 60 },
   SERVICE_UNAVAILABLE: { retryAfter: 5 },
+  QUOTA_EXCEEDED: { retryAfter: 3600, limit: 1000, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z' },
+  ENDPOINT_NOT_IN_PLAN: { apiVersion: 'v1', endpoint: 'integration.products.getAll' },
+  GEO_RESTRICTED: { country: 'DE' },
 };
 
 const isParamCode = (code: ErrorCode): code is ParamCode => Object.hasOwn(PROBLEM_PARAMS, code);

@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { ALLOW_INACTIVE } from '../auth/active-account';
 import { IS_PUBLIC } from '../auth/public.decorator';
+import { UNMETERED } from '../metering/metered.decorator';
 import { SKIP_RATE_LIMIT } from '../throttling/rate-limit.decorator';
 
 export interface RouteInfo {
@@ -12,6 +13,8 @@ export interface RouteInfo {
   isPublic: boolean;
   allowInactive: boolean;
   skipRateLimit: boolean;
+  /** Never counted against the free tier's daily cap (@Unmetered). */
+  unmetered: boolean;
 }
 
 /** Every controller route of the app, with the guard-chain metadata that decides how it is treated. */
@@ -36,6 +39,7 @@ export function listRoutes(app: INestApplication): RouteInfo[] {
           isPublic: flag(IS_PUBLIC),
           allowInactive: flag(ALLOW_INACTIVE),
           skipRateLimit: flag(SKIP_RATE_LIMIT),
+          unmetered: flag(UNMETERED),
         });
       }
     }

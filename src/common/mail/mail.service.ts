@@ -5,7 +5,8 @@ import { DomainError } from '../errors/domain-error';
 import { I18nService } from '../i18n/i18n.service';
 import { Language } from '../i18n/language';
 
-export type MailTemplate = 'passwordReset' | 'accountActivation' | 'licensesIssued' | 'paymentFailed' | 'subscriptionPaymentFailed';
+export type MailTemplate =
+  'passwordReset' | 'accountActivation' | 'licensesIssued' | 'paymentFailed' | 'subscriptionPaymentFailed' | 'quotaWarning' | 'quotaExceeded';
 
 /**
  * Sends mail over SMTP (SMTP_URL). Without SMTP_URL, which the config allows only outside

@@ -1,9 +1,10 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, ResponseObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
 import { listRoutes } from '../http/routes';
+import { METERED_EXTENSION, QUOTA_HEADERS, quotaOrRateLimitedResponse } from '../metering/metered.decorator';
 import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
 import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
@@ -66,10 +67,27 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const shared = addSharedProblemResponses(cleanupOpenApiDoc(document), {
     unthrottled: handlers((route) => route.skipRateLimit),
     openToInactive: handlers((route) => route.allowInactive),
+    unmetered: handlers((route) => route.unmetered),
   });
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
-  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(shared), app.get(I18nService)));
+  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addQuotaHeaders(shared)), app.get(I18nService)));
+}
+
+const isSecured = (operation: { security?: unknown }) => !Array.isArray(operation.security) || operation.security.length > 0;
+
+/** A metered operation's successful answers carry its quota headers. */
+function addQuotaHeaders(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = path[method];
+      if (!operation || !(operation as unknown as Record<string, unknown>)[METERED_EXTENSION]) continue;
+      for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
+        if (Number(status) < 300) response.headers = { ...response.headers, ...QUOTA_HEADERS };
+      }
+    }
+  }
+  return document;
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
@@ -78,7 +96,10 @@ function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
 }
 
 /** The errors the global pipeline can give any operation, derived from what the operation accepts. */
-function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottled: Set<string>; openToInactive: Set<string> }): OpenAPIObject {
+function addSharedProblemResponses(
+  document: OpenAPIObject,
+  routes: { unthrottled: Set<string>; openToInactive: Set<string>; unmetered: Set<string> },
+): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
@@ -95,7 +116,7 @@ function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottle
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
       // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
       // write from a foreign origin.
-      if (!Array.isArray(operation.security) || operation.security.length > 0) {
+      if (isSecured(operation)) {
         add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
         add('403', 'ACCOUNT_SUSPENDED');
         if (!routes.openToInactive.has(operation.operationId ?? '')) add('403', 'ACCOUNT_NOT_ACTIVE');
@@ -106,7 +127,9 @@ function addSharedProblemResponses(document: OpenAPIObject, routes: { unthrottle
       // Every route but the health probes passes the rate limiter first, and reaches the database
       // (or Redis) whose outage answers 503 with Retry-After; the probes document their own.
       if (!routes.unthrottled.has(operation.operationId ?? '')) {
-        operation.responses['429'] ??= rateLimitedResponse;
+        // A signed-in caller on the free tier also has a daily cap on every route but @Unmetered ones.
+        const capped = isSecured(operation) && !routes.unmetered.has(operation.operationId ?? '');
+        operation.responses['429'] ??= capped ? quotaOrRateLimitedResponse : rateLimitedResponse;
         operation.responses['503'] = { ...mergeProblemResponse(operation.responses['503'], ['SERVICE_UNAVAILABLE']), headers: { 'Retry-After': RETRY_AFTER } };
       }
     }

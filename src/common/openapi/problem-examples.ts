@@ -9,8 +9,8 @@ type Texts = Record<string, { title: string; detail: string }>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 /** A code's example params, as a real answer would carry them; none for a code that declares none. */
-export const exampleParams = (code: ErrorCode): Record<string, number> =>
-  (PROBLEM_PARAM_EXAMPLES as Partial<Record<ErrorCode, Record<string, number>>>)[code] ?? {};
+export const exampleParams = (code: ErrorCode): Record<string, number | string> =>
+  (PROBLEM_PARAM_EXAMPLES as Partial<Record<ErrorCode, Record<string, number | string>>>)[code] ?? {};
 
 /** The English detail of `code`, its `{{params}}` filled from the code's example params. */
 export const exampleDetail = (code: ErrorCode, detail: string) =>

@@ -4,18 +4,23 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { ApiKeyVerifier, bearerOf } from '../auth/api-key-verifier';
+import { Principal } from '../auth/principal';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { verifiedAccessToken, verifiedApiKey } from '../auth/request-credentials';
 import { DomainError } from '../errors/domain-error';
+import { Meter } from '../metering/meter';
 import { ipRateLimitKey } from './client-key';
 import { RATE_LIMIT_POLICY, SKIP_RATE_LIMIT } from './rate-limit.decorator';
 
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+
+type Caller = Pick<Principal, 'userId' | 'role'>;
 const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * First in the global chain. Each request counts against one policy: the route's own
- * (@RateLimit), else `authenticated` per user on protected routes, else `public` per IP.
+ * (@RateLimit), else `authenticated` per user on protected routes (with the numbers of the
+ * caller's plan when it has its own), else `public` per IP.
  * A protected route without a verifiable token is counted per IP under `public`, so guessing
  * tokens is limited too. Headers follow the published docs: Reset is a Unix timestamp.
  */
@@ -24,6 +29,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyVerifier,
+    private readonly meter: Meter,
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -32,8 +38,8 @@ export class RateLimitGuard implements CanActivate {
     if (this.flag<boolean>(SKIP_RATE_LIMIT, context)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const { policy, key } = await this.bucketFor(request, context);
-    const { count, windowSeconds } = this.config.rateLimit.policies[policy];
+    const { policy, key, caller } = await this.bucketFor(request, context);
+    const { count, windowSeconds } = (caller && (await this.planTerms(caller))) ?? this.config.rateLimit.policies[policy];
 
     // The policy is part of the key: the in-memory storage blocks per key, and one route's limit
     // must not block the same client on every other route.
@@ -56,29 +62,33 @@ export class RateLimitGuard implements CanActivate {
     return this.reflector.getAllAndOverride<T | undefined>(key, [context.getHandler(), context.getClass()]);
   }
 
-  private async bucketFor(request: FastifyRequest, context: ExecutionContext): Promise<{ policy: RateLimitPolicy; key: string }> {
+  private async bucketFor(request: FastifyRequest, context: ExecutionContext): Promise<{ policy: RateLimitPolicy; key: string; caller?: Caller }> {
     const named = this.flag<RateLimitPolicy>(RATE_LIMIT_POLICY, context);
     const ipKey = ipRateLimitKey(request.ip);
     if (named) return { policy: named, key: ipKey };
     if (this.flag<boolean>(IS_PUBLIC, context)) return { policy: 'public', key: ipKey };
-    const principalKey = await this.principalKey(request);
-    return principalKey ? { policy: 'authenticated', key: principalKey } : { policy: 'public', key: ipKey };
+    const caller = await this.callerOf(request);
+    return caller ? { policy: 'authenticated', key: `user:${caller.userId}`, caller } : { policy: 'public', key: ipKey };
+  }
+
+  /** The caller's plan rate limit; none for ADMINs, who keep the configured default. */
+  private async planTerms(caller: Caller): Promise<{ count: number; windowSeconds: number } | null> {
+    if (caller.role === 'ADMIN') return null;
+    return this.meter.planRateLimit(caller.userId).catch((error: unknown) => {
+      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
+    });
   }
 
   /**
-   * `user:<owner id>` for a valid API key or access token, else nothing: one bucket per user, so
-   * minting more keys buys no more requests. A token counts by its signature and claims alone; the
-   * authentication guard, which reuses this verification, then checks its session.
+   * The owner of a valid API key or access token, else nothing: one bucket per user (`user:<id>`),
+   * so minting more keys buys no more requests. A token counts by its signature and claims alone;
+   * the authentication guard, which reuses this verification, then checks its session.
    */
-  private async principalKey(request: FastifyRequest): Promise<string | undefined> {
+  private async callerOf(request: FastifyRequest): Promise<Caller | undefined> {
     const bearer = bearerOf(request.headers.authorization);
-    if (bearer && this.apiKeys.isApiKey(bearer)) {
-      const principal = await verifiedApiKey(request, this.apiKeys, bearer).catch(() => undefined);
-      return principal && `user:${principal.userId}`;
-    }
+    if (bearer && this.apiKeys.isApiKey(bearer)) return verifiedApiKey(request, this.apiKeys, bearer).catch(() => undefined);
     const token = bearer ?? request.cookies?.[this.config.auth.cookieName];
     if (!token) return undefined;
-    const { principal } = verifiedAccessToken(request, token, this.config.auth);
-    return principal && `user:${principal.userId}`;
+    return verifiedAccessToken(request, token, this.config.auth).principal;
   }
 }

@@ -10,3 +10,4 @@ export * from './licenses';
 export * from './orders';
 export * from './outbox';
 export * from './subscriptions';
+export * from './quotas';

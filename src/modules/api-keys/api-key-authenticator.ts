@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyVerifier } from '../../common/auth/api-key-verifier';
+import { ApiKeyVerifier, KeyInspection } from '../../common/auth/api-key-verifier';
 import { ApiKeyPrincipal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
@@ -40,23 +40,44 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
   }
 
   async verify(presented: string): Promise<ApiKeyPrincipal> {
+    const inspection = await this.inspect(presented);
+    switch (inspection.outcome) {
+      case 'VALID':
+        return inspection.principal;
+      case 'UNKNOWN':
+      case 'REVOKED':
+        throw new DomainError('INVALID_API_KEY');
+      case 'EXPIRED':
+        throw new DomainError('API_KEY_EXPIRED');
+      case 'OWNER_SUSPENDED':
+        throw new DomainError('ACCOUNT_SUSPENDED');
+    }
+  }
+
+  async inspect(presented: string): Promise<KeyInspection> {
     // A mistyped key fails its checksum here, before any lookup.
-    if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) throw new DomainError('INVALID_API_KEY');
-    const { key, owner } = await this.load(sha256(presented));
+    if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return { outcome: 'UNKNOWN' };
+    const entry = await this.load(sha256(presented));
+    if (!entry) return { outcome: 'UNKNOWN' };
+    const { key, owner } = entry;
     const now = this.clock.now();
-    if (key.revokedAt) throw new DomainError('INVALID_API_KEY');
-    if ((key.expiresAt && key.expiresAt <= now) || (key.graceEndsAt && key.graceEndsAt <= now)) throw new DomainError('API_KEY_EXPIRED');
-    if (owner.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+    const known = { apiKeyId: key.id, userId: key.ownerId };
+    if (key.revokedAt) return { outcome: 'REVOKED', ...known };
+    if ((key.expiresAt && key.expiresAt <= now) || (key.graceEndsAt && key.graceEndsAt <= now)) return { outcome: 'EXPIRED', ...known };
+    if (owner.status === 'SUSPENDED') return { outcome: 'OWNER_SUSPENDED', ...known };
     return {
-      kind: 'apiKey',
-      apiKeyId: key.id,
-      userId: key.ownerId,
-      // A key never exceeds its owner: ADMIN only for an admin-scope key of a current ADMIN.
-      role: key.scope === 'admin' && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
-      status: owner.status,
-      language: owner.language,
-      scope: key.scope,
-      environment: key.environment,
+      outcome: 'VALID',
+      principal: {
+        kind: 'apiKey',
+        apiKeyId: key.id,
+        userId: key.ownerId,
+        // A key never exceeds its owner: ADMIN only for an admin-scope key of a current ADMIN.
+        role: key.scope === 'admin' && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
+        status: owner.status,
+        language: owner.language,
+        scope: key.scope,
+        environment: key.environment,
+      },
     };
   }
 
@@ -66,14 +87,14 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     this.forgetWhere((entry) => entry.key.id === keyId);
   }
 
-  private async load(hash: string): Promise<Entry> {
+  private async load(hash: string): Promise<Entry | undefined> {
     const cached = this.cache.get(hash);
     if (cached && Date.now() - cached.loadedAt < API_KEY_CACHE_TTL_MS) return cached.entry;
     const started = Date.now();
     let entry = await this.keys.findByHash(hash);
     // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
     if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
-    if (!entry) throw new DomainError('INVALID_API_KEY');
+    if (!entry) return undefined;
     this.pruneForgotten();
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(hash, { entry, loadedAt: Date.now() });

@@ -19,8 +19,11 @@ export const USAGE_FLUSH_INTERVAL_MS = 2_000;
 const PURGE_INTERVAL_MS = 3_600_000;
 /** While the database is unreachable, audit rows wait in memory up to this many; older ones are dropped. */
 const MAX_PENDING_AUDIT_ROWS = 100_000;
-/** The methods an audit row names; any other (UNSUBSCRIBE, PROPFIND…) is OTHER, so it always fits the column. */
-const AUDITED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/**
+ * The methods an audit row names; any other (UNSUBSCRIBE, PROPFIND…) is OTHER, so it always fits
+ * the column. VERIFY is an access check a vendor made for the key through /v1/access/verify.
+ */
+const AUDITED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'VERIFY']);
 
 export const auditedMethod = (method: string): string => (AUDITED_METHODS.has(method) ? method : 'OTHER');
 

@@ -8,7 +8,7 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 
-/** Global only to hand the guard chain its ApiKeyVerifier. */
+/** Global only to hand the guard chain its ApiKeyVerifier (and metering the usage recorder, for access checks). */
 @Global()
 @Module({
   controllers: [ApiKeysController],
@@ -21,6 +21,6 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyUsageService,
     { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [ApiKeyVerifier],
+  exports: [ApiKeyVerifier, ApiKeyUsageRecorder],
 })
 export class ApiKeysModule {}

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Unmetered } from '../../common/metering/metered.decorator';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
@@ -58,6 +59,7 @@ export class AuthController {
 
   @Post('logout')
   @AllowInactive()
+  @Unmetered()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this login: revoke its refresh-token family and clear the cookies' })
   @ApiNoContentResponse({ description: 'Logged out' })

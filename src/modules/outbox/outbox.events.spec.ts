@@ -8,6 +8,18 @@ const ids = { orderId: 'ord_1', userId: 'usr_1', licenseId: 'lic_1', productId: 
 const stripeSubscription = { subscriptionId: 'sub_1', accountId: 'acc_1', userId: ids.userId, stripeSubscriptionId: 'sub_stripe_1' };
 
 /** One sample per catalog event; the mapped type makes a new event without a sample fail to compile. */
+const quotaAlert = {
+  userId: 'usr_1',
+  accountId: 'acc_1',
+  plan: 'TRIAL',
+  apiVersion: 'v1',
+  endpoint: '*',
+  limit: 5,
+  used: 4,
+  windowStart: '2026-02-02T00:00:00.000Z',
+  resetsAt: '2026-02-03T00:00:00.000Z',
+};
+
 const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
   'checkout.session.completed': {
     orderId: ids.orderId,
@@ -45,6 +57,8 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
     currentPeriodEnd: '2026-02-02T03:04:05.000Z',
   },
   'customer.subscription.deleted': { ...stripeSubscription, endedAt: '2026-02-02T03:04:05.000Z' },
+  'subscription.quota.warning': quotaAlert,
+  'subscription.quota.exceeded': { ...quotaAlert, used: 5 },
 };
 
 describe('outbox event catalog', () => {
@@ -66,6 +80,8 @@ describe('outbox event catalog', () => {
       'invoice.paid',
       'customer.subscription.updated',
       'customer.subscription.deleted',
+      'subscription.quota.warning',
+      'subscription.quota.exceeded',
     ]);
     for (const type of OUTBOX_EVENT_TYPES) expect(OUTBOX_EVENTS[type].meta()?.description).toEqual(expect.any(String));
   });

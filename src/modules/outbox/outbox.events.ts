@@ -22,6 +22,18 @@ const minorUnits = (description: string) =>
     .int()
     .meta({ description: `${description}, in minor units of the order's currency` });
 
+const quotaAlert = z.object({
+  userId: z.string().meta({ description: 'The customer whose calls are counted (usr_…)' }),
+  accountId: z.string().nullable().meta({ description: 'Its account (acc_…); null on the free tier without an account' }),
+  plan: z.string().meta({ description: 'The plan code the limit belongs to' }),
+  apiVersion: z.string().meta({ description: 'The limit: its API version…' }),
+  endpoint: z.string().meta({ description: '…and its endpoint ("*": every metered endpoint of the version without its own)' }),
+  limit: z.number().int().meta({ description: 'Calls allowed in the window' }),
+  used: z.number().int().meta({ description: 'Calls counted in the window when the alert fired' }),
+  windowStart: z.iso.datetime({ offset: true }),
+  resetsAt: z.iso.datetime({ offset: true }).nullable().meta({ description: 'When the window resets; null when it never does' }),
+});
+
 export const OUTBOX_EVENTS = {
   'checkout.session.completed': z
     .object({
@@ -123,6 +135,10 @@ export const OUTBOX_EVENTS = {
       endedAt: z.iso.datetime({ offset: true }).meta({ description: 'When it was applied: the account is on NONE from then' }),
     })
     .meta({ description: 'A Stripe subscription ended: the account is on NONE' }),
+  'subscription.quota.warning': quotaAlert.meta({ description: 'A quota window reached 80% of its limit (once per window)' }),
+  'subscription.quota.exceeded': quotaAlert.meta({
+    description: 'A quota window reached its limit, or refused its first call for want of room (once per window)',
+  }),
 } as const;
 
 export type OutboxEventType = keyof typeof OUTBOX_EVENTS;

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Metered } from '../../common/metering/metered.decorator';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Roles } from '../../common/auth/roles';
@@ -72,6 +73,7 @@ export class IntegrationProductsController {
 
   @Get('getAll')
   @IntegrationErrors()
+  @Metered('integration.products.getAll')
   @ApiOperation({ summary: 'Every product in the published integration format (PascalCase, prices as numbers)' })
   @ZodResponse({ status: 200, type: [IntegrationProductDto] })
   getAllProducts() {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { Language } from '../../common/i18n/language';
 import { parseMoney } from '../../common/money/money';
 import { PRESET_PLAN_CODES } from '../../db/schema/subscriptions';
@@ -9,7 +10,10 @@ import { PlanUpdateDto } from './subscriptions.schemas';
 
 @Injectable()
 export class PlansService {
-  constructor(private readonly plans: PlansRepository) {}
+  constructor(
+    private readonly plans: PlansRepository,
+    private readonly events: DomainEvents,
+  ) {}
 
   /** The presets, cheapest first as the README lists them, in the caller's language. */
   async listPresets(lang: Language) {
@@ -33,6 +37,8 @@ export class PlansService {
     };
     const row = Object.keys(changes).length > 0 ? await this.plans.updatePreset(code, changes) : await this.plans.findPreset(code);
     if (!row) throw new DomainError('NOT_FOUND');
+    // NONE's terms are read live by everyone on the free tier (other instances within the cache TTL).
+    this.events.emit('plan.changed', { code });
     return toPlanView(row, lang);
   }
 }

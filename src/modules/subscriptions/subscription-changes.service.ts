@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainEvents } from '../../common/events';
 import { iso, isoOrNull } from '../../common/iso';
 import type { Executor } from '../../db/database';
 import { OutboxRepository } from '../outbox/outbox.repository';
@@ -41,6 +42,7 @@ export class SubscriptionChangesService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
     private readonly outbox: OutboxRepository,
+    private readonly events: DomainEvents,
   ) {}
 
   /**
@@ -57,6 +59,9 @@ export class SubscriptionChangesService {
       currentPeriodStart: at,
       terms: termsOf(nonePlan),
     });
+    // Every change to a subscription locks it here first: metering's cache of this owner is dropped
+    // now, and anything read again before the change commits is trusted for ENTITLEMENT_CACHE_TTL_MS at most.
+    this.events.emit('subscription.changing', { userId: owner.userId });
     const current = isLapsed(locked.subscription, at) && locked.plan.id !== nonePlan.id ? await this.expire(tx, locked, nonePlan, at) : locked;
     return { current, nonePlan };
   }

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Unmetered } from '../../common/metering/metered.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { AllowInactive } from '../../common/auth/active-account';
@@ -22,6 +23,8 @@ import {
   SubscriptionListQueryDto,
   SubscriptionPageDto,
   SubscriptionResponseDto,
+  MySubscriptionResponseDto,
+  SubscriptionUsageResponseDto,
   SubscriptionUpdateDto,
 } from './subscriptions.schemas';
 
@@ -55,13 +58,15 @@ export class SubscriptionsController {
 
   @Get('subscriptions/me')
   @AllowInactive()
-  @ApiOperation({ summary: "The signed-in user's subscription (NONE until it has one)" })
-  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
+  @Unmetered()
+  @ApiOperation({ summary: "The signed-in user's subscription (NONE until it has one), with its quota usage" })
+  @ZodResponse({ status: 200, type: MySubscriptionResponseDto })
   getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
     return this.subscriptions.me(principal, lang);
   }
 
   @Post('subscriptions/checkout')
+  @Unmetered()
   @ApiOperation({
     summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
     description: "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.",
@@ -89,6 +94,15 @@ export class SubscriptionsController {
     return this.subscriptions.list({ status: query.status, plan: query.plan }, query.cursor, query.limit, lang);
   }
 
+  @Get('subscriptions/:accountId/usage')
+  @Roles('ADMIN')
+  @ApiOperation({ summary: "One account's quota usage in the current windows of its plan (ADMIN)" })
+  @ApiProblems('NOT_FOUND')
+  @ZodResponse({ status: 200, type: SubscriptionUsageResponseDto })
+  getSubscriptionUsage(@Param() params: AccountIdParamsDto) {
+    return this.subscriptions.usageForAccount(params.accountId);
+  }
+
   @Get('subscriptions/:accountId')
   @Roles('ADMIN')
   @ApiOperation({ summary: "One account's subscription (ADMIN)" })
@@ -99,6 +113,7 @@ export class SubscriptionsController {
   }
 
   @Post('accounts/update-subscription')
+  @Unmetered()
   @HttpCode(200)
   @ApiOperation({
     summary: "Change an account's plan: a preset by planName, or a custom plan (ADMIN); a new period starts at once",

@@ -3,7 +3,8 @@ import { iso, isoOrNull } from '../../common/iso';
 import { formatMoney } from '../../common/money/money';
 import type { PlanDuration, PlanTerms } from '../../db/schema/subscriptions';
 import type { PlanRow } from './plans.repository';
-import type { CurrentSubscription, SubscriptionChanges, SubscriptionRow } from './subscriptions.repository';
+import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
+import type { CurrentSubscription, EntitlementRow, SubscriptionChanges, SubscriptionRow } from './subscriptions.repository';
 
 export const planName = (plan: PlanRow, lang: Language) => plan.name[lang] || plan.name.en;
 
@@ -81,3 +82,43 @@ export function toSubscriptionView(
 }
 
 export type SubscriptionView = ReturnType<typeof toSubscriptionView>;
+
+/** Stripe statuses of a subscription whose payment failed and that Stripe still retries. */
+const UNPAID_STRIPE_STATUSES: ReadonlySet<string> = new Set(['past_due', 'unpaid']);
+
+/** What a user may do at one moment: the plan in force, its terms, and the period its counters belong to. */
+export interface Entitlement {
+  userId: string;
+  accountId: string | null;
+  plan: PlanRow['code'];
+  /** On NONE because a payment failed and the grace period ended (the refusal says PAST_DUE, not SUBSCRIPTION_REQUIRED). */
+  pastDue: boolean;
+  terms: PlanTerms;
+  periodStart: Date;
+  periodEnd: Date | null;
+}
+
+/** The free tier's counters of a user who never had a subscription row start here. */
+const NEVER_SUBSCRIBED = new Date(0);
+
+/** `toSubscriptionView`'s rule (a lapsed term reads as NONE, NONE has its plan's current terms) for metering. */
+export function entitlementAt(userId: string, row: EntitlementRow, nonePlan: PlanRow, now: Date): Entitlement {
+  const stored = row.subscription;
+  const none = { userId, accountId: row.accountId, plan: nonePlan.code, terms: termsOf(nonePlan), periodEnd: null };
+  if (!stored || !row.planCode) return { ...none, pastDue: false, periodStart: NEVER_SUBSCRIBED };
+  const lapsed = isLapsed(stored, now);
+  const subscription = lapsed ? { ...stored, ...lapsedState(stored, nonePlan) } : stored;
+  if (subscription.planId === nonePlan.id) {
+    const unpaid = (lapsed && stored.status === 'PAST_DUE') || (hasLiveStripeSubscription(stored) && UNPAID_STRIPE_STATUSES.has(stored.stripeStatus ?? ''));
+    return { ...none, pastDue: unpaid, periodStart: subscription.currentPeriodStart };
+  }
+  return {
+    userId,
+    accountId: row.accountId,
+    plan: row.planCode,
+    pastDue: false,
+    terms: subscription.terms,
+    periodStart: subscription.currentPeriodStart,
+    periodEnd: subscription.currentPeriodEnd ?? subscription.expiresAt,
+  };
+}

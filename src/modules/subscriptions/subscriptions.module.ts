@@ -3,6 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
+import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
@@ -25,7 +26,8 @@ import { SubscriptionsService } from './subscriptions.service';
     SubscriptionsRepository,
     PlansRepository,
     SubscriptionExpirySweeper,
+    QuotaCountersRepository,
   ],
-  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository],
+  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
 })
 export class SubscriptionsModule {}

@@ -39,9 +39,29 @@ export function isSecondTrial(error: unknown): boolean {
   return false;
 }
 
+/** A user's account and subscription as metering reads them; both null without an account. */
+export type EntitlementRow = { accountId: string | null; subscription: SubscriptionRow | null; planCode: PlanRow['code'] | null };
+
 @Injectable()
 export class SubscriptionsRepository {
-  constructor(@Inject(DB) private readonly db: Database) {}
+  /** The hot path of metering: one prepared query from the user to its plan (read through a cache). */
+  private readonly entitlementStatement;
+
+  constructor(@Inject(DB) private readonly db: Database) {
+    this.entitlementStatement = this.db
+      .select({ accountId: accounts.id, subscription: subscriptions, planCode: plans.code })
+      .from(accounts)
+      .leftJoin(subscriptions, eq(subscriptions.accountId, accounts.id))
+      .leftJoin(plans, eq(plans.id, subscriptions.planId))
+      .where(eq(accounts.userId, sql.placeholder('userId')))
+      .limit(1)
+      .prepare('subscription_entitlement');
+  }
+
+  async entitlementOf(userId: string): Promise<EntitlementRow> {
+    const [row] = await this.entitlementStatement.execute({ userId });
+    return row ?? { accountId: null, subscription: null, planCode: null };
+  }
 
   async findByAccount(accountId: string): Promise<CurrentSubscription | undefined> {
     const [row] = await this.db

@@ -40,16 +40,21 @@ const geoScopeSchema = z
   })
   .meta({ example: ['MARMARA', 'AEGEAN'], description: 'Where calls may come from; ALL is everywhere' });
 
+export const apiVersionSchema = z
+  .string()
+  .max(PLAN_LIMITS.apiVersion)
+  .regex(/^v[1-9][0-9]{0,2}$/, 'must be an API version such as v1')
+  .meta({ example: 'v1' });
+
+/** A metered endpoint's name, as plans and access checks spell it. */
+export const ENDPOINT_NAME = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$/;
+
 const limitSchema = z.strictObject({
-  apiVersion: z
-    .string()
-    .max(PLAN_LIMITS.apiVersion)
-    .regex(/^v[1-9][0-9]{0,2}$/, 'must be an API version such as v1')
-    .meta({ example: 'v1' }),
+  apiVersion: apiVersionSchema,
   endpoint: z
     .string()
     .max(PLAN_LIMITS.endpoint)
-    .regex(/^(\*|[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*)$/, 'must be "*" or a dotted endpoint name such as integration.products.getAll')
+    .regex(new RegExp(`^\\*$|${ENDPOINT_NAME.source}`), 'must be "*" or a dotted endpoint name such as integration.products.getAll')
     .meta({ example: 'integration.products.getAll', description: '"*": every metered endpoint of the version without a limit of its own' }),
   maxCalls: z.number().int().min(1).max(1_000_000_000),
 });
@@ -163,7 +168,26 @@ export const subscriptionSchema = z
   })
   .meta({ id: 'Subscription' });
 
+const usageSchema = z
+  .object({
+    apiVersion: z.string().meta({ example: 'v1' }),
+    endpoint: z.string().meta({ example: '*', description: 'The limit\'s endpoint; "*" counts every metered endpoint of the version without its own' }),
+    used: z.number().int(),
+    limit: z.number().int(),
+    remaining: z.number().int(),
+    resetsAt: isoDate.nullable().meta({ description: 'When the current window resets; null when it never does' }),
+  })
+  .meta({ id: 'QuotaUsage' });
+
+const usageFields = { usage: z.array(usageSchema).meta({ description: "Each of the plan's limits in its current window" }) };
+
+export const subscriptionUsageSchema = z
+  .object({ accountId: z.string(), userId: z.string(), plan: z.enum(PLAN_CODES), ...usageFields })
+  .meta({ id: 'SubscriptionUsage' });
+
 export class PlanResponseDto extends createZodDto(planSchema) {}
+export class MySubscriptionResponseDto extends createZodDto(subscriptionSchema.extend(usageFields).meta({ id: 'MySubscription' })) {}
+export class SubscriptionUsageResponseDto extends createZodDto(subscriptionUsageSchema) {}
 export class PlanListResponseDto extends createZodDto(z.object({ items: z.array(planSchema) }).meta({ id: 'PlanList' })) {}
 export class SubscriptionResponseDto extends createZodDto(subscriptionSchema) {}
 export class SubscriptionPageDto extends createZodDto(pageSchema(subscriptionSchema, 'SubscriptionPage')) {}

@@ -8,7 +8,10 @@ import { TransactionRunner } from '../../db/transaction';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { SubscriptionChangesService } from './subscription-changes.service';
 import { PlanRow, PlansRepository } from './plans.repository';
-import { toSubscriptionView } from './subscriptions.mapper';
+import { entitlementAt, toSubscriptionView } from './subscriptions.mapper';
+import { QuotaCountersRepository } from './quota-counters.repository';
+import { quotaWindow } from './quota-windows';
+import { isoOrNull } from '../../common/iso';
 import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
 import { CustomPlanInput, SubscriptionUpdateDto } from './subscriptions.schemas';
 import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
@@ -20,14 +23,39 @@ export class SubscriptionsService {
     private readonly plans: PlansRepository,
     private readonly accounts: AccountsRepository,
     private readonly changes: SubscriptionChangesService,
+    private readonly counters: QuotaCountersRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
   ) {}
 
-  /** The caller's own; NONE for a user without an account or a subscription yet. */
+  /** The caller's own, with its usage; NONE (and the free tier's usage) for a user without an account or a subscription yet. */
   async me(principal: Principal, lang: Language) {
     const account = await this.accounts.findByUser(principal.userId);
-    return this.view({ accountId: account?.id ?? null, userId: principal.userId }, lang);
+    const [view, usage] = await Promise.all([this.view({ accountId: account?.id ?? null, userId: principal.userId }, lang), this.usageOf(principal.userId)]);
+    return { ...view, usage: usage.items };
+  }
+
+  /** ADMIN: any account's usage in the current windows of its plan. */
+  async usageForAccount(accountId: string) {
+    const owner = await this.subscriptions.findAccount(accountId);
+    if (!owner) throw new DomainError('NOT_FOUND');
+    const usage = await this.usageOf(owner.userId);
+    return { accountId, userId: owner.userId, plan: usage.plan, usage: usage.items };
+  }
+
+  /** Each limit of the plan in force, with what its current window has counted (metering's own rule for windows). */
+  private async usageOf(userId: string) {
+    const now = this.clock.now();
+    const [row, nonePlan] = await Promise.all([this.subscriptions.entitlementOf(userId), this.changes.nonePlan()]);
+    const entitlement = entitlementAt(userId, row, nonePlan, now);
+    // Every limit of a plan shares the plan's reset period, so one window serves them all.
+    const window = quotaWindow(entitlement.terms.limitResetPeriod, entitlement.periodStart, entitlement.periodEnd, now);
+    const counters = await this.counters.forWindow(userId, entitlement.periodStart, window.start);
+    const items = entitlement.terms.limits.map(({ apiVersion, endpoint, maxCalls }) => {
+      const used = counters.find((row) => row.apiVersion === apiVersion && row.endpoint === endpoint)?.used ?? 0;
+      return { apiVersion, endpoint, used, limit: maxCalls, remaining: Math.max(0, maxCalls - used), resetsAt: isoOrNull(window.end) };
+    });
+    return { plan: entitlement.plan, items };
   }
 
   /** ADMIN: any account's. */

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Unmetered } from '../../common/metering/metered.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { AllowInactive } from '../../common/auth/active-account';
@@ -22,6 +23,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @AllowInactive()
+  @Unmetered()
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })

@@ -1,0 +1,28 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ZodResponse } from 'nestjs-zod';
+import { Roles } from '../../common/auth/roles';
+import { RateLimit } from '../../common/throttling/rate-limit.decorator';
+import { AccessDecisionDto, AccessVerifyDto } from './access.schemas';
+import { AccessService } from './access.service';
+
+@ApiTags('Access')
+@Controller('v1/access')
+export class AccessController {
+  constructor(private readonly access: AccessService) {}
+
+  @Post('verify')
+  @Roles('ADMIN')
+  @RateLimit('accessVerify')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for an admin-scope API key)",
+    description:
+      "For a vendor whose product is an API: call it for each request a customer makes, with the customer's key. A denied check answers 200 with `allowed: false` and its `code`, and consumes no quota. The check counts in the customer key's usage statistics under `<apiVersion> <endpoint>` (method VERIFY).",
+  })
+  @ZodResponse({ status: 200, type: AccessDecisionDto })
+  verifyAccess(@Body() dto: AccessVerifyDto, @Req() request: FastifyRequest) {
+    return this.access.verify(dto, { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 512), requestId: String(request.id) });
+  }
+}

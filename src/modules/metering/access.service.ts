@@ -1,0 +1,132 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { ApiKeyVerifier, KeyInspection } from '../../common/auth/api-key-verifier';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { iso, isoOrNull } from '../../common/iso';
+import { RATE_LIMIT_STORAGE } from '../../common/throttling/rate-limit.guard';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { ApiKeyUsageRecorder } from '../api-keys/api-key-usage.recorder';
+import type { Entitlement } from '../subscriptions/subscriptions.mapper';
+import { AccessCode, AccessDecision, AccessVerifyDto } from './access.schemas';
+import { EntitlementsService } from './entitlements.service';
+import { MeterRefusal, MeterService, QuotaState } from './meter.service';
+
+const KEY_CODES: Record<Exclude<KeyInspection['outcome'], 'VALID'>, AccessCode> = {
+  UNKNOWN: 'KEY_INVALID',
+  REVOKED: 'KEY_REVOKED',
+  OWNER_SUSPENDED: 'KEY_REVOKED',
+  EXPIRED: 'KEY_EXPIRED',
+};
+
+/** The verify codes of the meter's refusals: "not in the plan" is the plan's scope. */
+const REFUSAL_CODES: Record<MeterRefusal, AccessCode> = {
+  SUBSCRIPTION_REQUIRED: 'SUBSCRIPTION_REQUIRED',
+  PAST_DUE: 'PAST_DUE',
+  GEO_RESTRICTED: 'GEO_RESTRICTED',
+  ENDPOINT_NOT_IN_PLAN: 'INSUFFICIENT_SCOPE',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+};
+
+/** The HTTP status the same refusal gets on Gatehouse's own routes, for the key's usage statistics. */
+const USAGE_STATUS: Record<AccessCode, number> = {
+  ALLOWED: 200,
+  KEY_INVALID: 401,
+  KEY_EXPIRED: 401,
+  KEY_REVOKED: 401,
+  INSUFFICIENT_SCOPE: 403,
+  SUBSCRIPTION_REQUIRED: 403,
+  PAST_DUE: 403,
+  GEO_RESTRICTED: 403,
+  QUOTA_EXCEEDED: 429,
+  RATE_LIMITED: 429,
+};
+
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+type RateLimitState = NonNullable<AccessDecision['rateLimit']>;
+
+/**
+ * POST /v1/access/verify: may this customer's key make this call to the vendor's API? Checks run
+ * cheapest first and stop at the first refusal: the key, the plan, the place, the endpoint, the
+ * plan's rate, and last the quota, so a denied check never consumes quota.
+ */
+@Injectable()
+export class AccessService {
+  constructor(
+    private readonly keys: ApiKeyVerifier,
+    private readonly meter: MeterService,
+    private readonly entitlements: EntitlementsService,
+    private readonly usage: ApiKeyUsageRecorder,
+    private readonly clock: Clock,
+    @Inject(RATE_LIMIT_STORAGE) private readonly rateLimits: ThrottlerStorage,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async verify(dto: AccessVerifyDto, request: { ip: string; userAgent: string | undefined; requestId: string }): Promise<AccessDecision> {
+    const started = performance.now();
+    const inspection = await this.keys.inspect(dto.key);
+    const decision = await this.decide(dto, inspection);
+    if (inspection.outcome !== 'UNKNOWN') {
+      this.usage.record({
+        keyId: inspection.outcome === 'VALID' ? inspection.principal.apiKeyId : inspection.apiKeyId,
+        at: this.clock.now(),
+        method: 'VERIFY',
+        route: `${dto.apiVersion} ${dto.endpoint}`,
+        status: USAGE_STATUS[decision.code],
+        latencyMs: Math.round(performance.now() - started),
+        ip: dto.ip ?? request.ip,
+        userAgent: request.userAgent,
+        requestId: request.requestId,
+      });
+    }
+    return decision;
+  }
+
+  private async decide(dto: AccessVerifyDto, inspection: KeyInspection): Promise<AccessDecision> {
+    if (inspection.outcome !== 'VALID') {
+      const subject = inspection.outcome === 'UNKNOWN' ? null : await this.subjectOf(inspection.userId, inspection.apiKeyId);
+      return { allowed: false, code: KEY_CODES[inspection.outcome], subject, plan: null, quota: null, rateLimit: null };
+    }
+    const { principal } = inspection;
+    const evaluation = await this.meter.evaluate(principal.userId, { apiVersion: dto.apiVersion, endpoint: dto.endpoint, ip: dto.ip ?? null });
+    const entitlement = 'charge' in evaluation ? evaluation.charge.entitlement : evaluation.entitlement;
+    const answer = (code: AccessCode, quota: QuotaState | null, rateLimit: RateLimitState | null): AccessDecision => ({
+      allowed: code === 'ALLOWED',
+      code,
+      subject: { userId: principal.userId, accountId: entitlement.accountId, apiKeyId: principal.apiKeyId },
+      plan: entitlement.plan,
+      quota: quota && { limit: quota.limit, remaining: quota.remaining, resetsAt: isoOrNull(quota.resetsAt) },
+      rateLimit,
+    });
+    // ADMINs are not metered: only their rate applies.
+    if (principal.role === 'ADMIN') {
+      const rate = await this.takeRate(principal.userId, null);
+      return answer(rate.blocked ? 'RATE_LIMITED' : 'ALLOWED', null, rate.state);
+    }
+    if ('refusal' in evaluation) return answer(REFUSAL_CODES[evaluation.refusal], null, null);
+    const rate = await this.takeRate(principal.userId, entitlement);
+    if (rate.blocked) return answer('RATE_LIMITED', null, rate.state);
+    const result = await this.meter.consume(evaluation.charge, dto.cost);
+    return answer(result.allowed ? 'ALLOWED' : 'QUOTA_EXCEEDED', result.quota, rate.state);
+  }
+
+  /** One request against the customer's plan rate (the configured default without one), counted apart from its own calls to Gatehouse. */
+  private async takeRate(userId: string, entitlement: Entitlement | null): Promise<{ blocked: boolean; state: RateLimitState }> {
+    const { count, windowSeconds } = entitlement?.terms.rateLimit ?? this.config.rateLimit.policies.authenticated;
+    const ttl = windowSeconds * 1000;
+    const record = await this.rateLimits.increment(`access:user:${userId}`, ttl, count, ttl, 'access').catch((error: unknown) => {
+      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
+    });
+    const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
+    return {
+      blocked: record.isBlocked,
+      state: { limit: count, remaining: Math.max(0, count - record.totalHits), resetsAt: iso(new Date(Date.now() + secondsLeft * 1000)) },
+    };
+  }
+
+  private async subjectOf(userId: string, apiKeyId: string): Promise<AccessDecision['subject']> {
+    const entitlement = await this.entitlements.of(userId);
+    return { userId, accountId: entitlement.accountId, apiKeyId };
+  }
+}

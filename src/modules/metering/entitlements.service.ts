@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { StaleBoundedCache } from '../../common/cache/stale-bounded-cache';
+import { Clock } from '../../common/clock';
+import { DomainEvents } from '../../common/events';
+import { PlanRow } from '../subscriptions/plans.repository';
+import { SubscriptionChangesService } from '../subscriptions/subscription-changes.service';
+import { Entitlement, entitlementAt } from '../subscriptions/subscriptions.mapper';
+import { EntitlementRow, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+
+/**
+ * How long a user's plan (and the free tier's terms) is trusted without asking the database: the
+ * most another instance can lag behind a plan change. This instance forgets at once. Expiry needs
+ * no invalidation: a lapsed term is judged against the clock on every call.
+ */
+export const ENTITLEMENT_CACHE_TTL_MS = 5_000;
+
+/** What each user may do now, read on every metered call and every rate-limited authenticated request. */
+@Injectable()
+export class EntitlementsService {
+  private readonly rows = new StaleBoundedCache<string, EntitlementRow>({ ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 50_000 });
+  private readonly nonePlan = new StaleBoundedCache<'NONE', PlanRow>({ ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 1 });
+
+  constructor(
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly changes: SubscriptionChangesService,
+    private readonly clock: Clock,
+    events: DomainEvents,
+  ) {
+    events.on('subscription.changing', ({ userId }) => this.rows.forget(userId));
+    events.on('plan.changed', () => this.nonePlan.forget('NONE'));
+  }
+
+  async of(userId: string): Promise<Entitlement> {
+    const [row, nonePlan] = await Promise.all([
+      this.rows.get(userId, () => this.subscriptions.entitlementOf(userId)),
+      this.nonePlan.get('NONE', () => this.changes.nonePlan()),
+    ]);
+    return entitlementAt(userId, row, nonePlan, this.clock.now());
+  }
+}

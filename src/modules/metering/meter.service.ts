@@ -1,0 +1,165 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Principal } from '../../common/auth/principal';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { Meter, MeteredEndpoint } from '../../common/metering/meter';
+import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
+import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
+import { limitFor, QuotaWindow, quotaWindow } from '../subscriptions/quota-windows';
+import type { Entitlement } from '../subscriptions/subscriptions.mapper';
+import { EntitlementsService } from './entitlements.service';
+import { QuotaAlertsService } from './quota-alerts.service';
+
+/** The version whose "*" limit caps a free-tier user's authenticated calls (the NONE plan's). */
+export const FREE_TIER_API_VERSION = 'v1';
+
+export type MeterRefusal = 'SUBSCRIPTION_REQUIRED' | 'PAST_DUE' | 'GEO_RESTRICTED' | 'ENDPOINT_NOT_IN_PLAN' | 'QUOTA_EXCEEDED';
+
+export interface QuotaState {
+  apiVersion: string;
+  endpoint: string;
+  limit: number;
+  remaining: number;
+  /** Null: the allowance never resets. */
+  resetsAt: Date | null;
+}
+
+/** A call the plan admits, ready to be counted against one limit's window. */
+export interface Charge {
+  entitlement: Entitlement;
+  limit: PlanLimit;
+  window: QuotaWindow;
+  key: CounterKey;
+}
+
+export type Evaluation =
+  { refusal: Exclude<MeterRefusal, 'QUOTA_EXCEEDED'>; entitlement: Entitlement; call: MeteredEndpoint; country?: string } | { charge: Charge };
+
+export type Consumption = { allowed: true; quota: QuotaState } | { allowed: false; quota: QuotaState };
+
+export interface MeteredCall extends MeteredEndpoint {
+  /** The end client's address; null: no geographic check (the free tier's cap). */
+  ip: string | null;
+}
+
+/** What a call consumed, to give back if it ends in a 5xx. */
+const consumed = new WeakMap<FastifyRequest, { key: CounterKey; cost: number }>();
+
+/**
+ * The rules of metering, for Gatehouse's own routes (through the guard chain) and for the
+ * vendor's API (through /v1/access/verify): plan, place, endpoint, then one atomic count.
+ */
+@Injectable()
+export class MeterService extends Meter implements OnModuleInit {
+  constructor(
+    private readonly entitlements: EntitlementsService,
+    private readonly counters: QuotaCountersRepository,
+    private readonly alerts: QuotaAlertsService,
+    private readonly background: BackgroundTasks,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  onModuleInit() {
+    // A call that failed on our side gives its unit back (after the answer is sent: no latency).
+    this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('onResponse', async (request, reply) => {
+      const charge = consumed.get(request);
+      if (charge && reply.statusCode >= 500) this.background.run('quota refund', () => this.counters.refund(charge.key, charge.cost));
+    });
+  }
+
+  /** Whether the plan admits the call, and which counter it goes to; nothing is counted yet. */
+  async evaluate(userId: string, call: MeteredCall): Promise<Evaluation> {
+    const entitlement = await this.entitlements.of(userId);
+    if (entitlement.plan === 'NONE') return { refusal: entitlement.pastDue ? 'PAST_DUE' : 'SUBSCRIPTION_REQUIRED', entitlement, call };
+    const limit = limitFor(entitlement.terms.limits, call.apiVersion, call.endpoint);
+    if (!limit) return { refusal: 'ENDPOINT_NOT_IN_PLAN', entitlement, call };
+    return { charge: this.chargeFor(entitlement, limit) };
+  }
+
+  /** Counts `cost` calls if they fit; a refused call counts nothing. */
+  async consume(charge: Charge, cost: number): Promise<Consumption> {
+    const max = charge.limit.maxCalls;
+    const used = cost <= max ? await this.counters.consume(charge.key, charge.window.end, cost, max) : undefined;
+    if (used !== undefined) {
+      this.alerts.afterCall(charge, cost, used, false);
+      return { allowed: true, quota: this.quotaState(charge, used) };
+    }
+    const held = await this.counters.used(charge.key);
+    this.alerts.afterCall(charge, cost, held, true);
+    return { allowed: false, quota: this.quotaState(charge, held) };
+  }
+
+  async meterCall(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint): Promise<void> {
+    const evaluation = await this.evaluate(principal.userId, { ...endpoint, ip: request.ip });
+    if ('refusal' in evaluation) throw refusalError(evaluation);
+    await this.count(request, reply, evaluation.charge);
+  }
+
+  async countAuthenticatedCall(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
+    const entitlement = await this.entitlements.of(principal.userId);
+    if (entitlement.plan !== 'NONE') return;
+    const limit = limitFor(entitlement.terms.limits, FREE_TIER_API_VERSION, '*');
+    if (limit) await this.count(request, reply, this.chargeFor(entitlement, limit));
+  }
+
+  async planRateLimit(userId: string): Promise<RateLimitTerms | null> {
+    return (await this.entitlements.of(userId)).terms.rateLimit;
+  }
+
+  private chargeFor(entitlement: Entitlement, limit: PlanLimit): Charge {
+    const window = quotaWindow(entitlement.terms.limitResetPeriod, entitlement.periodStart, entitlement.periodEnd, this.clock.now());
+    const key = {
+      userId: entitlement.userId,
+      periodStart: entitlement.periodStart,
+      apiVersion: limit.apiVersion,
+      endpoint: limit.endpoint,
+      windowStart: window.start,
+    };
+    return { entitlement, limit, window, key };
+  }
+
+  private async count(request: FastifyRequest, reply: FastifyReply, charge: Charge): Promise<void> {
+    const result = await this.consume(charge, 1);
+    void reply.headers(quotaHeaders(result.quota));
+    if (!result.allowed) throw this.quotaExceeded(result.quota);
+    consumed.set(request, { key: charge.key, cost: 1 });
+  }
+
+  quotaExceeded(quota: QuotaState): DomainError {
+    const { apiVersion, endpoint, limit, resetsAt } = quota;
+    if (!resetsAt) return new DomainError('QUOTA_EXCEEDED', { params: { apiVersion, endpoint, limit } });
+    const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - this.clock.now().getTime()) / 1000));
+    return new DomainError('QUOTA_EXCEEDED', { params: { apiVersion, endpoint, limit, retryAfter, resetsAt: resetsAt.toISOString() } });
+  }
+
+  private quotaState(charge: Charge, used: number): QuotaState {
+    const { apiVersion, endpoint, maxCalls } = charge.limit;
+    return { apiVersion, endpoint, limit: maxCalls, remaining: Math.max(0, maxCalls - used), resetsAt: charge.window.end };
+  }
+}
+
+export function quotaHeaders(quota: QuotaState): Record<string, string> {
+  return {
+    'x-quota-limit': String(quota.limit),
+    'x-quota-remaining': String(quota.remaining),
+    ...(quota.resetsAt ? { 'x-quota-reset': String(Math.ceil(quota.resetsAt.getTime() / 1000)) } : {}),
+  };
+}
+
+function refusalError(evaluation: Extract<Evaluation, { refusal: string }>): DomainError {
+  switch (evaluation.refusal) {
+    case 'SUBSCRIPTION_REQUIRED':
+    case 'PAST_DUE':
+      return new DomainError(evaluation.refusal);
+    case 'GEO_RESTRICTED':
+      return new DomainError('GEO_RESTRICTED', { params: evaluation.country ? { country: evaluation.country } : {} });
+    case 'ENDPOINT_NOT_IN_PLAN':
+      return new DomainError('ENDPOINT_NOT_IN_PLAN', { params: { apiVersion: evaluation.call.apiVersion, endpoint: evaluation.call.endpoint } });
+  }
+}

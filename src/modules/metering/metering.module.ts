@@ -1,0 +1,21 @@
+import { Global, Module } from '@nestjs/common';
+import { Meter } from '../../common/metering/meter';
+import { ThrottlingModule } from '../../common/throttling/throttling.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
+import { UsersModule } from '../users/users.module';
+import { AccessController } from './access.controller';
+import { AccessService } from './access.service';
+import { EntitlementsService } from './entitlements.service';
+import { MeterService } from './meter.service';
+import { QuotaAlertsService } from './quota-alerts.service';
+
+/** Quotas, plan rate limits and geographic limits; global only to hand the guard chain its Meter. */
+@Global()
+@Module({
+  imports: [SubscriptionsModule, OutboxModule, UsersModule, ThrottlingModule],
+  controllers: [AccessController],
+  providers: [EntitlementsService, MeterService, QuotaAlertsService, AccessService, { provide: Meter, useExisting: MeterService }],
+  exports: [Meter],
+})
+export class MeteringModule {}

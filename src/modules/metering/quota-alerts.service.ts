@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { iso, isoOrNull } from '../../common/iso';
+import { MailService } from '../../common/mail/mail.service';
+import { TransactionRunner } from '../../db/transaction';
+import { OutboxRepository } from '../outbox/outbox.repository';
+import { QuotaAlert, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
+import { fullName } from '../users/users.mapper';
+import { UsersRepository } from '../users/users.repository';
+import type { Charge } from './meter.service';
+
+/** The share of a limit at which the warning fires. */
+export const QUOTA_WARNING_RATIO = 0.8;
+const CLAIMED_MEMO_MAX = 10_000;
+
+const EVENT_TYPE = { warning: 'subscription.quota.warning', exceeded: 'subscription.quota.exceeded' } as const;
+const TEMPLATE = { warning: 'quotaWarning', exceeded: 'quotaExceeded' } as const;
+
+/**
+ * The 80% and 100% alerts of a quota window: an outbox event and a mail to the user, each once per
+ * window. The counter row's alert column is claimed in the transaction that writes the event, so
+ * two instances racing past the threshold send one of each.
+ */
+@Injectable()
+export class QuotaAlertsService {
+  /** Alerts already claimed here: a spent quota refuses every call, and each need not ask again. */
+  private readonly claimed = new Set<string>();
+
+  constructor(
+    private readonly counters: QuotaCountersRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly users: UsersRepository,
+    private readonly mail: MailService,
+    private readonly transactions: TransactionRunner,
+    private readonly background: BackgroundTasks,
+    private readonly clock: Clock,
+  ) {}
+
+  /** After a call was counted (`used` includes it) or refused (`used` is what the window holds). */
+  afterCall(charge: Charge, cost: number, used: number, refused: boolean): void {
+    const limit = charge.limit.maxCalls;
+    const warnAt = Math.ceil(limit * QUOTA_WARNING_RATIO);
+    if (!refused && used - cost < warnAt && used >= warnAt) this.raise(charge, 'warning', used);
+    if (refused || used >= limit) this.raise(charge, 'exceeded', used);
+  }
+
+  private raise(charge: Charge, alert: QuotaAlert, used: number): void {
+    const memo = `${alert}|${JSON.stringify(charge.key)}`;
+    if (this.claimed.has(memo)) return;
+    if (this.claimed.size >= CLAIMED_MEMO_MAX) this.claimed.clear();
+    this.claimed.add(memo);
+    this.background.run(`quota ${alert}`, () => this.send(charge, alert, used));
+  }
+
+  private async send(charge: Charge, alert: QuotaAlert, used: number): Promise<void> {
+    const { entitlement, limit, window, key } = charge;
+    const payload = {
+      userId: entitlement.userId,
+      accountId: entitlement.accountId,
+      plan: entitlement.plan,
+      apiVersion: limit.apiVersion,
+      endpoint: limit.endpoint,
+      limit: limit.maxCalls,
+      used,
+      windowStart: iso(window.start),
+      resetsAt: isoOrNull(window.end),
+    };
+    const claimed = await this.transactions.run(async (tx) => {
+      if (!(await this.counters.claimAlert(tx, key, alert, this.clock.now()))) return false;
+      await this.outbox.append(tx, { type: EVENT_TYPE[alert], payload });
+      return true;
+    });
+    if (!claimed) return;
+    const user = await this.users.findById(entitlement.userId);
+    if (!user) return;
+    await this.mail.sendTemplate(user.email, TEMPLATE[alert], user.language, {
+      name: fullName(user),
+      plan: entitlement.plan,
+      used: String(used),
+      limit: String(limit.maxCalls),
+      apiVersion: limit.apiVersion,
+      endpoint: limit.endpoint,
+      resetsAt: payload.resetsAt ?? '-',
+    });
+  }
+}

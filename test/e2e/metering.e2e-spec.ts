@@ -1,0 +1,196 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ProbeModule } from '../fixtures/probe.module';
+import { insertApiKey } from '../factories/api-keys';
+import { registerAdmin, registerAndLogin } from '../factories/users';
+import { bearerCaller } from '../helpers/http';
+import { Mailbox } from '../helpers/mailbox';
+import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useTestApp } from '../helpers/test-app';
+
+const GET_ALL = '/api/integration/products/getAll';
+const DAY_MS = 86_400_000;
+
+describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
+  const mailbox = new Mailbox();
+  afterAll(() => mailbox.stop());
+  const ctx = useTestApp(async () => ({ env: { SMTP_URL: await mailbox.start() }, extraModules: [ProbeModule] }));
+  let admin: Awaited<ReturnType<typeof registerAdmin>>;
+  beforeAll(async () => {
+    admin = await registerAdmin(ctx.t.app, ctx.db);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const getAll = (token: string) => call('GET', GET_ALL, token);
+  const counters = async (userId: string) =>
+    (await ctx.db.query('SELECT endpoint, used, window_start, window_end FROM quota_counters WHERE user_id = $1 ORDER BY window_start', [userId])).rows;
+
+  /** A subscriber on `plan` (a preset code, or a custom plan body), assigned by the ADMIN at the clock's time. */
+  async function onPlan(plan: string | Record<string, unknown>) {
+    const user = await subscriber(ctx.t.app, ctx.db);
+    const body = typeof plan === 'string' ? { planName: plan } : { customPlan: plan };
+    const assigned = await updateSubscription(ctx.t.app, admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
+    expect(assigned.statusCode).toBe(200);
+    // An API key too: an access token is judged against the real time, and some tests move the clock back.
+    return { ...user, apiKey: (await insertApiKey(ctx.db, { ownerId: user.user.id })).key };
+  }
+
+  const customPlan = (overrides: Record<string, unknown>) => ({
+    name: 'Metered',
+    duration: { unit: 'MONTH', count: 12 },
+    limitResetPeriod: 'DAILY',
+    geoScope: ['ALL'],
+    limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 2 }],
+    ...overrides,
+  });
+
+  it('done-means 1: on TRIAL the 6th getAll in a UTC day is 429 QUOTA_EXCEEDED with Retry-After and X-Quota-*; past midnight UTC it is allowed again', async () => {
+    const noon = new Date('2026-12-03T12:00:00.000Z');
+    setClock(ctx.t.app, noon);
+    const user = await onPlan('TRIAL');
+    for (let i = 1; i <= 5; i++) {
+      const allowed = await getAll(user.accessToken);
+      expect(allowed.statusCode).toBe(200);
+      expect(allowed.headers).toMatchObject({
+        'x-quota-limit': '5',
+        'x-quota-remaining': String(5 - i),
+        'x-quota-reset': String(Date.parse('2026-12-04T00:00:00Z') / 1000),
+      });
+    }
+    const refused = await getAll(user.accessToken);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe(String(12 * 3600));
+    expect(refused.headers).toMatchObject({ 'x-quota-limit': '5', 'x-quota-remaining': '0', 'x-ratelimit-limit': '100' });
+    // The integration format of getAll, with our code and which limit it was.
+    expect(refused.json()).toMatchObject({ status: 429, code: 'QUOTA_EXCEEDED', type: expect.stringContaining('/probs/business') });
+    expect(refused.json().detail).toContain('5');
+
+    setClock(ctx.t.app, new Date('2026-12-04T00:00:01.000Z'));
+    const nextDay = await getAll(user.accessToken);
+    expect(nextDay.statusCode).toBe(200);
+    expect(nextDay.headers['x-quota-remaining']).toBe('4');
+    expect((await counters(user.user.id)).map((row) => row.used)).toEqual([5, 1]);
+  });
+
+  it('done-means 2: 20 parallel calls with 5 left are exactly 5 × 200; the refused ones count nothing', async () => {
+    const user = await onPlan('TRIAL');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => getAll(user.accessToken)));
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    expect((await counters(user.user.id)).map((row) => row.used)).toEqual([5]);
+  });
+
+  it('done-means 2: a call that ends in a 5xx gives its unit back', async () => {
+    const user = await onPlan('TRIAL');
+    for (let i = 0; i < 3; i++) expect((await call('GET', '/test-probe/metered-crash', user.accessToken)).statusCode).toBe(500);
+    await vi.waitFor(async () => expect((await counters(user.user.id)).map((row) => row.used)).toEqual([0]));
+    for (let i = 0; i < 5; i++) expect((await getAll(user.accessToken)).statusCode).toBe(200);
+    expect((await getAll(user.accessToken)).statusCode).toBe(429);
+  });
+
+  it('done-means 3: MONTHLY from Jan 31 resets on the last day of February, then on Mar 31', async () => {
+    setClock(ctx.t.app, new Date('2026-01-31T10:00:00.000Z'));
+    const user = await onPlan(customPlan({ limitResetPeriod: 'MONTHLY' }));
+    for (let i = 0; i < 2; i++) expect((await getAll(user.apiKey)).statusCode).toBe(200);
+    setClock(ctx.t.app, new Date('2026-02-28T09:59:59.000Z'));
+    const spent = await getAll(user.apiKey);
+    expect(spent.statusCode).toBe(429);
+    expect(spent.headers['x-quota-reset']).toBe(String(Date.parse('2026-02-28T10:00:00Z') / 1000));
+    expect(spent.headers['retry-after']).toBe('1');
+    setClock(ctx.t.app, new Date('2026-02-28T10:00:00.000Z'));
+    const renewed = await getAll(user.apiKey);
+    expect(renewed.statusCode).toBe(200);
+    expect(renewed.headers['x-quota-reset']).toBe(String(Date.parse('2026-03-31T10:00:00Z') / 1000));
+  });
+
+  it('done-means 3: YEARLY windows run a year from the period start', async () => {
+    setClock(ctx.t.app, new Date('2028-02-29T00:00:00.000Z'));
+    const user = await onPlan(customPlan({ limitResetPeriod: 'YEARLY', duration: { unit: 'YEAR', count: 3 } }));
+    for (let i = 0; i < 2; i++) expect((await getAll(user.accessToken)).statusCode).toBe(200);
+    setClock(ctx.t.app, new Date('2029-02-27T23:59:59.000Z'));
+    const spent = await getAll(user.accessToken);
+    expect(spent.statusCode).toBe(429);
+    expect(spent.headers['x-quota-reset']).toBe(String(Date.parse('2029-02-28T00:00:00Z') / 1000));
+    setClock(ctx.t.app, new Date('2029-02-28T00:00:00.000Z'));
+    expect((await getAll(user.accessToken)).statusCode).toBe(200);
+  });
+
+  it('done-means 3: NONE reset is one allowance for the whole term, resetting only when the term ends', async () => {
+    const start = new Date('2026-05-01T00:00:00.000Z');
+    setClock(ctx.t.app, start);
+    const user = await onPlan(customPlan({ limitResetPeriod: 'NONE', duration: { unit: 'DAY', count: 90 } }));
+    for (let i = 0; i < 2; i++) expect((await getAll(user.apiKey)).statusCode).toBe(200);
+    setClock(ctx.t.app, new Date(start.getTime() + 60 * DAY_MS));
+    const spent = await getAll(user.apiKey);
+    expect(spent.statusCode).toBe(429);
+    expect(spent.headers['x-quota-reset']).toBe(String((start.getTime() + 90 * DAY_MS) / 1000));
+    expect(spent.json().code).toBe('QUOTA_EXCEEDED');
+  });
+
+  it('refuses a NONE caller with 403 SUBSCRIPTION_REQUIRED (sent as 401 with status 403 on getAll), an endpoint outside the plan with ENDPOINT_NOT_IN_PLAN, and meters no ADMIN', async () => {
+    const free = await registerAndLogin(ctx.t.app);
+    const refused = await getAll(free.accessToken);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ status: 403, code: 'SUBSCRIPTION_REQUIRED' });
+
+    const narrow = await onPlan(customPlan({ limits: [{ apiVersion: 'v1', endpoint: 'orders.create', maxCalls: 10 }] }));
+    const outside = await getAll(narrow.accessToken);
+    expect(outside.json()).toMatchObject({ status: 403, code: 'ENDPOINT_NOT_IN_PLAN' });
+
+    for (let i = 0; i < 3; i++) expect((await getAll(admin.accessToken)).statusCode).toBe(200);
+    expect(await counters(admin.user.id)).toEqual([]);
+    // The catalog a customer browses before buying stays free.
+    expect((await call('GET', '/v1/products', free.accessToken)).statusCode).toBe(200);
+  });
+
+  it('done-means 6: 80% and 100% alerts fire once per window under 20 parallel calls: one outbox row and one mail each', async () => {
+    const user = await onPlan(customPlan({ limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10 }] }));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => getAll(user.accessToken)));
+    expect(answers.filter((answer) => answer.statusCode === 200)).toHaveLength(10);
+    const events = async () =>
+      (
+        await ctx.db.query("SELECT type, payload FROM outbox_messages WHERE type LIKE 'subscription.quota.%' AND payload->>'userId' = $1 ORDER BY type", [
+          user.user.id,
+        ])
+      ).rows;
+    await vi.waitFor(async () => expect((await events()).map((row) => row.type)).toEqual(['subscription.quota.exceeded', 'subscription.quota.warning']));
+    await vi.waitFor(() => expect(mailbox.to(user.input.email)).toHaveLength(2));
+    const [exceeded, warning] = await events();
+    expect(warning.payload).toMatchObject({ plan: 'CUSTOM', apiVersion: 'v1', endpoint: '*', limit: 10, used: 8 });
+    expect(exceeded.payload).toMatchObject({ limit: 10, used: 10, accountId: user.accountId });
+    expect(
+      mailbox
+        .to(user.input.email)
+        .map((mail) => mail.subject)
+        .sort(),
+    ).toEqual(['You have used 80% of your Gatehouse quota', 'Your Gatehouse quota is used up']);
+    // More refused calls in the same window send nothing more.
+    expect((await getAll(user.accessToken)).statusCode).toBe(429);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await events()).toHaveLength(2);
+    expect(mailbox.to(user.input.email)).toHaveLength(2);
+  });
+
+  it('done-means 8: GET /v1/subscriptions/me shows usage matching the calls made; an ADMIN reads it per account', async () => {
+    setClock(ctx.t.app, new Date('2026-12-03T08:00:00.000Z'));
+    const user = await onPlan(
+      customPlan({
+        limits: [
+          { apiVersion: 'v1', endpoint: '*', maxCalls: 7 },
+          { apiVersion: 'v2', endpoint: 'reports.build', maxCalls: 3 },
+        ],
+      }),
+    );
+    for (let i = 0; i < 3; i++) expect((await getAll(user.accessToken)).statusCode).toBe(200);
+    const usage = [
+      { apiVersion: 'v1', endpoint: '*', used: 3, limit: 7, remaining: 4, resetsAt: '2026-12-04T00:00:00.000Z' },
+      { apiVersion: 'v2', endpoint: 'reports.build', used: 0, limit: 3, remaining: 3, resetsAt: '2026-12-04T00:00:00.000Z' },
+    ];
+    const mine = await call('GET', '/v1/subscriptions/me', user.accessToken);
+    expect(mine.json()).toMatchObject({ plan: 'CUSTOM', usage });
+    const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
+    expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, plan: 'CUSTOM', usage });
+    expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.accessToken)).statusCode).toBe(403);
+  });
+});
