@@ -9,6 +9,7 @@ import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms.module';
 import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
+import { GeoModule } from './common/geo/geo.module';
 import { I18nModule } from './common/i18n/i18n.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { UndeclaredQueryInterceptor } from './common/validation/undeclared-query.interceptor';
@@ -58,6 +59,7 @@ export class AppModule {
         MailModule,
         SmsModule,
         StripeModule,
+        GeoModule,
         ErrorsModule,
         AuthCoreModule,
         HealthModule,

@@ -90,6 +90,46 @@ describe('products', () => {
     expect(underscore.json().items).toEqual([]);
   });
 
+  it('stores a geoScope, shows it, changes and clears it; a product without one reads null; the integration format does not carry it', async () => {
+    const geoScopeOf = async (id: string) => (await ctx.db.query('SELECT geo_scope::text[] AS scope FROM products WHERE id = $1', [id])).rows[0].scope;
+    expect((await createProduct()).geoScope).toBeNull();
+    const product = await createProduct({ geoScope: ['TURKEY', 'EUROPE'] });
+    expect(product.geoScope).toEqual(['TURKEY', 'EUROPE']);
+    expect(await geoScopeOf(product.id)).toEqual(['TURKEY', 'EUROPE']);
+    expect((await call('GET', `/v1/products/${product.id}`, user)).json().geoScope).toEqual(['TURKEY', 'EUROPE']);
+
+    const narrowed = await call('PATCH', `/v1/products/${product.id}`, admin, { geoScope: ['MARMARA'] });
+    expect(narrowed.json().geoScope).toEqual(['MARMARA']);
+    const untouched = await call('PATCH', `/v1/products/${product.id}`, admin, { name: 'Renamed' });
+    expect(untouched.json().geoScope).toEqual(['MARMARA']);
+    const cleared = await call('PATCH', `/v1/products/${product.id}`, admin, { geoScope: null });
+    expect(cleared.json().geoScope).toBeNull();
+    expect(await geoScopeOf(product.id)).toBeNull();
+
+    await call('PATCH', `/v1/products/${product.id}`, admin, { geoScope: ['ASIA'] });
+    const entry = (await call('GET', '/api/integration/products/getAll', user)).json().find((item: { Id: string }) => item.Id === product.id);
+    expect(Object.keys(entry).sort()).toEqual(['Barcode', 'Id', 'Name', 'PriceGross', 'PriceNet', 'Sku', 'Stock', 'Vat']);
+  });
+
+  it.each([
+    ['an empty list', [], 'geoScope', 'TOO_SMALL'],
+    ['an unknown scope', ['TURKEY', 'NARNIA'], 'geoScope.1', 'INVALID_VALUE'],
+    ['a scope listed twice', ['MARMARA', 'AEGEAN', 'MARMARA'], 'geoScope.2', 'DUPLICATE'],
+    ['a bare string', 'TURKEY', 'geoScope', 'INVALID_TYPE'],
+  ])('refuses %s as geoScope with 422 naming the field, on create and on update, and writes nothing', async (_case, geoScope, field, code) => {
+    const name = `geo ${randomBytes(3).toString('hex')}`;
+    const created = await call('POST', '/v1/products', admin, { sku: sku(), name, priceNet: '1', vat: '0', geoScope });
+    expect(created.statusCode).toBe(422);
+    expect(created.json().errors).toEqual([expect.objectContaining({ field, code })]);
+    expect((await ctx.db.query('SELECT 1 FROM products WHERE name = $1', [name])).rowCount).toBe(0);
+
+    const product = await createProduct({ geoScope: ['WORLD'] });
+    const updated = await call('PATCH', `/v1/products/${product.id}`, admin, { geoScope });
+    expect(updated.statusCode).toBe(422);
+    expect(updated.json().errors).toEqual([expect.objectContaining({ field, code })]);
+    expect((await call('GET', `/v1/products/${product.id}`, user)).json().geoScope).toEqual(['WORLD']);
+  });
+
   it('serves the published integration format, with prices as exact JSON numbers', async () => {
     const product = await createProduct({ barcode: '96385074', stock: 2 });
     const response = await call('GET', '/api/integration/products/getAll', user);

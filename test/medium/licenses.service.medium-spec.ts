@@ -77,12 +77,12 @@ describe('LicensesService (medium)', () => {
     const license = await insertLicense(ctx.db);
     const activation = await insertActivation(ctx.db, { licenseId: license.id, fingerprint: 'desk' });
 
-    const mismatch = await service().validate({ key: license.key, fingerprint: 'elsewhere' }, 'en');
+    const mismatch = await service().validate({ key: license.key, fingerprint: 'elsewhere' }, 'en', '198.51.100.1');
     expect(mismatch).toMatchObject({ valid: false, code: 'FINGERPRINT_SCOPE_MISMATCH' });
     expect(await rows('SELECT last_validated_at FROM licenses WHERE id = $1', [license.id])).toEqual([{ last_validated_at: null }]);
     expect(await outboxOf(license.id)).toEqual([]);
 
-    const valid = await service().validate({ key: license.key, fingerprint: 'desk' }, 'en');
+    const valid = await service().validate({ key: license.key, fingerprint: 'desk' }, 'en', '198.51.100.1');
     expect(valid).toMatchObject({ valid: true, code: 'VALID', certificate: expect.any(String) });
     const [stamped] = await rows('SELECT last_validated_at FROM licenses WHERE id = $1', [license.id]);
     const [activationStamp] = await rows('SELECT last_validated_at FROM activations WHERE id = $1', [activation.id]);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, char, integer, pgTable, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, updatedAt } from '../columns';
+import { geoScope } from './subscriptions';
 
 export const PRODUCT_LIMITS = { sku: 64, name: 200, barcode: 13, stripePriceId: 255 } as const;
 
@@ -25,6 +26,8 @@ export const products = pgTable(
     licenseDurationDays: integer('license_duration_days'),
     maxActivations: integer('max_activations').notNull().default(1),
     stripePriceId: varchar('stripe_price_id', { length: PRODUCT_LIMITS.stripePriceId }),
+    /** Where its licenses validate from (any one scope); null: anywhere, with no lookup at all. */
+    geoScope: geoScope('geo_scope').array(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -35,5 +38,6 @@ export const products = pgTable(
     check('products_stock_check', sql`${table.stock} IS NULL OR ${table.stock} >= 0`),
     check('products_max_activations_check', sql`${table.maxActivations} >= 1`),
     check('products_license_duration_days_check', sql`${table.licenseDurationDays} IS NULL OR ${table.licenseDurationDays} >= 1`),
+    check('products_geo_scope_check', sql`${table.geoScope} IS NULL OR cardinality(${table.geoScope}) >= 1`),
   ],
 );

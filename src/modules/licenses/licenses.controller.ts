@@ -37,10 +37,13 @@ export class LicensesController {
   @Public()
   @RateLimit('licenseValidate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a license key (and optionally a machine and product); VALID answers carry an offline certificate' })
+  @ApiOperation({
+    summary: 'Check a license key (and optionally a machine and product); VALID answers carry an offline certificate',
+    description: "When the license's product has a geoScope, a caller whose IP is outside it gets GEO_RESTRICTED.",
+  })
   @ZodResponse({ status: 200, type: LicenseValidationResponseDto })
-  validateLicense(@Body() dto: LicenseValidateDto, @RequestLanguage() lang: Language) {
-    return this.licenses.validate(dto, lang);
+  validateLicense(@Body() dto: LicenseValidateDto, @RequestLanguage() lang: Language, @ClientIp() ip: string) {
+    return this.licenses.validate(dto, lang, ip);
   }
 
   @Post('activate')

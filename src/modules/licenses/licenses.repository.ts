@@ -5,7 +5,7 @@ import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, DB_POOL } from '../../db/database';
 import type { Executor } from '../../db/database';
-import { activations, licenses } from '../../db/schema';
+import { activations, licenses, products } from '../../db/schema';
 import { OutboxEvent } from '../outbox/outbox.events';
 import { OutboxRepository } from '../outbox/outbox.repository';
 
@@ -18,7 +18,10 @@ const LICENSE_INSERT_CHUNK = 1000;
 
 @Injectable()
 export class LicensesRepository {
-  /** The hot path: one prepared, indexed query for the license, its activation count and the fingerprint's activation. */
+  /**
+   * The hot path: one prepared, indexed query for the license, its activation count, the
+   * fingerprint's activation and its product's geoScope (joined on the product's primary key).
+   */
   private readonly forValidation;
   private readonly validationRecord;
 
@@ -42,6 +45,7 @@ export class LicensesRepository {
     this.forValidation = this.db
       .select({
         license: licenses,
+        productGeoScope: products.geoScope,
         // Qualified by hand: drizzle leaves columns of a one-table select unqualified, which the
         // subqueries would resolve against activations.
         activationCount: sql<number>`(SELECT count(*)::int FROM activations a WHERE a.license_id = "licenses"."id")`,
@@ -50,6 +54,7 @@ export class LicensesRepository {
         >`(SELECT a.id FROM activations a WHERE a.license_id = "licenses"."id" AND a.fingerprint = ${sql.placeholder('fingerprint')})`,
       })
       .from(licenses)
+      .innerJoin(products, eq(products.id, licenses.productId))
       .where(eq(licenses.keyHash, sql.placeholder('hash')))
       .prepare('license_for_validation');
   }

@@ -14,6 +14,7 @@ export const VALIDATION_CODES = [
   'FINGERPRINT_SCOPE_MISMATCH',
   'NO_ACTIVATION',
   'PRODUCT_SCOPE_MISMATCH',
+  'GEO_RESTRICTED',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 

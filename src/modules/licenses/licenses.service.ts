@@ -4,6 +4,8 @@ import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
+import { GeoLocation, GeoLocator } from '../../common/geo/geo-locator';
+import { withinGeoScopes } from '../../common/geo/geo-scopes';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { Language } from '../../common/i18n/language';
 import { iso, isoOrNull } from '../../common/iso';
@@ -28,25 +30,38 @@ export class LicensesService {
     private readonly signer: LicenseSigner,
     private readonly i18n: I18nService,
     private readonly clock: Clock,
+    private readonly geo: GeoLocator,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Every well-formed request gets an answer with a code; only VALID carries a certificate. */
-  async validate(dto: LicenseValidateDto, lang: Language) {
+  /**
+   * Every well-formed request gets an answer with a code; only VALID carries a certificate. `ip` is
+   * the caller's (request.ip, resolved under TRUST_PROXY), read only when the product has a geoScope.
+   */
+  async validate(dto: LicenseValidateDto, lang: Language, ip: string) {
     const now = this.clock.now();
     const key = normalizeLicenseKey(dto.key);
     const row = LICENSE_KEY_PATTERN.test(key) ? await this.licenses.findForValidation(sha256(key), dto.fingerprint) : undefined;
-    const answer = (code: ValidationCode, license: LicenseRow | null, certificate?: string) => ({
+    const answer = (code: ValidationCode, license: LicenseRow | null, extra: { detail?: string; certificate?: string } = {}) => ({
       valid: code === 'VALID',
       code,
-      detail: this.i18n.translate(`licenses:${code}`, lang),
+      detail: extra.detail ?? this.i18n.translate(`licenses:${code}`, lang),
       license: license && toPublicLicenseView(license, now),
-      ...(certificate ? { certificate } : {}),
+      ...(extra.certificate ? { certificate: extra.certificate } : {}),
     });
     if (!row) return answer('NOT_FOUND', null);
-    const { license, activationCount, activationId } = row;
-    const code = invalidityOf(license, now) ?? scopeMismatch(dto, license, activationCount, activationId);
-    if (code) return answer(code, license);
+    const { license, activationCount, activationId, productGeoScope } = row;
+    const invalidity = invalidityOf(license, now);
+    if (invalidity) return answer(invalidity, license);
+    // After the license's own state, which no change of place would fix, and before the machine and
+    // product checks, which no machine or product can pass from outside the scope (and whose
+    // answers would tell a caller there about the license's activations).
+    if (productGeoScope) {
+      const location = this.geo.locate(ip);
+      if (!withinGeoScopes(location, productGeoScope)) return answer('GEO_RESTRICTED', license, { detail: this.geoRestrictedDetail(location, lang) });
+    }
+    const mismatch = scopeMismatch(dto, license, activationCount, activationId);
+    if (mismatch) return answer(mismatch, license);
 
     await this.licenses.recordValidation(license.id, activationId, now, {
       type: 'license.validated',
@@ -68,7 +83,14 @@ export class LicensesService {
       now,
       ttl,
     );
-    return answer('VALID', { ...license, lastValidatedAt: now }, certificate);
+    return answer('VALID', { ...license, lastValidatedAt: now }, { certificate });
+  }
+
+  /** Names the country at most, never the caller's address. */
+  private geoRestrictedDetail(location: GeoLocation | null, lang: Language): string {
+    return location
+      ? this.i18n.translate('licenses:GEO_RESTRICTED', lang, { country: location.country })
+      : this.i18n.translate('licenses:GEO_RESTRICTED_UNKNOWN_LOCATION', lang);
   }
 
   /**

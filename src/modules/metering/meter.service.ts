@@ -5,6 +5,8 @@ import { Principal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { GeoLocator } from '../../common/geo/geo-locator';
+import { withinGeoScopes } from '../../common/geo/geo-scopes';
 import { Meter, MeteredEndpoint } from '../../common/metering/meter';
 import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
 import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
@@ -41,7 +43,7 @@ export type Evaluation =
 export type Consumption = { allowed: true; quota: QuotaState } | { allowed: false; quota: QuotaState };
 
 export interface MeteredCall extends MeteredEndpoint {
-  /** The end client's address; null: no geographic check (the free tier's cap). */
+  /** The end client's address; null when unknown, which only a plan open to ALL admits. */
   ip: string | null;
 }
 
@@ -58,6 +60,7 @@ export class MeterService extends Meter implements OnModuleInit {
     private readonly entitlements: EntitlementsService,
     private readonly counters: QuotaCountersRepository,
     private readonly alerts: QuotaAlertsService,
+    private readonly geo: GeoLocator,
     private readonly background: BackgroundTasks,
     private readonly adapterHost: HttpAdapterHost,
     private readonly clock: Clock,
@@ -77,6 +80,8 @@ export class MeterService extends Meter implements OnModuleInit {
   async evaluate(userId: string, call: MeteredCall): Promise<Evaluation> {
     const entitlement = await this.entitlements.of(userId);
     if (entitlement.plan === 'NONE') return { refusal: entitlement.pastDue ? 'PAST_DUE' : 'SUBSCRIPTION_REQUIRED', entitlement, call };
+    const location = call.ip === null ? null : this.geo.locate(call.ip);
+    if (!withinGeoScopes(location, entitlement.terms.geoScope)) return { refusal: 'GEO_RESTRICTED', entitlement, call, country: location?.country };
     const limit = limitFor(entitlement.terms.limits, call.apiVersion, call.endpoint);
     if (!limit) return { refusal: 'ENDPOINT_NOT_IN_PLAN', entitlement, call };
     return { charge: this.chargeFor(entitlement, limit) };

@@ -18,6 +18,7 @@ export function toProductView(row: ProductRow): ProductView {
     licenseDurationDays: row.licenseDurationDays,
     maxActivations: row.maxActivations,
     stripePriceId: row.stripePriceId,
+    geoScope: row.geoScope,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

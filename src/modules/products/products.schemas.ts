@@ -1,9 +1,11 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { geoScopeListSchema } from '../../common/geo/geo.schemas';
 import { idSchema } from '../../common/ids';
 import { MONEY_PATTERN, RATE_PATTERN } from '../../common/money/money';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { PRODUCT_LIMITS } from '../../db/schema/products';
+import { GEO_SCOPES } from '../../db/schema/subscriptions';
 import { isValidBarcode } from './barcode';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
@@ -49,6 +51,10 @@ const productFields = {
     .regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)')
     .max(PRODUCT_LIMITS.stripePriceId)
     .nullable(),
+  geoScope: geoScopeListSchema.nullable().meta({
+    example: ['TURKEY'],
+    description: "Where the product's licenses validate from (any one scope); null: anywhere. Elsewhere validate answers GEO_RESTRICTED.",
+  }),
 };
 
 export class ProductCreateDto extends createZodDto(
@@ -62,6 +68,7 @@ export class ProductCreateDto extends createZodDto(
       licenseDurationDays: productFields.licenseDurationDays.default(null),
       maxActivations: productFields.maxActivations.default(1),
       stripePriceId: productFields.stripePriceId.optional(),
+      geoScope: productFields.geoScope.default(null),
     })
     .meta({ id: 'ProductCreateRequest' }),
 ) {}
@@ -83,6 +90,7 @@ export const productSchema = z
     licenseDurationDays: z.number().int().nullable(),
     maxActivations: z.number().int(),
     stripePriceId: z.string().nullable(),
+    geoScope: z.array(z.enum(GEO_SCOPES)).nullable().meta({ description: "Where the product's licenses validate from; null: anywhere" }),
     createdAt: z.iso.datetime({ offset: true }),
     updatedAt: z.iso.datetime({ offset: true }),
   })

@@ -1,0 +1,2 @@
+ALTER TABLE "products" ADD COLUMN "geo_scope" "geo_scope"[];--> statement-breakpoint
+ALTER TABLE "products" ADD CONSTRAINT "products_geo_scope_check" CHECK ("products"."geo_scope" IS NULL OR cardinality("products"."geo_scope") >= 1);
