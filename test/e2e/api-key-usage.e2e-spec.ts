@@ -4,6 +4,7 @@ import { ApiKeyUsageRecorder } from '../../src/modules/api-keys/api-key-usage.re
 import { registerAndLogin } from '../factories/users';
 import { ProbeModule } from '../fixtures/probe.module';
 import { createTestApp, createTestDatabase, TestDatabase } from '../helpers/test-app';
+import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
 
 describe('API key usage statistics and audit log', () => {
   // Not useTestApp: each test boots its own app on one shared database, with its own settings and a close mid-test.
@@ -13,6 +14,7 @@ describe('API key usage statistics and audit log', () => {
     database = await createTestDatabase('usage');
     db = new Client({ connectionString: database.url });
     await db.connect();
+    await freeTierOnConfiguredRateLimit(db);
   });
   afterAll(async () => {
     await db.end();

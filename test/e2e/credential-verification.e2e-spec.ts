@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiKeyVerifier } from '../../src/common/auth/api-key-verifier';
 import { SessionVerifier } from '../../src/common/auth/session-verifier';
 import { ApiKeyUsageRecorder } from '../../src/modules/api-keys/api-key-usage.recorder';
@@ -7,6 +7,7 @@ import { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repositor
 import { RefreshTokensRepository } from '../../src/modules/auth/refresh-tokens.repository';
 import { registerAndLogin } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
+import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
 
 /**
  * The rate limiter, the authentication guard and the API-key usage hook each need the caller;
@@ -14,6 +15,7 @@ import { useTestApp } from '../helpers/test-app';
  */
 describe('one verification of a credential per request', () => {
   const ctx = useTestApp({ env: { RATE_LIMIT_AUTHENTICATED: '4/60' } });
+  beforeAll(() => freeTierOnConfiguredRateLimit(ctx.db));
   let spies: Record<'apiKeyVerify' | 'keyLookup' | 'signatureCheck' | 'sessionVerify' | 'sessionLookup', ReturnType<typeof vi.spyOn>>;
 
   beforeEach(() => {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { insertProduct } from '../factories/products';
 import { insertUser } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
+import { putOnPlan } from '../helpers/subscriptions';
 
 /**
  * Issue 8, "the published integration surface": black-box clients of a real listening server,
@@ -56,6 +57,8 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
   it('works unchanged against the server, as the docs describe it', async () => {
     const { base } = ctx;
     const user = await activeUser(ctx);
+    // getAll is a paid endpoint.
+    await putOnPlan(ctx.t.app, ctx.db, user.id, 'PREMIUM_MONTHLY');
 
     const login = await post(`${base}/auth/login`, { email: user.email, password: user.password });
     expect(login.status).toBe(200);

@@ -172,6 +172,40 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     expect(mailbox.to(user.input.email)).toHaveLength(2);
   });
 
+  it("done-means 7: a PREMIUM plan's higher per-minute limit shows in X-RateLimit-Limit; the free tier keeps 100", async () => {
+    const premium = await onPlan('PREMIUM_MONTHLY');
+    expect((await call('GET', '/v1/users/me', premium.accessToken)).headers['x-ratelimit-limit']).toBe('1000');
+    const free = await registerAndLogin(ctx.t.app);
+    expect((await call('GET', '/v1/users/me', free.accessToken)).headers['x-ratelimit-limit']).toBe('100');
+    // ADMINs keep the configured default (the tests lift it).
+    expect((await call('GET', '/v1/users/me', admin.accessToken)).headers['x-ratelimit-limit']).toBe('100000');
+  });
+
+  it('done-means 7: on the free tier, authenticated call 1,001 of a UTC day is 429 QUOTA_EXCEEDED; seeing and buying a plan stays open', async () => {
+    // The free tier's 100 a minute would stop the test first: the ADMIN lifts it (its daily cap stays 1,000).
+    const patch = (rateLimit: unknown) => call('PATCH', '/v1/subscriptions/plans/NONE', admin.accessToken, { rateLimit });
+    expect((await patch({ count: 5000, windowSeconds: 60 })).statusCode).toBe(200);
+    try {
+      setClock(ctx.t.app, new Date('2026-12-03T09:00:00.000Z'));
+      const free = await registerAndLogin(ctx.t.app);
+      for (let batch = 0; batch < 20; batch++) {
+        const answers = await Promise.all(Array.from({ length: 50 }, () => call('GET', '/v1/api-keys', free.accessToken)));
+        expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
+      }
+      const capped = await call('GET', '/v1/api-keys', free.accessToken);
+      expect(capped.statusCode).toBe(429);
+      expect(capped.json()).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 1000, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z' });
+      expect(capped.headers).toMatchObject({ 'retry-after': String(15 * 3600), 'x-quota-limit': '1000', 'x-quota-remaining': '0' });
+      const mine = await call('GET', '/v1/subscriptions/me', free.accessToken);
+      expect(mine.statusCode).toBe(200);
+      expect(mine.json().usage).toEqual([{ apiVersion: 'v1', endpoint: '*', used: 1000, limit: 1000, remaining: 0, resetsAt: '2026-12-04T00:00:00.000Z' }]);
+      setClock(ctx.t.app, new Date('2026-12-04T00:00:00.000Z'));
+      expect((await call('GET', '/v1/api-keys', free.accessToken)).statusCode).toBe(200);
+    } finally {
+      await patch({ count: 100, windowSeconds: 60 });
+    }
+  });
+
   it('done-means 8: GET /v1/subscriptions/me shows usage matching the calls made; an ADMIN reads it per account', async () => {
     setClock(ctx.t.app, new Date('2026-12-03T08:00:00.000Z'));
     const user = await onPlan(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
+import { putOnPlan } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
 describe('products', () => {
@@ -10,7 +11,10 @@ describe('products', () => {
   let user: string;
   beforeAll(async () => {
     admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
-    user = (await registerAndLogin(ctx.t.app)).accessToken;
+    const customer = await registerAndLogin(ctx.t.app);
+    user = customer.accessToken;
+    // getAll is a paid endpoint.
+    await putOnPlan(ctx.t.app, ctx.db, customer.user.id, 'PREMIUM_MONTHLY');
   });
 
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);

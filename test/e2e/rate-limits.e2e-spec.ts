@@ -1,28 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAndLogin } from '../factories/users';
+import { redisAnswers, TEST_REDIS_URL } from '../helpers/redis-server';
+import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
 import { createTestApp, createTestDatabase, TestApp, TestDatabase, useTestApp } from '../helpers/test-app';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAnswers(): Promise<boolean> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 
 describe('rate limits', () => {
   const ctx = useTestApp({ env: { RATE_LIMIT_PUBLIC: '30/60', RATE_LIMIT_LOGIN: '3/60', RATE_LIMIT_AUTHENTICATED: '5/60' } });
   // The free tier's plan without a rate limit of its own: RATE_LIMIT_AUTHENTICATED applies (the
   // metering tests cover a plan's own numbers).
-  beforeAll(() => ctx.db.query("UPDATE plans SET rate_limit_count = NULL, rate_limit_window_seconds = NULL WHERE code = 'NONE'"));
+  beforeAll(() => freeTierOnConfiguredRateLimit(ctx.db));
 
   const hit = (remoteAddress: string, headers: Record<string, string> = {}, url = '/problems/not-found') =>
     ctx.t.app.inject({ method: 'GET', url, remoteAddress, headers });

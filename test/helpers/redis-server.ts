@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -72,5 +73,21 @@ export class TestRedisServer {
     child.kill('SIGCONT');
     child.kill('SIGKILL');
     await exited;
+  }
+}
+
+/** The Redis the CI machines run (TEST_REDIS_URL overrides). */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers at `url`; tests that need one skip without it, unless REQUIRE_REDIS=1. */
+export async function redisAnswers(url = TEST_REDIS_URL): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
   }
 }
