@@ -19,7 +19,7 @@ import { openDatabase } from '../src/db/open-database';
 import { PlansRepository } from '../src/modules/subscriptions/plans.repository';
 import { insertApiKey } from '../test/factories/api-keys';
 import { insertUser } from '../test/factories/users';
-import { putOnPlan } from '../test/helpers/subscriptions';
+import { putOnPlan } from '../test/factories/subscriptions';
 
 type App = Awaited<ReturnType<typeof createApp>>;
 
@@ -46,7 +46,8 @@ async function main() {
 
   const admin = await insertUser(db, { role: 'ADMIN', status: 'ACTIVE' });
   const vendorKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'admin' })).key;
-  const adminCustomerKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'read-only' })).key;
+  // Admin scope: a lesser key of an ADMIN acts as a USER, and is metered.
+  const adminCustomerKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'admin' })).key;
   const customerKey = await premiumCustomer(app, db);
 
   const duration = Number(process.env.BENCH_SECONDS ?? 10);

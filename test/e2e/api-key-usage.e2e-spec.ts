@@ -4,7 +4,7 @@ import { ApiKeyUsageRecorder } from '../../src/modules/api-keys/api-key-usage.re
 import { registerAndLogin } from '../factories/users';
 import { ProbeModule } from '../fixtures/probe.module';
 import { createTestApp, createTestDatabase, TestDatabase } from '../helpers/test-app';
-import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
+import { freeTierOnConfiguredRateLimit } from '../factories/subscriptions';
 
 describe('API key usage statistics and audit log', () => {
   // Not useTestApp: each test boots its own app on one shared database, with its own settings and a close mid-test.

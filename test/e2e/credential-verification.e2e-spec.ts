@@ -7,7 +7,7 @@ import { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repositor
 import { RefreshTokensRepository } from '../../src/modules/auth/refresh-tokens.repository';
 import { registerAndLogin } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
-import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
+import { freeTierOnConfiguredRateLimit } from '../factories/subscriptions';
 
 /**
  * The rate limiter, the authentication guard and the API-key usage hook each need the caller;

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { insertProduct } from '../factories/products';
 import { insertUser } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
-import { putOnPlan } from '../helpers/subscriptions';
+import { putOnPlan } from '../factories/subscriptions';
 
 /**
  * Issue 8, "the published integration surface": black-box clients of a real listening server,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { putOnPlan } from '../helpers/subscriptions';
+import { putOnPlan } from '../factories/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
 describe('products', () => {

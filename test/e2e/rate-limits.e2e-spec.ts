@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAndLogin } from '../factories/users';
 import { redisAnswers, TEST_REDIS_URL } from '../helpers/redis-server';
-import { freeTierOnConfiguredRateLimit } from '../helpers/subscriptions';
+import { freeTierOnConfiguredRateLimit } from '../factories/subscriptions';
 import { createTestApp, createTestDatabase, TestApp, TestDatabase, useTestApp } from '../helpers/test-app';
 
 const REDIS_URL = TEST_REDIS_URL;

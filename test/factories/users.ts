@@ -1,7 +1,6 @@
 import argon2 from 'argon2';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
-import { expect } from 'vitest';
 import { DB_POOL } from '../../src/db/database';
 import { users } from '../../src/db/schema';
 import { ARGON2_OPTIONS } from '../../src/modules/auth/password.service';
@@ -54,10 +53,15 @@ export async function insertUser(db: Db, overrides: Partial<typeof users.$inferI
 
 const json = { 'content-type': 'application/json' };
 
+/** Factories throw rather than assert, so benchmarks can use them outside vitest. */
+function expectStatus(response: { statusCode: number; body: string }, status: number): void {
+  if (response.statusCode !== status) throw new Error(`Expected ${status}, got ${response.statusCode}: ${response.body}`);
+}
+
 export async function registerUser(app: NestFastifyApplication, overrides: Record<string, unknown> = {}) {
   const input = userInput(overrides);
   const response = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: JSON.stringify(input), headers: json });
-  expect(response.statusCode, response.body).toBe(201);
+  expectStatus(response, 201);
   return { input, user: response.json().user as { id: string; email: string } };
 }
 
@@ -70,7 +74,7 @@ export interface LoggedIn {
 
 export async function login(app: NestFastifyApplication, email: string, password = TEST_PASSWORD): Promise<LoggedIn> {
   const response = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: JSON.stringify({ email, password }), headers: json });
-  expect(response.statusCode, response.body).toBe(200);
+  expectStatus(response, 200);
   const body = response.json();
   const cookies = Object.fromEntries(response.cookies.map((cookie) => [cookie.name, cookie.value]));
   return { accessToken: body.accessToken.token, refreshToken: body.refreshToken.token, cookies, body };
