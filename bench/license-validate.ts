@@ -3,34 +3,15 @@
  * public endpoint, through the real app on embedded Postgres (or DATABASE_URL), over loopback.
  * Numbers are recorded in bench/README.md; rerun them there after a change to the hot path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import autocannon from 'autocannon';
-import { createApp } from '../src/app.setup';
-import { loadConfig } from '../src/config/config';
-import { openDatabase } from '../src/db/open-database';
+import { BenchApp, startBenchApp } from './bench-app';
 import { newLicense } from '../src/modules/licenses/license-key';
 import { LicensesRepository } from '../src/modules/licenses/licenses.repository';
 import { ProductsRepository } from '../src/modules/products/products.repository';
 import { UsersRepository } from '../src/modules/users/users.repository';
 
 async function main() {
-  Logger.overrideLogger(['error']);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    JWT_SECRET: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
-    EMBEDDED_POSTGRES_DIR: mkdtempSync(join(tmpdir(), 'gatehouse-bench-pg-')),
-    RATE_LIMIT_LICENSE_VALIDATE: '100000000/60',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config);
-  const app = await createApp({ config, databaseUrl: database.url, migrate: true });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = await app.getUrl();
+  const { app, url, stop } = await startBenchApp({ RATE_LIMIT_LICENSE_VALIDATE: '100000000/60' });
 
   const product = await app
     .get(ProductsRepository)
@@ -58,12 +39,10 @@ async function main() {
         `non-2xx ${result.non2xx}, errors ${result.errors}\n`,
     );
   }
-  await app.close();
-  await database.stop();
-  rmSync(config.database.embeddedDir, { recursive: true, force: true });
+  await stop();
 }
 
-async function benchUser(app: Awaited<ReturnType<typeof createApp>>): Promise<string> {
+async function benchUser(app: BenchApp['app']): Promise<string> {
   const result = await app
     .get(UsersRepository)
     .create({ email: `bench-${Date.now()}@example.com`, passwordHash: 'x', firstName: 'B', lastName: 'B', locale: 'en', timezone: 'UTC' });

@@ -7,41 +7,19 @@
  *   key (never metered).
  * Numbers are recorded in bench/README.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { createApp } from '../src/app.setup';
-import { loadConfig } from '../src/config/config';
-import { openDatabase } from '../src/db/open-database';
+import { BenchApp, startBenchApp } from './bench-app';
 import { PlansRepository } from '../src/modules/subscriptions/plans.repository';
 import { insertApiKey } from '../test/factories/api-keys';
 import { insertUser } from '../test/factories/users';
 import { putOnPlan } from '../test/factories/subscriptions';
 
-type App = Awaited<ReturnType<typeof createApp>>;
-
 const LIFTED = '100000000/60';
 
 async function main() {
-  Logger.overrideLogger(['error']);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    JWT_SECRET: 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
-    EMBEDDED_POSTGRES_DIR: mkdtempSync(join(tmpdir(), 'gatehouse-bench-pg-')),
-    RATE_LIMIT_AUTHENTICATED: LIFTED,
-    RATE_LIMIT_ACCESS_VERIFY: LIFTED,
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config);
-  const app = await createApp({ config, databaseUrl: database.url, migrate: true });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = await app.getUrl();
-  const db = new Client({ connectionString: database.url });
+  const { app, url, databaseUrl, stop } = await startBenchApp({ RATE_LIMIT_AUTHENTICATED: LIFTED, RATE_LIMIT_ACCESS_VERIFY: LIFTED });
+  const db = new Client({ connectionString: databaseUrl });
   await db.connect();
 
   const admin = await insertUser(db, { role: 'ADMIN', status: 'ACTIVE' });
@@ -75,13 +53,11 @@ async function main() {
     process.stdout.write(`${pair.name}: median ratio metered/off ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);
   }
   await db.end();
-  await app.close();
-  await database.stop();
-  rmSync(config.database.embeddedDir, { recursive: true, force: true });
+  await stop();
 }
 
 /** A customer on PREMIUM_MONTHLY (its per-minute rate lifted out of the way) with a read-only key. */
-async function premiumCustomer(app: App, db: Client): Promise<string> {
+async function premiumCustomer(app: BenchApp['app'], db: Client): Promise<string> {
   await app.get(PlansRepository).updatePreset('PREMIUM_MONTHLY', { rateLimitCount: 100_000_000, rateLimitWindowSeconds: 60 });
   const user = await insertUser(db, { status: 'ACTIVE' });
   await putOnPlan(app, db, user.id, 'PREMIUM_MONTHLY');

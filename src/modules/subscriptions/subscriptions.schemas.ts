@@ -5,6 +5,7 @@ import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PRESET_PLAN_CODES, subscriptionStatus } from '../../db/schema/subscriptions';
 import { pageLinkSchema } from '../../common/validation/links';
 import { currencySchema, moneySchema } from '../products/products.schemas';
+import { geoScopeListSchema } from '../../common/geo/geo.schemas';
 
 const isoDate = z.iso.datetime({ offset: true });
 const SUBSCRIPTION_STATUSES = subscriptionStatus.enumValues;
@@ -29,16 +30,7 @@ const durationSchema = z
   })
   .meta({ example: { unit: 'DAY', count: 90 } });
 
-const geoScopeSchema = z
-  .array(z.enum(GEO_SCOPES))
-  .min(1)
-  .max(GEO_SCOPES.length)
-  .superRefine((scopes, ctx) => {
-    scopes.forEach((scope, index) => {
-      if (scopes.indexOf(scope) !== index) ctx.addIssue({ code: 'custom', path: [index], message: 'Listed more than once', params: { code: 'DUPLICATE' } });
-    });
-  })
-  .meta({ example: ['MARMARA', 'AEGEAN'], description: 'Where calls may come from; ALL is everywhere' });
+const geoScopeSchema = geoScopeListSchema.meta({ example: ['MARMARA', 'AEGEAN'], description: 'Where calls may come from; ALL is everywhere' });
 
 export const apiVersionSchema = z
   .string()
