@@ -133,6 +133,31 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
     expect(await used(slow.user.id)).toBe(2);
   });
 
+  it("an ADMIN's key as the customer's: not metered (quota null), its plan shown; a suspended owner's key is KEY_REVOKED", async () => {
+    const adminAsCustomer = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'admin' })).key;
+    expect((await verify({ key: adminAsCustomer })).json()).toMatchObject({
+      allowed: true,
+      code: 'ALLOWED',
+      plan: 'NONE',
+      quota: null,
+      rateLimit: { limit: 100000 },
+    });
+    const c = await customer();
+    await ctx.db.query("UPDATE users SET status = 'SUSPENDED' WHERE id = $1", [c.user.id]);
+    expect((await verify({ key: c.key })).json()).toMatchObject({ allowed: false, code: 'KEY_REVOKED', subject: { userId: c.user.id } });
+    expect(await used(c.user.id)).toBe(0);
+  });
+
+  it('without a valid credential the route is an open one, limited per IP by the public policy, not the generous verify one', async () => {
+    const anonymous = await ctx.t.app.inject({ method: 'POST', url: '/v1/access/verify', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['x-ratelimit-limit']).toBe('100000');
+    const forged = await verify({ key: 'x' }, generateApiKey('gate', 'live'));
+    expect(forged.statusCode).toBe(401);
+    expect(forged.headers['x-ratelimit-limit']).toBe('100000');
+    expect((await verify({ key: 'x' })).headers['x-ratelimit-limit']).toBe('600000');
+  });
+
   it('done-means 4: only an ADMIN may verify: a customer key, or a read-write key of an ADMIN, is 403', async () => {
     const c = await customer();
     const byCustomer = await verify({ key: c.key }, c.key);

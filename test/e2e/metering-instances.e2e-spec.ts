@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackgroundTasks } from '../../src/common/background';
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin } from '../factories/users';
 import { redisAnswers, TEST_REDIS_URL } from '../helpers/redis-server';
@@ -52,6 +53,36 @@ describe('metering across two instances (issue 11, done-means 2)', () => {
 
   it('20 parallel calls with 5 left, split over two instances on one database: exactly 5 succeed', async () => {
     expect(await race(ctx)).toEqual({ ok: 5, refused: 15, counted: [{ used: 5 }] });
+  });
+});
+
+describe('quota alerts across two instances (issue 11, done-means 6)', () => {
+  const ctx = twoInstances(() => ({}));
+
+  it('20 parallel calls over two instances against a limit of 10: one warning and one exceeded event, each once', async () => {
+    const app = ctx.instances[0]!.app;
+    const user = await subscriber(app, ctx.db);
+    const customPlan = {
+      name: 'Ten',
+      duration: { unit: 'MONTH', count: 1 },
+      limitResetPeriod: 'DAILY',
+      geoScope: ['ALL'],
+      limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10 }],
+    };
+    expect((await updateSubscription(app, ctx.admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, customPlan })).statusCode).toBe(200);
+    const key = (await insertApiKey(ctx.db, { ownerId: user.user.id })).key;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        ctx.instances[i % 2]!.app.inject({ method: 'GET', url: '/api/integration/products/getAll', headers: { authorization: `Bearer ${key}` } }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.statusCode === 200)).toHaveLength(10);
+    // Each instance raises both alerts once it sees the thresholds passed; the counter row's claim lets one through.
+    await Promise.all(ctx.instances.map((instance) => instance.app.get(BackgroundTasks).drain()));
+    const events = await ctx.db.query("SELECT type FROM outbox_messages WHERE type LIKE 'subscription.quota.%' AND payload->>'userId' = $1 ORDER BY type", [
+      user.user.id,
+    ]);
+    expect(events.rows.map((row) => row.type)).toEqual(['subscription.quota.exceeded', 'subscription.quota.warning']);
   });
 });
 

@@ -196,6 +196,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
       expect(capped.statusCode).toBe(429);
       expect(capped.json()).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 1000, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z' });
       expect(capped.headers).toMatchObject({ 'retry-after': String(15 * 3600), 'x-quota-limit': '1000', 'x-quota-remaining': '0' });
+      expect((await call('GET', '/v1/products', free.accessToken)).statusCode).toBe(200);
       const mine = await call('GET', '/v1/subscriptions/me', free.accessToken);
       expect(mine.statusCode).toBe(200);
       expect(mine.json().usage).toEqual([{ apiVersion: 'v1', endpoint: '*', used: 1000, limit: 1000, remaining: 0, resetsAt: '2026-12-04T00:00:00.000Z' }]);

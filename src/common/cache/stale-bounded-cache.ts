@@ -16,7 +16,11 @@ export class StaleBoundedCache<K, V> {
     if (cached && Date.now() - cached.loadedAt < this.options.ttlMs) return Promise.resolve(cached.value);
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.load(key, load).finally(() => this.inFlight.delete(key));
+      const loading = this.load(key, load).finally(() => {
+        // A forget meanwhile may have let a newer load start: that one stays.
+        if (this.inFlight.get(key) === loading) this.inFlight.delete(key);
+      });
+      pending = loading;
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -26,10 +30,6 @@ export class StaleBoundedCache<K, V> {
     this.forgottenAt.set(key, Date.now());
     this.entries.delete(key);
     this.inFlight.delete(key);
-  }
-
-  clear(): void {
-    for (const key of this.entries.keys()) this.forget(key);
   }
 
   private async load(key: K, load: () => Promise<V>): Promise<V> {

@@ -18,9 +18,10 @@ type Caller = Pick<Principal, 'userId' | 'role'>;
 const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
- * First in the global chain. Each request counts against one policy: the route's own
- * (@RateLimit), else `authenticated` per user on protected routes (with the numbers of the
- * caller's plan when it has its own), else `public` per IP.
+ * First in the global chain. Each request counts against one policy: on open routes the route's
+ * own (@RateLimit) or `public`, per IP; on protected routes, for a verified caller, the route's own
+ * or `authenticated` (with the numbers of the caller's plan when it has its own), per user, and
+ * without one `public` per IP.
  * A protected route without a verifiable token is counted per IP under `public`, so guessing
  * tokens is limited too. Headers follow the published docs: Reset is a Unix timestamp.
  */
@@ -65,10 +66,13 @@ export class RateLimitGuard implements CanActivate {
   private async bucketFor(request: FastifyRequest, context: ExecutionContext): Promise<{ policy: RateLimitPolicy; key: string; caller?: Caller }> {
     const named = this.flag<RateLimitPolicy>(RATE_LIMIT_POLICY, context);
     const ipKey = ipRateLimitKey(request.ip);
-    if (named) return { policy: named, key: ipKey };
-    if (this.flag<boolean>(IS_PUBLIC, context)) return { policy: 'public', key: ipKey };
+    if (this.flag<boolean>(IS_PUBLIC, context)) return { policy: named ?? 'public', key: ipKey };
     const caller = await this.callerOf(request);
-    return caller ? { policy: 'authenticated', key: `user:${caller.userId}`, caller } : { policy: 'public', key: ipKey };
+    // Without a credential that verifies, a protected route is `public` per IP, whatever its own
+    // policy: a generous limit meant for a known caller must not serve credential guessing.
+    if (!caller) return { policy: 'public', key: ipKey };
+    if (named) return { policy: named, key: `user:${caller.userId}` };
+    return { policy: 'authenticated', key: `user:${caller.userId}`, caller };
   }
 
   /** The caller's plan rate limit; none for ADMINs, who keep the configured default. */

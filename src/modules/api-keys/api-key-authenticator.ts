@@ -24,6 +24,12 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
   private readonly cache = new Map<string, { entry: Entry; loadedAt: number }>();
   /** When each key was last forgotten: a lookup that started earlier must not re-cache it. */
   private readonly forgottenAt = new Map<string, number>();
+  /**
+   * Hashes no key had when last looked up, and when: the checksum is no secret, so a flood of
+   * made-up keys (on any route, or in access checks) must not cost a lookup each. A key is made
+   * with a fresh random secret, so none can be presented before it exists.
+   */
+  private readonly unknown = new Map<string, number>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -90,11 +96,16 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
   private async load(hash: string): Promise<Entry | undefined> {
     const cached = this.cache.get(hash);
     if (cached && Date.now() - cached.loadedAt < API_KEY_CACHE_TTL_MS) return cached.entry;
+    if (Date.now() - (this.unknown.get(hash) ?? -Infinity) < API_KEY_CACHE_TTL_MS) return undefined;
     const started = Date.now();
     let entry = await this.keys.findByHash(hash);
     // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
     if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
-    if (!entry) return undefined;
+    if (!entry) {
+      if (this.unknown.size >= CACHE_MAX_ENTRIES) this.unknown.delete(this.unknown.keys().next().value!);
+      this.unknown.set(hash, Date.now());
+      return undefined;
+    }
     this.pruneForgotten();
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(hash, { entry, loadedAt: Date.now() });

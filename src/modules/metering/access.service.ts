@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { ApiKeyVerifier, KeyInspection } from '../../common/auth/api-key-verifier';
+import { ApiKeyPrincipal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { iso, isoOrNull } from '../../common/iso';
@@ -89,26 +90,36 @@ export class AccessService {
       return { allowed: false, code: KEY_CODES[inspection.outcome], subject, plan: null, quota: null, rateLimit: null };
     }
     const { principal } = inspection;
+    // ADMINs are not metered: only who they are, their plan and their rate apply.
+    if (principal.role === 'ADMIN') {
+      const entitlement = await this.entitlements.of(principal.userId);
+      const rate = await this.takeRate(principal.userId, null);
+      return this.answer(principal, entitlement, rate.blocked ? 'RATE_LIMITED' : 'ALLOWED', null, rate.state);
+    }
     const evaluation = await this.meter.evaluate(principal.userId, { apiVersion: dto.apiVersion, endpoint: dto.endpoint, ip: dto.ip ?? null });
-    const entitlement = 'charge' in evaluation ? evaluation.charge.entitlement : evaluation.entitlement;
-    const answer = (code: AccessCode, quota: QuotaState | null, rateLimit: RateLimitState | null): AccessDecision => ({
+    if ('refusal' in evaluation) return this.answer(principal, evaluation.entitlement, REFUSAL_CODES[evaluation.refusal], null, null);
+    const { entitlement } = evaluation.charge;
+    const rate = await this.takeRate(principal.userId, entitlement);
+    if (rate.blocked) return this.answer(principal, entitlement, 'RATE_LIMITED', null, rate.state);
+    const result = await this.meter.consume(evaluation.charge, dto.cost);
+    return this.answer(principal, entitlement, result.allowed ? 'ALLOWED' : 'QUOTA_EXCEEDED', result.quota, rate.state);
+  }
+
+  private answer(
+    principal: ApiKeyPrincipal,
+    entitlement: Entitlement,
+    code: AccessCode,
+    quota: QuotaState | null,
+    rateLimit: RateLimitState | null,
+  ): AccessDecision {
+    return {
       allowed: code === 'ALLOWED',
       code,
       subject: { userId: principal.userId, accountId: entitlement.accountId, apiKeyId: principal.apiKeyId },
       plan: entitlement.plan,
       quota: quota && { limit: quota.limit, remaining: quota.remaining, resetsAt: isoOrNull(quota.resetsAt) },
       rateLimit,
-    });
-    // ADMINs are not metered: only their rate applies.
-    if (principal.role === 'ADMIN') {
-      const rate = await this.takeRate(principal.userId, null);
-      return answer(rate.blocked ? 'RATE_LIMITED' : 'ALLOWED', null, rate.state);
-    }
-    if ('refusal' in evaluation) return answer(REFUSAL_CODES[evaluation.refusal], null, null);
-    const rate = await this.takeRate(principal.userId, entitlement);
-    if (rate.blocked) return answer('RATE_LIMITED', null, rate.state);
-    const result = await this.meter.consume(evaluation.charge, dto.cost);
-    return answer(result.allowed ? 'ALLOWED' : 'QUOTA_EXCEEDED', result.quota, rate.state);
+    };
   }
 
   /** One request against the customer's plan rate (the configured default without one), counted apart from its own calls to Gatehouse. */

@@ -92,11 +92,11 @@ export class MeterService extends Meter implements OnModuleInit {
     const max = charge.limit.maxCalls;
     const used = cost <= max ? await this.counters.consume(charge.key, charge.window.end, cost, max) : undefined;
     if (used !== undefined) {
-      this.alerts.afterCall(charge, cost, used, false);
+      this.alerts.afterCall(charge, used);
       return { allowed: true, quota: this.quotaState(charge, used) };
     }
     const held = await this.counters.used(charge.key);
-    this.alerts.afterCall(charge, cost, held, true);
+    this.alerts.afterCall(charge, held);
     return { allowed: false, quota: this.quotaState(charge, held) };
   }
 
@@ -136,7 +136,7 @@ export class MeterService extends Meter implements OnModuleInit {
     consumed.set(request, { key: charge.key, cost: 1 });
   }
 
-  quotaExceeded(quota: QuotaState): DomainError {
+  private quotaExceeded(quota: QuotaState): DomainError {
     const { apiVersion, endpoint, limit, resetsAt } = quota;
     if (!resetsAt) return new DomainError('QUOTA_EXCEEDED', { params: { apiVersion, endpoint, limit } });
     const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - this.clock.now().getTime()) / 1000));
@@ -149,7 +149,7 @@ export class MeterService extends Meter implements OnModuleInit {
   }
 }
 
-export function quotaHeaders(quota: QuotaState): Record<string, string> {
+function quotaHeaders(quota: QuotaState): Record<string, string> {
   return {
     'x-quota-limit': String(quota.limit),
     'x-quota-remaining': String(quota.remaining),

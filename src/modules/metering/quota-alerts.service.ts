@@ -37,12 +37,15 @@ export class QuotaAlertsService {
     private readonly clock: Clock,
   ) {}
 
-  /** After a call was counted (`used` includes it) or refused (`used` is what the window holds). */
-  afterCall(charge: Charge, cost: number, used: number, refused: boolean): void {
+  /**
+   * After a call was counted or refused, with what the window holds now. Raised on every call past
+   * a threshold, not only the one that crossed it: if that one's alert failed, a later call (on any
+   * instance) sends it; the memo and the claimed column keep each to once.
+   */
+  afterCall(charge: Charge, used: number): void {
     const limit = charge.limit.maxCalls;
-    const warnAt = Math.ceil(limit * QUOTA_WARNING_RATIO);
-    if (!refused && used - cost < warnAt && used >= warnAt) this.raise(charge, 'warning', used);
-    if (refused || used >= limit) this.raise(charge, 'exceeded', used);
+    if (used >= Math.ceil(limit * QUOTA_WARNING_RATIO)) this.raise(charge, 'warning', used);
+    if (used >= limit) this.raise(charge, 'exceeded', used);
   }
 
   private raise(charge: Charge, alert: QuotaAlert, used: number): void {
@@ -50,7 +53,12 @@ export class QuotaAlertsService {
     if (this.claimed.has(memo)) return;
     if (this.claimed.size >= CLAIMED_MEMO_MAX) this.claimed.clear();
     this.claimed.add(memo);
-    this.background.run(`quota ${alert}`, () => this.send(charge, alert, used));
+    this.background.run(`quota ${alert}`, () =>
+      this.send(charge, alert, used).catch((error: unknown) => {
+        this.claimed.delete(memo);
+        throw error;
+      }),
+    );
   }
 
   private async send(charge: Charge, alert: QuotaAlert, used: number): Promise<void> {

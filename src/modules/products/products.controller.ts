@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { Metered } from '../../common/metering/metered.decorator';
+import { Metered, Unmetered } from '../../common/metering/metered.decorator';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Roles } from '../../common/auth/roles';
@@ -22,6 +22,7 @@ export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
   @Get()
+  @Unmetered()
   @ApiOperation({ summary: 'The catalog, searchable by name, SKU or barcode' })
   @ZodResponse({ status: 200, type: ProductPageDto })
   listProducts(@Query() query: ProductListQueryDto) {
@@ -29,6 +30,7 @@ export class ProductsController {
   }
 
   @Get(':id')
+  @Unmetered()
   @ApiOperation({ summary: 'One product' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ProductResponseDto })

@@ -98,19 +98,22 @@ export interface Entitlement {
   periodEnd: Date | null;
 }
 
-/** The free tier's counters of a user who never had a subscription row start here. */
-const NEVER_SUBSCRIBED = new Date(0);
+/**
+ * The period every free-tier counter belongs to: a fixed one, so no change that lands on NONE
+ * (a cancel, an abandoned checkout making the account's row) starts the free tier's day again.
+ */
+const FREE_TIER_PERIOD_START = new Date(0);
 
 /** `toSubscriptionView`'s rule (a lapsed term reads as NONE, NONE has its plan's current terms) for metering. */
 export function entitlementAt(userId: string, row: EntitlementRow, nonePlan: PlanRow, now: Date): Entitlement {
   const stored = row.subscription;
   const none = { userId, accountId: row.accountId, plan: nonePlan.code, terms: termsOf(nonePlan), periodEnd: null };
-  if (!stored || !row.planCode) return { ...none, pastDue: false, periodStart: NEVER_SUBSCRIBED };
+  if (!stored || !row.planCode) return { ...none, pastDue: false, periodStart: FREE_TIER_PERIOD_START };
   const lapsed = isLapsed(stored, now);
   const subscription = lapsed ? { ...stored, ...lapsedState(stored, nonePlan) } : stored;
   if (subscription.planId === nonePlan.id) {
     const unpaid = (lapsed && stored.status === 'PAST_DUE') || (hasLiveStripeSubscription(stored) && UNPAID_STRIPE_STATUSES.has(stored.stripeStatus ?? ''));
-    return { ...none, pastDue: unpaid, periodStart: subscription.currentPeriodStart };
+    return { ...none, pastDue: unpaid, periodStart: FREE_TIER_PERIOD_START };
   }
   return {
     userId,

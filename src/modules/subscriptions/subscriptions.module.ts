@@ -3,6 +3,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
+import { QuotaCountersPurger } from './quota-counters.purger';
 import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
@@ -27,6 +28,7 @@ import { SubscriptionsService } from './subscriptions.service';
     PlansRepository,
     SubscriptionExpirySweeper,
     QuotaCountersRepository,
+    QuotaCountersPurger,
   ],
   exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
 })

@@ -1,0 +1,36 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { QuotaCountersRepository } from './quota-counters.repository';
+
+const PURGE_INTERVAL_MS = 3_600_000;
+/** Usage is shown for the current windows only; ended ones are kept this long for support questions. */
+export const QUOTA_COUNTER_RETENTION_DAYS = 35;
+
+/** Hourly (and once at boot), drops quota counters of windows that ended more than QUOTA_COUNTER_RETENTION_DAYS ago. */
+@Injectable()
+export class QuotaCountersPurger implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('QuotaCounters');
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly counters: QuotaCountersRepository,
+    private readonly background: BackgroundTasks,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit() {
+    this.timer = setInterval(() => this.background.run('quota counter purge', () => this.purge()), PURGE_INTERVAL_MS).unref();
+    this.background.run('quota counter purge', () => this.purge());
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  async purge(): Promise<void> {
+    const cutoff = new Date(this.clock.now().getTime() - QUOTA_COUNTER_RETENTION_DAYS * 86_400_000);
+    const purged = await this.counters.purgeEndedBefore(cutoff);
+    if (purged > 0) this.logger.log(`Purged ${purged} quota counters of windows ended before ${cutoff.toISOString()}`);
+  }
+}
