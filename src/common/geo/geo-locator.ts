@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { publicAddress } from '../http/public-address';
 import { CountryResponse, Reader } from 'maxmind';
 import { plateOfProvince, PROVINCE_REGIONS, regionOfPlate, TurkishRegion } from './turkish-regions';
 
@@ -69,17 +69,14 @@ export class GeoLocator {
    * address is looked up as the IPv4 address it carries.
    */
   locate(ip: string): GeoLocation | null {
-    if (isIP(ip) === 0) return null;
-    const address = ipaddr.process(ip);
     // Only global unicast: the data has nothing for the rest, and some of it (6to4, Teredo)
     // embeds another address that says nothing reliable about the caller.
-    if (address.range() !== 'unicast') return null;
-    const record = address.kind() === 'ipv4' ? this.ipv4.get(address.toString()) : this.ipv6.get(withoutZone(address.toString()));
+    const address = publicAddress(ip);
+    if (address === null) return null;
+    const record = isIP(address) === 4 ? this.ipv4.get(address) : this.ipv6.get(address);
     return record ? toLocation(record) : null;
   }
 }
-
-const withoutZone = (ipv6: string) => ipv6.replace(/%.*$/, '');
 
 function toLocation(record: IpLocationRecord): GeoLocation | null {
   const country = record.country_code;

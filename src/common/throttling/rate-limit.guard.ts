@@ -1,6 +1,5 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { ApiKeyVerifier, bearerOf } from '../auth/api-key-verifier';
@@ -11,11 +10,9 @@ import { DomainError } from '../errors/domain-error';
 import { Meter } from '../metering/meter';
 import { ipRateLimitKey } from './client-key';
 import { RATE_LIMIT_POLICY, SKIP_RATE_LIMIT } from './rate-limit.decorator';
-
-export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+import { RateLimiter } from './rate-limiter';
 
 type Caller = Pick<Principal, 'userId' | 'role'>;
-const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * First in the global chain. Each request counts against one policy: on open routes the route's
@@ -31,7 +28,7 @@ export class RateLimitGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyVerifier,
     private readonly meter: Meter,
-    @Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage,
+    private readonly limiter: RateLimiter,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -42,20 +39,13 @@ export class RateLimitGuard implements CanActivate {
     const { policy, key, caller } = await this.bucketFor(request, context);
     const { count, windowSeconds } = (caller && (await this.planTerms(caller))) ?? this.config.rateLimit.policies[policy];
 
-    // The policy is part of the key: the in-memory storage blocks per key, and one route's limit
-    // must not block the same client on every other route.
-    const record = await this.storage.increment(`${policy}:${key}`, windowSeconds * 1000, count, windowSeconds * 1000, policy).catch((error: unknown) => {
-      // Without its counters a limit cannot be enforced; serving unlimited would let a Redis
-      // outage switch off brute-force protection, so the request is refused as retryable.
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
-    });
-    const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
+    const taken = await this.limiter.take(policy, key, { count, windowSeconds });
     void reply.headers({
-      'x-ratelimit-limit': String(count),
-      'x-ratelimit-remaining': String(Math.max(0, count - record.totalHits)),
-      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + secondsLeft),
+      'x-ratelimit-limit': String(taken.limit),
+      'x-ratelimit-remaining': String(taken.remaining),
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + taken.secondsLeft),
     });
-    if (record.isBlocked) throw new DomainError('RATE_LIMITED', { params: { retryAfter: secondsLeft, limit: count } });
+    if (taken.blocked) throw new DomainError('RATE_LIMITED', { params: { retryAfter: taken.secondsLeft, limit: count } });
     return true;
   }
 
@@ -78,9 +68,8 @@ export class RateLimitGuard implements CanActivate {
   /** The caller's plan rate limit; none for ADMINs, who keep the configured default. */
   private async planTerms(caller: Caller): Promise<{ count: number; windowSeconds: number } | null> {
     if (caller.role === 'ADMIN') return null;
-    return this.meter.planRateLimit(caller.userId).catch((error: unknown) => {
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
-    });
+    // A database that cannot answer is a 503 with Retry-After, as on every other query.
+    return this.meter.planRateLimit(caller.userId);
   }
 
   /**

@@ -3,7 +3,8 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
-import { RATE_LIMIT_STORAGE, RateLimitGuard } from './rate-limit.guard';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
 
 /** The rate-limit Redis client, or null without REDIS_URL; readiness pings it. */
 export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
@@ -54,9 +55,10 @@ export function createRateLimitRedis(config: AppConfig): Redis {
       inject: [RATE_LIMIT_REDIS],
       useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService()),
     },
+    RateLimiter,
     RateLimitGuard,
   ],
-  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimitGuard],
+  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter, RateLimitGuard],
 })
 export class ThrottlingModule implements OnApplicationShutdown {
   constructor(@Optional() @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null) {}

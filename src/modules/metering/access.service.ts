@@ -1,11 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ThrottlerStorage } from '@nestjs/throttler';
+import { Injectable } from '@nestjs/common';
 import { ApiKeyVerifier, KeyInspection } from '../../common/auth/api-key-verifier';
 import { ApiKeyPrincipal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
-import { DomainError } from '../../common/errors/domain-error';
 import { iso, isoOrNull } from '../../common/iso';
-import { RATE_LIMIT_STORAGE } from '../../common/throttling/rate-limit.guard';
+import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { ApiKeyUsageRecorder } from '../api-keys/api-key-usage.recorder';
 import type { Entitlement } from '../subscriptions/subscriptions.mapper';
@@ -43,8 +41,6 @@ const USAGE_STATUS: Record<AccessCode, number> = {
   RATE_LIMITED: 429,
 };
 
-const STORAGE_RETRY_AFTER_SECONDS = 5;
-
 type RateLimitState = NonNullable<AccessDecision['rateLimit']>;
 
 /**
@@ -60,7 +56,7 @@ export class AccessService {
     private readonly entitlements: EntitlementsService,
     private readonly usage: ApiKeyUsageRecorder,
     private readonly clock: Clock,
-    @Inject(RATE_LIMIT_STORAGE) private readonly rateLimits: ThrottlerStorage,
+    private readonly rateLimiter: RateLimiter,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -124,16 +120,9 @@ export class AccessService {
 
   /** One request against the customer's plan rate (the configured default without one), counted apart from its own calls to Gatehouse. */
   private async takeRate(userId: string, entitlement: Entitlement | null): Promise<{ blocked: boolean; state: RateLimitState }> {
-    const { count, windowSeconds } = entitlement?.terms.rateLimit ?? this.config.rateLimit.policies.authenticated;
-    const ttl = windowSeconds * 1000;
-    const record = await this.rateLimits.increment(`access:user:${userId}`, ttl, count, ttl, 'access').catch((error: unknown) => {
-      throw new DomainError('SERVICE_UNAVAILABLE', { cause: error, params: { retryAfter: STORAGE_RETRY_AFTER_SECONDS } });
-    });
-    const secondsLeft = Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire);
-    return {
-      blocked: record.isBlocked,
-      state: { limit: count, remaining: Math.max(0, count - record.totalHits), resetsAt: iso(new Date(Date.now() + secondsLeft * 1000)) },
-    };
+    const taken = await this.rateLimiter.take('access', `user:${userId}`, entitlement?.terms.rateLimit ?? this.config.rateLimit.policies.authenticated);
+    const resetsAt = iso(new Date(Date.now() + taken.secondsLeft * 1000));
+    return { blocked: taken.blocked, state: { limit: taken.limit, remaining: taken.remaining, resetsAt } };
   }
 
   private async subjectOf(userId: string, apiKeyId: string): Promise<AccessDecision['subject']> {
