@@ -4,6 +4,7 @@ import { ZodSerializerInterceptor } from 'nestjs-zod';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
+import { CryptoModule } from './common/crypto/crypto.module';
 import { EventsModule } from './common/events';
 import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms.module';
@@ -54,6 +55,7 @@ export class AppModule {
           migrate: options.migrate,
         }),
         ClockModule,
+        CryptoModule,
         EventsModule,
         BackgroundModule,
         MailModule,

@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       TWILIO_AUTH_TOKEN: 'twilio-token-0123456789',
       TWILIO_FROM: '+15005550006',
       LICENSE_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+      WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       DATABASE_URL: 'postgres://u:p@db:5432/gatehouse',
       PUBLIC_BASE_URL: 'https://api.example.com',
     };
@@ -83,10 +84,31 @@ describe('loadConfig', () => {
       },
     );
 
+    it('without WEBHOOK_SECRET_KEY (endpoint secrets would be sealed with a key nobody keeps)', () => {
+      const { WEBHOOK_SECRET_KEY: _, ...rest } = PRODUCTION;
+      expect(() => loadConfig(rest)).toThrow(/WEBHOOK_SECRET_KEY: required in production/);
+      expect(loadConfig({ ...rest, NODE_ENV: 'development' }).webhooks.secretKey).toBeUndefined();
+    });
+
     it('with PUBLIC_BASE_URL unset', () => {
       const { PUBLIC_BASE_URL: _, ...rest } = PRODUCTION;
       expect(() => loadConfig(rest)).toThrow(/PUBLIC_BASE_URL/);
     });
+  });
+
+  it('reads the webhook settings, safe by default', () => {
+    expect(loadConfig(SECRET).webhooks).toEqual({
+      secretKey: undefined,
+      secretKeyFile: '.data/webhook-secret-key',
+      allowInsecure: false,
+      allowPrivateNetworks: false,
+      retentionDays: 30,
+    });
+    const key = Buffer.alloc(32, 1).toString('base64');
+    expect(
+      loadConfig({ ...SECRET, WEBHOOK_SECRET_KEY: key, WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1', WEBHOOK_RETENTION_DAYS: '7' })
+        .webhooks,
+    ).toMatchObject({ secretKey: key, allowInsecure: true, allowPrivateNetworks: true, retentionDays: 7 });
   });
 
   it('requires a JWT secret of at least 32 bytes', () => {
@@ -122,6 +144,9 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_TTL', '15 minutes'],
     ['LOGIN_FAILURE_LIMIT', '10'],
     ['COOKIE_SECURE', 'yes'],
+    ['WEBHOOK_SECRET_KEY', Buffer.alloc(16).toString('base64')],
+    ['WEBHOOK_SECRET_KEY', 'not-base64-at-all-but-forty-four-characters!'],
+    ['WEBHOOKS_ALLOW_INSECURE', 'yes'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let error: unknown;
     try {

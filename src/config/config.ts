@@ -36,6 +36,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
+  if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRET_KEY) missing.push('WEBHOOK_SECRET_KEY: required in production (32 bytes, base64)');
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
     missing.push(
       'DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)',
@@ -148,6 +149,16 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
     /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
     checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },
     outbox: { retentionDays: env.OUTBOX_RETENTION_DAYS },
+    webhooks: {
+      /** AES-256-GCM key (base64) sealing endpoint secrets at rest; outside production, generated into `secretKeyFile` when unset. */
+      secretKey: env.WEBHOOK_SECRET_KEY,
+      secretKeyFile: env.WEBHOOK_SECRET_KEY_FILE,
+      /** http:// endpoint URLs are accepted (local development and tests). */
+      allowInsecure: env.WEBHOOKS_ALLOW_INSECURE,
+      /** Endpoint addresses are not checked against private, loopback and other non-public ranges (tests only). */
+      allowPrivateNetworks: env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS,
+      retentionDays: env.WEBHOOK_RETENTION_DAYS,
+    },
     rateLimit: {
       /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */
       redisUrl: env.REDIS_URL,

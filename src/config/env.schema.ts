@@ -159,6 +159,15 @@ export const envSchema = z.object({
   CHECKOUT_MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(100_000).default(10_000),
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  WEBHOOK_SECRET_KEY_FILE: z.string().min(1).default('.data/webhook-secret-key'),
+  WEBHOOKS_ALLOW_INSECURE: bool.default(false),
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
