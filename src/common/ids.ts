@@ -22,6 +22,7 @@ export const ID_PREFIXES = {
   plan: 'pln',
   subscription: 'sub',
   subscriptionChange: 'sbc',
+  webhookEndpoint: 'whe',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

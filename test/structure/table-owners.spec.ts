@@ -31,6 +31,7 @@ const OWNERS: Record<string, string> = {
   subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   quota_counters: `${MODULES}/subscriptions/quota-counters.repository.ts`,
+  webhook_endpoints: `${MODULES}/webhooks/webhook-endpoints.repository.ts`,
 };
 
 const TABLES = Object.entries(schema)

@@ -11,3 +11,4 @@ export * from './orders';
 export * from './outbox';
 export * from './subscriptions';
 export * from './quotas';
+export * from './webhooks';

@@ -149,3 +149,18 @@ export type OutboxPayload<T extends OutboxEventType> = z.infer<(typeof OUTBOX_EV
 
 /** One event, its payload checked against its type at compile time: `{ type: 'license.activated', payload }`. */
 export type OutboxEvent<T extends OutboxEventType = OutboxEventType> = { [K in T]: { type: K; payload: OutboxPayload<K> } }[T];
+
+/** Sent only by an endpoint's test (never through the outbox): it proves the URL and the signatures work. */
+export const PING_EVENT = z
+  .object({
+    endpointId: z.string().meta({ description: 'The endpoint tested (whe_…)' }),
+    message: z.string().meta({ description: 'A fixed greeting; nothing happened' }),
+  })
+  .meta({ description: "A test event, sent when an endpoint's owner asks for one" });
+
+/** Every type an endpoint may subscribe to and receive: the outbox catalog, and ping. */
+export const WEBHOOK_EVENTS = { ...OUTBOX_EVENTS, ping: PING_EVENT } as const;
+
+export type WebhookEventType = keyof typeof WEBHOOK_EVENTS;
+
+export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as [WebhookEventType, ...WebhookEventType[]];
