@@ -207,6 +207,17 @@ describe('subscriptions paid through Stripe', () => {
     expect(mailbox.to(user.input.email).length).toBe(mails + 1);
   });
 
+  it('a session completed but not yet paid (an async payment method) grants nothing until checkout.session.async_payment_succeeded', async () => {
+    const { user, ev } = await stripeCustomer();
+    const pending = ev.completed({ payment_status: 'unpaid' });
+    await deliver(pending);
+    expect(await outcome(pending.id)).toBe('IGNORED');
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE' });
+    const paid = { ...ev.completed(), type: 'checkout.session.async_payment_succeeded' } as Event;
+    await deliver(paid);
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
+  });
+
   it('Done means 7: the same events in another order (the first invoice.paid before checkout.session.completed) end in the same state and counts', async () => {
     const { user, base, ev } = await stripeCustomer();
     const completed = ev.completed();
