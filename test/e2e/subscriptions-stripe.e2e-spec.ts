@@ -207,6 +207,40 @@ describe('subscriptions paid through Stripe', () => {
     expect(mailbox.to(user.input.email).length).toBe(mails + 1);
   });
 
+  it('re-subscribing after the first Stripe subscription ended: the new one applies even when its invoice beats its checkout, and the old one stays dead', async () => {
+    const { user, subscriptionId, base, ev } = await stripeCustomer();
+    await deliver(ev.completed());
+    await deliver(ev.subscription('customer.subscription.deleted', 1, base + 10));
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE' });
+    // The second subscription of the same customer: the same events with its own ids.
+    const second = `sub_${randomBytes(6).toString('hex')}`;
+    const ofSecond = <T extends Event>(event: T): T => JSON.parse(JSON.stringify(event).replaceAll(subscriptionId, second)) as T;
+    const invoice = ofSecond(ev.invoice('invoice.paid', 2, base + 20));
+    await deliver(invoice);
+    expect(await outcome(invoice.id)).toBe('APPLIED');
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
+    const completed = ofSecond(ev.completed());
+    await deliver(completed);
+    expect(await outcome(completed.id)).toBe('IGNORED_STALE');
+    const lateFirst = ev.subscription('customer.subscription.updated', 1, base + 30, { status: 'active' });
+    await deliver(lateFirst);
+    expect(await outcome(lateFirst.id)).toBe('IGNORED');
+    expect(
+      (await ctx.db.query('SELECT stripe_subscription_id FROM subscriptions WHERE account_id = $1', [user.accountId])).rows[0].stripe_subscription_id,
+    ).toBe(second);
+  });
+
+  it('a session completed but not yet paid (an async payment method) grants nothing until checkout.session.async_payment_succeeded', async () => {
+    const { user, ev } = await stripeCustomer();
+    const pending = ev.completed({ payment_status: 'unpaid' });
+    await deliver(pending);
+    expect(await outcome(pending.id)).toBe('IGNORED');
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE' });
+    const paid = { ...ev.completed(), type: 'checkout.session.async_payment_succeeded' } as Event;
+    await deliver(paid);
+    expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
+  });
+
   it('Done means 7: the same events in another order (the first invoice.paid before checkout.session.completed) end in the same state and counts', async () => {
     const { user, base, ev } = await stripeCustomer();
     const completed = ev.completed();

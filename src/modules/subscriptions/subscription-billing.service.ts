@@ -118,7 +118,7 @@ export class SubscriptionBillingService {
     const current = await this.locate(tx, invoice);
     if (!current) return result('IGNORED');
     const row = current.subscription;
-    if (ENDED.has(row.stripeStatus ?? '')) return result('IGNORED_STALE');
+    if (this.endedAlready(row, invoice)) return result('IGNORED_STALE');
     const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(invoice.priceId, tx) : undefined) ?? current.plan;
     if (plan.code === 'NONE') return result('IGNORED');
     const first = await this.subscriptions.insertInvoiceOnce(tx, {
@@ -158,7 +158,7 @@ export class SubscriptionBillingService {
     const current = await this.locate(tx, invoice);
     if (!current) return result('IGNORED');
     const row = current.subscription;
-    if (ENDED.has(row.stripeStatus ?? '') || !this.isNewer(row, invoice.periodEnd, invoice.eventCreated)) return result('IGNORED_STALE');
+    if (this.endedAlready(row, invoice) || !this.isNewer(row, invoice.periodEnd, invoice.eventCreated)) return result('IGNORED_STALE');
     if (current.plan.code === 'NONE') return result('IGNORED');
     const state = this.stripeState(row, invoice, 'past_due', invoice.periodEnd);
     if (row.status === 'PAST_DUE') {
@@ -182,7 +182,7 @@ export class SubscriptionBillingService {
     const current = await this.locate(tx, facts);
     if (!current) return result('IGNORED');
     const row = current.subscription;
-    if (ENDED.has(row.stripeStatus ?? '') || !this.isNewer(row, facts.periodEnd, facts.eventCreated)) return result('IGNORED_STALE');
+    if (this.endedAlready(row, facts) || !this.isNewer(row, facts.periodEnd, facts.eventCreated)) return result('IGNORED_STALE');
     const status = STATUS[facts.status];
     const plan = (facts.priceId ? await this.plans.findPresetByStripePriceId(facts.priceId, tx) : undefined) ?? current.plan;
     // incomplete or paused: nothing paid yet, nothing to grant.
@@ -221,7 +221,7 @@ export class SubscriptionBillingService {
     const current = await this.locate(tx, facts);
     if (!current) return result('IGNORED');
     const row = current.subscription;
-    if (ENDED.has(row.stripeStatus ?? '')) return result('IGNORED_STALE');
+    if (this.endedAlready(row, facts)) return result('IGNORED_STALE');
     const at = this.clock.now();
     const state = { ...this.stripeState(row, facts, 'canceled', facts.periodEnd), cancelAtPeriodEnd: false };
     if (current.plan.code === 'NONE') await this.subscriptions.update(tx, row.id, state);
@@ -240,7 +240,16 @@ export class SubscriptionBillingService {
     const { current } = await this.changes.lock(tx, owner, this.clock.now());
     const row = current.subscription;
     if (row.stripeSubscriptionId === ref.stripeSubscriptionId) return current;
-    return row.stripeSubscriptionId === null && row.stripeCustomerId !== null && row.stripeCustomerId === ref.stripeCustomerId ? current : undefined;
+    // Another subscription of the account's customer takes the row over once the one it holds has
+    // ended (a re-subscribe whose first events beat its checkout.session.completed); a stale event
+    // of an older one changes nothing, as isNewer refuses it.
+    const sameCustomer = row.stripeCustomerId !== null && row.stripeCustomerId === ref.stripeCustomerId;
+    return sameCustomer && (row.stripeSubscriptionId === null || ENDED.has(row.stripeStatus ?? '')) ? current : undefined;
+  }
+
+  /** The Stripe subscription this event is about has ended here already: nothing revives it. */
+  private endedAlready(row: SubscriptionRow, ref: StripeRef): boolean {
+    return row.stripeSubscriptionId === ref.stripeSubscriptionId && ENDED.has(row.stripeStatus ?? '');
   }
 
   /** Whether (Stripe's period end, event created) comes after the last Stripe state applied. */

@@ -13,7 +13,8 @@ const fromUnix = (seconds: number | null | undefined): Date | null => (typeof se
 
 export function activationOf(session: Stripe.Checkout.Session, created: number): Activation | undefined {
   const stripeSubscriptionId = idOf(session.subscription);
-  if (!stripeSubscriptionId) return undefined;
+  // `unpaid`: an async payment method has not settled; async_payment_succeeded brings it paid.
+  if (!stripeSubscriptionId || session.payment_status === 'unpaid') return undefined;
   return {
     stripeSubscriptionId,
     stripeCustomerId: idOf(session.customer),
