@@ -23,6 +23,9 @@ export const ID_PREFIXES = {
   subscription: 'sub',
   subscriptionChange: 'sbc',
   webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
+  event: 'evt',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

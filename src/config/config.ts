@@ -158,6 +158,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
       /** Endpoint addresses are not checked against private, loopback and other non-public ranges (tests only). */
       allowPrivateNetworks: env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS,
       retentionDays: env.WEBHOOK_RETENTION_DAYS,
+      /** One attempt, all in: resolving, connecting, sending, reading the answer. */
+      attemptTimeoutMs: env.WEBHOOK_ATTEMPT_TIMEOUT_MS,
+      /** This instance moves outbox events to endpoints (off: another instance, or a test, does). */
+      dispatch: env.WEBHOOK_DISPATCH,
     },
     rateLimit: {
       /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */

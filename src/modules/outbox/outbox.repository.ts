@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, getTableName, isNotNull, lt } from 'drizzle-orm';
+import { and, asc, getTableName, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import { newId } from '../../common/ids';
 import { Database, DB } from '../../db/database';
 import { outboxMessages } from '../../db/schema';
 import type { Executor } from '../../db/database';
 import { OutboxEvent } from './outbox.events';
+
+export type OutboxRow = typeof outboxMessages.$inferSelect;
 
 /** The outbox row as a fragment of a caller's own prepared statement; see `inlineAppend`. */
 export interface InlineAppend {
@@ -36,6 +38,25 @@ export class OutboxRepository {
       text: `INSERT INTO "${getTableName(outboxMessages)}" (${[column('id'), column('type'), column('payload'), column('createdAt')].join(', ')}) VALUES (${params})`,
       values: (event, at) => [newId('obx'), event.type, JSON.stringify(event.payload), at],
     };
+  }
+
+  /**
+   * The oldest messages not yet handed to webhook delivery, locked for the caller's transaction
+   * (SKIP LOCKED: another instance takes the next ones instead of waiting).
+   */
+  claimUndelivered(tx: Executor, limit: number): Promise<OutboxRow[]> {
+    return tx
+      .select()
+      .from(outboxMessages)
+      .where(isNull(outboxMessages.deliveredAt))
+      .orderBy(asc(outboxMessages.createdAt), asc(outboxMessages.id))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  /** Handed to webhook delivery (fanned out into one delivery per endpoint), in the same transaction. */
+  async markDelivered(tx: Executor, ids: string[], at: Date): Promise<void> {
+    if (ids.length > 0) await tx.update(outboxMessages).set({ deliveredAt: at }).where(inArray(outboxMessages.id, ids));
   }
 
   /** Removes messages delivered before the cutoff; undelivered ones stay, however old. */

@@ -1,0 +1,178 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, or, SQL, sql } from 'drizzle-orm';
+import { OwnerScope } from '../../common/auth/principal';
+import { Database, DB, Executor } from '../../db/database';
+import { webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
+
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type NewDelivery = typeof webhookDeliveries.$inferInsert;
+export type AttemptRow = typeof webhookAttempts.$inferSelect;
+export type NewAttempt = typeof webhookAttempts.$inferInsert;
+export type DeliveryStatus = DeliveryRow['status'];
+
+/** A claimed delivery with what its attempt needs from its endpoint. */
+export interface ClaimedDelivery {
+  delivery: DeliveryRow;
+  endpoint: Pick<typeof webhookEndpoints.$inferSelect, 'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId'>;
+}
+
+export interface DeliveryFilter {
+  endpointId?: string;
+  eventType?: string;
+  status?: DeliveryStatus;
+}
+
+const ownedBy = (scope: OwnerScope): SQL | undefined => ('userId' in scope ? eq(webhookDeliveries.ownerId, scope.userId) : undefined);
+
+@Injectable()
+export class WebhookDeliveriesRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  /** The enabled endpoints an event of `type` about `userId` goes to: the user's own, and every `all` endpoint. */
+  async endpointsFor(tx: Executor, type: string, userId: string | null): Promise<{ id: string; ownerId: string }[]> {
+    return tx
+      .select({ id: webhookEndpoints.id, ownerId: webhookEndpoints.ownerId })
+      .from(webhookEndpoints)
+      .where(
+        and(
+          eq(webhookEndpoints.enabled, true),
+          sql`(${type} = ANY(${webhookEndpoints.events}) OR '*' = ANY(${webhookEndpoints.events}))`,
+          userId === null ? eq(webhookEndpoints.scope, 'all') : or(eq(webhookEndpoints.scope, 'all'), eq(webhookEndpoints.ownerId, userId)),
+        ),
+      );
+  }
+
+  /** One delivery per endpoint and event, whatever repeats the fan-out. */
+  async insertMany(tx: Executor, rows: NewDelivery[]): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.insert(webhookDeliveries).values(rows).onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
+  }
+
+  /**
+   * Takes up to `limit` due deliveries for one attempt each: their lease runs to `leaseUntil`, so no
+   * other instance takes them meanwhile (SKIP LOCKED: instances never wait on each other), and
+   * their attempt count goes up before the attempt, so a crash mid-attempt is still counted.
+   */
+  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+    return this.db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(
+          and(
+            eq(webhookDeliveries.status, 'PENDING'),
+            lte(webhookDeliveries.nextAttemptAt, now),
+            or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now)),
+          ),
+        )
+        .orderBy(asc(webhookDeliveries.nextAttemptAt))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return [];
+      const claimed = await tx
+        .update(webhookDeliveries)
+        .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
+        .where(
+          inArray(
+            webhookDeliveries.id,
+            due.map((row) => row.id),
+          ),
+        )
+        .returning();
+      const endpoints = await tx
+        .select({
+          id: webhookEndpoints.id,
+          url: webhookEndpoints.url,
+          enabled: webhookEndpoints.enabled,
+          secretSealed: webhookEndpoints.secretSealed,
+          previousSecretSealed: webhookEndpoints.previousSecretSealed,
+          previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+          ownerId: webhookEndpoints.ownerId,
+        })
+        .from(webhookEndpoints)
+        .where(
+          inArray(
+            webhookEndpoints.id,
+            claimed.map((row) => row.endpointId),
+          ),
+        );
+      const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+      return claimed.flatMap((delivery) => {
+        const endpoint = byId.get(delivery.endpointId);
+        return endpoint ? [{ delivery, endpoint }] : [];
+      });
+    });
+  }
+
+  /** Records an attempt and where the delivery goes next, only while this attempt still holds its lease. */
+  async recordAttempt(attempt: NewAttempt, next: Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>, lease: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(webhookDeliveries)
+        .set({ ...next, leaseUntil: null })
+        .where(and(eq(webhookDeliveries.id, attempt.deliveryId), eq(webhookDeliveries.leaseUntil, lease)))
+        .returning({ id: webhookDeliveries.id });
+      if (!updated) return false;
+      await tx.insert(webhookAttempts).values(attempt);
+      return true;
+    });
+  }
+
+  /** Due again now: a retry asked for, or a recovery. Only deliveries the scope owns. */
+  async requeue(scope: OwnerScope, ids: string[] | { endpointId: string; since: Date }, now: Date): Promise<DeliveryRow[]> {
+    const which = Array.isArray(ids)
+      ? inArray(webhookDeliveries.id, ids)
+      : and(eq(webhookDeliveries.endpointId, ids.endpointId), eq(webhookDeliveries.status, 'FAILED'), gte(webhookDeliveries.createdAt, ids.since));
+    return this.db
+      .update(webhookDeliveries)
+      .set({ status: 'PENDING', nextAttemptAt: now, completedAt: null, lastError: null })
+      .where(and(which, ownedBy(scope), or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now))))
+      .returning();
+  }
+
+  async findOwned(scope: OwnerScope, id: string): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[] } | undefined> {
+    const [delivery] = await this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.id, id), ownedBy(scope)));
+    if (!delivery) return undefined;
+    const attempts = await this.db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, id)).orderBy(asc(webhookAttempts.attemptedAt));
+    return { delivery, attempts };
+  }
+
+  /** Newest first; `cursor` is the last id of the previous page. */
+  async page(scope: OwnerScope, filter: DeliveryFilter, cursor: string | undefined, limit: number): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[] }[]> {
+    const rows = await this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(
+        and(
+          ownedBy(scope),
+          filter.endpointId ? eq(webhookDeliveries.endpointId, filter.endpointId) : undefined,
+          filter.eventType ? eq(webhookDeliveries.eventType, filter.eventType) : undefined,
+          filter.status ? eq(webhookDeliveries.status, filter.status) : undefined,
+          cursor ? lt(webhookDeliveries.id, cursor) : undefined,
+        ),
+      )
+      .orderBy(desc(webhookDeliveries.id))
+      .limit(limit + 1);
+    if (rows.length === 0) return [];
+    const attempts = await this.db
+      .select()
+      .from(webhookAttempts)
+      .where(
+        inArray(
+          webhookAttempts.deliveryId,
+          rows.map((row) => row.id),
+        ),
+      )
+      .orderBy(asc(webhookAttempts.attemptedAt));
+    return rows.map((delivery) => ({ delivery, attempts: attempts.filter((attempt) => attempt.deliveryId === delivery.id) }));
+  }
+
+  /** Deletes finished deliveries (and their attempts) completed before `cutoff`; how many. */
+  async purgeCompletedBefore(cutoff: Date): Promise<number> {
+    const result = await this.db.delete(webhookDeliveries).where(and(isNotNull(webhookDeliveries.completedAt), lt(webhookDeliveries.completedAt, cutoff)));
+    return result.rowCount ?? 0;
+  }
+}

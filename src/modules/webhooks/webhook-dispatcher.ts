@@ -1,0 +1,185 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { SecretBox } from '../../common/crypto/secret-box';
+import { safeErrorForLog } from '../../common/errors/safe-error';
+import { newId } from '../../common/ids';
+import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
+import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
+import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { signWebhook } from './webhook-signature';
+import { checkWebhookUrl } from './webhook-url';
+
+/** After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±10% jitter); then FAILED. */
+export const RETRY_DELAYS_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
+const JITTER = 0.1;
+/** The dispatcher wakes this often: first attempts go out within about two ticks of the commit. */
+export const DISPATCH_INTERVAL_MS = 1_000;
+const FAN_OUT_BATCH = 200;
+const ATTEMPT_BATCH = 20;
+const MAX_BODY_BYTES = 4_096;
+
+type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
+
+/** Whether another attempt may succeed: 429, 5xx, timeouts and connection errors. */
+export function isRetryable(result: AttemptResult): boolean {
+  if (result.failure?.kind === 'TIMEOUT' || result.failure?.kind === 'CONNECTION') return true;
+  return result.status !== null && (result.status === 429 || result.status >= 500);
+}
+
+/**
+ * Moves outbox events to customers' endpoints: each tick fans new outbox rows out into one
+ * delivery per subscribed endpoint (in one transaction with marking them delivered), then claims
+ * due deliveries under a lease and attempts them. Both steps lock with SKIP LOCKED, so any number
+ * of instances share the work and none makes the same attempt as another.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('WebhookDispatcher');
+  private readonly client: WebhookClient;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly secrets: SecretBox,
+    private readonly background: BackgroundTasks,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    const { allowPrivateNetworks, attemptTimeoutMs } = config.webhooks;
+    this.client = new WebhookClient({ allowPrivateNetworks, timeoutMs: attemptTimeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+  }
+
+  onModuleInit() {
+    if (!this.config.webhooks.dispatch) return;
+    this.timer = setInterval(() => void this.tick(), DISPATCH_INTERVAL_MS).unref();
+    // Attempts in flight at shutdown finish (or time out) before the pool closes.
+    this.background.addFinalizer('webhook dispatch', () => this.running ?? Promise.resolve());
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  /** One round; a round still running is not overlapped. Public for tests that drive time themselves. */
+  tick(): Promise<void> {
+    this.running ??= this.round()
+      .catch((error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook dispatch round failed; the next one retries'))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    while ((await this.fanOut()) === FAN_OUT_BATCH);
+    for (;;) {
+      const claimed = await this.deliveries.claimDue(this.clock.now(), this.leaseFrom(this.clock.now()), ATTEMPT_BATCH);
+      await Promise.all(claimed.map((item) => this.attempt(item)));
+      if (claimed.length < ATTEMPT_BATCH) return;
+    }
+  }
+
+  /** Fans out up to one batch of outbox rows; how many it took. */
+  private fanOut(): Promise<number> {
+    return this.transactions.run(async (tx) => {
+      const rows = await this.outbox.claimUndelivered(tx, FAN_OUT_BATCH);
+      const now = this.clock.now();
+      for (const row of rows) {
+        const userId = ownerOf(row);
+        const endpoints = await this.deliveries.endpointsFor(tx, row.type, userId);
+        const event = publishedEvent(row);
+        await this.deliveries.insertMany(
+          tx,
+          endpoints.map((endpoint) => ({
+            endpointId: endpoint.id,
+            ownerId: endpoint.ownerId,
+            eventId: event.id,
+            eventType: row.type,
+            body: JSON.stringify(event),
+            nextAttemptAt: now,
+          })),
+        );
+      }
+      await this.outbox.markDelivered(
+        tx,
+        rows.map((row) => row.id),
+        now,
+      );
+      return rows.length;
+    });
+  }
+
+  /** Makes one attempt of a claimed delivery and records it with where the delivery goes next. */
+  async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<AttemptResult | undefined> {
+    const lease = delivery.leaseUntil!;
+    const at = this.clock.now();
+    const check = checkWebhookUrl(endpoint.url, this.config.webhooks);
+    const result: AttemptResult = !endpoint.enabled
+      ? refused('The endpoint is disabled')
+      : !check.ok
+        ? refused(check.reason)
+        : await this.client.send(check.url.toString(), this.sign(delivery, endpoint, at), delivery.body);
+    const next = this.nextState(delivery, result, this.clock.now());
+    const recorded = await this.deliveries.recordAttempt(
+      {
+        id: newId('wha'),
+        deliveryId: delivery.id,
+        attemptedAt: at,
+        statusCode: result.status,
+        durationMs: Math.round(result.durationMs),
+        responseBody: result.body || null,
+        failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
+      },
+      next,
+      lease,
+    );
+    if (!recorded) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
+    return result;
+  }
+
+  private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
+    const secrets = [this.secrets.open(endpoint.secretSealed)];
+    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at) {
+      secrets.push(this.secrets.open(endpoint.previousSecretSealed));
+    }
+    return signWebhook({ id: delivery.eventId, timestamp: Math.floor(at.getTime() / 1000), body: delivery.body, secrets });
+  }
+
+  private nextState(delivery: DeliveryRow, result: AttemptResult, now: Date): NextState {
+    if (result.ok) return { status: 'SUCCEEDED', nextAttemptAt: null, lastError: null, completedAt: now };
+    const error = (result.failure ? `${result.failure.kind}: ${result.failure.message}` : `HTTP ${result.status}`).slice(0, 500);
+    const delay = RETRY_DELAYS_SECONDS[delivery.attemptCount - 1];
+    if (!isRetryable(result) || delay === undefined) return { status: 'FAILED', nextAttemptAt: null, lastError: error, completedAt: now };
+    const jittered = delay * (1 + (Math.random() * 2 - 1) * JITTER);
+    const seconds = Math.max(jittered, result.retryAfterSeconds ?? 0);
+    return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + seconds * 1000), lastError: error, completedAt: null };
+  }
+
+  /** Past the attempt's own time limit, so a live attempt always records before another may start. */
+  private leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.config.webhooks.attemptTimeoutMs * 2);
+  }
+}
+
+/** The user an event is about: every catalog payload names one. */
+function ownerOf(row: OutboxRow): string | null {
+  const userId = (row.payload as { userId?: unknown }).userId;
+  return typeof userId === 'string' ? userId : null;
+}
+
+/** The published shape: `{id, object: "event", type, created, data: {object}}`, its id stable for its outbox row. */
+export function publishedEvent(row: Pick<OutboxRow, 'id' | 'type' | 'payload' | 'createdAt'>) {
+  return {
+    id: `evt_${row.id.slice(row.id.indexOf('_') + 1)}`,
+    object: 'event' as const,
+    type: row.type,
+    created: Math.floor(row.createdAt.getTime() / 1000),
+    data: { object: row.payload },
+  };
+}
+
+const refused = (message: string): AttemptResult => ({ ok: false, status: null, durationMs: 0, body: '', retryAfterSeconds: null, failure: { kind: 'ADDRESS_REFUSED', message } });
