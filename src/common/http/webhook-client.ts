@@ -1,0 +1,218 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import { publicAddress } from './public-address';
+
+export interface WebhookClientOptions {
+  /** Lifts the global-unicast rule (local development and tests); never in production. */
+  allowPrivateNetworks: boolean;
+  /** The whole attempt: resolving, connecting, sending and reading the response. */
+  timeoutMs: number;
+  /** How much of the response body is kept; the rest is never read. */
+  maxBodyBytes: number;
+}
+
+export type AttemptFailureKind = 'ADDRESS_REFUSED' | 'TIMEOUT' | 'CONNECTION' | 'REDIRECT' | 'HTTP_STATUS' | 'INVALID_URL';
+
+export interface AttemptResult {
+  /** A 2xx answer, read within the time limit. */
+  ok: boolean;
+  /** The status received, kept when the body then timed out; null when no answer came. */
+  status: number | null;
+  durationMs: number;
+  /** The first maxBodyBytes of the body as UTF-8 (a character cut at the limit is dropped). */
+  body: string;
+  /** From Retry-After, in seconds or an HTTP date, on any answer that carries it. */
+  retryAfterSeconds: number | null;
+  /** Why the attempt did not succeed. Messages name the host and address, never the path, query or headers. */
+  failure: null | { kind: AttemptFailureKind; message: string };
+}
+
+/** Every address a host resolves to; replaceable so tests can make a host resolve anywhere. */
+export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
+
+export interface WebhookClientDeps {
+  resolveAll?: ResolveAll;
+  /** For Retry-After's HTTP-date form. */
+  now?: () => Date;
+}
+
+const resolveWithDns: ResolveAll = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+
+/** What the attempt got before a timeout cut it off. */
+type Progress = { status: number | null };
+type Failure = NonNullable<AttemptResult['failure']>;
+type Outcome = { status: number | null; body: string; retryAfterSeconds: number | null; failure: Failure | null };
+
+const fail = (kind: AttemptFailureKind, message: string, status: number | null = null): Outcome => ({
+  status,
+  body: '',
+  retryAfterSeconds: null,
+  failure: { kind, message },
+});
+
+/**
+ * One outbound webhook attempt over node:http(s), safe against SSRF: the host is resolved first,
+ * every address it resolves to must be global unicast (unless private networks are allowed), and
+ * the socket's own `lookup` then returns exactly those checked addresses, so a second DNS answer
+ * (rebinding) is never asked for. TLS still verifies the certificate against the hostname.
+ * Redirects are never followed, and global fetch is not used: it ignores a custom lookup.
+ */
+export class WebhookClient {
+  private readonly resolveAll: ResolveAll;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly options: WebhookClientOptions,
+    deps: WebhookClientDeps = {},
+  ) {
+    this.resolveAll = deps.resolveAll ?? resolveWithDns;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async send(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
+    const started = performance.now();
+    const controller = new AbortController();
+    const progress: Progress = { status: null };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => {
+        // Aborting destroys the request and its socket, wherever the attempt is.
+        controller.abort();
+        resolve(fail('TIMEOUT', `no complete answer within ${this.options.timeoutMs} ms`, progress.status));
+      }, this.options.timeoutMs);
+    });
+    const attempt = this.attempt(url, headers, body, controller.signal, progress);
+    const outcome = await Promise.race([attempt, timedOut]).finally(() => clearTimeout(timer));
+    const durationMs = Math.round(performance.now() - started);
+    return { ok: outcome.failure === null, durationMs, ...outcome };
+  }
+
+  private async attempt(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, progress: Progress): Promise<Outcome> {
+    const target = parseTarget(url);
+    if ('failure' in target) return target.failure;
+    const addresses = await this.addressesOf(target.hostname);
+    if (!Array.isArray(addresses)) return addresses;
+    if (signal.aborted) return fail('TIMEOUT', 'aborted');
+
+    const pinned: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    };
+    const requestOptions: RequestOptions = {
+      method: 'POST',
+      host: target.hostname,
+      port: target.port,
+      path: target.path,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      lookup: pinned,
+      // A fresh connection each time: a pooled socket would outlive the address check it was made for.
+      agent: false,
+      signal,
+    };
+    const send = target.https ? httpsRequest : httpRequest;
+    return new Promise<Outcome>((resolve) => {
+      const request = send(requestOptions, (response) => {
+        progress.status = response.statusCode ?? null;
+        void this.read(response, request).then(resolve);
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => resolve(fail('CONNECTION', `${target.hostname}: ${error.code ?? error.message}`)));
+      request.end(body);
+    });
+  }
+
+  /** The checked addresses, or the outcome that refuses them. */
+  private async addressesOf(hostname: string): Promise<LookupAddress[] | Outcome> {
+    const literal = isIP(hostname);
+    let addresses: LookupAddress[];
+    if (literal !== 0) addresses = [{ address: hostname, family: literal }];
+    else {
+      try {
+        addresses = await this.resolveAll(hostname);
+      } catch (error) {
+        return fail('CONNECTION', `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? 'lookup failed'}`);
+      }
+      if (addresses.length === 0) return fail('CONNECTION', `cannot resolve ${hostname}: no address`);
+    }
+    if (this.options.allowPrivateNetworks) return addresses;
+    const refused = addresses.find(({ address }) => publicAddress(address) === null);
+    if (refused) return fail('ADDRESS_REFUSED', `${hostname} resolves to ${refused.address}, which is not a public address`);
+    return addresses;
+  }
+
+  private async read(response: IncomingMessage, request: ClientRequest): Promise<Outcome> {
+    const status = response.statusCode ?? 0;
+    const retryAfterSeconds = retryAfter(response.headers['retry-after'], this.now());
+    const body = await readCapped(response, this.options.maxBodyBytes).catch(() => null);
+    // The connection is not reused, and whatever the receiver still sends is not wanted.
+    request.destroy();
+    if (body === null) return { ...fail('CONNECTION', `the answer (HTTP ${status}) broke off`, status), retryAfterSeconds };
+    const failure: Failure | null =
+      status >= 200 && status < 300
+        ? null
+        : status >= 300 && status < 400
+          ? { kind: 'REDIRECT', message: `HTTP ${status}: redirects are not followed` }
+          : { kind: 'HTTP_STATUS', message: `HTTP ${status}` };
+    return { status, body, retryAfterSeconds, failure };
+  }
+}
+
+type Target = { hostname: string; port: number; path: string; https: boolean } | { failure: Outcome };
+
+function parseTarget(url: string): Target {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { failure: fail('INVALID_URL', 'not a URL') };
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return { failure: fail('INVALID_URL', `${parsed.protocol} is not http or https`) };
+  if (parsed.username || parsed.password) return { failure: fail('INVALID_URL', 'a URL with credentials is refused') };
+  const https = parsed.protocol === 'https:';
+  return {
+    // The URL parser has already turned 127.1, 0x7f000001 and 2130706433 into 127.0.0.1.
+    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : https ? 443 : 80,
+    path: `${parsed.pathname}${parsed.search}`,
+    https,
+  };
+}
+
+/** Reads at most `limit` bytes, then stops the stream: a huge or endless body costs nothing more. */
+function readCapped(response: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    let size = 0;
+    const finish = () => {
+      response.removeAllListeners('data');
+      resolve(text);
+    };
+    response.on('data', (chunk: Buffer) => {
+      const kept = chunk.subarray(0, limit - size);
+      size += kept.length;
+      text += decoder.write(kept);
+      if (size >= limit) {
+        finish();
+        response.destroy();
+      }
+    });
+    response.on('end', finish);
+    response.on('error', reject);
+    response.on('aborted', () => reject(new Error('aborted')));
+  });
+}
+
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3); anything else is ignored. */
+export function retryAfter(value: string | undefined, now: Date): number | null {
+  if (value === undefined) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at) || !/[a-z]/i.test(trimmed)) return null;
+  return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+}
