@@ -38,4 +38,11 @@ describe('log redaction', () => {
     for (const secret of ['p1', 'p2', 't1', 's1', 'k1', 'r1']) expect(text).not.toContain(`"${secret}"`);
     expect(JSON.parse(text).user.email).toBe('a@example.com');
   });
+
+  it('censors a webhook signing secret in a logged request or response body', () => {
+    const { logger, lines } = capture();
+    logger.info({ req: { body: { secret: 'whsec_in_request' } }, res: { body: { secret: 'whsec_in_response', url: 'https://hooks.example.com' } } });
+    expect(lines[0]).not.toContain('whsec_');
+    expect(JSON.parse(lines[0]!).res.body).toEqual({ secret: '[REDACTED]', url: 'https://hooks.example.com' });
+  });
 });

@@ -8,10 +8,14 @@ import { UsersModule } from '../users/users.module';
 import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
+import { WebhookEndpointsController } from './webhook-endpoints.controller';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
 
 @Module({
   imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
-  controllers: [StripeWebhooksController],
-  providers: [StripeWebhooksService, StripeEventsRepository],
+  controllers: [StripeWebhooksController, WebhookEndpointsController],
+  providers: [StripeWebhooksService, StripeEventsRepository, WebhookEndpointsService, WebhookEndpointsRepository],
+  exports: [WebhookEndpointsService, WebhookEndpointsRepository],
 })
 export class WebhooksModule {}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { OwnerScope } from '../../common/auth/principal';
+import { Database, DB } from '../../db/database';
+import { ownerCondition } from '../../db/owner-scope';
+import { webhookEndpoints } from '../../db/schema';
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type NewWebhookEndpoint = typeof webhookEndpoints.$inferInsert;
+/** What an owner may change in place; the enabled state comes with its reason and time. */
+export type WebhookEndpointChanges = Partial<Pick<WebhookEndpointRow, 'url' | 'events' | 'description' | 'enabled' | 'disabledReason' | 'disabledAt'>>;
+
+@Injectable()
+export class WebhookEndpointsRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  async insert(endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRow> {
+    const [row] = await this.db.insert(webhookEndpoints).values(endpoint).returning();
+    return row!;
+  }
+
+  list(scope: OwnerScope, filter: { cursor?: string; limit: number }): Promise<WebhookEndpointRow[]> {
+    return this.db
+      .select()
+      .from(webhookEndpoints)
+      .where(and(ownerCondition(webhookEndpoints.ownerId, scope), filter.cursor ? gt(webhookEndpoints.id, filter.cursor) : undefined))
+      .orderBy(asc(webhookEndpoints.id))
+      .limit(filter.limit + 1);
+  }
+
+  async findOwned(scope: OwnerScope, id: string): Promise<WebhookEndpointRow | undefined> {
+    const [row] = await this.db.select().from(webhookEndpoints).where(owned(scope, id));
+    return row;
+  }
+
+  /** The endpoint after the change, or undefined when `scope` does not own one with this id. */
+  async update(scope: OwnerScope, id: string, changes: WebhookEndpointChanges): Promise<WebhookEndpointRow | undefined> {
+    const [row] = await this.db.update(webhookEndpoints).set(changes).where(owned(scope, id)).returning();
+    return row;
+  }
+
+  /**
+   * Makes `secretSealed` the signing secret and the current one the previous, which signs too until
+   * `previousExpiresAt`; one rotated before that stops at once. One statement, so two rotations at
+   * once apply one after the other.
+   */
+  async rotateSecret(scope: OwnerScope, id: string, secretSealed: string, previousExpiresAt: Date): Promise<WebhookEndpointRow | undefined> {
+    const [row] = await this.db
+      .update(webhookEndpoints)
+      .set({ secretSealed, previousSecretSealed: sql`${webhookEndpoints.secretSealed}`, previousSecretExpiresAt: previousExpiresAt })
+      .where(owned(scope, id))
+      .returning();
+    return row;
+  }
+
+  /** Whether `scope` owned an endpoint with this id (it is gone now). */
+  async delete(scope: OwnerScope, id: string): Promise<boolean> {
+    const deleted = await this.db.delete(webhookEndpoints).where(owned(scope, id)).returning({ id: webhookEndpoints.id });
+    return deleted.length > 0;
+  }
+}
+
+const owned = (scope: OwnerScope, id: string) => and(eq(webhookEndpoints.id, id), ownerCondition(webhookEndpoints.ownerId, scope));

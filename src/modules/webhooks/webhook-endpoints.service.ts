@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
+import { SecretBox } from '../../common/crypto/secret-box';
+import { DomainError } from '../../common/errors/domain-error';
+import { toPage } from '../../common/pagination';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { WEBHOOK_EVENTS } from '../outbox/outbox.events';
+import { toWebhookEndpointView } from './webhook-endpoints.mapper';
+import { WebhookEndpointChanges, WebhookEndpointRow, WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookEndpointCreateDto, WebhookEndpointListQueryDto, WebhookEndpointUpdateDto, WebhookEventTypeView } from './webhook-endpoints.schemas';
+import { checkWebhookUrl } from './webhook-url';
+
+/** How long a rotated-away secret keeps signing, so receivers can roll the new one out. */
+export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
+
+/** Derived once from the zod schemas the outbox appends with, so the published schemas cannot drift. */
+const EVENT_TYPES: WebhookEventTypeView[] = Object.entries(WEBHOOK_EVENTS).map(([type, schema]) => ({
+  type,
+  description: schema.meta()?.description ?? type,
+  schema: z.toJSONSchema(schema, { target: 'draft-2020-12' }),
+}));
+
+@Injectable()
+export class WebhookEndpointsService {
+  constructor(
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async create(principal: Principal, dto: WebhookEndpointCreateDto) {
+    // Only an ADMIN's endpoint may hear every user's events (an admin-scope key of one counts).
+    if (dto.scope === 'all' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+    const url = this.checkedUrl(dto.url);
+    const secret = newSigningSecret();
+    const row = await this.endpoints.insert({
+      ownerId: principal.userId,
+      scope: dto.scope,
+      url,
+      events: dto.events,
+      description: dto.description || null,
+      secretSealed: this.secrets.seal(secret),
+    });
+    return { ...toWebhookEndpointView(row), secret };
+  }
+
+  async list(principal: Principal, query: WebhookEndpointListQueryDto) {
+    // An ADMIN may narrow the list to one owner; anyone else sees only their own.
+    const own = ownerScope(principal);
+    const scope = 'all' in own && query.ownerId ? ownedBy(query.ownerId) : own;
+    const page = toPage(await this.endpoints.list(scope, { cursor: query.cursor, limit: query.limit }), query.limit);
+    return { items: page.items.map(toWebhookEndpointView), nextCursor: page.nextCursor };
+  }
+
+  async get(principal: Principal, id: string) {
+    return toWebhookEndpointView(found(await this.endpoints.findOwned(ownerScope(principal), id)));
+  }
+
+  async update(principal: Principal, id: string, dto: WebhookEndpointUpdateDto) {
+    const changes: WebhookEndpointChanges = {};
+    if (dto.url !== undefined) changes.url = this.checkedUrl(dto.url);
+    if (dto.events !== undefined) changes.events = dto.events;
+    if (dto.description !== undefined) changes.description = dto.description || null;
+    if (dto.enabled !== undefined) {
+      Object.assign(
+        changes,
+        dto.enabled ? { enabled: true, disabledReason: null, disabledAt: null } : { enabled: false, disabledReason: 'OWNER', disabledAt: this.clock.now() },
+      );
+    }
+    const scope = ownerScope(principal);
+    const row = Object.keys(changes).length > 0 ? await this.endpoints.update(scope, id, changes) : await this.endpoints.findOwned(scope, id);
+    return toWebhookEndpointView(found(row));
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    if (!(await this.endpoints.delete(ownerScope(principal), id))) throw new DomainError('NOT_FOUND');
+  }
+
+  /** A new secret, shown once; the one it replaces keeps signing for SECRET_ROTATION_GRACE_MS. */
+  async rotateSecret(principal: Principal, id: string) {
+    const secret = newSigningSecret();
+    const previousSecretExpiresAt = new Date(this.clock.now().getTime() + SECRET_ROTATION_GRACE_MS);
+    found(await this.endpoints.rotateSecret(ownerScope(principal), id, this.secrets.seal(secret), previousSecretExpiresAt));
+    return { secret, previousSecretExpiresAt: previousSecretExpiresAt.toISOString() };
+  }
+
+  eventTypes() {
+    return { items: EVENT_TYPES };
+  }
+
+  /**
+   * The secrets a delivery to this endpoint signs with, newest first: the current one, and during
+   * a rotation's grace period the previous one too.
+   */
+  signingSecrets(endpoint: WebhookEndpointRow): string[] {
+    const current = this.secrets.open(endpoint.secretSealed);
+    const previousLive = endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > this.clock.now();
+    return previousLive ? [current, this.secrets.open(endpoint.previousSecretSealed!)] : [current];
+  }
+
+  /** The URL as parsed, or a 422 on `url` with the reason. */
+  private checkedUrl(raw: string): string {
+    const check = checkWebhookUrl(raw, this.config.webhooks);
+    if (!check.ok) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'url', code: 'INVALID_VALUE', message: check.reason, params: { own: 1 } }] });
+    return check.url.href;
+  }
+}
+
+/** `whsec_` and 32 random bytes in base64, the Standard Webhooks form (receivers base64-decode it to the HMAC key). */
+const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+function found(row: WebhookEndpointRow | undefined): WebhookEndpointRow {
+  if (!row) throw new DomainError('NOT_FOUND');
+  return row;
+}
