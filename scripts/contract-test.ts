@@ -89,6 +89,7 @@ async function startServer(dir: string, port: number): Promise<string> {
     ADMIN_PASSWORD: ADMIN.password,
     LOGIN_FAILURE_LIMIT: '1000000/60',
     LICENSE_SIGNING_KEY_FILE: join(dir, 'license-signing-key.pem'),
+    WEBHOOK_SECRET_KEY_FILE: join(dir, 'webhook-secret-key'),
     STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
     STRIPE_API_BASE: stripeUrl,

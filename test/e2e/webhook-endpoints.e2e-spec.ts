@@ -239,6 +239,13 @@ describe('Webhook endpoints', () => {
     expect(patched.json().errors[0]).toMatchObject({ field: 'url', message: expect.stringContaining(reason) });
     expect((await storedRow(created.id)).url).toBe(URL);
   });
+
+  it('refuses a URL that percent-encoding makes longer than the column, with 422 rather than a failed insert', async () => {
+    const owner = await registerAndLogin(ctx.t.app);
+    const response = await call('POST', '/v1/webhooks/endpoints', owner.accessToken, { url: `https://hooks.example.com/${'é'.repeat(500)}`, events: ['*'] });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().errors).toEqual([{ field: 'url', code: 'INVALID_VALUE', message: 'Longer than 2048 characters' }]);
+  });
 });
 
 describe('Webhook endpoints where insecure URLs and private networks are allowed (development, tests)', () => {

@@ -7,6 +7,7 @@ import { SecretBox } from '../../common/crypto/secret-box';
 import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { WEBHOOK_ENDPOINT_LIMITS } from '../../db/schema/webhooks';
 import { WEBHOOK_EVENTS } from '../outbox/outbox.events';
 import { toWebhookEndpointView } from './webhook-endpoints.mapper';
 import { WebhookEndpointChanges, WebhookEndpointRow, WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -97,15 +98,17 @@ export class WebhookEndpointsService {
    * a rotation's grace period the previous one too.
    */
   signingSecrets(endpoint: WebhookEndpointRow): string[] {
-    const current = this.secrets.open(endpoint.secretSealed);
-    const previousLive = endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > this.clock.now();
-    return previousLive ? [current, this.secrets.open(endpoint.previousSecretSealed!)] : [current];
+    const { secretSealed, previousSecretSealed, previousSecretExpiresAt } = endpoint;
+    const current = this.secrets.open(secretSealed);
+    const previousLive = previousSecretSealed && previousSecretExpiresAt && previousSecretExpiresAt > this.clock.now();
+    return previousLive ? [current, this.secrets.open(previousSecretSealed)] : [current];
   }
 
-  /** The URL as parsed, or a 422 on `url` with the reason. */
+  /** The URL as parsed (normalised, so it may grow: an IDN host becomes punycode), or a 422 on `url` with the reason. */
   private checkedUrl(raw: string): string {
     const check = checkWebhookUrl(raw, this.config.webhooks);
-    if (!check.ok) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'url', code: 'INVALID_VALUE', message: check.reason, params: { own: 1 } }] });
+    if (!check.ok) throw invalidUrl(check.reason);
+    if (check.url.href.length > WEBHOOK_ENDPOINT_LIMITS.url) throw invalidUrl(`Longer than ${WEBHOOK_ENDPOINT_LIMITS.url} characters`);
     return check.url.href;
   }
 }
@@ -117,3 +120,6 @@ function found(row: WebhookEndpointRow | undefined): WebhookEndpointRow {
   if (!row) throw new DomainError('NOT_FOUND');
   return row;
 }
+
+const invalidUrl = (reason: string) =>
+  new DomainError('VALIDATION_FAILED', { errors: [{ field: 'url', code: 'INVALID_VALUE', message: reason, params: { own: 1 } }] });
