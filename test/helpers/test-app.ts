@@ -41,7 +41,16 @@ const UNLIMITED = Object.fromEntries(
 );
 
 export function testConfig(env: Record<string, string> = {}): AppConfig {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', ...UNLIMITED, ...env });
+  // Webhook dispatch polls every second: only the tests about it switch it on.
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    COOKIE_SECURE: 'false',
+    WEBHOOK_DISPATCH: 'false',
+    ...UNLIMITED,
+    ...env,
+  });
 }
 
 export interface TestApp {

@@ -6,7 +6,14 @@ import { I18nService } from '../i18n/i18n.service';
 import { Language } from '../i18n/language';
 
 export type MailTemplate =
-  'passwordReset' | 'accountActivation' | 'licensesIssued' | 'paymentFailed' | 'subscriptionPaymentFailed' | 'quotaWarning' | 'quotaExceeded';
+  | 'passwordReset'
+  | 'accountActivation'
+  | 'licensesIssued'
+  | 'paymentFailed'
+  | 'subscriptionPaymentFailed'
+  | 'quotaWarning'
+  | 'quotaExceeded'
+  | 'webhookEndpointDisabled';
 
 /**
  * Sends mail over SMTP (SMTP_URL). Without SMTP_URL, which the config allows only outside

@@ -13,7 +13,10 @@ export type DeliveryStatus = DeliveryRow['status'];
 /** A claimed delivery with what its attempt needs from its endpoint. */
 export interface ClaimedDelivery {
   delivery: DeliveryRow;
-  endpoint: Pick<typeof webhookEndpoints.$inferSelect, 'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId'>;
+  endpoint: Pick<
+    typeof webhookEndpoints.$inferSelect,
+    'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId'
+  >;
 }
 
 export interface DeliveryFilter {
@@ -45,7 +48,10 @@ export class WebhookDeliveriesRepository {
   /** One delivery per endpoint and event, whatever repeats the fan-out. */
   async insertMany(tx: Executor, rows: NewDelivery[]): Promise<void> {
     if (rows.length === 0) return;
-    await tx.insert(webhookDeliveries).values(rows).onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
+    await tx
+      .insert(webhookDeliveries)
+      .values(rows)
+      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
   }
 
   /**
@@ -141,7 +147,12 @@ export class WebhookDeliveriesRepository {
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
-  async page(scope: OwnerScope, filter: DeliveryFilter, cursor: string | undefined, limit: number): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[] }[]> {
+  async page(
+    scope: OwnerScope,
+    filter: DeliveryFilter,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[] }[]> {
     const rows = await this.db
       .select()
       .from(webhookDeliveries)

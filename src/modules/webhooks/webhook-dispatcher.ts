@@ -6,9 +6,13 @@ import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
 import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { MailService } from '../../common/mail/mail.service';
 import { TransactionRunner } from '../../db/transaction';
 import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
+import { fullName } from '../users/users.mapper';
+import { UsersRepository } from '../users/users.repository';
 import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { signWebhook } from './webhook-signature';
 import { checkWebhookUrl } from './webhook-url';
 
@@ -20,6 +24,8 @@ export const DISPATCH_INTERVAL_MS = 1_000;
 const FAN_OUT_BATCH = 200;
 const ATTEMPT_BATCH = 20;
 const MAX_BODY_BYTES = 4_096;
+/** An endpoint whose deliveries have all failed this long is switched off. */
+export const FAILING_DISABLE_DAYS = 5;
 
 type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
 
@@ -45,6 +51,9 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly users: UsersRepository,
+    private readonly mail: MailService,
     private readonly transactions: TransactionRunner,
     private readonly secrets: SecretBox,
     private readonly background: BackgroundTasks,
@@ -138,7 +147,26 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       lease,
     );
     if (!recorded) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
+    else if (endpoint.enabled) await this.afterAttempt(endpoint, result, this.clock.now());
     return result;
+  }
+
+  /** 410 Gone switches the endpoint off at once; failing every delivery for FAILING_DISABLE_DAYS does too, and its owner is told. */
+  private async afterAttempt(endpoint: ClaimedDelivery['endpoint'], result: AttemptResult, now: Date): Promise<void> {
+    if (result.status === 410) {
+      await this.endpoints.disable(endpoint.id, 'GONE', now);
+      return;
+    }
+    const failingSince = await this.endpoints.recordHealth(endpoint.id, result.ok, now);
+    if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
+    const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now);
+    if (disabled) this.background.run('webhook endpoint disabled mail', () => this.mailOwner(disabled.ownerId, disabled.url));
+  }
+
+  private async mailOwner(userId: string, url: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (user)
+      await this.mail.sendTemplate(user.email, 'webhookEndpointDisabled', user.language, { name: fullName(user), url, days: String(FAILING_DISABLE_DAYS) });
   }
 
   private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
@@ -182,4 +210,11 @@ export function publishedEvent(row: Pick<OutboxRow, 'id' | 'type' | 'payload' | 
   };
 }
 
-const refused = (message: string): AttemptResult => ({ ok: false, status: null, durationMs: 0, body: '', retryAfterSeconds: null, failure: { kind: 'ADDRESS_REFUSED', message } });
+const refused = (message: string): AttemptResult => ({
+  ok: false,
+  status: null,
+  durationMs: 0,
+  body: '',
+  retryAfterSeconds: null,
+  failure: { kind: 'ADDRESS_REFUSED', message },
+});

@@ -58,6 +58,29 @@ export class WebhookEndpointsRepository {
     const deleted = await this.db.delete(webhookEndpoints).where(owned(scope, id)).returning({ id: webhookEndpoints.id });
     return deleted.length > 0;
   }
+
+  /**
+   * After an attempt: a success clears `failingSince`, a failure starts it if it is not running.
+   * The failing streak's start, null after a success.
+   */
+  async recordHealth(id: string, ok: boolean, at: Date): Promise<Date | null> {
+    const [row] = await this.db
+      .update(webhookEndpoints)
+      .set({ failingSince: ok ? null : sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
+      .where(eq(webhookEndpoints.id, id))
+      .returning({ failingSince: webhookEndpoints.failingSince });
+    return row?.failingSince ?? null;
+  }
+
+  /** Switched off by delivery (410 Gone, or failing for days); the endpoint only for the call that switched it off. */
+  async disable(id: string, reason: 'GONE' | 'FAILING', at: Date): Promise<WebhookEndpointRow | undefined> {
+    const [row] = await this.db
+      .update(webhookEndpoints)
+      .set({ enabled: false, disabledReason: reason, disabledAt: at })
+      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)))
+      .returning();
+    return row;
+  }
 }
 
 const owned = (scope: OwnerScope, id: string) => and(eq(webhookEndpoints.id, id), ownerCondition(webhookEndpoints.ownerId, scope));

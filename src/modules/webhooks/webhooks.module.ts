@@ -8,6 +8,8 @@ import { UsersModule } from '../users/users.module';
 import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -15,7 +17,14 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
 @Module({
   imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
   controllers: [StripeWebhooksController, WebhookEndpointsController],
-  providers: [StripeWebhooksService, StripeEventsRepository, WebhookEndpointsService, WebhookEndpointsRepository],
+  providers: [
+    StripeWebhooksService,
+    StripeEventsRepository,
+    WebhookEndpointsService,
+    WebhookEndpointsRepository,
+    WebhookDeliveriesRepository,
+    WebhookDispatcher,
+  ],
   exports: [WebhookEndpointsService, WebhookEndpointsRepository],
 })
 export class WebhooksModule {}

@@ -1,0 +1,188 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BackgroundTasks } from '../../src/common/background';
+import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
+import { insertProduct } from '../factories/products';
+import { registerAndLogin } from '../factories/users';
+import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
+import { bearerCaller } from '../helpers/http';
+import { setClock } from '../helpers/subscriptions';
+import { useTestApp } from '../helpers/test-app';
+import { WebhookReceiver } from '../helpers/webhook-receiver';
+
+const APP = 'https://app.example.com';
+
+describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
+  const stripe = new FakeStripe();
+  let receiver: WebhookReceiver;
+  const env: Record<string, string> = {
+    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+    ALLOWED_LINK_ORIGINS: APP,
+    WEBHOOKS_ALLOW_INSECURE: 'true',
+    WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
+  };
+  beforeAll(async () => {
+    env.STRIPE_API_BASE = await stripe.start();
+    receiver = await WebhookReceiver.start();
+  });
+  const ctx = useTestApp({ env });
+  afterAll(async () => {
+    await Promise.all([stripe.stop(), receiver.close()]);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const tick = () => ctx.t.app.get(WebhookDispatcher).tick();
+
+  /** A signed-in user with an endpoint on the receiver (its own path), and the secret shown once. */
+  async function subscribed(events: string[] = ['*']) {
+    const user = await registerAndLogin(ctx.t.app);
+    const path = `/hooks/${randomBytes(4).toString('hex')}`;
+    const created = await call('POST', '/v1/webhooks/endpoints', user.accessToken, { url: `${receiver.baseUrl}${path}`, events });
+    expect(created.statusCode, created.body).toBe(201);
+    const received = () => receiver.requests.filter((request) => request.path === path);
+    return { user, endpoint: created.json<{ id: string; secret: string }>(), path, received };
+  }
+
+  /** A paid order of `user`: checkout through the fake Stripe, then its signed completed event. */
+  async function paidOrder(token: string) {
+    const productId = (await insertProduct(ctx.db, { name: 'Studio', priceNetMinor: 1000, vatBasisPoints: 2000, stock: 5 })).id;
+    const session = await call('POST', '/v1/checkout/sessions', token, { items: [{ productId }], successUrl: `${APP}/ok`, cancelUrl: `${APP}/cart` });
+    expect(session.statusCode, session.body).toBe(201);
+    const { id, orderId } = session.json<{ id: string; orderId: string }>();
+    const signed = signedStripeEvent({
+      id: `evt_${randomBytes(6).toString('hex')}`,
+      type: 'checkout.session.completed',
+      data: {
+        object: {
+          id,
+          object: 'checkout.session',
+          client_reference_id: orderId,
+          payment_status: 'paid',
+          // 10.00 net + 20% VAT.
+          amount_total: 1200,
+          currency: 'usd',
+          payment_intent: `pi_${randomBytes(6).toString('hex')}`,
+        },
+      },
+    });
+    const answer = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/stripe',
+      payload: signed.payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
+    });
+    expect(answer.statusCode, answer.body).toBe(200);
+    await ctx.t.app.get(BackgroundTasks).drain();
+    return orderId;
+  }
+
+  const deliveries = async (endpointId: string) =>
+    (await ctx.db.query('SELECT id, status, attempt_count, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id', [endpointId])).rows;
+  const attempts = async (endpointId: string) =>
+    (
+      await ctx.db.query(
+        'SELECT a.status_code, a.failure FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = $1 ORDER BY a.attempted_at',
+        [endpointId],
+      )
+    ).rows;
+
+  it('done-means 1: a paid checkout reaches the subscribed endpoint, verified by standardwebhooks and by X-License-Signature, in the published shape and schema', async () => {
+    const { user, endpoint, received } = await subscribed(['checkout.session.completed']);
+    const orderId = await paidOrder(user.accessToken);
+    await tick();
+    expect(received()).toHaveLength(1);
+    const [request] = received();
+    const headers = request!.headers as Record<string, string>;
+    const verified = new Webhook(endpoint.secret).verify(request!.body, headers) as { id: string; type: string; data: { object: Record<string, unknown> } };
+    expect(verified).toMatchObject({ object: 'event', type: 'checkout.session.completed', data: { object: { orderId, userId: user.user.id } } });
+    expect(verified.id).toMatch(/^evt_/);
+    expect(headers['webhook-id']).toBe(verified.id);
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['user-agent']).toMatch(/Gatehouse/);
+
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(headers['x-license-signature']!)!;
+    expect(createHmac('sha256', endpoint.secret).update(`${t}.${request!.body}`).digest('hex')).toBe(v1);
+
+    const types = (await call('GET', '/v1/webhooks/event-types', user.accessToken)).json<{ items: { type: string; schema: object }[] }>().items;
+    const schema = types.find((type) => type.type === 'checkout.session.completed')!.schema;
+    const ajv = addFormats(new Ajv2020({ strict: false }));
+    expect(ajv.validate(schema, verified.data.object), JSON.stringify(ajv.errors)).toBe(true);
+    expect(request!.body).not.toMatch(/password|key_hash|keyHash|secret/i);
+    expect(await deliveries(endpoint.id)).toEqual([expect.objectContaining({ status: 'SUCCEEDED', attempt_count: 1 })]);
+  });
+
+  it("done-means 7: a user's endpoint never receives another user's events", async () => {
+    const mine = await subscribed();
+    const other = await registerAndLogin(ctx.t.app);
+    await paidOrder(other.accessToken);
+    await tick();
+    expect(mine.received()).toEqual([]);
+    expect(await deliveries(mine.endpoint.id)).toEqual([]);
+  });
+
+  it('done-means 3: 500, 500, 200 → three attempts on the schedule (5 s, then 5 min, with jitter), with the clock', async () => {
+    const { user, endpoint, received } = await subscribed(['checkout.session.completed']);
+    receiver.answer({ status: 500 }, { status: 500 });
+    await paidOrder(user.accessToken);
+    // The clock moves only now: Stripe's signature is checked against the real time.
+    const start = new Date(Date.now() + 60_000);
+    setClock(ctx.t.app, start);
+    await tick();
+    expect(received()).toHaveLength(1);
+    const [first] = await deliveries(endpoint.id);
+    const wait1 = (first.next_attempt_at as Date).getTime() - start.getTime();
+    expect(wait1).toBeGreaterThanOrEqual(4_500);
+    expect(wait1).toBeLessThanOrEqual(5_500);
+    setClock(ctx.t.app, new Date(start.getTime() + 4_000));
+    await tick();
+    expect(received()).toHaveLength(1);
+    const second = new Date(start.getTime() + wait1);
+    setClock(ctx.t.app, second);
+    await tick();
+    expect(received()).toHaveLength(2);
+    const wait2 = ((await deliveries(endpoint.id))[0].next_attempt_at as Date).getTime() - second.getTime();
+    expect(wait2).toBeGreaterThanOrEqual(270_000);
+    expect(wait2).toBeLessThanOrEqual(330_000);
+    setClock(ctx.t.app, new Date(second.getTime() + wait2));
+    await tick();
+    expect(received()).toHaveLength(3);
+    expect(new Set(received().map((request) => request.headers['webhook-id'])).size).toBe(1);
+    expect(await deliveries(endpoint.id)).toEqual([expect.objectContaining({ status: 'SUCCEEDED', attempt_count: 3 })]);
+    expect((await attempts(endpoint.id)).map((attempt) => attempt.status_code)).toEqual([500, 500, 200]);
+  });
+
+  it('done-means 3: Retry-After: 120 is honoured over a 5 s retry; a 302 is not followed and fails; 410 disables the endpoint', async () => {
+    const slow = await subscribed(['checkout.session.completed']);
+    receiver.answer({ status: 429, headers: { 'retry-after': '120' } });
+    await paidOrder(slow.user.accessToken);
+    const start = new Date(Date.now() + 60_000);
+    setClock(ctx.t.app, start);
+    await tick();
+    const wait = ((await deliveries(slow.endpoint.id))[0].next_attempt_at as Date).getTime() - start.getTime();
+    expect(wait).toBeGreaterThanOrEqual(120_000);
+    expect(wait).toBeLessThan(121_000);
+
+    vi.restoreAllMocks();
+    const moved = await subscribed(['checkout.session.completed']);
+    receiver.answer({ status: 302, headers: { location: `${receiver.baseUrl}/elsewhere` } });
+    await paidOrder(moved.user.accessToken);
+    await tick();
+    expect(moved.received()).toHaveLength(1);
+    expect(receiver.requests.filter((request) => request.path === '/elsewhere')).toEqual([]);
+    expect(await deliveries(moved.endpoint.id)).toEqual([expect.objectContaining({ status: 'FAILED', attempt_count: 1 })]);
+
+    const gone = await subscribed(['checkout.session.completed']);
+    receiver.answer({ status: 410 });
+    await paidOrder(gone.user.accessToken);
+    await tick();
+    expect(await deliveries(gone.endpoint.id)).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+    const endpoint = (await call('GET', `/v1/webhooks/endpoints/${gone.endpoint.id}`, gone.user.accessToken)).json();
+    expect(endpoint.enabled).toBe(false);
+  });
+});
