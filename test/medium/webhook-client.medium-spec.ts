@@ -70,6 +70,7 @@ describe('WebhookClient (medium)', () => {
         { status: 429, headers: { 'retry-after': '120' } },
         { status: 503, headers: { 'retry-after': 'Thu, 01 Jan 2026 00:05:00 GMT' } },
         { status: 429, headers: { 'retry-after': 'soon' } },
+        { status: 503, headers: { 'retry-after': 'Wed, 31 Dec 2025 23:00:00 GMT' } },
       );
       const seconds = await clocked.send(receiver.url, HEADERS, BODY);
       const date = await clocked.send(receiver.url, HEADERS, BODY);
@@ -77,6 +78,7 @@ describe('WebhookClient (medium)', () => {
       expect(seconds).toMatchObject({ ok: false, status: 429, retryAfterSeconds: 120, failure: { kind: 'HTTP_STATUS' } });
       expect(date).toMatchObject({ status: 503, retryAfterSeconds: 300 });
       expect(garbage).toMatchObject({ status: 429, retryAfterSeconds: null });
+      expect(await clocked.send(receiver.url, HEADERS, BODY)).toMatchObject({ status: 503, retryAfterSeconds: 0 });
     });
 
     it('does not follow a 302 to loopback: one request, kind REDIRECT', async () => {
@@ -95,6 +97,12 @@ describe('WebhookClient (medium)', () => {
       expect(result.durationMs).toBeGreaterThanOrEqual(290);
       expect(Date.now() - started).toBeLessThan(2000);
       await expect.poll(() => receiver.openConnections).toBe(0);
+    });
+
+    it('counts a name that never resolves against the same deadline', async () => {
+      const resolveAll = () => new Promise<LookupAddress[]>(() => undefined);
+      const result = await new WebhookClient({ ...OPEN, timeoutMs: 200 }, { resolveAll }).send('https://slow-dns.example/', HEADERS, BODY);
+      expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'TIMEOUT' } });
     });
 
     it('times out a body that never ends, keeping the status it got', async () => {
