@@ -103,6 +103,8 @@ describe('loadConfig', () => {
       allowInsecure: false,
       allowPrivateNetworks: false,
       retentionDays: 30,
+      attemptTimeoutMs: 15_000,
+      dispatch: true,
     });
     const key = Buffer.alloc(32, 1).toString('base64');
     expect(

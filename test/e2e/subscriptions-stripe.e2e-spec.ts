@@ -236,7 +236,7 @@ describe('subscriptions paid through Stripe', () => {
     await deliver(pending);
     expect(await outcome(pending.id)).toBe('IGNORED');
     expect(await me(user.accessToken)).toMatchObject({ plan: 'NONE' });
-    const paid = { ...ev.completed(), type: 'checkout.session.async_payment_succeeded' } as Event;
+    const paid = { ...ev.completed(), type: 'checkout.session.async_payment_succeeded' };
     await deliver(paid);
     expect(await me(user.accessToken)).toMatchObject({ plan: 'PREMIUM_MONTHLY', status: 'ACTIVE' });
   });

@@ -32,6 +32,8 @@ const OWNERS: Record<string, string> = {
   subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   quota_counters: `${MODULES}/subscriptions/quota-counters.repository.ts`,
   webhook_endpoints: `${MODULES}/webhooks/webhook-endpoints.repository.ts`,
+  webhook_deliveries: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
+  webhook_attempts: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
 };
 
 const TABLES = Object.entries(schema)
