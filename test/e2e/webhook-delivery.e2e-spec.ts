@@ -5,12 +5,16 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
+import { SecretBox } from '../../src/common/crypto/secret-box';
+import { newId } from '../../src/common/ids';
 import { insertProduct } from '../factories/products';
+import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
-import { useTestApp } from '../helpers/test-app';
+import { Mailbox } from '../helpers/mailbox';
+import { createTestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 const APP = 'https://app.example.com';
@@ -26,13 +30,14 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
   };
+  const mailbox = new Mailbox();
   beforeAll(async () => {
-    env.STRIPE_API_BASE = await stripe.start();
+    [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
     receiver = await WebhookReceiver.start();
   });
   const ctx = useTestApp({ env });
   afterAll(async () => {
-    await Promise.all([stripe.stop(), receiver.close()]);
+    await Promise.all([stripe.stop(), receiver.close(), mailbox.stop()]);
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -184,5 +189,94 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     expect(await deliveries(gone.endpoint.id)).toEqual([expect.objectContaining({ status: 'FAILED' })]);
     const endpoint = (await call('GET', `/v1/webhooks/endpoints/${gone.endpoint.id}`, gone.user.accessToken)).json();
     expect(endpoint.enabled).toBe(false);
+  });
+
+  /** The Standard Webhooks signature of one request under `secret`, computed here from the spec. */
+  const standardSignature = (secret: string, headers: Record<string, string>, body: string) =>
+    createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+      .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`)
+      .digest('base64');
+
+  it('done-means 2: after a rotation both secrets sign for 24 h, each verifying alone; after 24 h only the new one', async () => {
+    const { user, endpoint, received } = await subscribed(['checkout.session.completed']);
+    const rotated = await call('POST', `/v1/webhooks/endpoints/${endpoint.id}/rotate-secret`, user.accessToken);
+    expect(rotated.statusCode, rotated.body).toBe(201);
+    const fresh = rotated.json<{ secret: string }>().secret;
+    await paidOrder(user.accessToken);
+    await tick();
+    const during = received()[0]!;
+    for (const secret of [endpoint.secret, fresh])
+      expect(() => new Webhook(secret).verify(during.body, during.headers as Record<string, string>)).not.toThrow();
+    const licenseSignatures = String(during.headers['x-license-signature']).split(',').slice(1);
+    const t = String(during.headers['x-license-signature']).split(',')[0]!.slice(2);
+    expect(licenseSignatures.sort()).toEqual(
+      [fresh, endpoint.secret].map((secret) => `v1=${createHmac('sha256', secret).update(`${t}.${during.body}`).digest('hex')}`).sort(),
+    );
+
+    await paidOrder(user.accessToken);
+    setClock(ctx.t.app, new Date(Date.now() + 24 * 3_600_000 + 1_000));
+    await tick();
+    const after = received()[1]!;
+    const headers = after.headers as Record<string, string>;
+    expect(headers['webhook-signature']).toBe(`v1,${standardSignature(fresh, headers, after.body)}`);
+    expect(headers['x-license-signature']!.split(',')).toHaveLength(2);
+  });
+
+  it('done-means 6: at delivery, a host name that resolves to loopback is refused before any connection, and not retried', async () => {
+    const strict = await createTestApp({ database: ctx.t.database, env: { ...env, WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false' } });
+    try {
+      const owner = await registerAndLogin(strict.app);
+      // Stored directly: creation refuses the name; a DNS answer can change after creation anyway.
+      const endpoint = await insertWebhookEndpoint(ctx.db, strict.app.get(SecretBox), {
+        ownerId: owner.user.id,
+        url: `http://localhost:${receiver.port}/rebound`,
+        events: ['license.validated'],
+      });
+      const payload = { licenseId: newId('lic'), productId: newId('prd'), userId: owner.user.id, fingerprint: null, validatedAt: new Date().toISOString() };
+      await ctx.db.query('INSERT INTO outbox_messages (id, type, payload) VALUES ($1, $2, $3)', [newId('obx'), 'license.validated', JSON.stringify(payload)]);
+      const connectionsBefore = receiver.connections;
+      await strict.app.get(WebhookDispatcher).tick();
+      expect(receiver.connections).toBe(connectionsBefore);
+      expect(await deliveries(endpoint.id)).toEqual([expect.objectContaining({ status: 'FAILED', attempt_count: 1 })]);
+      expect((await attempts(endpoint.id))[0].failure).toMatch(/^ADDRESS_REFUSED/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('an endpoint whose deliveries have all failed for 5 days is switched off, and its owner is mailed once', async () => {
+    const { user, endpoint } = await subscribed(['checkout.session.completed']);
+    await ctx.db.query("UPDATE webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1", [endpoint.id]);
+    receiver.answer({ status: 503 });
+    await paidOrder(user.accessToken);
+    await tick();
+    await ctx.t.app.get(BackgroundTasks).drain();
+    const row = (await ctx.db.query('SELECT enabled, disabled_reason FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0];
+    expect(row).toEqual({ enabled: false, disabled_reason: 'FAILING' });
+    // The buyer also got the order's licenses by mail: only the switch-off one counts here.
+    const switchedOff = () => mailbox.to(user.body.user.email as string).filter((mail) => mail.subject === 'Your Gatehouse webhook endpoint was switched off');
+    await vi.waitFor(() => expect(switchedOff()).toHaveLength(1));
+    expect(switchedOff()[0]!.text).toContain('has failed for 5 days');
+  });
+
+  it("an ADMIN's `all` endpoint hears every user's events; once demoted, only its own", async () => {
+    const admin = await registerAndLogin(ctx.t.app);
+    await ctx.db.query("UPDATE users SET role = 'ADMIN' WHERE id = $1", [admin.user.id]);
+    const path = `/all/${randomBytes(3).toString('hex')}`;
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), {
+      ownerId: admin.user.id,
+      scope: 'all',
+      url: `${receiver.baseUrl}${path}`,
+      events: ['checkout.session.completed'],
+    });
+    const customer = await registerAndLogin(ctx.t.app);
+    await paidOrder(customer.accessToken);
+    await tick();
+    expect(receiver.requests.filter((request) => request.path === path)).toHaveLength(1);
+    await ctx.db.query("UPDATE users SET role = 'USER' WHERE id = $1", [admin.user.id]);
+    await paidOrder(customer.accessToken);
+    await tick();
+    expect(receiver.requests.filter((request) => request.path === path)).toHaveLength(1);
+    expect(await deliveries(endpoint.id)).toHaveLength(1);
   });
 });

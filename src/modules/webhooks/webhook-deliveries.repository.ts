@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor } from '../../db/database';
-import { webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
+import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
@@ -31,16 +31,21 @@ const ownedBy = (scope: OwnerScope): SQL | undefined => ('userId' in scope ? eq(
 export class WebhookDeliveriesRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  /** The enabled endpoints an event of `type` about `userId` goes to: the user's own, and every `all` endpoint. */
+  /**
+   * The enabled endpoints an event of `type` about `userId` goes to: the user's own, and every
+   * `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself).
+   */
   async endpointsFor(tx: Executor, type: string, userId: string | null): Promise<{ id: string; ownerId: string }[]> {
+    const everyone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'));
     return tx
       .select({ id: webhookEndpoints.id, ownerId: webhookEndpoints.ownerId })
       .from(webhookEndpoints)
+      .innerJoin(users, eq(users.id, webhookEndpoints.ownerId))
       .where(
         and(
           eq(webhookEndpoints.enabled, true),
           sql`(${type} = ANY(${webhookEndpoints.events}) OR '*' = ANY(${webhookEndpoints.events}))`,
-          userId === null ? eq(webhookEndpoints.scope, 'all') : or(eq(webhookEndpoints.scope, 'all'), eq(webhookEndpoints.ownerId, userId)),
+          userId === null ? everyone : or(everyone, eq(webhookEndpoints.ownerId, userId)),
         ),
       );
   }
