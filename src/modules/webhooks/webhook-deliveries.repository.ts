@@ -26,6 +26,8 @@ export interface DeliveryFilter {
 }
 
 const ownedBy = (scope: OwnerScope): SQL | undefined => ('userId' in scope ? eq(webhookDeliveries.ownerId, scope.userId) : undefined);
+/** No attempt in flight holds the delivery: never leased, or its lease ran out. */
+const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
 @Injectable()
 export class WebhookDeliveriesRepository {
@@ -69,13 +71,7 @@ export class WebhookDeliveriesRepository {
       const due = await tx
         .select({ id: webhookDeliveries.id })
         .from(webhookDeliveries)
-        .where(
-          and(
-            eq(webhookDeliveries.status, 'PENDING'),
-            lte(webhookDeliveries.nextAttemptAt, now),
-            or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now)),
-          ),
-        )
+        .where(and(eq(webhookDeliveries.status, 'PENDING'), lte(webhookDeliveries.nextAttemptAt, now), leaseFree(now)))
         .orderBy(asc(webhookDeliveries.nextAttemptAt))
         .limit(limit)
         .for('update', { skipLocked: true });
@@ -90,28 +86,33 @@ export class WebhookDeliveriesRepository {
           ),
         )
         .returning();
-      const endpoints = await tx
-        .select({
-          id: webhookEndpoints.id,
-          url: webhookEndpoints.url,
-          enabled: webhookEndpoints.enabled,
-          secretSealed: webhookEndpoints.secretSealed,
-          previousSecretSealed: webhookEndpoints.previousSecretSealed,
-          previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
-          ownerId: webhookEndpoints.ownerId,
-        })
-        .from(webhookEndpoints)
-        .where(
-          inArray(
-            webhookEndpoints.id,
-            claimed.map((row) => row.endpointId),
-          ),
-        );
-      const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
-      return claimed.flatMap((delivery) => {
-        const endpoint = byId.get(delivery.endpointId);
-        return endpoint ? [{ delivery, endpoint }] : [];
-      });
+      return withEndpoints(tx, claimed);
+    });
+  }
+
+  /**
+   * Takes this one delivery for an attempt now, as `claimDue` would (a lease, the count up), when
+   * it is pending and no attempt holds it; undefined otherwise.
+   */
+  async claimOne(id: string, now: Date, leaseUntil: Date): Promise<ClaimedDelivery | undefined> {
+    return this.db.transaction(async (tx) => {
+      const claimed = await tx
+        .update(webhookDeliveries)
+        .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'PENDING'), leaseFree(now)))
+        .returning();
+      return (await withEndpoints(tx, claimed))[0];
+    });
+  }
+
+  /** A new delivery, already claimed for its first attempt (an endpoint test sends it at once). */
+  async insertClaimed(delivery: NewDelivery, leaseUntil: Date): Promise<ClaimedDelivery> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(webhookDeliveries)
+        .values({ ...delivery, status: 'PENDING', leaseUntil, attemptCount: 1 })
+        .returning();
+      return (await withEndpoints(tx, inserted))[0]!;
     });
   }
 
@@ -137,7 +138,7 @@ export class WebhookDeliveriesRepository {
     return this.db
       .update(webhookDeliveries)
       .set({ status: 'PENDING', nextAttemptAt: now, completedAt: null, lastError: null })
-      .where(and(which, ownedBy(scope), or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now))))
+      .where(and(which, ownedBy(scope), leaseFree(now)))
       .returning();
   }
 
@@ -191,4 +192,31 @@ export class WebhookDeliveriesRepository {
     const result = await this.db.delete(webhookDeliveries).where(and(isNotNull(webhookDeliveries.completedAt), lt(webhookDeliveries.completedAt, cutoff)));
     return result.rowCount ?? 0;
   }
+}
+
+/** The claimed deliveries with what their attempts need from their endpoints (a deleted endpoint's are dropped). */
+async function withEndpoints(tx: Executor, claimed: DeliveryRow[]): Promise<ClaimedDelivery[]> {
+  if (claimed.length === 0) return [];
+  const endpoints = await tx
+    .select({
+      id: webhookEndpoints.id,
+      url: webhookEndpoints.url,
+      enabled: webhookEndpoints.enabled,
+      secretSealed: webhookEndpoints.secretSealed,
+      previousSecretSealed: webhookEndpoints.previousSecretSealed,
+      previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
+      ownerId: webhookEndpoints.ownerId,
+    })
+    .from(webhookEndpoints)
+    .where(
+      inArray(
+        webhookEndpoints.id,
+        claimed.map((row) => row.endpointId),
+      ),
+    );
+  const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  return claimed.flatMap((delivery) => {
+    const endpoint = byId.get(delivery.endpointId);
+    return endpoint ? [{ delivery, endpoint }] : [];
+  });
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
@@ -8,6 +9,7 @@ import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { MailService } from '../../common/mail/mail.service';
 import { TransactionRunner } from '../../db/transaction';
+import { PING_EVENT } from '../outbox/outbox.events';
 import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
@@ -26,6 +28,9 @@ const ATTEMPT_BATCH = 20;
 const MAX_BODY_BYTES = 4_096;
 /** An endpoint whose deliveries have all failed this long is switched off. */
 export const FAILING_DISABLE_DAYS = 5;
+
+const PING_MESSAGE = 'A test event from Gatehouse, sent because you asked for one; nothing happened';
+type PingPayload = z.infer<typeof PING_EVENT>;
 
 type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
 
@@ -90,6 +95,39 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       await Promise.all(claimed.map((item) => this.attempt(item)));
       if (claimed.length < ATTEMPT_BATCH) return;
     }
+  }
+
+  /**
+   * Attempts this one due delivery now, under a lease as the rounds take it; false when it is not
+   * pending or an attempt in flight holds it.
+   */
+  async attemptNow(deliveryId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const claimed = await this.deliveries.claimOne(deliveryId, now, this.leaseFrom(now));
+    if (!claimed) return false;
+    await this.attempt(claimed);
+    return true;
+  }
+
+  /** Sends a `ping` event to this endpoint now, as a delivery of its own (retried like any other); its id. */
+  async ping(endpoint: { id: string; ownerId: string }): Promise<string> {
+    const now = this.clock.now();
+    const payload: PingPayload = { endpointId: endpoint.id, message: PING_MESSAGE };
+    const event = publishedEvent({ id: newId('evt'), type: 'ping', payload, createdAt: now });
+    const claimed = await this.deliveries.insertClaimed(
+      {
+        endpointId: endpoint.id,
+        ownerId: endpoint.ownerId,
+        eventId: event.id,
+        eventType: event.type,
+        body: JSON.stringify(event),
+        nextAttemptAt: now,
+        createdAt: now,
+      },
+      this.leaseFrom(now),
+    );
+    await this.attempt(claimed);
+    return claimed.delivery.id;
   }
 
   /** Fans out up to one batch of outbox rows; how many it took. */

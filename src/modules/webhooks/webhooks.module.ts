@@ -8,7 +8,10 @@ import { UsersModule } from '../users/users.module';
 import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
+import { WebhookDeliveriesController } from './webhook-deliveries.controller';
+import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -16,13 +19,15 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
 
 @Module({
   imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
-  controllers: [StripeWebhooksController, WebhookEndpointsController],
+  controllers: [StripeWebhooksController, WebhookEndpointsController, WebhookDeliveriesController],
   providers: [
     StripeWebhooksService,
     StripeEventsRepository,
     WebhookEndpointsService,
     WebhookEndpointsRepository,
     WebhookDeliveriesRepository,
+    WebhookDeliveriesService,
+    WebhookDeliveriesPurger,
     WebhookDispatcher,
   ],
   exports: [WebhookEndpointsService, WebhookEndpointsRepository],
