@@ -90,6 +90,7 @@ async function startServer(dir: string, port: number): Promise<string> {
     LOGIN_FAILURE_LIMIT: '1000000/60',
     LICENSE_SIGNING_KEY_FILE: join(dir, 'license-signing-key.pem'),
     WEBHOOK_SECRET_KEY_FILE: join(dir, 'webhook-secret-key'),
+    WEBHOOK_ATTEMPT_TIMEOUT_MS: '3000',
     STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
     STRIPE_API_BASE: stripeUrl,
@@ -216,6 +217,12 @@ async function seed(url: string): Promise<Record<string, string>> {
     subscriberId: pending.account.id,
     planName: 'ENTRY_YEARLY',
   });
+  // Outbound webhooks: an endpoint to read and change, one to delete, and a delivery (a test ping,
+  // which fails fast: nothing resolves hooks.example.com here).
+  const hook = { url: 'https://hooks.example.com/gatehouse', events: ['*'] };
+  const endpoint = await api<{ id: string }>(url, 'POST', '/v1/webhooks/endpoints', adminToken, hook);
+  const doomedEndpoint = await api<{ id: string }>(url, 'POST', '/v1/webhooks/endpoints', adminToken, hook);
+  const delivery = await api<{ id: string }>(url, 'POST', `/v1/webhooks/endpoints/${endpoint.id}/test`, adminToken);
   // Logging out ends a session: the generated logout uses one of its own.
   const logoutToken = (await api<Login>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).accessToken.token;
   const refreshToken = (await api<Login & { refreshToken: { token: string } }>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).refreshToken.token;
@@ -229,6 +236,9 @@ async function seed(url: string): Promise<Record<string, string>> {
     apiKeyId: apiKey.id,
     deleteProductId: doomedProduct.id,
     deleteApiKeyId: doomedKey.id,
+    webhookEndpointId: endpoint.id,
+    deleteWebhookEndpointId: doomedEndpoint.id,
+    webhookDeliveryId: delivery.id,
     logoutToken,
     refreshToken,
     accountId: account.id,

@@ -65,7 +65,10 @@ export class WebhookDeliveryIdParamsDto extends createZodDto(z.strictObject({ id
 export class WebhookRecoverDto extends createZodDto(
   z
     .strictObject({
-      since: isoDate.meta({ description: 'Failed deliveries created at or after this time are sent again; not in the future' }),
+      since: isoDate.meta({
+        description: 'Failed deliveries created at or after this time are sent again; not in the future',
+        example: '2026-01-01T00:00:00.000Z',
+      }),
     })
     .meta({ id: 'WebhookRecoverRequest' }),
 ) {}
