@@ -206,6 +206,17 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     }
     const outboxRows = (type: string, orderId: string) =>
       count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = $1 AND payload->>'orderId' = $2", [type, orderId]);
+    /** The suspension and revocation events of an order's licenses, as `type reason × licenses`, oldest first. */
+    const licenseEvents = async (orderId: string) =>
+      (
+        await ctx.db.query(
+          `SELECT m.type || ' ' || (m.payload->>'reason') || ' x' || count(*) || '/' || (SELECT count(*) FROM licenses WHERE order_id = $1) AS event
+             FROM outbox_messages m JOIN licenses l ON l.id = m.payload->>'licenseId'
+            WHERE l.order_id = $1 AND m.type IN ('license.suspended', 'license.revoked')
+            GROUP BY m.type, m.payload->>'reason' ORDER BY min(m.created_at)`,
+          [orderId],
+        )
+      ).rows.map((row) => row.event as string);
 
     it("charge.dispute.created suspends the order's licenses once (redelivery changes nothing); closed as won reinstates them", async () => {
       const orderId = await paidOrder('pi_dispute_won');
@@ -219,6 +230,8 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       expect((await deliver(dispute('charge.dispute.closed', 'pi_dispute_won', 'won'))).statusCode).toBe(200);
       expect(await statusOf(orderId)).toEqual(['ACTIVE']);
       expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
+      // One license.suspended for the opening (not again on redelivery); a reinstatement is no event.
+      expect(await licenseEvents(orderId)).toEqual([expect.stringMatching(/^license\.suspended DISPUTE x(\d+)\/\1$/)]);
     });
 
     it("charge.dispute.closed as lost revokes the order's licenses, and a late redelivery of the opening does not bring them back", async () => {
@@ -231,6 +244,10 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       await deliver(opened);
       expect(await statusOf(orderId)).toEqual(['REVOKED']);
       expect(await outboxRows('charge.dispute.closed', orderId)).toBe(1);
+      expect(await licenseEvents(orderId)).toEqual([
+        expect.stringMatching(/^license\.suspended DISPUTE x(\d+)\/\1$/),
+        expect.stringMatching(/^license\.revoked DISPUTE_LOST x(\d+)\/\1$/),
+      ]);
       expect(
         (
           await ctx.db.query("SELECT payload->>'lost' AS lost FROM outbox_messages WHERE type = 'charge.dispute.closed' AND payload->>'orderId' = $1", [

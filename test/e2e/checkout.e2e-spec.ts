@@ -219,6 +219,13 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     });
     expect(validation.json().code).toBe('REVOKED');
     expect(await count("SELECT count(*)::int AS n FROM outbox_messages WHERE type = 'charge.refunded' AND payload->>'orderId' = $1", [orderId])).toBe(2);
+    // Each license is announced revoked once, for the refund.
+    const revoked = await ctx.db.query(
+      "SELECT m.payload->>'reason' AS reason, count(*)::int AS n FROM outbox_messages m JOIN licenses l ON l.id = m.payload->>'licenseId' WHERE l.order_id = $1 AND m.type = 'license.revoked' GROUP BY 1",
+      [orderId],
+    );
+    const licenses = await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId]);
+    expect(revoked.rows).toEqual([{ reason: 'REFUND', n: licenses }]);
   });
 
   it('a failed payment marks the order FAILED and tells the buyer, a later success still pays it; unknown events are stored', async () => {

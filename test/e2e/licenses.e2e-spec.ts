@@ -139,6 +139,31 @@ describe('licenses', () => {
     expect(rows[0].n).toBe(3);
   });
 
+  it('announces suspend, revoke and deactivate in the outbox once each; a reinstatement or a repeat announces nothing', async () => {
+    const license = await grant();
+    const events = async () =>
+      (
+        await ctx.db.query(
+          "SELECT type, payload FROM outbox_messages WHERE payload->>'licenseId' = $1 AND type LIKE 'license.%' AND type <> 'license.validated' ORDER BY created_at, id",
+          [license.id],
+        )
+      ).rows;
+    await call('POST', `/v1/licenses/${license.id}/suspend`, admin);
+    await call('POST', `/v1/licenses/${license.id}/suspend`, admin);
+    await call('POST', `/v1/licenses/${license.id}/reinstate`, admin);
+    expect(await activate(license.key, 'desk')).toMatchObject({ statusCode: 201 });
+    expect((await publicPost('/v1/licenses/deactivate', { key: license.key, fingerprint: 'desk' })).statusCode).toBe(204);
+    expect((await publicPost('/v1/licenses/deactivate', { key: license.key, fingerprint: 'desk' })).statusCode).toBe(204);
+    await call('POST', `/v1/licenses/${license.id}/revoke`, admin);
+    const ids = { licenseId: license.id, productId: expect.any(String), userId: expect.any(String) };
+    expect(await events()).toEqual([
+      { type: 'license.suspended', payload: { ...ids, reason: 'ADMIN' } },
+      { type: 'license.activated', payload: expect.objectContaining({ licenseId: license.id, fingerprint: 'desk' }) },
+      { type: 'license.deactivated', payload: { ...ids, fingerprint: 'desk' } },
+      { type: 'license.revoked', payload: { ...ids, reason: 'ADMIN' } },
+    ]);
+  });
+
   it('gives one activation to a same-machine race', async () => {
     const license = await grant();
     const results = await Promise.all(Array.from({ length: 10 }, () => activate(license.key, 'same-machine')));

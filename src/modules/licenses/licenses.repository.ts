@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import { Pool } from 'pg';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
@@ -101,16 +101,13 @@ export class LicensesRepository {
     return row!;
   }
 
-  async deactivate(keyHash: string, fingerprint: string): Promise<boolean> {
-    const result = await this.db
+  /** Whether the license had that machine, which it no longer has. */
+  async removeActivation(tx: Executor, licenseId: string, fingerprint: string): Promise<boolean> {
+    const removed = await tx
       .delete(activations)
-      .where(
-        and(
-          eq(activations.fingerprint, fingerprint),
-          sql`${activations.licenseId} = (SELECT ${licenses.id} FROM ${licenses} WHERE ${licenses.keyHash} = ${keyHash})`,
-        ),
-      );
-    return (result.rowCount ?? 0) > 0;
+      .where(and(eq(activations.licenseId, licenseId), eq(activations.fingerprint, fingerprint)))
+      .returning({ id: activations.id });
+    return removed.length > 0;
   }
 
   /** In chunks: one insert carries 8 parameters per license, and the protocol allows 65,535 per statement. */
@@ -126,12 +123,23 @@ export class LicensesRepository {
     return ids;
   }
 
-  /** All of the order's licenses, or with `from` only those in that status. */
-  async setStatusOfOrder(tx: Executor, orderId: string, status: LicenseStatus, only: { from?: LicenseStatus } = {}): Promise<void> {
-    await tx
+  /** All of the order's licenses, or with `from` only those in that status; the ones it changed. */
+  setStatusOfOrder(tx: Executor, orderId: string, status: LicenseStatus, only: { from?: LicenseStatus } = {}): Promise<LicenseRow[]> {
+    return tx
       .update(licenses)
       .set({ status })
-      .where(and(eq(licenses.orderId, orderId), only.from ? eq(licenses.status, only.from) : undefined));
+      .where(and(eq(licenses.orderId, orderId), ne(licenses.status, status), only.from ? eq(licenses.status, only.from) : undefined))
+      .returning();
+  }
+
+  /** The license if this changed its status; undefined when it had it already, or does not exist. */
+  async setStatus(tx: Executor, id: string, status: LicenseStatus): Promise<LicenseRow | undefined> {
+    const [row] = await tx
+      .update(licenses)
+      .set({ status })
+      .where(and(eq(licenses.id, id), ne(licenses.status, status)))
+      .returning();
+    return row;
   }
 
   async insert(license: NewLicense): Promise<LicenseRow> {

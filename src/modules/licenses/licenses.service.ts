@@ -12,6 +12,7 @@ import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
+import type { OutboxEvent } from '../outbox/outbox.events';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { ProductsRepository } from '../products/products.repository';
 import { LICENSE_KEY_PATTERN, newLicense, normalizeLicenseKey } from './license-key';
@@ -126,8 +127,16 @@ export class LicensesService {
     return { created, activation: toPublicActivationView(activation) };
   }
 
+  /** Frees the machine's seat; `license.deactivated` only when there was one. */
   async deactivate(key: string, fingerprint: string): Promise<void> {
-    await this.licenses.deactivate(sha256(normalizeLicenseKey(key)), fingerprint);
+    await this.transactions.run(async (tx) => {
+      const license = await this.licenses.lockByKeyHash(tx, sha256(normalizeLicenseKey(key)));
+      if (!license || !(await this.licenses.removeActivation(tx, license.id, fingerprint))) return;
+      await this.outbox.append(tx, {
+        type: 'license.deactivated',
+        payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint },
+      });
+    });
   }
 
   /** ADMIN: a license by hand; the product's policy fills what the request leaves out. The key is shown once. */
@@ -157,8 +166,14 @@ export class LicensesService {
     return { ...toLicenseView(found.license, this.clock.now()), activations: found.activations.map(toActivationView) };
   }
 
+  /** ADMIN: suspend, reinstate or revoke; a change to SUSPENDED or REVOKED is announced (`reason: ADMIN`). */
   async setStatus(id: string, status: LicenseRow['status']) {
-    return this.change(id, { status });
+    const changed = await this.transactions.run(async (tx) => {
+      const row = await this.licenses.setStatus(tx, id, status);
+      if (row) await this.outbox.appendAll(tx, licenseStatusEvents([row], 'ADMIN'));
+      return row;
+    });
+    return changed ? toLicenseView(changed, this.clock.now()) : this.change(id, {});
   }
 
   async update(id: string, dto: LicenseUpdateDto) {
@@ -202,4 +217,20 @@ function foreignKeyToField(error: unknown) {
     return new DomainError('VALIDATION_FAILED', { errors: [{ field: 'userId', code: 'INVALID_VALUE', message: 'No such user' }], cause: error });
   }
   return error;
+}
+
+/**
+ * The outbound events of licenses whose status just changed: `license.suspended` or
+ * `license.revoked` with why; a reinstatement is not an event of its own.
+ */
+export function licenseStatusEvents(
+  changed: Pick<LicenseRow, 'id' | 'productId' | 'userId' | 'status'>[],
+  why: 'ADMIN' | 'DISPUTE' | 'REFUND' | 'DISPUTE_LOST',
+): OutboxEvent[] {
+  return changed.flatMap((license): OutboxEvent[] => {
+    const ids = { licenseId: license.id, productId: license.productId, userId: license.userId };
+    if (license.status === 'SUSPENDED' && (why === 'ADMIN' || why === 'DISPUTE')) return [{ type: 'license.suspended', payload: { ...ids, reason: why } }];
+    if (license.status === 'REVOKED' && why !== 'DISPUTE') return [{ type: 'license.revoked', payload: { ...ids, reason: why } }];
+    return [];
+  });
 }

@@ -96,6 +96,32 @@ export const OUTBOX_EVENTS = {
       fingerprint: z.string().meta({ description: 'The machine activated' }),
     })
     .meta({ description: 'A new machine was activated on a license (not sent again for a fingerprint already active)' }),
+  'license.deactivated': z
+    .object({
+      licenseId,
+      productId,
+      userId,
+      fingerprint: z.string().meta({ description: 'The machine released' }),
+    })
+    .meta({ description: 'A machine was deactivated on a license: its seat is free again' }),
+  'license.suspended': z
+    .object({
+      licenseId,
+      productId,
+      userId,
+      reason: z.enum(['ADMIN', 'DISPUTE']).meta({ description: 'An ADMIN suspended it, or a chargeback was opened on its order' }),
+    })
+    .meta({ description: 'A license was suspended: it validates as SUSPENDED until reinstated' }),
+  'license.revoked': z
+    .object({
+      licenseId,
+      productId,
+      userId,
+      reason: z
+        .enum(['ADMIN', 'REFUND', 'DISPUTE_LOST'])
+        .meta({ description: 'An ADMIN revoked it, its order was refunded in full, or a chargeback was lost' }),
+    })
+    .meta({ description: 'A license was revoked, for good' }),
   'subscription.changed': z
     .object({
       subscriptionId: z.string().meta({ description: 'The subscription (sub_…)' }),

@@ -21,8 +21,13 @@ export class OutboxRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
   /** The one way an event enters the outbox: in the caller's transaction, so it commits with the change it reports. */
-  async append(tx: Executor, event: OutboxEvent): Promise<void> {
-    await tx.insert(outboxMessages).values(event);
+  append(tx: Executor, event: OutboxEvent): Promise<void> {
+    return this.appendAll(tx, [event]);
+  }
+
+  /** `append` for several events of one change (an order's licenses), in one statement. */
+  async appendAll(tx: Executor, events: OutboxEvent[]): Promise<void> {
+    if (events.length > 0) await tx.insert(outboxMessages).values(events);
   }
 
   /**

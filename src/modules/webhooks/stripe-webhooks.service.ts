@@ -19,6 +19,7 @@ import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
 import { activationOf, invoiceOf, subscriptionFactsOf } from './stripe-billing-events';
 import { StripeEventsRepository } from './stripe-events.repository';
+import { licenseStatusEvents } from '../licenses/licenses.service';
 
 /** Stripe's signature tolerance, checked by us in both directions as well (see verify). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -206,7 +207,7 @@ export class StripeWebhooksService {
     if (!order || charge.amount_refunded <= order.amountRefundedMinor) return IGNORED;
     const full = charge.amount_refunded >= charge.amount;
     await this.orders.setRefund(tx, order.id, charge.amount_refunded, full ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
-    if (full) await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED');
+    if (full) await this.outbox.appendAll(tx, licenseStatusEvents(await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED'), 'REFUND'));
     await this.outbox.append(tx, {
       type: 'charge.refunded',
       payload: { orderId: order.id, userId: order.userId, amountRefunded: charge.amount_refunded, full },
@@ -218,7 +219,7 @@ export class StripeWebhooksService {
   private async disputeCreated(tx: Transaction, dispute: Stripe.Dispute): Promise<Applied> {
     const order = await this.lockDisputedOrder(tx, dispute);
     if (!order) return IGNORED;
-    await this.licenses.setStatusOfOrder(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' });
+    await this.outbox.appendAll(tx, licenseStatusEvents(await this.licenses.setStatusOfOrder(tx, order.id, 'SUSPENDED', { from: 'ACTIVE' }), 'DISPUTE'));
     await this.outbox.append(tx, {
       type: 'charge.dispute.created',
       payload: { orderId: order.id, userId: order.userId, disputeId: dispute.id, reason: dispute.reason, amount: dispute.amount },
@@ -231,7 +232,7 @@ export class StripeWebhooksService {
     const order = await this.lockDisputedOrder(tx, dispute);
     if (!order) return IGNORED;
     const lost = dispute.status === 'lost';
-    if (lost) await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED');
+    if (lost) await this.outbox.appendAll(tx, licenseStatusEvents(await this.licenses.setStatusOfOrder(tx, order.id, 'REVOKED'), 'DISPUTE_LOST'));
     else await this.licenses.setStatusOfOrder(tx, order.id, 'ACTIVE', { from: 'SUSPENDED' });
     await this.outbox.append(tx, {
       type: 'charge.dispute.closed',
