@@ -279,4 +279,37 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     expect(receiver.requests.filter((request) => request.path === path)).toHaveLength(1);
     expect(await deliveries(endpoint.id)).toHaveLength(1);
   });
+
+  it('an attempt that cannot be made (a secret that no longer opens) is recorded and retried, never left holding its lease', async () => {
+    const owner = await registerAndLogin(ctx.t.app);
+    const endpoint = await insertWebhookEndpoint(ctx.db, new SecretBox(randomBytes(32)), {
+      ownerId: owner.user.id,
+      url: `${receiver.baseUrl}/unopenable`,
+      events: ['license.validated'],
+    });
+    const payload = { licenseId: newId('lic'), productId: newId('prd'), userId: owner.user.id, fingerprint: null, validatedAt: new Date().toISOString() };
+    await ctx.db.query('INSERT INTO outbox_messages (id, type, payload) VALUES ($1, $2, $3)', [newId('obx'), 'license.validated', JSON.stringify(payload)]);
+    await tick();
+    const [delivery] = (await ctx.db.query('SELECT status, attempt_count, lease_until FROM webhook_deliveries WHERE endpoint_id = $1', [endpoint.id])).rows;
+    expect(delivery).toEqual({ status: 'PENDING', attempt_count: 1, lease_until: null });
+    expect((await attempts(endpoint.id))[0].failure).toBe('CONNECTION: Internal error before sending');
+  });
+
+  it("a receiver's Retry-After is honoured up to 10 hours, and enabling an endpoint again starts its failing streak over", async () => {
+    const { user, endpoint } = await subscribed(['checkout.session.completed']);
+    receiver.answer({ status: 503, headers: { 'retry-after': '99999999999999999999' } });
+    await paidOrder(user.accessToken);
+    const start = new Date(Date.now() + 60_000);
+    setClock(ctx.t.app, start);
+    await tick();
+    const wait = ((await deliveries(endpoint.id))[0].next_attempt_at as Date).getTime() - start.getTime();
+    expect(wait).toBeGreaterThanOrEqual(36_000_000);
+    expect(wait).toBeLessThan(36_001_000);
+
+    await ctx.db.query("UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'FAILING', failing_since = now() - interval '6 days' WHERE id = $1", [
+      endpoint.id,
+    ]);
+    expect((await call('PATCH', `/v1/webhooks/endpoints/${endpoint.id}`, user.accessToken, { enabled: true })).statusCode).toBe(200);
+    expect((await ctx.db.query('SELECT failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0].failing_since).toBeNull();
+  });
 });

@@ -11,5 +11,11 @@ import ipaddr from 'ipaddr.js';
 export function publicAddress(ip: string): string | null {
   if (isIP(ip) === 0) return null;
   const address = ipaddr.process(ip.replace(/%.*$/, ''));
-  return address.range() === 'unicast' ? address.toString() : null;
+  if (address.range() !== 'unicast') return null;
+  // IPv6 global unicast is 2000::/3; ipaddr.js also calls site-local (fec0::/10), local-use NAT64
+  // (64:ff9b:1::/48) and IPv4-compatible (::a.b.c.d) addresses unicast.
+  if (address.kind() === 'ipv6' && !(address as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return null;
+  return address.toString();
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');

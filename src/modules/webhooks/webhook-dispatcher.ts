@@ -24,7 +24,11 @@ const JITTER = 0.1;
 /** The dispatcher wakes this often: first attempts go out within about two ticks of the commit. */
 export const DISPATCH_INTERVAL_MS = 1_000;
 const FAN_OUT_BATCH = 200;
+const FAN_OUT_BATCHES_PER_ROUND = 5;
 const ATTEMPT_BATCH = 20;
+const ATTEMPT_BATCHES_PER_ROUND = 5;
+/** A receiver's Retry-After is honoured up to the longest step of the schedule. */
+const MAX_RETRY_AFTER_SECONDS = 36_000;
 const MAX_BODY_BYTES = 4_096;
 /** An endpoint whose deliveries have all failed this long is switched off. */
 export const FAILING_DISABLE_DAYS = 5;
@@ -88,11 +92,19 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return this.running;
   }
 
+  /**
+   * Fan-out, then attempts, each bounded and each failing alone: a backlog in the outbox waits for
+   * the next round rather than holding attempts back, and one attempt's failure ends only itself.
+   */
   private async round(): Promise<void> {
-    while ((await this.fanOut()) === FAN_OUT_BATCH);
-    for (;;) {
+    try {
+      for (let batch = 0; batch < FAN_OUT_BATCHES_PER_ROUND && (await this.fanOut()) === FAN_OUT_BATCH; batch++);
+    } catch (error) {
+      this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook fan-out failed; the next round retries');
+    }
+    for (let batch = 0; batch < ATTEMPT_BATCHES_PER_ROUND; batch++) {
       const claimed = await this.deliveries.claimDue(this.clock.now(), this.leaseFrom(this.clock.now()), ATTEMPT_BATCH);
-      await Promise.all(claimed.map((item) => this.attempt(item)));
+      await Promise.allSettled(claimed.map((item) => this.attempt(item)));
       if (claimed.length < ATTEMPT_BATCH) return;
     }
   }
@@ -135,9 +147,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return this.transactions.run(async (tx) => {
       const rows = await this.outbox.claimUndelivered(tx, FAN_OUT_BATCH);
       const now = this.clock.now();
+      // Rows of one type about one user go to the same endpoints: asked once per batch.
+      const subscribed = new Map<string, Promise<{ id: string; ownerId: string }[]>>();
       for (const row of rows) {
         const userId = ownerOf(row);
-        const endpoints = await this.deliveries.endpointsFor(tx, row.type, userId);
+        const key = `${row.type}|${userId ?? ''}`;
+        if (!subscribed.has(key)) subscribed.set(key, this.deliveries.endpointsFor(tx, row.type, userId));
+        const endpoints = await subscribed.get(key)!;
         const event = publishedEvent(row);
         await this.deliveries.insertMany(
           tx,
@@ -164,12 +180,19 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<AttemptResult | undefined> {
     const lease = delivery.leaseUntil!;
     const at = this.clock.now();
-    const check = checkWebhookUrl(endpoint.url, this.config.webhooks);
-    const result: AttemptResult = !endpoint.enabled
-      ? refused('The endpoint is disabled')
-      : !check.ok
-        ? refused(check.reason)
-        : await this.client.send(check.url.toString(), this.sign(delivery, endpoint, at), delivery.body);
+    const result = await this.send(delivery, endpoint, at).catch((error: unknown): AttemptResult => {
+      // Ours, not the receiver's (a secret that no longer opens, say): recorded and retried like a
+      // connection error, so the delivery leaves its lease and ends FAILED if it never recovers.
+      this.logger.error({ err: safeErrorForLog(error) }, `Delivery ${delivery.id}: the attempt could not be made`);
+      return {
+        ok: false,
+        status: null,
+        durationMs: 0,
+        body: '',
+        retryAfterSeconds: null,
+        failure: { kind: 'CONNECTION', message: 'Internal error before sending' },
+      };
+    });
     const next = this.nextState(delivery, result, this.clock.now());
     const recorded = await this.deliveries.recordAttempt(
       {
@@ -207,6 +230,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       await this.mail.sendTemplate(user.email, 'webhookEndpointDisabled', user.language, { name: fullName(user), url, days: String(FAILING_DISABLE_DAYS) });
   }
 
+  private async send(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Promise<AttemptResult> {
+    if (!endpoint.enabled) return refused('The endpoint is disabled');
+    const check = checkWebhookUrl(endpoint.url, this.config.webhooks);
+    if (!check.ok) return refused(check.reason);
+    return this.client.send(check.url.toString(), this.sign(delivery, endpoint, at), delivery.body);
+  }
+
   private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
     const secrets = [this.secrets.open(endpoint.secretSealed)];
     if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at) {
@@ -221,7 +251,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     const delay = RETRY_DELAYS_SECONDS[delivery.attemptCount - 1];
     if (!isRetryable(result) || delay === undefined) return { status: 'FAILED', nextAttemptAt: null, lastError: error, completedAt: now };
     const jittered = delay * (1 + (Math.random() * 2 - 1) * JITTER);
-    const seconds = Math.max(jittered, result.retryAfterSeconds ?? 0);
+    const asked = Number.isFinite(result.retryAfterSeconds) ? Math.min(result.retryAfterSeconds!, MAX_RETRY_AFTER_SECONDS) : 0;
+    const seconds = Math.max(jittered, asked);
     return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + seconds * 1000), lastError: error, completedAt: null };
   }
 

@@ -69,7 +69,10 @@ export class WebhookEndpointsService {
     if (dto.enabled !== undefined) {
       Object.assign(
         changes,
-        dto.enabled ? { enabled: true, disabledReason: null, disabledAt: null } : { enabled: false, disabledReason: 'OWNER', disabledAt: this.clock.now() },
+        // Enabled again: its failing streak starts over, or the next failure would switch it off at once.
+        dto.enabled
+          ? { enabled: true, disabledReason: null, disabledAt: null, failingSince: null }
+          : { enabled: false, disabledReason: 'OWNER', disabledAt: this.clock.now() },
       );
     }
     const scope = ownerScope(principal);
