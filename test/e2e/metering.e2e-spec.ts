@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { QuotaCountersPurger } from '../../src/modules/subscriptions/quota-counters.purger';
 import { ProbeModule } from '../fixtures/probe.module';
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
@@ -229,5 +230,24 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
     expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, plan: 'CUSTOM', usage });
     expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.accessToken)).statusCode).toBe(403);
+  });
+
+  it('purges counters of windows that ended more than 35 days ago; current and never-ending ones stay', async () => {
+    const user = await registerAndLogin(ctx.t.app);
+    const now = new Date('2026-12-03T12:00:00.000Z');
+    const row = (windowStart: string, windowEnd: string | null) =>
+      ctx.db.query(
+        "INSERT INTO quota_counters (user_id, period_start, api_version, endpoint, window_start, window_end, used) VALUES ($1, '1970-01-01', 'v1', '*', $2, $3, 1)",
+        [user.user.id, windowStart, windowEnd],
+      );
+    await row('2026-10-27T00:00:00Z', '2026-10-28T00:00:00Z');
+    await row('2026-10-30T00:00:00Z', '2026-10-31T00:00:00Z');
+    await row('2026-01-01T00:00:00Z', null);
+    setClock(ctx.t.app, now);
+    await ctx.t.app.get(QuotaCountersPurger).purge();
+    expect((await counters(user.user.id)).map((counter) => counter.window_start.toISOString())).toEqual([
+      '2026-01-01T00:00:00.000Z',
+      '2026-10-30T00:00:00.000Z',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -8,9 +8,8 @@ const PURGE_INTERVAL_MS = 3_600_000;
 
 /** Hourly (and once at boot, for processes that live less than an hour), drops outbox messages delivered more than OUTBOX_RETENTION_DAYS ago. */
 @Injectable()
-export class OutboxPurger implements OnModuleInit, OnApplicationShutdown {
+export class OutboxPurger implements OnModuleInit {
   private readonly logger = new Logger('Outbox');
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -20,12 +19,7 @@ export class OutboxPurger implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.background.run('outbox purge', () => this.purge()), PURGE_INTERVAL_MS).unref();
-    this.background.run('outbox purge', () => this.purge());
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('outbox purge', PURGE_INTERVAL_MS, () => this.purge());
   }
 
   async purge(): Promise<void> {

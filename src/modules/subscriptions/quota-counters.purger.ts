@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { QuotaCountersRepository } from './quota-counters.repository';
@@ -9,9 +9,8 @@ export const QUOTA_COUNTER_RETENTION_DAYS = 35;
 
 /** Hourly (and once at boot), drops quota counters of windows that ended more than QUOTA_COUNTER_RETENTION_DAYS ago. */
 @Injectable()
-export class QuotaCountersPurger implements OnModuleInit, OnApplicationShutdown {
+export class QuotaCountersPurger implements OnModuleInit {
   private readonly logger = new Logger('QuotaCounters');
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly counters: QuotaCountersRepository,
@@ -20,12 +19,7 @@ export class QuotaCountersPurger implements OnModuleInit, OnApplicationShutdown 
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.background.run('quota counter purge', () => this.purge()), PURGE_INTERVAL_MS).unref();
-    this.background.run('quota counter purge', () => this.purge());
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('quota counter purge', PURGE_INTERVAL_MS, () => this.purge());
   }
 
   async purge(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -8,9 +8,8 @@ const PURGE_INTERVAL_MS = 3_600_000;
 
 /** Hourly (and once at boot, for processes that live less than an hour), drops deliveries completed more than WEBHOOK_RETENTION_DAYS ago, their attempts with them. */
 @Injectable()
-export class WebhookDeliveriesPurger implements OnModuleInit, OnApplicationShutdown {
+export class WebhookDeliveriesPurger implements OnModuleInit {
   private readonly logger = new Logger('WebhookDeliveries');
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
@@ -20,12 +19,7 @@ export class WebhookDeliveriesPurger implements OnModuleInit, OnApplicationShutd
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.background.run('webhook deliveries purge', () => this.purge()), PURGE_INTERVAL_MS).unref();
-    this.background.run('webhook deliveries purge', () => this.purge());
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('webhook deliveries purge', PURGE_INTERVAL_MS, () => this.purge());
   }
 
   async purge(): Promise<void> {
