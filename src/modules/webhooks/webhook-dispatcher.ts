@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
-import { SecretBox } from '../../common/crypto/secret-box';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
 import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
@@ -15,6 +14,7 @@ import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
 import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { signWebhook } from './webhook-signature';
 import { checkWebhookUrl } from './webhook-url';
 
@@ -64,7 +64,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     private readonly users: UsersRepository,
     private readonly mail: MailService,
     private readonly transactions: TransactionRunner,
-    private readonly secrets: SecretBox,
+    private readonly endpointsService: WebhookEndpointsService,
     private readonly background: BackgroundTasks,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -238,11 +238,12 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   }
 
   private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
-    const secrets = [this.secrets.open(endpoint.secretSealed)];
-    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at) {
-      secrets.push(this.secrets.open(endpoint.previousSecretSealed));
-    }
-    return signWebhook({ id: delivery.eventId, timestamp: Math.floor(at.getTime() / 1000), body: delivery.body, secrets });
+    return signWebhook({
+      id: delivery.eventId,
+      timestamp: Math.floor(at.getTime() / 1000),
+      body: delivery.body,
+      secrets: this.endpointsService.signingSecrets(endpoint),
+    });
   }
 
   private nextState(delivery: DeliveryRow, result: AttemptResult, now: Date): NextState {

@@ -100,7 +100,7 @@ export class WebhookEndpointsService {
    * The secrets a delivery to this endpoint signs with, newest first: the current one, and during
    * a rotation's grace period the previous one too.
    */
-  signingSecrets(endpoint: WebhookEndpointRow): string[] {
+  signingSecrets(endpoint: Pick<WebhookEndpointRow, 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'>): string[] {
     const { secretSealed, previousSecretSealed, previousSecretExpiresAt } = endpoint;
     const current = this.secrets.open(secretSealed);
     const previousLive = previousSecretSealed && previousSecretExpiresAt && previousSecretExpiresAt > this.clock.now();
