@@ -50,7 +50,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     setClock(ctx.t.app, noon);
     const user = await onPlan('TRIAL');
     for (let i = 1; i <= 5; i++) {
-      const allowed = await getAll(user.accessToken);
+      const allowed = await getAll(user.apiKey);
       expect(allowed.statusCode).toBe(200);
       expect(allowed.headers).toMatchObject({
         'x-quota-limit': '5',
@@ -58,7 +58,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
         'x-quota-reset': String(Date.parse('2026-12-04T00:00:00Z') / 1000),
       });
     }
-    const refused = await getAll(user.accessToken);
+    const refused = await getAll(user.apiKey);
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['retry-after']).toBe(String(12 * 3600));
     expect(refused.headers).toMatchObject({ 'x-quota-limit': '5', 'x-quota-remaining': '0', 'x-ratelimit-limit': '100' });
@@ -67,7 +67,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     expect(refused.json().detail).toContain('5');
 
     setClock(ctx.t.app, new Date('2026-12-04T00:00:01.000Z'));
-    const nextDay = await getAll(user.accessToken);
+    const nextDay = await getAll(user.apiKey);
     expect(nextDay.statusCode).toBe(200);
     expect(nextDay.headers['x-quota-remaining']).toBe('4');
     expect((await counters(user.user.id)).map((row) => row.used)).toEqual([5, 1]);
@@ -189,8 +189,9 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     const patch = (rateLimit: unknown) => call('PATCH', '/v1/subscriptions/plans/NONE', admin.accessToken, { rateLimit });
     expect((await patch({ count: 5000, windowSeconds: 60 })).statusCode).toBe(200);
     try {
-      setClock(ctx.t.app, new Date('2026-12-03T09:00:00.000Z'));
+      // Signed in before the clock moves: a token issued at a mocked time is judged against the real one.
       const free = await registerAndLogin(ctx.t.app);
+      setClock(ctx.t.app, new Date('2026-12-03T09:00:00.000Z'));
       for (let batch = 0; batch < 20; batch++) {
         const answers = await Promise.all(Array.from({ length: 50 }, () => call('GET', '/v1/api-keys', free.accessToken)));
         expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
@@ -220,16 +221,16 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
         ],
       }),
     );
-    for (let i = 0; i < 3; i++) expect((await getAll(user.accessToken)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await getAll(user.apiKey)).statusCode).toBe(200);
     const usage = [
       { apiVersion: 'v1', endpoint: '*', used: 3, limit: 7, remaining: 4, resetsAt: '2026-12-04T00:00:00.000Z' },
       { apiVersion: 'v2', endpoint: 'reports.build', used: 0, limit: 3, remaining: 3, resetsAt: '2026-12-04T00:00:00.000Z' },
     ];
-    const mine = await call('GET', '/v1/subscriptions/me', user.accessToken);
+    const mine = await call('GET', '/v1/subscriptions/me', user.apiKey);
     expect(mine.json()).toMatchObject({ plan: 'CUSTOM', usage });
     const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
     expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, plan: 'CUSTOM', usage });
-    expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.accessToken)).statusCode).toBe(403);
+    expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.apiKey)).statusCode).toBe(403);
   });
 
   it('purges counters of windows that ended more than 35 days ago; current and never-ending ones stay', async () => {
