@@ -14,8 +14,11 @@ declare module 'fastify' {
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /** Thrown to answer with a stored response instead of running the handler; IdempotentReplayFilter sends it. */
-export class IdempotentReplay {
-  constructor(readonly reply: StoredReply) {}
+export class IdempotentReplay extends Error {
+  constructor(readonly reply: StoredReply) {
+    super('Idempotent replay');
+    this.name = 'IdempotentReplay';
+  }
 }
 
 /**

@@ -68,9 +68,7 @@ export class IdempotencyRepository {
 
   /** Frees an in-flight claim this request holds, so the key may be used again. */
   async release(id: string, claimId: string): Promise<void> {
-    await this.db
-      .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.id, id), eq(idempotencyKeys.claimId, claimId), isNull(idempotencyKeys.responseStatus)));
+    await this.db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.id, id), eq(idempotencyKeys.claimId, claimId), isNull(idempotencyKeys.responseStatus)));
   }
 
   async purgeExpired(now: Date): Promise<number> {

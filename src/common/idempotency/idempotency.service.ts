@@ -59,7 +59,14 @@ export class IdempotencyService {
       const now = this.clock.now();
       const claimId = randomUUID();
       const claimed = await this.keys.claim(
-        { id, requestHash, claimId, leaseUntil: new Date(now.getTime() + IDEMPOTENCY_LEASE_MS), createdAt: now, expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS) },
+        {
+          id,
+          requestHash,
+          claimId,
+          leaseUntil: new Date(now.getTime() + IDEMPOTENCY_LEASE_MS),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS),
+        },
         now,
       );
       if (claimed) return { kind: 'claimed', claim: { id, claimId, storable: true } };
