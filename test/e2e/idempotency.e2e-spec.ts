@@ -256,6 +256,19 @@ describe('Idempotency-Key', () => {
     expect(again.body).toBe(notFound.body);
   });
 
+  it('a body nested too deep to hash is refused by validation (422 TOO_DEEP), not a 500', async () => {
+    const user = await registerAndLogin(ctx.t.app);
+    const response = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', 'idempotency-key': newKey() },
+      payload: `{"name":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`,
+    });
+    expect(response.statusCode, response.body).toBe(422);
+    expect(response.json().errors[0].code).toBe('TOO_DEEP');
+    expect(await keyCount(user.user.id)).toBe(0);
+  });
+
   it('refuses a malformed key with 400 naming the header, and does nothing', async () => {
     const user = await registerAndLogin(ctx.t.app);
     for (const [bad, code] of [

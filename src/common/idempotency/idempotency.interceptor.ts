@@ -37,6 +37,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.idempotency.begin(request, key)).pipe(
       switchMap((outcome) => {
         if (outcome.kind === 'replay') throw new IdempotentReplay(outcome.reply);
+        if (outcome.kind === 'unclaimed') return next.handle();
         request.idempotencyClaim = outcome.claim;
         return next.handle().pipe(
           catchError((error: unknown) => {

@@ -5,6 +5,7 @@ import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
 import { DomainError, FieldIssue } from '../errors/domain-error';
 import { safeErrorForLog } from '../errors/safe-error';
+import { MAX_NESTING_DEPTH } from '../validation/clean-strings';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /** How long a completed response is replayed, and a key stays bound to its request body. */
@@ -33,7 +34,8 @@ export interface StoredReply {
   body: string;
 }
 
-export type IdempotencyOutcome = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; reply: StoredReply };
+/** `unclaimed`: the body is one validation refuses (too deep), so there is nothing to claim. */
+export type IdempotencyOutcome = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; reply: StoredReply } | { kind: 'unclaimed' };
 
 /**
  * The Idempotency-Key rules: a key is scoped to the caller, method and path; the first completed
@@ -53,7 +55,9 @@ export class IdempotencyService {
   /** Claims the request's key, or answers with the stored response; throws on misuse. */
   async begin(request: FastifyRequest, key: string): Promise<IdempotencyOutcome> {
     const id = fingerprint(request, key);
-    const requestHash = sha256(canonicalJson(request.body ?? null));
+    const canonical = canonicalJson(request.body ?? null);
+    if (canonical === undefined) return { kind: 'unclaimed' };
+    const requestHash = sha256(canonical);
     // A claim can lose a race twice at most: to a row that is then freed (5xx), and to a new claim.
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
@@ -134,11 +138,21 @@ function fingerprint(request: FastifyRequest, key: string): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** JSON with every object's keys sorted, so the same body in another key order hashes the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
+/**
+ * JSON with every object's keys sorted, so the same body in another key order hashes the same;
+ * undefined for a body nested deeper than the validation pipe accepts (it refuses that body).
+ */
+export function canonicalJson(value: unknown, depth = 0): string | undefined {
+  if (depth > MAX_NESTING_DEPTH) return undefined;
+  const nested = (inner: unknown) => canonicalJson(inner, depth + 1);
+  if (Array.isArray(value)) {
+    const items = value.map(nested);
+    return items.includes(undefined) ? undefined : `[${items.join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    const items = keys.map((key) => nested((value as Record<string, unknown>)[key]));
+    return items.includes(undefined) ? undefined : `{${keys.map((key, i) => `${JSON.stringify(key)}:${items[i]}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
