@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { IdempotencyPurger } from '../../src/common/idempotency/idempotency.module';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
+import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { useTestApp } from '../helpers/test-app';
 
 const DAY_MS = 24 * 3_600_000;
@@ -325,5 +326,41 @@ describe('Idempotency-Key', () => {
       // Opt-in: an operation without side effects to repeat does not take the header.
       expect(JSON.stringify(document.paths['/v1/licenses/validate'].post.parameters ?? [])).not.toContain('Idempotency-Key');
     }
+  });
+});
+
+describe('Idempotency-Key on a purchase', () => {
+  const APP = 'https://app.example.com';
+  const stripe = new FakeStripe();
+  afterAll(() => stripe.stop());
+  const ctx = useTestApp(async () => ({
+    env: {
+      STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+      STRIPE_API_BASE: await stripe.start(),
+      ALLOWED_LINK_ORIGINS: APP,
+    },
+  }));
+
+  it('a checkout retried with its key is one order and one Stripe session; the retry gets the same session', async () => {
+    const buyer = await registerAndLogin(ctx.t.app);
+    const product = await insertProduct(ctx.db, { stock: 10 });
+    const checkout = () =>
+      ctx.t.app.inject({
+        method: 'POST',
+        url: '/v1/checkout/sessions',
+        headers: { authorization: `Bearer ${buyer.accessToken}`, 'content-type': 'application/json', 'idempotency-key': 'order-attempt-1' },
+        payload: JSON.stringify({ items: [{ productId: product.id, quantity: 2 }], successUrl: `${APP}/thanks`, cancelUrl: `${APP}/cart` }),
+      });
+    const sessionsBefore = stripe.requests.filter((request) => request.path === '/v1/checkout/sessions').length;
+    const first = await checkout();
+    expect(first.statusCode, first.body).toBe(201);
+    const retried = await checkout();
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body).toBe(first.body);
+    const orders = await ctx.db.query('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [buyer.user.id]);
+    expect(orders.rows[0].n).toBe(1);
+    expect(stripe.requests.filter((request) => request.path === '/v1/checkout/sessions').length).toBe(sessionsBefore + 1);
   });
 });
