@@ -175,6 +175,7 @@ describe('Idempotency-Key', () => {
       expect(busy.statusCode).toBe(409);
       expect(busy.json().code).toBe('IDEMPOTENCY_KEY_IN_USE');
       expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.json().retryAfter).toBe(1);
     } finally {
       await lock.release();
     }

@@ -78,14 +78,14 @@ export class IdempotencyService {
       if (!existing) continue;
       if (existing.requestHash !== requestHash) throw new DomainError('IDEMPOTENCY_KEY_REUSED');
       if (existing.responseStatus === null || existing.responseBodySealed === null) {
-        throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { headers: { 'Retry-After': '1' } });
+        throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { params: { retryAfter: 1 } });
       }
       return {
         kind: 'replay',
         reply: { status: existing.responseStatus, headers: existing.responseHeaders ?? {}, body: this.box.open(existing.responseBodySealed) },
       };
     }
-    throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { headers: { 'Retry-After': '1' } });
+    throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { params: { retryAfter: 1 } });
   }
 
   /**
