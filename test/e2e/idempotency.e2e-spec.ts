@@ -313,6 +313,7 @@ describe('Idempotency-Key', () => {
       '/v1/webhooks/endpoints/{id}/test',
     ];
     for (const document of [served, committed]) {
+      expect(document.components.headers['Idempotent-Replayed'].schema).toEqual({ type: 'string', enum: ['true'] });
       for (const path of operations) {
         const operation = document.paths[path]?.post;
         expect(operation, path).toBeDefined();

@@ -31,6 +31,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /** Each @Idempotent() operation's misuse problems, and the replay header on its answers. */
 export function addIdempotencyResponses(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, headers: { ...document.components?.headers, [REPLAYED_HEADER]: REPLAYED } };
+  const replayed = { $ref: `#/components/headers/${REPLAYED_HEADER}` };
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
@@ -38,7 +40,7 @@ export function addIdempotencyResponses(document: OpenAPIObject): OpenAPIObject 
       const responses = operation.responses as Record<string, ResponseObject>;
       for (const [status, response] of Object.entries(responses)) {
         // Guard refusals (401, 429) come before the key is looked at; every other answer may be a replay.
-        if (Number(status) < 500 && status !== '401' && status !== '429') response.headers = { ...response.headers, [REPLAYED_HEADER]: REPLAYED };
+        if (Number(status) < 500 && status !== '401' && status !== '429') response.headers = { ...response.headers, [REPLAYED_HEADER]: replayed };
       }
       const add = (status: string, code: 'IDEMPOTENCY_KEY_INVALID' | 'IDEMPOTENCY_KEY_IN_USE' | 'IDEMPOTENCY_KEY_REUSED') => {
         const existing = responses[status];
