@@ -58,9 +58,7 @@ describe('two-factor login (TOTP)', () => {
     }
     expect((await call('GET', '/v1/users/me', user.accessToken)).json().user.twoFactorEnabled).toBe(true);
     expect((await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, {})).json().code).toBe('TWO_FACTOR_ALREADY_ENABLED');
-    expect((await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret, 1) })).json().code).toBe(
-      'TWO_FACTOR_ALREADY_ENABLED',
-    );
+    expect((await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret, 1) })).json().code).toBe('TWO_FACTOR_ALREADY_ENABLED');
   });
 
   it('confirm without a setup is refused, and an API key can neither set up nor confirm', async () => {
@@ -236,7 +234,7 @@ describe('two-factor login (TOTP)', () => {
     expect((await call('GET', '/v1/users/me', key.key)).statusCode).toBe(200);
   });
 
-  it('an ADMIN resets a user\'s 2FA (logged as a security event); others may not', async () => {
+  it("an ADMIN resets a user's 2FA (logged as a security event); others may not", async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn');
     const admin = await registerAdmin(ctx.t.app, ctx.db);
     const user = await registerAndLogin(ctx.t.app);

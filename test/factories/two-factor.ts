@@ -32,15 +32,15 @@ export async function enableTotp(app: NestFastifyApplication, accessToken: strin
   const headers = { ...json, authorization: `Bearer ${accessToken}` };
   const setup = await app.inject({ method: 'POST', url: '/v1/auth/2fa/totp/setup', headers, payload: '{}' });
   expectStatus(setup, 200);
-  const { secret } = setup.json() as { secret: string };
+  const { secret } = setup.json<{ secret: string }>();
   const confirm = await app.inject({ method: 'POST', url: '/v1/auth/2fa/totp/confirm', headers, payload: JSON.stringify({ code: totpCode(secret) }) });
   expectStatus(confirm, 200);
-  return { secret, recoveryCodes: (confirm.json() as { recoveryCodes: string[] }).recoveryCodes };
+  return { secret, recoveryCodes: confirm.json<{ recoveryCodes: string[] }>().recoveryCodes };
 }
 
 /** A password login of a user with 2FA on: the challenge token it answers instead of a session. */
 export async function loginForChallenge(app: NestFastifyApplication, email: string, password: string): Promise<string> {
   const response = await app.inject({ method: 'POST', url: '/v1/auth/login', headers: json, payload: JSON.stringify({ email, password }) });
   expectStatus(response, 200);
-  return (response.json() as { challenge: { token: string } }).challenge.token;
+  return response.json<{ challenge: { token: string } }>().challenge.token;
 }

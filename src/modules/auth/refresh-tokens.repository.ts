@@ -120,8 +120,6 @@ export class RefreshTokensRepository {
     await tx
       .update(refreshTokens)
       .set({ revokedAt: now })
-      .where(
-        and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), keep ? ne(refreshTokens.familyId, keep.except) : undefined),
-      );
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), keep ? ne(refreshTokens.familyId, keep.except) : undefined));
   }
 }
