@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TwoFactorChallengesPurger } from '../../src/modules/auth/two-factor-challenges.purger';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { insertUser, login, registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
@@ -255,6 +256,21 @@ describe('two-factor login (TOTP)', () => {
     );
     expect((await call('GET', '/v1/users/me', user.accessToken)).json().user.twoFactorEnabled).toBe(false);
     expect((await login(ctx.t.app, user.input.email)).body.requiredAuthenticatorType).toBeNull();
+  });
+
+  it('the hourly purge drops challenges expired over a day ago, and keeps the others', async () => {
+    const user = await registerAndLogin(ctx.t.app);
+    await enableTotp(ctx.t.app, user.accessToken);
+    await loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD);
+    await loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD);
+    const [old] = await rows(
+      "UPDATE two_factor_challenges SET expires_at = now() - interval '25 hours' WHERE id = (SELECT min(id) FROM two_factor_challenges WHERE user_id = $1) RETURNING id",
+      [user.user.id],
+    );
+    await ctx.t.app.get(TwoFactorChallengesPurger).purge();
+    const left = await rows('SELECT id FROM two_factor_challenges WHERE user_id = $1', [user.user.id]);
+    expect(left).toHaveLength(1);
+    expect(left[0].id).not.toBe(old.id);
   });
 });
 

@@ -16,6 +16,7 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
+import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
 
@@ -38,6 +39,7 @@ import { TwoFactorService } from './two-factor.service';
     SessionAuthenticator,
     TwoFactorService,
     TwoFactorRepository,
+    TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
   exports: [PasswordService, TokensService, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],

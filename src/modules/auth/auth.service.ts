@@ -89,7 +89,7 @@ export class AuthService {
 
   /** The second step of a two-factor login: the challenge and a code or recovery code, for a session. */
   async verifyTwoFactor(dto: TwoFactorVerifyDto): Promise<SessionSignIn> {
-    const userId = await this.twoFactor.pass(dto.challenge, factorOf(dto));
+    const userId = await this.twoFactor.passChallenge(dto.challenge, factorOf(dto));
     const user = await this.users.findById(userId);
     if (!user) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
     if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');

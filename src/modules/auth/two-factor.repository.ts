@@ -132,4 +132,9 @@ export class TwoFactorRepository {
       .returning({ failedAttempts: twoFactorChallenges.failedAttempts });
     return row?.failedAttempts ?? CHALLENGE_MAX_FAILURES;
   }
+
+  async purgeChallengesExpiredBefore(cutoff: Date): Promise<number> {
+    const result = await this.db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, cutoff));
+    return result.rowCount ?? 0;
+  }
 }

@@ -102,7 +102,7 @@ export class TwoFactorService {
    * (once). The factor and the challenge are spent in one transaction, so of two requests racing
    * with them one wins. Returns the user, for a session to be opened.
    */
-  async pass(challengeToken: string, factor: SecondFactor): Promise<string> {
+  async passChallenge(challengeToken: string, factor: SecondFactor): Promise<string> {
     const challenge = await this.openChallenge(challengeToken, 'TOTP');
     const credential = await this.repository.findCredential(challenge.userId);
     if (!credential?.confirmedAt) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
