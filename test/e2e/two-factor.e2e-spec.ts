@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TwoFactorChallengesPurger } from '../../src/modules/auth/two-factor-challenges.purger';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
-import { insertUser, login, registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
+import { login, registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
@@ -143,6 +143,21 @@ describe('two-factor login (TOTP)', () => {
     expect((await verify(await loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD), { code: totpCode(secret, 1) })).statusCode).toBe(200);
   });
 
+  it('racing requests: one challenge with two recovery codes, or one code with two challenges, sign in once', async () => {
+    const user = await registerAndLogin(ctx.t.app);
+    const { secret, recoveryCodes } = await enableTotp(ctx.t.app, user.accessToken);
+    const challenge = await loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD);
+    const sameChallenge = await Promise.all([verify(challenge, { recoveryCode: recoveryCodes[0]! }), verify(challenge, { recoveryCode: recoveryCodes[1]! })]);
+    expect(sameChallenge.map((response) => response.statusCode).sort()).toEqual([200, 401]);
+    // The loser's recovery code was not spent.
+    expect(await rows('SELECT 1 FROM recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL', [user.user.id])).toHaveLength(1);
+
+    const code = totpCode(secret, 1);
+    const challenges = await Promise.all([1, 2].map(() => loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD)));
+    const sameCode = await Promise.all(challenges.map((each) => verify(each, { code })));
+    expect(sameCode.map((response) => response.statusCode).sort()).toEqual([200, 400]);
+  });
+
   it('each recovery code works once, in place of a code', async () => {
     const user = await registerAndLogin(ctx.t.app);
     const { recoveryCodes } = await enableTotp(ctx.t.app, user.accessToken);
@@ -271,75 +286,5 @@ describe('two-factor login (TOTP)', () => {
     const left = await rows('SELECT id FROM two_factor_challenges WHERE user_id = $1', [user.user.id]);
     expect(left).toHaveLength(1);
     expect(left[0].id).not.toBe(old.id);
-  });
-});
-
-describe('REQUIRE_2FA_FOR_ADMINS=true', () => {
-  const ctx = useTestApp({ env: { REQUIRE_2FA_FOR_ADMINS: 'true' } });
-  const post = (url: string, payload: unknown) => ctx.t.app.inject({ method: 'POST', url, headers: json, payload: JSON.stringify(payload) });
-
-  it('an ADMIN without 2FA gets a TOTP_SETUP challenge that only allows setup and confirm, then logs in with a code', async () => {
-    const admin = await insertUser(ctx.db, { role: 'ADMIN' });
-    const loginResponse = await post('/v1/auth/login', { email: admin.email, password: admin.password });
-    expect(loginResponse.statusCode).toBe(200);
-    expect(loginResponse.headers['set-cookie']).toBeUndefined();
-    expect(loginResponse.json()).toMatchObject({ accessToken: null, refreshToken: null, requiredAuthenticatorType: 'TOTP_SETUP' });
-    expect((await ctx.db.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1', [admin.id])).rows).toHaveLength(0);
-    const challenge: string = loginResponse.json().challenge.token;
-
-    // It is no credential, and no TOTP challenge either.
-    expect((await bearerCaller(ctx.t.app)('GET', '/v1/users/me', challenge)).statusCode).toBe(401);
-    expect((await post('/v1/auth/2fa/verify', { challenge, code: '123456' })).json().code).toBe('TWO_FACTOR_CHALLENGE_INVALID');
-    expect((await post('/v1/auth/2fa/totp/setup', { challenge: 'tfc_01jh8x2v3kf6qz9w0c4m5t7r8y.forged' })).statusCode).toBe(401);
-
-    const setup = await post('/v1/auth/2fa/totp/setup', { challenge });
-    expect(setup.statusCode).toBe(200);
-    const { secret } = setup.json();
-    const confirm = await post('/v1/auth/2fa/totp/confirm', { challenge, code: totpCode(secret) });
-    expect(confirm.statusCode).toBe(200);
-    expect(confirm.json().recoveryCodes).toHaveLength(10);
-    expect(confirm.headers['set-cookie']).toBeUndefined();
-    // Spent by the confirmation.
-    expect((await post('/v1/auth/2fa/totp/setup', { challenge })).json().code).toBe('TWO_FACTOR_CHALLENGE_INVALID');
-
-    const next = await post('/v1/auth/login', { email: admin.email, password: admin.password });
-    expect(next.json().requiredAuthenticatorType).toBe('TOTP');
-    const verified = await post('/v1/auth/2fa/verify', { challenge: next.json().challenge.token, code: totpCode(secret, 1) });
-    expect(verified.statusCode).toBe(200);
-    expect(verified.json().user.role).toBe('ADMIN');
-    expect((await bearerCaller(ctx.t.app)('GET', '/v1/users?limit=1', verified.json().accessToken.token)).statusCode).toBe(200);
-  });
-
-  it('a USER without 2FA still logs in with the password alone', async () => {
-    const user = await insertUser(ctx.db);
-    expect((await login(ctx.t.app, user.email)).body.requiredAuthenticatorType).toBeNull();
-  });
-});
-
-describe('two-factor rate limits', () => {
-  const ctx = useTestApp({ env: { RATE_LIMIT_TWO_FACTOR: '100000/60', RATE_LIMIT_TWO_FACTOR_CHALLENGE: '3/60' } });
-
-  it('counts the attempts on one challenge, whoever makes them', async () => {
-    const user = await registerAndLogin(ctx.t.app);
-    const { secret } = await enableTotp(ctx.t.app, user.accessToken);
-    const challenge = await loginForChallenge(ctx.t.app, user.input.email, TEST_PASSWORD);
-    const attempt = (code: string) =>
-      ctx.t.app.inject({ method: 'POST', url: '/v1/auth/2fa/verify', headers: json, payload: JSON.stringify({ challenge, code }) });
-    for (let n = 0; n < 3; n++) expect((await attempt(wrongCode(secret))).statusCode).toBe(400);
-    const limited = await attempt(totpCode(secret, 1));
-    expect(limited.statusCode).toBe(429);
-    expect(limited.json().code).toBe('RATE_LIMITED');
-  });
-});
-
-describe('two-factor verify is rate-limited per IP', () => {
-  const ctx = useTestApp({ env: { RATE_LIMIT_TWO_FACTOR: '2/60' } });
-
-  it('refuses the third attempt from one address, whatever the challenge', async () => {
-    const attempt = () =>
-      ctx.t.app.inject({ method: 'POST', url: '/v1/auth/2fa/verify', headers: json, payload: JSON.stringify({ challenge: 'tfc_x.y', code: '123456' }) });
-    expect((await attempt()).statusCode).toBe(401);
-    expect((await attempt()).statusCode).toBe(401);
-    expect((await attempt()).statusCode).toBe(429);
   });
 });

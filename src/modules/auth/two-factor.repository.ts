@@ -42,12 +42,15 @@ export class TwoFactorRepository {
     return rows.length > 0 ? 'saved' : 'enabled';
   }
 
-  /** Switches it on, recording the step of the confirming code; false when it was on already or has no setup. */
-  async confirm(tx: Transaction, userId: string, step: number, now: Date): Promise<boolean> {
+  /**
+   * Switches on the secret the code was checked against, recording the code's step; false when it
+   * was on already, or a newer setup replaced that secret meanwhile.
+   */
+  async confirm(tx: Transaction, userId: string, secretSealed: string, step: number, now: Date): Promise<boolean> {
     const rows = await tx
       .update(totpCredentials)
       .set({ confirmedAt: now, lastUsedStep: step })
-      .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)))
+      .where(and(eq(totpCredentials.userId, userId), eq(totpCredentials.secretSealed, secretSealed), isNull(totpCredentials.confirmedAt)))
       .returning({ userId: totpCredentials.userId });
     return rows.length > 0;
   }

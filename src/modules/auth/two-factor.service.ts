@@ -88,7 +88,10 @@ export class TwoFactorService {
     await this.transactions.run(async (tx) => {
       // The user row first: it orders the revocation against a concurrent refresh-token rotation.
       await this.users.lockById(tx, enroller.userId);
-      if (!(await this.repository.confirm(tx, enroller.userId, step, now))) throw new DomainError('TWO_FACTOR_ALREADY_ENABLED');
+      if (!(await this.repository.confirm(tx, enroller.userId, credential.secretSealed, step, now))) {
+        // A setup or confirm racing this one got there first: the code confirms nothing now.
+        throw new DomainError('TWO_FACTOR_CODE_INVALID');
+      }
       await this.repository.replaceRecoveryCodes(tx, enroller.userId, recoveryCodes.map(hashRecoveryCode));
       await this.refreshTokens.revokeAllOf(tx, enroller.userId, now, enroller.sessionId ? { except: enroller.sessionId } : undefined);
       if (enroller.challenge) await this.spendChallenge(tx, enroller.challenge, now);
