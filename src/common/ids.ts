@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
   event: 'evt',
+  recoveryCode: 'rcv',
+  twoFactorChallenge: 'tfc',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
