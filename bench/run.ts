@@ -187,7 +187,9 @@ async function main() {
   mkdirSync(resolve(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${markdown(report)}\nwritten to ${RESULTS} in ${report.durationSeconds} s\n`);
-  const failures = paired.flatMap((pair) => pair.runs).filter((run) => run.app.errors > 0 || run.app.non2xx > 0 || run.reference.errors > 0 || run.reference.non2xx > 0);
+  const failures = paired
+    .flatMap((pair) => pair.runs)
+    .filter((run) => run.app.errors > 0 || run.app.non2xx > 0 || run.reference.errors > 0 || run.reference.non2xx > 0);
   if (failures.length > 0) throw new Error(`${failures.length} runs had errors or non-2xx answers; see the table`);
 }
 
@@ -266,7 +268,20 @@ function compileReference(): string {
   const outDir = join(ROOT, '.data', 'bench-reference');
   execFileSync(
     process.execPath,
-    [require.resolve('typescript/bin/tsc'), 'bench/reference/server.ts', '--outDir', outDir, '--rootDir', '.', '--module', 'commonjs', '--target', 'es2022', '--esModuleInterop', '--skipLibCheck'],
+    [
+      require.resolve('typescript/bin/tsc'),
+      'bench/reference/server.ts',
+      '--outDir',
+      outDir,
+      '--rootDir',
+      '.',
+      '--module',
+      'commonjs',
+      '--target',
+      'es2022',
+      '--esModuleInterop',
+      '--skipLibCheck',
+    ],
     { cwd: ROOT, stdio: 'inherit' },
   );
   return join(outDir, 'bench/reference/server.js');
@@ -330,7 +345,9 @@ export function markdown(report: {
   for (const pair of report.paired) {
     const apps = pair.runs.map((run) => run.app);
     const refs = pair.runs.map((run) => run.reference);
-    const p99Note = pair.target.p99Ratio ? `; p99 ${pair.medianP99Ratio.toFixed(2)}× (≤ ${pair.target.p99Ratio}×: ${verdict(pair.medianP99Ratio <= pair.target.p99Ratio)})` : '';
+    const p99Note = pair.target.p99Ratio
+      ? `; p99 ${pair.medianP99Ratio.toFixed(2)}× (≤ ${pair.target.p99Ratio}×: ${verdict(pair.medianP99Ratio <= pair.target.p99Ratio)})`
+      : '';
     lines.push(
       `| ${pair.title} | ${range(apps.map((m) => m.rps))} | ${range(refs.map((m) => m.rps))} | ${range(apps.map((m) => m.p50))} / ${range(apps.map((m) => m.p99))} | ` +
         `${range(refs.map((m) => m.p50))} / ${range(refs.map((m) => m.p99))} | ${range(apps.map((m) => m.cpuMicrosPerRequest))} / ${range(refs.map((m) => m.cpuMicrosPerRequest))} | ` +
@@ -341,14 +358,22 @@ export function markdown(report: {
   const extra = ['', '| measure | result | target |', '|---|---|---|'];
   if (report.stripeIngestion) {
     const s = report.stripeIngestion;
-    extra.push(`| Stripe webhook ingestion (signed, 10% duplicates) | ${Math.round(s.eventsPerSecond)} events/s, ${s.errors + s.non2xx} errors | ≥ 1,000 events/s, no errors: ${verdict(s.eventsPerSecond >= 1000 && s.errors + s.non2xx === 0)} |`);
+    extra.push(
+      `| Stripe webhook ingestion (signed, 10% duplicates) | ${Math.round(s.eventsPerSecond)} events/s, ${s.errors + s.non2xx} errors | ≥ 1,000 events/s, no errors: ${verdict(s.eventsPerSecond >= 1000 && s.errors + s.non2xx === 0)} |`,
+    );
   }
   if (report.outboundDelivery) {
     const o = report.outboundDelivery;
-    extra.push(`| outbound delivery to a local receiver | ${Math.round(o.deliveriesPerSecond)} deliveries/s (${o.delivered} delivered) | ≥ 500/s: ${verdict(o.deliveriesPerSecond >= 500)} |`);
+    extra.push(
+      `| outbound delivery to a local receiver | ${Math.round(o.deliveriesPerSecond)} deliveries/s (${o.delivered} delivered) | ≥ 500/s: ${verdict(o.deliveriesPerSecond >= 500)} |`,
+    );
   }
-  if (validate) extra.push(`| peak RSS of the app under the validate scenario | ${validate.appPeakRssMb} MB | ≤ 150 MB: ${verdict(validate.appPeakRssMb <= 150)} |`);
-  if (report.startup) extra.push(`| \`node dist/main.js\` to \`/health/ready\`, migrated database | ${report.startup.medianReadyMs} ms (median of 3) | ≤ 1,500 ms: ${verdict(report.startup.medianReadyMs <= 1500)} |`);
+  if (validate)
+    extra.push(`| peak RSS of the app under the validate scenario | ${validate.appPeakRssMb} MB | ≤ 150 MB: ${verdict(validate.appPeakRssMb <= 150)} |`);
+  if (report.startup)
+    extra.push(
+      `| \`node dist/main.js\` to \`/health/ready\`, migrated database | ${report.startup.medianReadyMs} ms (median of 3) | ≤ 1,500 ms: ${verdict(report.startup.medianReadyMs <= 1500)} |`,
+    );
   return [`Measured ${report.date}`, '', ...lines, ...(extra.length > 3 ? extra : [])].join('\n');
 }
 

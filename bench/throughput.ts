@@ -33,7 +33,10 @@ export async function stripeIngestion(app: ServerProcess, secret: string, second
       request: { id: null, idempotency_key: null },
       data: { object: { id: `pi_bench_${run}_${n}`, object: 'payment_intent', amount: 4900, currency: 'usd' } },
     });
-    return { body: payload, headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }) } };
+    return {
+      body: payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }) },
+    };
   };
   const result = await autocannon({
     url: `${app.url}/v1/webhooks/stripe`,
@@ -89,8 +92,13 @@ export async function outboundDeliveries(app: ServerProcess, databaseUrl: string
       payload: { licenseId: `lic_bench${n}`, productId: 'prd_bench', userId: owner.id, reason: 'ADMIN' },
     }));
     const started = Date.now();
-    for (let i = 0; i < rows.length; i += 1_000) await orm(pool).insert(outboxMessages).values(rows.slice(i, i + 1_000));
-    const timeout = new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`only ${received} of ${events} deliveries arrived within 120 s`)), 120_000).unref());
+    for (let i = 0; i < rows.length; i += 1_000)
+      await orm(pool)
+        .insert(outboxMessages)
+        .values(rows.slice(i, i + 1_000));
+    const timeout = new Promise<never>((_, fail) =>
+      setTimeout(() => fail(new Error(`only ${received} of ${events} deliveries arrived within 120 s`)), 120_000).unref(),
+    );
     await Promise.race([all, timeout]);
     const seconds = (Date.now() - started) / 1000;
     return { delivered: received, seconds, deliveriesPerSecond: events / seconds, target: { minDeliveriesPerSecond: 500 } };

@@ -27,7 +27,11 @@ const apiKeyPrefix = process.env.API_KEY_PREFIX ?? 'gate';
 const certificateTtl = 86_400;
 
 const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
-const kid = b64url(createHash('sha256').update(JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x })).digest());
+const kid = b64url(
+  createHash('sha256')
+    .update(JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x }))
+    .digest(),
+);
 const jwsHeader = b64url(Buffer.from(JSON.stringify({ alg: 'EdDSA', kid, typ: 'license+jwt' })));
 
 const LICENSE_LOOKUP = `SELECT l.id, l.key_prefix, l.product_id, l.status, l.max_activations, l.expires_at, l.last_validated_at, l.created_at,
@@ -46,16 +50,40 @@ DO UPDATE SET used = quota_counters.used + $7::integer WHERE quota_counters.used
 const PRODUCTS = `SELECT * FROM products WHERE active ORDER BY id`;
 const USER_BY_EMAIL = `SELECT id, password_hash, role, status FROM users WHERE email = $1`;
 
+interface LicenseLookupRow {
+  id: string;
+  key_prefix: string;
+  product_id: string;
+  status: string;
+  max_activations: number;
+  expires_at: Date | null;
+  last_validated_at: Date | null;
+  created_at: Date;
+  geo_scope: string[] | null;
+  activation_count: number;
+  activation_id: string | null;
+}
+
+interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  barcode: string | null;
+  price_net_minor: string;
+  vat_basis_points: number;
+  stock: number | null;
+}
+
 const app = Fastify({ logger: false });
 
-app.get('/health/ready', async () => ({ status: 'ok' }));
+app.get('/health/ready', (_request, reply) => reply.send({ status: 'ok' }));
 
 app.post<{ Body: { key?: unknown; fingerprint?: unknown } }>('/v1/licenses/validate', async (request, reply) => {
   const { key, fingerprint } = request.body ?? {};
   if (typeof key !== 'string' || (fingerprint !== undefined && typeof fingerprint !== 'string')) return reply.code(422).send({ code: 'VALIDATION_FAILED' });
   const now = new Date();
   const normalized = key.trim().toUpperCase();
-  const { rows } = await pool.query({ name: 'license', text: LICENSE_LOOKUP, values: [sha256(normalized), fingerprint ?? ''] });
+  const { rows } = await pool.query<LicenseLookupRow>({ name: 'license', text: LICENSE_LOOKUP, values: [sha256(normalized), fingerprint ?? ''] });
   const row = rows[0];
   if (!row) return { valid: false, code: 'NOT_FOUND', detail: 'No license has this key.', license: null };
   const expired = Boolean(row.expires_at && row.expires_at <= now);
@@ -117,12 +145,12 @@ async function consume(customer: KeyRow, apiVersion: string, endpoint: string, n
   const limit = limitFor(terms.limits, apiVersion, endpoint);
   if (!limit) return { allowed: false as const, code: 'ENDPOINT_NOT_IN_PLAN' };
   const window = quotaWindow(terms.limitResetPeriod, customer.current_period_start!, customer.current_period_end, now);
-  const { rows } = await pool.query({
+  const { rows } = await pool.query<{ used: number }>({
     name: 'consume',
     text: QUOTA_CONSUME,
     values: [customer.owner_id, customer.current_period_start, limit.apiVersion, limit.endpoint, window.start, window.end, 1, limit.maxCalls],
   });
-  const used: number | undefined = rows[0]?.used;
+  const used = rows[0]?.used;
   return used === undefined
     ? { allowed: false as const, code: 'QUOTA_EXCEEDED' }
     : { allowed: true as const, quota: { limit: limit.maxCalls, remaining: limit.maxCalls - used, resetsAt: window.end?.toISOString() ?? null } };
@@ -156,7 +184,7 @@ app.get('/api/integration/products/getAll', async (request, reply) => {
   if (!customer?.terms) return reply.code(401).send({ code: 'INVALID_API_KEY' });
   const result = await consume(customer, 'v1', 'integration.products.getAll', now);
   if (!result.allowed) return reply.code(429).send({ code: result.code });
-  const products = await pool.query({ name: 'products', text: PRODUCTS });
+  const products = await pool.query<ProductRow>({ name: 'products', text: PRODUCTS });
   return products.rows.map((p) => ({
     Id: p.id,
     Sku: p.sku,
@@ -172,7 +200,11 @@ app.get('/api/integration/products/getAll', async (request, reply) => {
 app.post<{ Body: { email?: unknown; password?: unknown } }>('/v1/auth/login', async (request, reply) => {
   const { email, password } = request.body ?? {};
   if (typeof email !== 'string' || typeof password !== 'string') return reply.code(422).send({ code: 'VALIDATION_FAILED' });
-  const { rows } = await pool.query({ name: 'user', text: USER_BY_EMAIL, values: [email.trim().toLowerCase()] });
+  const { rows } = await pool.query<{ id: string; password_hash: string; role: string; status: string }>({
+    name: 'user',
+    text: USER_BY_EMAIL,
+    values: [email.trim().toLowerCase()],
+  });
   const user = rows[0];
   if (!user || !(await argon2.verify(user.password_hash, password)) || user.status !== 'ACTIVE') {
     return reply.code(401).send({ code: 'INVALID_CREDENTIALS' });
@@ -205,4 +237,11 @@ app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then(
     process.exit(1);
   },
 );
-process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0)),
+);
