@@ -85,11 +85,13 @@ export class Transport {
   }
 
   async request<T>(request: ApiRequest): Promise<T> {
+    const sentWith = this.tokens.accessToken;
     let response = await this.send(request);
     if (response.status === 401 && this.refresher && this.tokens.refreshToken && !request.anonymous) {
       const error = await errorFromResponse(response.clone());
       if (error.code === 'ACCESS_TOKEN_EXPIRED') {
-        await this.refreshOnce();
+        // A parallel call may have refreshed already: then only send again, with the new token.
+        if (this.tokens.accessToken === sentWith) await this.refreshOnce();
         response = await this.send(request);
       }
     }
