@@ -12,3 +12,4 @@ export * from './outbox';
 export * from './subscriptions';
 export * from './quotas';
 export * from './webhooks';
+export * from './idempotency';
