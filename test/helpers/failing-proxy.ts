@@ -4,12 +4,19 @@ import { AddressInfo, Socket } from 'node:net';
 /**
  * What the proxy does with one request:
  * - `unavailable`: answers 503 problem+json with `Retry-After` (1 s unless told), never reaching the app;
+ * - `problem`: answers this status and problem code (with `Retry-After` if told), never reaching the app;
  * - `reset`: destroys the connection at once, never reaching the app;
  * - `lose-answer`: forwards to the app, then destroys the connection instead of answering (the app did the work, the client never hears);
  * - `hang`: never answers (until close());
  * - `forward`: passes the request to the app and its answer back (also what happens once the plan runs out).
  */
-export type ProxyAction = { kind: 'unavailable'; retryAfter?: number } | { kind: 'reset' } | { kind: 'lose-answer' } | { kind: 'hang' } | { kind: 'forward' };
+export type ProxyAction =
+  | { kind: 'unavailable'; retryAfter?: number }
+  | { kind: 'problem'; status: number; code: string; retryAfter?: number }
+  | { kind: 'reset' }
+  | { kind: 'lose-answer' }
+  | { kind: 'hang' }
+  | { kind: 'forward' };
 
 export interface ProxiedRequest {
   method: string;
@@ -18,6 +25,8 @@ export interface ProxiedRequest {
   /** performance.now() when the request arrived, to measure the waits between attempts. */
   at: number;
   action: ProxyAction['kind'];
+  /** The app's answer, when the request reached it. */
+  upstream?: { status: number; replayed: boolean };
 }
 
 /** A local HTTP proxy in front of the app that fails requests as planned, recording each attempt. */
@@ -30,7 +39,14 @@ export class FailingProxy {
   private constructor(private readonly upstream: string) {
     this.server = createServer((request, response) => {
       const action = this.plan.shift() ?? { kind: 'forward' };
-      this.requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, at: performance.now(), action: action.kind });
+      const record: ProxiedRequest = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: request.headers,
+        at: performance.now(),
+        action: action.kind,
+      };
+      this.requests.push(record);
       void (async () => {
         const chunks: Buffer[] = [];
         for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -40,7 +56,13 @@ export class FailingProxy {
           const body = JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 });
           return void response.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': String(action.retryAfter ?? 1) }).end(body);
         }
+        if (action.kind === 'problem') {
+          const body = JSON.stringify({ type: 'about:blank', title: action.code, status: action.status, code: action.code });
+          const retryAfter: Record<string, string> = action.retryAfter === undefined ? {} : { 'retry-after': String(action.retryAfter) };
+          return void response.writeHead(action.status, { 'content-type': 'application/problem+json', ...retryAfter }).end(body);
+        }
         const answer = await this.forward(request.method ?? 'GET', request.url ?? '/', request.headers, Buffer.concat(chunks));
+        record.upstream = { status: answer.status, replayed: answer.headers['idempotent-replayed'] === 'true' };
         if (action.kind === 'lose-answer') return void request.socket.destroy();
         response.writeHead(answer.status, answer.headers).end(answer.body);
       })();

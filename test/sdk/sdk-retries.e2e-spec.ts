@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GatehouseClient, GatehouseError, NetworkError, RateLimitError, TimeoutError } from '../../packages/sdk/src/index';
+import { ConflictError, GatehouseClient, GatehouseError, NetworkError, RateLimitError, TimeoutError } from '../../packages/sdk/src/index';
 import { unique } from '../factories/db';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
@@ -105,14 +105,40 @@ describe('@gatehouse/sdk retries', () => {
     expect(RateLimitError.prototype).toBeInstanceOf(GatehouseError);
   });
 
-  // Waits for the server half of issue 14 (branch idem): without it the retry creates a second key.
-  it.skip('a POST whose answer was lost after the app created the resource is retried with the same key and creates exactly one (needs the server Idempotency-Key)', async () => {
+  it('a POST whose answer was lost after the app created the resource is retried with the same key, replayed, and creates exactly one', async () => {
     const name = `lost-${unique()}`;
     proxy.failNext({ kind: 'lose-answer' });
 
     const created = await client().apiKeys.create({ name, scope: 'read-only' });
 
-    expect(proxy.requests.map((request) => request.action)).toEqual(['lose-answer', 'forward']);
+    expect(proxy.requests.map((request) => [request.action, request.upstream])).toEqual([
+      ['lose-answer', { status: 201, replayed: false }],
+      ['forward', { status: 201, replayed: true }],
+    ]);
+    expect(proxy.requests[1]!.headers['idempotency-key']).toBe(proxy.requests[0]!.headers['idempotency-key']);
     expect(await keysNamed(name)).toEqual([{ id: created.id }]);
+    // The replay shows the secret again: the key works.
+    expect((await new GatehouseClient({ baseUrl: proxy.url, apiKey: created.key }).users.me()).user.id).toBe(userId);
+  });
+
+  it('409 IDEMPOTENCY_KEY_IN_USE (the first attempt still running) is waited out and retried with the same key; another 409 is not retried', async () => {
+    const name = `in-use-${unique()}`;
+    proxy.failNext({ kind: 'problem', status: 409, code: 'IDEMPOTENCY_KEY_IN_USE', retryAfter: 1 });
+    const created = await client().apiKeys.create({ name, scope: 'read-only' });
+    expect(proxy.requests).toHaveLength(2);
+    expect(gaps()[0]).toBeGreaterThanOrEqual(950);
+    expect(await keysNamed(name)).toEqual([{ id: created.id }]);
+    proxy.reset();
+
+    proxy.failNext({ kind: 'problem', status: 409, code: 'CONFLICT' });
+    await expect(client().apiKeys.create({ name: `conflict-${unique()}`, scope: 'read-only' })).rejects.toBeInstanceOf(ConflictError);
+    expect(proxy.requests).toHaveLength(1);
+  });
+
+  it('a POST the server does not de-duplicate (no Idempotency-Key in the spec) is sent without a key and never retried', async () => {
+    proxy.failNext({ kind: 'reset' });
+    await expect(client().access.verify({ key: 'gate_live_x', apiVersion: 'v1', endpoint: 'orders.create' })).rejects.toBeInstanceOf(NetworkError);
+    expect(proxy.requests).toHaveLength(1);
+    expect(proxy.requests[0]!.headers['idempotency-key']).toBeUndefined();
   });
 });

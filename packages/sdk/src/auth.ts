@@ -12,11 +12,11 @@ export class AuthApi {
   }
 
   register(body: RequestBody<'register'>, options?: RequestOptions): Promise<ResponseBody<'register'>> {
-    return this.t.request({ method: 'POST', path: '/v1/auth/register', body, anonymous: true, options });
+    return this.t.request({ operation: 'register', method: 'POST', path: '/v1/auth/register', body, anonymous: true, options });
   }
 
   async login(body: RequestBody<'login'>, options?: RequestOptions): Promise<ResponseBody<'login'>> {
-    const session = await this.t.request<ResponseBody<'login'>>({ method: 'POST', path: '/v1/auth/login', body, anonymous: true, options });
+    const session = await this.t.request<ResponseBody<'login'>>({ operation: 'login', method: 'POST', path: '/v1/auth/login', body, anonymous: true, options });
     this.keep(session);
     return session;
   }
@@ -25,6 +25,7 @@ export class AuthApi {
   async refresh(refreshToken = this.t.refreshToken, options?: RequestOptions): Promise<ResponseBody<'refresh'>> {
     if (!refreshToken) throw new Error('No refresh token: log in first');
     const session = await this.t.request<ResponseBody<'refresh'>>({
+      operation: 'refresh',
       method: 'POST',
       path: '/v1/auth/refresh',
       body: { refreshToken },
@@ -38,7 +39,7 @@ export class AuthApi {
   /** Ends this login on the server (its refresh-token family) and forgets the tokens. */
   async logout(options?: RequestOptions): Promise<void> {
     const refreshToken = this.t.refreshToken;
-    await this.t.request({ method: 'POST', path: '/v1/auth/logout', body: refreshToken ? { refreshToken } : {}, options });
+    await this.t.request({ operation: 'logout', method: 'POST', path: '/v1/auth/logout', body: refreshToken ? { refreshToken } : {}, options });
     this.t.setTokens({});
   }
 

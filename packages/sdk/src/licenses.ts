@@ -48,19 +48,19 @@ export class LicensesApi {
 
   /** Public: is this key usable (on this machine, for this product)? VALID answers carry a certificate. */
   validate(body: RequestBody<'validateLicense'>, options?: RequestOptions): Promise<ResponseBody<'validateLicense'>> {
-    return this.t.request({ method: 'POST', path: '/v1/licenses/validate', body, anonymous: true, options });
+    return this.t.request({ operation: 'validateLicense', method: 'POST', path: '/v1/licenses/validate', body, anonymous: true, options });
   }
   /** Public: take a seat for a machine (or get the one it already has). */
   activate(body: RequestBody<'activateLicense'>, options?: RequestOptions): Promise<ResponseBody<'activateLicense'>> {
-    return this.t.request({ method: 'POST', path: '/v1/licenses/activate', body, anonymous: true, options });
+    return this.t.request({ operation: 'activateLicense', method: 'POST', path: '/v1/licenses/activate', body, anonymous: true, options });
   }
   /** Public: release a machine's seat. */
   deactivate(body: RequestBody<'deactivateLicense'>, options?: RequestOptions): Promise<void> {
-    return this.t.request({ method: 'POST', path: '/v1/licenses/deactivate', body, anonymous: true, options });
+    return this.t.request({ operation: 'deactivateLicense', method: 'POST', path: '/v1/licenses/deactivate', body, anonymous: true, options });
   }
   /** The public keys certificates are signed with. */
   getJwks(options?: RequestOptions): Promise<ResponseBody<'getLicenseJwks'>> {
-    return this.t.request({ method: 'GET', path: '/v1/licenses/jwks', anonymous: true, options });
+    return this.t.request({ operation: 'getLicenseJwks', method: 'GET', path: '/v1/licenses/jwks', anonymous: true, options });
   }
 
   /**
@@ -84,29 +84,29 @@ export class LicensesApi {
   }
 
   list(query: QueryParams<'listLicenses'> = {}, options?: RequestOptions): Promise<ResponseBody<'listLicenses'>> {
-    return this.t.request({ method: 'GET', path: '/v1/licenses', query, options });
+    return this.t.request({ operation: 'listLicenses', method: 'GET', path: '/v1/licenses', query, options });
   }
   listAll(options?: RequestOptions): AsyncGenerator<ResponseBody<'listLicenses'>['items'][number]> {
     return paginate((cursor) => this.list({ cursor }, options));
   }
   /** ADMIN: a license for a user and product; the answer holds the key, shown this once. */
   grant(body: RequestBody<'grantLicense'>, options?: RequestOptions): Promise<ResponseBody<'grantLicense'>> {
-    return this.t.request({ method: 'POST', path: '/v1/licenses', body, options });
+    return this.t.request({ operation: 'grantLicense', method: 'POST', path: '/v1/licenses', body, options });
   }
   get(id: string, options?: RequestOptions): Promise<ResponseBody<'getLicense'>> {
-    return this.t.request({ method: 'GET', path: `/v1/licenses/${encodeURIComponent(id)}`, options });
+    return this.t.request({ operation: 'getLicense', method: 'GET', path: `/v1/licenses/${encodeURIComponent(id)}`, options });
   }
   update(id: string, body: RequestBody<'updateLicense'>, options?: RequestOptions): Promise<ResponseBody<'updateLicense'>> {
-    return this.t.request({ method: 'PATCH', path: `/v1/licenses/${encodeURIComponent(id)}`, body, options });
+    return this.t.request({ operation: 'updateLicense', method: 'PATCH', path: `/v1/licenses/${encodeURIComponent(id)}`, body, options });
   }
   suspend(id: string, options?: RequestOptions): Promise<ResponseBody<'suspendLicense'>> {
-    return this.t.request({ method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/suspend`, options });
+    return this.t.request({ operation: 'suspendLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/suspend`, options });
   }
   reinstate(id: string, options?: RequestOptions): Promise<ResponseBody<'reinstateLicense'>> {
-    return this.t.request({ method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/reinstate`, options });
+    return this.t.request({ operation: 'reinstateLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/reinstate`, options });
   }
   revoke(id: string, options?: RequestOptions): Promise<ResponseBody<'revokeLicense'>> {
-    return this.t.request({ method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/revoke`, options });
+    return this.t.request({ operation: 'revokeLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/revoke`, options });
   }
 
   private async keySet(refresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {

@@ -1,4 +1,6 @@
 import { errorFromResponse, NetworkError, TimeoutError } from './errors.js';
+import { isIdempotentOperation } from './idempotency.js';
+import type { OperationId } from './types.js';
 
 export interface GatehouseClientOptions {
   /** Where the API answers, e.g. https://api.example.com (no trailing /v1). */
@@ -22,8 +24,9 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Per-call options every method accepts as its last argument. */
 export interface RequestOptions {
   /**
-   * For POST: the Idempotency-Key to send. A random one is added to every POST unless given, so a
-   * retried POST is one operation on the server; `false` sends none (and the POST is then never retried).
+   * For POST: the Idempotency-Key to send. Every POST the server de-duplicates (those whose spec
+   * documents the header) gets a random one unless given, so a retried POST is one operation on
+   * the server. A POST with a key is retried; one without is not. `false` sends none.
    */
   idempotencyKey?: string | false;
   /** Aborts the call (all attempts). */
@@ -31,6 +34,8 @@ export interface RequestOptions {
 }
 
 export interface ApiRequest {
+  /** The spec's operationId: decides whether a POST carries an Idempotency-Key. */
+  operation: OperationId;
   method: HttpMethod;
   path: string;
   query?: object;
@@ -55,6 +60,10 @@ interface Tokens {
  * Sends requests: credentials, Accept-Language, Idempotency-Key, per-attempt timeouts, retries of
  * safe requests with backoff (full jitter, or the server's Retry-After), and one token refresh on
  * ACCESS_TOKEN_EXPIRED.
+ *
+ * A POST the server does not de-duplicate gets no key and is never retried: the server ignores a
+ * key there, so a retry would run the operation again (POST /v1/access/verify would count the
+ * customer's call twice).
  */
 export class Transport {
   readonly baseUrl: string;
@@ -124,16 +133,21 @@ export class Transport {
         await sleep(backoffMs(attempt), request.options?.signal);
         continue;
       }
-      if (!canRetry || !RETRYABLE_STATUS.has(response.status)) return response;
+      if (!canRetry || !(RETRYABLE_STATUS.has(response.status) || response.status === 409)) return response;
       const wait = await this.waitBeforeRetry(response, attempt);
       if (wait === undefined) return response;
       await sleep(wait, request.options?.signal);
     }
   }
 
-  /** Retry-After when the server sent one (unless too far off: then no retry), else backoff. */
+  /**
+   * How long to wait before retrying this answer, or undefined for no retry: Retry-After when the
+   * server sent one (unless too far off), else backoff. A 409 is retried only when it says the
+   * same Idempotency-Key is still running: the retry then gets that request's result.
+   */
   private async waitBeforeRetry(response: Response, attempt: number): Promise<number | undefined> {
-    const { retryAfter } = await errorFromResponse(response.clone());
+    const { retryAfter, code } = await errorFromResponse(response.clone());
+    if (response.status === 409 && code !== 'IDEMPOTENCY_KEY_IN_USE') return undefined;
     await response.body?.cancel();
     if (retryAfter === undefined) return backoffMs(attempt);
     return retryAfter > MAX_RETRY_AFTER_SECONDS ? undefined : retryAfter * 1000;
@@ -168,7 +182,9 @@ export class Transport {
     const credential = request.anonymous ? undefined : (this.tokens.accessToken ?? this.options.apiKey);
     if (credential) headers.authorization = `Bearer ${credential}`;
     const key = request.options?.idempotencyKey;
-    if (request.method === 'POST' && key !== false) headers['idempotency-key'] = key ?? globalThis.crypto.randomUUID();
+    if (request.method === 'POST' && key !== false && (key !== undefined || isIdempotentOperation(request.operation))) {
+      headers['idempotency-key'] = key ?? globalThis.crypto.randomUUID();
+    }
     return headers;
   }
 

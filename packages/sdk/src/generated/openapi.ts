@@ -1075,7 +1075,7 @@ export interface components {
          * @example VALIDATION_FAILED
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED";
+        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
         ProblemType: {
             /** Format: uri */
             type: string;
@@ -2365,7 +2365,10 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description true when this is the stored response to an earlier request with the same Idempotency-Key */
+        "Idempotent-Replayed": "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -4839,7 +4842,10 @@ export interface operations {
     createSubscriptionCheckout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4851,15 +4857,17 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionCheckoutSession"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4878,15 +4886,19 @@ export interface operations {
             /** @description Account not active; Account suspended; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Plan has no Stripe price; Already subscribed through Stripe */
+            /** @description Plan has no Stripe price; Already subscribed through Stripe; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4896,6 +4908,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4905,15 +4918,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Plan cannot be bought; Validation failed */
+            /** @description Plan cannot be bought; Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5363,7 +5378,10 @@ export interface operations {
     updateSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5375,15 +5393,17 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5402,6 +5422,7 @@ export interface operations {
             /** @description Payment required */
             402: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5411,6 +5432,7 @@ export interface operations {
             /** @description Forbidden; Account not active; Account suspended; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5420,15 +5442,19 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Trial already used; Already subscribed through Stripe */
+            /** @description Trial already used; Already subscribed through Stripe; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5438,6 +5464,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5447,15 +5474,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6356,7 +6385,10 @@ export interface operations {
     activateLicense: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6369,6 +6401,7 @@ export interface operations {
             /** @description Already activated on this machine */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6377,15 +6410,28 @@ export interface operations {
             };
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ActivationResponse"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6395,6 +6441,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6404,15 +6451,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description License not found; License expired; License suspended; License revoked; Too many activations; Validation failed */
+            /** @description License not found; License expired; License suspended; License revoked; Too many activations; Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6713,7 +6762,10 @@ export interface operations {
     grantLicense: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6725,15 +6777,17 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LicenseGranted"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6752,6 +6806,18 @@ export interface operations {
             /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6761,6 +6827,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6770,15 +6837,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7364,7 +7433,10 @@ export interface operations {
     createCheckoutSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7376,15 +7448,17 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckoutSession"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7403,15 +7477,19 @@ export interface operations {
             /** @description Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Out of stock */
+            /** @description Out of stock; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7421,6 +7499,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7430,15 +7509,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Product not on sale; Validation failed */
+            /** @description Product not on sale; Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7834,7 +7915,10 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7846,15 +7930,17 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointCreated"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7873,6 +7959,18 @@ export interface operations {
             /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7882,6 +7980,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7891,15 +7990,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8284,7 +8385,10 @@ export interface operations {
     rotateWebhookEndpointSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8294,10 +8398,20 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSecretRotated"];
+                };
+            };
+            /** @description Invalid Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
@@ -8312,6 +8426,7 @@ export interface operations {
             /** @description Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8321,15 +8436,28 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8668,7 +8796,10 @@ export interface operations {
     retryWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8678,10 +8809,20 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
@@ -8696,6 +8837,7 @@ export interface operations {
             /** @description Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8705,24 +8847,29 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8777,7 +8924,10 @@ export interface operations {
     recoverWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8791,15 +8941,17 @@ export interface operations {
         responses: {
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookRecovered"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8818,6 +8970,7 @@ export interface operations {
             /** @description Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8827,6 +8980,18 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8836,6 +9001,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8845,15 +9011,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8908,7 +9076,10 @@ export interface operations {
     testWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8918,10 +9089,20 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
@@ -8936,6 +9117,7 @@ export interface operations {
             /** @description Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8945,15 +9127,28 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9102,7 +9297,10 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9114,15 +9312,17 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9141,15 +9341,19 @@ export interface operations {
             /** @description Forbidden; Insufficient scope; API key superseded; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description API key limit reached */
+            /** @description API key limit reached; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9159,6 +9363,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9168,15 +9373,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9639,7 +9846,10 @@ export interface operations {
     rotateApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -9649,10 +9859,20 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
@@ -9667,6 +9887,7 @@ export interface operations {
             /** @description Insufficient scope; API key superseded; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9676,24 +9897,29 @@ export interface operations {
             /** @description Not found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict; Idempotency key in use */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
