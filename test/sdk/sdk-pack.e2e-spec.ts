@@ -90,6 +90,15 @@ describe('@gatehouse/sdk as packed', () => {
     expect(files.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
   });
 
+  it('imports nothing but its own files and jose (no node: module), so browsers and bundlers take it as is', () => {
+    const imported = new Set<string>();
+    for (const path of files.filter((file) => file.endsWith('.js'))) {
+      const code = readFileSync(join(SDK, path), 'utf8');
+      for (const [, name] of code.matchAll(/(?:\bfrom |\brequire\(|\bimport\()\s*['"]([^'"]+)['"]/g)) if (!name!.startsWith('.')) imported.add(name!);
+    }
+    expect([...imported]).toEqual(['jose']);
+  });
+
   it('installed into an empty project, a program compiled with tsc against it works (CJS), ESM imports it too, and the README examples compile', async () => {
     const consumer = join(dir, 'consumer');
     mkdirSync(consumer);
