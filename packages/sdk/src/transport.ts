@@ -148,9 +148,10 @@ export class Transport {
   private async waitBeforeRetry(response: Response, attempt: number): Promise<number | undefined> {
     const { retryAfter, code } = await errorFromResponse(response.clone());
     if (response.status === 409 && code !== 'IDEMPOTENCY_KEY_IN_USE') return undefined;
+    if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_SECONDS) return undefined;
+    // This answer is dropped for the retry: release its connection.
     await response.body?.cancel();
-    if (retryAfter === undefined) return backoffMs(attempt);
-    return retryAfter > MAX_RETRY_AFTER_SECONDS ? undefined : retryAfter * 1000;
+    return retryAfter === undefined ? backoffMs(attempt) : retryAfter * 1000;
   }
 
   private async attempt(url: string, init: { method: string; headers: Record<string, string>; body?: string }, signal?: AbortSignal): Promise<Response> {
