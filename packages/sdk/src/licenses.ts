@@ -36,6 +36,8 @@ export class CertificateError extends Error {
   }
 }
 
+const seg = encodeURIComponent;
+
 /** The JWKS is fetched again after this long, or when a certificate names a key it does not hold. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 /** A certificate naming an unknown key refetches at most this often, so garbage cannot flood the server. */
@@ -94,19 +96,19 @@ export class LicensesApi {
     return this.t.request({ operation: 'grantLicense', method: 'POST', path: '/v1/licenses', body, options });
   }
   get(id: string, options?: RequestOptions): Promise<ResponseBody<'getLicense'>> {
-    return this.t.request({ operation: 'getLicense', method: 'GET', path: `/v1/licenses/${encodeURIComponent(id)}`, options });
+    return this.t.request({ operation: 'getLicense', method: 'GET', path: `/v1/licenses/${seg(id)}`, options });
   }
   update(id: string, body: RequestBody<'updateLicense'>, options?: RequestOptions): Promise<ResponseBody<'updateLicense'>> {
-    return this.t.request({ operation: 'updateLicense', method: 'PATCH', path: `/v1/licenses/${encodeURIComponent(id)}`, body, options });
+    return this.t.request({ operation: 'updateLicense', method: 'PATCH', path: `/v1/licenses/${seg(id)}`, body, options });
   }
   suspend(id: string, options?: RequestOptions): Promise<ResponseBody<'suspendLicense'>> {
-    return this.t.request({ operation: 'suspendLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/suspend`, options });
+    return this.t.request({ operation: 'suspendLicense', method: 'POST', path: `/v1/licenses/${seg(id)}/suspend`, options });
   }
   reinstate(id: string, options?: RequestOptions): Promise<ResponseBody<'reinstateLicense'>> {
-    return this.t.request({ operation: 'reinstateLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/reinstate`, options });
+    return this.t.request({ operation: 'reinstateLicense', method: 'POST', path: `/v1/licenses/${seg(id)}/reinstate`, options });
   }
   revoke(id: string, options?: RequestOptions): Promise<ResponseBody<'revokeLicense'>> {
-    return this.t.request({ operation: 'revokeLicense', method: 'POST', path: `/v1/licenses/${encodeURIComponent(id)}/revoke`, options });
+    return this.t.request({ operation: 'revokeLicense', method: 'POST', path: `/v1/licenses/${seg(id)}/revoke`, options });
   }
 
   private async keySet(refresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
