@@ -1,6 +1,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The SDK is a workspace of the same lockfile: npm ci needs its manifest.
+COPY packages/sdk/package.json packages/sdk/
 RUN npm ci
 COPY . .
 RUN npm run build && npm prune --omit=dev

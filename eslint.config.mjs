@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'drizzle/', 'openapi/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'drizzle/', 'openapi/', 'packages/*/dist/', 'packages/sdk/src/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,49 @@
+import type { RequestOptions, Transport } from './transport.js';
+import type { RequestBody, ResponseBody } from './types.js';
+
+/**
+ * Register, log in, refresh, log out. `login()` keeps the tokens: later calls send the access
+ * token, and a call answered ACCESS_TOKEN_EXPIRED refreshes once (refresh token in the body, so
+ * no cookies are needed) and is sent again.
+ */
+export class AuthApi {
+  constructor(private readonly t: Transport) {
+    t.refresher = async (refreshToken) => void (await this.refresh(refreshToken));
+  }
+
+  register(body: RequestBody<'register'>, options?: RequestOptions): Promise<ResponseBody<'register'>> {
+    return this.t.request({ operation: 'register', method: 'POST', path: '/v1/auth/register', body, anonymous: true, options });
+  }
+
+  async login(body: RequestBody<'login'>, options?: RequestOptions): Promise<ResponseBody<'login'>> {
+    const session = await this.t.request<ResponseBody<'login'>>({ operation: 'login', method: 'POST', path: '/v1/auth/login', body, anonymous: true, options });
+    this.keep(session);
+    return session;
+  }
+
+  /** New tokens for the kept refresh token (or the one given); the old one stops working. */
+  async refresh(refreshToken = this.t.refreshToken, options?: RequestOptions): Promise<ResponseBody<'refresh'>> {
+    if (!refreshToken) throw new Error('No refresh token: log in first');
+    const session = await this.t.request<ResponseBody<'refresh'>>({
+      operation: 'refresh',
+      method: 'POST',
+      path: '/v1/auth/refresh',
+      body: { refreshToken },
+      anonymous: true,
+      options,
+    });
+    this.keep(session);
+    return session;
+  }
+
+  /** Ends this login on the server (its refresh-token family) and forgets the tokens. */
+  async logout(options?: RequestOptions): Promise<void> {
+    const refreshToken = this.t.refreshToken;
+    await this.t.request({ operation: 'logout', method: 'POST', path: '/v1/auth/logout', body: refreshToken ? { refreshToken } : {}, options });
+    this.t.setTokens({});
+  }
+
+  private keep(session: ResponseBody<'login'>): void {
+    this.t.setTokens({ accessToken: session.accessToken.token, refreshToken: session.refreshToken.token });
+  }
+}
