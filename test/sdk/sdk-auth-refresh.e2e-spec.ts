@@ -40,7 +40,7 @@ describe('@gatehouse/sdk login keeps and refreshes the tokens', () => {
     const user = await insertUser(ctx.db);
     const session = await new GatehouseClient({ baseUrl }).auth.login({ email: user.email, password: user.password });
     await waitForExpiry();
-    const error = await new GatehouseClient({ baseUrl, accessToken: session.accessToken.token }).users.me().catch((caught: unknown) => caught);
+    const error = await new GatehouseClient({ baseUrl, accessToken: session.accessToken!.token }).users.me().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'ACCESS_TOKEN_EXPIRED' });
   });

@@ -15,8 +15,26 @@ export class AuthApi {
     return this.t.request({ operation: 'register', method: 'POST', path: '/v1/auth/register', body, anonymous: true, options });
   }
 
+  /**
+   * Logs in. A user with two-factor login on gets `requiredAuthenticatorType` and a `challenge`
+   * instead of tokens: finish with `verifyTwoFactor({ challenge: answer.challenge.token, code })`.
+   */
   async login(body: RequestBody<'login'>, options?: RequestOptions): Promise<ResponseBody<'login'>> {
-    const session = await this.t.request<ResponseBody<'login'>>({ operation: 'login', method: 'POST', path: '/v1/auth/login', body, anonymous: true, options });
+    const answer = await this.t.request<ResponseBody<'login'>>({ operation: 'login', method: 'POST', path: '/v1/auth/login', body, anonymous: true, options });
+    this.keep(answer);
+    return answer;
+  }
+
+  /** The second step of a two-factor login: a code from the authenticator app, or a recovery code. Keeps the tokens. */
+  async verifyTwoFactor(body: RequestBody<'verifyTwoFactor'>, options?: RequestOptions): Promise<ResponseBody<'verifyTwoFactor'>> {
+    const session = await this.t.request<ResponseBody<'verifyTwoFactor'>>({
+      operation: 'verifyTwoFactor',
+      method: 'POST',
+      path: '/v1/auth/2fa/verify',
+      body,
+      anonymous: true,
+      options,
+    });
     this.keep(session);
     return session;
   }
@@ -43,7 +61,8 @@ export class AuthApi {
     this.t.setTokens({});
   }
 
-  private keep(session: ResponseBody<'login'>): void {
-    this.t.setTokens({ accessToken: session.accessToken.token, refreshToken: session.refreshToken.token });
+  /** Keeps the tokens of an answer that has them (a two-factor challenge has none yet). */
+  private keep(answer: ResponseBody<'login'> | ResponseBody<'refresh'>): void {
+    if (answer.accessToken && answer.refreshToken) this.t.setTokens({ accessToken: answer.accessToken.token, refreshToken: answer.refreshToken.token });
   }
 }
