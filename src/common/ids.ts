@@ -26,6 +26,7 @@ export const ID_PREFIXES = {
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
   event: 'evt',
+  userIdentity: 'idn',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -34,6 +34,11 @@ export const ERROR_CATALOG = {
   TOKEN_EXPIRED: { status: 400 },
   ACCOUNT_ALREADY_ACTIVE: { status: 409 },
   LAST_ADMIN: { status: 409 },
+  OIDC_PROVIDER_NOT_FOUND: { status: 404 },
+  OIDC_STATE_INVALID: { status: 400 },
+  OIDC_SIGN_IN_REJECTED: { status: 400 },
+  OIDC_EMAIL_UNVERIFIED: { status: 409 },
+  LAST_SIGN_IN_METHOD: { status: 409 },
 
   // API keys.
   INVALID_API_KEY: { status: 401 },

@@ -34,6 +34,6 @@ import { TokensService } from './tokens.service';
     SessionAuthenticator,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, RefreshTokensRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthCookies, RefreshTokensRepository, SessionVerifier],
 })
 export class AuthModule {}
