@@ -115,7 +115,10 @@ export const envSchema = z.object({
   LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   PASSWORD_RESET_TTL: duration.default(3600),
   ALLOWED_LINK_ORIGINS: list(origin),
-  OIDC_PROVIDERS: list(z.string().regex(OIDC_PROVIDER_NAME, 'must be 1-32 of [a-z0-9_], starting with a letter')).refine((names) => new Set(names).size === names.length, 'must not name a provider twice'),
+  OIDC_PROVIDERS: list(z.string().regex(OIDC_PROVIDER_NAME, 'must be 1-32 of [a-z0-9_], starting with a letter')).refine(
+    (names) => new Set(names).size === names.length,
+    'must not name a provider twice',
+  ),
   OIDC_ALLOW_HTTP_ISSUERS: bool.default(false),
   OIDC_TIMEOUT: duration.pipe(z.number().max(60)).default(5),
 

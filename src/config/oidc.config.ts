@@ -32,12 +32,7 @@ const providerEnv = (allowHttp: boolean) =>
  * The per-provider variables of every name in OIDC_PROVIDERS. Their names depend on that list, so
  * they are checked here rather than in envSchema; each problem is pushed to `problems` by variable.
  */
-export function parseOidcProviders(
-  names: string[],
-  source: Record<string, string | undefined>,
-  allowHttp: boolean,
-  problems: string[],
-): OidcProviderConfig[] {
+export function parseOidcProviders(names: string[], source: Record<string, string | undefined>, allowHttp: boolean, problems: string[]): OidcProviderConfig[] {
   const providers: OidcProviderConfig[] = [];
   for (const name of names) {
     const prefix = `OIDC_${name.toUpperCase()}_`;

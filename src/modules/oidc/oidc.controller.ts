@@ -44,7 +44,12 @@ export class OidcController {
   })
   @ApiResponse({ status: 302, description: 'To the redirect given to /authorize: signed in, or with ?error=<code>', headers: LOCATION })
   @ApiProblems('OIDC_PROVIDER_NOT_FOUND', 'OIDC_STATE_INVALID')
-  async oidcCallback(@Param() params: OidcProviderParamsDto, @Query() _query: OidcCallbackQueryDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async oidcCallback(
+    @Param() params: OidcProviderParamsDto,
+    @Query() _query: OidcCallbackQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const { location, tokens } = await this.oidc.callback(params.provider, search, request.cookies?.[this.config.oidc.stateCookieName]);
     // The sign-in is spent either way: a second callback with the same cookie finds none.
