@@ -57,7 +57,9 @@ export class TestOidcProvider {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const self = new TestOidcProvider(issuer, server, privateKey);
-    const { default: Provider } = (await import('oidc-provider' as string)) as { default: ProviderClass };
+    // A name TypeScript does not resolve: the package ships no types, ProviderClass stands in.
+    const packageName: string = 'oidc-provider';
+    const { default: Provider } = (await import(packageName)) as { default: ProviderClass };
     const provider = new Provider(issuer, {
       clients: [{ client_id: TEST_OIDC_CLIENT.id, client_secret: TEST_OIDC_CLIENT.secret, redirect_uris: [redirectUri] }],
       jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' }] },

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Configuration, IDToken, UserInfoResponse } from 'openid-client' with { 'resolution-mode': 'import' };
+import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
 import type { OidcProviderConfig } from '../../config/oidc.config';
 
 /** openid-client is an ES module; this CommonJS build loads it once, on first use. */
-let library: Promise<typeof import('openid-client', { with: { 'resolution-mode': 'import' } })> | undefined;
+let library: Promise<typeof OpenId> | undefined;
 const openid = () => (library ??= import('openid-client'));
 
 /** Discovered metadata is used this long before it is fetched again (key rotation, moved endpoints). */
@@ -43,7 +43,7 @@ export interface OidcClaims {
 @Injectable()
 export class OidcClients {
   private readonly logger = new Logger('OidcClients');
-  private readonly discovered = new Map<string, { configuration: Promise<Configuration>; expiresAt: number }>();
+  private readonly discovered = new Map<string, { configuration: Promise<OpenId.Configuration>; expiresAt: number }>();
 
   constructor(
     private readonly clock: Clock,
@@ -98,7 +98,7 @@ export class OidcClients {
     }
   }
 
-  private async configuration(provider: OidcProviderConfig): Promise<Configuration> {
+  private async configuration(provider: OidcProviderConfig): Promise<OpenId.Configuration> {
     const now = this.clock.now().getTime();
     const cached = this.discovered.get(provider.name);
     if (cached && cached.expiresAt > now) return cached.configuration;
@@ -111,7 +111,7 @@ export class OidcClients {
     return configuration;
   }
 
-  private async discover(provider: OidcProviderConfig): Promise<Configuration> {
+  private async discover(provider: OidcProviderConfig): Promise<OpenId.Configuration> {
     const client = await openid();
     const execute = [client.enableNonRepudiationChecks, ...(this.config.oidc.allowHttpIssuers ? [client.allowInsecureRequests] : [])];
     try {
@@ -125,7 +125,7 @@ export class OidcClients {
   }
 
   private failure(provider: OidcProviderConfig, error: unknown, otherwise: 'OIDC_SIGN_IN_REJECTED' | 'SERVICE_UNAVAILABLE'): DomainError {
-    if (error instanceof DomainError) return error;
+    if (error instanceof DomainError) return error as DomainError;
     const unavailable = otherwise === 'SERVICE_UNAVAILABLE' || isUnreachable(error);
     this.logger.warn(`OIDC provider ${provider.name}: ${describe(error)}`);
     return unavailable
@@ -134,7 +134,7 @@ export class OidcClients {
   }
 }
 
-function toClaims(idToken: IDToken, info: UserInfoResponse | undefined): OidcClaims {
+function toClaims(idToken: OpenId.IDToken, info: OpenId.UserInfoResponse | undefined): OidcClaims {
   const claims = { ...info, ...idToken };
   const verified: unknown = claims.email_verified;
   const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);

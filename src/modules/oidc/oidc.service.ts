@@ -53,7 +53,7 @@ export class OidcService {
       return { location: started.redirect, tokens };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      return { location: linkWith(started.redirect, { error: error.code }) };
+      return { location: linkWith(started.redirect, { error: (error as DomainError).code }) };
     }
   }
 
