@@ -163,6 +163,34 @@ describe('OIDC sign-in', () => {
     await expectRefused(() => signIn(person({ email_verified: false })), 'OIDC_EMAIL_UNVERIFIED');
   });
 
+  it('refuses a suspended user, linked or matched by email, and links nothing', async () => {
+    const suspended = await insertUser(ctx.db, { status: 'SUSPENDED' });
+    await expectRefused(() => signIn(person({ email: suspended.email })), 'ACCOUNT_SUSPENDED');
+    const account = person();
+    await signIn(account);
+    await ctx.db.query("UPDATE users SET status = 'SUSPENDED' WHERE email = $1", [account.email]);
+    await expectRefused(() => signIn(account), 'ACCOUNT_SUSPENDED');
+  });
+
+  it('two first sign-ins of one person at once create one user and one identity; the other is refused', async () => {
+    const account = person();
+    const before = await counts();
+    const flows = await Promise.all(
+      [1, 2].map(async () => {
+        const started = await startSignIn();
+        const callbackUrl = await provider.authorize(started.authorizationUrl, account);
+        return { path: `${callbackUrl.pathname}${callbackUrl.search}`, cookie: started.stateCookie };
+      }),
+    );
+    const answers = await Promise.all(flows.map((flow) => inject(flow.path, flow.cookie)));
+    // Usually they race (one gets CONFLICT); should one finish first, the other finds its identity.
+    const locations = answers.map((answer) => answer.headers.location as string);
+    expect(locations).toContain(REDIRECT);
+    for (const location of locations) expect([REDIRECT, `${REDIRECT}&error=CONFLICT`]).toContain(location);
+    const signedIn = locations.filter((location) => location === REDIRECT).length;
+    expect(await counts()).toEqual({ users: before.users + 1, identities: before.identities + 1, refresh: before.refresh + signedIn });
+  });
+
   it('refuses a tampered state', async () => {
     await expectRefused(
       () => signIn(person(), { callbackUrl: (url) => url.searchParams.set('state', `${url.searchParams.get('state')}x`) }),

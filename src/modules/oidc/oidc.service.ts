@@ -63,9 +63,9 @@ export class OidcService {
    * `email_verified`, or anyone able to claim an address at the provider could take the account.
    */
   private async userFor(tx: Transaction, provider: string, claims: OidcClaims): Promise<UserRow> {
-    const linked = await this.identities.findBySubject(tx, provider, claims.subject);
-    if (linked) {
-      const user = await this.users.lockById(tx, linked.userId);
+    const known = await this.identities.findBySubject(tx, provider, claims.subject);
+    if (known) {
+      const user = await this.users.lockById(tx, known.userId);
       if (!user) throw new DomainError('OIDC_SIGN_IN_REJECTED');
       return assertNotSuspended(user);
     }
@@ -81,7 +81,9 @@ export class OidcService {
       if (created.outcome === 'email-taken') throw new DomainError('CONFLICT');
       user = created.user;
     }
-    await this.identities.insert(tx, { userId: user.id, provider, subject: claims.subject, email: email.data });
+    const linked = await this.identities.insert(tx, { userId: user.id, provider, subject: claims.subject, email: email.data });
+    // Two first sign-ins of one person at once: the other one linked it; this one writes nothing.
+    if (linked.outcome === 'already-linked') throw new DomainError('CONFLICT');
     return user;
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq } from 'drizzle-orm';
+import { pgErrorCode } from '../../common/errors/classify-error';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { userIdentities } from '../../db/schema';
 
@@ -20,10 +21,18 @@ export class UserIdentitiesRepository {
     return row;
   }
 
-  /** A second link of the same `(provider, subject)` fails the caller's transaction (unique index). */
-  async insert(tx: Transaction, identity: NewUserIdentity): Promise<UserIdentityRow> {
-    const [row] = await tx.insert(userIdentities).values(identity).returning();
-    return row!;
+  /**
+   * Links an identity unless `(provider, subject)` is already linked (a concurrent first sign-in
+   * won): the unique index decides, and the caller's transaction is then aborted.
+   */
+  async insert(tx: Transaction, identity: NewUserIdentity): Promise<{ outcome: 'linked'; identity: UserIdentityRow } | { outcome: 'already-linked' }> {
+    try {
+      const [row] = await tx.insert(userIdentities).values(identity).returning();
+      return { outcome: 'linked', identity: row! };
+    } catch (error) {
+      if (pgErrorCode(error) === '23505') return { outcome: 'already-linked' };
+      throw error;
+    }
   }
 
   async listOwned(userId: string): Promise<UserIdentityRow[]> {
