@@ -6,6 +6,7 @@ import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { EventsModule } from './common/events';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms.module';
 import { StripeModule } from './common/stripe/stripe.module';
@@ -59,6 +60,7 @@ export class AppModule {
         CryptoModule,
         EventsModule,
         BackgroundModule,
+        IdempotencyModule,
         MailModule,
         SmsModule,
         StripeModule,

@@ -8,6 +8,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
+import { storeIdempotentResponses } from './common/idempotency/idempotency.interceptor';
+import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
 import { I18nService } from './common/i18n/i18n.service';
@@ -79,6 +81,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     reply.header('x-request-id', request.id);
   });
   if (config.trustProxy.length === 0) warnOnUntrustedForwardedFor(fastify);
+  storeIdempotentResponses(fastify, app.get(IdempotencyService));
 
   await app.register(cookie);
   await app.register(helmet, {
@@ -97,7 +100,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
-    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
   });
   // After CORS and helmet, so a 405 carries their headers too.
   answerWrongMethods(fastify, app.get(ProblemWriter));

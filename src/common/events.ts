@@ -10,6 +10,8 @@ export interface DomainEventMap {
   'subscription.changing': { userId: string };
   /** An ADMIN changed a preset plan's terms. */
   'plan.changed': { code: string };
+  /** A webhook endpoint was created, changed or removed: who subscribes to what may differ. */
+  'webhook-endpoints.changed': { endpointId: string };
 }
 
 /** In-process domain events, for what must react at once on this instance (cache invalidation). */

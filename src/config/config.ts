@@ -150,6 +150,8 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       signingKeyPem: env.LICENSE_SIGNING_KEY,
       signingKeyFile: env.LICENSE_SIGNING_KEY_FILE,
       certificateTtlSeconds: env.LICENSE_CERT_TTL,
+      /** How often validation times and license.validated events are written (and once more on graceful shutdown). */
+      validationFlushMs: env.LICENSE_VALIDATION_FLUSH_MS,
     },
     stripe: {
       /** Unset: checkout answers 503 (nothing to charge with). */

@@ -151,6 +151,7 @@ export const envSchema = z.object({
     .optional(),
   LICENSE_SIGNING_KEY_FILE: z.string().min(1).default('.data/license-signing-key.pem'),
   LICENSE_CERT_TTL: duration.default(30 * 86_400),
+  LICENSE_VALIDATION_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
 
   STRIPE_SECRET_KEY: z
     .string()

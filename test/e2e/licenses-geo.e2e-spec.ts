@@ -1,8 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox } from '../../src/common/crypto/secret-box';
 import { GeoScope } from '../../src/common/geo/geo-scopes';
+import { LicenseValidationRecorder } from '../../src/modules/licenses/license-validation.recorder';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { insertUser } from '../factories/users';
+import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { GEO_ADDRESSES } from '../fixtures/geo-addresses';
 import { useTestApp } from '../helpers/test-app';
 
@@ -14,6 +17,8 @@ describe('license validate and the product geoScope, behind a trusted proxy', ()
   let userId: string;
   beforeAll(async () => {
     userId = (await insertUser(ctx.db)).id;
+    // Someone listens, so a recorded validation writes its license.validated event.
+    await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: userId, events: ['license.validated'] });
   });
 
   const licenseFor = async (geoScope: GeoScope[] | null, overrides: { status?: 'REVOKED' } = {}) =>
@@ -30,6 +35,7 @@ describe('license validate and the product geoScope, behind a trusted proxy', ()
     });
 
   const validationsWritten = async (licenseId: string) => {
+    await ctx.t.app.get(LicenseValidationRecorder).flush();
     const outbox = await ctx.db.query("SELECT 1 FROM outbox_messages WHERE type = 'license.validated' AND payload->>'licenseId' = $1", [licenseId]);
     const stamped = await ctx.db.query('SELECT 1 FROM licenses WHERE id = $1 AND last_validated_at IS NOT NULL', [licenseId]);
     return { outbox: outbox.rowCount, stamped: stamped.rowCount };

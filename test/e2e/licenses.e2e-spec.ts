@@ -1,5 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LicenseValidationRecorder } from '../../src/modules/licenses/license-validation.recorder';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
@@ -69,6 +70,12 @@ describe('licenses', () => {
   });
 
   it('activate, then validate: VALID with a certificate that verifies against the JWKS', async () => {
+    // The customer listens to license.validated (created through the API, which this instance hears of at once): the event is written.
+    const endpoint = await call('POST', '/v1/webhooks/endpoints', customer.accessToken, {
+      url: 'https://hooks.example.com/gatehouse',
+      events: ['license.validated'],
+    });
+    expect(endpoint.statusCode).toBe(201);
     const license = await grant();
     const activated = await activate(license.key, 'machine-1');
     expect(activated.statusCode).toBe(201);
@@ -85,6 +92,8 @@ describe('licenses', () => {
     expect(payload).toMatchObject({ sub: license.id, product: productId, status: 'ACTIVE', fingerprint: 'machine-1', ttl: 30 * 86_400 });
     expect(payload.exp! - payload.iat!).toBe(30 * 86_400);
 
+    // Validations are written in batches, after the answer.
+    await ctx.t.app.get(LicenseValidationRecorder).flush();
     const { rows } = await ctx.db.query("SELECT type, payload FROM outbox_messages WHERE payload->>'licenseId' = $1 ORDER BY id", [license.id]);
     expect(rows.map((row: { type: string }) => row.type)).toEqual(['license.activated', 'license.validated']);
     const { rows: stamped } = await ctx.db.query('SELECT last_validated_at IS NOT NULL AS stamped FROM licenses WHERE id = $1', [license.id]);

@@ -1,52 +1,27 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
 import { newId } from '../../src/common/ids';
 import { insertUser } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
-import { createTestApp, createTestDatabase, TEST_JWT_SECRET, TestApp, TestDatabase } from '../helpers/test-app';
+import { startServerProcess } from '../helpers/server-process';
+import { createTestApp, createTestDatabase, TestApp, TestDatabase } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 
-const ROOT = join(__dirname, '../..');
 const EVENTS = 200;
 const KEY = randomBytes(32);
 
-/** The real server process (src/main.ts) on `databaseUrl`, dispatching webhooks; resolves once it listens. */
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: TEST_JWT_SECRET,
+/** The real server process on `databaseUrl`, dispatching webhooks; resolves once it listens. */
+const startServer = (databaseUrl: string) =>
+  startServerProcess(databaseUrl, {
     WEBHOOK_SECRET_KEY: KEY.toString('base64'),
     WEBHOOKS_ALLOW_INSECURE: 'true',
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_ATTEMPT_TIMEOUT_MS: '1000',
     WEBHOOK_DISPATCH: 'true',
-  };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], { cwd: ROOT, env });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const poll = setInterval(() => {
-      if (!output.includes('Gatehouse listening on')) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve();
-    }, 50);
-    child.once('exit', () => reject(new Error(`server exited during start:\n${output}`)));
   });
-  return { child, output: () => output };
-}
 
 const until = async (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { SecretBox } from '../../src/common/crypto/secret-box';
+import { LicenseValidationRecorder } from '../../src/modules/licenses/license-validation.recorder';
 import { LicensesService } from '../../src/modules/licenses/licenses.service';
+import { WebhookEndpointsService } from '../../src/modules/webhooks/webhook-endpoints.service';
 import { insertActivation, insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { insertUser } from '../factories/users';
+import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { domainError, userPrincipal } from '../helpers/principals';
 import { useTestApp } from '../helpers/test-app';
 
@@ -10,6 +14,7 @@ import { useTestApp } from '../helpers/test-app';
 describe('LicensesService (medium)', () => {
   const ctx = useTestApp();
   const service = () => ctx.t.app.get(LicensesService);
+  const recorder = () => ctx.t.app.get(LicenseValidationRecorder);
   const rows = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows;
   const activationsOf = (licenseId: string) => rows('SELECT fingerprint, ip FROM activations WHERE license_id = $1 ORDER BY fingerprint', [licenseId]);
   const outboxOf = (licenseId: string) => rows("SELECT type, payload FROM outbox_messages WHERE payload->>'licenseId' = $1 ORDER BY id", [licenseId]);
@@ -76,14 +81,19 @@ describe('LicensesService (medium)', () => {
   it('validate: VALID stamps the license and the activation and appends license.validated; a mismatch stamps and appends nothing', async () => {
     const license = await insertLicense(ctx.db);
     const activation = await insertActivation(ctx.db, { licenseId: license.id, fingerprint: 'desk' });
+    await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: license.userId, events: ['license.validated'] });
 
     const mismatch = await service().validate({ key: license.key, fingerprint: 'elsewhere' }, 'en', '198.51.100.1');
     expect(mismatch).toMatchObject({ valid: false, code: 'FINGERPRINT_SCOPE_MISMATCH' });
+    await recorder().flush();
     expect(await rows('SELECT last_validated_at FROM licenses WHERE id = $1', [license.id])).toEqual([{ last_validated_at: null }]);
     expect(await outboxOf(license.id)).toEqual([]);
 
     const valid = await service().validate({ key: license.key, fingerprint: 'desk' }, 'en', '198.51.100.1');
     expect(valid).toMatchObject({ valid: true, code: 'VALID', certificate: expect.any(String) });
+    // Written in the next batch, not on the request's path.
+    expect(await outboxOf(license.id)).toEqual([]);
+    await recorder().flush();
     const [stamped] = await rows('SELECT last_validated_at FROM licenses WHERE id = $1', [license.id]);
     const [activationStamp] = await rows('SELECT last_validated_at FROM activations WHERE id = $1', [activation.id]);
     expect(stamped.last_validated_at).toBeInstanceOf(Date);
@@ -91,6 +101,33 @@ describe('LicensesService (medium)', () => {
     expect(await outboxOf(license.id)).toEqual([
       { type: 'license.validated', payload: expect.objectContaining({ licenseId: license.id, fingerprint: 'desk' }) },
     ]);
+  });
+
+  it('validate: with no endpoint listening, VALID stamps the license but writes no license.validated event; one created later hears the next', async () => {
+    const license = await insertLicense(ctx.db);
+    await service().validate({ key: license.key }, 'en', '198.51.100.1');
+    await recorder().flush();
+    expect(await rows('SELECT last_validated_at IS NOT NULL AS stamped FROM licenses WHERE id = $1', [license.id])).toEqual([{ stamped: true }]);
+    expect(await outboxOf(license.id)).toEqual([]);
+
+    // Created through the service (as the API does), which drops this instance's cached answer at once.
+    await ctx.t.app.get(WebhookEndpointsService).create(userPrincipal({ id: license.userId, role: 'USER', status: 'ACTIVE' }), {
+      url: 'https://hooks.example.com/gatehouse',
+      events: ['license.validated'],
+      scope: 'own',
+    });
+    await service().validate({ key: license.key }, 'en', '198.51.100.1');
+    await recorder().flush();
+    expect((await outboxOf(license.id)).map((event) => event.type)).toEqual(['license.validated']);
+  });
+
+  it('validate: a batch never moves a validation time back (a later stamp, from another instance, stays)', async () => {
+    const license = await insertLicense(ctx.db);
+    const later = new Date(Date.now() + 60_000);
+    await ctx.db.query('UPDATE licenses SET last_validated_at = $2 WHERE id = $1', [license.id, later]);
+    await service().validate({ key: license.key }, 'en', '198.51.100.1');
+    await recorder().flush();
+    expect(await rows('SELECT last_validated_at FROM licenses WHERE id = $1', [license.id])).toEqual([{ last_validated_at: later }]);
   });
 
   it("grant follows the product's policy and stores only the key's hash; an unknown user is a field error and writes no row", async () => {

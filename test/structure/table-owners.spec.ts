@@ -35,6 +35,7 @@ const OWNERS: Record<string, string> = {
   webhook_endpoints: `${MODULES}/webhooks/webhook-endpoints.repository.ts`,
   webhook_deliveries: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
   webhook_attempts: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
+  idempotency_keys: 'src/common/idempotency/idempotency.repository.ts',
 };
 
 const TABLES = Object.entries(schema)

@@ -32,6 +32,14 @@ export class StaleBoundedCache<K, V> {
     this.inFlight.delete(key);
   }
 
+  /** `forget` for every key: loads in flight are not cached either. */
+  clear(): void {
+    const now = Date.now();
+    for (const key of [...this.entries.keys(), ...this.inFlight.keys()]) this.forgottenAt.set(key, now);
+    this.entries.clear();
+    this.inFlight.clear();
+  }
+
   private async load(key: K, load: () => Promise<V>): Promise<V> {
     const started = Date.now();
     const value = await load();

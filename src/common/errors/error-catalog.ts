@@ -72,6 +72,11 @@ export const ERROR_CATALOG = {
   ENDPOINT_NOT_IN_PLAN: { status: 403 },
   GEO_RESTRICTED: { status: 403 },
   QUOTA_EXCEEDED: { status: 429 },
+
+  // Idempotency-Key on POSTs with side effects.
+  IDEMPOTENCY_KEY_INVALID: { status: 400 },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409 },
+  IDEMPOTENCY_KEY_REUSED: { status: 422 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

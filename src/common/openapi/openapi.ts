@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, ResponseObject, SwaggerModule } from '@
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
+import { addIdempotencyResponses } from '../idempotency/idempotent.decorator';
 import { listRoutes } from '../http/routes';
 import { METERED_EXTENSION, QUOTA_HEADERS, quotaOrRateLimitedResponse } from '../metering/metered.decorator';
 import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
@@ -71,7 +72,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
-  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addQuotaHeaders(shared)), app.get(I18nService)));
+  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService)));
 }
 
 const isSecured = (operation: { security?: unknown }) => !Array.isArray(operation.security) || operation.security.length > 0;

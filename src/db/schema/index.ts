@@ -13,3 +13,4 @@ export * from './outbox';
 export * from './subscriptions';
 export * from './quotas';
 export * from './webhooks';
+export * from './idempotency';

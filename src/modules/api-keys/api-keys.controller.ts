@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyUsageService } from './api-key-usage.service';
@@ -28,6 +29,7 @@ export class ApiKeysController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
   @ApiProblems('FORBIDDEN', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED', 'API_KEY_LIMIT_REACHED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
@@ -67,6 +69,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/rotate')
+  @Idempotent()
   @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h), the one before it stops' })
   @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })

@@ -1,8 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, JWK } from 'jose';
 import { AppConfig, InjectConfig } from '../../config/config';
 
 /**
@@ -14,6 +14,8 @@ import { AppConfig, InjectConfig } from '../../config/config';
 export class LicenseSigner implements OnModuleInit {
   private privateKey!: KeyObject;
   private jwk!: JWK & { kid: string };
+  /** The encoded protected header, the same for every certificate. */
+  private header!: string;
   private readonly logger = new Logger('LicenseSigner');
 
   constructor(@InjectConfig() private readonly config: AppConfig) {}
@@ -23,19 +25,22 @@ export class LicenseSigner implements OnModuleInit {
     if (this.privateKey.asymmetricKeyType !== 'ed25519') throw new Error('LICENSE_SIGNING_KEY must be an Ed25519 key');
     const publicJwk = await exportJWK(createPublicKey(this.privateKey));
     this.jwk = { ...publicJwk, kid: await calculateJwkThumbprint(publicJwk), alg: 'EdDSA', use: 'sig' };
+    this.header = base64url({ alg: 'EdDSA', kid: this.jwk.kid, typ: 'license+jwt' });
   }
 
   jwks() {
     return { keys: [{ kty: 'OKP', crv: 'Ed25519', x: this.jwk.x!, kid: this.jwk.kid, alg: 'EdDSA', use: 'sig' }] };
   }
 
-  sign(claims: Record<string, unknown>, issuedAt: Date, ttlSeconds: number): Promise<string> {
+  /**
+   * A compact JWS (RFC 7515) signed with node:crypto directly: one Ed25519 signature over the
+   * fixed header and the claims with `iat` and `exp` added. Any JOSE library verifies it (the
+   * tests do, with jose's jwtVerify against this JWKS).
+   */
+  sign(claims: Record<string, unknown>, issuedAt: Date, ttlSeconds: number): string {
     const iat = Math.floor(issuedAt.getTime() / 1000);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.jwk.kid, typ: 'license+jwt' })
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttlSeconds)
-      .sign(this.privateKey);
+    const input = `${this.header}.${base64url({ ...claims, iat, exp: iat + ttlSeconds })}`;
+    return `${input}.${sign(null, Buffer.from(input), this.privateKey).toString('base64url')}`;
   }
 
   private developmentKey(): string {
@@ -56,3 +61,5 @@ export class LicenseSigner implements OnModuleInit {
     }
   }
 }
+
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');

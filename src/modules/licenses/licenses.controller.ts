@@ -8,6 +8,7 @@ import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { LicensesService } from './licenses.service';
@@ -47,6 +48,7 @@ export class LicensesController {
   }
 
   @Post('activate')
+  @Idempotent()
   @Public()
   @RateLimit('licenseActivate')
   @ApiOperation({
@@ -96,6 +98,7 @@ export class LicensesController {
   }
 
   @Post()
+  @Idempotent()
   @Roles('ADMIN')
   @ApiOperation({ summary: 'Grant a license by hand (ADMIN); the key is in this response only' })
   @ZodResponse({ status: 201, type: LicenseGrantedResponseDto })

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module';
 import { ProductsModule } from '../products/products.module';
 import { LicenseSigner } from './license-signer';
+import { LicenseValidationRecorder } from './license-validation.recorder';
 import { LicensesController } from './licenses.controller';
 import { LicensesRepository } from './licenses.repository';
 import { LicensesService } from './licenses.service';
@@ -9,7 +10,7 @@ import { LicensesService } from './licenses.service';
 @Module({
   imports: [ProductsModule, OutboxModule],
   controllers: [LicensesController],
-  providers: [LicensesService, LicensesRepository, LicenseSigner],
-  exports: [LicensesRepository],
+  providers: [LicensesService, LicensesRepository, LicenseSigner, LicenseValidationRecorder],
+  exports: [LicensesRepository, LicenseValidationRecorder],
 })
 export class LicensesModule {}

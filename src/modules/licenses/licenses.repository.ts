@@ -1,13 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
-import { Pool } from 'pg';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
-import { Database, DB, DB_POOL } from '../../db/database';
+import { Database, DB } from '../../db/database';
 import type { Executor } from '../../db/database';
 import { activations, licenses, products } from '../../db/schema';
-import { OutboxEvent } from '../outbox/outbox.events';
-import { OutboxRepository } from '../outbox/outbox.repository';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 export type ActivationRow = typeof activations.$inferSelect;
@@ -23,25 +20,8 @@ export class LicensesRepository {
    * fingerprint's activation and its product's geoScope (joined on the product's primary key).
    */
   private readonly forValidation;
-  private readonly validationRecord;
 
-  constructor(
-    @Inject(DB) private readonly db: Database,
-    @Inject(DB_POOL) private readonly pool: Pool,
-    private readonly outbox: OutboxRepository,
-  ) {
-    const outboxRow = this.outbox.inlineAppend(4);
-    this.validationRecord = {
-      text: `WITH stamp_license AS (UPDATE licenses SET last_validated_at = $1 WHERE id = $2),
-                  stamp_activation AS (UPDATE activations SET last_validated_at = $1 WHERE id = $3)
-             ${outboxRow.text}`,
-      values: (licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>) => [
-        at,
-        licenseId,
-        activationId,
-        ...outboxRow.values(event, at),
-      ],
-    };
+  constructor(@Inject(DB) private readonly db: Database) {
     this.forValidation = this.db
       .select({
         license: licenses,
@@ -65,16 +45,20 @@ export class LicensesRepository {
   }
 
   /**
-   * The second and last query of a validation: both validation times and the `license.validated`
-   * outbox row, in one prepared statement (one round trip, atomic without an explicit transaction).
-   * The outbox row is the outbox repository's `inlineAppend`, its one exception to `append`.
+   * The validation times of a batch (see LicenseValidationRecorder): each row takes its time unless
+   * it holds a later one already (another instance's batch may land first).
    */
-  async recordValidation(licenseId: string, activationId: string | null, at: Date, event: OutboxEvent<'license.validated'>): Promise<void> {
-    await this.pool.query({
-      name: 'license_record_validation',
-      text: this.validationRecord.text,
-      values: this.validationRecord.values(licenseId, activationId, at, event),
-    });
+  async stampValidations(tx: Executor, licenseTimes: Map<string, Date>, activationTimes: Map<string, Date>): Promise<void> {
+    for (const [table, times] of [
+      [licenses, licenseTimes],
+      [activations, activationTimes],
+    ] as const) {
+      if (times.size === 0) continue;
+      await tx.execute(sql`
+        UPDATE ${table} SET last_validated_at = stamp.at
+          FROM unnest(${sql.param([...times.keys()])}::text[], ${sql.param([...times.values()].map((at) => at.toISOString()))}::timestamptz[]) AS stamp(id, at)
+         WHERE ${table}.id = stamp.id AND (${table}.last_validated_at IS NULL OR ${table}.last_validated_at < stamp.at)`);
+    }
   }
 
   /** Locks the license for the rest of the caller's transaction: activations of one license are then counted one at a time. */

@@ -13,10 +13,12 @@ import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import type { OutboxEvent } from '../outbox/outbox.events';
+import { EventSubscribers } from '../outbox/event-subscribers';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { ProductsRepository } from '../products/products.repository';
 import { LICENSE_KEY_PATTERN, newLicense, normalizeLicenseKey } from './license-key';
 import { LicenseSigner } from './license-signer';
+import { LicenseValidationRecorder } from './license-validation.recorder';
 import { toActivationView, toLicenseView, toPublicActivationView, toPublicLicenseView } from './licenses.mapper';
 import { LicenseRow, LicensesRepository } from './licenses.repository';
 import { LicenseActivateDto, LicenseGrantDto, LicenseUpdateDto, LicenseValidateDto, ValidationCode } from './licenses.schemas';
@@ -32,6 +34,8 @@ export class LicensesService {
     private readonly i18n: I18nService,
     private readonly clock: Clock,
     private readonly geo: GeoLocator,
+    private readonly validations: LicenseValidationRecorder,
+    private readonly subscribers: EventSubscribers,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -64,14 +68,29 @@ export class LicensesService {
     const mismatch = scopeMismatch(dto, license, activationCount, activationId);
     if (mismatch) return answer(mismatch, license);
 
-    await this.licenses.recordValidation(license.id, activationId, now, {
-      type: 'license.validated',
-      payload: { licenseId: license.id, productId: license.productId, userId: license.userId, fingerprint: dto.fingerprint ?? null, validatedAt: iso(now) },
+    // Written in the next batch, not on this path; the event only when someone would receive it.
+    const wanted = await this.subscribers.wants('license.validated', license.userId);
+    this.validations.record({
+      licenseId: license.id,
+      activationId,
+      at: now,
+      event: wanted
+        ? {
+            type: 'license.validated',
+            payload: {
+              licenseId: license.id,
+              productId: license.productId,
+              userId: license.userId,
+              fingerprint: dto.fingerprint ?? null,
+              validatedAt: iso(now),
+            },
+          }
+        : null,
     });
     // The certificate never outlives the license.
     const untilExpiry = license.expiresAt ? Math.floor((license.expiresAt.getTime() - now.getTime()) / 1000) : Infinity;
     const ttl = Math.max(1, Math.min(this.config.licenses.certificateTtlSeconds, untilExpiry));
-    const certificate = await this.signer.sign(
+    const certificate = this.signer.sign(
       {
         sub: license.id,
         product: license.productId,

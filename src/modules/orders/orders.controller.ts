@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { CheckoutService } from './checkout.service';
 import { OrdersService } from './orders.service';
@@ -24,6 +25,7 @@ export class OrdersController {
   ) {}
 
   @Post('checkout/sessions')
+  @Idempotent()
   @ApiOperation({ summary: 'Start a purchase: a PENDING order and a Stripe Checkout Session to pay it' })
   @ApiProblems('OUT_OF_STOCK', 'PRODUCT_INACTIVE', 'UPSTREAM_FAILED', 'SERVICE_UNAVAILABLE')
   @ZodResponse({ status: 201, type: CheckoutSessionResponseDto })

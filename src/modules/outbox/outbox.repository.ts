@@ -1,20 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, getTableName, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
-import { newId } from '../../common/ids';
+import { and, asc, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { outboxMessages } from '../../db/schema';
 import type { Executor } from '../../db/database';
 import { OutboxEvent } from './outbox.events';
 
 export type OutboxRow = typeof outboxMessages.$inferSelect;
-
-/** The outbox row as a fragment of a caller's own prepared statement; see `inlineAppend`. */
-export interface InlineAppend {
-  /** `INSERT INTO outbox_messages …` with parameters `$first` to `$first+3`. */
-  text: string;
-  /** Those four parameters, in order. */
-  values(event: OutboxEvent, at: Date): unknown[];
-}
 
 @Injectable()
 export class OutboxRepository {
@@ -28,21 +19,6 @@ export class OutboxRepository {
   /** `append` for several events of one change (an order's licenses), in one statement. */
   async appendAll(tx: Executor, events: OutboxEvent[]): Promise<void> {
     if (events.length > 0) await tx.insert(outboxMessages).values(events);
-  }
-
-  /**
-   * The one exception to `append`, for the license-validation hot path: its timestamps and its
-   * `license.validated` row go to the database as one prepared statement (one round trip, atomic
-   * without a transaction), which `append` cannot join. The table and column names still come
-   * from the schema here, so the outbox row has one definition.
-   */
-  inlineAppend(first: number): InlineAppend {
-    const column = (name: keyof typeof outboxMessages.$inferSelect) => `"${outboxMessages[name].name}"`;
-    const params = [0, 1, 2, 3].map((offset) => `$${first + offset}`).join(', ');
-    return {
-      text: `INSERT INTO "${getTableName(outboxMessages)}" (${[column('id'), column('type'), column('payload'), column('createdAt')].join(', ')}) VALUES (${params})`,
-      values: (event, at) => [newId('obx'), event.type, JSON.stringify(event.payload), at],
-    };
   }
 
   /**

@@ -8,6 +8,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { PlansService } from './plans.service';
 import { SubscriptionCheckoutService } from './subscription-checkout.service';
@@ -66,6 +67,7 @@ export class SubscriptionsController {
   }
 
   @Post('subscriptions/checkout')
+  @Idempotent()
   @Unmetered()
   @ApiOperation({
     summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
@@ -113,6 +115,7 @@ export class SubscriptionsController {
   }
 
   @Post('accounts/update-subscription')
+  @Idempotent()
   @Unmetered()
   @HttpCode(200)
   @ApiOperation({

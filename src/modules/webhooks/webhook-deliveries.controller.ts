@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import {
@@ -36,6 +37,7 @@ export class WebhookDeliveriesController {
   }
 
   @Post('deliveries/:id/retry')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({ summary: 'Attempt the delivery again now, whatever its state; answers with the new attempt' })
   @ApiProblems('NOT_FOUND', 'CONFLICT')
@@ -45,6 +47,7 @@ export class WebhookDeliveriesController {
   }
 
   @Post('endpoints/:id/recover')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: 'Send again every failed delivery of the endpoint created since a time' })
   @ApiProblems('NOT_FOUND')
@@ -54,6 +57,7 @@ export class WebhookDeliveriesController {
   }
 
   @Post('endpoints/:id/test')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({ summary: 'Send a ping event to the endpoint now; answers with the delivery and its attempt' })
   @ApiProblems('NOT_FOUND')

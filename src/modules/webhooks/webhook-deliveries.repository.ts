@@ -26,6 +26,11 @@ export interface DeliveryFilter {
 }
 
 const ownedBy = (scope: OwnerScope): SQL | undefined => ('userId' in scope ? eq(webhookDeliveries.ownerId, scope.userId) : undefined);
+/** Enabled, and listening to `type` (by name or `*`). */
+const subscribedTo = (type: string) =>
+  and(eq(webhookEndpoints.enabled, true), sql`(${type} = ANY(${webhookEndpoints.events}) OR '*' = ANY(${webhookEndpoints.events}))`);
+/** An `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself). */
+const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
@@ -38,18 +43,21 @@ export class WebhookDeliveriesRepository {
    * `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself).
    */
   async endpointsFor(tx: Executor, type: string, userId: string | null): Promise<{ id: string; ownerId: string }[]> {
-    const everyone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'));
     return tx
       .select({ id: webhookEndpoints.id, ownerId: webhookEndpoints.ownerId })
       .from(webhookEndpoints)
       .innerJoin(users, eq(users.id, webhookEndpoints.ownerId))
-      .where(
-        and(
-          eq(webhookEndpoints.enabled, true),
-          sql`(${type} = ANY(${webhookEndpoints.events}) OR '*' = ANY(${webhookEndpoints.events}))`,
-          userId === null ? everyone : or(everyone, eq(webhookEndpoints.ownerId, userId)),
-        ),
-      );
+      .where(and(subscribedTo(type), userId === null ? hearsEveryone : or(hearsEveryone, eq(webhookEndpoints.ownerId, userId))));
+  }
+
+  /** Who `endpointsFor` would name for some event of `type`: whether an `all` endpoint would, and the owners of `own` ones. */
+  async subscribersOf(type: string): Promise<{ everyone: boolean; owners: Set<string> }> {
+    const rows = await this.db
+      .select({ ownerId: webhookEndpoints.ownerId, everyone: sql<boolean>`${hearsEveryone}` })
+      .from(webhookEndpoints)
+      .innerJoin(users, eq(users.id, webhookEndpoints.ownerId))
+      .where(subscribedTo(type));
+    return { everyone: rows.some((row) => row.everyone), owners: new Set(rows.map((row) => row.ownerId)) };
   }
 
   /** One delivery per endpoint and event, whatever repeats the fan-out. */

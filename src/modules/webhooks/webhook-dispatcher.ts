@@ -55,7 +55,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly client: WebhookClient;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private stopped = false;
+  private running: Promise<boolean> | undefined;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -75,19 +76,35 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit() {
     if (!this.config.webhooks.dispatch) return;
-    this.timer = setInterval(() => void this.tick(), DISPATCH_INTERVAL_MS).unref();
+    this.schedule(DISPATCH_INTERVAL_MS);
     // Attempts in flight at shutdown finish (or time out) before the pool closes.
-    this.background.addFinalizer('webhook dispatch', () => this.running ?? Promise.resolve());
+    this.background.addFinalizer('webhook dispatch', async () => void (await this.running));
   }
 
   onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
-  /** One round; a round still running is not overlapped. Public for tests that drive time themselves. */
-  tick(): Promise<void> {
+  /**
+   * The next round after `delayMs`: a round that found more work than its bounds starts the next
+   * one at once (a backlog drains at full speed), an idle one waits DISPATCH_INTERVAL_MS.
+   */
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick().then((more) => this.schedule(more ? 0 : DISPATCH_INTERVAL_MS)), delayMs).unref();
+  }
+
+  /**
+   * One round; a round still running is not overlapped. Whether it stopped at a bound with work
+   * left. Public for tests that drive time themselves.
+   */
+  tick(): Promise<boolean> {
     this.running ??= this.round()
-      .catch((error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook dispatch round failed; the next one retries'))
+      .catch((error: unknown) => {
+        this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook dispatch round failed; the next one retries');
+        return false;
+      })
       .finally(() => (this.running = undefined));
     return this.running;
   }
@@ -96,17 +113,21 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
    * Fan-out, then attempts, each bounded and each failing alone: a backlog in the outbox waits for
    * the next round rather than holding attempts back, and one attempt's failure ends only itself.
    */
-  private async round(): Promise<void> {
+  private async round(): Promise<boolean> {
+    let more = false;
     try {
-      for (let batch = 0; batch < FAN_OUT_BATCHES_PER_ROUND && (await this.fanOut()) === FAN_OUT_BATCH; batch++);
+      let batch = 0;
+      while (batch < FAN_OUT_BATCHES_PER_ROUND && (await this.fanOut()) === FAN_OUT_BATCH) batch++;
+      more = batch === FAN_OUT_BATCHES_PER_ROUND;
     } catch (error) {
       this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook fan-out failed; the next round retries');
     }
     for (let batch = 0; batch < ATTEMPT_BATCHES_PER_ROUND; batch++) {
       const claimed = await this.deliveries.claimDue(this.clock.now(), this.leaseFrom(this.clock.now()), ATTEMPT_BATCH);
       await Promise.allSettled(claimed.map((item) => this.attempt(item)));
-      if (claimed.length < ATTEMPT_BATCH) return;
+      if (claimed.length < ATTEMPT_BATCH) return more;
     }
+    return true;
   }
 
   /**

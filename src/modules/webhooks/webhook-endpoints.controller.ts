@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/auth/roles';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import {
@@ -23,6 +24,7 @@ export class WebhookEndpointsController {
   constructor(private readonly endpoints: WebhookEndpointsService) {}
 
   @Post('endpoints')
+  @Idempotent()
   @ApiOperation({ summary: 'Register an endpoint for outbound events; its signing secret is in this response only' })
   @ApiProblems('FORBIDDEN')
   @ZodResponse({ status: 201, type: WebhookEndpointCreatedResponseDto })
@@ -63,6 +65,7 @@ export class WebhookEndpointsController {
   }
 
   @Post('endpoints/:id/rotate-secret')
+  @Idempotent()
   @ApiOperation({ summary: 'A new signing secret, shown once; the previous one also signs for 24 h' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 201, type: WebhookSecretResponseDto })

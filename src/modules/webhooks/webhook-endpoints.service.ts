@@ -5,6 +5,7 @@ import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { WEBHOOK_ENDPOINT_LIMITS } from '../../db/schema/webhooks';
@@ -30,6 +31,7 @@ export class WebhookEndpointsService {
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
+    private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -46,6 +48,7 @@ export class WebhookEndpointsService {
       description: dto.description || null,
       secretSealed: this.secrets.seal(secret),
     });
+    this.events.emit('webhook-endpoints.changed', { endpointId: row.id });
     return { ...toWebhookEndpointView(row), secret };
   }
 
@@ -77,11 +80,13 @@ export class WebhookEndpointsService {
     }
     const scope = ownerScope(principal);
     const row = Object.keys(changes).length > 0 ? await this.endpoints.update(scope, id, changes) : await this.endpoints.findOwned(scope, id);
+    if (Object.keys(changes).length > 0) this.events.emit('webhook-endpoints.changed', { endpointId: id });
     return toWebhookEndpointView(found(row));
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     if (!(await this.endpoints.delete(ownerScope(principal), id))) throw new DomainError('NOT_FOUND');
+    this.events.emit('webhook-endpoints.changed', { endpointId: id });
   }
 
   /** A new secret, shown once; the one it replaces keeps signing for SECRET_ROTATION_GRACE_MS. */

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { LicensesModule } from '../licenses/licenses.module';
 import { OrdersModule } from '../orders/orders.module';
 import { OutboxModule } from '../outbox/outbox.module';
@@ -12,11 +12,15 @@ import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
+import { EventSubscribers } from '../outbox/event-subscribers';
+import { WebhookSubscribers } from './webhook-subscribers';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 
+/** Inbound Stripe events and outbound webhooks; global only to hand the licenses module its EventSubscribers. */
+@Global()
 @Module({
   imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
   controllers: [StripeWebhooksController, WebhookEndpointsController, WebhookDeliveriesController],
@@ -29,7 +33,9 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
     WebhookDeliveriesService,
     WebhookDeliveriesPurger,
     WebhookDispatcher,
+    WebhookSubscribers,
+    { provide: EventSubscribers, useExisting: WebhookSubscribers },
   ],
-  exports: [WebhookEndpointsService, WebhookEndpointsRepository],
+  exports: [WebhookEndpointsService, WebhookEndpointsRepository, EventSubscribers],
 })
 export class WebhooksModule {}

@@ -1,0 +1,158 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Clock } from '../clock';
+import { SecretBox } from '../crypto/secret-box';
+import { DomainError, FieldIssue } from '../errors/domain-error';
+import { safeErrorForLog } from '../errors/safe-error';
+import { MAX_NESTING_DEPTH } from '../validation/clean-strings';
+import { IdempotencyRepository } from './idempotency.repository';
+
+/** How long a completed response is replayed, and a key stays bound to its request body. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
+/**
+ * How long an in-flight claim holds its key. Longer than any request runs (the database's
+ * statement timeout and Stripe's client timeout are far shorter); a claim whose process died
+ * frees its key once this runs out.
+ */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+/** The response headers replayed with a stored body; the rest belong to the request that replays. */
+const REPLAYED_HEADERS = ['content-type', 'content-language', 'location', 'retry-after', 'x-quota-limit', 'x-quota-remaining', 'x-quota-reset'];
+const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+
+/** A claim this request holds: its response is stored (or the key freed) when it is sent. */
+export interface IdempotencyClaim {
+  id: string;
+  claimId: string;
+  /** False once the request failed validation: no result is stored for input never acted on. */
+  storable: boolean;
+}
+
+export interface StoredReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** `unclaimed`: the body is one validation refuses (too deep), so there is nothing to claim. */
+export type IdempotencyOutcome = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; reply: StoredReply } | { kind: 'unclaimed' };
+
+/**
+ * The Idempotency-Key rules: a key is scoped to the caller, method and path; the first completed
+ * response is replayed for 24 h; the same key with another body, or while the first is in flight,
+ * is refused. 5xx answers and validation failures are not stored.
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    private readonly keys: IdempotencyRepository,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Claims the request's key, or answers with the stored response; throws on misuse. */
+  async begin(request: FastifyRequest, key: string): Promise<IdempotencyOutcome> {
+    const id = fingerprint(request, key);
+    const canonical = canonicalJson(request.body ?? null);
+    if (canonical === undefined) return { kind: 'unclaimed' };
+    const requestHash = sha256(canonical);
+    // A claim can lose a race twice at most: to a row that is then freed (5xx), and to a new claim.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.clock.now();
+      const claimId = randomUUID();
+      const claimed = await this.keys.claim(
+        {
+          id,
+          requestHash,
+          claimId,
+          leaseUntil: new Date(now.getTime() + IDEMPOTENCY_LEASE_MS),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS),
+        },
+        now,
+      );
+      if (claimed) return { kind: 'claimed', claim: { id, claimId, storable: true } };
+      const existing = await this.keys.find(id);
+      if (!existing) continue;
+      if (existing.requestHash !== requestHash) throw new DomainError('IDEMPOTENCY_KEY_REUSED');
+      if (existing.responseStatus === null || existing.responseBodySealed === null) {
+        throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { params: { retryAfter: 1 } });
+      }
+      return {
+        kind: 'replay',
+        reply: { status: existing.responseStatus, headers: existing.responseHeaders ?? {}, body: this.box.open(existing.responseBodySealed) },
+      };
+    }
+    throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { params: { retryAfter: 1 } });
+  }
+
+  /**
+   * The response is about to be sent: stored (body sealed) for replay, or, for a 5xx or an input
+   * never acted on, the key freed so the client may retry with it. A failure here is logged and
+   * the response still sent; the claim then frees when its lease runs out.
+   */
+  async finish(claim: IdempotencyClaim, status: number, headers: Record<string, unknown>, body: string | undefined): Promise<void> {
+    try {
+      if (status >= 500 || !claim.storable || body === undefined) {
+        await this.keys.release(claim.id, claim.claimId);
+        return;
+      }
+      const kept = Object.fromEntries(REPLAYED_HEADERS.filter((name) => headers[name] !== undefined).map((name) => [name, String(headers[name])]));
+      await this.keys.complete(claim.id, claim.claimId, { status, headers: kept, bodySealed: this.box.seal(body) });
+    } catch (error) {
+      this.logger.error({ err: safeErrorForLog(error) }, 'Could not store an idempotent response');
+    }
+  }
+
+  async purgeExpired(): Promise<number> {
+    return this.keys.purgeExpired(this.clock.now());
+  }
+}
+
+/** The header's value, or a 400 naming it: 1 to 255 printable ASCII characters. */
+export function parseIdempotencyKey(value: string | string[]): string {
+  const key = Array.isArray(value) ? value.join(', ') : value;
+  if (KEY_PATTERN.test(key)) return key;
+  const issue: FieldIssue =
+    key.length === 0
+      ? { field: 'Idempotency-Key', code: 'TOO_SMALL', message: 'Must be at least 1', params: { minimum: 1 } }
+      : key.length > 255
+        ? { field: 'Idempotency-Key', code: 'TOO_BIG', message: 'Must be at most 255', params: { maximum: 255 } }
+        : { field: 'Idempotency-Key', code: 'INVALID_FORMAT', message: 'Invalid format' };
+  throw new DomainError('IDEMPOTENCY_KEY_INVALID', { errors: [issue] });
+}
+
+/** Whose key it is: the user or API key calling, or the client's address on a public route. */
+function scopeOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (!principal) return `ip:${request.ip}`;
+  return principal.kind === 'apiKey' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
+}
+
+function fingerprint(request: FastifyRequest, key: string): string {
+  const path = request.url.split('?', 1)[0] ?? request.url;
+  return sha256(JSON.stringify([scopeOf(request), request.method, path, key]));
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * JSON with every object's keys sorted, so the same body in another key order hashes the same;
+ * undefined for a body nested deeper than the validation pipe accepts (it refuses that body).
+ */
+export function canonicalJson(value: unknown, depth = 0): string | undefined {
+  if (depth > MAX_NESTING_DEPTH) return undefined;
+  const nested = (inner: unknown) => canonicalJson(inner, depth + 1);
+  if (Array.isArray(value)) {
+    const items = value.map(nested);
+    return items.includes(undefined) ? undefined : `[${items.join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    const items = keys.map((key) => nested((value as Record<string, unknown>)[key]));
+    return items.includes(undefined) ? undefined : `{${keys.map((key, i) => `${JSON.stringify(key)}:${items[i]}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
