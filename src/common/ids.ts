@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
   event: 'evt',
+  recoveryCode: 'rcv',
+  twoFactorChallenge: 'tfc',
   userIdentity: 'idn',
 } as const;
 

@@ -114,6 +114,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       /** The longest a login for an email under attack from many IPs is made to wait. */
       loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
+      /** An ADMIN without two-factor login gets a TOTP_SETUP challenge instead of a session. */
+      require2faForAdmins: env.REQUIRE_2FA_FOR_ADMINS,
+      /** The issuer an authenticator app shows next to the account. */
+      totpIssuer: env.TOTP_ISSUER,
     },
     oidc: {
       /** Sign-in through these providers, at /v1/auth/oidc/<name>/…; none by default. */
@@ -192,6 +196,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
         authenticated: env.RATE_LIMIT_AUTHENTICATED,
         login: env.RATE_LIMIT_LOGIN,
         register: env.RATE_LIMIT_REGISTER,
+        /** Per IP on 2FA verify, per user on confirm and disable. */
+        twoFactor: env.RATE_LIMIT_TWO_FACTOR,
+        /** Per 2FA challenge, whoever presents it. */
+        twoFactorChallenge: env.RATE_LIMIT_TWO_FACTOR_CHALLENGE,
         passwordResetRequest: env.RATE_LIMIT_PASSWORD_RESET_REQUEST,
         licenseValidate: env.RATE_LIMIT_LICENSE_VALIDATE,
         licenseActivate: env.RATE_LIMIT_LICENSE_ACTIVATE,

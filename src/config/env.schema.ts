@@ -114,6 +114,8 @@ export const envSchema = z.object({
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
   LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   PASSWORD_RESET_TTL: duration.default(3600),
+  REQUIRE_2FA_FOR_ADMINS: bool.default(false),
+  TOTP_ISSUER: z.string().min(1).max(64).default('Gatehouse'),
   ALLOWED_LINK_ORIGINS: list(origin),
   OIDC_PROVIDERS: list(z.string().regex(OIDC_PROVIDER_NAME, 'must be 1-32 of [a-z0-9_], starting with a letter')).refine(
     (names) => new Set(names).size === names.length,
@@ -185,6 +187,8 @@ export const envSchema = z.object({
   RATE_LIMIT_AUTHENTICATED: rateLimit.default({ count: 100, windowSeconds: 60 }),
   RATE_LIMIT_LOGIN: rateLimit.default({ count: 10, windowSeconds: 60 }),
   RATE_LIMIT_REGISTER: rateLimit.default({ count: 5, windowSeconds: 60 }),
+  RATE_LIMIT_TWO_FACTOR: rateLimit.default({ count: 10, windowSeconds: 60 }),
+  RATE_LIMIT_TWO_FACTOR_CHALLENGE: rateLimit.default({ count: 10, windowSeconds: 300 }),
   RATE_LIMIT_PASSWORD_RESET_REQUEST: rateLimit.default({ count: 5, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_VALIDATE: rateLimit.default({ count: 30, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enableTotp, totpCode } from '../factories/two-factor';
 import { insertUser, login } from '../factories/users';
 import { unique } from '../factories/db';
 import { bearerCaller } from '../helpers/http';
@@ -142,6 +143,37 @@ describe('OIDC sign-in', () => {
     });
     expect(password.statusCode).toBe(401);
     expect(password.json().code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('a user with 2FA on gets a challenge in the redirect instead of cookies, and finishes with a code', async () => {
+    const account = person();
+    const first = await signIn(account);
+    const { secret } = await enableTotp(ctx.t.app, cookiesOf(first.response).gatehouse_auth!);
+    const before = await counts();
+
+    const { response } = await signIn(account);
+    expect(response.statusCode).toBe(302);
+    const location = new URL(response.headers.location as string);
+    expect(`${location.origin}${location.pathname}`).toBe(`${APP}/signed-in`);
+    expect(location.searchParams.get('from')).toBe('oidc');
+    expect(location.searchParams.get('requiredAuthenticatorType')).toBe('TOTP');
+    expect(location.searchParams.get('error')).toBeNull();
+    const challenge = location.searchParams.get('challenge')!;
+    expect(challenge).toMatch(/^tfc_/);
+    expect(Date.parse(location.searchParams.get('challengeExpirationDate')!)).toBeGreaterThan(Date.now());
+    // No session: no login cookies (only the spent sign-in cookie is cleared), no refresh token.
+    expect(Object.keys(cookiesOf(response))).toEqual([STATE_COOKIE]);
+    expect(await counts()).toEqual(before);
+
+    const verified = await ctx.t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/2fa/verify',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ challenge, code: totpCode(secret, 1) }),
+    });
+    expect(verified.statusCode, verified.body).toBe(200);
+    expect(verified.json().user.email).toBe(account.email);
+    expect(Object.keys(cookiesOf(verified)).sort()).toEqual(['gatehouse_auth', 'gatehouse_auth_refresh']);
   });
 
   it('links an existing user by email when the provider says it is verified', async () => {

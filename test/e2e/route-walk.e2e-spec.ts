@@ -11,6 +11,7 @@ const PUBLIC_ROUTES = [
   'POST /auth/login',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
+  'POST /v1/auth/2fa/verify',
   'POST /v1/auth/register',
   'GET /v1/auth/oidc/:provider/authorize',
   'GET /v1/auth/oidc/:provider/callback',
@@ -48,6 +49,23 @@ describe('deny by default: the route walk', () => {
       expect(response.statusCode, `${route.method} ${route.path}`).toBe(401);
       expect(response.json().code).toBe('UNAUTHORIZED');
     }
+  });
+
+  it('lets a request with a setup challenge and no credential through to the two enrolment routes only', async () => {
+    const reached: string[] = [];
+    for (const route of routes.filter((candidate) => !candidate.isPublic && candidate.method !== 'GET')) {
+      const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
+      const response = await ctx.t.app.inject({
+        method: route.method as 'POST',
+        url,
+        payload: JSON.stringify({ challenge: 'tfc_01jh8x2v3kf6qz9w0c4m5t7r8y.forged' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.statusCode, `${route.method} ${route.path}`).toBeGreaterThanOrEqual(400);
+      if (response.json().code !== 'UNAUTHORIZED') reached.push(`${route.method} ${route.path}`);
+    }
+    // Reached, and refused there (confirm lacks its code; setup's service refuses the forged challenge).
+    expect(reached.sort()).toEqual(['POST /v1/auth/2fa/totp/confirm', 'POST /v1/auth/2fa/totp/setup']);
   });
 
   it('rate-limits every route but the health probes and the Stripe webhook', () => {

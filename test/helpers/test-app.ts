@@ -34,10 +34,18 @@ export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxy
 
 /** Every test request comes from one IP; the rate-limit tests set their own limits back. */
 const UNLIMITED = Object.fromEntries(
-  ['PUBLIC', 'AUTHENTICATED', 'LOGIN', 'REGISTER', 'PASSWORD_RESET_REQUEST', 'LICENSE_VALIDATE', 'LICENSE_ACTIVATE', 'LICENSE_DEACTIVATE'].map((name) => [
-    `RATE_LIMIT_${name}`,
-    '100000/60',
-  ]),
+  [
+    'PUBLIC',
+    'AUTHENTICATED',
+    'LOGIN',
+    'REGISTER',
+    'TWO_FACTOR',
+    'TWO_FACTOR_CHALLENGE',
+    'PASSWORD_RESET_REQUEST',
+    'LICENSE_VALIDATE',
+    'LICENSE_ACTIVATE',
+    'LICENSE_DEACTIVATE',
+  ].map((name) => [`RATE_LIMIT_${name}`, '100000/60']),
 );
 
 export function testConfig(env: Record<string, string> = {}): AppConfig {

@@ -8,6 +8,7 @@ import { allowedOrigins, isSameSiteRequest } from './csrf';
 import { IS_PUBLIC } from './public.decorator';
 import { verifiedAccessToken, verifiedApiKey } from './request-credentials';
 import { SessionVerifier } from './session-verifier';
+import { ACCEPTS_SETUP_CHALLENGE, carriesChallenge } from './setup-challenge.decorator';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -41,6 +42,7 @@ export class AuthenticationGuard implements CanActivate {
       throw new DomainError('CSRF_REJECTED');
     }
     const token = this.accessTokenOf(request);
+    if (!token && carriesChallenge(request) && this.reflector.getAllAndOverride<boolean>(ACCEPTS_SETUP_CHALLENGE, [context.getHandler()])) return true;
     if (!token) throw new DomainError('UNAUTHORIZED');
     const check = verifiedAccessToken(request, token, this.config.auth);
     if (check.failure) throw new DomainError(check.failure);

@@ -14,3 +14,4 @@ export * from './subscriptions';
 export * from './quotas';
 export * from './webhooks';
 export * from './idempotency';
+export * from './two-factor';

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allowedOrigins, isSameSiteRequest } from '../../common/auth/csrf';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
+import type { SignIn } from './auth.schemas';
 import { TokenPair } from './tokens.service';
 
 const REFRESH_COOKIE_PATH = '/v1/auth';
@@ -20,6 +21,12 @@ export class AuthCookies {
       path: REFRESH_COOKIE_PATH,
       expires: tokens.refreshToken.expiresAt,
     });
+  }
+
+  /** The body of a sign-in, with the cookies when it opened a session (none with a 2FA challenge). */
+  answer<T extends SignIn>(reply: FastifyReply, signIn: T): T['answer'] {
+    if (signIn.tokens) this.set(reply, signIn.tokens);
+    return signIn.answer;
   }
 
   clear(reply: FastifyReply): void {

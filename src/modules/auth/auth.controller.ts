@@ -13,7 +13,7 @@ import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AuthCookies } from './auth-cookies';
 import { UserResponseEnvelopeDto } from '../users/users.schemas';
-import { LoginDto, RefreshDto, RegisterDto, SessionResponseDto } from './auth.schemas';
+import { LoginAnswerDto, LoginDto, RefreshDto, RegisterDto, SessionResponseDto } from './auth.schemas';
 import { AuthService } from './auth.service';
 
 @ApiTags('Auth')
@@ -37,13 +37,13 @@ export class AuthController {
   @Post('login')
   @Public()
   @RateLimit('login')
-  @ApiOperation({ summary: 'Log in: tokens in the body, and the same tokens as HttpOnly cookies' })
+  @ApiOperation({
+    summary: 'Log in: tokens in the body, and the same tokens as HttpOnly cookies; or, when a second factor is due, a challenge and no tokens',
+  })
   @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED')
-  @ZodResponse({ status: 200, type: SessionResponseDto })
+  @ZodResponse({ status: 200, type: LoginAnswerDto })
   async login(@Body() dto: LoginDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { session, tokens } = await this.auth.login(dto, ip);
-    this.cookies.set(reply, tokens);
-    return session;
+    return this.cookies.answer(reply, await this.auth.login(dto, ip));
   }
 
   @Post('refresh')
@@ -92,10 +92,8 @@ export class IntegrationAuthController {
   @IntegrationErrors()
   @ApiOperation({ summary: 'Log in (integration docs): as POST /v1/auth/login, with the integration error format' })
   @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED')
-  @ZodResponse({ status: 200, type: SessionResponseDto })
+  @ZodResponse({ status: 200, type: LoginAnswerDto })
   async integrationLogin(@Body() dto: LoginDto, @ClientIp() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { session, tokens } = await this.auth.login(dto, ip);
-    this.cookies.set(reply, tokens);
-    return session;
+    return this.cookies.answer(reply, await this.auth.login(dto, ip));
   }
 }

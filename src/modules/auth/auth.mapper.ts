@@ -1,8 +1,8 @@
 import { iso } from '../../common/iso';
 import { fullName } from '../users/users.mapper';
 import { UserRow } from '../users/users.repository';
-import { Session } from './auth.schemas';
-import { TokenPair } from './tokens.service';
+import { Session, TwoFactorChallengeAnswer } from './auth.schemas';
+import { IssuedToken, TokenPair } from './tokens.service';
 
 export function toSession(user: UserRow, tokens: TokenPair): Session {
   return {
@@ -19,5 +19,14 @@ export function toSession(user: UserRow, tokens: TokenPair): Session {
       locale: user.locale,
       timezone: user.timezone,
     },
+  };
+}
+
+export function toChallengeAnswer(purpose: TwoFactorChallengeAnswer['requiredAuthenticatorType'], challenge: IssuedToken): TwoFactorChallengeAnswer {
+  return {
+    accessToken: null,
+    refreshToken: null,
+    requiredAuthenticatorType: purpose,
+    challenge: { token: challenge.token, expirationDate: iso(challenge.expiresAt) },
   };
 }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { SessionVerifier } from '../../common/auth/session-verifier';
+import { ThrottlingModule } from '../../common/throttling/throttling.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
@@ -14,12 +15,16 @@ import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
+import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
+import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
+import { TwoFactorRepository } from './two-factor.repository';
+import { TwoFactorService } from './two-factor.service';
 
-/** Global only to hand the guard chain its SessionVerifier. */
+/** Global only to hand the guard chain its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
 @Global()
 @Module({
-  imports: [UsersModule],
-  controllers: [AuthController, IntegrationAuthController, PasswordResetController],
+  imports: [UsersModule, ThrottlingModule],
+  controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController],
   providers: [
     AuthService,
     AuthCookies,
@@ -32,8 +37,11 @@ import { TokensService } from './tokens.service';
     PasswordResetRepository,
     AdminAccountsService,
     SessionAuthenticator,
+    TwoFactorService,
+    TwoFactorRepository,
+    TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, AuthCookies, RefreshTokensRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],
 })
 export class AuthModule {}

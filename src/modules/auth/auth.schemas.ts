@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema } from '../users/users.schemas';
 import { pageLinkSchema } from '../../common/validation/links';
 import { isCommonPassword } from './common-passwords';
+import type { TokenPair } from './tokens.service';
 
 /** 8-128 characters, never trimmed, and not one of the 10,000 most common passwords. */
 export const newPasswordSchema = z
@@ -42,7 +43,10 @@ export const sessionSchema = z
   .object({
     accessToken: tokenSchema,
     refreshToken: tokenSchema,
-    requiredAuthenticatorType: z.enum(['TOTP']).nullable().meta({ description: 'The second factor required to finish logging in; always null for now.' }),
+    requiredAuthenticatorType: z
+      .enum(['TOTP', 'TOTP_SETUP'])
+      .nullable()
+      .meta({ description: 'Null on a session: no second factor is due, the login is complete.' }),
     user: z.object({
       id: z.string(),
       email: z.string(),
@@ -57,6 +61,33 @@ export const sessionSchema = z
   .meta({ id: 'Session' });
 
 export type Session = z.infer<typeof sessionSchema>;
+
+/** The answer to a correct password when a second factor is due: no tokens and no cookies yet. */
+export const twoFactorChallengeAnswerSchema = z
+  .object({
+    // Null, always: OpenAPI 3.0 has no null type, so the spec says nullable.
+    accessToken: tokenSchema.nullable(),
+    refreshToken: tokenSchema.nullable(),
+    requiredAuthenticatorType: z.enum(['TOTP', 'TOTP_SETUP']).meta({
+      description:
+        'TOTP: send a code (or a recovery code) with the challenge to POST /v1/auth/2fa/verify. TOTP_SETUP: an ADMIN must enrol first ' +
+        '(REQUIRE_2FA_FOR_ADMINS): send the challenge to POST /v1/auth/2fa/totp/setup and /confirm, then log in again.',
+    }),
+    challenge: tokenSchema.meta({ description: 'Single-use, valid for 5 minutes; void after 5 wrong codes.' }),
+  })
+  .meta({ id: 'TwoFactorChallenge' });
+
+export type TwoFactorChallengeAnswer = z.infer<typeof twoFactorChallengeAnswerSchema>;
+
+export const loginAnswerSchema = z.union([sessionSchema, twoFactorChallengeAnswerSchema]).meta({ id: 'LoginAnswer' });
+
+export type LoginAnswer = z.infer<typeof loginAnswerSchema>;
+
+export const LoginAnswerDto = createZodDto(loginAnswerSchema);
+
+/** How a sign-in ends: the answer, and the tokens to set as cookies when it opened a session. */
+export type SessionSignIn = { answer: Session; tokens: TokenPair };
+export type SignIn = SessionSignIn | { answer: TwoFactorChallengeAnswer; tokens: null };
 
 export class SessionResponseDto extends createZodDto(sessionSchema) {}
 

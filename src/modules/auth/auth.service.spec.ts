@@ -5,6 +5,7 @@ import { UserRow, UsersRepository } from '../users/users.repository';
 import { AuthService } from './auth.service';
 import { AttemptCount, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
+import { TwoFactorService } from './two-factor.service';
 import { TokenPair, TokensService } from './tokens.service';
 
 /** Strict fakes: each implements only what AuthService.login may call, and records the calls. */
@@ -43,9 +44,11 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
     },
     clear: (keys: string[]) => (calls.push(`clear:${keys.length}`), Promise.resolve()),
   } as unknown as LoginFailuresRepository;
+  // No second factor is due in these tests: the two-factor step is tested end to end (two-factor.e2e-spec.ts).
+  const twoFactor = { requiredFor: () => Promise.resolve(undefined) } as unknown as TwoFactorService;
   const clock = { now: () => now };
   const config = { auth: { loginFailureLimit: { count: 10, windowSeconds: 900 }, loginSlowdownMaxMs: 0 } } as AppConfig;
-  return { service: new AuthService(users, passwords, tokens, failures, clock, config), calls };
+  return { service: new AuthService(users, passwords, tokens, twoFactor, failures, clock, config), calls };
 }
 
 describe('AuthService.login', () => {

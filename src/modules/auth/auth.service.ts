@@ -7,10 +7,12 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { toUserView } from '../users/users.mapper';
 import { UserRow, UsersRepository } from '../users/users.repository';
 import { toSession } from './auth.mapper';
-import { LoginDto, RegisterDto, Session } from './auth.schemas';
+import { LoginDto, RegisterDto, Session, SessionSignIn, SignIn } from './auth.schemas';
 import { AttemptCount, emailIpKey, emailKey, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
 import { TokenPair, TokensService } from './tokens.service';
+import { factorOf, TwoFactorService } from './two-factor.service';
+import { TwoFactorVerifyDto } from './two-factor.schemas';
 import { ipRateLimitKey } from '../../common/throttling/client-key';
 
 @Injectable()
@@ -19,6 +21,7 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly passwords: PasswordService,
     private readonly tokens: TokensService,
+    private readonly twoFactor: TwoFactorService,
     private readonly failures: LoginFailuresRepository,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -47,7 +50,7 @@ export class AuthService {
    * owner out. Past the limit from many IPs, each attempt for the email waits instead, longer
    * with each failure, and the right password still gets in.
    */
-  async login(dto: LoginDto, ip: string): Promise<{ session: Session; tokens: TokenPair }> {
+  async login(dto: LoginDto, ip: string): Promise<SignIn> {
     const email = dto.email.toLowerCase();
     // IPv6 by its /64, as the rate limiter counts it: one holder of a /64 must not get a counter per address.
     const keys = [emailKey(email), emailIpKey(email, ipRateLimitKey(ip))];
@@ -70,9 +73,32 @@ export class AuthService {
       throw new DomainError('INVALID_CREDENTIALS');
     }
     await this.failures.clear(keys);
+    return this.finishSignIn(user);
+  }
+
+  /**
+   * Every way in ends here once the user is known (a password today, an external provider next):
+   * a session, or, when a second factor is due, a challenge instead of tokens and cookies.
+   */
+  async finishSignIn(user: UserRow): Promise<SignIn> {
     if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+    const purpose = await this.twoFactor.requiredFor(user);
+    if (purpose) return { answer: await this.twoFactor.issueChallenge(user.id, purpose), tokens: null };
+    return this.startSession(user);
+  }
+
+  /** The second step of a two-factor login: the challenge and a code or recovery code, for a session. */
+  async verifyTwoFactor(dto: TwoFactorVerifyDto): Promise<SessionSignIn> {
+    const userId = await this.twoFactor.passChallenge(dto.challenge, factorOf(dto));
+    const user = await this.users.findById(userId);
+    if (!user) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
+    if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+    return this.startSession(user);
+  }
+
+  private async startSession(user: UserRow): Promise<SessionSignIn> {
     const tokens = await this.tokens.issue(user);
-    return { session: toSession(user, tokens), tokens };
+    return { answer: toSession(user, tokens), tokens };
   }
 
   /** 250 ms for the first attempt past the limit, doubling with each one, up to LOGIN_SLOWDOWN_MAX_MS. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, exists, isNull, sql } from 'drizzle-orm';
+import { and, eq, exists, isNull, ne, sql } from 'drizzle-orm';
 import { secretMatches } from '../../common/crypto/secret-token';
 import { Database, DB, Executor } from '../../db/database';
 import { refreshTokens, users } from '../../db/schema';
@@ -112,11 +112,14 @@ export class RefreshTokensRepository {
       .where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
   }
 
-  /** Revokes every refresh token of the user, ending all its logins; inside the caller's transaction when given one. */
-  async revokeAllOf(tx: Executor, userId: string, now: Date): Promise<void> {
+  /**
+   * Revokes every refresh token of the user, ending all its logins but the one named in `keep`;
+   * inside the caller's transaction when given one.
+   */
+  async revokeAllOf(tx: Executor, userId: string, now: Date, keep?: { except: string }): Promise<void> {
     await tx
       .update(refreshTokens)
       .set({ revokedAt: now })
-      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), keep ? ne(refreshTokens.familyId, keep.except) : undefined));
   }
 }

@@ -40,9 +40,14 @@ export class OidcController {
   @Unmetered()
   @ApiOperation({
     summary:
-      'The provider’s redirect back: validates it, finds, links (verified email) or creates the user, sets the login cookies and 302s to the redirect; a refusal 302s there with ?error=<code>',
+      'The provider’s redirect back: validates it, finds, links (verified email) or creates the user, and 302s to the redirect with the login cookies, or with a 2FA challenge; a refusal 302s there with ?error=<code>',
   })
-  @ApiResponse({ status: 302, description: 'To the redirect given to /authorize: signed in, or with ?error=<code>', headers: LOCATION })
+  @ApiResponse({
+    status: 302,
+    description:
+      'To the redirect given to /authorize: signed in (login cookies set); or, with 2FA on, with ?requiredAuthenticatorType=TOTP&challenge=…&challengeExpirationDate=… for POST /v1/auth/2fa/verify (no cookies); or with ?error=<code>',
+    headers: LOCATION,
+  })
   @ApiProblems('OIDC_PROVIDER_NOT_FOUND', 'OIDC_STATE_INVALID')
   async oidcCallback(
     @Param() params: OidcProviderParamsDto,

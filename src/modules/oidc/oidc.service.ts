@@ -5,9 +5,8 @@ import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { toSession } from '../auth/auth.mapper';
-import { Session } from '../auth/auth.schemas';
-import { TokenPair, TokensService } from '../auth/tokens.service';
+import { AuthService } from '../auth/auth.service';
+import { TokenPair } from '../auth/tokens.service';
 import { USER_LIMITS } from '../../db/schema/users';
 import { emailSchema, languageSchema, localeSchema, timezoneSchema } from '../users/users.schemas';
 import { NewUser, UserRow, UsersRepository } from '../users/users.repository';
@@ -15,7 +14,10 @@ import { OidcClaims, OidcClients } from './oidc-clients';
 import { OidcSignInState } from './oidc-state';
 import { UserIdentitiesRepository } from './user-identities.repository';
 
-/** Where /callback sends the browser: with the login cookies' tokens, or with `?error=<code>`. */
+/**
+ * Where /callback sends the browser: with the login cookies' tokens; with a two-factor challenge
+ * (`?requiredAuthenticatorType=TOTP&challenge=…`, no cookies); or with `?error=<code>`.
+ */
 export type CallbackOutcome = { location: string; tokens?: TokenPair };
 
 @Injectable()
@@ -26,7 +28,7 @@ export class OidcService {
     private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly identities: UserIdentitiesRepository,
-    private readonly tokens: TokensService,
+    private readonly auth: AuthService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -49,8 +51,13 @@ export class OidcService {
     try {
       const claims = await this.clients.claims(provider, search, started);
       const user = await this.transactions.run((tx) => this.userFor(tx, provider.name, claims));
-      const { tokens } = await this.signIn(user);
-      return { location: started.redirect, tokens };
+      // As after a correct password: a session, or a second factor still to pass.
+      const signIn = await this.auth.finishSignIn(user);
+      if (signIn.tokens) return { location: started.redirect, tokens: signIn.tokens };
+      const { requiredAuthenticatorType, challenge } = signIn.answer;
+      return {
+        location: linkWith(started.redirect, { requiredAuthenticatorType, challenge: challenge.token, challengeExpirationDate: challenge.expirationDate }),
+      };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       return { location: linkWith(started.redirect, { error: (error as DomainError).code }) };
@@ -85,13 +92,6 @@ export class OidcService {
     // Two first sign-ins of one person at once: the other one linked it; this one writes nothing.
     if (linked.outcome === 'already-linked') throw new DomainError('CONFLICT');
     return user;
-  }
-
-  /** What POST /v1/auth/login does once the password is right: a suspended user is refused, anyone else gets a new login. */
-  private async signIn(user: UserRow): Promise<{ session: Session; tokens: TokenPair }> {
-    assertNotSuspended(user);
-    const tokens = await this.tokens.issue(user);
-    return { session: toSession(user, tokens), tokens };
   }
 }
 

@@ -8,6 +8,7 @@ import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { UsersService } from './users.service';
 import {
+  MeResponseEnvelopeDto,
   UserIdParamsDto,
   UserListQueryDto,
   UserPageDto,
@@ -25,8 +26,8 @@ export class UsersController {
   @AllowInactive()
   @Unmetered()
   @Get('me')
-  @ApiOperation({ summary: 'The signed-in user' })
-  @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
+  @ApiOperation({ summary: 'The signed-in user, and whether its login asks for a second factor' })
+  @ZodResponse({ status: 200, type: MeResponseEnvelopeDto })
   getMe(@CurrentPrincipal() principal: Principal) {
     return this.users.me(principal);
   }

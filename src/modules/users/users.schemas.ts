@@ -76,6 +76,17 @@ export class UserUpdateDto extends createZodDto(
 
 export class UserResponseEnvelopeDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'UserResponse' })) {}
 
+/** The signed-in user, with what only its owner needs to see. */
+export class MeResponseEnvelopeDto extends createZodDto(
+  z
+    .object({
+      user: userSchema
+        .extend({ twoFactorEnabled: z.boolean().meta({ description: 'Login asks for a TOTP code after the password.' }) })
+        .meta({ id: 'CurrentUser' }),
+    })
+    .meta({ id: 'CurrentUserResponse' }),
+) {}
+
 export class UserListQueryDto extends createZodDto(
   paginationQuerySchema.extend({
     email: z.string().max(USER_LIMITS.email).optional().meta({ description: 'Part of the email, matched without regard to case.' }),

@@ -5,6 +5,7 @@ import { toPage } from '../../common/pagination';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
+import { TwoFactorRepository } from '../auth/two-factor.repository';
 import { toUserView } from './users.mapper';
 import { AccessChange, UserRow, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
@@ -16,6 +17,7 @@ export class UsersService {
     private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly twoFactor: TwoFactorRepository,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
   ) {}
@@ -23,7 +25,7 @@ export class UsersService {
   async me(principal: Principal) {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
-    return { user: toUserView(user) };
+    return { user: { ...toUserView(user), twoFactorEnabled: await this.twoFactor.isEnabled(user.id) } };
   }
 
   /** Updates the caller, or, for an ADMIN only, the user named by `userId`. */

@@ -1,0 +1,99 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ZodResponse } from 'nestjs-zod';
+import { Principal } from '../../common/auth/principal';
+import { Public } from '../../common/auth/public.decorator';
+import { CurrentPrincipal, Roles } from '../../common/auth/roles';
+import { AcceptsSetupChallenge, OptionalPrincipal } from '../../common/auth/setup-challenge.decorator';
+import { Unmetered } from '../../common/metering/metered.decorator';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { RateLimit } from '../../common/throttling/rate-limit.decorator';
+import { UserIdParamsDto } from '../users/users.schemas';
+import { AuthCookies } from './auth-cookies';
+import { SessionResponseDto } from './auth.schemas';
+import { AuthService } from './auth.service';
+import {
+  RecoveryCodesResponseDto,
+  TotpSetupResponseDto,
+  TwoFactorConfirmDto,
+  TwoFactorDisableDto,
+  TwoFactorSetupDto,
+  TwoFactorVerifyDto,
+} from './two-factor.schemas';
+import { TwoFactorService } from './two-factor.service';
+
+@ApiTags('Auth')
+@Controller('v1/auth/2fa')
+export class TwoFactorController {
+  constructor(
+    private readonly twoFactor: TwoFactorService,
+    private readonly auth: AuthService,
+    private readonly cookies: AuthCookies,
+  ) {}
+
+  @Post('totp/setup')
+  @AcceptsSetupChallenge()
+  @Unmetered()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Start enrolling an authenticator app: a new secret and its QR code. 2FA stays off until confirmed; a new setup replaces an unconfirmed one',
+  })
+  @ApiProblems('TWO_FACTOR_ALREADY_ENABLED', 'TWO_FACTOR_CHALLENGE_INVALID', 'FORBIDDEN')
+  @ZodResponse({ status: 200, type: TotpSetupResponseDto })
+  setupTotp(@OptionalPrincipal() principal: Principal | undefined, @Body() dto: TwoFactorSetupDto) {
+    return this.twoFactor.setup(principal, dto.challenge);
+  }
+
+  @Post('totp/confirm')
+  @AcceptsSetupChallenge()
+  @RateLimit('twoFactor')
+  @Unmetered()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Switch 2FA on with a code from the app: answers the 10 recovery codes, once, and ends the user's other logins",
+  })
+  @ApiProblems('TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_SETUP_REQUIRED', 'TWO_FACTOR_ALREADY_ENABLED', 'TWO_FACTOR_CHALLENGE_INVALID', 'FORBIDDEN')
+  @ZodResponse({ status: 200, type: RecoveryCodesResponseDto })
+  confirmTotp(@OptionalPrincipal() principal: Principal | undefined, @Body() dto: TwoFactorConfirmDto) {
+    return this.twoFactor.confirm(principal, dto.code, dto.challenge);
+  }
+
+  @Post('verify')
+  @Public()
+  @RateLimit('twoFactor')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Finish a two-factor login: the challenge and a code or a recovery code, for the tokens and cookies' })
+  @ApiProblems('TWO_FACTOR_CHALLENGE_INVALID', 'TWO_FACTOR_CODE_INVALID', 'ACCOUNT_SUSPENDED')
+  @ZodResponse({ status: 200, type: SessionResponseDto })
+  async verifyTwoFactor(@Body() dto: TwoFactorVerifyDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.cookies.answer(reply, await this.auth.verifyTwoFactor(dto));
+  }
+
+  @Post('disable')
+  @RateLimit('twoFactor')
+  @Unmetered()
+  @HttpCode(204)
+  @ApiOperation({ summary: "Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins" })
+  @ApiProblems('PASSWORD_INCORRECT', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_NOT_ENABLED', 'FORBIDDEN')
+  @ApiNoContentResponse({ description: 'Two-factor login is off' })
+  disableTwoFactor(@CurrentPrincipal() principal: Principal, @Body() dto: TwoFactorDisableDto) {
+    return this.twoFactor.disable(principal, dto);
+  }
+}
+
+@ApiTags('Users')
+@Controller('v1/users')
+export class TwoFactorAdminController {
+  constructor(private readonly twoFactor: TwoFactorService) {}
+
+  @Post(':id/2fa/reset')
+  @Roles('ADMIN')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event" })
+  @ApiProblems('NOT_FOUND')
+  @ApiNoContentResponse({ description: 'Two-factor login is off for the user' })
+  resetTwoFactor(@CurrentPrincipal() principal: Principal, @Param() params: UserIdParamsDto) {
+    return this.twoFactor.reset(principal, params.id);
+  }
+}

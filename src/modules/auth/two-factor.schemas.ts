@@ -1,0 +1,60 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+
+const challengeSchema = z.string().min(1).max(200).meta({ description: 'The challenge token from the login answer.' });
+const codeSchema = z
+  .string()
+  .regex(/^\d{6}$/, 'must be the 6 digits the authenticator app shows')
+  .meta({ example: '492039' });
+const recoveryCodeSchema = z.string().min(10).max(32).meta({ description: 'One of the recovery codes, each usable once.', example: 'k7m2q-x9p4t' });
+
+/** Exactly one of `code` and `recoveryCode`, the error on the field a client would fix. */
+function oneFactor(value: { code?: string; recoveryCode?: string }, context: z.core.$RefinementCtx): void {
+  if ((value.code === undefined) === (value.recoveryCode === undefined)) {
+    context.addIssue({ code: 'custom', path: ['code'], message: 'give either code or recoveryCode, not both', params: { code: 'ONE_FACTOR' } });
+  }
+}
+
+export class TwoFactorSetupDto extends createZodDto(
+  z
+    .strictObject({ challenge: challengeSchema.optional() })
+    .meta({ id: 'TwoFactorSetupRequest', description: 'Empty when signed in; a TOTP_SETUP challenge otherwise.' }),
+) {}
+
+export class TwoFactorConfirmDto extends createZodDto(
+  z
+    .strictObject({ code: codeSchema, challenge: challengeSchema.optional() })
+    .meta({ id: 'TwoFactorConfirmRequest', description: 'A code from the app just set up; a TOTP_SETUP challenge when not signed in.' }),
+) {}
+
+export class TwoFactorVerifyDto extends createZodDto(
+  z
+    .strictObject({ challenge: challengeSchema, code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional() })
+    .superRefine(oneFactor)
+    .meta({ id: 'TwoFactorVerifyRequest' }),
+) {}
+
+export class TwoFactorDisableDto extends createZodDto(
+  z
+    .strictObject({ code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional(), password: z.string().min(1).max(128) })
+    .superRefine(oneFactor)
+    .meta({ id: 'TwoFactorDisableRequest' }),
+) {}
+
+export type SecondFactor = { code: string } | { recoveryCode: string };
+
+export class TotpSetupResponseDto extends createZodDto(
+  z
+    .object({
+      secret: z.string().meta({ description: 'Base32, for typing into the app by hand.' }),
+      otpauthUrl: z.string().meta({ example: 'otpauth://totp/Gatehouse:ada%40example.com?issuer=Gatehouse&secret=…&algorithm=SHA1&digits=6&period=30' }),
+      qrSvg: z.string().meta({ description: 'The otpauth URL as an SVG QR code.' }),
+    })
+    .meta({ id: 'TotpSetup' }),
+) {}
+
+export class RecoveryCodesResponseDto extends createZodDto(
+  z
+    .object({ recoveryCodes: z.array(z.string()).length(10).meta({ description: 'Shown this once; each works once in place of a code.' }) })
+    .meta({ id: 'RecoveryCodes' }),
+) {}
