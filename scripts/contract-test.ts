@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../test/helpers/fake-stripe';
 import { linkIn, Mailbox } from '../test/helpers/mailbox';
+import { TestOidcProvider } from '../test/helpers/oidc-provider';
 import { OpenApiContract } from '../test/helpers/openapi-contract';
 
 /**
@@ -67,7 +68,10 @@ async function database(dir: string): Promise<Record<string, string>> {
   return { DATABASE_URL: url.toString() };
 }
 
-async function startServer(dir: string, port: number): Promise<string> {
+/** The callback the app names to its OIDC provider: PUBLIC_BASE_URL keeps its default here. */
+const OIDC_CALLBACK = 'http://localhost:3000/v1/auth/oidc/contract/callback';
+
+async function startServer(dir: string, port: number, oidc: TestOidcProvider): Promise<string> {
   // Checkout talks to a local stand-in for Stripe, never to Stripe.
   const stripe = new FakeStripe();
   const stripeUrl = await stripe.start();
@@ -97,6 +101,9 @@ async function startServer(dir: string, port: number): Promise<string> {
     SMTP_URL: smtpUrl,
     // The spec's examples link to this origin.
     ALLOWED_LINK_ORIGINS: 'https://app.example.com',
+    // A local provider named "contract", to link an identity while seeding. The generated requests
+    // name the spec's example provider, "authentik", which is not configured: they answer 404.
+    ...oidc.env('contract'),
   };
   const server: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -148,7 +155,7 @@ interface Login {
 }
 
 /** What the generated requests need to reach their success answers: ids and tokens, made through the API. */
-async function seed(url: string): Promise<Record<string, string>> {
+async function seed(url: string, oidc: TestOidcProvider): Promise<Record<string, string>> {
   const adminToken = (await api<Login>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).accessToken.token;
   const admin = (await api<{ user: { id: string } }>(url, 'GET', '/v1/users/me', adminToken)).user;
   const product = await api(url, 'POST', '/v1/products', adminToken, {
@@ -226,6 +233,7 @@ async function seed(url: string): Promise<Record<string, string>> {
   // Logging out ends a session: the generated logout uses one of its own.
   const logoutToken = (await api<Login>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).accessToken.token;
   const refreshToken = (await api<Login & { refreshToken: { token: string } }>(url, 'POST', '/v1/auth/login', undefined, ADMIN)).refreshToken.token;
+  const identityId = await linkIdentity(url, oidc, adminToken);
   return {
     bearerToken: adminToken,
     adminId: admin.id,
@@ -247,7 +255,27 @@ async function seed(url: string): Promise<Record<string, string>> {
     subscriberToken,
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
+    deleteUserIdentityId: identityId,
   };
+}
+
+/**
+ * An identity the generated DELETE unlinks: the admin signs in at the local provider, with its
+ * email verified there, so the callback links it to the admin (who keeps its password).
+ */
+async function linkIdentity(url: string, oidc: TestOidcProvider, adminToken: string): Promise<string> {
+  const authorize = await fetch(`${url}/v1/auth/oidc/contract/authorize?redirect=${encodeURIComponent('https://app.example.com/signed-in')}`, {
+    redirect: 'manual',
+  });
+  const stateCookie = authorize.headers.getSetCookie()[0]?.split(';')[0];
+  const location = authorize.headers.get('location');
+  if (authorize.status !== 302 || !stateCookie || !location) throw new Error(`seeding: OIDC authorize -> ${authorize.status} ${await authorize.text()}`);
+  const callback = await oidc.authorize(location, { sub: 'contract-admin', email: ADMIN.email, email_verified: true });
+  const signedIn = await fetch(`${url}${callback.pathname}${callback.search}`, { redirect: 'manual', headers: { cookie: stateCookie } });
+  if (signedIn.headers.get('location') !== 'https://app.example.com/signed-in')
+    throw new Error(`seeding: OIDC callback -> ${signedIn.headers.get('location')}`);
+  const { items } = await api<{ items: Array<{ id: string }> }>(url, 'GET', '/v1/users/me/identities', adminToken);
+  return items[0]!.id;
 }
 
 interface NewmanSummary {
@@ -308,8 +336,10 @@ async function main(): Promise<number> {
   chmodSync(dir, 0o755);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 
-  const url = await startServer(dir, await freePort());
-  const variables = { baseUrl: url, ...(await seed(url)) };
+  const oidc = await TestOidcProvider.start(OIDC_CALLBACK);
+  cleanups.push(() => oidc.close());
+  const url = await startServer(dir, await freePort(), oidc);
+  const variables = { baseUrl: url, ...(await seed(url, oidc)) };
   const collection = join(dir, 'collection.json');
   // -l: the local spec; --syncPostman false: nothing is uploaded. Portman writes ./tmp, so it runs in ours.
   const portman = require.resolve('@apideck/portman/bin/portman');

@@ -25,6 +25,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
 import { MeteringModule } from './modules/metering/metering.module';
+import { OidcModule } from './modules/oidc/oidc.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { ProductsModule } from './modules/products/products.module';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
@@ -68,6 +69,7 @@ export class AppModule {
         AuthCoreModule,
         HealthModule,
         AuthModule,
+        OidcModule,
         UsersModule,
         AccountsModule,
         SubscriptionsModule,

@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   event: 'evt',
   recoveryCode: 'rcv',
   twoFactorChallenge: 'tfc',
+  userIdentity: 'idn',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -51,6 +51,48 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh', COOKIE_SECURE: 'false' }).auth).toMatchObject({ cookieName: 'gh', refreshCookieName: 'gh_refresh' });
   });
 
+  describe('OIDC providers', () => {
+    const AUTHENTIK = {
+      OIDC_AUTHENTIK_ISSUER: 'https://auth.example.com/application/o/gatehouse/',
+      OIDC_AUTHENTIK_CLIENT_ID: 'gatehouse',
+      OIDC_AUTHENTIK_CLIENT_SECRET: 'a-client-secret',
+    };
+
+    it('has none by default, and reads each named provider with the default scopes', () => {
+      expect(loadConfig(SECRET).oidc).toMatchObject({
+        providers: [],
+        allowHttpIssuers: false,
+        timeoutSeconds: 5,
+        stateCookieName: '__Secure-gatehouse_auth_oidc',
+      });
+      expect(loadConfig({ ...SECRET, OIDC_PROVIDERS: 'authentik', ...AUTHENTIK }).oidc.providers).toEqual([
+        { name: 'authentik', issuer: AUTHENTIK.OIDC_AUTHENTIK_ISSUER, clientId: 'gatehouse', clientSecret: 'a-client-secret', scopes: 'openid email profile' },
+      ]);
+    });
+
+    it('names each missing or bad variable of a listed provider', () => {
+      expect(() => loadConfig({ ...SECRET, OIDC_PROVIDERS: 'authentik' })).toThrow(
+        /OIDC_AUTHENTIK_ISSUER: required[\s\S]*OIDC_AUTHENTIK_CLIENT_ID: required[\s\S]*OIDC_AUTHENTIK_CLIENT_SECRET: required/,
+      );
+      expect(() => loadConfig({ ...SECRET, OIDC_PROVIDERS: 'authentik', ...AUTHENTIK, OIDC_AUTHENTIK_SCOPES: 'email profile' })).toThrow(
+        /OIDC_AUTHENTIK_SCOPES: must include openid/,
+      );
+      expect(() => loadConfig({ ...SECRET, OIDC_PROVIDERS: 'Auth-entik' })).toThrow(/OIDC_PROVIDERS/);
+      expect(() =>
+        loadConfig({ ...SECRET, OIDC_PROVIDERS: 'a,a', OIDC_A_ISSUER: 'https://a.example.com', OIDC_A_CLIENT_ID: 'x', OIDC_A_CLIENT_SECRET: 'y' }),
+      ).toThrow(/twice/);
+    });
+
+    it('refuses an http issuer unless OIDC_ALLOW_HTTP_ISSUERS, which production refuses', () => {
+      const http = { OIDC_PROVIDERS: 'authentik', ...AUTHENTIK, OIDC_AUTHENTIK_ISSUER: 'http://127.0.0.1:9000' };
+      expect(() => loadConfig({ ...SECRET, ...http })).toThrow(/OIDC_AUTHENTIK_ISSUER: must be an https:\/\/ URL/);
+      expect(loadConfig({ ...SECRET, ...http, OIDC_ALLOW_HTTP_ISSUERS: 'true' }).oidc.providers[0]?.issuer).toBe('http://127.0.0.1:9000');
+      expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', OIDC_ALLOW_HTTP_ISSUERS: 'true' })).toThrow(
+        /OIDC_ALLOW_HTTP_ISSUERS: refused in production/,
+      );
+    });
+  });
+
   describe('production refuses unsafe defaults', () => {
     const PRODUCTION = {
       ...SECRET,

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Inject } from '@nestjs/common';
 import { Env, envSchema } from './env.schema';
+import { OidcProviderConfig, parseOidcProviders } from './oidc.config';
 
 /**
  * The typed configuration every module injects: mapConfig's shape, so a new setting is written in
@@ -55,12 +56,16 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       if (!env[name]) missing.push(`${name}: required when SMS_PROVIDER=twilio`);
     }
   }
+  if (env.NODE_ENV === 'production' && env.OIDC_ALLOW_HTTP_ISSUERS) {
+    missing.push('OIDC_ALLOW_HTTP_ISSUERS: refused in production (an http issuer lets the network forge sign-ins)');
+  }
+  const oidcProviders = parseOidcProviders(env.OIDC_PROVIDERS, withoutBlanks(source), env.OIDC_ALLOW_HTTP_ISSUERS, missing);
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
-  return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET });
+  return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders);
 }
 
 /** Groups the parsed environment into the settings modules read. */
-function mapConfig(env: Env & { JWT_SECRET: string }) {
+function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProviderConfig[]) {
   return {
     env: env.NODE_ENV,
     host: env.HOST,
@@ -113,6 +118,16 @@ function mapConfig(env: Env & { JWT_SECRET: string }) {
       require2faForAdmins: env.REQUIRE_2FA_FOR_ADMINS,
       /** The issuer an authenticator app shows next to the account. */
       totpIssuer: env.TOTP_ISSUER,
+    },
+    oidc: {
+      /** Sign-in through these providers, at /v1/auth/oidc/<name>/…; none by default. */
+      providers: oidcProviders,
+      /** http:// issuers are accepted (local development and tests; refused in production). */
+      allowHttpIssuers: env.OIDC_ALLOW_HTTP_ISSUERS,
+      /** Longest wait, in seconds, for one request to a provider (discovery, token, JWKS, userinfo). */
+      timeoutSeconds: env.OIDC_TIMEOUT,
+      /** Holds state, nonce and PKCE verifier between /authorize and /callback (sealed, 10 minutes). */
+      stateCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_oidc` : `${env.AUTH_COOKIE_NAME}_oidc`,
     },
     /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
     allowedLinkOrigins: env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],

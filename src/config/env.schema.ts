@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { OIDC_PROVIDER_NAME } from './oidc.config';
 
 const list = (item: z.ZodType<string, string>) =>
   z
@@ -116,6 +117,12 @@ export const envSchema = z.object({
   REQUIRE_2FA_FOR_ADMINS: bool.default(false),
   TOTP_ISSUER: z.string().min(1).max(64).default('Gatehouse'),
   ALLOWED_LINK_ORIGINS: list(origin),
+  OIDC_PROVIDERS: list(z.string().regex(OIDC_PROVIDER_NAME, 'must be 1-32 of [a-z0-9_], starting with a letter')).refine(
+    (names) => new Set(names).size === names.length,
+    'must not name a provider twice',
+  ),
+  OIDC_ALLOW_HTTP_ISSUERS: bool.default(false),
+  OIDC_TIMEOUT: duration.pipe(z.number().max(60)).default(5),
 
   EMAIL_TOKEN_TTL: duration.default(86_400),
   PHONE_SENDS_PER_NUMBER_PER_DAY: z.coerce.number().int().min(1).max(1000).default(5),

@@ -13,6 +13,8 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/refresh',
   'POST /v1/auth/2fa/verify',
   'POST /v1/auth/register',
+  'GET /v1/auth/oidc/:provider/authorize',
+  'GET /v1/auth/oidc/:provider/callback',
   'POST /v1/users/password-reset',
   'POST /v1/users/password-reset-request',
   'POST /v1/licenses/validate',

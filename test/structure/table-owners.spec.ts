@@ -11,6 +11,7 @@ const MODULES = 'src/modules';
 /** Each table and the one repository file allowed to write it; every other module calls that repository. */
 const OWNERS: Record<string, string> = {
   users: `${MODULES}/users/users.repository.ts`,
+  user_identities: `${MODULES}/oidc/user-identities.repository.ts`,
   refresh_tokens: `${MODULES}/auth/refresh-tokens.repository.ts`,
   password_reset_tokens: `${MODULES}/auth/password-reset.repository.ts`,
   login_failures: `${MODULES}/auth/login-failures.repository.ts`,

@@ -36,6 +36,13 @@ export const ERROR_CATALOG = {
   LAST_ADMIN: { status: 409 },
   PASSWORD_INCORRECT: { status: 400 },
 
+  // Sign-in through an external OIDC provider.
+  OIDC_PROVIDER_NOT_FOUND: { status: 404 },
+  OIDC_STATE_INVALID: { status: 400 },
+  OIDC_SIGN_IN_REJECTED: { status: 400 },
+  OIDC_EMAIL_UNVERIFIED: { status: 409 },
+  LAST_SIGN_IN_METHOD: { status: 409 },
+
   // Two-factor login.
   TWO_FACTOR_CHALLENGE_INVALID: { status: 401 },
   TWO_FACTOR_CODE_INVALID: { status: 400 },

@@ -3,6 +3,7 @@
  * Each domain adds `schema/<domain>.ts` and a line here.
  */
 export * from './users';
+export * from './user-identities';
 export * from './accounts';
 export * from './api-keys';
 export * from './products';

@@ -15,7 +15,8 @@ export const users = pgTable(
   {
     id: idColumn('usr'),
     email: citext('email').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** Null for a user who signs in only through an OIDC provider (user_identities). */
+    passwordHash: text('password_hash'),
     firstName: varchar('first_name', { length: USER_LIMITS.name }).notNull(),
     middleName: varchar('middle_name', { length: USER_LIMITS.name }),
     lastName: varchar('last_name', { length: USER_LIMITS.name }).notNull(),

@@ -42,6 +42,6 @@ import { TwoFactorService } from './two-factor.service';
     TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],
 })
 export class AuthModule {}

@@ -18,9 +18,12 @@ export class PasswordService implements OnModuleInit {
     return argon2.hash(password, ARGON2_OPTIONS);
   }
 
-  /** Verifies against `hash`, or against the dummy hash when there is none, taking the same time. */
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
+  /**
+   * Verifies against `hash`, or against the dummy hash when there is none (an unknown email, or a
+   * user who signs in only through an OIDC provider), taking the same time.
+   */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     const matches = await argon2.verify(hash ?? this.dummyHash, password);
-    return hash !== undefined && matches;
+    return typeof hash === 'string' && matches;
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, ilike, ne, sql } from 'drizzle-orm';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { containsPattern } from '../../common/pagination';
-import { Database, DB, Transaction } from '../../db/database';
+import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users } from '../../db/schema';
 
 export type UserRow = typeof users.$inferSelect;
@@ -13,10 +13,13 @@ export type AccessChange = Partial<Pick<UserRow, 'role' | 'status'>>;
 export class UsersRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  /** Inserts a user unless its email is taken in any case: the unique index decides, race-free. */
-  async create(user: NewUser): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
+  /**
+   * Inserts a user unless its email is taken in any case: the unique index decides, race-free.
+   * Inside a caller's transaction (`tx`), a taken email also aborts that transaction.
+   */
+  async create(user: NewUser, tx: Executor = this.db): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
     try {
-      const [row] = await this.db.insert(users).values(user).returning();
+      const [row] = await tx.insert(users).values(user).returning();
       return { outcome: 'created', user: row! };
     } catch (error) {
       if (pgErrorCode(error) === '23505') return { outcome: 'email-taken' };

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, count, eq } from 'drizzle-orm';
+import { pgErrorCode } from '../../common/errors/classify-error';
+import { Database, DB, Executor, Transaction } from '../../db/database';
+import { userIdentities } from '../../db/schema';
+
+export type UserIdentityRow = typeof userIdentities.$inferSelect;
+export type NewUserIdentity = typeof userIdentities.$inferInsert;
+
+/** The one owner of user_identities. */
+@Injectable()
+export class UserIdentitiesRepository {
+  constructor(@Inject(DB) private readonly db: Database) {}
+
+  async findBySubject(tx: Executor, provider: string, subject: string): Promise<UserIdentityRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(userIdentities)
+      .where(and(eq(userIdentities.provider, provider), eq(userIdentities.subject, subject)))
+      .limit(1);
+    return row;
+  }
+
+  /**
+   * Links an identity unless `(provider, subject)` is already linked (a concurrent first sign-in
+   * won): the unique index decides, and the caller's transaction is then aborted.
+   */
+  async insert(tx: Transaction, identity: NewUserIdentity): Promise<{ outcome: 'linked'; identity: UserIdentityRow } | { outcome: 'already-linked' }> {
+    try {
+      const [row] = await tx.insert(userIdentities).values(identity).returning();
+      return { outcome: 'linked', identity: row! };
+    } catch (error) {
+      if (pgErrorCode(error) === '23505') return { outcome: 'already-linked' };
+      throw error;
+    }
+  }
+
+  async listOwned(userId: string): Promise<UserIdentityRow[]> {
+    return this.db.select().from(userIdentities).where(eq(userIdentities.userId, userId)).orderBy(asc(userIdentities.createdAt), asc(userIdentities.id));
+  }
+
+  async findOwned(tx: Transaction, userId: string, id: string): Promise<UserIdentityRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(userIdentities)
+      .where(and(eq(userIdentities.userId, userId), eq(userIdentities.id, id)))
+      .limit(1);
+    return row;
+  }
+
+  async countOwned(tx: Transaction, userId: string): Promise<number> {
+    const [owned] = await tx.select({ count: count() }).from(userIdentities).where(eq(userIdentities.userId, userId));
+    return owned?.count ?? 0;
+  }
+
+  async deleteOwned(tx: Transaction, userId: string, id: string): Promise<void> {
+    await tx.delete(userIdentities).where(and(eq(userIdentities.userId, userId), eq(userIdentities.id, id)));
+  }
+}
