@@ -1,9 +1,10 @@
 import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { RateLimitGuard } from './rate-limit.guard';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
 import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
 
 /** The rate-limit Redis client, or null without REDIS_URL; readiness pings it. */
@@ -53,7 +54,7 @@ export function createRateLimitRedis(config: AppConfig): Redis {
     {
       provide: RATE_LIMIT_STORAGE,
       inject: [RATE_LIMIT_REDIS],
-      useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService()),
+      useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new FixedWindowMemoryStorage()),
     },
     RateLimiter,
     RateLimitGuard,
@@ -61,9 +62,13 @@ export function createRateLimitRedis(config: AppConfig): Redis {
   exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter, RateLimitGuard],
 })
 export class ThrottlingModule implements OnApplicationShutdown {
-  constructor(@Optional() @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null) {}
+  constructor(
+    @Optional() @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null,
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage,
+  ) {}
 
   onApplicationShutdown() {
     this.redis?.disconnect();
+    if (this.storage instanceof FixedWindowMemoryStorage) this.storage.close();
   }
 }
