@@ -259,6 +259,21 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     expect(switchedOff()[0]!.text).toContain('has failed for 5 days');
   });
 
+  it('a success ends a failing streak (4 days in, not switched off); a failure starts one', async () => {
+    const { user, endpoint } = await subscribed(['checkout.session.completed']);
+    const streakOf = async () => (await ctx.db.query('SELECT failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0].failing_since;
+    await ctx.db.query("UPDATE webhook_endpoints SET failing_since = now() - interval '4 days' WHERE id = $1", [endpoint.id]);
+    receiver.answer({ status: 200 });
+    await paidOrder(user.accessToken);
+    await tick();
+    expect(await streakOf()).toBeNull();
+    // Not retryable, so nothing of this test is left pending for the next one.
+    receiver.answer({ status: 400 });
+    await paidOrder(user.accessToken);
+    await tick();
+    expect(await streakOf()).toBeInstanceOf(Date);
+  });
+
   it("an ADMIN's `all` endpoint hears every user's events; once demoted, only its own", async () => {
     const admin = await registerAndLogin(ctx.t.app);
     await ctx.db.query("UPDATE users SET role = 'ADMIN' WHERE id = $1", [admin.user.id]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
@@ -64,9 +64,18 @@ export class WebhookEndpointsRepository {
    * The failing streak's start, null after a success.
    */
   async recordHealth(id: string, ok: boolean, at: Date): Promise<Date | null> {
+    if (ok) {
+      // Most attempts succeed on a healthy endpoint: then nothing changes, and the row is not
+      // written (no lock for every concurrent delivery to queue behind).
+      await this.db
+        .update(webhookEndpoints)
+        .set({ failingSince: null })
+        .where(and(eq(webhookEndpoints.id, id), isNotNull(webhookEndpoints.failingSince)));
+      return null;
+    }
     const [row] = await this.db
       .update(webhookEndpoints)
-      .set({ failingSince: ok ? null : sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
+      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
       .where(eq(webhookEndpoints.id, id))
       .returning({ failingSince: webhookEndpoints.failingSince });
     return row?.failingSince ?? null;
