@@ -257,6 +257,18 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
       ).toEqual([{ lost: 'true' }]);
     });
 
+    it('a type nothing applies is stored once as IGNORED (one statement, no transaction); a redelivery and a forged copy change nothing', async () => {
+      const event = { id: 'evt_unapplied_type', type: 'payment_intent.created', data: { object: { id: 'pi_unapplied', object: 'payment_intent' } } };
+      const stored = () => ctx.db.query("SELECT type, outcome, payload->>'id' AS id FROM stripe_events WHERE id = 'evt_unapplied_type'");
+      expect((await deliver(signedStripeEvent(event))).statusCode).toBe(200);
+      expect((await deliver(signedStripeEvent(event))).statusCode).toBe(200);
+      expect((await stored()).rows).toEqual([{ type: 'payment_intent.created', outcome: 'IGNORED', id: 'evt_unapplied_type' }]);
+      // The signature is still checked first.
+      const forged = signedStripeEvent({ ...event, id: 'evt_unapplied_forged' }, { secret: 'whsec_not_the_secret' });
+      expect((await deliver(forged)).statusCode).toBe(401);
+      expect((await ctx.db.query("SELECT 1 FROM stripe_events WHERE id = 'evt_unapplied_forged'")).rowCount).toBe(0);
+    });
+
     it('a dispute for a payment we do not know is stored as IGNORED and changes nothing', async () => {
       expect((await deliver(dispute('charge.dispute.created', 'pi_unknown', 'needs_response', 'evt_dispute_unknown'))).statusCode).toBe(200);
       expect((await ctx.db.query("SELECT outcome FROM stripe_events WHERE id = 'evt_dispute_unknown'")).rows).toEqual([{ outcome: 'IGNORED' }]);

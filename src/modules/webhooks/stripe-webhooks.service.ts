@@ -35,6 +35,19 @@ interface Applied {
 }
 
 const APPLIED: Applied = { outcome: 'APPLIED' };
+/** The types `apply` acts on (each a case of its switch); any other is stored as IGNORED without a transaction. */
+const APPLIED_TYPES: ReadonlySet<string> = new Set<Stripe.Event['type']>([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+  'payment_intent.payment_failed',
+]);
 const IGNORED: Applied = { outcome: 'IGNORED' };
 
 @Injectable()
@@ -64,6 +77,11 @@ export class StripeWebhooksService {
    */
   async receive(rawBody: string | undefined, signature: string | undefined): Promise<{ received: true }> {
     const event = this.verify(rawBody, signature);
+    if (!APPLIED_TYPES.has(event.type)) {
+      // Most of what Stripe sends changes nothing here: one statement, no transaction.
+      await this.stripeEvents.insertIgnored({ id: event.id, type: event.type, payload: event });
+      return { received: true };
+    }
     const applied = await this.transactions.run(async (tx) => {
       if (!(await this.stripeEvents.insertOnce(tx, { id: event.id, type: event.type, payload: event }))) return undefined;
       const result = await this.apply(tx, event);
@@ -122,7 +140,7 @@ export class StripeWebhooksService {
       case 'payment_intent.payment_failed':
         return this.paymentFailed(tx, event.data.object);
       default:
-        // Stored and acknowledged.
+        // Not in APPLIED_TYPES: receive() stored it already.
         return Promise.resolve(IGNORED);
     }
   }
