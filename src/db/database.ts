@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { drizzle, NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle, NodePgDatabase, NodePgSession } from 'drizzle-orm/node-postgres';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
@@ -49,6 +50,10 @@ export function createPool(options: { url: string; max: number; timeouts?: PoolT
 
 export function createDatabase(pool: Pool): Database {
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
+  // What drizzle derived from the schema for relational queries, derived once: deriving it again
+  // for each transaction's connection cost more than the transaction's own work.
+  const relational = { schema: db._.schema!, fullSchema: db._.fullSchema, tableNamesMap: db._.tableNamesMap };
+  const dialect = new PgDialect({ casing: 'snake_case' });
   // drizzle 0.45 checks a connection out for a transaction and sends BEGIN before its try/finally:
   // when BEGIN fails (a connection that died while idle, a database going down), the connection
   // is never released, and an outage slowly drains the pool for good. Here the connection is
@@ -56,7 +61,8 @@ export function createDatabase(pool: Pool): Database {
   const transaction: Database['transaction'] = async (work, config) => {
     const client = await pool.connect();
     try {
-      return await drizzle({ client, schema, casing: 'snake_case' }).transaction(work, config);
+      const session = new NodePgSession(client, dialect, relational);
+      return await new NodePgDatabase(dialect, session, relational).transaction(work, config);
     } finally {
       client.release();
     }

@@ -25,7 +25,7 @@ const JITTER = 0.1;
 export const DISPATCH_INTERVAL_MS = 1_000;
 const FAN_OUT_BATCH = 200;
 const FAN_OUT_BATCHES_PER_ROUND = 5;
-const ATTEMPT_BATCH = 20;
+const ATTEMPT_BATCH = 50;
 const ATTEMPT_BATCHES_PER_ROUND = 5;
 /** A receiver's Retry-After is honoured up to the longest step of the schedule. */
 const MAX_RETRY_AFTER_SECONDS = 36_000;
