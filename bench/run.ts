@@ -164,8 +164,8 @@ async function main() {
     }
     await reference.stop();
     reference = undefined;
-    if (selected('stripe-ingestion')) results.stripeIngestion = await stripeIngestion(app, secrets.STRIPE_WEBHOOK_SECRET, SECONDS, CONNECTIONS);
-    if (selected('outbound-delivery')) results.outboundDelivery = await outboundDeliveries(app, database.url, data, secrets.WEBHOOK_SECRET_KEY);
+    if (selected('stripe-ingestion')) results.stripeIngestion = await stripeIngestion(app, secrets.STRIPE_WEBHOOK_SECRET, SECONDS, CONNECTIONS, WARMUP);
+    if (selected('outbound-delivery')) results.outboundDelivery = await outboundDeliveries(app, database.url, secrets.WEBHOOK_SECRET_KEY, WARMUP > 0);
     await app.stop();
     app = undefined;
     if (selected('startup')) results.startup = await startupTimes(appEnv, logDir);

@@ -8,7 +8,6 @@ import { outboxMessages } from '../src/db/schema';
 import { orm } from '../test/factories/db';
 import { insertUser } from '../test/factories/users';
 import { insertWebhookEndpoint } from '../test/factories/webhook-endpoints';
-import type { SeedData } from './seed';
 import type { ServerProcess } from './server-process';
 
 const DUPLICATE_EVERY = 10;
@@ -17,7 +16,7 @@ const DUPLICATE_EVERY = 10;
  * Signed Stripe events (a type the app records and ignores, so the measure is ingestion itself:
  * signature, the stored-once insert, the outcome), one in ten a redelivery of an earlier one.
  */
-export async function stripeIngestion(app: ServerProcess, secret: string, seconds: number, connections: number) {
+export async function stripeIngestion(app: ServerProcess, secret: string, seconds: number, connections: number, warmupSeconds: number) {
   const stripe = new Stripe('sk_test_bench');
   const run = `${Date.now().toString(36)}`;
   let sent = 0;
@@ -38,22 +37,25 @@ export async function stripeIngestion(app: ServerProcess, secret: string, second
       headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }) },
     };
   };
-  const result = await autocannon({
-    url: `${app.url}/v1/webhooks/stripe`,
-    method: 'POST',
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        setupRequest: (request) => {
-          const n = sent++;
-          // Every tenth request redelivers an event sent before (Stripe's at-least-once delivery).
-          const { body, headers } = signed(n % DUPLICATE_EVERY === DUPLICATE_EVERY - 1 ? Math.floor(Math.random() * n) : n);
-          return { ...request, body, headers: { ...request.headers, ...headers } };
+  const load = (duration: number) =>
+    autocannon({
+      url: `${app.url}/v1/webhooks/stripe`,
+      method: 'POST',
+      connections,
+      duration,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const n = sent++;
+            // Every tenth request redelivers an event sent before (Stripe's at-least-once delivery).
+            const { body, headers } = signed(n % DUPLICATE_EVERY === DUPLICATE_EVERY - 1 ? Math.floor(Math.random() * n) : n);
+            return { ...request, body, headers: { ...request.headers, ...headers } };
+          },
         },
-      },
-    ],
-  });
+      ],
+    });
+  if (warmupSeconds > 0) await load(warmupSeconds);
+  const result = await load(seconds);
   return {
     eventsPerSecond: result.requests.total / result.duration,
     requests: result.requests.total,
@@ -68,7 +70,12 @@ export async function stripeIngestion(app: ServerProcess, secret: string, second
  * Outbox rows for one endpoint on a local receiver (answering 204), from their commit to the last
  * delivery's arrival: what the dispatcher sustains.
  */
-export async function outboundDeliveries(app: ServerProcess, databaseUrl: string, _data: SeedData, secretKeyBase64: string, events = 5_000) {
+export async function outboundDeliveries(app: ServerProcess, databaseUrl: string, secretKeyBase64: string, warmUp: boolean, events = 5_000) {
+  if (warmUp) await deliver(app, databaseUrl, secretKeyBase64, 500);
+  return deliver(app, databaseUrl, secretKeyBase64, events);
+}
+
+async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64: string, events: number) {
   let received = 0;
   let done: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (done = resolve));
