@@ -47,15 +47,13 @@ describe('batched writes are flushed on SIGTERM', () => {
 
     for (let i = 0; i < VALIDATIONS; i += 20) {
       const answers = await Promise.all(
-        licenses
-          .slice(i, i + 20)
-          .map((license) =>
-            fetch(`${server.url}/v1/licenses/validate`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ key: license.key }),
-            }),
-          ),
+        licenses.slice(i, i + 20).map((license) =>
+          fetch(`${server.url}/v1/licenses/validate`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ key: license.key }),
+          }),
+        ),
       );
       for (const answer of answers) expect(((await answer.json()) as { code: string }).code).toBe('VALID');
     }
