@@ -259,6 +259,21 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     expect(switchedOff()[0]!.text).toContain('has failed for 5 days');
   });
 
+  it('a round that fills its bounds says so (the dispatcher starts the next one at once); the round that drains the backlog says not', async () => {
+    const { user, received } = await subscribed(['license.validated']);
+    receiver.answer({ status: 200 });
+    // More than one round's attempts (5 batches of 50).
+    const events = 260;
+    for (let i = 0; i < events; i++) {
+      const payload = { licenseId: newId('lic'), productId: newId('prd'), userId: user.user.id, fingerprint: null, validatedAt: new Date().toISOString() };
+      await ctx.db.query('INSERT INTO outbox_messages (id, type, payload) VALUES ($1, $2, $3)', [newId('obx'), 'license.validated', JSON.stringify(payload)]);
+    }
+    expect(await tick()).toBe(true);
+    expect(received()).toHaveLength(250);
+    expect(await tick()).toBe(false);
+    expect(received()).toHaveLength(events);
+  });
+
   it('a success ends a failing streak (4 days in, not switched off); a failure starts one', async () => {
     const { user, endpoint } = await subscribed(['checkout.session.completed']);
     const streakOf = async () => (await ctx.db.query('SELECT failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0].failing_since;
