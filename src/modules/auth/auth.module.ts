@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { SessionVerifier } from '../../common/auth/session-verifier';
 import { ThrottlingModule } from '../../common/throttling/throttling.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
@@ -23,7 +24,7 @@ import { TwoFactorService } from './two-factor.service';
 /** Global only to hand the guard chain its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
 @Global()
 @Module({
-  imports: [UsersModule, ThrottlingModule],
+  imports: [UsersModule, ThrottlingModule, ApiKeysModule],
   controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController],
   providers: [
     AuthService,
