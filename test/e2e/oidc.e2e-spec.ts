@@ -148,7 +148,7 @@ describe('OIDC sign-in', () => {
   it('a user with 2FA on gets a challenge in the redirect instead of cookies, and finishes with a code', async () => {
     const account = person();
     const first = await signIn(account);
-    const { secret } = await enableTotp(ctx.t.app, cookiesOf(first.response).gatehouse_auth!);
+    const { secret } = await enableTotp(ctx.t.app, cookiesOf(first.response).gatehouse_auth!, null);
     const before = await counts();
 
     const { response } = await signIn(account);

@@ -17,6 +17,7 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
+import { TwoFactorAttemptsService } from './two-factor-attempts.service';
 import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
@@ -39,10 +40,11 @@ import { TwoFactorService } from './two-factor.service';
     AdminAccountsService,
     SessionAuthenticator,
     TwoFactorService,
+    TwoFactorAttemptsService,
     TwoFactorRepository,
     TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, PasswordResetRepository, TwoFactorRepository, SessionVerifier],
 })
 export class AuthModule {}
