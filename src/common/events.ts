@@ -6,6 +6,8 @@ export interface DomainEventMap {
   'user.access-changed': { userId: string };
   /** Logins ended (logout, reuse, password reset): one, or every one of the user without `sessionId`. */
   'user.sessions-revoked': { userId: string; sessionId?: string };
+  /** API keys were revoked outside the keys module (with a leaked login, or a reclaimed account): caches must drop them. */
+  'api-keys.revoked': { keyIds: string[] };
   /** A subscription is locked to be changed: cached plans of its owner must be read again. */
   'subscription.changing': { userId: string };
   /** An ADMIN changed a preset plan's terms. */

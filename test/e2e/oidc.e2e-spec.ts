@@ -148,7 +148,7 @@ describe('OIDC sign-in', () => {
   it('a user with 2FA on gets a challenge in the redirect instead of cookies, and finishes with a code', async () => {
     const account = person();
     const first = await signIn(account);
-    const { secret } = await enableTotp(ctx.t.app, cookiesOf(first.response).gatehouse_auth!);
+    const { secret } = await enableTotp(ctx.t.app, cookiesOf(first.response).gatehouse_auth!, null);
     const before = await counts();
 
     const { response } = await signIn(account);
@@ -177,7 +177,7 @@ describe('OIDC sign-in', () => {
   });
 
   it('links an existing user by email when the provider says it is verified', async () => {
-    const existing = await insertUser(ctx.db);
+    const existing = await insertUser(ctx.db, { emailVerifiedAt: new Date() });
     const before = await counts();
     const { response } = await signIn(person({ email: existing.email.toUpperCase() }));
     expect(response.headers.location).toBe(REDIRECT);
@@ -337,7 +337,7 @@ describe('OIDC sign-in', () => {
     });
 
     it('a user with a password may unlink its only identity', async () => {
-      const existing = await insertUser(ctx.db);
+      const existing = await insertUser(ctx.db, { emailVerifiedAt: new Date() });
       await signIn(person({ email: existing.email }));
       const { accessToken } = await login(ctx.t.app, existing.email, existing.password);
       const [identity] = (await call('GET', '/v1/users/me/identities', accessToken)).json().items as Array<{ id: string }>;

@@ -97,6 +97,36 @@ describe('sessions: access tokens follow the current role, status and login (fin
     expect((await me(next)).json().code).toBe('SESSION_REVOKED');
   });
 
+  it('issue 19: refresh-token reuse also revokes the API keys that login created (and what they created), not the keys of other logins', async () => {
+    const session = await registerAdmin(ctx.t.app, ctx.db);
+    const other = await login(ctx.t.app, session.input.email, session.input.password);
+    const createKey = async (bearer: string, scope: string) => {
+      const response = await call('POST', '/v1/api-keys', bearer, { name: 'from a login', scope });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json<{ id: string; key: string }>();
+    };
+    const fromSession = await createKey(session.accessToken, 'admin');
+    const grandchild = await createKey(fromSession.key, 'read-write');
+    const fromOther = await createKey(other.accessToken, 'read-write');
+    // Cached as valid on this instance before the reuse.
+    for (const key of [fromSession, grandchild, fromOther]) expect((await me(key.key)).statusCode).toBe(200);
+
+    const refresh = (refreshToken: string) =>
+      ctx.t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: json, payload: JSON.stringify({ refreshToken }) });
+    expect((await refresh(session.refreshToken)).statusCode).toBe(200);
+    await ctx.db.query("UPDATE refresh_tokens SET revoked_at = now() - interval '1 hour' WHERE user_id = $1 AND replaced_by IS NOT NULL", [session.user.id]);
+    expect((await refresh(session.refreshToken)).json().code).toBe('REFRESH_TOKEN_REUSED');
+
+    for (const key of [fromSession, grandchild]) {
+      const refused = await me(key.key);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().code).toBe('INVALID_API_KEY');
+    }
+    const revoked = await ctx.db.query('SELECT id FROM api_keys WHERE owner_id = $1 AND revoked_at IS NOT NULL ORDER BY id', [session.user.id]);
+    expect(revoked.rows.map((row) => row.id)).toEqual([fromSession.id, grandchild.id].sort());
+    expect((await me(fromOther.key)).statusCode).toBe(200);
+  });
+
   it('#2: answers repeated requests of one login from the cache: one session lookup', async () => {
     const session = await registerAndLogin(ctx.t.app);
     const lookups = vi.spyOn(ctx.t.app.get(RefreshTokensRepository), 'findSession');

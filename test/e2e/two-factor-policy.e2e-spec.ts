@@ -74,4 +74,15 @@ describe('two-factor verify is rate-limited per IP', () => {
     expect((await attempt()).statusCode).toBe(401);
     expect((await attempt()).statusCode).toBe(429);
   });
+
+  it('limits password guesses at setup as at disable: the third try is 429, even with the right password', async () => {
+    const user = await registerAndLogin(ctx.t.app);
+    const setup = (password: string) => bearerCaller(ctx.t.app)('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password });
+    expect((await setup('guess one')).json().code).toBe('PASSWORD_INCORRECT');
+    expect((await setup('guess two')).json().code).toBe('PASSWORD_INCORRECT');
+    const limited = await setup(TEST_PASSWORD);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+    expect((await ctx.db.query('SELECT 1 FROM totp_credentials WHERE user_id = $1', [user.user.id])).rowCount).toBe(0);
+  });
 });

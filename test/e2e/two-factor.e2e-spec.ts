@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TwoFactorChallengesPurger } from '../../src/modules/auth/two-factor-challenges.purger';
@@ -24,7 +25,7 @@ describe('two-factor login (TOTP)', () => {
     const user = await registerAndLogin(ctx.t.app);
     expect((await call('GET', '/v1/users/me', user.accessToken)).json().user.twoFactorEnabled).toBe(false);
 
-    const first = await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, {});
+    const first = await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password: TEST_PASSWORD });
     expect(first.statusCode).toBe(200);
     const { secret: firstSecret, otpauthUrl, qrSvg } = first.json();
     expect(firstSecret).toMatch(/^[A-Z2-7]{32}$/);
@@ -39,13 +40,13 @@ describe('two-factor login (TOTP)', () => {
     expect((await login(ctx.t.app, user.input.email)).body.requiredAuthenticatorType).toBeNull();
 
     // A new setup replaces the unconfirmed one: the first secret's codes no longer confirm.
-    const { secret } = (await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, {})).json();
+    const { secret } = (await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password: TEST_PASSWORD })).json();
     expect(secret).not.toBe(firstSecret);
-    const stale = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: wrongCode(secret) });
+    const stale = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: wrongCode(secret), password: TEST_PASSWORD });
     expect(stale.statusCode).toBe(400);
     expect(stale.json().code).toBe('TWO_FACTOR_CODE_INVALID');
 
-    const confirm = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret) });
+    const confirm = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret), password: TEST_PASSWORD });
     expect(confirm.statusCode).toBe(200);
     const { recoveryCodes } = confirm.json();
     expect(recoveryCodes).toHaveLength(10);
@@ -55,20 +56,25 @@ describe('two-factor login (TOTP)', () => {
     for (const row of stored) {
       expect(row.used_at).toBeNull();
       expect(recoveryCodes).not.toContain(row.code_hash);
-      expect(row.code_hash).toMatch(/^[0-9a-f]{64}$/);
+      // Keyed (HMAC under a server key), not the plain SHA-256 anyone could compute from a guess.
+      expect(row.code_hash).toMatch(/^v1\.[0-9a-f]{64}$/);
     }
+    const plain = recoveryCodes.map((code: string) => createHash('sha256').update(code.replace('-', '')).digest('hex'));
+    for (const row of stored) expect(plain.some((hash: string) => row.code_hash.includes(hash))).toBe(false);
     expect((await call('GET', '/v1/users/me', user.accessToken)).json().user.twoFactorEnabled).toBe(true);
-    expect((await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, {})).json().code).toBe('TWO_FACTOR_ALREADY_ENABLED');
-    expect((await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret, 1) })).json().code).toBe('TWO_FACTOR_ALREADY_ENABLED');
+    expect((await call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password: TEST_PASSWORD })).json().code).toBe('TWO_FACTOR_ALREADY_ENABLED');
+    expect((await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: totpCode(secret, 1), password: TEST_PASSWORD })).json().code).toBe(
+      'TWO_FACTOR_ALREADY_ENABLED',
+    );
   });
 
   it('confirm without a setup is refused, and an API key can neither set up nor confirm', async () => {
     const user = await registerAndLogin(ctx.t.app);
-    const response = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: '123456' });
+    const response = await call('POST', '/v1/auth/2fa/totp/confirm', user.accessToken, { code: '123456', password: TEST_PASSWORD });
     expect(response.statusCode).toBe(409);
     expect(response.json().code).toBe('TWO_FACTOR_SETUP_REQUIRED');
     const key = await insertApiKey(ctx.db, { ownerId: user.user.id });
-    expect((await call('POST', '/v1/auth/2fa/totp/setup', key.key, {})).statusCode).toBe(403);
+    expect((await call('POST', '/v1/auth/2fa/totp/setup', key.key, { password: TEST_PASSWORD })).statusCode).toBe(403);
     expect(await rows('SELECT 1 FROM totp_credentials WHERE user_id = $1', [user.user.id])).toHaveLength(0);
   });
 

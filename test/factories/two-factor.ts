@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import * as OTPAuth from 'otpauth';
+import { TEST_PASSWORD } from './users';
 
 const json = { 'content-type': 'application/json' };
 
@@ -27,13 +28,24 @@ function expectStatus(response: { statusCode: number; body: string }, status: nu
 /**
  * Switches 2FA on for the user signed in with `accessToken`, through the API: setup, then confirm
  * with the current code (its step is then spent; the next code to use is `totpCode(secret, 1)`).
+ * Both steps give the password; `null` for a user without one (signed in through a provider just now).
  */
-export async function enableTotp(app: NestFastifyApplication, accessToken: string): Promise<{ secret: string; recoveryCodes: string[] }> {
+export async function enableTotp(
+  app: NestFastifyApplication,
+  accessToken: string,
+  password: string | null = TEST_PASSWORD,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
   const headers = { ...json, authorization: `Bearer ${accessToken}` };
-  const setup = await app.inject({ method: 'POST', url: '/v1/auth/2fa/totp/setup', headers, payload: '{}' });
+  const proof = password === null ? {} : { password };
+  const setup = await app.inject({ method: 'POST', url: '/v1/auth/2fa/totp/setup', headers, payload: JSON.stringify(proof) });
   expectStatus(setup, 200);
   const { secret } = setup.json<{ secret: string }>();
-  const confirm = await app.inject({ method: 'POST', url: '/v1/auth/2fa/totp/confirm', headers, payload: JSON.stringify({ code: totpCode(secret) }) });
+  const confirm = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/2fa/totp/confirm',
+    headers,
+    payload: JSON.stringify({ code: totpCode(secret), ...proof }),
+  });
   expectStatus(confirm, 200);
   return { secret, recoveryCodes: confirm.json<{ recoveryCodes: string[] }>().recoveryCodes };
 }

@@ -1,6 +1,7 @@
 import { createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /** The person the next sign-in at the test provider logs in as. */
 export interface TestOidcAccount {
@@ -146,6 +147,24 @@ export class TestOidcProvider {
       res.end(String(error));
     }
   }
+}
+
+/**
+ * A whole sign-in through the app as a browser makes it: authorize, the provider's login as
+ * `account`, then the app's callback with the sign-in cookie. Returns the callback's answer and
+ * the cookies it set (`gatehouse_auth` and `gatehouse_auth_refresh` on success).
+ */
+export async function signInThroughApp(app: NestFastifyApplication, provider: TestOidcProvider, account: TestOidcAccount, redirect: string, name = 'test') {
+  const started = await app.inject({ method: 'GET', url: `/v1/auth/oidc/${name}/authorize?redirect=${encodeURIComponent(redirect)}` });
+  const stateCookie = started.cookies.find((cookie) => cookie.name === 'gatehouse_auth_oidc');
+  if (started.statusCode !== 302 || !stateCookie) throw new Error(`authorize answered ${started.statusCode}: ${started.body}`);
+  const callback = await provider.authorize(started.headers.location as string, account);
+  const response = await app.inject({
+    method: 'GET',
+    url: `${callback.pathname}${callback.search}`,
+    headers: { cookie: `gatehouse_auth_oidc=${stateCookie.value}` },
+  });
+  return { response, cookies: Object.fromEntries(response.cookies.map((cookie) => [cookie.name, cookie.value])) };
 }
 
 function decode(jws: string) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,5 +67,16 @@ describe('SecretBox', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toEqual(first);
     expect(secretBoxKey(config({ WEBHOOK_SECRET_KEY_FILE: file }))).toEqual(first);
+  });
+});
+
+describe('SecretBox.mac', () => {
+  it('is stable, keyed per purpose and per box key, and is not the plain SHA-256', () => {
+    const mac = box.mac('recovery-code', 'k7m2qx9p4t');
+    expect(mac).toMatch(/^v1\.[0-9a-f]{64}$/);
+    expect(box.mac('recovery-code', 'k7m2qx9p4t')).toBe(mac);
+    expect(mac).not.toContain(createHash('sha256').update('k7m2qx9p4t').digest('hex'));
+    expect(box.mac('another-purpose', 'k7m2qx9p4t')).not.toBe(mac);
+    expect(new SecretBox(randomBytes(32)).mac('recovery-code', 'k7m2qx9p4t')).not.toBe(mac);
   });
 });

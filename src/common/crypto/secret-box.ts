@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
@@ -14,6 +14,7 @@ const TAG_BYTES = 16;
  */
 export class SecretBox {
   private readonly key: Buffer;
+  private readonly macKeys = new Map<string, Buffer>();
 
   constructor(
     key: Buffer,
@@ -48,5 +49,20 @@ export class SecretBox {
       // GCM's "unable to authenticate data": the key is another, or a part was changed.
       throw new Error('A sealed value failed authentication');
     }
+  }
+
+  /**
+   * HMAC-SHA256 of `value` under a key derived from this box's key (HKDF-SHA256, `purpose` as its
+   * info), as `<version>.<hex>`: for short secrets that are matched, never read back (recovery
+   * codes). Unlike a plain hash, a copy of the table alone cannot be searched for them, and each
+   * purpose has its own key. The version names the box key, as in the sealed form.
+   */
+  mac(purpose: string, value: string): string {
+    let key = this.macKeys.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `gatehouse mac\0${purpose}`, 32));
+      this.macKeys.set(purpose, key);
+    }
+    return `${this.version}.${createHmac('sha256', key).update(value, 'utf8').digest('hex')}`;
   }
 }

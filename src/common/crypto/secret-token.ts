@@ -36,6 +36,13 @@ export function hashesEqual(actualHash: string, expectedHash: string): boolean {
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** Constant-time comparison of two strings whose length is no secret (digests, MACs). */
+export function stringsEqual(actual: string, expected: string): boolean {
+  const a = Buffer.from(actual, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }

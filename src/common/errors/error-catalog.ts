@@ -49,6 +49,8 @@ export const ERROR_CATALOG = {
   TWO_FACTOR_ALREADY_ENABLED: { status: 409 },
   TWO_FACTOR_NOT_ENABLED: { status: 409 },
   TWO_FACTOR_SETUP_REQUIRED: { status: 409 },
+  TWO_FACTOR_LOCKED: { status: 429 },
+  REAUTHENTICATION_REQUIRED: { status: 403 },
 
   // API keys.
   INVALID_API_KEY: { status: 401 },

@@ -8,6 +8,11 @@ import { Language } from '../i18n/language';
 export type MailTemplate =
   | 'passwordReset'
   | 'accountActivation'
+  | 'identityLinked'
+  | 'twoFactorEnabled'
+  | 'twoFactorDisabled'
+  | 'twoFactorReset'
+  | 'twoFactorLocked'
   | 'licensesIssued'
   | 'paymentFailed'
   | 'subscriptionPaymentFailed'

@@ -130,7 +130,11 @@ function addSharedProblemResponses(
       if (!routes.unthrottled.has(operation.operationId ?? '')) {
         // A signed-in caller on the free tier also has a daily cap on every route but @Unmetered ones.
         const capped = isSecured(operation) && !routes.unmetered.has(operation.operationId ?? '');
-        operation.responses['429'] ??= capped ? quotaOrRateLimitedResponse : rateLimitedResponse;
+        const limited = capped ? quotaOrRateLimitedResponse : rateLimitedResponse;
+        // A route's own 429 (a lockout) keeps its codes beside the limiter's, with the limiter's headers.
+        operation.responses['429'] = operation.responses['429']
+          ? { ...mergeProblemResponse(operation.responses['429'], problemCodesOf(limited)), headers: limited.headers }
+          : limited;
         operation.responses['503'] = { ...mergeProblemResponse(operation.responses['503'], ['SERVICE_UNAVAILABLE']), headers: { 'Retry-After': RETRY_AFTER } };
       }
     }

@@ -14,11 +14,20 @@ export const totpCredentials = pgTable('totp_credentials', {
   confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
   /** The last time step (unix seconds / 30) a code was accepted in: a code works once. */
   lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  /** Wrong second factors since the last right one or the last lockout, across every challenge. */
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  /** Lockouts since the last right second factor: each one lasts twice as long as the one before. */
+  lockouts: integer('lockouts').notNull().default(0),
+  /** Until then every second factor is refused, the right one too. */
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
 
-/** Single-use recovery codes, stored as SHA-256 only; a new confirmation replaces the set. */
+/**
+ * Single-use recovery codes, stored as an HMAC keyed from the data encryption key (`v1.<hex>`;
+ * codes from before are plain SHA-256 hex, and still match); a new confirmation replaces the set.
+ */
 export const recoveryCodes = pgTable(
   'recovery_codes',
   {

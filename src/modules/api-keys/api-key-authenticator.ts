@@ -39,6 +39,7 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
   ) {
     super();
     events.on('user.access-changed', ({ userId }) => this.forgetWhere((entry) => entry.key.ownerId === userId));
+    events.on('api-keys.revoked', ({ keyIds }) => keyIds.forEach((keyId) => this.forget(keyId)));
   }
 
   isApiKey(bearer: string): boolean {

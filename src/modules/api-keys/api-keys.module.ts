@@ -8,7 +8,10 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 
-/** Global only to hand the guard chain its ApiKeyVerifier (and metering the usage recorder, for access checks). */
+/**
+ * Global only to hand the guard chain its ApiKeyVerifier (and metering the usage recorder, for
+ * access checks). Auth and OIDC revoke keys through ApiKeysRepository, inside their transactions.
+ */
 @Global()
 @Module({
   controllers: [ApiKeysController],
@@ -21,6 +24,6 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyUsageService,
     { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [ApiKeyVerifier, ApiKeyUsageRecorder],
+  exports: [ApiKeyVerifier, ApiKeyUsageRecorder, ApiKeysRepository],
 })
 export class ApiKeysModule {}

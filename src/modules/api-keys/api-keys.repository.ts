@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, or, SQL, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB, Transaction } from '../../db/database';
@@ -139,6 +139,48 @@ export class ApiKeysRepository {
       .update(apiKeys)
       .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz)` })
       .where(sql`${apiKeys.id} IN (${lineage(scope, id)} SELECT id FROM doomed)`)
+      .returning({ id: apiKeys.id });
+    return revoked.map((row) => row.id);
+  }
+
+  /**
+   * Revokes every key of the owner (its account was reclaimed by the email's proven owner); keys
+   * revoked before keep their time. Locked in id order first, as lockLineage locks. Returns the ids.
+   */
+  async revokeAllOf(tx: Transaction, ownerId: string, now: Date): Promise<string[]> {
+    return this.revokeIn(tx, sql`SELECT id FROM api_keys WHERE owner_id = ${ownerId}`, now);
+  }
+
+  /**
+   * Revokes the keys login `sessionId` (a refresh-token family) created, with what they replaced
+   * and, transitively, every key any of them created: the login leaked, so what it made is not
+   * trusted either. Returns the ids.
+   */
+  async revokeCreatedBySession(tx: Transaction, ownerId: string, sessionId: string, now: Date): Promise<string[]> {
+    return this.revokeIn(
+      tx,
+      sql`WITH RECURSIVE doomed(id) AS (
+        SELECT id FROM api_keys WHERE owner_id = ${ownerId} AND parent_session_id = ${sessionId}
+        UNION
+        SELECT k.id FROM api_keys k JOIN doomed d ON k.parent_key_id = d.id OR k.replaced_by = d.id
+      ) SELECT id FROM doomed`,
+      now,
+    );
+  }
+
+  /** Locks the keys `ids` selects in id order (so a concurrent rotation or revocation cannot deadlock with this), then revokes them. */
+  private async revokeIn(tx: Transaction, ids: SQL, now: Date): Promise<string[]> {
+    const { rows } = await tx.execute<{ id: string }>(sql`SELECT id FROM api_keys WHERE id IN (${ids}) ORDER BY id FOR UPDATE`);
+    if (rows.length === 0) return [];
+    const revoked = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz)` })
+      .where(
+        inArray(
+          apiKeys.id,
+          rows.map((row) => row.id),
+        ),
+      )
       .returning({ id: apiKeys.id });
     return revoked.map((row) => row.id);
   }

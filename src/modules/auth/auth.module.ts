@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { SessionVerifier } from '../../common/auth/session-verifier';
 import { ThrottlingModule } from '../../common/throttling/throttling.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
@@ -16,6 +17,7 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
+import { TwoFactorAttemptsService } from './two-factor-attempts.service';
 import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
@@ -23,7 +25,7 @@ import { TwoFactorService } from './two-factor.service';
 /** Global only to hand the guard chain its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
 @Global()
 @Module({
-  imports: [UsersModule, ThrottlingModule],
+  imports: [UsersModule, ThrottlingModule, ApiKeysModule],
   controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController],
   providers: [
     AuthService,
@@ -38,10 +40,11 @@ import { TwoFactorService } from './two-factor.service';
     AdminAccountsService,
     SessionAuthenticator,
     TwoFactorService,
+    TwoFactorAttemptsService,
     TwoFactorRepository,
     TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, TwoFactorRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, PasswordResetRepository, TwoFactorRepository, SessionVerifier],
 })
 export class AuthModule {}

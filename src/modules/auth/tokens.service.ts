@@ -8,6 +8,8 @@ import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
+import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { UserRow } from '../users/users.repository';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 
@@ -27,7 +29,9 @@ export class TokensService {
   private readonly logger = new Logger('TokensService');
 
   constructor(
+    private readonly transactions: TransactionRunner,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly apiKeys: ApiKeysRepository,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
@@ -46,7 +50,7 @@ export class TokensService {
   /**
    * Exchanges a refresh token for a new pair. Within the reuse interval a replaced token answers
    * with the same successor (two tabs refreshing at once); after it, a replaced token revokes its
-   * whole family. The successor's secret is an HMAC of the old secret under a server key, so the
+   * whole family, and the API keys that login created. The successor's secret is an HMAC of the old secret under a server key, so the
    * same successor can be handed out again without its secret ever being stored.
    */
   async rotate(token: string, loadUser: (userId: string) => Promise<UserRow>): Promise<TokenPair> {
@@ -56,18 +60,24 @@ export class TokensService {
     const replayableSince = new Date(now.getTime() - this.config.auth.refreshReuseIntervalSeconds * 1000);
     const successorSecret = this.successorSecret(parsed.secret);
     let issued: IssuedToken | undefined;
-    const result = await this.refreshTokens.rotate(parsed.id, parsed.secret, now, replayableSince, () => {
-      const id = newId('rtk');
-      const next = secretTokenWith(id, successorSecret);
-      issued = { token: next.token, expiresAt: this.refreshExpiry(now) };
-      return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
+    const { result, revokedKeyIds } = await this.transactions.run(async (tx) => {
+      const rotation = await this.refreshTokens.rotate(tx, parsed.id, parsed.secret, now, replayableSince, () => {
+        const id = newId('rtk');
+        const next = secretTokenWith(id, successorSecret);
+        issued = { token: next.token, expiresAt: this.refreshExpiry(now) };
+        return { id, tokenHash: next.hash, expiresAt: issued.expiresAt };
+      });
+      // A leaked login's keys go with it, in the same transaction as its tokens.
+      const keys = rotation.outcome === 'reused' ? await this.apiKeys.revokeCreatedBySession(tx, rotation.userId, rotation.familyId, now) : [];
+      return { result: rotation, revokedKeyIds: keys };
     });
     if (result.outcome === 'reused') {
       this.logger.warn(
-        { event: 'refresh_token_reuse', userId: result.userId, sessionId: result.familyId },
-        'Security: a replaced refresh token was presented again; its login is revoked',
+        { event: 'refresh_token_reuse', userId: result.userId, sessionId: result.familyId, revokedApiKeyIds: revokedKeyIds },
+        'Security: a replaced refresh token was presented again; its login, and the API keys it created, are revoked',
       );
       this.events.emit('user.sessions-revoked', { userId: result.userId, sessionId: result.familyId });
+      if (revokedKeyIds.length > 0) this.events.emit('api-keys.revoked', { keyIds: revokedKeyIds });
       throw new DomainError('REFRESH_TOKEN_REUSED');
     }
     if (result.outcome === 'replayed') {

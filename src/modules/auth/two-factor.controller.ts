@@ -34,15 +34,17 @@ export class TwoFactorController {
 
   @Post('totp/setup')
   @AcceptsSetupChallenge()
+  @RateLimit('twoFactor')
   @Unmetered()
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Start enrolling an authenticator app: a new secret and its QR code. 2FA stays off until confirmed; a new setup replaces an unconfirmed one',
+    summary:
+      'Start enrolling an authenticator app, with the password (or a sign-in in the last 5 minutes, without one): a new secret and its QR code. 2FA stays off until confirmed; a new setup replaces an unconfirmed one',
   })
-  @ApiProblems('TWO_FACTOR_ALREADY_ENABLED', 'TWO_FACTOR_CHALLENGE_INVALID', 'FORBIDDEN')
+  @ApiProblems('PASSWORD_INCORRECT', 'REAUTHENTICATION_REQUIRED', 'TWO_FACTOR_ALREADY_ENABLED', 'TWO_FACTOR_CHALLENGE_INVALID', 'FORBIDDEN')
   @ZodResponse({ status: 200, type: TotpSetupResponseDto })
   setupTotp(@OptionalPrincipal() principal: Principal | undefined, @Body() dto: TwoFactorSetupDto) {
-    return this.twoFactor.setup(principal, dto.challenge);
+    return this.twoFactor.setup(principal, dto);
   }
 
   @Post('totp/confirm')
@@ -51,12 +53,21 @@ export class TwoFactorController {
   @Unmetered()
   @HttpCode(200)
   @ApiOperation({
-    summary: "Switch 2FA on with a code from the app: answers the 10 recovery codes, once, and ends the user's other logins",
+    summary:
+      "Switch 2FA on with a code from the app and, as for setup, the password: answers the 10 recovery codes, once, ends the user's other logins and mails the user",
   })
-  @ApiProblems('TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_SETUP_REQUIRED', 'TWO_FACTOR_ALREADY_ENABLED', 'TWO_FACTOR_CHALLENGE_INVALID', 'FORBIDDEN')
+  @ApiProblems(
+    'TWO_FACTOR_CODE_INVALID',
+    'PASSWORD_INCORRECT',
+    'REAUTHENTICATION_REQUIRED',
+    'TWO_FACTOR_SETUP_REQUIRED',
+    'TWO_FACTOR_ALREADY_ENABLED',
+    'TWO_FACTOR_CHALLENGE_INVALID',
+    'FORBIDDEN',
+  )
   @ZodResponse({ status: 200, type: RecoveryCodesResponseDto })
   confirmTotp(@OptionalPrincipal() principal: Principal | undefined, @Body() dto: TwoFactorConfirmDto) {
-    return this.twoFactor.confirm(principal, dto.code, dto.challenge);
+    return this.twoFactor.confirm(principal, dto);
   }
 
   @Post('verify')
@@ -64,7 +75,7 @@ export class TwoFactorController {
   @RateLimit('twoFactor')
   @HttpCode(200)
   @ApiOperation({ summary: 'Finish a two-factor login: the challenge and a code or a recovery code, for the tokens and cookies' })
-  @ApiProblems('TWO_FACTOR_CHALLENGE_INVALID', 'TWO_FACTOR_CODE_INVALID', 'ACCOUNT_SUSPENDED')
+  @ApiProblems('TWO_FACTOR_CHALLENGE_INVALID', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_LOCKED', 'ACCOUNT_SUSPENDED')
   @ZodResponse({ status: 200, type: SessionResponseDto })
   async verifyTwoFactor(@Body() dto: TwoFactorVerifyDto, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.cookies.answer(reply, await this.auth.verifyTwoFactor(dto));
@@ -74,8 +85,8 @@ export class TwoFactorController {
   @RateLimit('twoFactor')
   @Unmetered()
   @HttpCode(204)
-  @ApiOperation({ summary: "Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins" })
-  @ApiProblems('PASSWORD_INCORRECT', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_NOT_ENABLED', 'FORBIDDEN')
+  @ApiOperation({ summary: "Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins and mails the user" })
+  @ApiProblems('PASSWORD_INCORRECT', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_LOCKED', 'TWO_FACTOR_NOT_ENABLED', 'FORBIDDEN')
   @ApiNoContentResponse({ description: 'Two-factor login is off' })
   disableTwoFactor(@CurrentPrincipal() principal: Principal, @Body() dto: TwoFactorDisableDto) {
     return this.twoFactor.disable(principal, dto);
@@ -90,7 +101,7 @@ export class TwoFactorAdminController {
   @Post(':id/2fa/reset')
   @Roles('ADMIN')
   @HttpCode(204)
-  @ApiOperation({ summary: "Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event" })
+  @ApiOperation({ summary: "Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event, and the user is mailed" })
   @ApiProblems('NOT_FOUND')
   @ApiNoContentResponse({ description: 'Two-factor login is off for the user' })
   resetTwoFactor(@CurrentPrincipal() principal: Principal, @Param() params: UserIdParamsDto) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
-import { Database, DB, Executor, Transaction } from '../../db/database';
+import { Database, DB, Transaction } from '../../db/database';
 import { recoveryCodes, totpCredentials, twoFactorChallenges } from '../../db/schema';
 
 export type TotpCredentialRow = typeof totpCredentials.$inferSelect;
@@ -17,6 +17,15 @@ export class TwoFactorRepository {
 
   async findCredential(userId: string): Promise<TotpCredentialRow | undefined> {
     const [row] = await this.db.select().from(totpCredentials).where(eq(totpCredentials.userId, userId));
+    return row;
+  }
+
+  /**
+   * Reads the credential under an update lock: a user's second factors are then checked one at a
+   * time, so the failures counted and the lockout they lead to are exact under concurrency.
+   */
+  async lockCredential(tx: Transaction, userId: string): Promise<TotpCredentialRow | undefined> {
+    const [row] = await tx.select().from(totpCredentials).where(eq(totpCredentials.userId, userId)).for('update');
     return row;
   }
 
@@ -90,14 +99,45 @@ export class TwoFactorRepository {
     await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })));
   }
 
-  /** Spends an unused recovery code of the user; false when there is none with that hash. */
-  async useRecoveryCode(tx: Executor, userId: string, codeHash: string, now: Date): Promise<boolean> {
+  /** The user's recovery codes not used yet (ten at most), for the caller to compare in constant time. */
+  async unusedRecoveryCodes(tx: Transaction, userId: string): Promise<Array<{ id: string; codeHash: string }>> {
+    return tx
+      .select({ id: recoveryCodes.id, codeHash: recoveryCodes.codeHash })
+      .from(recoveryCodes)
+      .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
+  }
+
+  /** Spends recovery code `id` if it is still unused; false when another request spent it first. */
+  async useRecoveryCode(tx: Transaction, id: string, now: Date): Promise<boolean> {
     const rows = await tx
       .update(recoveryCodes)
       .set({ usedAt: now })
-      .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)))
+      .where(and(eq(recoveryCodes.id, id), isNull(recoveryCodes.usedAt)))
       .returning({ id: recoveryCodes.id });
     return rows.length > 0;
+  }
+
+  /** Counts one wrong second factor of the user, atomically; returns the count so far and the lockouts before. */
+  async countFactorFailure(tx: Transaction, userId: string): Promise<{ failedAttempts: number; lockouts: number } | undefined> {
+    const [row] = await tx
+      .update(totpCredentials)
+      .set({ failedAttempts: sql`${totpCredentials.failedAttempts} + 1` })
+      .where(eq(totpCredentials.userId, userId))
+      .returning({ failedAttempts: totpCredentials.failedAttempts, lockouts: totpCredentials.lockouts });
+    return row;
+  }
+
+  /** Locks the user's second step until `until`: one more lockout, and the failure count starts again. */
+  async lockOut(tx: Transaction, userId: string, until: Date): Promise<void> {
+    await tx
+      .update(totpCredentials)
+      .set({ lockedUntil: until, failedAttempts: 0, lockouts: sql`${totpCredentials.lockouts} + 1` })
+      .where(eq(totpCredentials.userId, userId));
+  }
+
+  /** A right second factor: the failures, lockouts and any lock are forgotten. */
+  async clearFailures(tx: Transaction, userId: string): Promise<void> {
+    await tx.update(totpCredentials).set({ failedAttempts: 0, lockouts: 0, lockedUntil: null }).where(eq(totpCredentials.userId, userId));
   }
 
   async insertChallenge(challenge: { id: string; userId: string; purpose: ChallengePurpose; tokenHash: string; expiresAt: Date }): Promise<void> {

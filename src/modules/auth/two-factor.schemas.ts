@@ -15,16 +15,23 @@ function oneFactor(value: { code?: string; recoveryCode?: string }, context: z.c
   }
 }
 
+const passwordSchema = z.string().min(1).max(128);
+const enrolmentPasswordSchema = passwordSchema.optional().meta({
+  description:
+    'The current password, when signed in as a user who has one. A user without one (signed in only through a provider) leaves it out, and must have signed in within the last 5 minutes.',
+});
+
 export class TwoFactorSetupDto extends createZodDto(
   z
-    .strictObject({ challenge: challengeSchema.optional() })
-    .meta({ id: 'TwoFactorSetupRequest', description: 'Empty when signed in; a TOTP_SETUP challenge otherwise.' }),
+    .strictObject({ password: enrolmentPasswordSchema, challenge: challengeSchema.optional() })
+    .meta({ id: 'TwoFactorSetupRequest', description: 'The password when signed in; a TOTP_SETUP challenge otherwise.' }),
 ) {}
 
 export class TwoFactorConfirmDto extends createZodDto(
-  z
-    .strictObject({ code: codeSchema, challenge: challengeSchema.optional() })
-    .meta({ id: 'TwoFactorConfirmRequest', description: 'A code from the app just set up; a TOTP_SETUP challenge when not signed in.' }),
+  z.strictObject({ code: codeSchema, password: enrolmentPasswordSchema, challenge: challengeSchema.optional() }).meta({
+    id: 'TwoFactorConfirmRequest',
+    description: 'A code from the app just set up, with the password when signed in; a TOTP_SETUP challenge otherwise.',
+  }),
 ) {}
 
 export class TwoFactorVerifyDto extends createZodDto(
@@ -36,7 +43,7 @@ export class TwoFactorVerifyDto extends createZodDto(
 
 export class TwoFactorDisableDto extends createZodDto(
   z
-    .strictObject({ code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional(), password: z.string().min(1).max(128) })
+    .strictObject({ code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional(), password: passwordSchema })
     .superRefine(oneFactor)
     .meta({ id: 'TwoFactorDisableRequest' }),
 ) {}

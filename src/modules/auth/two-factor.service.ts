@@ -1,25 +1,31 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Principal, UserPrincipal } from '../../common/auth/principal';
+import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
-import { issueSecretToken, parseSecretToken, secretMatches, sha256 } from '../../common/crypto/secret-token';
+import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { isId, newId } from '../../common/ids';
+import { MailService, MailTemplate } from '../../common/mail/mail.service';
 import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
+import { fullName } from '../users/users.mapper';
 import { UserRow, UsersRepository } from '../users/users.repository';
 import { toChallengeAnswer } from './auth.mapper';
 import { TwoFactorChallengeAnswer } from './auth.schemas';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
-import { newRecoveryCodes, newTotpSecret, normalizeRecoveryCode, provisioning, totpStepOf } from './totp';
-import { ChallengePurpose, CHALLENGE_MAX_FAILURES, TotpCredentialRow, TwoFactorChallengeRow, TwoFactorRepository } from './two-factor.repository';
-import { SecondFactor, TwoFactorDisableDto } from './two-factor.schemas';
+import { newRecoveryCodes, newTotpSecret, provisioning, totpStepOf } from './totp';
+import { FactorOutcome, TwoFactorAttemptsService } from './two-factor-attempts.service';
+import { ChallengePurpose, CHALLENGE_MAX_FAILURES, TwoFactorChallengeRow, TwoFactorRepository } from './two-factor.repository';
+import { SecondFactor, TwoFactorConfirmDto, TwoFactorDisableDto, TwoFactorSetupDto } from './two-factor.schemas';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
+/** How recent a sign-in must be to enrol without a password (a user who signs in only through a provider). */
+export const RECENT_SIGN_IN_MS = 5 * 60_000;
 
 /** Who enrols: a signed-in user (its login is kept when 2FA switches on), or an ADMIN holding a TOTP_SETUP challenge. */
 type Enroller = { userId: string; sessionId: string | null; challenge: TwoFactorChallengeRow | null };
@@ -38,8 +44,11 @@ export class TwoFactorService {
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
+    private readonly attempts: TwoFactorAttemptsService,
     private readonly box: SecretBox,
     private readonly limiter: RateLimiter,
+    private readonly mail: MailService,
+    private readonly background: BackgroundTasks,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -60,9 +69,13 @@ export class TwoFactorService {
     return toChallengeAnswer(purpose, { token, expiresAt });
   }
 
-  /** A new secret to scan; 2FA stays off until it is confirmed, and a later setup replaces it. */
-  async setup(principal: Principal | undefined, challenge: string | undefined) {
-    const { userId } = await this.enroller(principal, challenge);
+  /**
+   * A new secret to scan; 2FA stays off until it is confirmed, and a later setup replaces it.
+   * Signed in, it needs the password (or a recent sign-in, without one): a stolen session alone
+   * must not put the thief's authenticator on the account.
+   */
+  async setup(principal: Principal | undefined, dto: TwoFactorSetupDto) {
+    const { userId } = await this.enroller(principal, dto);
     const user = await this.users.findById(userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
     const secret = newTotpSecret();
@@ -71,18 +84,18 @@ export class TwoFactorService {
   }
 
   /**
-   * Switches 2FA on with a first code, and hands out the recovery codes, once. Every other login of
-   * the user ends: a session opened with the password alone must not outlive the switch. The
-   * caller's own login stays (it just proved the second factor); a TOTP_SETUP challenge is spent,
-   * and its ADMIN logs in again, now with a code.
+   * Switches 2FA on with a first code, and hands out the recovery codes, once. It needs the
+   * password again, as setup does. Every other login of the user ends: a session opened with the
+   * password alone must not outlive the switch. The caller's own login stays (it just proved the
+   * second factor); a TOTP_SETUP challenge is spent, and its ADMIN logs in again, now with a code.
    */
-  async confirm(principal: Principal | undefined, code: string, challenge: string | undefined) {
-    const enroller = await this.enroller(principal, challenge);
+  async confirm(principal: Principal | undefined, dto: TwoFactorConfirmDto) {
+    const enroller = await this.enroller(principal, dto);
     const credential = await this.repository.findCredential(enroller.userId);
     if (!credential) throw new DomainError('TWO_FACTOR_SETUP_REQUIRED');
     if (credential.confirmedAt) throw new DomainError('TWO_FACTOR_ALREADY_ENABLED');
     const now = this.clock.now();
-    const step = totpStepOf(this.box.open(credential.secretSealed), code, now);
+    const step = totpStepOf(this.box.open(credential.secretSealed), dto.code, now);
     if (step === undefined) return this.refuseCode(enroller.challenge);
     const recoveryCodes = newRecoveryCodes();
     await this.transactions.run(async (tx) => {
@@ -92,11 +105,16 @@ export class TwoFactorService {
         // A setup or confirm racing this one got there first: the code confirms nothing now.
         throw new DomainError('TWO_FACTOR_CODE_INVALID');
       }
-      await this.repository.replaceRecoveryCodes(tx, enroller.userId, recoveryCodes.map(hashRecoveryCode));
+      await this.repository.replaceRecoveryCodes(
+        tx,
+        enroller.userId,
+        recoveryCodes.map((code) => this.attempts.hashRecoveryCode(code)),
+      );
       await this.refreshTokens.revokeAllOf(tx, enroller.userId, now, enroller.sessionId ? { except: enroller.sessionId } : undefined);
       if (enroller.challenge) await this.spendChallenge(tx, enroller.challenge, now);
     });
     this.events.emit('user.sessions-revoked', { userId: enroller.userId });
+    this.mailOwner(enroller.userId, 'twoFactorEnabled');
     return { recoveryCodes };
   }
 
@@ -107,15 +125,14 @@ export class TwoFactorService {
    */
   async passChallenge(challengeToken: string, factor: SecondFactor): Promise<string> {
     const challenge = await this.openChallenge(challengeToken, 'TOTP');
-    const credential = await this.repository.findCredential(challenge.userId);
-    if (!credential?.confirmedAt) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
     const now = this.clock.now();
-    const passed = await this.transactions.run(async (tx) => {
-      if (!(await this.spendFactor(tx, credential, factor, now))) return false;
-      await this.spendChallenge(tx, challenge, now);
-      return true;
+    const outcome = await this.transactions.run(async (tx) => {
+      const checked = await this.attempts.check(tx, challenge.userId, factor, now);
+      if (checked?.passed) await this.spendChallenge(tx, challenge, now);
+      return checked;
     });
-    if (!passed) return this.refuseCode(challenge);
+    if (!outcome) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
+    if (!outcome.passed) return this.refuseFactor(challenge.userId, outcome, challenge, now);
     return challenge.userId;
   }
 
@@ -124,16 +141,19 @@ export class TwoFactorService {
     const caller = signedIn(principal);
     const user = await this.users.findById(caller.userId);
     if (!(await this.passwords.verify(user?.passwordHash, dto.password)) || !user) throw new DomainError('PASSWORD_INCORRECT');
-    const credential = await this.repository.findCredential(user.id);
-    if (!credential?.confirmedAt) throw new DomainError('TWO_FACTOR_NOT_ENABLED');
     const now = this.clock.now();
-    await this.transactions.run(async (tx) => {
+    const outcome = await this.transactions.run(async (tx) => {
       await this.users.lockById(tx, user.id);
-      if (!(await this.spendFactor(tx, credential, factorOf(dto), now))) throw new DomainError('TWO_FACTOR_CODE_INVALID');
+      const checked = await this.attempts.check(tx, user.id, factorOf(dto), now);
+      if (!checked?.passed) return checked;
       await this.repository.removeAllOf(tx, user.id, now);
       await this.refreshTokens.revokeAllOf(tx, user.id, now, { except: caller.sessionId });
+      return checked;
     });
+    if (!outcome) throw new DomainError('TWO_FACTOR_NOT_ENABLED');
+    if (!outcome.passed) return this.refuseFactor(user.id, outcome, null, now);
     this.events.emit('user.sessions-revoked', { userId: user.id });
+    this.mailOwner(user.id, 'twoFactorDisabled');
   }
 
   /**
@@ -157,17 +177,42 @@ export class TwoFactorService {
       },
       "Security: an ADMIN reset a user's two-factor login",
     );
+    if (hadTwoFactor) this.mailOwner(userId, 'twoFactorReset');
   }
 
-  private async enroller(principal: Principal | undefined, challenge: string | undefined): Promise<Enroller> {
+  /**
+   * Who enrols: the signed-in user, proving it is the account's owner again (see reauthenticate),
+   * or an ADMIN's TOTP_SETUP challenge, which a correct password has just earned.
+   */
+  private async enroller(principal: Principal | undefined, dto: { challenge?: string; password?: string }): Promise<Enroller> {
     if (principal) {
       const caller = signedIn(principal);
+      await this.reauthenticate(caller, dto.password);
       return { userId: caller.userId, sessionId: caller.sessionId, challenge: null };
     }
     // Without a credential the guard let the request through only because it carries a challenge.
-    if (!challenge) throw new DomainError('UNAUTHORIZED');
-    const row = await this.openChallenge(challenge, 'TOTP_SETUP');
+    if (!dto.challenge) throw new DomainError('UNAUTHORIZED');
+    const row = await this.openChallenge(dto.challenge, 'TOTP_SETUP');
     return { userId: row.userId, sessionId: null, challenge: row };
+  }
+
+  /**
+   * The password, for a user who has one. A user who signs in only through a provider has none to
+   * give: its login must have begun within RECENT_SIGN_IN_MS instead. That is the login's first
+   * refresh token, which refreshing does not renew, so an old stolen session cannot pass.
+   */
+  private async reauthenticate(caller: UserPrincipal, password: string | undefined): Promise<void> {
+    const user = await this.users.findById(caller.userId);
+    if (!user) throw new DomainError('UNAUTHORIZED');
+    if (user.passwordHash !== null && password === undefined) {
+      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'password', code: 'REQUIRED', message: 'Required' }] });
+    }
+    if (password !== undefined) {
+      if (!(await this.passwords.verify(user.passwordHash, password))) throw new DomainError('PASSWORD_INCORRECT');
+      return;
+    }
+    const startedAt = await this.refreshTokens.sessionStartedAt(user.id, caller.sessionId);
+    if (!startedAt || this.clock.now().getTime() - startedAt.getTime() > RECENT_SIGN_IN_MS) throw new DomainError('REAUTHENTICATION_REQUIRED');
   }
 
   /** A challenge that can still be answered, counted against its own rate limit; anything else is one refusal. */
@@ -201,11 +246,24 @@ export class TwoFactorService {
     throw new DomainError('TWO_FACTOR_CODE_INVALID');
   }
 
-  /** Spends a TOTP code (its time step, once) or a recovery code; false when it is wrong or spent. */
-  private async spendFactor(tx: Transaction, credential: TotpCredentialRow, factor: SecondFactor, now: Date): Promise<boolean> {
-    if ('recoveryCode' in factor) return this.repository.useRecoveryCode(tx, credential.userId, hashRecoveryCode(factor.recoveryCode), now);
-    const step = totpStepOf(this.box.open(credential.secretSealed), factor.code, now);
-    return step !== undefined && this.repository.useStep(tx, credential.userId, step);
+  /** A refused second factor; while locked out it is not judged, so it spends none of the challenge's tries. */
+  private async refuseFactor(
+    userId: string,
+    outcome: Extract<FactorOutcome, { passed: false }>,
+    challenge: TwoFactorChallengeRow | null,
+    now: Date,
+  ): Promise<never> {
+    const refusal = this.attempts.refusal(userId, outcome, now);
+    if (refusal.code === 'TWO_FACTOR_CODE_INVALID') return this.refuseCode(challenge);
+    throw refusal;
+  }
+
+  /** Tells the owner that its second factor changed, after the change has committed. */
+  private mailOwner(userId: string, template: Extract<MailTemplate, 'twoFactorEnabled' | 'twoFactorDisabled' | 'twoFactorReset'>): void {
+    this.background.run(`${template} mail`, async () => {
+      const user = await this.users.findById(userId);
+      if (user) await this.mail.sendTemplate(user.email, template, user.language, { name: fullName(user) });
+    });
   }
 }
 
@@ -218,5 +276,3 @@ function signedIn(principal: Principal): UserPrincipal {
 export function factorOf(dto: { code?: string; recoveryCode?: string }): SecondFactor {
   return dto.recoveryCode !== undefined ? { recoveryCode: dto.recoveryCode } : { code: dto.code! };
 }
-
-const hashRecoveryCode = (code: string) => sha256(normalizeRecoveryCode(code));

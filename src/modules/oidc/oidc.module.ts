@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
 import { OidcClients } from './oidc-clients';
@@ -11,7 +12,7 @@ import { UserIdentitiesService } from './user-identities.service';
 
 /** Sign-in through external OIDC providers, and the identities it links to users. */
 @Module({
-  imports: [AuthModule, UsersModule],
+  imports: [AuthModule, UsersModule, ApiKeysModule],
   controllers: [OidcController, UserIdentitiesController],
   providers: [OidcService, OidcClients, OidcSignInState, UserIdentitiesService, UserIdentitiesRepository],
 })

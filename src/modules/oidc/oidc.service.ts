@@ -1,13 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
+import { MailService } from '../../common/mail/mail.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
+import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { AuthService } from '../auth/auth.service';
+import { PasswordResetRepository } from '../auth/password-reset.repository';
+import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { TokenPair } from '../auth/tokens.service';
+import { TwoFactorRepository } from '../auth/two-factor.repository';
 import { USER_LIMITS } from '../../db/schema/users';
+import { fullName } from '../users/users.mapper';
 import { emailSchema, languageSchema, localeSchema, timezoneSchema } from '../users/users.schemas';
 import { NewUser, UserRow, UsersRepository } from '../users/users.repository';
 import { OidcClaims, OidcClients } from './oidc-clients';
@@ -22,13 +30,22 @@ export type CallbackOutcome = { location: string; tokens?: TokenPair };
 
 @Injectable()
 export class OidcService {
+  private readonly logger = new Logger('Oidc');
+
   constructor(
     private readonly clients: OidcClients,
     private readonly state: OidcSignInState,
     private readonly transactions: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly identities: UserIdentitiesRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly apiKeys: ApiKeysRepository,
+    private readonly passwordResets: PasswordResetRepository,
+    private readonly twoFactor: TwoFactorRepository,
     private readonly auth: AuthService,
+    private readonly mail: MailService,
+    private readonly background: BackgroundTasks,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -50,9 +67,10 @@ export class OidcService {
     const started = this.state.open(provider.name, sealed);
     try {
       const claims = await this.clients.claims(provider, search, started);
-      const user = await this.transactions.run((tx) => this.userFor(tx, provider.name, claims));
+      const found = await this.transactions.run((tx) => this.userFor(tx, provider.name, claims));
+      this.afterCommit(found, provider.name);
       // As after a correct password: a session, or a second factor still to pass.
-      const signIn = await this.auth.finishSignIn(user);
+      const signIn = await this.auth.finishSignIn(found.user);
       if (signIn.tokens) return { location: started.redirect, tokens: signIn.tokens };
       const { requiredAuthenticatorType, challenge } = signIn.answer;
       return {
@@ -68,38 +86,90 @@ export class OidcService {
    * The user this identity signs in: the one already linked to `(provider, sub)`; else the user
    * with this email, linked now; else a new ACTIVE user. Matching or creating by email needs
    * `email_verified`, or anyone able to claim an address at the provider could take the account.
+   * A user is linked as it is only when its own email is verified. An unverified row (registered,
+   * never activated: perhaps by someone else, with a password of their own) is reclaimed instead.
    */
-  private async userFor(tx: Transaction, provider: string, claims: OidcClaims): Promise<UserRow> {
+  private async userFor(tx: Transaction, provider: string, claims: OidcClaims): Promise<FoundUser> {
+    const now = this.clock.now();
     const known = await this.identities.findBySubject(tx, provider, claims.subject);
     if (known) {
       const user = await this.users.lockById(tx, known.userId);
       if (!user) throw new DomainError('OIDC_SIGN_IN_REJECTED');
-      return assertNotSuspended(user);
+      assertNotSuspended(user);
+      // Linked, before links needed a verified row, to a row whose password someone else may hold.
+      if (!user.emailVerifiedAt && known.email?.toLowerCase() === user.email.toLowerCase()) return this.reclaim(tx, user, now, { except: known.id });
+      return { user, linked: null, reclaimed: null };
     }
     const email = emailSchema.safeParse(claims.email);
     if (!email.success || !claims.emailVerified) throw new DomainError('OIDC_EMAIL_UNVERIFIED');
-    const existing = await this.users.findByEmail(email.data);
-    let user: UserRow;
+    const existing = await this.users.lockByEmail(tx, email.data);
+    let found: FoundUser;
     if (existing) {
-      user = assertNotSuspended(existing);
+      assertNotSuspended(existing);
+      found = existing.emailVerifiedAt ? { user: existing, linked: null, reclaimed: null } : await this.reclaim(tx, existing, now);
     } else {
-      const created = await this.users.create(newUserFrom(email.data, claims, this.clock.now()), tx);
+      const created = await this.users.create(newUserFrom(email.data, claims, now), tx);
       // Registered by someone else between the lookup and the insert: try again to link it.
       if (created.outcome === 'email-taken') throw new DomainError('CONFLICT');
-      user = created.user;
+      found = { user: created.user, linked: null, reclaimed: null };
     }
-    const linked = await this.identities.insert(tx, { userId: user.id, provider, subject: claims.subject, email: email.data });
+    const linked = await this.identities.insert(tx, { userId: found.user.id, provider, subject: claims.subject, email: email.data });
     // Two first sign-ins of one person at once: the other one linked it; this one writes nothing.
     if (linked.outcome === 'already-linked') throw new DomainError('CONFLICT');
-    return user;
+    // A new way into an account that existed: its owner hears of it.
+    return existing ? { ...found, linked: { email: email.data } } : found;
   }
+
+  /**
+   * The provider's verified email wins over a row nobody verified: the email is unique, so no
+   * second user can be made for it, and whoever registered the row without proving the address
+   * must lose every way in it gave them. Its password, logins, API keys, pending password resets,
+   * 2FA and other identities go; it becomes ACTIVE, its email verified now. The row is locked.
+   */
+  private async reclaim(tx: Transaction, row: UserRow, now: Date, keep?: { except: string }): Promise<FoundUser> {
+    const user = await this.users.reclaim(tx, row.id, now);
+    if (!user) throw new DomainError('OIDC_SIGN_IN_REJECTED');
+    await this.refreshTokens.revokeAllOf(tx, user.id, now);
+    const revokedKeyIds = await this.apiKeys.revokeAllOf(tx, user.id, now);
+    await this.passwordResets.spendAllOf(tx, user.id, now);
+    await this.twoFactor.removeAllOf(tx, user.id, now);
+    await this.identities.deleteAllOf(tx, user.id, keep);
+    return { user, linked: null, reclaimed: { wasStatus: row.status, hadPassword: row.passwordHash !== null, revokedKeyIds } };
+  }
+
+  /** Once the sign-in's changes are committed: caches drop what was revoked, and the owner is mailed of a new link. */
+  private afterCommit(found: FoundUser, provider: string): void {
+    const { user, linked, reclaimed } = found;
+    if (reclaimed) {
+      const { revokedKeyIds, ...was } = reclaimed;
+      this.logger.warn(
+        { event: 'account_reclaimed', userId: user.id, provider, ...was, revokedApiKeys: revokedKeyIds.length },
+        'Security: an account whose email nobody had verified was reclaimed by a provider sign-in that verified it',
+      );
+      this.events.emit('user.sessions-revoked', { userId: user.id });
+      this.events.emit('user.access-changed', { userId: user.id });
+      if (revokedKeyIds.length > 0) this.events.emit('api-keys.revoked', { keyIds: revokedKeyIds });
+    }
+    if (!linked) return;
+    this.background.run('identity linked mail', () =>
+      this.mail.sendTemplate(user.email, 'identityLinked', user.language, { name: fullName(user), provider, email: linked.email }),
+    );
+  }
+}
+
+/** Who signs in, and what the sign-in changed that must be announced once it has committed. */
+interface FoundUser {
+  user: UserRow;
+  /** A new identity linked to an account that existed before this sign-in. */
+  linked: { email: string } | null;
+  /** The row was reclaimed: what it was, and the keys it lost. */
+  reclaimed: { wasStatus: UserRow['status']; hadPassword: boolean; revokedKeyIds: string[] } | null;
 }
 
 export const callbackPath = (provider: string) => `/v1/auth/oidc/${provider}/callback`;
 
-function assertNotSuspended(user: UserRow): UserRow {
+function assertNotSuspended(user: UserRow): void {
   if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
-  return user;
 }
 
 /** A user who signs in only through the provider: ACTIVE, email verified by it, no password. */

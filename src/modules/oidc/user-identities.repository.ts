@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, ne } from 'drizzle-orm';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { userIdentities } from '../../db/schema';
@@ -51,6 +51,11 @@ export class UserIdentitiesRepository {
   async countOwned(tx: Transaction, userId: string): Promise<number> {
     const [owned] = await tx.select({ count: count() }).from(userIdentities).where(eq(userIdentities.userId, userId));
     return owned?.count ?? 0;
+  }
+
+  /** Unlinks every identity of the user but `keep` (a reclaimed account keeps only the way in that reclaimed it). */
+  async deleteAllOf(tx: Transaction, userId: string, keep?: { except: string }): Promise<void> {
+    await tx.delete(userIdentities).where(and(eq(userIdentities.userId, userId), keep ? ne(userIdentities.id, keep.except) : undefined));
   }
 
   async deleteOwned(tx: Transaction, userId: string, id: string): Promise<void> {

@@ -55,6 +55,29 @@ export class UsersRepository {
     return row;
   }
 
+  /** Reads the user with this email (in any case) under an update lock, as lockById does. */
+  async lockByEmail(tx: Transaction, email: string): Promise<UserRow | undefined> {
+    const [row] = await tx.select().from(users).where(eq(users.email, email)).for('update');
+    return row;
+  }
+
+  /**
+   * The row goes to whoever has just proven its email elsewhere (an OIDC provider): its password
+   * goes, its email is verified at `now`, and an INACTIVE user becomes ACTIVE.
+   */
+  async reclaim(tx: Transaction, id: string, now: Date): Promise<UserRow | undefined> {
+    const [row] = await tx
+      .update(users)
+      .set({
+        passwordHash: null,
+        emailVerifiedAt: now,
+        status: sql`CASE WHEN ${users.status} = 'INACTIVE' THEN 'ACTIVE'::user_status ELSE ${users.status} END`,
+      })
+      .where(eq(users.id, id))
+      .returning();
+    return row;
+  }
+
   /** Reads a user under an update lock: it also orders a change against refresh-token rotation. */
   async lockById(tx: Transaction, id: string): Promise<UserRow | undefined> {
     const [row] = await tx.select().from(users).where(eq(users.id, id)).for('update');

@@ -200,7 +200,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start enrolling an authenticator app: a new secret and its QR code. 2FA stays off until confirmed; a new setup replaces an unconfirmed one */
+        /** Start enrolling an authenticator app, with the password (or a sign-in in the last 5 minutes, without one): a new secret and its QR code. 2FA stays off until confirmed; a new setup replaces an unconfirmed one */
         post: operations["setupTotp"];
         delete?: never;
         options?: never;
@@ -217,7 +217,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Switch 2FA on with a code from the app: answers the 10 recovery codes, once, and ends the user's other logins */
+        /** Switch 2FA on with a code from the app and, as for setup, the password: answers the 10 recovery codes, once, ends the user's other logins and mails the user */
         post: operations["confirmTotp"];
         delete?: never;
         options?: never;
@@ -251,7 +251,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins */
+        /** Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins and mails the user */
         post: operations["disableTwoFactor"];
         delete?: never;
         options?: never;
@@ -268,7 +268,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event */
+        /** Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event, and the user is mailed */
         post: operations["resetTwoFactor"];
         delete?: never;
         options?: never;
@@ -1228,7 +1228,7 @@ export interface components {
          * @example VALIDATION_FAILED
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
+        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "TWO_FACTOR_LOCKED" | "REAUTHENTICATION_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
         ProblemType: {
             /** Format: uri */
             type: string;
@@ -1386,8 +1386,10 @@ export interface components {
             /** @example correct horse battery staple */
             newPassword: string;
         };
-        /** @description Empty when signed in; a TOTP_SETUP challenge otherwise. */
+        /** @description The password when signed in; a TOTP_SETUP challenge otherwise. */
         TwoFactorSetupRequest: {
+            /** @description The current password, when signed in as a user who has one. A user without one (signed in only through a provider) leaves it out, and must have signed in within the last 5 minutes. */
+            password?: string;
             /** @description The challenge token from the login answer. */
             challenge?: string;
         };
@@ -1399,10 +1401,12 @@ export interface components {
             /** @description The otpauth URL as an SVG QR code. */
             qrSvg: string;
         };
-        /** @description A code from the app just set up; a TOTP_SETUP challenge when not signed in. */
+        /** @description A code from the app just set up, with the password when signed in; a TOTP_SETUP challenge otherwise. */
         TwoFactorConfirmRequest: {
             /** @example 492039 */
             code: string;
+            /** @description The current password, when signed in as a user who has one. A user without one (signed in only through a provider) leaves it out, and must have signed in within the last 5 minutes. */
+            password?: string;
             /** @description The challenge token from the login answer. */
             challenge?: string;
         };
@@ -3606,7 +3610,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpSetup"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Wrong password; Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3624,7 +3628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
+            /** @description Sign in again; Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3729,7 +3733,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description Wrong code; Malformed JSON */
+            /** @description Wrong code; Wrong password; Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3747,7 +3751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
+            /** @description Sign in again; Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3906,7 +3910,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Second step locked; Too many requests */
             429: {
                 headers: {
                     /** @description Seconds until a request may succeed */
@@ -4028,7 +4032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Second step locked; Too many requests */
             429: {
                 headers: {
                     /** @description Seconds until a request may succeed */
