@@ -78,14 +78,13 @@ export class QuotaCountersRepository {
 
   /**
    * Marks an alert as sent for the counter's window: true for exactly one caller per window, in
-   * the caller's transaction (with the outbox row it writes), however many race to it. Claiming
-   * `exceeded` claims `warning` too: a window whose count drops back (a refund) never warns after.
+   * the caller's transaction (with the outbox row it writes), however many race to it.
    */
   async claimAlert(tx: Executor, key: CounterKey, alert: QuotaAlert, at: Date): Promise<boolean> {
     const column = alert === 'warning' ? quotaCounters.warnedAt : quotaCounters.exceededAt;
     const claimed = await tx
       .update(quotaCounters)
-      .set(alert === 'warning' ? { warnedAt: at } : { exceededAt: at, warnedAt: sql`coalesce(${quotaCounters.warnedAt}, ${at.toISOString()}::timestamptz)` })
+      .set(alert === 'warning' ? { warnedAt: at } : { exceededAt: at })
       .where(and(matches(key), isNull(column)))
       .returning({ used: quotaCounters.used });
     return claimed.length > 0;
