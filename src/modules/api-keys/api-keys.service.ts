@@ -130,11 +130,12 @@ export class ApiKeysService {
 }
 
 /**
- * Only an ADMIN (a user, or an admin-scope key of one) may create, rotate or revoke an admin-scope
- * key: otherwise a read-write key of an ADMIN could mint itself an admin key.
+ * Only an ADMIN (a user, or an admin-scope key of one) may create, rotate or revoke an admin- or
+ * verify-scope key: otherwise a read-write key of an ADMIN could mint itself an admin key, and a
+ * USER's verify key would answer for other customers' keys.
  */
 function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
-  if (scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+  if ((scope === 'admin' || scope === 'verify') && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
 }
 
 /**
@@ -143,7 +144,9 @@ function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
  * expires, or take over its own replacement. (assertActorLive also refuses, under a lock, a key no longer live.)
  */
 function assertMayManageKeys(principal: Principal) {
-  if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) throw new DomainError('INSUFFICIENT_SCOPE');
+  if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) {
+    throw new DomainError('INSUFFICIENT_SCOPE', { params: { scope: principal.scope, required: ['admin'] } });
+  }
 }
 
 const actingKeyOf = (principal: Principal) => (principal.kind === 'apiKey' ? principal.apiKeyId : undefined);

@@ -683,8 +683,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for an admin-scope API key)
-         * @description For a vendor whose product is an API: call it for each request a customer makes, with the customer's key. A denied check answers 200 with `allowed: false` and its `code`, and consumes no quota. The check counts in the customer key's usage statistics under `<apiVersion> <endpoint>` (method VERIFY).
+         * May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for a verify-scope API key)
+         * @description For a vendor whose product is an API: call it for each request a customer makes, with the customer's key, from the vendor's server holding a `verify` key (which can do nothing else; an ADMIN's admin key works too). A denied check answers 200 with `allowed: false` and its `code`, and consumes no quota. The check counts in the customer key's usage statistics under `<apiVersion> <endpoint>` (method VERIFY). With an `Idempotency-Key`, a retry gets the first decision and is not counted again.
          */
         post: operations["verifyAccess"];
         delete?: never;
@@ -1841,10 +1841,10 @@ export interface components {
         AccessDecision: {
             allowed: boolean;
             /**
-             * @description Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); INSUFFICIENT_SCOPE the plan does not include the endpoint; SUBSCRIPTION_REQUIRED no paid plan; PAST_DUE the grace period after a failed payment ended; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate
+             * @description Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); ACCOUNT_NOT_ACTIVE its owner has not activated the account yet; INSUFFICIENT_SCOPE it is a verify key, which only checks other keys; SUBSCRIPTION_REQUIRED no paid plan (and the free tier, NONE, does not name the endpoint); PAST_DUE the same, after a failed payment's grace period ended; ENDPOINT_NOT_IN_PLAN the plan does not include the endpoint; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate
              * @enum {string}
              */
-            code: "ALLOWED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "INSUFFICIENT_SCOPE" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "QUOTA_EXCEEDED" | "GEO_RESTRICTED" | "RATE_LIMITED";
+            code: "ALLOWED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "ACCOUNT_NOT_ACTIVE" | "INSUFFICIENT_SCOPE" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "QUOTA_EXCEEDED" | "GEO_RESTRICTED" | "RATE_LIMITED";
             /** @description The customer the key belongs to; null for an unknown key */
             subject: {
                 userId: string;
@@ -2421,8 +2421,11 @@ export interface components {
         };
         ApiKeyCreateRequest: {
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /**
              * Format: date-time
              * @description When the key stops working; it never expires if omitted.
@@ -2439,8 +2442,11 @@ export interface components {
             id: string;
             ownerId: string;
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /** @enum {string} */
             environment: "live" | "test";
             /** @example gate_live_AbCd */
@@ -2468,8 +2474,11 @@ export interface components {
             id: string;
             ownerId: string;
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /** @enum {string} */
             environment: "live" | "test";
             /** @example gate_live_AbCd */
@@ -2589,6 +2598,20 @@ export interface components {
              * @example DE
              */
             country?: string;
+            /**
+             * @description On INSUFFICIENT_SCOPE, the scope of the API key that made the request
+             * @example read-write
+             * @enum {string}
+             */
+            scope?: "read-only" | "read-write" | "admin" | "verify";
+            /**
+             * @description On INSUFFICIENT_SCOPE, the key scopes that may make this request (any one of them)
+             * @example [
+             *       "verify",
+             *       "admin"
+             *     ]
+             */
+            required?: ("read-only" | "read-write" | "admin" | "verify")[];
         };
         /** @description The error body of the integration endpoints, served as application/problem+json. */
         IntegrationProblem: {
@@ -4366,7 +4389,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4551,7 +4574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5138,7 +5161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5984,7 +6007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6735,7 +6758,10 @@ export interface operations {
     verifyAccess: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6747,15 +6773,17 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccessDecision"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6774,6 +6802,18 @@ export interface operations {
             /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6783,6 +6823,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6792,15 +6833,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6883,7 +6926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7097,7 +7140,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7898,7 +7941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8129,7 +8172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8811,7 +8854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8902,7 +8945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9051,7 +9094,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9282,7 +9325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9737,7 +9780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9832,7 +9875,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9923,7 +9966,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10433,7 +10476,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10665,7 +10708,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10870,7 +10913,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10973,7 +11016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11106,7 +11149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict; Idempotency key in use */
+            /** @description Conflict; API key limit reached; Idempotency key in use */
             409: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
