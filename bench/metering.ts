@@ -23,7 +23,7 @@ async function main() {
   await db.connect();
 
   const admin = await insertUser(db, { role: 'ADMIN', status: 'ACTIVE' });
-  const vendorKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'admin' })).key;
+  const vendorKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'verify' })).key;
   // Admin scope: a lesser key of an ADMIN acts as a USER, and is metered.
   const adminCustomerKey = (await insertApiKey(db, { ownerId: admin.id, scope: 'admin' })).key;
   const customerKey = await premiumCustomer(app, db);

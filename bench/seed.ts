@@ -15,7 +15,7 @@ import { insertUser, TEST_PASSWORD } from '../test/factories/users';
 export interface SeedData {
   licenseKeys: string[];
   unknownLicenseKeys: string[];
-  /** An ADMIN's admin-scope key: the vendor asking /v1/access/verify. */
+  /** An ADMIN's verify-scope key: the vendor asking /v1/access/verify, as the README tells vendors to. */
   vendorKey: string;
   /** 1,000 read-only keys of 100 PREMIUM_MONTHLY customers (10 each). */
   customerKeys: string[];
@@ -59,7 +59,7 @@ export async function seed(databaseUrl: string, options: { licenses: number; sec
     const unknownLicenseKeys = Array.from({ length: 1_000 }, () => generateLicenseKey());
 
     const admin = await insertUser(pool, { role: 'ADMIN', email: 'bench-vendor@example.com' });
-    const vendorKey = (await insertApiKey(pool, { ownerId: admin.id, scope: 'admin' })).key;
+    const vendorKey = (await insertApiKey(pool, { ownerId: admin.id, scope: 'verify' })).key;
     await app.get(PlansRepository).updatePreset('PREMIUM_MONTHLY', { rateLimitCount: 1_000_000_000, rateLimitWindowSeconds: 60 });
     const customerKeys: string[] = [];
     for (let c = 0; c < CUSTOMERS; c++) {

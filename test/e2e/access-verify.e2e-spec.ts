@@ -15,7 +15,8 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
   let vendorKey: string;
   beforeAll(async () => {
     admin = await registerAdmin(ctx.t.app, ctx.db);
-    vendorKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'admin' })).key;
+    // What the README tells vendors to hold: a verify key, which can do nothing else.
+    vendorKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -88,9 +89,14 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
     expect(await used(c.user.id)).toBe(0);
   });
 
-  it('done-means 4 INSUFFICIENT_SCOPE (the plan does not include the endpoint), SUBSCRIPTION_REQUIRED and PAST_DUE consume nothing', async () => {
+  it('done-means 4 ENDPOINT_NOT_IN_PLAN (issue 19: the name metered routes give it), SUBSCRIPTION_REQUIRED and PAST_DUE consume nothing', async () => {
     const narrow = await customer({ limits: [{ apiVersion: 'v1', endpoint: 'orders.list', maxCalls: 5 }] });
-    expect((await verify({ key: narrow.key, endpoint: 'orders.create' })).json()).toMatchObject({ allowed: false, code: 'INSUFFICIENT_SCOPE', quota: null });
+    expect((await verify({ key: narrow.key, endpoint: 'orders.create' })).json()).toMatchObject({
+      allowed: false,
+      code: 'ENDPOINT_NOT_IN_PLAN',
+      plan: 'CUSTOM',
+      quota: null,
+    });
     expect((await verify({ key: narrow.key, endpoint: 'orders.list' })).json()).toMatchObject({ allowed: true, quota: { limit: 5, remaining: 4 } });
     expect(await used(narrow.user.id)).toBe(1);
 
@@ -146,6 +152,83 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
     await ctx.db.query("UPDATE users SET status = 'SUSPENDED' WHERE id = $1", [c.user.id]);
     expect((await verify({ key: c.key })).json()).toMatchObject({ allowed: false, code: 'KEY_REVOKED', subject: { userId: c.user.id } });
     expect(await used(c.user.id)).toBe(0);
+  });
+
+  it("issue 19: an INACTIVE owner's key is ACCOUNT_NOT_ACTIVE, as on Gatehouse's own routes; nothing is counted, the audit says 403", async () => {
+    const c = await customer();
+    await ctx.db.query("UPDATE users SET status = 'INACTIVE' WHERE id = $1", [c.user.id]);
+    expect((await verify({ key: c.key })).json()).toEqual({
+      allowed: false,
+      code: 'ACCOUNT_NOT_ACTIVE',
+      subject: { userId: c.user.id, accountId: c.accountId, apiKeyId: c.keyId },
+      plan: null,
+      quota: null,
+      rateLimit: null,
+    });
+    const own = await ctx.t.app.inject({ method: 'GET', url: '/v1/api-keys', headers: { authorization: `Bearer ${c.key}` } });
+    expect(own.json().code).toBe('ACCOUNT_NOT_ACTIVE');
+    expect(await used(c.user.id)).toBe(0);
+    await ctx.t.app.get(ApiKeyUsageRecorder).flush();
+    const audit = await ctx.db.query("SELECT status FROM api_key_audit_log WHERE key_id = $1 AND method = 'VERIFY'", [c.keyId]);
+    expect(audit.rows).toEqual([{ status: 403 }]);
+  });
+
+  it("issue 19: a verify key presented as the customer's is INSUFFICIENT_SCOPE: it may only check other keys", async () => {
+    expect((await verify({ key: vendorKey })).json()).toMatchObject({
+      allowed: false,
+      code: 'INSUFFICIENT_SCOPE',
+      subject: { userId: admin.user.id },
+      plan: null,
+      quota: null,
+    });
+  });
+
+  describe('issue 19: the NONE plan in verify', () => {
+    const call = (method: 'GET' | 'PATCH', url: string, body?: unknown) =>
+      ctx.t.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${admin.accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
+    const noneTerms = async () => (await call('GET', '/v1/subscriptions/plans')).json().items.find((plan: { code: string }) => plan.code === 'NONE');
+    const counters = async (userId: string) =>
+      (await ctx.db.query('SELECT api_version, endpoint, used FROM quota_counters WHERE user_id = $1 ORDER BY endpoint', [userId])).rows;
+
+    it('an endpoint the NONE plan names is checked against that limit; its "*" (the free tier of Gatehouse\'s own API) does not count', async () => {
+      const before = await noneTerms();
+      const named = [...before.limits, { apiVersion: 'v1', endpoint: 'orders.search', maxCalls: 2 }];
+      expect((await call('PATCH', '/v1/subscriptions/plans/NONE', { limits: named })).statusCode).toBe(200);
+      try {
+        const free = await registerAndLogin(ctx.t.app);
+        const freeKey = await insertApiKey(ctx.db, { ownerId: free.user.id });
+        const first = (await verify({ key: freeKey.key, endpoint: 'orders.search' })).json();
+        expect(first).toMatchObject({ allowed: true, code: 'ALLOWED', plan: 'NONE', quota: { limit: 2, remaining: 1 } });
+        expect((await verify({ key: freeKey.key, endpoint: 'orders.search' })).json()).toMatchObject({ allowed: true, quota: { remaining: 0 } });
+        expect((await verify({ key: freeKey.key, endpoint: 'orders.search' })).json()).toMatchObject({ allowed: false, code: 'QUOTA_EXCEEDED' });
+        // Only through "*": still no plan for it.
+        expect((await verify({ key: freeKey.key, endpoint: 'orders.create' })).json()).toMatchObject({ allowed: false, code: 'SUBSCRIPTION_REQUIRED' });
+        expect(await counters(free.user.id)).toEqual([{ api_version: 'v1', endpoint: 'orders.search', used: 2 }]);
+
+        // A customer whose payment failed is on NONE too: the named endpoint is free for them as well.
+        const late = await customer();
+        await ctx.db.query("UPDATE subscriptions SET status = 'PAST_DUE', expires_at = now() - interval '1 hour' WHERE account_id = $1", [late.accountId]);
+        expect((await verify({ key: late.key, endpoint: 'orders.search' })).json()).toMatchObject({ allowed: true, plan: 'NONE' });
+        expect((await verify({ key: late.key, endpoint: 'orders.create' })).json()).toMatchObject({ allowed: false, code: 'PAST_DUE' });
+      } finally {
+        expect((await call('PATCH', '/v1/subscriptions/plans/NONE', { limits: before.limits })).statusCode).toBe(200);
+      }
+    });
+
+    it('a NONE plan that names nothing but "*" refuses every endpoint with SUBSCRIPTION_REQUIRED, "*" included', async () => {
+      expect((await noneTerms()).limits).toEqual([{ apiVersion: 'v1', endpoint: '*', maxCalls: 1000 }]);
+      const free = await registerAndLogin(ctx.t.app);
+      const freeKey = await insertApiKey(ctx.db, { ownerId: free.user.id });
+      for (const endpoint of ['orders.search', 'orders.create']) {
+        expect((await verify({ key: freeKey.key, endpoint })).json()).toMatchObject({ allowed: false, code: 'SUBSCRIPTION_REQUIRED', plan: 'NONE' });
+      }
+      expect(await counters(free.user.id)).toEqual([]);
+    });
   });
 
   it('without a valid credential the route is an open one, limited per IP by the public policy, not the generous verify one', async () => {

@@ -117,6 +117,17 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     expect((await getAll(user.accessToken)).statusCode).toBe(200);
   });
 
+  it('issue 19: a MONTHLY window ends with a shorter term: on day 31 of a 45-day term the quota resets at the term end, not a month on', async () => {
+    const start = new Date('2026-03-01T00:00:00.000Z');
+    setClock(ctx.t.app, start);
+    const user = await onPlan(customPlan({ limitResetPeriod: 'MONTHLY', duration: { unit: 'DAY', count: 45 } }));
+    setClock(ctx.t.app, new Date(start.getTime() + 31 * DAY_MS));
+    const answer = await getAll(user.apiKey);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['x-quota-reset']).toBe(String((start.getTime() + 45 * DAY_MS) / 1000));
+    expect((await counters(user.user.id)).map((row) => row.window_end.toISOString())).toEqual([new Date(start.getTime() + 45 * DAY_MS).toISOString()]);
+  });
+
   it('done-means 3: NONE reset is one allowance for the whole term, resetting only when the term ends', async () => {
     const start = new Date('2026-05-01T00:00:00.000Z');
     setClock(ctx.t.app, start);
@@ -173,6 +184,22 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await events()).toHaveLength(2);
     expect(mailbox.to(user.input.email)).toHaveLength(2);
+  });
+
+  it('issue 19: one call that crosses 80% and 100% at once (a cost from 7 to 10 of 10) sends only the 100% alert', async () => {
+    const user = await onPlan(customPlan({ limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10 }] }));
+    const verify = (cost: number) =>
+      call('POST', '/v1/access/verify', admin.accessToken, { key: user.apiKey, apiVersion: 'v1', endpoint: 'reports.build', cost });
+    expect((await verify(7)).json()).toMatchObject({ allowed: true, quota: { remaining: 3 } });
+    expect((await verify(3)).json()).toMatchObject({ allowed: true, quota: { remaining: 0 } });
+    expect((await verify(1)).json()).toMatchObject({ allowed: false, code: 'QUOTA_EXCEEDED' });
+    const events = async () =>
+      (await ctx.db.query("SELECT type, payload FROM outbox_messages WHERE type LIKE 'subscription.quota.%' AND payload->>'userId' = $1", [user.user.id])).rows;
+    await vi.waitFor(() => expect(mailbox.to(user.input.email)).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailbox.to(user.input.email).map((mail) => mail.subject)).toEqual(['Your Gatehouse quota is used up']);
+    expect(await events()).toEqual([{ type: 'subscription.quota.exceeded', payload: expect.objectContaining({ used: 10, limit: 10 }) }]);
+    expect((await counters(user.user.id))[0]).toMatchObject({ used: 10 });
   });
 
   it("done-means 7: a PREMIUM plan's higher per-minute limit shows in X-RateLimit-Limit; the free tier keeps 100", async () => {

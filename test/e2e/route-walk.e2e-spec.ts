@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes, RouteInfo } from '../../src/common/http/routes';
+import { insertApiKey } from '../factories/api-keys';
+import { insertUser } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
 
 /** The routes meant to be open. A new @Public() must be added here, on purpose. */
@@ -66,6 +68,29 @@ describe('deny by default: the route walk', () => {
     }
     // Reached, and refused there (confirm lacks its code; setup's service refuses the forged challenge).
     expect(reached.sort()).toEqual(['POST /v1/auth/2fa/totp/confirm', 'POST /v1/auth/2fa/totp/setup']);
+  });
+
+  it('issue 19: a verify key of an ADMIN reaches the access check only; every other route refuses it naming its scope', async () => {
+    const owner = await insertUser(ctx.db, { role: 'ADMIN' });
+    const { key } = await insertApiKey(ctx.db, { ownerId: owner.id, scope: 'verify' });
+    const reached: string[] = [];
+    for (const route of routes.filter((candidate) => !candidate.isPublic)) {
+      const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
+      const response = await ctx.t.app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${key}`, ...(route.method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+        ...(route.method === 'GET' ? {} : { payload: '{}' }),
+      });
+      const problem = response.json();
+      if (problem.code === 'INSUFFICIENT_SCOPE') {
+        // getAll speaks the integration format (403 sent as 401), without the extension members.
+        expect(problem.status, `${route.method} ${route.path}`).toBe(403);
+        if (!route.path.startsWith('/api/integration')) expect(problem.scope, `${route.method} ${route.path}`).toBe('verify');
+      } else reached.push(`${route.method} ${route.path}`);
+    }
+    expect(reached).toEqual(['POST /v1/access/verify']);
+    expect(routes.filter((route) => route.allowVerifyKey).map((route) => `${route.method} ${route.path}`)).toEqual(['POST /v1/access/verify']);
   });
 
   it('rate-limits every route but the health probes and the Stripe webhook', () => {

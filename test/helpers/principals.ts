@@ -15,7 +15,7 @@ export function apiKeyPrincipal(
   owner: UserLike,
   key: { id: string; scope: ApiKeyPrincipal['scope']; environment: ApiKeyPrincipal['environment'] },
 ): ApiKeyPrincipal {
-  const role = owner.role === 'ADMIN' && key.scope === 'admin' ? 'ADMIN' : 'USER';
+  const role = owner.role === 'ADMIN' && (key.scope === 'admin' || key.scope === 'verify') ? 'ADMIN' : 'USER';
   return { kind: 'apiKey', userId: owner.id, role, status: owner.status, language: 'en', apiKeyId: key.id, scope: key.scope, environment: key.environment };
 }
 

@@ -93,9 +93,10 @@ describe('ApiKeysService (medium)', () => {
     const principal = userPrincipal(owner);
     const root = await insertApiKey(ctx.db, { ownerId: owner.id, scope: 'admin' });
     const child = await insertApiKey(ctx.db, { ownerId: owner.id, parentKeyId: root.id });
+    // Rotated while the owner is under the cap (the key in grace holds a place); the rest inserted as rows.
+    const replacement = await service().rotate(principal, child.id);
     const grandchild = await insertApiKey(ctx.db, { ownerId: owner.id, parentKeyId: child.id });
     const sibling = await insertApiKey(ctx.db, { ownerId: owner.id });
-    const replacement = await service().rotate(principal, child.id);
 
     await service().revoke(principal, replacement.id);
     const revoked = async (id: string) => (await keyRow(id)).revoked_at !== null;

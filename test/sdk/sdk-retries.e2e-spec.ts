@@ -2,8 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, GatehouseClient, GatehouseError, NetworkError, RateLimitError, TimeoutError } from '../../packages/sdk/src/index';
 import { unique } from '../factories/db';
 import { insertProduct } from '../factories/products';
-import { registerAndLogin } from '../factories/users';
+import { insertApiKey } from '../factories/api-keys';
+import { registerAdmin, registerAndLogin } from '../factories/users';
 import { FailingProxy } from '../helpers/failing-proxy';
+import { subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
 /** Retries through a proxy that fails as told (issue 14, done-means 2). Timing bounds are generous: the machine is shared. */
@@ -137,8 +139,31 @@ describe('@gatehouse/sdk retries', () => {
 
   it('a POST the server does not de-duplicate (no Idempotency-Key in the spec) is sent without a key and never retried', async () => {
     proxy.failNext({ kind: 'reset' });
-    await expect(client().access.verify({ key: 'gate_live_x', apiVersion: 'v1', endpoint: 'orders.create' })).rejects.toBeInstanceOf(NetworkError);
+    await expect(client().licenses.validate({ key: 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE', fingerprint: 'machine' })).rejects.toBeInstanceOf(NetworkError);
     expect(proxy.requests).toHaveLength(1);
     expect(proxy.requests[0]!.headers['idempotency-key']).toBeUndefined();
+  });
+
+  it("issue 19: an access check whose answer was lost is retried with its key and replayed: the customer's call counts once", async () => {
+    const admin = await registerAdmin(ctx.t.app, ctx.db);
+    const customer = await subscriber(ctx.t.app, ctx.db);
+    await updateSubscription(ctx.t.app, admin.accessToken, { userId: customer.user.id, subscriberId: customer.accountId, planName: 'TRIAL' });
+    const customerKey = (await insertApiKey(ctx.db, { ownerId: customer.user.id })).key;
+    const verifyKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
+    proxy.failNext({ kind: 'lose-answer' });
+
+    const decision = await new GatehouseClient({ baseUrl: proxy.url, apiKey: verifyKey }).access.verify({
+      key: customerKey,
+      apiVersion: 'v1',
+      endpoint: 'orders.create',
+    });
+
+    expect(decision).toMatchObject({ allowed: true, quota: { limit: 5, remaining: 4 } });
+    expect(proxy.requests.map((request) => [request.action, request.upstream])).toEqual([
+      ['lose-answer', { status: 200, replayed: false }],
+      ['forward', { status: 200, replayed: true }],
+    ]);
+    const counted = await ctx.db.query('SELECT used FROM quota_counters WHERE user_id = $1', [customer.user.id]);
+    expect(counted.rows).toEqual([{ used: 1 }]);
   });
 });

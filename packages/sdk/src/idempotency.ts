@@ -20,6 +20,7 @@ const IDEMPOTENT = [
   'rotateWebhookEndpointSecret',
   'testWebhookEndpoint',
   'updateSubscription',
+  'verifyAccess',
 ] as const satisfies readonly IdempotentOperation[];
 
 // The list is the spec's, checked by the compiler: an operation gaining or losing the header in

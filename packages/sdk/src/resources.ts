@@ -172,7 +172,10 @@ export class SubscriptionsApi {
 export class AccessApi {
   constructor(private readonly t: Transport) {}
 
-  /** Vendor side, with an admin-scope API key: may this customer's credential make this call? */
+  /**
+   * Vendor side, with a verify-scope API key (it can do nothing else): may this customer's key make
+   * this call? Sent with an Idempotency-Key, so a retry is replayed and counts the call once.
+   */
   verify(body: RequestBody<'verifyAccess'>, options?: RequestOptions): Promise<ResponseBody<'verifyAccess'>> {
     return this.t.request({ operation: 'verifyAccess', method: 'POST', path: '/v1/access/verify', body, options });
   }

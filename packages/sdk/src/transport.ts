@@ -62,8 +62,8 @@ interface Tokens {
  * ACCESS_TOKEN_EXPIRED.
  *
  * A POST the server does not de-duplicate gets no key and is never retried: the server ignores a
- * key there, so a retry would run the operation again (POST /v1/access/verify would count the
- * customer's call twice).
+ * key there, so a retry would run the operation again. One it does (an access check among them,
+ * which would otherwise count the customer's call twice) is retried with the same key.
  */
 export class Transport {
   readonly baseUrl: string;

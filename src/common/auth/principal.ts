@@ -2,12 +2,17 @@ import type { Language } from '../i18n/language';
 
 export type Role = 'USER' | 'ADMIN';
 export type UserStatus = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED';
-export type ApiKeyScope = 'read-only' | 'read-write' | 'admin';
+/** `verify`: POST /v1/access/verify only (an ADMIN's key for a vendor's server); the others are ordered, each allowing more. */
+export const API_KEY_SCOPES = ['read-only', 'read-write', 'admin', 'verify'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 interface PrincipalBase {
   /** The user acting, or owning the API key. */
   userId: string;
-  /** The role this request acts with: for a key, its owner's role capped by the key's scope. */
+  /**
+   * The role this request acts with: for a key, its owner's role capped by the key's scope (an
+   * ADMIN's verify key is ADMIN on the one route its scope reaches).
+   */
   role: Role;
   status: UserStatus;
   language: Language;

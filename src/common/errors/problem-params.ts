@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { API_KEY_SCOPES } from '../auth/principal';
 import type { ErrorCode } from './error-catalog';
 
 /**
@@ -18,6 +19,10 @@ export const problemMembersSchema = z.object({
     .meta({ description: 'On quota problems, the limit\'s endpoint ("*": every metered endpoint of the version without its own)', example: '*' }),
   resetsAt: z.iso.datetime({ offset: true }).meta({ description: 'On QUOTA_EXCEEDED, when the quota window resets', example: '2026-12-04T00:00:00.000Z' }),
   country: z.string().length(2).meta({ description: 'On GEO_RESTRICTED, the ISO country the caller was placed in (never the address)', example: 'DE' }),
+  scope: z.enum(API_KEY_SCOPES).meta({ description: 'On INSUFFICIENT_SCOPE, the scope of the API key that made the request', example: 'read-write' }),
+  required: z
+    .array(z.enum(API_KEY_SCOPES))
+    .meta({ description: 'On INSUFFICIENT_SCOPE, the key scopes that may make this request (any one of them)', example: ['verify', 'admin'] }),
 });
 
 /**
@@ -39,6 +44,7 @@ export const PROBLEM_PARAMS = {
   ENDPOINT_NOT_IN_PLAN: problemMembersSchema.pick({ apiVersion: true, endpoint: true }),
   // Unknown locations (private ranges, addresses the data cannot place) have no country.
   GEO_RESTRICTED: problemMembersSchema.pick({ country: true }).partial(),
+  INSUFFICIENT_SCOPE: problemMembersSchema.pick({ scope: true, required: true }),
 } as const satisfies Partial<Record<ErrorCode, z.ZodObject>>;
 
 export type ProblemMembers = Partial<z.infer<typeof problemMembersSchema>>;
@@ -55,6 +61,7 @@ export const PROBLEM_PARAM_EXAMPLES: { [C in ParamCode]: ProblemParams<C> } = {
   QUOTA_EXCEEDED: { retryAfter: 3600, limit: 1000, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z' },
   ENDPOINT_NOT_IN_PLAN: { apiVersion: 'v1', endpoint: 'integration.products.getAll' },
   GEO_RESTRICTED: { country: 'DE' },
+  INSUFFICIENT_SCOPE: { scope: 'read-write', required: ['verify', 'admin'] },
 };
 
 const isParamCode = (code: ErrorCode): code is ParamCode => Object.hasOwn(PROBLEM_PARAMS, code);

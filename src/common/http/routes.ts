@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { ALLOW_INACTIVE } from '../auth/active-account';
 import { IS_PUBLIC } from '../auth/public.decorator';
+import { ALLOW_VERIFY_KEY } from '../auth/roles';
 import { UNMETERED } from '../metering/metered.decorator';
 import { SKIP_RATE_LIMIT } from '../throttling/rate-limit.decorator';
 
@@ -12,6 +13,8 @@ export interface RouteInfo {
   path: string;
   isPublic: boolean;
   allowInactive: boolean;
+  /** Open to a verify-scope API key (@AllowVerifyKey). */
+  allowVerifyKey: boolean;
   skipRateLimit: boolean;
   /** Never counted against the free tier's daily cap (@Unmetered). */
   unmetered: boolean;
@@ -38,6 +41,7 @@ export function listRoutes(app: INestApplication): RouteInfo[] {
           path: `/${[prefix, path].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'),
           isPublic: flag(IS_PUBLIC),
           allowInactive: flag(ALLOW_INACTIVE),
+          allowVerifyKey: flag(ALLOW_VERIFY_KEY),
           skipRateLimit: flag(SKIP_RATE_LIMIT),
           unmetered: flag(UNMETERED),
         });

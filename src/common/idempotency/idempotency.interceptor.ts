@@ -2,7 +2,7 @@ import { ArgumentsHost, CallHandler, Catch, ExceptionFilter, ExecutionContext, I
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, Observable, switchMap, throwError } from 'rxjs';
 import { DomainError } from '../errors/domain-error';
-import { IdempotencyClaim, IdempotencyService, parseIdempotencyKey, StoredReply } from './idempotency.service';
+import { IdempotencyClaim, IdempotencyOutcome, IdempotencyService, parseIdempotencyKey, StoredReply } from './idempotency.service';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,11 +34,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = request.headers['idempotency-key'];
     if (header === undefined) return next.handle();
     const key = parseIdempotencyKey(header);
-    return from(this.idempotency.begin(request, key)).pipe(
+    return from(this.begin(request, key)).pipe(
       switchMap((outcome) => {
         if (outcome.kind === 'replay') throw new IdempotentReplay(outcome.reply);
         if (outcome.kind === 'unclaimed') return next.handle();
-        request.idempotencyClaim = outcome.claim;
         return next.handle().pipe(
           catchError((error: unknown) => {
             // Input refused by the pipes (or the handler) was never acted on: Stripe stores no result for it either.
@@ -48,6 +47,30 @@ export class IdempotencyInterceptor implements NestInterceptor {
         );
       }),
     );
+  }
+
+  /**
+   * Claims the key, then counts the call the metering guard left pending: a replay shows the quota
+   * as it stands and counts nothing, and a key in use or reused (thrown) counts nothing either.
+   */
+  private async begin(request: FastifyRequest, key: string): Promise<IdempotencyOutcome> {
+    const outcome = await this.idempotency.begin(request, key);
+    if (outcome.kind === 'claimed') request.idempotencyClaim = outcome.claim;
+    const charge = request.pendingCharge;
+    if (!charge) return outcome;
+    request.pendingCharge = undefined;
+    if (outcome.kind === 'replay') {
+      await charge.show();
+      return outcome;
+    }
+    try {
+      await charge.take();
+    } catch (error) {
+      // Refused for its quota, the call never ran: the key is freed for a retry once the quota allows.
+      if (outcome.kind === 'claimed') outcome.claim.storable = false;
+      throw error;
+    }
+    return outcome;
   }
 }
 

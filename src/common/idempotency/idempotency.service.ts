@@ -16,8 +16,11 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
  * frees its key once this runs out.
  */
 export const IDEMPOTENCY_LEASE_MS = 60_000;
-/** The response headers replayed with a stored body; the rest belong to the request that replays. */
-const REPLAYED_HEADERS = ['content-type', 'content-language', 'location', 'retry-after', 'x-quota-limit', 'x-quota-remaining', 'x-quota-reset'];
+/**
+ * The response headers replayed with a stored body; the rest belong to the request that replays,
+ * X-Quota-* among them: a replay counts nothing and shows the quota as it stands now.
+ */
+const REPLAYED_HEADERS = ['content-type', 'content-language', 'location', 'retry-after'];
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
 /** A claim this request holds: its response is stored (or the key freed) when it is sent. */
@@ -82,7 +85,7 @@ export class IdempotencyService {
       }
       return {
         kind: 'replay',
-        reply: { status: existing.responseStatus, headers: existing.responseHeaders ?? {}, body: this.box.open(existing.responseBodySealed) },
+        reply: { status: existing.responseStatus, headers: replayedHeaders(existing.responseHeaders ?? {}), body: this.box.open(existing.responseBodySealed) },
       };
     }
     throw new DomainError('IDEMPOTENCY_KEY_IN_USE', { params: { retryAfter: 1 } });
@@ -99,8 +102,7 @@ export class IdempotencyService {
         await this.keys.release(claim.id, claim.claimId);
         return;
       }
-      const kept = Object.fromEntries(REPLAYED_HEADERS.filter((name) => headers[name] !== undefined).map((name) => [name, String(headers[name])]));
-      await this.keys.complete(claim.id, claim.claimId, { status, headers: kept, bodySealed: this.box.seal(body) });
+      await this.keys.complete(claim.id, claim.claimId, { status, headers: replayedHeaders(headers), bodySealed: this.box.seal(body) });
     } catch (error) {
       this.logger.error({ err: safeErrorForLog(error) }, 'Could not store an idempotent response');
     }
@@ -109,6 +111,11 @@ export class IdempotencyService {
   async purgeExpired(): Promise<number> {
     return this.keys.purgeExpired(this.clock.now());
   }
+}
+
+/** The headers a replay carries (a response stored before X-Quota-* stopped being kept may hold them). */
+function replayedHeaders(headers: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(REPLAYED_HEADERS.filter((name) => headers[name] !== undefined).map((name) => [name, String(headers[name])]));
 }
 
 /** The header's value, or a 400 naming it: 1 to 255 printable ASCII characters. */

@@ -1,4 +1,4 @@
-import { applyDecorators, UseFilters, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
 import { ApiExtension, ApiHeader, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
 import { RETRY_AFTER } from '../throttling/rate-limit.decorator';
 import { problemCodesOf, problemResponse } from '../openapi/api-problems.decorator';
@@ -6,6 +6,8 @@ import { IdempotencyInterceptor, IdempotentReplayFilter, REPLAYED_HEADER } from 
 
 /** Marks an operation that takes Idempotency-Key in the spec; the document builder adds its answers. */
 export const IDEMPOTENT_EXTENSION = 'x-idempotent';
+/** The route's own mark, for the metering guard: it leaves the count to the interceptor's claim. */
+export const IDEMPOTENT = 'gatehouse:idempotent';
 
 /**
  * A POST with side effects that accepts `Idempotency-Key`: the first completed response is stored
@@ -14,6 +16,7 @@ export const IDEMPOTENT_EXTENSION = 'x-idempotent';
  */
 export const Idempotent = () =>
   applyDecorators(
+    SetMetadata(IDEMPOTENT, true),
     UseInterceptors(IdempotencyInterceptor),
     UseFilters(IdempotentReplayFilter),
     ApiExtension(IDEMPOTENT_EXTENSION, true),

@@ -8,18 +8,33 @@ export interface MeteredEndpoint {
   endpoint: string;
 }
 
+/** A call the plan admits, not counted yet: it is, once known to be a new and valid call. */
+export interface PendingCharge {
+  /** Counts the call and sets X-Quota-* on the reply; throws QUOTA_EXCEEDED, counting nothing, when it does not fit. */
+  take(): Promise<void>;
+  /** Sets X-Quota-* as the window stands now, counting nothing: the headers of an idempotent replay. */
+  show(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Left by the metering guard on an @Idempotent route called with a key: taken once the key is claimed, shown on a replay. */
+    pendingCharge?: PendingCharge;
+  }
+}
+
 /**
  * Counts calls against the caller's plan. Implemented by the metering module; the global guard
  * chain depends only on this contract, as it does on ApiKeyVerifier.
  */
 export abstract class Meter {
   /**
-   * A call to a @Metered route: counted (with X-Quota-* set on the reply), or refused with
-   * SUBSCRIPTION_REQUIRED, PAST_DUE, GEO_RESTRICTED, ENDPOINT_NOT_IN_PLAN or QUOTA_EXCEEDED.
+   * Whether the plan admits a call: to a @Metered route (`endpoint`), refused with
+   * SUBSCRIPTION_REQUIRED, PAST_DUE, GEO_RESTRICTED or ENDPOINT_NOT_IN_PLAN; or (null) any other
+   * authenticated call, counted only against the free tier's daily cap while on NONE. Null when
+   * there is nothing to count.
    */
-  abstract meterCall(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint): Promise<void>;
-  /** Any other authenticated call: counted against the free tier's daily cap while on NONE. */
-  abstract countAuthenticatedCall(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void>;
+  abstract admit(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null>;
   /** The caller's plan rate limit for the `authenticated` policy; null: the configured default. */
   abstract planRateLimit(userId: string): Promise<RateLimitTerms | null>;
 }

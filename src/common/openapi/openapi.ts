@@ -115,13 +115,15 @@ function addSharedProblemResponses(
       // Unknown query parameters are refused on every operation, as unknown body fields are.
       add('422', 'VALIDATION_FAILED');
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
-      // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
+      // or (unless @AllowInactive()) not yet activated owner, a key whose scope does not allow the
+      // request (a verify key anywhere but the access check, a read-only key writing), or a cookie
       // write from a foreign origin.
       if (isSecured(operation)) {
         add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
         add('403', 'ACCOUNT_SUSPENDED');
         if (!routes.openToInactive.has(operation.operationId ?? '')) add('403', 'ACCOUNT_NOT_ACTIVE');
-        if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED', 'INSUFFICIENT_SCOPE');
+        if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED');
+        add('403', 'INSUFFICIENT_SCOPE');
       }
       add('500', 'INTERNAL');
       for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);

@@ -8,13 +8,20 @@ type Texts = Record<string, { title: string; detail: string }>;
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
-/** A code's example params, as a real answer would carry them; none for a code that declares none. */
-export const exampleParams = (code: ErrorCode): Record<string, number | string> =>
-  (PROBLEM_PARAM_EXAMPLES as Partial<Record<ErrorCode, Record<string, number | string>>>)[code] ?? {};
+type ParamValue = number | string | readonly string[];
 
-/** The English detail of `code`, its `{{params}}` filled from the code's example params. */
+/** A code's example params, as a real answer would carry them; none for a code that declares none. */
+export const exampleParams = (code: ErrorCode): Record<string, ParamValue> =>
+  (PROBLEM_PARAM_EXAMPLES as Partial<Record<ErrorCode, Record<string, ParamValue>>>)[code] ?? {};
+
+const alternatives = new Intl.ListFormat('en', { type: 'disjunction' });
+
+/** The English detail of `code`, its `{{params}}` filled from the code's example params (a list as i18next's `list(type: disjunction)` writes it). */
 export const exampleDetail = (code: ErrorCode, detail: string) =>
-  detail.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(exampleParams(code)[name] ?? name));
+  detail.replace(/\{\{(\w+)(?:,[^}]*)?\}\}/g, (_, name: string) => {
+    const value = exampleParams(code)[name] ?? name;
+    return Array.isArray(value) ? alternatives.format(value) : String(value);
+  });
 
 function exampleFor(code: ErrorCode, texts: Texts) {
   return {

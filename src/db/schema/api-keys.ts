@@ -2,7 +2,7 @@ import { AnyPgColumn, index, integer, pgEnum, pgTable, primaryKey, text, timesta
 import { createdAt, idColumn } from '../columns';
 import { users } from './users';
 
-export const apiKeyScope = pgEnum('api_key_scope', ['read-only', 'read-write', 'admin']);
+export const apiKeyScope = pgEnum('api_key_scope', ['read-only', 'read-write', 'admin', 'verify']);
 export const apiKeyEnvironment = pgEnum('api_key_environment', ['live', 'test']);
 
 export const API_KEY_LIMITS = { name: 100 } as const;

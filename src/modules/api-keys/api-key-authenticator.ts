@@ -78,8 +78,9 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
         kind: 'apiKey',
         apiKeyId: key.id,
         userId: key.ownerId,
-        // A key never exceeds its owner: ADMIN only for an admin-scope key of a current ADMIN.
-        role: key.scope === 'admin' && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
+        // A key never exceeds its owner: ADMIN only for an admin- or verify-scope key of a current
+        // ADMIN (the roles guard keeps a verify key to the access check).
+        role: (key.scope === 'admin' || key.scope === 'verify') && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
         status: owner.status,
         language: owner.language,
         scope: key.scope,

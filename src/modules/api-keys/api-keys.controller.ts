@@ -71,7 +71,7 @@ export class ApiKeysController {
   @Post(':id/rotate')
   @Idempotent()
   @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h), the one before it stops' })
-  @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
+  @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED', 'API_KEY_LIMIT_REACHED')
   @ZodResponse({ status: 201, type: ApiKeyCreatedResponseDto })
   rotateApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
     return this.keys.rotate(principal, params.id);

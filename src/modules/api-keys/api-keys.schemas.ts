@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { idSchema } from '../../common/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { isoDateTimeInput } from '../../common/validation/dates';
-import { API_KEY_LIMITS } from '../../db/schema/api-keys';
+import { API_KEY_LIMITS, apiKeyScope } from '../../db/schema/api-keys';
 
-const scopeSchema = z.enum(['read-only', 'read-write', 'admin']);
+const scopeSchema = z.enum(apiKeyScope.enumValues).meta({
+  description:
+    'read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)',
+});
 const environmentSchema = z.enum(['live', 'test']);
 const isoDate = z.iso.datetime({ offset: true });
 

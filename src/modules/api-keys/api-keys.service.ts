@@ -67,24 +67,29 @@ export class ApiKeysService {
 
   /**
    * A new key with the same name, scope, expiry and parent; the old one works for
-   * API_KEY_ROTATION_GRACE, and the one it had replaced stops at once.
+   * API_KEY_ROTATION_GRACE, and the one it had replaced stops at once. The old key still counts
+   * against API_KEYS_MAX_PER_USER during its grace, so at the cap a rotation is refused as a
+   * create is (revoke a key first), under the same lock on the owner.
    */
   async rotate(principal: Principal, id: string) {
-    await this.assertMayManage(principal, id);
+    const { ownerId } = await this.assertMayManage(principal, id);
     const now = this.clock.now();
     const graceEndsAt = new Date(now.getTime() + this.config.apiKeys.rotationGraceSeconds * 1000);
     const rotated = await this.transactions.run(async (tx) => {
+      await this.keys.lockOwner(tx, ownerId);
       const actingKeyId = actingKeyOf(principal);
       const { key: old, actor } = await this.keys.lockForRotation(tx, ownerScope(principal), id, actingKeyId);
       if (actingKeyId) assertActorLive(actor, now);
       if (!old) throw new DomainError('NOT_FOUND');
       // Only a live key is rotated: at most two keys of a lineage work, the new one and this one.
       if (!isLiveKey(old, now)) throw new DomainError('CONFLICT');
+      // The key this one replaced stops now, which frees its place before the count.
+      const graceEnded = await this.keys.endGraceOfReplaced(tx, old.id, now);
+      if ((await this.keys.countUnexpired(tx, ownerId, now)) >= this.config.apiKeys.maxPerUser) throw new DomainError('API_KEY_LIMIT_REACHED');
       const fresh = this.newKey(old.environment);
-      const { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId } = old;
+      const { name, scope, environment, expiresAt, parentKeyId, parentSessionId } = old;
       const created = await this.keys.insert(tx, { ownerId, name, scope, environment, expiresAt, parentKeyId, parentSessionId, ...fresh.fields });
       await this.keys.markReplaced(tx, old.id, created.id, graceEndsAt);
-      const graceEnded = await this.keys.endGraceOfReplaced(tx, old.id, now);
       return { key: fresh.key, created, changed: [old.id, ...graceEnded] };
     });
     for (const keyId of rotated.changed) this.authenticator.forget(keyId);
@@ -110,11 +115,12 @@ export class ApiKeysService {
   }
 
   /** The caller may manage keys, the key exists for it, and its scope is one the caller may mint (see create). */
-  private async assertMayManage(principal: Principal, id: string): Promise<void> {
+  private async assertMayManage(principal: Principal, id: string): Promise<ApiKeyRow> {
     assertMayManageKeys(principal);
     const row = await this.keys.findOwned(ownerScope(principal), id);
     if (!row) throw new DomainError('NOT_FOUND');
     assertMayHandleScope(principal, row.scope);
+    return row;
   }
 
   private newKey(environment: ApiKeyEnvironment) {
@@ -124,11 +130,12 @@ export class ApiKeysService {
 }
 
 /**
- * Only an ADMIN (a user, or an admin-scope key of one) may create, rotate or revoke an admin-scope
- * key: otherwise a read-write key of an ADMIN could mint itself an admin key.
+ * Only an ADMIN (a user, or an admin-scope key of one) may create, rotate or revoke an admin- or
+ * verify-scope key: otherwise a read-write key of an ADMIN could mint itself an admin key, and a
+ * USER's verify key would answer for other customers' keys.
  */
 function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
-  if (scope === 'admin' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+  if ((scope === 'admin' || scope === 'verify') && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
 }
 
 /**
@@ -137,7 +144,9 @@ function assertMayHandleScope(principal: Principal, scope: ApiKeyRow['scope']) {
  * expires, or take over its own replacement. (assertActorLive also refuses, under a lock, a key no longer live.)
  */
 function assertMayManageKeys(principal: Principal) {
-  if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) throw new DomainError('INSUFFICIENT_SCOPE');
+  if (principal.kind === 'apiKey' && (principal.scope !== 'admin' || principal.role !== 'ADMIN')) {
+    throw new DomainError('INSUFFICIENT_SCOPE', { params: { scope: principal.scope, required: ['admin'] } });
+  }
 }
 
 const actingKeyOf = (principal: Principal) => (principal.kind === 'apiKey' ? principal.apiKeyId : undefined);

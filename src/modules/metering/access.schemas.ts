@@ -9,9 +9,11 @@ export const ACCESS_CODES = [
   'KEY_INVALID',
   'KEY_EXPIRED',
   'KEY_REVOKED',
+  'ACCOUNT_NOT_ACTIVE',
   'INSUFFICIENT_SCOPE',
   'SUBSCRIPTION_REQUIRED',
   'PAST_DUE',
+  'ENDPOINT_NOT_IN_PLAN',
   'QUOTA_EXCEEDED',
   'GEO_RESTRICTED',
   'RATE_LIMITED',
@@ -44,7 +46,7 @@ const accessDecisionSchema = z
     allowed: z.boolean(),
     code: z.enum(ACCESS_CODES).meta({
       description:
-        "Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); INSUFFICIENT_SCOPE the plan does not include the endpoint; SUBSCRIPTION_REQUIRED no paid plan; PAST_DUE the grace period after a failed payment ended; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate",
+        "Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); ACCOUNT_NOT_ACTIVE its owner has not activated the account yet; INSUFFICIENT_SCOPE it is a verify key, which only checks other keys; SUBSCRIPTION_REQUIRED no paid plan (and the free tier, NONE, does not name the endpoint); PAST_DUE the same, after a failed payment's grace period ended; ENDPOINT_NOT_IN_PLAN the plan does not include the endpoint; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate",
     }),
     subject: z
       .object({

@@ -18,12 +18,12 @@ const KEY_CODES: Record<Exclude<KeyInspection['outcome'], 'VALID'>, AccessCode> 
   EXPIRED: 'KEY_EXPIRED',
 };
 
-/** The verify codes of the meter's refusals: "not in the plan" is the plan's scope. */
+/** The meter's refusals keep the names they have on Gatehouse's own metered routes. */
 const REFUSAL_CODES: Record<MeterRefusal, AccessCode> = {
   SUBSCRIPTION_REQUIRED: 'SUBSCRIPTION_REQUIRED',
   PAST_DUE: 'PAST_DUE',
   GEO_RESTRICTED: 'GEO_RESTRICTED',
-  ENDPOINT_NOT_IN_PLAN: 'INSUFFICIENT_SCOPE',
+  ENDPOINT_NOT_IN_PLAN: 'ENDPOINT_NOT_IN_PLAN',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
 };
 
@@ -34,6 +34,8 @@ const USAGE_STATUS: Record<AccessCode, number> = {
   KEY_EXPIRED: 401,
   KEY_REVOKED: 401,
   INSUFFICIENT_SCOPE: 403,
+  ACCOUNT_NOT_ACTIVE: 403,
+  ENDPOINT_NOT_IN_PLAN: 403,
   SUBSCRIPTION_REQUIRED: 403,
   PAST_DUE: 403,
   GEO_RESTRICTED: 403,
@@ -86,19 +88,33 @@ export class AccessService {
       return { allowed: false, code: KEY_CODES[inspection.outcome], subject, plan: null, quota: null, rateLimit: null };
     }
     const { principal } = inspection;
+    // As on Gatehouse's own routes: a key whose owner has not activated the account does nothing
+    // yet, and a verify key only asks about other keys.
+    if (principal.status !== 'ACTIVE') return this.refuseKey(principal, 'ACCOUNT_NOT_ACTIVE');
+    if (principal.scope === 'verify') return this.refuseKey(principal, 'INSUFFICIENT_SCOPE');
     // ADMINs are not metered: only who they are, their plan and their rate apply.
     if (principal.role === 'ADMIN') {
       const entitlement = await this.entitlements.of(principal.userId);
       const rate = await this.takeRate(principal.userId, null);
       return this.answer(principal, entitlement, rate.blocked ? 'RATE_LIMITED' : 'ALLOWED', null, rate.state);
     }
-    const evaluation = await this.meter.evaluate(principal.userId, { apiVersion: dto.apiVersion, endpoint: dto.endpoint, ip: dto.ip ?? null });
+    const evaluation = await this.meter.evaluate(principal.userId, {
+      apiVersion: dto.apiVersion,
+      endpoint: dto.endpoint,
+      ip: dto.ip ?? null,
+      api: 'vendor',
+    });
     if ('refusal' in evaluation) return this.answer(principal, evaluation.entitlement, REFUSAL_CODES[evaluation.refusal], null, null);
     const { entitlement } = evaluation.charge;
     const rate = await this.takeRate(principal.userId, entitlement);
     if (rate.blocked) return this.answer(principal, entitlement, 'RATE_LIMITED', null, rate.state);
     const result = await this.meter.consume(evaluation.charge, dto.cost);
     return this.answer(principal, entitlement, result.allowed ? 'ALLOWED' : 'QUOTA_EXCEEDED', result.quota, rate.state);
+  }
+
+  /** A usable key that may not make the call: who it is, and nothing about its plan. */
+  private async refuseKey(principal: ApiKeyPrincipal, code: AccessCode): Promise<AccessDecision> {
+    return { allowed: false, code, subject: await this.subjectOf(principal.userId, principal.apiKeyId), plan: null, quota: null, rateLimit: null };
   }
 
   private answer(

@@ -7,7 +7,7 @@ import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
 import { withinGeoScopes } from '../../common/geo/geo-scopes';
-import { Meter, MeteredEndpoint } from '../../common/metering/meter';
+import { Meter, MeteredEndpoint, PendingCharge } from '../../common/metering/meter';
 import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
 import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
 import { limitFor, QuotaWindow, quotaWindow } from '../subscriptions/quota-windows';
@@ -45,6 +45,11 @@ export type Consumption = { allowed: true; quota: QuotaState } | { allowed: fals
 export interface MeteredCall extends MeteredEndpoint {
   /** The end client's address; null when unknown, which only a plan open to ALL admits. */
   ip: string | null;
+  /**
+   * Gatehouse's own API, where NONE admits no metered endpoint, or the vendor's (access checks),
+   * where NONE admits the endpoints it names: its "*" is the free tier of Gatehouse's own API only.
+   */
+  api: 'gatehouse' | 'vendor';
 }
 
 /** What a call consumed, to give back if it ends in a 5xx. */
@@ -79,10 +84,12 @@ export class MeterService extends Meter implements OnModuleInit {
   /** Whether the plan admits the call, and which counter it goes to; nothing is counted yet. */
   async evaluate(userId: string, call: MeteredCall): Promise<Evaluation> {
     const entitlement = await this.entitlements.of(userId);
-    if (entitlement.plan === 'NONE') return { refusal: entitlement.pastDue ? 'PAST_DUE' : 'SUBSCRIPTION_REQUIRED', entitlement, call };
+    const { limits } = entitlement.terms;
+    const onNone = entitlement.plan === 'NONE';
+    const limit = onNone ? (call.api === 'vendor' ? namedLimit(limits, call) : undefined) : limitFor(limits, call.apiVersion, call.endpoint);
+    if (onNone && !limit) return { refusal: entitlement.pastDue ? 'PAST_DUE' : 'SUBSCRIPTION_REQUIRED', entitlement, call };
     const location = call.ip === null ? null : this.geo.locate(call.ip);
     if (!withinGeoScopes(location, entitlement.terms.geoScope)) return { refusal: 'GEO_RESTRICTED', entitlement, call, country: location?.country };
-    const limit = limitFor(entitlement.terms.limits, call.apiVersion, call.endpoint);
     if (!limit) return { refusal: 'ENDPOINT_NOT_IN_PLAN', entitlement, call };
     return { charge: this.chargeFor(entitlement, limit) };
   }
@@ -100,17 +107,23 @@ export class MeterService extends Meter implements OnModuleInit {
     return { allowed: false, quota: this.quotaState(charge, held) };
   }
 
-  async meterCall(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint): Promise<void> {
-    const evaluation = await this.evaluate(principal.userId, { ...endpoint, ip: request.ip });
-    if ('refusal' in evaluation) throw refusalError(evaluation);
-    await this.count(request, reply, evaluation.charge);
+  async admit(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null> {
+    const charge = endpoint ? await this.admitMetered(request, principal, endpoint) : await this.admitOnFreeTier(principal);
+    return charge && { take: () => this.count(request, reply, charge), show: () => this.show(reply, charge) };
   }
 
-  async countAuthenticatedCall(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
+  private async admitMetered(request: FastifyRequest, principal: Principal, endpoint: MeteredEndpoint): Promise<Charge> {
+    const evaluation = await this.evaluate(principal.userId, { ...endpoint, ip: request.ip, api: 'gatehouse' });
+    if ('refusal' in evaluation) throw refusalError(evaluation);
+    return evaluation.charge;
+  }
+
+  /** The free tier's daily cap, on NONE only. */
+  private async admitOnFreeTier(principal: Principal): Promise<Charge | null> {
     const entitlement = await this.entitlements.of(principal.userId);
-    if (entitlement.plan !== 'NONE') return;
+    if (entitlement.plan !== 'NONE') return null;
     const limit = limitFor(entitlement.terms.limits, FREE_TIER_API_VERSION, '*');
-    if (limit) await this.count(request, reply, this.chargeFor(entitlement, limit));
+    return limit ? this.chargeFor(entitlement, limit) : null;
   }
 
   async planRateLimit(userId: string): Promise<RateLimitTerms | null> {
@@ -136,6 +149,10 @@ export class MeterService extends Meter implements OnModuleInit {
     consumed.set(request, { key: charge.key, cost: 1 });
   }
 
+  private async show(reply: FastifyReply, charge: Charge): Promise<void> {
+    void reply.headers(quotaHeaders(this.quotaState(charge, await this.counters.used(charge.key))));
+  }
+
   private quotaExceeded(quota: QuotaState): DomainError {
     const { apiVersion, endpoint, limit, resetsAt } = quota;
     if (!resetsAt) return new DomainError('QUOTA_EXCEEDED', { params: { apiVersion, endpoint, limit } });
@@ -148,6 +165,10 @@ export class MeterService extends Meter implements OnModuleInit {
     return { apiVersion, endpoint, limit: maxCalls, remaining: Math.max(0, maxCalls - used), resetsAt: charge.window.end };
   }
 }
+
+/** The limit a plan names for exactly this endpoint, never a "*". */
+const namedLimit = (limits: readonly PlanLimit[], call: MeteredEndpoint) =>
+  limits.find((limit) => limit.apiVersion === call.apiVersion && limit.endpoint === call.endpoint);
 
 function quotaHeaders(quota: QuotaState): Record<string, string> {
   return {

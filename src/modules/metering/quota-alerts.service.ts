@@ -40,12 +40,13 @@ export class QuotaAlertsService {
   /**
    * After a call was counted or refused, with what the window holds now. Raised on every call past
    * a threshold, not only the one that crossed it: if that one's alert failed, a later call (on any
-   * instance) sends it; the memo and the claimed column keep each to once.
+   * instance) sends it; the memo and the claimed column keep each to once. A spent quota makes the
+   * warning moot: a call that crosses both (a cost from 70% to 100%) sends only the 100% alert.
    */
   afterCall(charge: Charge, used: number): void {
     const limit = charge.limit.maxCalls;
-    if (used >= Math.ceil(limit * QUOTA_WARNING_RATIO)) this.raise(charge, 'warning', used);
     if (used >= limit) this.raise(charge, 'exceeded', used);
+    else if (used >= Math.ceil(limit * QUOTA_WARNING_RATIO)) this.raise(charge, 'warning', used);
   }
 
   private raise(charge: Charge, alert: QuotaAlert, used: number): void {

@@ -39,6 +39,19 @@ describe('quota windows', () => {
     expect(window('NONE', at('2026-01-01T00:00:00Z'), null, at('2030-01-01T00:00:00Z'))).toEqual({ start: '2026-01-01T00:00:00.000Z', end: null });
   });
 
+  it('no window ends after the term: a 45-day term clamps its second MONTHLY window, a 6-month one its YEARLY window, its last day its DAILY one', () => {
+    const start = at('2026-01-10T12:00:00Z');
+    const end = at('2026-02-24T12:00:00Z');
+    expect(window('MONTHLY', start, end, at('2026-01-20T00:00:00Z'))).toEqual({ start: '2026-01-10T12:00:00.000Z', end: '2026-02-10T12:00:00.000Z' });
+    expect(window('MONTHLY', start, end, at('2026-02-20T00:00:00Z'))).toEqual({ start: '2026-02-10T12:00:00.000Z', end: '2026-02-24T12:00:00.000Z' });
+    expect(window('YEARLY', start, at('2026-07-10T12:00:00Z'), at('2026-03-01T00:00:00Z'))).toEqual({
+      start: '2026-01-10T12:00:00.000Z',
+      end: '2026-07-10T12:00:00.000Z',
+    });
+    expect(window('DAILY', start, end, at('2026-02-24T08:00:00Z'))).toEqual({ start: '2026-02-24T00:00:00.000Z', end: '2026-02-24T12:00:00.000Z' });
+    expect(window('DAILY', start, end, at('2026-02-23T08:00:00Z'))).toEqual({ start: '2026-02-23T00:00:00.000Z', end: '2026-02-24T00:00:00.000Z' });
+  });
+
   it('a clock behind the period start stays in the first window', () => {
     expect(window('MONTHLY', at('2026-05-10T00:00:00Z'), null, at('2026-05-09T23:00:00Z'))).toEqual({
       start: '2026-05-10T00:00:00.000Z',

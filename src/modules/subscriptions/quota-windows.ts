@@ -12,9 +12,16 @@ const DAY_MS = 86_400_000;
 /**
  * The window of `now` in a subscription period that started at `periodStart`. DAILY windows are UTC
  * days; MONTHLY and YEARLY ones are anchored to the period start, each counted from the anchor
- * (Jan 31 → Feb 28/29 → Mar 31, never drifting to the 28th); NONE is the whole term.
+ * (Jan 31 → Feb 28/29 → Mar 31, never drifting to the 28th); NONE is the whole term. No window
+ * outlives the term: at its end the allowance starts again (a renewal is a new period) or the
+ * plan lapses, so a 45-day term's second MONTHLY window, and the reset it announces, end on day 45.
  */
 export function quotaWindow(reset: PlanTerms['limitResetPeriod'], periodStart: Date, periodEnd: Date | null, now: Date): QuotaWindow {
+  const window = unclampedWindow(reset, periodStart, periodEnd, now);
+  return periodEnd && window.end && window.end > periodEnd ? { start: window.start, end: periodEnd } : window;
+}
+
+function unclampedWindow(reset: PlanTerms['limitResetPeriod'], periodStart: Date, periodEnd: Date | null, now: Date): QuotaWindow {
   switch (reset) {
     case 'DAILY': {
       const start = Math.floor(now.getTime() / DAY_MS) * DAY_MS;

@@ -683,8 +683,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for an admin-scope API key)
-         * @description For a vendor whose product is an API: call it for each request a customer makes, with the customer's key. A denied check answers 200 with `allowed: false` and its `code`, and consumes no quota. The check counts in the customer key's usage statistics under `<apiVersion> <endpoint>` (method VERIFY).
+         * May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for a verify-scope API key)
+         * @description For a vendor whose product is an API: call it for each request a customer makes, with the customer's key, from the vendor's server holding a `verify` key (which can do nothing else; an ADMIN's admin key works too). A denied check answers 200 with `allowed: false` and its `code`, and consumes no quota. The check counts in the customer key's usage statistics under `<apiVersion> <endpoint>` (method VERIFY). With an `Idempotency-Key`, a retry gets the first decision and is not counted again.
          */
         post: operations["verifyAccess"];
         delete?: never;
@@ -1845,10 +1845,10 @@ export interface components {
         AccessDecision: {
             allowed: boolean;
             /**
-             * @description Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); INSUFFICIENT_SCOPE the plan does not include the endpoint; SUBSCRIPTION_REQUIRED no paid plan; PAST_DUE the grace period after a failed payment ended; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate
+             * @description Why: KEY_* the key cannot be used (KEY_REVOKED also while its owner is suspended); ACCOUNT_NOT_ACTIVE its owner has not activated the account yet; INSUFFICIENT_SCOPE it is a verify key, which only checks other keys; SUBSCRIPTION_REQUIRED no paid plan (and the free tier, NONE, does not name the endpoint); PAST_DUE the same, after a failed payment's grace period ended; ENDPOINT_NOT_IN_PLAN the plan does not include the endpoint; QUOTA_EXCEEDED the window is spent; GEO_RESTRICTED the ip is outside the plan's geoScope; RATE_LIMITED the plan's per-window rate
              * @enum {string}
              */
-            code: "ALLOWED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "INSUFFICIENT_SCOPE" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "QUOTA_EXCEEDED" | "GEO_RESTRICTED" | "RATE_LIMITED";
+            code: "ALLOWED" | "KEY_INVALID" | "KEY_EXPIRED" | "KEY_REVOKED" | "ACCOUNT_NOT_ACTIVE" | "INSUFFICIENT_SCOPE" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "QUOTA_EXCEEDED" | "GEO_RESTRICTED" | "RATE_LIMITED";
             /** @description The customer the key belongs to; null for an unknown key */
             subject: {
                 userId: string;
@@ -2425,8 +2425,11 @@ export interface components {
         };
         ApiKeyCreateRequest: {
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /**
              * Format: date-time
              * @description When the key stops working; it never expires if omitted.
@@ -2443,8 +2446,11 @@ export interface components {
             id: string;
             ownerId: string;
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /** @enum {string} */
             environment: "live" | "test";
             /** @example gate_live_AbCd */
@@ -2472,8 +2478,11 @@ export interface components {
             id: string;
             ownerId: string;
             name: string;
-            /** @enum {string} */
-            scope: "read-only" | "read-write" | "admin";
+            /**
+             * @description read-only: GET and HEAD; read-write: anything but ADMIN routes; admin: ADMIN routes too, if the owner is an ADMIN; verify: POST /v1/access/verify and nothing else (only an ADMIN may create one)
+             * @enum {string}
+             */
+            scope: "read-only" | "read-write" | "admin" | "verify";
             /** @enum {string} */
             environment: "live" | "test";
             /** @example gate_live_AbCd */
@@ -2593,6 +2602,20 @@ export interface components {
              * @example DE
              */
             country?: string;
+            /**
+             * @description On INSUFFICIENT_SCOPE, the scope of the API key that made the request
+             * @example read-write
+             * @enum {string}
+             */
+            scope?: "read-only" | "read-write" | "admin" | "verify";
+            /**
+             * @description On INSUFFICIENT_SCOPE, the key scopes that may make this request (any one of them)
+             * @example [
+             *       "verify",
+             *       "admin"
+             *     ]
+             */
+            required?: ("read-only" | "read-write" | "admin" | "verify")[];
         };
         /** @description The error body of the integration endpoints, served as application/problem+json. */
         IntegrationProblem: {
@@ -4370,7 +4393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4555,7 +4578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5142,7 +5165,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5988,7 +6011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended */
+            /** @description Account suspended; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6739,7 +6762,10 @@ export interface operations {
     verifyAccess: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (1–255 printable ASCII characters, e.g. a UUID) making this request safe to retry: for 24 h, a repeat with the same key and body gets the first response again, with Idempotent-Replayed: true. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6751,15 +6777,17 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccessDecision"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON; Invalid Idempotency-Key */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6778,6 +6806,18 @@ export interface operations {
             /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Idempotency key in use */
+            409: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6787,6 +6827,7 @@ export interface operations {
             /** @description Payload too large */
             413: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,15 +6837,17 @@ export interface operations {
             /** @description Unsupported media type */
             415: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed; Idempotency key reused */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6887,7 +6930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7101,7 +7144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7902,7 +7945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8133,7 +8176,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8815,7 +8858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8906,7 +8949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9055,7 +9098,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9286,7 +9329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9741,7 +9784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9836,7 +9879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9927,7 +9970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10437,7 +10480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10669,7 +10712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10874,7 +10917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10977,7 +11020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Account suspended; Account not active */
+            /** @description Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11110,7 +11153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Conflict; Idempotency key in use */
+            /** @description Conflict; API key limit reached; Idempotency key in use */
             409: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
