@@ -75,6 +75,7 @@ export const ERROR_CATALOG = {
   PLAN_NOT_PURCHASABLE: { status: 422 },
   PLAN_NOT_ON_STRIPE: { status: 409 },
   STRIPE_SUBSCRIPTION_EXISTS: { status: 409 },
+  CHECKOUT_IN_PROGRESS: { status: 409 },
 
   // Metering: what a plan allows, on Gatehouse's own metered endpoints.
   SUBSCRIPTION_REQUIRED: { status: 403 },

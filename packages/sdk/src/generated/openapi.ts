@@ -576,7 +576,7 @@ export interface paths {
         put?: never;
         /**
          * Buy a paid plan: a Stripe Checkout Session in subscription mode for your account
-         * @description The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.
+         * @description The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout. An account has one open session: the same plan and links (asked again, or concurrently) answer that session; another plan or links expire it at Stripe and open a new one.
          */
         post: operations["createSubscriptionCheckout"];
         delete?: never;
@@ -1228,7 +1228,7 @@ export interface components {
          * @example VALIDATION_FAILED
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
+        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "CHECKOUT_IN_PROGRESS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
         ProblemType: {
             /** Format: uri */
             type: string;
@@ -6095,7 +6095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Plan has no Stripe price; Already subscribed through Stripe; Idempotency key in use */
+            /** @description Plan has no Stripe price; Already subscribed through Stripe; Checkout in progress; Idempotency key in use */
             409: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
