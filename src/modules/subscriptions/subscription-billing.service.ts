@@ -100,7 +100,7 @@ export class SubscriptionBillingService {
       return result('IGNORED');
     }
     const code = PRESET_PLAN_CODES.find((preset) => preset === event.planCode);
-    const plan = code ? await this.plans.findPreset(code, tx) : undefined;
+    const plan = code ? await this.plans.findPresetIn(tx, code) : undefined;
     if (!plan?.stripePriceId) return result('IGNORED');
     const duration = durationOf(plan);
     // The plan's own period until Stripe's first invoice or update names Stripe's.
@@ -123,7 +123,7 @@ export class SubscriptionBillingService {
     if (!current) return result('IGNORED');
     const row = current.subscription;
     if (this.endedAlready(row, invoice)) return result('IGNORED_STALE');
-    const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(invoice.priceId, tx) : undefined) ?? current.plan;
+    const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(tx, invoice.priceId) : undefined) ?? current.plan;
     if (plan.code === 'NONE') return result('IGNORED');
     const first = await this.subscriptions.insertInvoiceOnce(tx, {
       id: invoice.invoiceId,
@@ -188,7 +188,7 @@ export class SubscriptionBillingService {
     const row = current.subscription;
     if (this.endedAlready(row, facts) || !this.isNewer(row, facts.periodEnd, facts.eventCreated)) return result('IGNORED_STALE');
     const status = STATUS[facts.status];
-    const plan = (facts.priceId ? await this.plans.findPresetByStripePriceId(facts.priceId, tx) : undefined) ?? current.plan;
+    const plan = (facts.priceId ? await this.plans.findPresetByStripePriceId(tx, facts.priceId) : undefined) ?? current.plan;
     // incomplete or paused: nothing paid yet, nothing to grant.
     if (!status || plan.code === 'NONE') return result('IGNORED');
     const at = this.clock.now();
