@@ -114,6 +114,8 @@ function addSharedProblemResponses(
       }
       // Unknown query parameters are refused on every operation, as unknown body fields are.
       add('422', 'VALIDATION_FAILED');
+      // The HTTP server refuses a request line and headers over 16 KiB before any route runs.
+      add('431', 'HEADERS_TOO_LARGE');
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
       // or (unless @AllowInactive()) not yet activated owner, a read-only key writing, or a cookie
       // write from a foreign origin.

@@ -15,6 +15,12 @@ function oneFactor(value: { code?: string; recoveryCode?: string }, context: z.c
   }
 }
 
+/**
+ * The same rule in the spec: JSON Schema's `oneOf` over the two `required` sets. The DTO keeps both
+ * fields optional, so a body with neither or both gets oneFactor's per-field error, not a union's.
+ */
+const ONE_FACTOR_SCHEMA = { oneOf: [{ required: ['code'] }, { required: ['recoveryCode'] }] };
+
 export class TwoFactorSetupDto extends createZodDto(
   z
     .strictObject({ challenge: challengeSchema.optional() })
@@ -31,14 +37,14 @@ export class TwoFactorVerifyDto extends createZodDto(
   z
     .strictObject({ challenge: challengeSchema, code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional() })
     .superRefine(oneFactor)
-    .meta({ id: 'TwoFactorVerifyRequest' }),
+    .meta({ id: 'TwoFactorVerifyRequest', ...ONE_FACTOR_SCHEMA }),
 ) {}
 
 export class TwoFactorDisableDto extends createZodDto(
   z
     .strictObject({ code: codeSchema.optional(), recoveryCode: recoveryCodeSchema.optional(), password: z.string().min(1).max(128) })
     .superRefine(oneFactor)
-    .meta({ id: 'TwoFactorDisableRequest' }),
+    .meta({ id: 'TwoFactorDisableRequest', ...ONE_FACTOR_SCHEMA }),
 ) {}
 
 export type SecondFactor = { code: string } | { recoveryCode: string };

@@ -96,7 +96,8 @@ export class SubscriptionUpdateDto extends createZodDto(
         ctx.addIssue({ code: 'custom', path: ['planName'], message: 'Give either planName or customPlan', params: { code: 'ONE_PLAN' } });
       }
     })
-    .meta({ id: 'SubscriptionUpdateRequest' }),
+    // The same rule in the spec: JSON Schema's oneOf over the two required sets.
+    .meta({ id: 'SubscriptionUpdateRequest', oneOf: [{ required: ['planName'] }, { required: ['customPlan'] }] }),
 ) {}
 
 export type CustomPlanInput = z.infer<typeof customPlanSchema>;

@@ -1161,7 +1161,10 @@ export interface paths {
         get: operations["getApiKey"];
         put?: never;
         post?: never;
-        /** Revoke a key at once, with the keys it replaced and every key they created */
+        /**
+         * Revoke a key at once, with the keys it replaced and every key they created
+         * @description Revokes, does not delete: the key stops working at once and stays readable (GET /v1/api-keys/{id}, the list, its usage and audit log) with `revokedAt` set. Revoking a revoked key answers 204 again and keeps its first `revokedAt`.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -1228,7 +1231,7 @@ export interface components {
          * @example VALIDATION_FAILED
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "CHECKOUT_IN_PROGRESS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
+        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "CHECKOUT_IN_PROGRESS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
         ProblemType: {
             /** Format: uri */
             type: string;
@@ -1420,7 +1423,7 @@ export interface components {
              * @example k7m2q-x9p4t
              */
             recoveryCode?: string;
-        };
+        } & (unknown | unknown);
         TwoFactorDisableRequest: {
             /** @example 492039 */
             code?: string;
@@ -1430,7 +1433,7 @@ export interface components {
              */
             recoveryCode?: string;
             password: string;
-        };
+        } & (unknown | unknown);
         UserIdentity: {
             /** @example idn_01jh8x2v3kf6qz9w0c4m5t7r8y */
             id: string;
@@ -1816,7 +1819,7 @@ export interface components {
                     windowSeconds: number;
                 };
             };
-        };
+        } & (unknown | unknown);
         AccessVerify: {
             /** @description The customer's Gatehouse API key, as the customer sent it to the vendor's API */
             key: string;
@@ -2116,7 +2119,7 @@ export interface components {
             userId: string;
             /**
              * Format: date-time
-             * @description Default: from the product's licenseDurationDays
+             * @description Between 1970 and 9999; null: never. Default: from the product's licenseDurationDays
              */
             expiresAt?: string | null;
             maxActivations?: number;
@@ -2143,7 +2146,10 @@ export interface components {
             key: string;
         };
         LicenseUpdateRequest: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An ISO 8601 date-time with offset, between 1970 and 9999.
+             */
             expiresAt?: string | null;
             maxActivations?: number;
         };
@@ -2224,20 +2230,21 @@ export interface components {
             /** @enum {boolean} */
             received: true;
         };
+        /**
+         * @description The event types to receive, each once, or ["*"] alone for every type
+         * @example [
+         *       "checkout.session.completed",
+         *       "license.activated"
+         *     ]
+         */
+        WebhookEventList: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[] & ("*"[] | ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping")[]);
         WebhookEndpointCreateRequest: {
             /**
              * @description https:// (http:// only where WEBHOOKS_ALLOW_INSECURE is set), no credentials, port 443, 80 or 8000-65535, not a private address
              * @example https://hooks.example.com/gatehouse
              */
             url: string;
-            /**
-             * @description The event types to receive, or ["*"] for every type
-             * @example [
-             *       "checkout.session.completed",
-             *       "license.activated"
-             *     ]
-             */
-            events: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[];
+            events: components["schemas"]["WebhookEventList"];
             description?: string;
             /**
              * @description `all` (ADMIN only): every user's events; `own`: events about the owner's resources
@@ -2316,14 +2323,7 @@ export interface components {
              * @example https://hooks.example.com/gatehouse
              */
             url?: string;
-            /**
-             * @description The event types to receive, or ["*"] for every type
-             * @example [
-             *       "checkout.session.completed",
-             *       "license.activated"
-             *     ]
-             */
-            events?: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[];
+            events?: components["schemas"]["WebhookEventList"];
             description?: string | null;
             /** @description false stops deliveries; true resumes them, whatever disabled the endpoint */
             enabled?: boolean;
@@ -2425,7 +2425,7 @@ export interface components {
             scope: "read-only" | "read-write" | "admin";
             /**
              * Format: date-time
-             * @description When the key stops working; it never expires if omitted.
+             * @description When the key stops working: in the future, before 9999. It never expires if omitted.
              */
             expiresAt?: string;
             /**
@@ -2448,7 +2448,10 @@ export interface components {
             last4: string;
             /** Format: date-time */
             expiresAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When DELETE /v1/api-keys/{id} revoked it; a revoked key stays readable.
+             */
             revokedAt: string | null;
             /**
              * Format: date-time
@@ -2477,7 +2480,10 @@ export interface components {
             last4: string;
             /** Format: date-time */
             expiresAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When DELETE /v1/api-keys/{id} revoked it; a revoked key stays readable.
+             */
             revokedAt: string | null;
             /**
              * Format: date-time
@@ -2689,6 +2695,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2756,6 +2771,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2804,6 +2828,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2834,6 +2867,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2929,6 +2971,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3049,6 +3100,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3157,6 +3217,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +3345,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3366,6 +3444,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                };
+            };
+            /** @description Integration problem, type /probs/business */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3468,6 +3555,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3557,6 +3653,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3686,6 +3791,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3809,6 +3923,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3917,6 +4040,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4045,6 +4177,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4144,6 +4285,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4219,6 +4369,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4318,6 +4477,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4395,6 +4563,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4503,6 +4680,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4580,6 +4766,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4715,6 +4910,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4804,6 +5008,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4950,6 +5163,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5090,6 +5312,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5182,6 +5413,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5335,6 +5575,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5473,6 +5722,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5596,6 +5854,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +6007,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5799,6 +6075,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5936,6 +6221,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6013,6 +6307,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6154,6 +6457,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6246,6 +6559,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6355,6 +6677,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6455,6 +6786,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6549,6 +6889,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6710,6 +7059,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6830,6 +7189,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6912,6 +7280,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7047,6 +7424,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7135,6 +7521,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7234,6 +7629,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7380,6 +7784,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7460,6 +7873,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                };
+            };
+            /** @description Integration problem, type /probs/business */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7556,6 +7978,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7687,6 +8118,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7782,6 +8223,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7841,6 +8291,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,6 +8392,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8079,6 +8547,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8173,6 +8651,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8310,6 +8797,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8404,6 +8900,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8510,6 +9015,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8604,6 +9118,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8751,6 +9274,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8846,6 +9379,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8952,6 +9494,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9002,6 +9553,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9086,6 +9646,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9232,6 +9801,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9332,6 +9911,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9425,6 +10013,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9562,6 +10159,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9689,6 +10295,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9772,6 +10388,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9873,6 +10498,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9967,6 +10601,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10095,6 +10738,16 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10253,6 +10906,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10380,6 +11043,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10468,6 +11141,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10615,6 +11297,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10715,6 +11407,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10748,7 +11449,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked */
+            /** @description Revoked: the key now reads with `revokedAt` set */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -10814,6 +11515,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10839,9 +11549,9 @@ export interface operations {
     getApiKeyUsage: {
         parameters: {
             query?: {
-                /** @description Start (inclusive); default 24 h before `to`. */
+                /** @description Start (inclusive), before `to`, at most 366 days before it; default 24 h before `to`. Between 1970 and 9999. */
                 from?: string;
-                /** @description End (exclusive); default now. */
+                /** @description End (exclusive), after `from`; default now. Between 1970 and 9999. */
                 to?: string;
                 granularity?: "hour" | "day";
             };
@@ -10914,6 +11624,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11017,6 +11736,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11145,6 +11873,16 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
