@@ -41,8 +41,8 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
 
   describe('unique items', () => {
     it('geo scopes are uniqueItems in every request that takes them, and a repeated one is 422 on its index', async () => {
-      const customPlan = schemas().SubscriptionUpdateRequest!.properties as Record<string, { properties: Record<string, Record<string, unknown>> }>;
-      expect(customPlan.customPlan!.properties.geoScope).toMatchObject({ type: 'array', uniqueItems: true });
+      const [custom] = schemas().SubscriptionUpdateRequest!.oneOf as { properties: Record<string, { properties: Record<string, unknown> }> }[];
+      expect(custom!.properties.customPlan!.properties.geoScope).toMatchObject({ type: 'array', uniqueItems: true });
       for (const component of ['PlanUpdateRequest', 'ProductCreateRequest', 'ProductUpdateRequest']) {
         expect((schemas()[component]!.properties as Record<string, unknown>).geoScope, component).toMatchObject({ uniqueItems: true });
       }
@@ -96,9 +96,20 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
 
   describe('oneOf for the either/or bodies', () => {
     it('2FA verify and disable take code or recoveryCode: oneOf in the spec; both or neither is 422 on `code`', async () => {
-      for (const component of ['TwoFactorVerifyRequest', 'TwoFactorDisableRequest']) {
-        expect(schemas()[component]!.oneOf, component).toEqual([{ required: ['code'] }, { required: ['recoveryCode'] }]);
-      }
+      const branches = (component: string) =>
+        (schemas()[component]!.oneOf as { properties: object; required: string[]; additionalProperties: boolean }[]).map((branch) => ({
+          properties: Object.keys(branch.properties).sort(),
+          required: [...branch.required].sort(),
+          additionalProperties: branch.additionalProperties,
+        }));
+      expect(branches('TwoFactorVerifyRequest')).toEqual([
+        { properties: ['challenge', 'recoveryCode'], required: ['challenge', 'recoveryCode'], additionalProperties: false },
+        { properties: ['challenge', 'code'], required: ['challenge', 'code'], additionalProperties: false },
+      ]);
+      expect(branches('TwoFactorDisableRequest')).toEqual([
+        { properties: ['password', 'recoveryCode'], required: ['password', 'recoveryCode'], additionalProperties: false },
+        { properties: ['code', 'password'], required: ['code', 'password'], additionalProperties: false },
+      ]);
       expect(specAccepts('TwoFactorVerifyRequest', { challenge: 'c', code: '123456' })).toBe(true);
       expect(specAccepts('TwoFactorVerifyRequest', { challenge: 'c', recoveryCode: 'k7m2q-x9p4t' })).toBe(true);
       expect(specAccepts('TwoFactorVerifyRequest', { challenge: 'c', code: '123456', recoveryCode: 'k7m2q-x9p4t' })).toBe(false);
@@ -112,7 +123,14 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
     });
 
     it('update-subscription takes planName or customPlan: oneOf in the spec; both is 422 on `planName`', async () => {
-      expect(schemas().SubscriptionUpdateRequest!.oneOf).toEqual([{ required: ['planName'] }, { required: ['customPlan'] }]);
+      const branches = schemas().SubscriptionUpdateRequest!.oneOf as { required: string[] }[];
+      expect(branches.map((branch) => branch.required)).toEqual([
+        ['userId', 'subscriberId', 'customPlan'],
+        ['userId', 'subscriberId', 'planName'],
+      ]);
+      const body = { userId: 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y', subscriberId: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y' };
+      expect(specAccepts('SubscriptionUpdateRequest', { ...body, planName: 'TRIAL' })).toBe(true);
+      expect(specAccepts('SubscriptionUpdateRequest', body)).toBe(false);
       const user = await registerAndLogin(ctx.t.app);
       const both = await call('POST', '/v1/accounts/update-subscription', user.accessToken, {
         userId: user.user.id,

@@ -10,6 +10,7 @@ import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decor
 import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
+import { expandExactlyOneOf } from './exactly-one-of';
 import { addProblemExamples } from './problem-examples';
 import { nameSchemasAfterDtos } from './schema-names';
 
@@ -72,7 +73,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
-  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService)));
+  return expandExactlyOneOf(
+    nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService))),
+  );
 }
 
 const isSecured = (operation: { security?: unknown }) => !Array.isArray(operation.security) || operation.security.length > 0;

@@ -1416,24 +1416,29 @@ export interface components {
         TwoFactorVerifyRequest: {
             /** @description The challenge token from the login answer. */
             challenge: string;
-            /** @example 492039 */
-            code?: string;
             /**
              * @description One of the recovery codes, each usable once.
              * @example k7m2q-x9p4t
              */
-            recoveryCode?: string;
-        } & (unknown | unknown);
+            recoveryCode: string;
+        } | {
+            /** @description The challenge token from the login answer. */
+            challenge: string;
+            /** @example 492039 */
+            code: string;
+        };
         TwoFactorDisableRequest: {
-            /** @example 492039 */
-            code?: string;
             /**
              * @description One of the recovery codes, each usable once.
              * @example k7m2q-x9p4t
              */
-            recoveryCode?: string;
+            recoveryCode: string;
             password: string;
-        } & (unknown | unknown);
+        } | {
+            /** @example 492039 */
+            code: string;
+            password: string;
+        };
         UserIdentity: {
             /** @example idn_01jh8x2v3kf6qz9w0c4m5t7r8y */
             id: string;
@@ -1768,13 +1773,8 @@ export interface components {
              * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
              */
             subscriberId: string;
-            /**
-             * @description A preset; NONE cancels at once
-             * @enum {string}
-             */
-            planName?: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
             /** @description A plan made for this account alone (ADMIN only) */
-            customPlan?: {
+            customPlan: {
                 name: string;
                 /**
                  * @example {
@@ -1819,7 +1819,20 @@ export interface components {
                     windowSeconds: number;
                 };
             };
-        } & (unknown | unknown);
+        } | {
+            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
+            userId: string;
+            /**
+             * @description The user's account id
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            subscriberId: string;
+            /**
+             * @description A preset; NONE cancels at once
+             * @enum {string}
+             */
+            planName: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
+        };
         AccessVerify: {
             /** @description The customer's Gatehouse API key, as the customer sent it to the vendor's API */
             key: string;
