@@ -117,7 +117,7 @@ async function main() {
   const secrets = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     LICENSE_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('hex')}`,
   };
   const appEnv: Record<string, string> = {
@@ -165,7 +165,7 @@ async function main() {
     await reference.stop();
     reference = undefined;
     if (selected('stripe-ingestion')) results.stripeIngestion = await stripeIngestion(app, secrets.STRIPE_WEBHOOK_SECRET, SECONDS, CONNECTIONS, WARMUP);
-    if (selected('outbound-delivery')) results.outboundDelivery = await outboundDeliveries(app, database.url, secrets.WEBHOOK_SECRET_KEY, WARMUP > 0);
+    if (selected('outbound-delivery')) results.outboundDelivery = await outboundDeliveries(app, database.url, secrets.DATA_ENCRYPTION_KEY, WARMUP > 0);
     await app.stop();
     app = undefined;
     if (selected('startup')) results.startup = await startupTimes(appEnv, logDir);

@@ -36,8 +36,8 @@ const CHUNK = 2_000;
  */
 export async function seed(databaseUrl: string, options: { licenses: number; secrets: Record<string, string> }): Promise<SeedData> {
   Logger.overrideLogger(['error']);
-  const { JWT_SECRET, LICENSE_SIGNING_KEY, WEBHOOK_SECRET_KEY } = options.secrets;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, JWT_SECRET, LICENSE_SIGNING_KEY, WEBHOOK_SECRET_KEY });
+  const { JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY } = options.secrets;
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY });
   const app = await createApp({ config, databaseUrl, migrate: true });
   await app.init();
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });

@@ -93,7 +93,7 @@ async function startServer(dir: string, port: number, oidc: TestOidcProvider): P
     ADMIN_PASSWORD: ADMIN.password,
     LOGIN_FAILURE_LIMIT: '1000000/60',
     LICENSE_SIGNING_KEY_FILE: join(dir, 'license-signing-key.pem'),
-    WEBHOOK_SECRET_KEY_FILE: join(dir, 'webhook-secret-key'),
+    DATA_ENCRYPTION_KEY_FILE: join(dir, 'data-encryption-key'),
     WEBHOOK_ATTEMPT_TIMEOUT_MS: '3000',
     STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,

@@ -48,6 +48,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed URL such as /%) get problem+json too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => problems.send(error, request, reply),
+    // And those Node raises before a request exists (headers over 16 KiB, a request never finished).
+    clientErrorHandler: (error, socket) => problems.writeClientError(error, socket),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).

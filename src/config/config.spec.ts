@@ -103,7 +103,7 @@ describe('loadConfig', () => {
       TWILIO_AUTH_TOKEN: 'twilio-token-0123456789',
       TWILIO_FROM: '+15005550006',
       LICENSE_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
-      WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       DATABASE_URL: 'postgres://u:p@db:5432/gatehouse',
       PUBLIC_BASE_URL: 'https://api.example.com',
     };
@@ -126,10 +126,14 @@ describe('loadConfig', () => {
       },
     );
 
-    it('without WEBHOOK_SECRET_KEY (endpoint secrets would be sealed with a key nobody keeps)', () => {
-      const { WEBHOOK_SECRET_KEY: _, ...rest } = PRODUCTION;
-      expect(() => loadConfig(rest)).toThrow(/WEBHOOK_SECRET_KEY: required in production/);
-      expect(loadConfig({ ...rest, NODE_ENV: 'development' }).webhooks.secretKey).toBeUndefined();
+    it('without DATA_ENCRYPTION_KEY (secrets would be sealed with a key nobody keeps); the deprecated WEBHOOK_SECRET_KEY still serves', () => {
+      const { DATA_ENCRYPTION_KEY: key, ...rest } = PRODUCTION;
+      expect(() => loadConfig(rest)).toThrow(/DATA_ENCRYPTION_KEY: required in production/);
+      expect(loadConfig({ ...rest, NODE_ENV: 'development' }).dataEncryption.key).toBeUndefined();
+      expect(loadConfig({ ...rest, WEBHOOK_SECRET_KEY: key }).dataEncryption).toMatchObject({
+        key: { version: 'v1', base64: key },
+        deprecatedNames: ['WEBHOOK_SECRET_KEY'],
+      });
     });
 
     it('with PUBLIC_BASE_URL unset', () => {
@@ -140,19 +144,56 @@ describe('loadConfig', () => {
 
   it('reads the webhook settings, safe by default', () => {
     expect(loadConfig(SECRET).webhooks).toEqual({
-      secretKey: undefined,
-      secretKeyFile: '.data/webhook-secret-key',
       allowInsecure: false,
       allowPrivateNetworks: false,
       retentionDays: 30,
       attemptTimeoutMs: 15_000,
       dispatch: true,
     });
-    const key = Buffer.alloc(32, 1).toString('base64');
     expect(
-      loadConfig({ ...SECRET, WEBHOOK_SECRET_KEY: key, WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1', WEBHOOK_RETENTION_DAYS: '7' })
-        .webhooks,
-    ).toMatchObject({ secretKey: key, allowInsecure: true, allowPrivateNetworks: true, retentionDays: 7 });
+      loadConfig({ ...SECRET, WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1', WEBHOOK_RETENTION_DAYS: '7' }).webhooks,
+    ).toMatchObject({ allowInsecure: true, allowPrivateNetworks: true, retentionDays: 7 });
+  });
+
+  describe('the data encryption key (DATA_ENCRYPTION_KEY, formerly WEBHOOK_SECRET_KEY)', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const other = Buffer.alloc(32, 2).toString('base64');
+
+    it('is unset by default, generated into .data/webhook-secret-key outside production', () => {
+      expect(loadConfig(SECRET).dataEncryption).toEqual({ key: undefined, previousKeys: [], keyFile: '.data/webhook-secret-key', deprecatedNames: [] });
+    });
+
+    it('reads the new name, and the deprecated one when it alone is set or both agree', () => {
+      expect(loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: key }).dataEncryption).toMatchObject({ key: { version: 'v1', base64: key }, deprecatedNames: [] });
+      expect(loadConfig({ ...SECRET, WEBHOOK_SECRET_KEY: key, WEBHOOK_SECRET_KEY_FILE: '/keys/k' }).dataEncryption).toEqual({
+        key: { version: 'v1', base64: key },
+        previousKeys: [],
+        keyFile: '/keys/k',
+        deprecatedNames: ['WEBHOOK_SECRET_KEY', 'WEBHOOK_SECRET_KEY_FILE'],
+      });
+      expect(loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: `v1:${key}`, WEBHOOK_SECRET_KEY: key }).dataEncryption.key).toEqual({ version: 'v1', base64: key });
+    });
+
+    it('refuses to start when both names are set to different keys or files, naming both', () => {
+      expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: key, WEBHOOK_SECRET_KEY: other })).toThrow(
+        /DATA_ENCRYPTION_KEY, WEBHOOK_SECRET_KEY: both set, to different keys/,
+      );
+      expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: `v2:${key}`, WEBHOOK_SECRET_KEY: key })).toThrow(/both set, to different keys/);
+      expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY_FILE: '/a', WEBHOOK_SECRET_KEY_FILE: '/b' })).toThrow(
+        /DATA_ENCRYPTION_KEY_FILE, WEBHOOK_SECRET_KEY_FILE: both set, to different files/,
+      );
+    });
+
+    it('takes a rotation: a versioned key and the previous keys, each version once', () => {
+      expect(loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: `v2:${other}`, DATA_ENCRYPTION_PREVIOUS_KEYS: key }).dataEncryption).toMatchObject({
+        key: { version: 'v2', base64: other },
+        previousKeys: [{ version: 'v1', base64: key }],
+      });
+      expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_KEY: other, DATA_ENCRYPTION_PREVIOUS_KEYS: key })).toThrow(
+        /DATA_ENCRYPTION_PREVIOUS_KEYS: version v1 named twice/,
+      );
+      expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_PREVIOUS_KEYS: `v1:${key}` })).toThrow(/DATA_ENCRYPTION_PREVIOUS_KEYS: set DATA_ENCRYPTION_KEY too/);
+    });
   });
 
   it('requires a JWT secret of at least 32 bytes', () => {
@@ -189,7 +230,9 @@ describe('loadConfig', () => {
     ['LOGIN_FAILURE_LIMIT', '10'],
     ['COOKIE_SECURE', 'yes'],
     ['WEBHOOK_SECRET_KEY', Buffer.alloc(16).toString('base64')],
-    ['WEBHOOK_SECRET_KEY', 'not-base64-at-all-but-forty-four-characters!'],
+    ['DATA_ENCRYPTION_KEY', 'not-base64-at-all-but-forty-four-characters!'],
+    ['DATA_ENCRYPTION_KEY', `v0:${Buffer.alloc(32).toString('base64')}`],
+    ['DATA_ENCRYPTION_PREVIOUS_KEYS', Buffer.alloc(16).toString('base64')],
     ['WEBHOOKS_ALLOW_INSECURE', 'yes'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let error: unknown;

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Inject } from '@nestjs/common';
+import { DataEncryptionConfig, parseDataEncryption } from './data-encryption.config';
 import { Env, envSchema } from './env.schema';
 import { OidcProviderConfig, parseOidcProviders } from './oidc.config';
 
@@ -37,7 +38,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) missing.push('SMTP_URL: required in production (mails are only logged elsewhere)');
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) missing.push('ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither');
   if (env.NODE_ENV === 'production' && !env.LICENSE_SIGNING_KEY) missing.push('LICENSE_SIGNING_KEY: required in production');
-  if (env.NODE_ENV === 'production' && !env.WEBHOOK_SECRET_KEY) missing.push('WEBHOOK_SECRET_KEY: required in production (32 bytes, base64)');
+  const dataEncryption = parseDataEncryption(env, missing);
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
     missing.push(
       'DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)',
@@ -61,11 +62,11 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   }
   const oidcProviders = parseOidcProviders(env.OIDC_PROVIDERS, withoutBlanks(source), env.OIDC_ALLOW_HTTP_ISSUERS, missing);
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
-  return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders);
+  return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders, dataEncryption);
 }
 
 /** Groups the parsed environment into the settings modules read. */
-function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProviderConfig[]) {
+function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProviderConfig[], dataEncryption: DataEncryptionConfig) {
   return {
     env: env.NODE_ENV,
     host: env.HOST,
@@ -170,10 +171,9 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
     /** Every unit becomes a license row and a line in the buyer's mail, so one order is bounded. */
     checkout: { maxUnitsPerLine: env.CHECKOUT_MAX_UNITS_PER_LINE, maxUnitsPerOrder: env.CHECKOUT_MAX_UNITS_PER_ORDER },
     outbox: { retentionDays: env.OUTBOX_RETENTION_DAYS },
+    /** The SecretBox's AES-256-GCM keys; outside production, generated into `keyFile` when unset. */
+    dataEncryption,
     webhooks: {
-      /** AES-256-GCM key (base64) sealing endpoint secrets at rest; outside production, generated into `secretKeyFile` when unset. */
-      secretKey: env.WEBHOOK_SECRET_KEY,
-      secretKeyFile: env.WEBHOOK_SECRET_KEY_FILE,
       /** http:// endpoint URLs are accepted (local development and tests). */
       allowInsecure: env.WEBHOOKS_ALLOW_INSECURE,
       /** Endpoint addresses are not checked against private, loopback and other non-public ranges (tests only). */

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { encryptionKeyEnv } from './data-encryption.config';
 import { OIDC_PROVIDER_NAME } from './oidc.config';
 
 const list = (item: z.ZodType<string, string>) =>
@@ -169,11 +170,12 @@ export const envSchema = z.object({
   CHECKOUT_MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(100_000).default(10_000),
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
-  WEBHOOK_SECRET_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
-    .optional(),
-  WEBHOOK_SECRET_KEY_FILE: z.string().min(1).default('.data/webhook-secret-key'),
+  DATA_ENCRYPTION_KEY: encryptionKeyEnv.optional(),
+  DATA_ENCRYPTION_PREVIOUS_KEYS: list(encryptionKeyEnv),
+  DATA_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  /** Deprecated names of DATA_ENCRYPTION_KEY and DATA_ENCRYPTION_KEY_FILE. */
+  WEBHOOK_SECRET_KEY: encryptionKeyEnv.optional(),
+  WEBHOOK_SECRET_KEY_FILE: z.string().min(1).optional(),
   WEBHOOKS_ALLOW_INSECURE: bool.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

@@ -30,7 +30,7 @@ describe('batched writes are flushed on SIGTERM', () => {
 
   it('N validations and N API-key calls, then SIGTERM: N validation times, N license.validated events and N audit rows', async () => {
     const server = await startServerProcess(database.url, {
-      WEBHOOK_SECRET_KEY: KEY.toString('base64'),
+      DATA_ENCRYPTION_KEY: KEY.toString('base64'),
       WEBHOOK_DISPATCH: 'false',
       RATE_LIMIT_LICENSE_VALIDATE: '100000/60',
       RATE_LIMIT_AUTHENTICATED: '100000/60',

@@ -52,7 +52,7 @@ describe('`npm start` and signals: SIGTERM to the npm process stops node and the
       DATABASE_URL: '',
       JWT_SECRET: TEST_JWT_SECRET,
       LICENSE_SIGNING_KEY_FILE: join(dir, 'license-key.pem'),
-      WEBHOOK_SECRET_KEY_FILE: join(dir, 'webhook-secret-key'),
+      DATA_ENCRYPTION_KEY_FILE: join(dir, 'data-encryption-key'),
     };
     npm = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     npmExited = new Promise((resolve) => npm.once('exit', (code) => resolve(code)));

@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 
@@ -20,54 +20,99 @@ const metadataOf = (params: Record<string, string>) =>
       .map(([key, value]) => [key.slice(9, -1), value]),
   );
 
+/** Requests held back until released: a Stripe that hangs, for as long as a test needs. */
+interface Hold {
+  path: RegExp;
+  arrived: number;
+  waiting: (() => void)[];
+}
+
 /**
  * A local stand-in for Stripe's API: records requests and answers, in Stripe's shape, Checkout
- * Session creation (either mode), customer creation and subscription updates.
+ * Session creation (either mode), retrieval and expiry, customer creation and subscription updates.
  */
 export class FakeStripe {
   readonly requests: RecordedStripeRequest[] = [];
+  /** Checkout Sessions made, by id, as Stripe keeps them (`complete(id)` marks one paid). */
+  readonly sessions = new Map<string, Record<string, unknown>>();
+  private readonly holds: Hold[] = [];
   private readonly server: Server = createServer((request, response) => {
     let raw = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (raw += chunk));
     request.on('end', () => {
-      const params = Object.fromEntries(new URLSearchParams(raw));
-      this.requests.push({ method: request.method ?? '', path: request.url ?? '', authorization: request.headers.authorization, params });
-      if (request.method === 'POST' && request.url === '/v1/checkout/sessions') {
-        const id = `cs_test_${this.requests.length}`;
-        response.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            id,
-            object: 'checkout.session',
-            mode: params.mode ?? 'payment',
-            customer: params.customer ?? null,
-            url: `https://checkout.stripe.test/c/pay/${id}`,
-            client_reference_id: params.client_reference_id,
-            customer_email: params.customer_email,
-            metadata: metadataOf(params),
-            payment_status: 'unpaid',
-            status: 'open',
-          }),
-        );
-        return;
-      }
-      if (request.method === 'POST' && request.url === '/v1/customers') {
-        const id = `cus_test_${this.requests.length}`;
-        response
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ id, object: 'customer', email: params.email ?? null, metadata: metadataOf(params) }));
-        return;
-      }
-      const subscription = request.method === 'POST' ? /^\/v1\/subscriptions\/([\w-]+)$/.exec(request.url ?? '') : null;
-      if (subscription) {
-        response
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ id: subscription[1], object: 'subscription', status: 'active', cancel_at_period_end: params.cancel_at_period_end === 'true' }));
-        return;
-      }
-      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}}');
+      const hold = this.holds.find((candidate) => candidate.path.test(`${request.method ?? ''} ${request.url ?? ''}`));
+      if (!hold) return this.answer(request.method ?? '', request.url ?? '', request.headers.authorization, raw, response);
+      hold.arrived++;
+      hold.waiting.push(() => this.answer(request.method ?? '', request.url ?? '', request.headers.authorization, raw, response));
     });
   });
+
+  /**
+   * Holds every request matching `path` (against "METHOD /path") until `release()`; `arrived`
+   * counts those held so far.
+   */
+  hold(path: RegExp): { arrived: () => number; release: () => void } {
+    const hold: Hold = { path, arrived: 0, waiting: [] };
+    this.holds.push(hold);
+    return {
+      arrived: () => hold.arrived,
+      release: () => {
+        this.holds.splice(this.holds.indexOf(hold), 1);
+        for (const answer of hold.waiting.splice(0)) answer();
+      },
+    };
+  }
+
+  /** Marks a session paid, as a customer finishing it at Stripe would. */
+  complete(id: string): void {
+    const session = this.sessions.get(id);
+    if (session) session.status = 'complete';
+  }
+
+  private answer(method: string, path: string, authorization: string | undefined, raw: string, response: ServerResponse): void {
+    const params = Object.fromEntries(new URLSearchParams(raw));
+    this.requests.push({ method, path, authorization, params });
+    const json = (status: number, body: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (method === 'POST' && path === '/v1/checkout/sessions') {
+      const id = `cs_test_${this.requests.length}`;
+      const session = {
+        id,
+        object: 'checkout.session',
+        mode: params.mode ?? 'payment',
+        customer: params.customer ?? null,
+        url: `https://checkout.stripe.test/c/pay/${id}`,
+        client_reference_id: params.client_reference_id,
+        customer_email: params.customer_email,
+        metadata: metadataOf(params),
+        payment_status: 'unpaid',
+        status: 'open',
+        expires_at: Math.floor(Date.now() / 1000) + 86_400,
+      };
+      this.sessions.set(id, session);
+      return json(200, session);
+    }
+    const sessionPath = /^\/v1\/checkout\/sessions\/([\w-]+)(\/expire)?$/.exec(path);
+    const session = sessionPath ? this.sessions.get(sessionPath[1]!) : undefined;
+    if (sessionPath && !session) return json(404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } });
+    if (session && method === 'GET' && !sessionPath![2]) return json(200, session);
+    if (session && method === 'POST' && sessionPath![2]) {
+      if (session.status !== 'open') {
+        return json(400, { error: { type: 'invalid_request_error', message: `Only Checkout Sessions with a status in ["open"] can be expired` } });
+      }
+      session.status = 'expired';
+      session.url = null;
+      return json(200, session);
+    }
+    if (method === 'POST' && path === '/v1/customers') {
+      return json(200, { id: `cus_test_${this.requests.length}`, object: 'customer', email: params.email ?? null, metadata: metadataOf(params) });
+    }
+    const subscription = method === 'POST' ? /^\/v1\/subscriptions\/([\w-]+)$/.exec(path) : null;
+    if (subscription) {
+      return json(200, { id: subscription[1], object: 'subscription', status: 'active', cancel_at_period_end: params.cancel_at_period_end === 'true' });
+    }
+    json(404, { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } });
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -75,6 +120,7 @@ export class FakeStripe {
   }
 
   stop(): Promise<void> {
+    for (const hold of this.holds.splice(0)) for (const answer of hold.waiting.splice(0)) answer();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -34,6 +34,7 @@ const OWNERS: Record<string, string> = {
   subscriptions: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
+  subscription_checkouts: `${MODULES}/subscriptions/subscription-checkouts.repository.ts`,
   quota_counters: `${MODULES}/subscriptions/quota-counters.repository.ts`,
   webhook_endpoints: `${MODULES}/webhooks/webhook-endpoints.repository.ts`,
   webhook_deliveries: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,

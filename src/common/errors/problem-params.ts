@@ -37,6 +37,7 @@ export const PROBLEM_PARAMS = {
   SERVICE_UNAVAILABLE: problemMembersSchema.pick({ retryAfter: true }),
   IDEMPOTENCY_KEY_IN_USE: problemMembersSchema.pick({ retryAfter: true }),
   TWO_FACTOR_LOCKED: problemMembersSchema.pick({ retryAfter: true }),
+  CHECKOUT_IN_PROGRESS: problemMembersSchema.pick({ retryAfter: true }),
   // Without a reset (a NONE-reset plan with no end) there is no Retry-After and no resetsAt.
   QUOTA_EXCEEDED: problemMembersSchema
     .pick({ retryAfter: true, limit: true, apiVersion: true, endpoint: true, resetsAt: true })
@@ -58,6 +59,7 @@ export const PROBLEM_PARAM_EXAMPLES: { [C in ParamCode]: ProblemParams<C> } = {
   SERVICE_UNAVAILABLE: { retryAfter: 5 },
   IDEMPOTENCY_KEY_IN_USE: { retryAfter: 1 },
   TWO_FACTOR_LOCKED: { retryAfter: 900 },
+  CHECKOUT_IN_PROGRESS: { retryAfter: 1 },
   QUOTA_EXCEEDED: { retryAfter: 3600, limit: 1000, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z' },
   ENDPOINT_NOT_IN_PLAN: { apiVersion: 'v1', endpoint: 'integration.products.getAll' },
   GEO_RESTRICTED: { country: 'DE' },

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -58,6 +61,35 @@ export class ProblemWriter {
       .header('content-language', lang)
       .header('content-type', PROBLEM_CONTENT_TYPE)
       .send(JSON.stringify(answer.body));
+  }
+
+  /**
+   * Node's own refusals of a request it never finished reading (Fastify's clientErrorHandler):
+   * the request line and headers over 16 KiB (431), a request not received in time (408), or one
+   * HTTP cannot parse (400). No request exists yet, so the problem is written to the socket in
+   * English, and `instance` names the occurrence by its id.
+   */
+  writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const code = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+    const status = ERROR_CATALOG[code].status;
+    const requestId = randomUUID();
+    const body = JSON.stringify({
+      type: `${this.config.publicBaseUrl}/problems/${problemSlug(code)}`,
+      title: this.i18n.translate(`problems:${code}.title`, 'en'),
+      status,
+      detail: this.i18n.translate(`problems:${code}.detail`, 'en'),
+      instance: `urn:uuid:${requestId}`,
+      code,
+      requestId,
+    } satisfies ProblemDetails);
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Language: en\r\n` +
+          `X-Request-Id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
   }
 
   /** The code's declared params become extension members, and fill the translated detail. */

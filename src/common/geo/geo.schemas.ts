@@ -13,4 +13,5 @@ export const geoScopeListSchema = z
     scopes.forEach((scope, index) => {
       if (scopes.indexOf(scope) !== index) ctx.addIssue({ code: 'custom', path: [index], message: 'Listed more than once', params: { code: 'DUPLICATE' } });
     });
-  });
+  })
+  .meta({ uniqueItems: true });

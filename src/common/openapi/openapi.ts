@@ -10,6 +10,7 @@ import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decor
 import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
+import { expandExactlyOneOf } from './exactly-one-of';
 import { addProblemExamples } from './problem-examples';
 import { nameSchemasAfterDtos } from './schema-names';
 
@@ -72,7 +73,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
-  return nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService)));
+  return expandExactlyOneOf(
+    nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService))),
+  );
 }
 
 const isSecured = (operation: { security?: unknown }) => !Array.isArray(operation.security) || operation.security.length > 0;
@@ -114,6 +117,8 @@ function addSharedProblemResponses(
       }
       // Unknown query parameters are refused on every operation, as unknown body fields are.
       add('422', 'VALIDATION_FAILED');
+      // The HTTP server refuses a request line and headers over 16 KiB before any route runs.
+      add('431', 'HEADERS_TOO_LARGE');
       // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
       // or (unless @AllowInactive()) not yet activated owner, a key whose scope does not allow the
       // request (a verify key anywhere but the access check, a read-only key writing), or a cookie

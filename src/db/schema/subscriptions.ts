@@ -190,6 +190,38 @@ export const subscriptionInvoices = pgTable('subscription_invoices', {
   createdAt: createdAt(),
 });
 
+/**
+ * An account's one Stripe Checkout Session for a plan, so concurrent checkouts cannot open two
+ * sessions (and so two Stripe subscriptions). A request claims the row with a conditional write
+ * before it calls Stripe; while the claim holds and no session is recorded, others wait for it.
+ * A claim past `claimedUntil` with no session (its request died) and a session past `expiresAt`
+ * may be taken over.
+ */
+export const subscriptionCheckouts = pgTable(
+  'subscription_checkouts',
+  {
+    accountId: text('account_id')
+      .primaryKey()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    claimId: text('claim_id').notNull(),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }).notNull(),
+    planCode: planCode('plan_code').notNull(),
+    successUrl: varchar('success_url', { length: 2048 }).notNull(),
+    cancelUrl: varchar('cancel_url', { length: 2048 }).notNull(),
+    /** Null while the claim's request is making the session at Stripe. */
+    sessionId: varchar('session_id', { length: PLAN_LIMITS.stripeId }),
+    url: text('url'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    check(
+      'subscription_checkouts_session_check',
+      sql`(${table.sessionId} IS NULL) = (${table.url} IS NULL) AND (${table.sessionId} IS NULL) = (${table.expiresAt} IS NULL)`,
+    ),
+  ],
+);
+
 /** Stripe statuses after which a Stripe subscription never bills again. */
 export const ENDED_STRIPE_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
 

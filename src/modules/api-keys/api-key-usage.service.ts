@@ -24,6 +24,10 @@ export class ApiKeyUsageService {
     const key = await this.ownedKey(principal, id);
     const to = query.to ? new Date(query.to) : this.clock.now();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 86_400_000);
+    // The schema compares from and to when both are given; a lone `from` is compared with now here.
+    if (from.getTime() >= to.getTime()) {
+      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'from', code: 'INVALID_VALUE', message: 'from must be before to', params: { own: 1 } }] });
+    }
     if (to.getTime() - from.getTime() > MAX_RANGE_MS) {
       throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'from', code: 'TOO_BIG', message: 'The range may span at most 366 days' }] });
     }

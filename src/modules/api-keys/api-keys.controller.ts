@@ -79,8 +79,13 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a key at once, with the keys it replaced and every key they created' })
-  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiOperation({
+    summary: 'Revoke a key at once, with the keys it replaced and every key they created',
+    description:
+      'Revokes, does not delete: the key stops working at once and stays readable (GET /v1/api-keys/{id}, the list, its usage and audit log) ' +
+      'with `revokedAt` set. Revoking a revoked key answers 204 again and keeps its first `revokedAt`.',
+  })
+  @ApiNoContentResponse({ description: 'Revoked: the key now reads with `revokedAt` set' })
   @ApiProblems('NOT_FOUND', 'INSUFFICIENT_SCOPE', 'API_KEY_SUPERSEDED')
   async revokeApiKey(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParamsDto) {
     await this.keys.revoke(principal, params.id);

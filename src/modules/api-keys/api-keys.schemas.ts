@@ -17,7 +17,7 @@ export class ApiKeyCreateDto extends createZodDto(
     .strictObject({
       name: z.string().trim().min(1).max(API_KEY_LIMITS.name),
       scope: scopeSchema,
-      expiresAt: isoDateTimeInput.optional().meta({ description: 'When the key stops working; it never expires if omitted.' }),
+      expiresAt: isoDateTimeInput.optional().meta({ description: 'When the key stops working: in the future, before 9999. It never expires if omitted.' }),
       environment: environmentSchema.default('live'),
     })
     .meta({ id: 'ApiKeyCreateRequest' }),
@@ -33,7 +33,7 @@ export const apiKeySchema = z
     prefix: z.string().meta({ example: 'gate_live_AbCd' }),
     last4: z.string(),
     expiresAt: isoDate.nullable(),
-    revokedAt: isoDate.nullable(),
+    revokedAt: isoDate.nullable().meta({ description: 'When DELETE /v1/api-keys/{id} revoked it; a revoked key stays readable.' }),
     graceEndsAt: isoDate.nullable().meta({ description: 'Set after rotation: this key works until then.' }),
     replacedBy: z.string().nullable(),
     parentKeyId: z
@@ -65,8 +65,10 @@ export class ApiKeyIdParamsDto extends createZodDto(z.strictObject({ id: idSchem
 export class ApiKeyUsageQueryDto extends createZodDto(
   z
     .strictObject({
-      from: isoDateTimeInput.optional().meta({ description: 'Start (inclusive); default 24 h before `to`.' }),
-      to: isoDateTimeInput.optional().meta({ description: 'End (exclusive); default now.' }),
+      from: isoDateTimeInput
+        .optional()
+        .meta({ description: 'Start (inclusive), before `to`, at most 366 days before it; default 24 h before `to`. Between 1970 and 9999.' }),
+      to: isoDateTimeInput.optional().meta({ description: 'End (exclusive), after `from`; default now. Between 1970 and 9999.' }),
       granularity: z.enum(['hour', 'day']).default('hour'),
     })
     .refine((query) => !query.from || !query.to || new Date(query.from) < new Date(query.to), { message: 'from must be before to', path: ['from'] }),

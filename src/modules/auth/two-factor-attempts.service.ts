@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { SecretBox } from '../../common/crypto/secret-box';
-import { hashesEqual, sha256, stringsEqual } from '../../common/crypto/secret-token';
+import { hashesEqual, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { MailService } from '../../common/mail/mail.service';
 import { Transaction } from '../../db/database';
@@ -87,13 +87,13 @@ export class TwoFactorAttemptsService {
       const step = totpStepOf(this.box.open(secretSealed), factor.code, now);
       return step !== undefined && this.repository.useStep(tx, userId, step);
     }
-    const mac = this.hashRecoveryCode(factor.recoveryCode);
+    const code = normalizeRecoveryCode(factor.recoveryCode);
     // Codes handed out before they were keyed are plain SHA-256 hex, and keep working until used.
-    const legacy = sha256(normalizeRecoveryCode(factor.recoveryCode));
+    const legacy = sha256(code);
     let match: string | undefined;
     // Every unused code is compared, in constant time, so the time taken tells nothing of which matched.
     for (const stored of await this.repository.unusedRecoveryCodes(tx, userId)) {
-      const equal = stored.codeHash.includes('.') ? stringsEqual(stored.codeHash, mac) : hashesEqual(legacy, stored.codeHash);
+      const equal = stored.codeHash.includes('.') ? this.box.matches(RECOVERY_CODE_MAC, code, stored.codeHash) : hashesEqual(legacy, stored.codeHash);
       if (equal) match = stored.id;
     }
     return match !== undefined && this.repository.useRecoveryCode(tx, match, now);

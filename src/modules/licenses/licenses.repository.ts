@@ -3,7 +3,7 @@ import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { ownerCondition } from '../../db/owner-scope';
 import { Database, DB } from '../../db/database';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 import { activations, licenses, products } from '../../db/schema';
 
 export type LicenseRow = typeof licenses.$inferSelect;
@@ -62,7 +62,7 @@ export class LicensesRepository {
   }
 
   /** Locks the license for the rest of the caller's transaction: activations of one license are then counted one at a time. */
-  async lockByKeyHash(tx: Executor, keyHash: string): Promise<LicenseRow | undefined> {
+  async lockByKeyHash(tx: Transaction, keyHash: string): Promise<LicenseRow | undefined> {
     const [license] = await tx.select().from(licenses).where(eq(licenses.keyHash, keyHash)).for('update');
     return license;
   }

@@ -90,7 +90,10 @@ export class LicenseGrantDto extends createZodDto(
     .strictObject({
       productId: idSchema('prd'),
       userId: idSchema('usr'),
-      expiresAt: isoDateTimeInput.nullable().optional().meta({ description: "Default: from the product's licenseDurationDays" }),
+      expiresAt: isoDateTimeInput
+        .nullable()
+        .optional()
+        .meta({ description: "Between 1970 and 9999; null: never. Default: from the product's licenseDurationDays" }),
       maxActivations: z.number().int().min(1).max(100_000).optional(),
     })
     .meta({ id: 'LicenseGrantRequest' }),

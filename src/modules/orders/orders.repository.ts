@@ -4,7 +4,7 @@ import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
 import { orderItems, orders, products } from '../../db/schema';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
@@ -51,7 +51,7 @@ export class OrdersRepository {
   }
 
   /** Locks the order so two different events cannot change it at once. */
-  async lockOrder(tx: Executor, where: { id?: string; paymentIntentId?: string }): Promise<OrderRow | undefined> {
+  async lockOrder(tx: Transaction, where: { id?: string; paymentIntentId?: string }): Promise<OrderRow | undefined> {
     const condition = where.id ? eq(orders.id, where.id) : where.paymentIntentId ? eq(orders.stripePaymentIntentId, where.paymentIntentId) : undefined;
     if (!condition) return undefined;
     const [row] = await tx.select().from(orders).where(condition).for('update');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { outboxMessages } from '../../db/schema';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 import { OutboxEvent } from './outbox.events';
 
 export type OutboxRow = typeof outboxMessages.$inferSelect;
@@ -25,7 +25,7 @@ export class OutboxRepository {
    * The oldest messages not yet handed to webhook delivery, locked for the caller's transaction
    * (SKIP LOCKED: another instance takes the next ones instead of waiting).
    */
-  claimUndelivered(tx: Executor, limit: number): Promise<OutboxRow[]> {
+  claimUndelivered(tx: Transaction, limit: number): Promise<OutboxRow[]> {
     return tx
       .select()
       .from(outboxMessages)

@@ -3,7 +3,7 @@ import { and, asc, eq, gt, ilike, inArray, isNotNull, or } from 'drizzle-orm';
 import { containsPattern } from '../../common/pagination';
 import { Database, DB } from '../../db/database';
 import { products } from '../../db/schema';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 
 export type ProductRow = typeof products.$inferSelect;
 export type NewProduct = typeof products.$inferInsert;
@@ -32,7 +32,7 @@ export class ProductsRepository {
   }
 
   /** Locks a product's counted stock for the rest of the transaction; undefined when its stock is unlimited (null). */
-  async lockStock(tx: Executor, id: string): Promise<number | undefined> {
+  async lockStock(tx: Transaction, id: string): Promise<number | undefined> {
     const [row] = await tx
       .select({ stock: products.stock })
       .from(products)

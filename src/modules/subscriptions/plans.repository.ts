@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, ne } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { plans, PRESET_PLAN_CODES } from '../../db/schema';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 
 export type PlanRow = typeof plans.$inferSelect;
 export type NewPlan = typeof plans.$inferInsert;
@@ -20,14 +20,19 @@ export class PlansRepository {
     return this.db.select().from(plans).where(ne(plans.code, 'CUSTOM'));
   }
 
-  async findPreset(code: PresetCode, executor: Executor = this.db): Promise<PlanRow | undefined> {
-    const [row] = await executor.select().from(plans).where(eq(plans.code, code));
+  async findPreset(code: PresetCode): Promise<PlanRow | undefined> {
+    return this.findPresetIn(this.db, code);
+  }
+
+  /** `findPreset` inside a caller's transaction. */
+  async findPresetIn(tx: Executor, code: PresetCode): Promise<PlanRow | undefined> {
+    const [row] = await tx.select().from(plans).where(eq(plans.code, code));
     return row;
   }
 
   /** The preset a Stripe price belongs to: the seam for subscription webhooks. */
-  async findPresetByStripePriceId(stripePriceId: string, executor: Executor = this.db): Promise<PlanRow | undefined> {
-    const [row] = await executor
+  async findPresetByStripePriceId(tx: Transaction, stripePriceId: string): Promise<PlanRow | undefined> {
+    const [row] = await tx
       .select()
       .from(plans)
       .where(and(eq(plans.stripePriceId, stripePriceId), ne(plans.code, 'CUSTOM')));

@@ -2,12 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { iso, isoOrNull } from '../../common/iso';
 import { AppConfig, InjectConfig } from '../../config/config';
-import type { Executor } from '../../db/database';
+import type { Transaction } from '../../db/database';
 import { PRESET_PLAN_CODES } from '../../db/schema';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { periodEnd } from './periods';
 import { PlanRow, PlansRepository } from './plans.repository';
 import { PlanChange, SubscriptionChangesService } from './subscription-changes.service';
+import { SubscriptionCheckoutsRepository } from './subscription-checkouts.repository';
 import { durationOf } from './subscriptions.mapper';
 import { CurrentSubscription, SubscriptionRow, SubscriptionsRepository, SubscriptionStatus } from './subscriptions.repository';
 import { ENDED_STRIPE_STATUSES } from '../../db/schema/subscriptions';
@@ -72,13 +73,14 @@ export class SubscriptionBillingService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
     private readonly changes: SubscriptionChangesService,
+    private readonly checkouts: SubscriptionCheckoutsRepository,
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /** checkout.session.completed in subscription mode: ACTIVE on the plan bought, for the account and customer we made the session for. */
-  async activated(tx: Executor, event: Activation): Promise<BillingResult> {
+  async activated(tx: Transaction, event: Activation): Promise<BillingResult> {
     const owner = event.accountId ? await this.subscriptions.findAccount(event.accountId) : undefined;
     if (!owner) return result('IGNORED');
     const at = this.clock.now();
@@ -98,7 +100,7 @@ export class SubscriptionBillingService {
       return result('IGNORED');
     }
     const code = PRESET_PLAN_CODES.find((preset) => preset === event.planCode);
-    const plan = code ? await this.plans.findPreset(code, tx) : undefined;
+    const plan = code ? await this.plans.findPresetIn(tx, code) : undefined;
     if (!plan?.stripePriceId) return result('IGNORED');
     const duration = durationOf(plan);
     // The plan's own period until Stripe's first invoice or update names Stripe's.
@@ -110,16 +112,18 @@ export class SubscriptionBillingService {
       expiresAt: this.withGrace(end),
       also: { stripeSubscriptionId: event.stripeSubscriptionId, stripeStatus: 'active', stripeStateAt: null, stripeEventAt: event.eventCreated },
     });
+    // Paid: a later checkout (once this subscription has ended) opens a session of its own.
+    await this.checkouts.clear(tx, owner.accountId);
     return result('APPLIED');
   }
 
   /** invoice.paid: the period runs to the invoice line's end; a PAST_DUE subscription is ACTIVE again. */
-  async renewed(tx: Executor, invoice: InvoiceFacts): Promise<BillingResult> {
+  async renewed(tx: Transaction, invoice: InvoiceFacts): Promise<BillingResult> {
     const current = await this.locate(tx, invoice);
     if (!current) return result('IGNORED');
     const row = current.subscription;
     if (this.endedAlready(row, invoice)) return result('IGNORED_STALE');
-    const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(invoice.priceId, tx) : undefined) ?? current.plan;
+    const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(tx, invoice.priceId) : undefined) ?? current.plan;
     if (plan.code === 'NONE') return result('IGNORED');
     const first = await this.subscriptions.insertInvoiceOnce(tx, {
       id: invoice.invoiceId,
@@ -154,7 +158,7 @@ export class SubscriptionBillingService {
   }
 
   /** invoice.payment_failed: PAST_DUE, keeping access for the grace period from now; the owner is mailed once. */
-  async pastDue(tx: Executor, invoice: InvoiceFacts): Promise<BillingResult> {
+  async pastDue(tx: Transaction, invoice: InvoiceFacts): Promise<BillingResult> {
     const current = await this.locate(tx, invoice);
     if (!current) return result('IGNORED');
     const row = current.subscription;
@@ -177,14 +181,14 @@ export class SubscriptionBillingService {
   }
 
   /** customer.subscription.updated: Stripe's status, plan (by price), cancel at period end and period. */
-  async updated(tx: Executor, facts: SubscriptionFacts): Promise<BillingResult> {
+  async updated(tx: Transaction, facts: SubscriptionFacts): Promise<BillingResult> {
     if (ENDED.has(facts.status)) return this.cancelled(tx, facts);
     const current = await this.locate(tx, facts);
     if (!current) return result('IGNORED');
     const row = current.subscription;
     if (this.endedAlready(row, facts) || !this.isNewer(row, facts.periodEnd, facts.eventCreated)) return result('IGNORED_STALE');
     const status = STATUS[facts.status];
-    const plan = (facts.priceId ? await this.plans.findPresetByStripePriceId(facts.priceId, tx) : undefined) ?? current.plan;
+    const plan = (facts.priceId ? await this.plans.findPresetByStripePriceId(tx, facts.priceId) : undefined) ?? current.plan;
     // incomplete or paused: nothing paid yet, nothing to grant.
     if (!status || plan.code === 'NONE') return result('IGNORED');
     const at = this.clock.now();
@@ -217,7 +221,7 @@ export class SubscriptionBillingService {
   }
 
   /** customer.subscription.deleted (or updated to canceled): NONE, for good; later events about it change nothing. */
-  async cancelled(tx: Executor, facts: SubscriptionFacts): Promise<BillingResult> {
+  async cancelled(tx: Transaction, facts: SubscriptionFacts): Promise<BillingResult> {
     const current = await this.locate(tx, facts);
     if (!current) return result('IGNORED');
     const row = current.subscription;
@@ -234,7 +238,7 @@ export class SubscriptionBillingService {
    * The account's subscription that a Stripe object is about, locked; a subscription not yet tied
    * to one is adopted through the account's Stripe customer (the caller stores its id).
    */
-  private async locate(tx: Executor, ref: StripeRef): Promise<CurrentSubscription | undefined> {
+  private async locate(tx: Transaction, ref: StripeRef): Promise<CurrentSubscription | undefined> {
     const owner = await this.subscriptions.findOwnerByStripe(tx, ref);
     if (!owner) return undefined;
     const { current } = await this.changes.lock(tx, owner, this.clock.now());

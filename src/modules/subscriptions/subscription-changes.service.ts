@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '../../common/events';
 import { iso, isoOrNull } from '../../common/iso';
-import type { Executor } from '../../db/database';
+import type { Transaction } from '../../db/database';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { periodEnd } from './periods';
 import { PlanRow, PlansRepository } from './plans.repository';
@@ -50,7 +50,7 @@ export class SubscriptionChangesService {
    * without one). A term that ended is recorded as expired first, so a change that follows it
    * starts from NONE and is a change of its own.
    */
-  async lock(tx: Executor, owner: { accountId: string; userId: string }, at: Date): Promise<{ current: CurrentSubscription; nonePlan: PlanRow }> {
+  async lock(tx: Transaction, owner: { accountId: string; userId: string }, at: Date): Promise<{ current: CurrentSubscription; nonePlan: PlanRow }> {
     const nonePlan = await this.nonePlan(tx);
     const locked = await this.subscriptions.lockForAccount(tx, {
       ...owner,
@@ -67,7 +67,7 @@ export class SubscriptionChangesService {
   }
 
   /** Puts a locked subscription on `plan`, starting a new period with the plan's terms as they are now. */
-  async applyPlanChange(tx: Executor, locked: CurrentSubscription, plan: PlanRow, change: PlanChange): Promise<CurrentSubscription> {
+  async applyPlanChange(tx: Transaction, locked: CurrentSubscription, plan: PlanRow, change: PlanChange): Promise<CurrentSubscription> {
     const start = change.periodStart ?? change.at;
     const duration = durationOf(plan);
     const end = change.periodEnd !== undefined ? change.periodEnd : duration ? periodEnd(start, duration) : null;
@@ -87,7 +87,7 @@ export class SubscriptionChangesService {
   }
 
   /** Ends a lapsed subscription's term: NONE from when it ended. */
-  async expire(tx: Executor, locked: CurrentSubscription, nonePlan: PlanRow, at: Date): Promise<CurrentSubscription> {
+  async expire(tx: Transaction, locked: CurrentSubscription, nonePlan: PlanRow, at: Date): Promise<CurrentSubscription> {
     const subscription = await this.subscriptions.update(tx, locked.subscription.id, lapsedState(locked.subscription, nonePlan));
     const after = { subscription, plan: nonePlan };
     await this.recordHistory(tx, locked, after, { source: 'EXPIRY', actorUserId: null, at });
@@ -95,7 +95,7 @@ export class SubscriptionChangesService {
   }
 
   /** The history row and the outbox row of one change, in the caller's transaction. */
-  async recordHistory(tx: Executor, before: CurrentSubscription, after: CurrentSubscription, context: ChangeContext): Promise<void> {
+  async recordHistory(tx: Transaction, before: CurrentSubscription, after: CurrentSubscription, context: ChangeContext): Promise<void> {
     const { subscription, plan } = after;
     await this.subscriptions.insertChange(tx, {
       subscriptionId: subscription.id,
@@ -130,8 +130,8 @@ export class SubscriptionChangesService {
     });
   }
 
-  async nonePlan(executor?: Executor): Promise<PlanRow> {
-    const plan = await this.plans.findPreset('NONE', executor);
+  async nonePlan(tx?: Transaction): Promise<PlanRow> {
+    const plan = tx ? await this.plans.findPresetIn(tx, 'NONE') : await this.plans.findPreset('NONE');
     // The migration makes it on every database; without it nothing here can work.
     if (!plan) throw new Error('The NONE plan is missing: run the migrations');
     return plan;

@@ -71,9 +71,19 @@ export class SubscriptionsController {
   @Unmetered()
   @ApiOperation({
     summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
-    description: "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.",
+    description:
+      "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout. " +
+      'An account has one open session: the same plan and links (asked again, or concurrently) answer that session; another plan or links expire it at Stripe and open a new one.',
   })
-  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'PLAN_NOT_PURCHASABLE', 'PLAN_NOT_ON_STRIPE', 'STRIPE_SUBSCRIPTION_EXISTS', 'UPSTREAM_FAILED', 'SERVICE_UNAVAILABLE')
+  @ApiProblems(
+    'ACCOUNT_NOT_ACTIVE',
+    'PLAN_NOT_PURCHASABLE',
+    'PLAN_NOT_ON_STRIPE',
+    'STRIPE_SUBSCRIPTION_EXISTS',
+    'CHECKOUT_IN_PROGRESS',
+    'UPSTREAM_FAILED',
+    'SERVICE_UNAVAILABLE',
+  )
   @ZodResponse({ status: 201, type: SubscriptionCheckoutResponseDto })
   createSubscriptionCheckout(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionCheckoutCreateDto) {
     return this.billing.checkout(principal, dto);

@@ -9,6 +9,7 @@ import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
 import { SubscriptionCheckoutService } from './subscription-checkout.service';
+import { SubscriptionCheckoutsRepository } from './subscription-checkouts.repository';
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
@@ -25,6 +26,7 @@ import { SubscriptionsService } from './subscriptions.service';
     SubscriptionBillingService,
     SubscriptionCheckoutService,
     SubscriptionsRepository,
+    SubscriptionCheckoutsRepository,
     PlansRepository,
     SubscriptionExpirySweeper,
     QuotaCountersRepository,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, isNotNull, lte, ne, SQL, sql } from 'drizzle-orm';
 import { Database, DB } from '../../db/database';
 import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
-import type { Executor } from '../../db/database';
+import type { Executor, Transaction } from '../../db/database';
 import type { PlanRow } from './plans.repository';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -77,7 +77,7 @@ export class SubscriptionsRepository {
    * account are applied one at a time. An account without one gets `seed` first (concurrent
    * callers wait on the unique account index, then on the row lock).
    */
-  async lockForAccount(tx: Executor, seed: NewSubscription & { accountId: string }): Promise<CurrentSubscription> {
+  async lockForAccount(tx: Transaction, seed: NewSubscription & { accountId: string }): Promise<CurrentSubscription> {
     await tx.insert(subscriptions).values(seed).onConflictDoNothing({ target: subscriptions.accountId });
     const [row] = await tx
       .select({ subscription: subscriptions, plan: plans })
@@ -107,7 +107,7 @@ export class SubscriptionsRepository {
   }
 
   /** Locks one subscription, skipping it while a request holds it (the next sweep takes it). */
-  async lockUnlessBusy(tx: Executor, id: string): Promise<CurrentSubscription | undefined> {
+  async lockUnlessBusy(tx: Transaction, id: string): Promise<CurrentSubscription | undefined> {
     const [row] = await tx
       .select({ subscription: subscriptions, plan: plans })
       .from(subscriptions)

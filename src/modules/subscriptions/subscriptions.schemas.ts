@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { idSchema } from '../../common/ids';
+import { EXACTLY_ONE_OF } from '../../common/openapi/exactly-one-of';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PRESET_PLAN_CODES, subscriptionStatus } from '../../db/schema/subscriptions';
 import { pageLinkSchema } from '../../common/validation/links';
@@ -96,7 +97,8 @@ export class SubscriptionUpdateDto extends createZodDto(
         ctx.addIssue({ code: 'custom', path: ['planName'], message: 'Give either planName or customPlan', params: { code: 'ONE_PLAN' } });
       }
     })
-    .meta({ id: 'SubscriptionUpdateRequest' }),
+    // The same rule in the spec, as a oneOf; generators build their example body from the first branch.
+    .meta({ id: 'SubscriptionUpdateRequest', [EXACTLY_ONE_OF]: ['customPlan', 'planName'] }),
 ) {}
 
 export type CustomPlanInput = z.infer<typeof customPlanSchema>;

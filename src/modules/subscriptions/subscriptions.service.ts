@@ -96,7 +96,7 @@ export class SubscriptionsService {
     const context = { source: isAdmin ? ('ADMIN' as const) : ('USER' as const), actorUserId: principal.userId, at: now };
     await this.transactions
       .run(async (tx) => {
-        const preset = dto.planName ? await this.plans.findPreset(dto.planName, tx) : undefined;
+        const preset = dto.planName ? await this.plans.findPresetIn(tx, dto.planName) : undefined;
         if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
         const { current } = await this.changes.lock(tx, owner, now);
         // Stripe keeps billing until its subscription is cancelled, and its next event would undo a

@@ -8,14 +8,34 @@ import { WEBHOOK_EVENT_TYPES } from '../outbox/outbox.events';
 const isoDate = z.iso.datetime({ offset: true });
 const scopeSchema = z.enum(['own', 'all']);
 
-/** A known event type or `*`; an unknown one is a 422 naming its index (`events.2`). */
+/**
+ * Known event types, each once, or `["*"]` alone: a 422 names an unknown or repeated type by its
+ * index (`events.2`), and `*` beside others on `events`. The spec says the same in JSON Schema:
+ * unique items, and one of `["*"]` or a list of specific types.
+ */
 const eventsSchema = z
   .array(z.enum([...WEBHOOK_EVENT_TYPES, '*'], { error: 'Unknown event type: GET /v1/webhooks/event-types lists them' }))
   .min(1)
   .max(WEBHOOK_ENDPOINT_LIMITS.events)
-  .refine((events) => !events.includes('*') || events.length === 1, { message: '"*" (every type) stands alone' })
-  .transform((events) => [...new Set(events)])
-  .meta({ description: 'The event types to receive, or ["*"] for every type', example: ['checkout.session.completed', 'license.activated'] });
+  .superRefine((events, ctx) => {
+    if (events.includes('*') && events.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: '"*" (every type) stands alone', params: { code: 'WILDCARD_ALONE' } });
+    }
+    events.forEach((event, index) => {
+      if (events.indexOf(event) !== index) ctx.addIssue({ code: 'custom', path: [index], message: 'Listed more than once', params: { code: 'DUPLICATE' } });
+    });
+  })
+  // A component of its own: Nest's swagger would move an array property's oneOf into its items.
+  .meta({
+    id: 'WebhookEventList',
+    description: 'The event types to receive, each once, or ["*"] alone for every type',
+    example: ['checkout.session.completed', 'license.activated'],
+    uniqueItems: true,
+    oneOf: [
+      { type: 'array', items: { type: 'string', enum: ['*'] }, minItems: 1, maxItems: 1, description: 'Every event type' },
+      { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] }, description: 'These event types' },
+    ],
+  });
 
 // The URL's own rules (https, ports, addresses) need the deployment's policy: the service checks them.
 const urlSchema = z.string().trim().min(1).max(WEBHOOK_ENDPOINT_LIMITS.url).meta({

@@ -576,7 +576,7 @@ export interface paths {
         put?: never;
         /**
          * Buy a paid plan: a Stripe Checkout Session in subscription mode for your account
-         * @description The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout.
+         * @description The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout. An account has one open session: the same plan and links (asked again, or concurrently) answer that session; another plan or links expire it at Stripe and open a new one.
          */
         post: operations["createSubscriptionCheckout"];
         delete?: never;
@@ -1161,7 +1161,10 @@ export interface paths {
         get: operations["getApiKey"];
         put?: never;
         post?: never;
-        /** Revoke a key at once, with the keys it replaced and every key they created */
+        /**
+         * Revoke a key at once, with the keys it replaced and every key they created
+         * @description Revokes, does not delete: the key stops working at once and stays readable (GET /v1/api-keys/{id}, the list, its usage and audit log) with `revokedAt` set. Revoking a revoked key answers 204 again and keeps its first `revokedAt`.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -1228,7 +1231,7 @@ export interface components {
          * @example VALIDATION_FAILED
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "TWO_FACTOR_LOCKED" | "REAUTHENTICATION_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
+        ErrorCode: "BAD_REQUEST" | "MALFORMED_JSON" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_FAILED" | "SERVICE_UNAVAILABLE" | "USER_EXISTS" | "INVALID_CREDENTIALS" | "ACCESS_TOKEN_INVALID" | "ACCESS_TOKEN_EXPIRED" | "SESSION_REVOKED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_SUSPENDED" | "ACCOUNT_NOT_ACTIVE" | "CSRF_REJECTED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "ACCOUNT_ALREADY_ACTIVE" | "LAST_ADMIN" | "PASSWORD_INCORRECT" | "OIDC_PROVIDER_NOT_FOUND" | "OIDC_STATE_INVALID" | "OIDC_SIGN_IN_REJECTED" | "OIDC_EMAIL_UNVERIFIED" | "LAST_SIGN_IN_METHOD" | "TWO_FACTOR_CHALLENGE_INVALID" | "TWO_FACTOR_CODE_INVALID" | "TWO_FACTOR_ALREADY_ENABLED" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_SETUP_REQUIRED" | "TWO_FACTOR_LOCKED" | "REAUTHENTICATION_REQUIRED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "API_KEY_SUPERSEDED" | "API_KEY_LIMIT_REACHED" | "LICENSE_NOT_FOUND" | "EXPIRED" | "SUSPENDED" | "REVOKED" | "TOO_MANY_ACTIVATIONS" | "OUT_OF_STOCK" | "PRODUCT_INACTIVE" | "INVALID_SIGNATURE" | "PAYMENT_REQUIRED" | "TRIAL_ALREADY_USED" | "PLAN_NOT_PURCHASABLE" | "PLAN_NOT_ON_STRIPE" | "STRIPE_SUBSCRIPTION_EXISTS" | "CHECKOUT_IN_PROGRESS" | "SUBSCRIPTION_REQUIRED" | "PAST_DUE" | "ENDPOINT_NOT_IN_PLAN" | "GEO_RESTRICTED" | "QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED";
         ProblemType: {
             /** Format: uri */
             type: string;
@@ -1417,22 +1420,27 @@ export interface components {
         TwoFactorVerifyRequest: {
             /** @description The challenge token from the login answer. */
             challenge: string;
-            /** @example 492039 */
-            code?: string;
             /**
              * @description One of the recovery codes, each usable once.
              * @example k7m2q-x9p4t
              */
-            recoveryCode?: string;
+            recoveryCode: string;
+        } | {
+            /** @description The challenge token from the login answer. */
+            challenge: string;
+            /** @example 492039 */
+            code: string;
         };
         TwoFactorDisableRequest: {
-            /** @example 492039 */
-            code?: string;
             /**
              * @description One of the recovery codes, each usable once.
              * @example k7m2q-x9p4t
              */
-            recoveryCode?: string;
+            recoveryCode: string;
+            password: string;
+        } | {
+            /** @example 492039 */
+            code: string;
             password: string;
         };
         UserIdentity: {
@@ -1769,13 +1777,8 @@ export interface components {
              * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
              */
             subscriberId: string;
-            /**
-             * @description A preset; NONE cancels at once
-             * @enum {string}
-             */
-            planName?: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
             /** @description A plan made for this account alone (ADMIN only) */
-            customPlan?: {
+            customPlan: {
                 name: string;
                 /**
                  * @example {
@@ -1820,6 +1823,19 @@ export interface components {
                     windowSeconds: number;
                 };
             };
+        } | {
+            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
+            userId: string;
+            /**
+             * @description The user's account id
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            subscriberId: string;
+            /**
+             * @description A preset; NONE cancels at once
+             * @enum {string}
+             */
+            planName: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
         };
         AccessVerify: {
             /** @description The customer's Gatehouse API key, as the customer sent it to the vendor's API */
@@ -2120,7 +2136,7 @@ export interface components {
             userId: string;
             /**
              * Format: date-time
-             * @description Default: from the product's licenseDurationDays
+             * @description Between 1970 and 9999; null: never. Default: from the product's licenseDurationDays
              */
             expiresAt?: string | null;
             maxActivations?: number;
@@ -2147,7 +2163,10 @@ export interface components {
             key: string;
         };
         LicenseUpdateRequest: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An ISO 8601 date-time with offset, between 1970 and 9999.
+             */
             expiresAt?: string | null;
             maxActivations?: number;
         };
@@ -2228,20 +2247,21 @@ export interface components {
             /** @enum {boolean} */
             received: true;
         };
+        /**
+         * @description The event types to receive, each once, or ["*"] alone for every type
+         * @example [
+         *       "checkout.session.completed",
+         *       "license.activated"
+         *     ]
+         */
+        WebhookEventList: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[] & ("*"[] | ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping")[]);
         WebhookEndpointCreateRequest: {
             /**
              * @description https:// (http:// only where WEBHOOKS_ALLOW_INSECURE is set), no credentials, port 443, 80 or 8000-65535, not a private address
              * @example https://hooks.example.com/gatehouse
              */
             url: string;
-            /**
-             * @description The event types to receive, or ["*"] for every type
-             * @example [
-             *       "checkout.session.completed",
-             *       "license.activated"
-             *     ]
-             */
-            events: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[];
+            events: components["schemas"]["WebhookEventList"];
             description?: string;
             /**
              * @description `all` (ADMIN only): every user's events; `own`: events about the owner's resources
@@ -2320,14 +2340,7 @@ export interface components {
              * @example https://hooks.example.com/gatehouse
              */
             url?: string;
-            /**
-             * @description The event types to receive, or ["*"] for every type
-             * @example [
-             *       "checkout.session.completed",
-             *       "license.activated"
-             *     ]
-             */
-            events?: ("checkout.session.completed" | "charge.refunded" | "charge.dispute.created" | "charge.dispute.closed" | "payment_intent.payment_failed" | "license.validated" | "license.activated" | "license.deactivated" | "license.suspended" | "license.revoked" | "subscription.changed" | "invoice.paid" | "customer.subscription.updated" | "customer.subscription.deleted" | "subscription.quota.warning" | "subscription.quota.exceeded" | "ping" | "*")[];
+            events?: components["schemas"]["WebhookEventList"];
             description?: string | null;
             /** @description false stops deliveries; true resumes them, whatever disabled the endpoint */
             enabled?: boolean;
@@ -2432,7 +2445,7 @@ export interface components {
             scope: "read-only" | "read-write" | "admin" | "verify";
             /**
              * Format: date-time
-             * @description When the key stops working; it never expires if omitted.
+             * @description When the key stops working: in the future, before 9999. It never expires if omitted.
              */
             expiresAt?: string;
             /**
@@ -2458,7 +2471,10 @@ export interface components {
             last4: string;
             /** Format: date-time */
             expiresAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When DELETE /v1/api-keys/{id} revoked it; a revoked key stays readable.
+             */
             revokedAt: string | null;
             /**
              * Format: date-time
@@ -2490,7 +2506,10 @@ export interface components {
             last4: string;
             /** Format: date-time */
             expiresAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When DELETE /v1/api-keys/{id} revoked it; a revoked key stays readable.
+             */
             revokedAt: string | null;
             /**
              * Format: date-time
@@ -2716,6 +2735,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2783,6 +2811,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2831,6 +2868,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -2861,6 +2907,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2956,6 +3011,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3076,6 +3140,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3184,6 +3257,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3303,6 +3385,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3393,6 +3484,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                };
+            };
+            /** @description Integration problem, type /probs/business */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3495,6 +3595,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3584,6 +3693,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3713,6 +3831,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3836,6 +3963,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -3944,6 +4080,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4072,6 +4217,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4171,6 +4325,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4246,6 +4409,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +4517,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4422,6 +4603,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4530,6 +4720,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4607,6 +4806,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4742,6 +4950,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -4831,6 +5048,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4977,6 +5203,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5117,6 +5352,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5209,6 +5453,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +5615,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5500,6 +5762,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5623,6 +5894,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5767,6 +6047,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -5826,6 +6115,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5963,6 +6261,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6046,6 +6353,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6122,7 +6438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Plan has no Stripe price; Already subscribed through Stripe; Idempotency key in use */
+            /** @description Plan has no Stripe price; Already subscribed through Stripe; Checkout in progress; Idempotency key in use */
             409: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
@@ -6175,6 +6491,16 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6273,6 +6599,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6382,6 +6717,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6482,6 +6826,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6576,6 +6929,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6737,6 +7099,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6877,6 +7249,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -6959,6 +7341,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7094,6 +7485,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7182,6 +7582,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7281,6 +7690,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7427,6 +7845,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7507,6 +7934,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                };
+            };
+            /** @description Integration problem, type /probs/business */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7603,6 +8039,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7734,6 +8179,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7829,6 +8284,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -7888,6 +8352,15 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -7980,6 +8453,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8126,6 +8608,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8220,6 +8712,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8357,6 +8858,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8451,6 +8961,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8557,6 +9076,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8651,6 +9179,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8798,6 +9335,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -8893,6 +9440,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8999,6 +9555,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9049,6 +9614,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9133,6 +9707,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9279,6 +9862,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9379,6 +9972,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9472,6 +10074,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9609,6 +10220,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9736,6 +10356,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -9819,6 +10449,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9920,6 +10559,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10014,6 +10662,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10142,6 +10799,16 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10300,6 +10967,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10427,6 +11104,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10515,6 +11202,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10662,6 +11358,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10762,6 +11468,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10795,7 +11510,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked */
+            /** @description Revoked: the key now reads with `revokedAt` set */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -10861,6 +11576,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Internal server error */
             500: {
                 headers: {
@@ -10886,9 +11610,9 @@ export interface operations {
     getApiKeyUsage: {
         parameters: {
             query?: {
-                /** @description Start (inclusive); default 24 h before `to`. */
+                /** @description Start (inclusive), before `to`, at most 366 days before it; default 24 h before `to`. Between 1970 and 9999. */
                 from?: string;
-                /** @description End (exclusive); default now. */
+                /** @description End (exclusive), after `from`; default now. Between 1970 and 9999. */
                 to?: string;
                 granularity?: "hour" | "day";
             };
@@ -10961,6 +11685,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11064,6 +11797,15 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11192,6 +11934,16 @@ export interface operations {
                     "X-Quota-Remaining"?: number;
                     /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
                     "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {

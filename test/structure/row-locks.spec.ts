@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Database, Transaction } from '../../src/db/database';
+import type { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
+import type { AccountsRepository } from '../../src/modules/accounts/accounts.repository';
+import type { PasswordResetRepository } from '../../src/modules/auth/password-reset.repository';
+import type { LicensesRepository } from '../../src/modules/licenses/licenses.repository';
+import type { OrdersRepository } from '../../src/modules/orders/orders.repository';
+import type { OutboxRepository } from '../../src/modules/outbox/outbox.repository';
+import type { ProductsRepository } from '../../src/modules/products/products.repository';
+import type { SubscriptionChangesService } from '../../src/modules/subscriptions/subscription-changes.service';
+import type { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository';
+import type { UsersRepository } from '../../src/modules/users/users.repository';
+
+const ROOT = join(__dirname, '../..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+const LOCK = /\.for\('(?:update|share|no key update|key share)'|\bFOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/g;
+const MEMBER = /^ {2}(?:(?:private|public|protected|static|async)\s+)*(\w+)(?:<[^>]*>)?\(([^)]*)/gm;
+
+/** Every method that takes a row lock: its name, its parameters, and whether it opens its own transaction. */
+function lockingMethods() {
+  return sourceFiles('src').flatMap((path) => {
+    const code = readFileSync(join(ROOT, path), 'utf8');
+    return [...code.matchAll(LOCK)].map((lock) => {
+      const before = code.slice(0, lock.index);
+      const member = [...before.matchAll(MEMBER)].at(-1)!;
+      return { method: `${path}#${member[1]}`, params: member[2]!.trim(), ownTransaction: before.slice(member.index).includes('.transaction(') };
+    });
+  });
+}
+
+/** The first parameter of a method, as callers must pass it. */
+type TxOf<M> = M extends (tx: infer T, ...rest: never[]) => unknown ? T : never;
+
+describe('row locks cannot silently lock nothing', () => {
+  it('every method that runs FOR UPDATE / FOR SHARE takes `tx: Transaction` first, or opens its own transaction', () => {
+    const methods = lockingMethods();
+    expect(methods.length).toBeGreaterThan(10);
+    const loose = methods.filter((found) => !found.ownTransaction && !/^tx: Transaction\b/.test(found.params)).map((found) => found.method);
+    expect(loose).toEqual([]);
+  });
+
+  it('the pool is not a Transaction, so passing it where a lock is taken does not compile', () => {
+    expectTypeOf<Database>().not.toExtend<Transaction>();
+    expectTypeOf<Transaction>().toExtend<TxOf<SubscriptionsRepository['lockForAccount']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<SubscriptionsRepository['lockForAccount']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<SubscriptionsRepository['lockUnlessBusy']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<SubscriptionChangesService['lock']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<OrdersRepository['lockOrder']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<LicensesRepository['lockByKeyHash']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<ProductsRepository['lockStock']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<OutboxRepository['claimUndelivered']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<UsersRepository['lockById']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<PasswordResetRepository['lockById']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['lockOwned']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<ApiKeysRepository['lockForRotation']>>();
+  });
+
+  it('a call passing the pool is refused by the compiler (checked by npm run typecheck)', () => {
+    // Never called: `tsc` checks each @ts-expect-error, and fails the build if the pool is accepted.
+    const passThePool = (db: Database, repositories: { subscriptions: SubscriptionsRepository; orders: OrdersRepository; products: ProductsRepository }) => [
+      // @ts-expect-error the pool is not a transaction: FOR UPDATE on it would lock nothing
+      repositories.subscriptions.lockForAccount(db, {} as never),
+      // @ts-expect-error the pool is not a transaction
+      repositories.orders.lockOrder(db, { id: 'ord_x' }),
+      // @ts-expect-error the pool is not a transaction
+      repositories.products.lockStock(db, 'prd_x'),
+    ];
+    expect(passThePool).toBeTypeOf('function');
+  });
+});
