@@ -132,6 +132,22 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...rest, NODE_ENV: 'development' }).webhooks.secretKey).toBeUndefined();
     });
 
+    it.each(['WEBHOOKS_ALLOW_INSECURE', 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS'])(
+      'with %s, unless WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand says it is intended',
+      (name) => {
+        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true' })).toThrow(new RegExp(`${name}: refused in production.*WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand`));
+        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true', WEBHOOKS_UNSAFE_IN_PRODUCTION: 'true' })).toThrow(
+          /WEBHOOKS_UNSAFE_IN_PRODUCTION: must be exactly "i-understand"/,
+        );
+        expect(loadConfig({ ...PRODUCTION, [name]: 'true', WEBHOOKS_UNSAFE_IN_PRODUCTION: 'i-understand' }).webhooks).toMatchObject({
+          allowInsecure: name === 'WEBHOOKS_ALLOW_INSECURE',
+          allowPrivateNetworks: name === 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS',
+        });
+        expect(loadConfig({ ...PRODUCTION, [name]: 'false' }).env).toBe('production');
+        expect(loadConfig({ ...PRODUCTION, [name]: 'true', NODE_ENV: 'development' }).env).toBe('development');
+      },
+    );
+
     it('with PUBLIC_BASE_URL unset', () => {
       const { PUBLIC_BASE_URL: _, ...rest } = PRODUCTION;
       expect(() => loadConfig(rest)).toThrow(/PUBLIC_BASE_URL/);
@@ -147,6 +163,9 @@ describe('loadConfig', () => {
       retentionDays: 30,
       attemptTimeoutMs: 15_000,
       dispatch: true,
+      dispatchConcurrency: 100,
+      maxInFlightPerEndpoint: 4,
+      maxEndpointsPerUser: 20,
     });
     const key = Buffer.alloc(32, 1).toString('base64');
     expect(

@@ -176,9 +176,14 @@ export const envSchema = z.object({
   WEBHOOK_SECRET_KEY_FILE: z.string().min(1).default('.data/webhook-secret-key'),
   WEBHOOKS_ALLOW_INSECURE: bool.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /** The one value that lets production start with WEBHOOKS_ALLOW_INSECURE or WEBHOOKS_ALLOW_PRIVATE_NETWORKS. */
+  WEBHOOKS_UNSAFE_IN_PRODUCTION: z.literal('i-understand', { error: 'must be exactly "i-understand", or unset' }).optional(),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   WEBHOOK_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   WEBHOOK_DISPATCH: bool.default(true),
+  WEBHOOK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(100).default(4),
+  WEBHOOK_ENDPOINTS_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),
