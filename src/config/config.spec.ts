@@ -163,6 +163,7 @@ describe('loadConfig', () => {
       retentionDays: 30,
       attemptTimeoutMs: 15_000,
       dispatch: true,
+      dnsServers: [],
       dispatchConcurrency: 100,
       maxInFlightPerEndpoint: 4,
       maxEndpointsPerUser: 20,
@@ -172,6 +173,17 @@ describe('loadConfig', () => {
       loadConfig({ ...SECRET, WEBHOOK_SECRET_KEY: key, WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1', WEBHOOK_RETENTION_DAYS: '7' })
         .webhooks,
     ).toMatchObject({ secretKey: key, allowInsecure: true, allowPrivateNetworks: true, retentionDays: 7 });
+  });
+
+  it('reads the DNS servers deliveries resolve through, refusing what is not an address', () => {
+    expect(loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: '1.1.1.1, 9.9.9.9:5353,2606:4700::1111,[2620:fe::fe]:53' }).webhooks.dnsServers).toEqual([
+      '1.1.1.1',
+      '9.9.9.9:5353',
+      '2606:4700::1111',
+      '[2620:fe::fe]:53',
+    ]);
+    expect(() => loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: 'dns.example.com' })).toThrow(/WEBHOOK_DNS_SERVERS.*must be an IP address/);
+    expect(() => loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: '1.1.1.1:99999' })).toThrow(/WEBHOOK_DNS_SERVERS/);
   });
 
   it('requires a JWT secret of at least 32 bytes', () => {

@@ -189,6 +189,8 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       attemptTimeoutMs: env.WEBHOOK_ATTEMPT_TIMEOUT_MS,
       /** This instance moves outbox events to endpoints (off: another instance, or a test, does). */
       dispatch: env.WEBHOOK_DISPATCH,
+      /** DNS servers deliveries resolve endpoint hosts through; empty: the system's. */
+      dnsServers: env.WEBHOOK_DNS_SERVERS,
       /** Attempts this instance makes at once, over every endpoint. */
       dispatchConcurrency: env.WEBHOOK_DISPATCH_CONCURRENCY,
       /** Attempts in flight to one endpoint at once, over every instance (1 while the endpoint is failing). */

@@ -70,8 +70,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    const { allowPrivateNetworks, attemptTimeoutMs } = config.webhooks;
-    this.client = new WebhookClient({ allowPrivateNetworks, timeoutMs: attemptTimeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+    const { allowPrivateNetworks, attemptTimeoutMs, dnsServers } = config.webhooks;
+    this.client = new WebhookClient({
+      allowPrivateNetworks,
+      timeoutMs: attemptTimeoutMs,
+      maxBodyBytes: MAX_BODY_BYTES,
+      dnsServers: dnsServers.length > 0 ? dnsServers : undefined,
+    });
   }
 
   onModuleInit() {
@@ -214,6 +219,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         failure: { kind: 'CONNECTION', message: 'Internal error before sending' },
       };
     });
+    // The owner sees the failure's message; what was refused, and why, is for operators only.
+    if (result.failure?.detail) this.logger.warn(`Delivery ${delivery.id} to endpoint ${endpoint.id}: ${result.failure.kind}: ${result.failure.detail}`);
     const next = this.nextState(delivery, result, this.clock.now());
     const recorded = await this.deliveries.recordAttempt(
       {
