@@ -135,7 +135,9 @@ describe('loadConfig', () => {
     it.each(['WEBHOOKS_ALLOW_INSECURE', 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS'])(
       'with %s, unless WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand says it is intended',
       (name) => {
-        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true' })).toThrow(new RegExp(`${name}: refused in production.*WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand`));
+        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true' })).toThrow(
+          new RegExp(`${name}: refused in production.*WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand`),
+        );
         expect(() => loadConfig({ ...PRODUCTION, [name]: 'true', WEBHOOKS_UNSAFE_IN_PRODUCTION: 'true' })).toThrow(
           /WEBHOOKS_UNSAFE_IN_PRODUCTION: must be exactly "i-understand"/,
         );

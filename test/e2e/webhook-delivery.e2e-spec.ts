@@ -248,7 +248,10 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
 
   it("issue 19 (low 7): a test attempt to a name our DNS resolves to loopback answers 'address not allowed', never the address; the log keeps it", async () => {
     const dns = await DnsServer.start({ records: { 'vm.example': ['127.0.0.1'] } });
-    const strict = await createTestApp({ database: ctx.t.database, env: { ...env, WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_DNS_SERVERS: dns.address } });
+    const strict = await createTestApp({
+      database: ctx.t.database,
+      env: { ...env, WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_DNS_SERVERS: dns.address },
+    });
     try {
       const owner = await registerAndLogin(strict.app);
       const created = await bearerCaller(strict.app)('POST', '/v1/webhooks/endpoints', owner.accessToken, {

@@ -218,7 +218,10 @@ describe('WebhookClient (medium)', () => {
     let dns: DnsServer;
     let silent: DnsServer;
     beforeAll(async () => {
-      [dns, silent] = await Promise.all([DnsServer.start({ records: { 'hooks.example': ['127.0.0.1'], 'vm.example': ['127.0.0.1'] } }), DnsServer.start({ silent: true })]);
+      [dns, silent] = await Promise.all([
+        DnsServer.start({ records: { 'hooks.example': ['127.0.0.1'], 'vm.example': ['127.0.0.1'] } }),
+        DnsServer.start({ silent: true }),
+      ]);
     });
     afterAll(async () => {
       await Promise.all([dns.close(), silent.close()]);
@@ -239,7 +242,11 @@ describe('WebhookClient (medium)', () => {
 
     it('issue 19 (low 7): a name that resolves to loopback is refused as "address not allowed"; the answer is kept for the log only', async () => {
       const result = await new WebhookClient({ ...GUARDED, dnsServers: [dns.address] }).send(`http://vm.example:${receiver.port}/webhook`, HEADERS, BODY);
-      expect(result.failure).toEqual({ kind: 'ADDRESS_REFUSED', message: 'address not allowed', detail: 'vm.example resolves to 127.0.0.1, which is not a public address' });
+      expect(result.failure).toEqual({
+        kind: 'ADDRESS_REFUSED',
+        message: 'address not allowed',
+        detail: 'vm.example resolves to 127.0.0.1, which is not a public address',
+      });
       expect(JSON.stringify({ ...result, failure: { ...result.failure, detail: undefined } })).not.toContain('127.0.0.1');
       expect(receiver.connections).toBe(0);
     });
