@@ -107,9 +107,11 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     const more = await this.fanOutRound();
     let budget = ATTEMPTS_PER_TICK;
     for (;;) {
+      // An attempt still recording when the claim looked holds its slot in what the claim saw.
+      const busyBefore = this.inFlight.size;
       const claimed = budget > 0 ? await this.claim(budget) : 0;
       budget -= claimed;
-      if (claimed === 0 && this.inFlight.size === 0) return more || budget === 0;
+      if (claimed === 0 && busyBefore === 0 && this.inFlight.size === 0) return more || budget === 0;
       const full = this.inFlight.size >= this.config.webhooks.dispatchConcurrency;
       if ((claimed === 0 || budget === 0 || full) && this.inFlight.size > 0) await Promise.race(this.inFlight);
     }
