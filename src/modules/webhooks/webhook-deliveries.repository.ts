@@ -39,7 +39,7 @@ const subscribedTo = (type: string) =>
 /** An `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself). */
 const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
 /** Why a delivery about someone else ends when its endpoint's owner is no longer an ADMIN. */
-export const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
+const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
