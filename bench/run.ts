@@ -140,6 +140,7 @@ async function main() {
     // The outbound scenario delivers to a receiver on loopback over http.
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOKS_ALLOW_INSECURE: 'true',
+    WEBHOOKS_UNSAFE_IN_PRODUCTION: 'i-understand',
   };
 
   process.stdout.write(`seeding ${LICENSES} licenses, 1000 API keys, 100 products…\n`);

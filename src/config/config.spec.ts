@@ -136,6 +136,24 @@ describe('loadConfig', () => {
       });
     });
 
+    it.each(['WEBHOOKS_ALLOW_INSECURE', 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS'])(
+      'with %s, unless WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand says it is intended',
+      (name) => {
+        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true' })).toThrow(
+          new RegExp(`${name}: refused in production.*WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand`),
+        );
+        expect(() => loadConfig({ ...PRODUCTION, [name]: 'true', WEBHOOKS_UNSAFE_IN_PRODUCTION: 'true' })).toThrow(
+          /WEBHOOKS_UNSAFE_IN_PRODUCTION: must be exactly "i-understand"/,
+        );
+        expect(loadConfig({ ...PRODUCTION, [name]: 'true', WEBHOOKS_UNSAFE_IN_PRODUCTION: 'i-understand' }).webhooks).toMatchObject({
+          allowInsecure: name === 'WEBHOOKS_ALLOW_INSECURE',
+          allowPrivateNetworks: name === 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS',
+        });
+        expect(loadConfig({ ...PRODUCTION, [name]: 'false' }).env).toBe('production');
+        expect(loadConfig({ ...PRODUCTION, [name]: 'true', NODE_ENV: 'development' }).env).toBe('development');
+      },
+    );
+
     it('with PUBLIC_BASE_URL unset', () => {
       const { PUBLIC_BASE_URL: _, ...rest } = PRODUCTION;
       expect(() => loadConfig(rest)).toThrow(/PUBLIC_BASE_URL/);
@@ -149,6 +167,10 @@ describe('loadConfig', () => {
       retentionDays: 30,
       attemptTimeoutMs: 15_000,
       dispatch: true,
+      dnsServers: [],
+      dispatchConcurrency: 100,
+      maxInFlightPerEndpoint: 4,
+      maxEndpointsPerUser: 20,
     });
     expect(
       loadConfig({ ...SECRET, WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1', WEBHOOK_RETENTION_DAYS: '7' }).webhooks,
@@ -194,6 +216,17 @@ describe('loadConfig', () => {
       );
       expect(() => loadConfig({ ...SECRET, DATA_ENCRYPTION_PREVIOUS_KEYS: `v1:${key}` })).toThrow(/DATA_ENCRYPTION_PREVIOUS_KEYS: set DATA_ENCRYPTION_KEY too/);
     });
+  });
+
+  it('reads the DNS servers deliveries resolve through, refusing what is not an address', () => {
+    expect(loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: '1.1.1.1, 9.9.9.9:5353,2606:4700::1111,[2620:fe::fe]:53' }).webhooks.dnsServers).toEqual([
+      '1.1.1.1',
+      '9.9.9.9:5353',
+      '2606:4700::1111',
+      '[2620:fe::fe]:53',
+    ]);
+    expect(() => loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: 'dns.example.com' })).toThrow(/WEBHOOK_DNS_SERVERS.*must be an IP address/);
+    expect(() => loadConfig({ ...SECRET, WEBHOOK_DNS_SERVERS: '1.1.1.1:99999' })).toThrow(/WEBHOOK_DNS_SERVERS/);
   });
 
   it('requires a JWT secret of at least 32 bytes', () => {

@@ -60,6 +60,12 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (env.NODE_ENV === 'production' && env.OIDC_ALLOW_HTTP_ISSUERS) {
     missing.push('OIDC_ALLOW_HTTP_ISSUERS: refused in production (an http issuer lets the network forge sign-ins)');
   }
+  if (env.NODE_ENV === 'production' && (env.WEBHOOKS_ALLOW_INSECURE || env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS) && !env.WEBHOOKS_UNSAFE_IN_PRODUCTION) {
+    const set = (['WEBHOOKS_ALLOW_INSECURE', 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS'] as const).filter((name) => env[name]).join(', ');
+    missing.push(
+      `${set}: refused in production (webhooks in clear text, or to this network's own services); set WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand if that is intended`,
+    );
+  }
   const oidcProviders = parseOidcProviders(env.OIDC_PROVIDERS, withoutBlanks(source), env.OIDC_ALLOW_HTTP_ISSUERS, missing);
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders, dataEncryption);
@@ -183,6 +189,14 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       attemptTimeoutMs: env.WEBHOOK_ATTEMPT_TIMEOUT_MS,
       /** This instance moves outbox events to endpoints (off: another instance, or a test, does). */
       dispatch: env.WEBHOOK_DISPATCH,
+      /** DNS servers deliveries resolve endpoint hosts through; empty: the system's. */
+      dnsServers: env.WEBHOOK_DNS_SERVERS,
+      /** Attempts this instance makes at once, over every endpoint. */
+      dispatchConcurrency: env.WEBHOOK_DISPATCH_CONCURRENCY,
+      /** Attempts in flight to one endpoint at once, over every instance (1 while the endpoint is failing). */
+      maxInFlightPerEndpoint: env.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+      /** Endpoints a user may hold; an ADMIN may hold more. */
+      maxEndpointsPerUser: env.WEBHOOK_ENDPOINTS_MAX_PER_USER,
     },
     rateLimit: {
       /** Set: counters live in Redis and every instance shares one exact limit. Unset: in memory. */

@@ -37,6 +37,13 @@ const proxyAddress = z.string().refine((value) => {
   return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }, 'must be an IP address, a CIDR such as 10.0.0.0/8, or loopback/linklocal/uniquelocal');
 
+/** `1.1.1.1`, `1.1.1.1:53`, `2606:4700::1111` or `[2606:4700::1111]:53`: a DNS server, as dns.Resolver#setServers takes it. */
+const dnsServer = z.string().refine((value) => {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  const [host, port] = bracketed ? [bracketed[1]!, bracketed[2]] : isIP(value) === 6 ? [value, undefined] : value.split(':');
+  return isIP(host ?? '') !== 0 && (port === undefined || (/^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536));
+}, 'must be an IP address with an optional port, such as 1.1.1.1, 1.1.1.1:53 or [2606:4700::1111]:53');
+
 /** `900`, `15m`, `24h`, `30d`: a duration, parsed to seconds. */
 const duration = z
   .string()
@@ -178,9 +185,15 @@ export const envSchema = z.object({
   WEBHOOK_SECRET_KEY_FILE: z.string().min(1).optional(),
   WEBHOOKS_ALLOW_INSECURE: bool.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /** The one value that lets production start with WEBHOOKS_ALLOW_INSECURE or WEBHOOKS_ALLOW_PRIVATE_NETWORKS. */
+  WEBHOOKS_UNSAFE_IN_PRODUCTION: z.literal('i-understand', { error: 'must be exactly "i-understand", or unset' }).optional(),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   WEBHOOK_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   WEBHOOK_DISPATCH: bool.default(true),
+  WEBHOOK_DNS_SERVERS: list(dnsServer),
+  WEBHOOK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(100),
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(100).default(4),
+  WEBHOOK_ENDPOINTS_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('gatehouse:'),

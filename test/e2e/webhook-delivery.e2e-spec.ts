@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
+import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
@@ -16,6 +17,7 @@ import { setClock } from '../helpers/subscriptions';
 import { Mailbox } from '../helpers/mailbox';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
+import { DnsServer } from '../helpers/dns-server';
 
 const APP = 'https://app.example.com';
 
@@ -241,6 +243,44 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
       expect((await attempts(endpoint.id))[0].failure).toMatch(/^ADDRESS_REFUSED/);
     } finally {
       await strict.close();
+    }
+  });
+
+  it("issue 19 (low 7): a test attempt to a name our DNS resolves to loopback answers 'address not allowed', never the address; the log keeps it", async () => {
+    const dns = await DnsServer.start({ records: { 'vm.example': ['127.0.0.1'] } });
+    const strict = await createTestApp({
+      database: ctx.t.database,
+      env: { ...env, WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_DNS_SERVERS: dns.address },
+    });
+    try {
+      const owner = await registerAndLogin(strict.app);
+      const created = await bearerCaller(strict.app)('POST', '/v1/webhooks/endpoints', owner.accessToken, {
+        url: `http://vm.example:${receiver.port}/probe`,
+        events: ['*'],
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const endpointId = created.json<{ id: string }>().id;
+      const warned = vi.spyOn(Logger.prototype, 'warn');
+      const connectionsBefore = receiver.connections;
+      const tested = await bearerCaller(strict.app)('POST', `/v1/webhooks/endpoints/${endpointId}/test`, owner.accessToken);
+      expect(tested.statusCode, tested.body).toBe(200);
+      expect(tested.json().attempts).toEqual([expect.objectContaining({ statusCode: null, failure: 'ADDRESS_REFUSED: address not allowed' })]);
+      expect(tested.body).not.toContain('127.0.0.1');
+      const listed = await bearerCaller(strict.app)('GET', `/v1/webhooks/deliveries?endpointId=${endpointId}`, owner.accessToken);
+      expect(listed.body).toContain('address not allowed');
+      expect(listed.body).not.toContain('127.0.0.1');
+      const stored = (
+        await ctx.db.query(
+          'SELECT d.last_error, a.failure FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.endpoint_id = $1',
+          [endpointId],
+        )
+      ).rows;
+      expect(stored).toEqual([{ last_error: 'ADDRESS_REFUSED: address not allowed', failure: 'ADDRESS_REFUSED: address not allowed' }]);
+      expect(receiver.connections).toBe(connectionsBefore);
+      expect(warned.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringContaining('vm.example resolves to 127.0.0.1'));
+    } finally {
+      await strict.close();
+      await dns.close();
     }
   });
 

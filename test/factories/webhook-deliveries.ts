@@ -6,7 +6,8 @@ export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 /**
  * A webhook_deliveries row of an existing endpoint, with a published-shape body of its type:
- * `await insertWebhookDelivery(db, { endpointId, ownerId, status: 'FAILED' })`. PENDING and due now unless told.
+ * `await insertWebhookDelivery(db, { endpointId, ownerId, status: 'FAILED' })`. PENDING and due now, and about
+ * the owner, unless told.
  */
 export async function insertWebhookDelivery(
   db: Db,
@@ -23,7 +24,7 @@ export async function insertWebhookDelivery(
   });
   const [row] = await orm(db)
     .insert(webhookDeliveries)
-    .values({ eventId, eventType, body, nextAttemptAt: new Date(), ...columns })
+    .values({ eventId, eventType, body, nextAttemptAt: new Date(), subjectUserId: columns.ownerId, ...columns })
     .returning();
   return row!;
 }

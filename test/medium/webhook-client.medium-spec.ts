@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookClient, type WebhookClientOptions } from '../../src/common/http/webhook-client';
+import { DNS_TYPES, DnsServer } from '../helpers/dns-server';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 const OPEN: WebhookClientOptions = { allowPrivateNetworks: true, timeoutMs: 15_000, maxBodyBytes: 4096 };
@@ -138,8 +139,8 @@ describe('WebhookClient (medium)', () => {
 
     it.each(['127.0.0.1', '127.1', '0x7f000001', '2130706433', 'localhost'])('refuses %s before connecting', async (host) => {
       const result = await client.send(`http://${host}:${receiver.port}/webhook?token=s3cret`, HEADERS, BODY);
-      expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'ADDRESS_REFUSED' } });
-      expect(result.failure!.message).toMatch(/^(127\.0\.0\.1|localhost) resolves to (127\.0\.0\.1|::1), which is not a public address$/);
+      expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'ADDRESS_REFUSED', message: 'address not allowed' } });
+      expect(result.failure!.detail).toMatch(/^(127\.0\.0\.1|localhost) resolves to (127\.0\.0\.1|::1), which is not a public address$/);
       expect(receiver.connections).toBe(0);
     });
 
@@ -152,14 +153,21 @@ describe('WebhookClient (medium)', () => {
     it.each(['10.0.0.1', '169.254.169.254', '100.64.0.1'])('refuses %s at once, with no connection attempt', async (host) => {
       const started = Date.now();
       const result = await new WebhookClient({ ...GUARDED, timeoutMs: 5000 }).send(`http://${host}/latest/meta-data/`, HEADERS, BODY);
-      expect(result).toMatchObject({ ok: false, failure: { kind: 'ADDRESS_REFUSED', message: `${host} resolves to ${host}, which is not a public address` } });
+      expect(result).toMatchObject({
+        ok: false,
+        failure: { kind: 'ADDRESS_REFUSED', message: 'address not allowed', detail: `${host} resolves to ${host}, which is not a public address` },
+      });
       expect(Date.now() - started).toBeLessThan(1000);
     });
 
     it('refuses a host when any one of its addresses is private', async () => {
       const resolveAll = resolvesTo('8.8.8.8', '127.0.0.1');
       const result = await new WebhookClient(GUARDED, { resolveAll }).send(`http://mixed.example:${receiver.port}/`, HEADERS, BODY);
-      expect(result.failure).toEqual({ kind: 'ADDRESS_REFUSED', message: 'mixed.example resolves to 127.0.0.1, which is not a public address' });
+      expect(result.failure).toEqual({
+        kind: 'ADDRESS_REFUSED',
+        message: 'address not allowed',
+        detail: 'mixed.example resolves to 127.0.0.1, which is not a public address',
+      });
       expect(receiver.connections).toBe(0);
     });
 
@@ -203,6 +211,63 @@ describe('WebhookClient (medium)', () => {
       await close(tls);
       expect(servernames).toEqual(['hooks.example']);
       expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'CONNECTION' } });
+    });
+  });
+
+  describe('DNS through a resolver with a deadline, not the thread pool', () => {
+    let dns: DnsServer;
+    let silent: DnsServer;
+    beforeAll(async () => {
+      [dns, silent] = await Promise.all([
+        DnsServer.start({ records: { 'hooks.example': ['127.0.0.1'], 'vm.example': ['127.0.0.1'] } }),
+        DnsServer.start({ silent: true }),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([dns.close(), silent.close()]);
+    });
+
+    it('resolves a name with A and AAAA queries to the configured server, and connects to the answer', async () => {
+      const client = new WebhookClient({ ...OPEN, dnsServers: [dns.address] });
+      const result = await client.send(`http://hooks.example:${receiver.port}/webhook`, HEADERS, BODY);
+      expect(result).toMatchObject({ ok: true, status: 200 });
+      expect(receiver.requests[0]!.headers.host).toBe(`hooks.example:${receiver.port}`);
+      expect(dns.queries).toEqual(
+        expect.arrayContaining([
+          { name: 'hooks.example', type: DNS_TYPES.A },
+          { name: 'hooks.example', type: DNS_TYPES.AAAA },
+        ]),
+      );
+    });
+
+    it('issue 19 (low 7): a name that resolves to loopback is refused as "address not allowed"; the answer is kept for the log only', async () => {
+      const result = await new WebhookClient({ ...GUARDED, dnsServers: [dns.address] }).send(`http://vm.example:${receiver.port}/webhook`, HEADERS, BODY);
+      expect(result.failure).toEqual({
+        kind: 'ADDRESS_REFUSED',
+        message: 'address not allowed',
+        detail: 'vm.example resolves to 127.0.0.1, which is not a public address',
+      });
+      expect(JSON.stringify({ ...result, failure: { ...result.failure, detail: undefined } })).not.toContain('127.0.0.1');
+      expect(receiver.connections).toBe(0);
+    });
+
+    it('a DNS server that never answers ends in a clean CONNECTION failure within about 4 s, well inside the attempt', async () => {
+      const started = Date.now();
+      const result = await new WebhookClient({ ...OPEN, dnsServers: [silent.address] }).send('https://hang.example/', HEADERS, BODY);
+      const elapsed = Date.now() - started;
+      expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'CONNECTION', message: 'cannot resolve hang.example: ETIMEOUT' } });
+      // Bounded by the resolver's own tries, not by the attempt's 15 s.
+      expect(elapsed).toBeGreaterThanOrEqual(2_000);
+      expect(elapsed).toBeLessThan(8_000);
+      expect(silent.queries.filter((query) => query.name === 'hang.example').length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('localhost is loopback without asking any server (RFC 6761)', async () => {
+      const client = new WebhookClient({ ...OPEN, dnsServers: [silent.address] });
+      const asked = silent.queries.length;
+      expect(await client.send(`http://localhost:${receiver.port}/webhook`, HEADERS, BODY)).toMatchObject({ ok: true, status: 200 });
+      expect(await client.send(`http://api.localhost:${receiver.port}/webhook`, HEADERS, BODY)).toMatchObject({ ok: true, status: 200 });
+      expect(silent.queries.length).toBe(asked);
     });
   });
 });

@@ -88,6 +88,9 @@ export const ERROR_CATALOG = {
   GEO_RESTRICTED: { status: 403 },
   QUOTA_EXCEEDED: { status: 429 },
 
+  // Outbound webhooks.
+  WEBHOOK_ENDPOINT_LIMIT_REACHED: { status: 409 },
+
   // Idempotency-Key on POSTs with side effects.
   IDEMPOTENCY_KEY_INVALID: { status: 400 },
   IDEMPOTENCY_KEY_IN_USE: { status: 409 },

@@ -1,4 +1,5 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -13,6 +14,8 @@ export interface WebhookClientOptions {
   timeoutMs: number;
   /** How much of the response body is kept; the rest is never read. */
   maxBodyBytes: number;
+  /** DNS servers to ask (`host[:port]`) instead of the system's; tests point this at their own. */
+  dnsServers?: string[];
 }
 
 export type AttemptFailureKind = 'ADDRESS_REFUSED' | 'TIMEOUT' | 'CONNECTION' | 'REDIRECT' | 'HTTP_STATUS' | 'INVALID_URL';
@@ -27,8 +30,12 @@ export interface AttemptResult {
   body: string;
   /** From Retry-After, in seconds or an HTTP date, on any answer that carries it. */
   retryAfterSeconds: number | null;
-  /** Why the attempt did not succeed. Messages name the host and address, never the path, query or headers. */
-  failure: null | { kind: AttemptFailureKind; message: string };
+  /**
+   * Why the attempt did not succeed. `message` is shown to the endpoint's owner: it names the host,
+   * never the path, query or headers, nor what our DNS answered. `detail` (the address refused) is
+   * for our log only.
+   */
+  failure: null | { kind: AttemptFailureKind; message: string; detail?: string };
 }
 
 /** Every address a host resolves to; replaceable so tests can make a host resolve anywhere. */
@@ -40,19 +47,50 @@ export interface WebhookClientDeps {
   now?: () => Date;
 }
 
-const resolveWithDns: ResolveAll = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+/** Each try of a DNS query waits this long for an answer, and a query is tried this often, then fails (ETIMEOUT). */
+export const DNS_TRY_TIMEOUT_MS = 1_000;
+export const DNS_TRIES = 2;
+/** RFC 6761: `localhost` and `*.localhost` are loopback, whatever a DNS server says; nothing is asked. */
+const LOOPBACK: LookupAddress[] = [
+  { address: '127.0.0.1', family: 4 },
+  { address: '::1', family: 6 },
+];
+
+/**
+ * Resolves through c-ares (A and AAAA queries), not `dns.lookup`: lookup runs getaddrinfo on
+ * libuv's four-thread pool, with no timeout, so a few hung lookups would also stall password
+ * hashing and file reads. c-ares doubles the wait on each try: a server that never answers fails
+ * a name in about 4 s (ETIMEOUT).
+ * The hosts file is not read: a webhook goes to a name the public DNS knows.
+ */
+export function dnsResolver(servers?: string[]): ResolveAll {
+  const resolver = new Resolver({ timeout: DNS_TRY_TIMEOUT_MS, tries: DNS_TRIES });
+  if (servers) resolver.setServers(servers);
+  return async (hostname) => {
+    const name = hostname.toLowerCase().replace(/\.$/, '');
+    if (name === 'localhost' || name.endsWith('.localhost')) return LOOPBACK;
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+    ];
+    if (addresses.length > 0) return addresses;
+    // A name with only one family answers ENODATA for the other: the other's error says more.
+    const errors = [v4, v6].flatMap((result) => (result.status === 'rejected' ? [result.reason as NodeJS.ErrnoException] : []));
+    throw errors.find((error) => error.code !== 'ENODATA') ?? errors[0] ?? Object.assign(new Error('no address'), { code: 'ENODATA' });
+  };
+}
 
 /** What the attempt got before a timeout cut it off. */
 type Progress = { status: number | null };
 type Failure = NonNullable<AttemptResult['failure']>;
 type Outcome = { status: number | null; body: string; retryAfterSeconds: number | null; failure: Failure | null };
 
-const fail = (kind: AttemptFailureKind, message: string, status: number | null = null): Outcome => ({
+const fail = (kind: AttemptFailureKind, message: string, status: number | null = null, detail?: string): Outcome => ({
   status,
   body: '',
   retryAfterSeconds: null,
-  failure: { kind, message },
+  failure: detail === undefined ? { kind, message } : { kind, message, detail },
 });
 
 /**
@@ -70,7 +108,7 @@ export class WebhookClient {
     private readonly options: WebhookClientOptions,
     deps: WebhookClientDeps = {},
   ) {
-    this.resolveAll = deps.resolveAll ?? resolveWithDns;
+    this.resolveAll = deps.resolveAll ?? dnsResolver(options.dnsServers);
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -140,7 +178,8 @@ export class WebhookClient {
     }
     if (this.options.allowPrivateNetworks) return addresses;
     const refused = addresses.find(({ address }) => publicAddress(address) === null);
-    if (refused) return fail('ADDRESS_REFUSED', `${hostname} resolves to ${refused.address}, which is not a public address`);
+    // What our DNS answered would map the network this runs in for whoever owns the endpoint.
+    if (refused) return fail('ADDRESS_REFUSED', 'address not allowed', null, `${hostname} resolves to ${refused.address}, which is not a public address`);
     return addresses;
   }
 

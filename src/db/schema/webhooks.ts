@@ -38,7 +38,13 @@ export const webhookEndpoints = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [index('webhook_endpoints_owner_idx').on(table.ownerId, table.id)],
+  (table) => [
+    index('webhook_endpoints_owner_idx').on(table.ownerId, table.id),
+    // The few endpoints that hear every user's events: the fan-out asks for them with every event.
+    index('webhook_endpoints_all_scope_idx')
+      .on(table.ownerId)
+      .where(sql`scope = 'all'`),
+  ],
 );
 
 export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['PENDING', 'SUCCEEDED', 'FAILED']);
@@ -58,6 +64,11 @@ export const webhookDeliveries = pgTable(
       .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
     /** The endpoint's owner, for owner-scoped reads without a join. */
     ownerId: text('owner_id').notNull(),
+    /**
+     * The user the event is about (its payload's `userId`; a ping's is the endpoint's owner). An
+     * owner who is not an ADMIN sees and replays only the deliveries about themselves.
+     */
+    subjectUserId: text('subject_user_id'),
     eventId: varchar('event_id', { length: 40 }).notNull(),
     eventType: varchar('event_type', { length: 100 }).notNull(),
     /** The exact body sent: `{id, object, type, created, data: {object}}`. */
@@ -72,9 +83,14 @@ export const webhookDeliveries = pgTable(
   },
   (table) => [
     uniqueIndex('webhook_deliveries_endpoint_event_key').on(table.endpointId, table.eventId),
-    index('webhook_deliveries_due_idx')
-      .on(table.nextAttemptAt)
+    // Claims walk the endpoints that have pending deliveries, then each one's oldest due.
+    index('webhook_deliveries_pending_idx')
+      .on(table.endpointId, table.nextAttemptAt)
       .where(sql`status = 'PENDING'`),
+    // Attempts in flight (and leases a crash left behind), counted per endpoint at each claim.
+    index('webhook_deliveries_leased_idx')
+      .on(table.endpointId)
+      .where(sql`lease_until IS NOT NULL`),
     index('webhook_deliveries_owner_idx').on(table.ownerId, table.id),
     index('webhook_deliveries_completed_idx')
       .on(table.completedAt)

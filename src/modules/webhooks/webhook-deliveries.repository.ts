@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, or, SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
+import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints } from './webhook-deliveries.claim-sql';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
@@ -10,13 +11,13 @@ export type AttemptRow = typeof webhookAttempts.$inferSelect;
 export type NewAttempt = typeof webhookAttempts.$inferInsert;
 export type DeliveryStatus = DeliveryRow['status'];
 
-/** A claimed delivery with what its attempt needs from its endpoint. */
+/** A claimed delivery with what its attempt needs from its endpoint, and its owner's role now. */
 export interface ClaimedDelivery {
   delivery: DeliveryRow;
   endpoint: Pick<
     typeof webhookEndpoints.$inferSelect,
     'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId'
-  >;
+  > & { ownerRole: (typeof users.$inferSelect)['role'] };
 }
 
 export interface DeliveryFilter {
@@ -25,12 +26,20 @@ export interface DeliveryFilter {
   status?: DeliveryStatus;
 }
 
-const ownedBy = (scope: OwnerScope): SQL | undefined => ('userId' in scope ? eq(webhookDeliveries.ownerId, scope.userId) : undefined);
+/**
+ * What a scope may read and replay: everything for `{ all: true }`; otherwise the deliveries to the
+ * user's endpoints about the user. The rest of an `all` endpoint's deliveries (about other users)
+ * stay out of reach once its owner is no longer an ADMIN.
+ */
+const ownedBy = (scope: OwnerScope): SQL | undefined =>
+  'userId' in scope ? and(eq(webhookDeliveries.ownerId, scope.userId), eq(webhookDeliveries.subjectUserId, scope.userId)) : undefined;
 /** Enabled, and listening to `type` (by name or `*`). */
 const subscribedTo = (type: string) =>
   and(eq(webhookEndpoints.enabled, true), sql`(${type} = ANY(${webhookEndpoints.events}) OR '*' = ANY(${webhookEndpoints.events}))`);
 /** An `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself). */
 const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
+/** Why a delivery about someone else ends when its endpoint's owner is no longer an ADMIN. */
+const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
@@ -40,14 +49,22 @@ export class WebhookDeliveriesRepository {
 
   /**
    * The enabled endpoints an event of `type` about `userId` goes to: the user's own, and every
-   * `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself).
+   * `all` endpoint whose owner is an ADMIN now (one demoted since hears only about itself). Two
+   * indexed lookups (the owner's endpoints; the few `all` ones), not an OR that scans the table.
    */
   async endpointsFor(tx: Executor, type: string, userId: string | null): Promise<{ id: string; ownerId: string }[]> {
-    return tx
-      .select({ id: webhookEndpoints.id, ownerId: webhookEndpoints.ownerId })
+    const columns = { id: webhookEndpoints.id, ownerId: webhookEndpoints.ownerId };
+    const everyone = tx
+      .select(columns)
       .from(webhookEndpoints)
       .innerJoin(users, eq(users.id, webhookEndpoints.ownerId))
-      .where(and(subscribedTo(type), userId === null ? hearsEveryone : or(hearsEveryone, eq(webhookEndpoints.ownerId, userId))));
+      .where(and(hearsEveryone, subscribedTo(type), userId === null ? undefined : ne(webhookEndpoints.ownerId, userId)));
+    if (userId === null) return everyone;
+    return tx
+      .select(columns)
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.ownerId, userId), subscribedTo(type)))
+      .unionAll(everyone);
   }
 
   /** Who `endpointsFor` would name for some event of `type`: whether an `all` endpoint would, and the owners of `own` ones. */
@@ -70,29 +87,27 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Takes up to `limit` due deliveries for one attempt each: their lease runs to `leaseUntil`, so no
-   * other instance takes them meanwhile (SKIP LOCKED: instances never wait on each other), and
-   * their attempt count goes up before the attempt, so a crash mid-attempt is still counted.
+   * Takes up to `limit` due deliveries for one attempt each, fairly across endpoints: never more
+   * than `perEndpoint` in flight to one endpoint (1 while it is failing), counted over every
+   * instance, and the least busy endpoints first, so a slow endpoint's backlog cannot crowd out
+   * another's first delivery. The lease runs to `leaseUntil`, so nobody else takes them meanwhile,
+   * and the attempt count goes up before the attempt, so a crash mid-attempt is still counted.
+   *
+   * The endpoints are row-locked (SKIP LOCKED) for the claim: a second claimer skips them rather
+   * than counting the same free slots, and reads their in-flight count again only after it gets
+   * them. Walking the endpoints that have pending deliveries costs one index probe per endpoint,
+   * whatever their backlog.
    */
-  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+  async claimDue(now: Date, leaseUntil: Date, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
     return this.db.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: webhookDeliveries.id })
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.status, 'PENDING'), lte(webhookDeliveries.nextAttemptAt, now), leaseFree(now)))
-        .orderBy(asc(webhookDeliveries.nextAttemptAt))
-        .limit(limit)
-        .for('update', { skipLocked: true });
+      const endpoints = await lockClaimableEndpoints(tx, now, limits);
+      if (endpoints.length === 0) return [];
+      const due = await dueOfLockedEndpoints(tx, endpoints, now, limits);
       if (due.length === 0) return [];
       const claimed = await tx
         .update(webhookDeliveries)
         .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
-        .where(
-          inArray(
-            webhookDeliveries.id,
-            due.map((row) => row.id),
-          ),
-        )
+        .where(inArray(webhookDeliveries.id, due))
         .returning();
       return withEndpoints(tx, claimed);
     });
@@ -136,6 +151,26 @@ export class WebhookDeliveriesRepository {
       await tx.insert(webhookAttempts).values(attempt);
       return true;
     });
+  }
+
+  /**
+   * Ends the pending deliveries to `userId`'s endpoints about other users, when `userId` is not an
+   * ADMIN (any more): an `all` endpoint keeps only what is about its owner. How many.
+   */
+  async cancelAboutOthers(userId: string, now: Date): Promise<number> {
+    const cancelled = await this.db
+      .update(webhookDeliveries)
+      .set({ status: 'FAILED', nextAttemptAt: null, leaseUntil: null, completedAt: now, lastError: NOT_AN_ADMIN })
+      .where(
+        and(
+          eq(webhookDeliveries.ownerId, userId),
+          eq(webhookDeliveries.status, 'PENDING'),
+          sql`${webhookDeliveries.subjectUserId} IS DISTINCT FROM ${userId}`,
+          sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.role} = 'ADMIN')`,
+        ),
+      )
+      .returning({ id: webhookDeliveries.id });
+    return cancelled.length;
   }
 
   /** Due again now: a retry asked for, or a recovery. Only deliveries the scope owns. */
@@ -214,8 +249,10 @@ async function withEndpoints(tx: Executor, claimed: DeliveryRow[]): Promise<Clai
       previousSecretSealed: webhookEndpoints.previousSecretSealed,
       previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
       ownerId: webhookEndpoints.ownerId,
+      ownerRole: users.role,
     })
     .from(webhookEndpoints)
+    .innerJoin(users, eq(users.id, webhookEndpoints.ownerId))
     .where(
       inArray(
         webhookEndpoints.id,

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ownerScope, Principal } from '../../common/auth/principal';
+import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { toWebhookDeliveryView } from './webhook-deliveries.mapper';
@@ -17,7 +19,16 @@ export class WebhookDeliveriesService {
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly dispatcher: WebhookDispatcher,
     private readonly clock: Clock,
-  ) {}
+    background: BackgroundTasks,
+    events: DomainEvents,
+  ) {
+    // A demoted ADMIN's `all` endpoints stop at once: what they still had pending about other users
+    // is cancelled (reads and replays of it are already out of scope; an attempt claimed in between
+    // cancels itself).
+    events.on('user.access-changed', ({ userId }) =>
+      background.run('webhook deliveries of a demoted ADMIN', async () => void (await this.deliveries.cancelAboutOthers(userId, this.clock.now()))),
+    );
+  }
 
   async list(principal: Principal, query: WebhookDeliveryListQueryDto) {
     const { endpointId, eventType, status, cursor, limit } = query;

@@ -4,81 +4,68 @@ import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
-import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { MailService } from '../../common/mail/mail.service';
 import { TransactionRunner } from '../../db/transaction';
 import { PING_EVENT } from '../outbox/outbox.events';
 import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
-import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
-import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
-import { WebhookEndpointsService } from './webhook-endpoints.service';
-import { signWebhook } from './webhook-signature';
-import { checkWebhookUrl } from './webhook-url';
+import { WebhookAttempts } from './webhook-attempts';
+import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
-/** After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±10% jitter); then FAILED. */
-export const RETRY_DELAYS_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
-const JITTER = 0.1;
 /** The dispatcher wakes this often: first attempts go out within about two ticks of the commit. */
 export const DISPATCH_INTERVAL_MS = 1_000;
 const FAN_OUT_BATCH = 200;
 const FAN_OUT_BATCHES_PER_ROUND = 5;
-const ATTEMPT_BATCH = 50;
-const ATTEMPT_BATCHES_PER_ROUND = 5;
-/** A receiver's Retry-After is honoured up to the longest step of the schedule. */
-const MAX_RETRY_AFTER_SECONDS = 36_000;
-const MAX_BODY_BYTES = 4_096;
-/** An endpoint whose deliveries have all failed this long is switched off. */
-export const FAILING_DISABLE_DAYS = 5;
+/** Attempts one `tick()` makes at most before it reports that more are due. */
+const ATTEMPTS_PER_TICK = 250;
 
 const PING_MESSAGE = 'A test event from Gatehouse, sent because you asked for one; nothing happened';
 type PingPayload = z.infer<typeof PING_EVENT>;
 
-type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
-
-/** Whether another attempt may succeed: 429, 5xx, timeouts and connection errors. */
-export function isRetryable(result: AttemptResult): boolean {
-  if (result.failure?.kind === 'TIMEOUT' || result.failure?.kind === 'CONNECTION') return true;
-  return result.status !== null && (result.status === 429 || result.status >= 500);
-}
-
 /**
- * Moves outbox events to customers' endpoints: each tick fans new outbox rows out into one
- * delivery per subscribed endpoint (in one transaction with marking them delivered), then claims
- * due deliveries under a lease and attempts them. Both steps lock with SKIP LOCKED, so any number
- * of instances share the work and none makes the same attempt as another.
+ * Moves outbox events to customers' endpoints. Each second (at once while a backlog fills its
+ * bounds) it fans new outbox rows out into one delivery per subscribed endpoint, in one
+ * transaction with marking them delivered. Attempts run apart from that: up to
+ * WEBHOOK_DISPATCH_CONCURRENCY at once, and whenever one ends, its slot is claimed again at once,
+ * fairly across endpoints (WebhookDeliveriesRepository.claimDue: at most
+ * WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT to one endpoint, the least busy endpoints first). An endpoint
+ * that never answers thus holds a few slots for its timeout, never a round, nor the fan-out of
+ * everyone else's events. Claims lock with SKIP LOCKED and leases, so any number of instances
+ * share the work and none makes the same attempt as another.
  */
 @Injectable()
 export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('WebhookDispatcher');
-  private readonly client: WebhookClient;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<boolean> | undefined;
+  private fanningOut: Promise<boolean> | undefined;
+  /** Attempts started by this instance's claims, each removing itself when it ends. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Claims run one at a time, so two cannot both count the same free slots. */
+  private claims: Promise<unknown> = Promise.resolve();
+  private refillQueued = false;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly deliveries: WebhookDeliveriesRepository,
-    private readonly endpoints: WebhookEndpointsRepository,
-    private readonly users: UsersRepository,
-    private readonly mail: MailService,
+    private readonly attempts: WebhookAttempts,
     private readonly transactions: TransactionRunner,
-    private readonly endpointsService: WebhookEndpointsService,
     private readonly background: BackgroundTasks,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-  ) {
-    const { allowPrivateNetworks, attemptTimeoutMs } = config.webhooks;
-    this.client = new WebhookClient({ allowPrivateNetworks, timeoutMs: attemptTimeoutMs, maxBodyBytes: MAX_BODY_BYTES });
-  }
+  ) {}
 
   onModuleInit() {
     if (!this.config.webhooks.dispatch) return;
     this.schedule(DISPATCH_INTERVAL_MS);
     // Attempts in flight at shutdown finish (or time out) before the pool closes.
-    this.background.addFinalizer('webhook dispatch', async () => void (await this.running));
+    this.background.addFinalizer('webhook dispatch', async () => {
+      this.onApplicationShutdown();
+      await this.running;
+      await this.fanningOut;
+      await this.claims;
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    });
   }
 
   onApplicationShutdown() {
@@ -87,20 +74,27 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The next round after `delayMs`: a round that found more work than its bounds starts the next
-   * one at once (a backlog drains at full speed), an idle one waits DISPATCH_INTERVAL_MS.
+   * The next fan-out after `delayMs`, then a claim for whatever slots are free (retries that came
+   * due); a fan-out that found more than its bounds starts the next one at once.
    */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick().then((more) => this.schedule(more ? 0 : DISPATCH_INTERVAL_MS)), delayMs).unref();
+    this.timer = setTimeout(() => {
+      void this.fanOutRound().then((more) => {
+        this.refill();
+        this.schedule(more ? 0 : DISPATCH_INTERVAL_MS);
+      });
+    }, delayMs).unref();
   }
 
   /**
-   * One round; a round still running is not overlapped. Whether it stopped at a bound with work
-   * left. Public for tests that drive time themselves.
+   * One whole round, for tests that drive time themselves: the fan-out, then attempts until
+   * nothing due is left or ATTEMPTS_PER_TICK were claimed, waiting for each to end (claiming again
+   * as slots free up). Whether it stopped at a bound with work left. A round still running is not
+   * overlapped.
    */
   tick(): Promise<boolean> {
-    this.running ??= this.round()
+    this.running ??= this.drainRound()
       .catch((error: unknown) => {
         this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook dispatch round failed; the next one retries');
         return false;
@@ -109,25 +103,71 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return this.running;
   }
 
-  /**
-   * Fan-out, then attempts, each bounded and each failing alone: a backlog in the outbox waits for
-   * the next round rather than holding attempts back, and one attempt's failure ends only itself.
-   */
-  private async round(): Promise<boolean> {
-    let more = false;
-    try {
+  private async drainRound(): Promise<boolean> {
+    const more = await this.fanOutRound();
+    let budget = ATTEMPTS_PER_TICK;
+    for (;;) {
+      // An attempt still recording when the claim looked holds its slot in what the claim saw.
+      const busyBefore = this.inFlight.size;
+      const claimed = budget > 0 ? await this.claim(budget) : 0;
+      budget -= claimed;
+      if (claimed === 0 && busyBefore === 0 && this.inFlight.size === 0) return more || budget === 0;
+      const full = this.inFlight.size >= this.config.webhooks.dispatchConcurrency;
+      if ((claimed === 0 || budget === 0 || full) && this.inFlight.size > 0) await Promise.race(this.inFlight);
+    }
+  }
+
+  /** Up to FAN_OUT_BATCHES_PER_ROUND batches; whether the last one was full. A failure waits for the next round. */
+  private fanOutRound(): Promise<boolean> {
+    this.fanningOut ??= (async () => {
       let batch = 0;
       while (batch < FAN_OUT_BATCHES_PER_ROUND && (await this.fanOut()) === FAN_OUT_BATCH) batch++;
-      more = batch === FAN_OUT_BATCHES_PER_ROUND;
-    } catch (error) {
-      this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook fan-out failed; the next round retries');
-    }
-    for (let batch = 0; batch < ATTEMPT_BATCHES_PER_ROUND; batch++) {
-      const claimed = await this.deliveries.claimDue(this.clock.now(), this.leaseFrom(this.clock.now()), ATTEMPT_BATCH);
-      await Promise.allSettled(claimed.map((item) => this.attempt(item)));
-      if (claimed.length < ATTEMPT_BATCH) return more;
-    }
-    return true;
+      return batch === FAN_OUT_BATCHES_PER_ROUND;
+    })()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook fan-out failed; the next round retries');
+        return false;
+      })
+      .finally(() => (this.fanningOut = undefined));
+    return this.fanningOut;
+  }
+
+  /** A claim for the free slots, once: several asks while one is queued make that one claim. */
+  private refill(): void {
+    if (this.refillQueued || this.stopped) return;
+    this.refillQueued = true;
+    void this.claim(Infinity).catch((error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, 'Webhook claim failed; the next round retries'));
+  }
+
+  /** Claims up to `budget` due deliveries for this instance's free slots and starts their attempts; how many. */
+  private claim(budget: number): Promise<number> {
+    const run = this.claims.then(async () => {
+      this.refillQueued = false;
+      const free = Math.min(this.config.webhooks.dispatchConcurrency - this.inFlight.size, budget);
+      if (free <= 0 || this.stopped) return 0;
+      const now = this.clock.now();
+      const limits = { limit: free, perEndpoint: this.config.webhooks.maxInFlightPerEndpoint };
+      const claimed = await this.deliveries.claimDue(now, this.attempts.leaseFrom(now), limits);
+      for (const item of claimed) this.start(item);
+      return claimed.length;
+    });
+    this.claims = run.catch(() => 0);
+    return run;
+  }
+
+  /** An attempt that frees its slot when it ends, and (when this instance dispatches) claims it again at once. */
+  private start(item: ClaimedDelivery): void {
+    const attempt = this.attempts
+      .attempt(item)
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, `Delivery ${item.delivery.id}: the attempt failed to record`),
+      )
+      .finally(() => {
+        this.inFlight.delete(attempt);
+        if (this.config.webhooks.dispatch) this.refill();
+      });
+    this.inFlight.add(attempt);
   }
 
   /**
@@ -136,9 +176,9 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
    */
   async attemptNow(deliveryId: string): Promise<boolean> {
     const now = this.clock.now();
-    const claimed = await this.deliveries.claimOne(deliveryId, now, this.leaseFrom(now));
+    const claimed = await this.deliveries.claimOne(deliveryId, now, this.attempts.leaseFrom(now));
     if (!claimed) return false;
-    await this.attempt(claimed);
+    await this.attempts.attempt(claimed);
     return true;
   }
 
@@ -151,15 +191,16 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       {
         endpointId: endpoint.id,
         ownerId: endpoint.ownerId,
+        subjectUserId: endpoint.ownerId,
         eventId: event.id,
         eventType: event.type,
         body: JSON.stringify(event),
         nextAttemptAt: now,
         createdAt: now,
       },
-      this.leaseFrom(now),
+      this.attempts.leaseFrom(now),
     );
-    await this.attempt(claimed);
+    await this.attempts.attempt(claimed);
     return claimed.delivery.id;
   }
 
@@ -181,6 +222,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
           endpoints.map((endpoint) => ({
             endpointId: endpoint.id,
             ownerId: endpoint.ownerId,
+            subjectUserId: userId,
             eventId: event.id,
             eventType: row.type,
             body: JSON.stringify(event),
@@ -195,92 +237,6 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       );
       return rows.length;
     });
-  }
-
-  /** Makes one attempt of a claimed delivery and records it with where the delivery goes next. */
-  async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<AttemptResult | undefined> {
-    const lease = delivery.leaseUntil!;
-    const at = this.clock.now();
-    const result = await this.send(delivery, endpoint, at).catch((error: unknown): AttemptResult => {
-      // Ours, not the receiver's (a secret that no longer opens, say): recorded and retried like a
-      // connection error, so the delivery leaves its lease and ends FAILED if it never recovers.
-      this.logger.error({ err: safeErrorForLog(error) }, `Delivery ${delivery.id}: the attempt could not be made`);
-      return {
-        ok: false,
-        status: null,
-        durationMs: 0,
-        body: '',
-        retryAfterSeconds: null,
-        failure: { kind: 'CONNECTION', message: 'Internal error before sending' },
-      };
-    });
-    const next = this.nextState(delivery, result, this.clock.now());
-    const recorded = await this.deliveries.recordAttempt(
-      {
-        id: newId('wha'),
-        deliveryId: delivery.id,
-        attemptedAt: at,
-        statusCode: result.status,
-        durationMs: Math.round(result.durationMs),
-        responseBody: result.body || null,
-        failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
-      },
-      next,
-      lease,
-    );
-    if (!recorded) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
-    else if (endpoint.enabled) await this.afterAttempt(endpoint, result, this.clock.now());
-    return result;
-  }
-
-  /** 410 Gone switches the endpoint off at once; failing every delivery for FAILING_DISABLE_DAYS does too, and its owner is told. */
-  private async afterAttempt(endpoint: ClaimedDelivery['endpoint'], result: AttemptResult, now: Date): Promise<void> {
-    if (result.status === 410) {
-      await this.endpoints.disable(endpoint.id, 'GONE', now);
-      return;
-    }
-    const failingSince = await this.endpoints.recordHealth(endpoint.id, result.ok, now);
-    if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
-    const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now);
-    if (disabled) this.background.run('webhook endpoint disabled mail', () => this.mailOwner(disabled.ownerId, disabled.url));
-  }
-
-  private async mailOwner(userId: string, url: string): Promise<void> {
-    const user = await this.users.findById(userId);
-    if (user)
-      await this.mail.sendTemplate(user.email, 'webhookEndpointDisabled', user.language, { name: fullName(user), url, days: String(FAILING_DISABLE_DAYS) });
-  }
-
-  private async send(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Promise<AttemptResult> {
-    if (!endpoint.enabled) return refused('The endpoint is disabled');
-    const check = checkWebhookUrl(endpoint.url, this.config.webhooks);
-    if (!check.ok) return refused(check.reason);
-    return this.client.send(check.url.toString(), this.sign(delivery, endpoint, at), delivery.body);
-  }
-
-  private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
-    return signWebhook({
-      id: delivery.eventId,
-      timestamp: Math.floor(at.getTime() / 1000),
-      body: delivery.body,
-      secrets: this.endpointsService.signingSecrets(endpoint),
-    });
-  }
-
-  private nextState(delivery: DeliveryRow, result: AttemptResult, now: Date): NextState {
-    if (result.ok) return { status: 'SUCCEEDED', nextAttemptAt: null, lastError: null, completedAt: now };
-    const error = (result.failure ? `${result.failure.kind}: ${result.failure.message}` : `HTTP ${result.status}`).slice(0, 500);
-    const delay = RETRY_DELAYS_SECONDS[delivery.attemptCount - 1];
-    if (!isRetryable(result) || delay === undefined) return { status: 'FAILED', nextAttemptAt: null, lastError: error, completedAt: now };
-    const jittered = delay * (1 + (Math.random() * 2 - 1) * JITTER);
-    const asked = Number.isFinite(result.retryAfterSeconds) ? Math.min(result.retryAfterSeconds!, MAX_RETRY_AFTER_SECONDS) : 0;
-    const seconds = Math.max(jittered, asked);
-    return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + seconds * 1000), lastError: error, completedAt: null };
-  }
-
-  /** Past the attempt's own time limit, so a live attempt always records before another may start. */
-  private leaseFrom(now: Date): Date {
-    return new Date(now.getTime() + this.config.webhooks.attemptTimeoutMs * 2);
   }
 }
 
@@ -300,12 +256,3 @@ export function publishedEvent(row: Pick<OutboxRow, 'id' | 'type' | 'payload' | 
     data: { object: row.payload },
   };
 }
-
-const refused = (message: string): AttemptResult => ({
-  ok: false,
-  status: null,
-  durationMs: 0,
-  body: '',
-  retryAfterSeconds: null,
-  failure: { kind: 'ADDRESS_REFUSED', message },
-});

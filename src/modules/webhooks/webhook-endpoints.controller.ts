@@ -26,7 +26,7 @@ export class WebhookEndpointsController {
   @Post('endpoints')
   @Idempotent()
   @ApiOperation({ summary: 'Register an endpoint for outbound events; its signing secret is in this response only' })
-  @ApiProblems('FORBIDDEN')
+  @ApiProblems('FORBIDDEN', 'WEBHOOK_ENDPOINT_LIMIT_REACHED')
   @ZodResponse({ status: 201, type: WebhookEndpointCreatedResponseDto })
   createWebhookEndpoint(@CurrentPrincipal() principal: Principal, @Body() dto: WebhookEndpointCreateDto) {
     return this.endpoints.create(principal, dto);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
-import { Database, DB } from '../../db/database';
+import { Database, DB, Executor, Transaction } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
 import { webhookEndpoints } from '../../db/schema';
 
@@ -14,8 +14,23 @@ export type WebhookEndpointChanges = Partial<Pick<WebhookEndpointRow, 'url' | 'e
 export class WebhookEndpointsRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  async insert(endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRow> {
-    const [row] = await this.db.insert(webhookEndpoints).values(endpoint).returning();
+  /**
+   * Holds, to the end of the transaction, the one lock under which an owner's endpoints are counted
+   * and added: two creates at once count one after the other. An advisory lock, so nothing of the
+   * users table is locked from here.
+   */
+  async lockOwner(tx: Transaction, ownerId: string): Promise<void> {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('gatehouse:webhook-endpoints'), hashtext(${ownerId}))`);
+  }
+
+  /** Every endpoint the owner holds, enabled or not. */
+  async countOwned(tx: Executor, ownerId: string): Promise<number> {
+    const [held] = await tx.select({ count: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.ownerId, ownerId));
+    return held!.count;
+  }
+
+  async insert(tx: Executor, endpoint: NewWebhookEndpoint): Promise<WebhookEndpointRow> {
+    const [row] = await tx.insert(webhookEndpoints).values(endpoint).returning();
     return row!;
   }
 

@@ -9,6 +9,7 @@ import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { WEBHOOK_ENDPOINT_LIMITS } from '../../db/schema/webhooks';
+import { TransactionRunner } from '../../db/transaction';
 import { WEBHOOK_EVENTS } from '../outbox/outbox.events';
 import { toWebhookEndpointView } from './webhook-endpoints.mapper';
 import { WebhookEndpointChanges, WebhookEndpointRow, WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -29,6 +30,7 @@ const EVENT_TYPES: WebhookEventTypeView[] = Object.entries(WEBHOOK_EVENTS).map((
 export class WebhookEndpointsService {
   constructor(
     private readonly endpoints: WebhookEndpointsRepository,
+    private readonly transactions: TransactionRunner,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
@@ -40,13 +42,23 @@ export class WebhookEndpointsService {
     if (dto.scope === 'all' && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
     const url = this.checkedUrl(dto.url);
     const secret = newSigningSecret();
-    const row = await this.endpoints.insert({
-      ownerId: principal.userId,
-      scope: dto.scope,
-      url,
-      events: dto.events,
-      description: dto.description || null,
-      secretSealed: this.secrets.seal(secret),
+    // Each endpoint is a copy of every event it hears and a share of the dispatcher: a user's are
+    // bounded, counted under a lock so concurrent creates cannot overshoot together. An ADMIN's are not.
+    const row = await this.transactions.run(async (tx) => {
+      if (principal.role !== 'ADMIN') {
+        await this.endpoints.lockOwner(tx, principal.userId);
+        if ((await this.endpoints.countOwned(tx, principal.userId)) >= this.config.webhooks.maxEndpointsPerUser) {
+          throw new DomainError('WEBHOOK_ENDPOINT_LIMIT_REACHED');
+        }
+      }
+      return this.endpoints.insert(tx, {
+        ownerId: principal.userId,
+        scope: dto.scope,
+        url,
+        events: dto.events,
+        description: dto.description || null,
+        secretSealed: this.secrets.seal(secret),
+      });
     });
     this.events.emit('webhook-endpoints.changed', { endpointId: row.id });
     return { ...toWebhookEndpointView(row), secret };

@@ -14,6 +14,7 @@ import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { EventSubscribers } from '../outbox/event-subscribers';
 import { WebhookSubscribers } from './webhook-subscribers';
+import { WebhookAttempts } from './webhook-attempts';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
@@ -32,6 +33,7 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
     WebhookDeliveriesRepository,
     WebhookDeliveriesService,
     WebhookDeliveriesPurger,
+    WebhookAttempts,
     WebhookDispatcher,
     WebhookSubscribers,
     { provide: EventSubscribers, useExisting: WebhookSubscribers },

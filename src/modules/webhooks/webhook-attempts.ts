@@ -1,0 +1,165 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BackgroundTasks } from '../../common/background';
+import { Clock } from '../../common/clock';
+import { safeErrorForLog } from '../../common/errors/safe-error';
+import { newId } from '../../common/ids';
+import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
+import { MailService } from '../../common/mail/mail.service';
+import { AppConfig, InjectConfig } from '../../config/config';
+import { fullName } from '../users/users.mapper';
+import { UsersRepository } from '../users/users.repository';
+import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { signWebhook } from './webhook-signature';
+import { checkWebhookUrl } from './webhook-url';
+
+/** After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±10% jitter); then FAILED. */
+export const RETRY_DELAYS_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
+const JITTER = 0.1;
+/** A receiver's Retry-After is honoured up to the longest step of the schedule. */
+const MAX_RETRY_AFTER_SECONDS = 36_000;
+const MAX_BODY_BYTES = 4_096;
+/** An endpoint whose deliveries have all failed this long is switched off. */
+export const FAILING_DISABLE_DAYS = 5;
+
+type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
+
+/** Whether another attempt may succeed: 429, 5xx, timeouts and connection errors. */
+export function isRetryable(result: AttemptResult): boolean {
+  if (result.failure?.kind === 'TIMEOUT' || result.failure?.kind === 'CONNECTION') return true;
+  return result.status !== null && (result.status === 429 || result.status >= 500);
+}
+
+/**
+ * Makes one attempt of a claimed delivery and records it with where the delivery goes next (the
+ * retry schedule), then what it says about the endpoint's health. Whoever claimed the delivery
+ * (the dispatcher's rounds, a retry or a test asked for) calls it.
+ */
+@Injectable()
+export class WebhookAttempts {
+  private readonly logger = new Logger('WebhookDispatcher');
+  private readonly client: WebhookClient;
+
+  constructor(
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly users: UsersRepository,
+    private readonly mail: MailService,
+    private readonly endpointsService: WebhookEndpointsService,
+    private readonly background: BackgroundTasks,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    const { allowPrivateNetworks, attemptTimeoutMs, dnsServers } = config.webhooks;
+    this.client = new WebhookClient({
+      allowPrivateNetworks,
+      timeoutMs: attemptTimeoutMs,
+      maxBodyBytes: MAX_BODY_BYTES,
+      dnsServers: dnsServers.length > 0 ? dnsServers : undefined,
+    });
+  }
+
+  /** Past the attempt's own time limit, so a live attempt always records before another may start. */
+  leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.config.webhooks.attemptTimeoutMs * 2);
+  }
+
+  /** The attempt's result, or undefined when the delivery was cancelled instead of sent. */
+  async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<AttemptResult | undefined> {
+    // An `all` endpoint whose owner was demoted since the fan-out (or while this waited): what it
+    // holds about others ends unsent, this delivery with them.
+    if (delivery.subjectUserId !== endpoint.ownerId && endpoint.ownerRole !== 'ADMIN') {
+      await this.deliveries.cancelAboutOthers(endpoint.ownerId, this.clock.now());
+      return undefined;
+    }
+    const lease = delivery.leaseUntil!;
+    const at = this.clock.now();
+    const result = await this.send(delivery, endpoint, at).catch((error: unknown): AttemptResult => {
+      // Ours, not the receiver's (a secret that no longer opens, say): recorded and retried like a
+      // connection error, so the delivery leaves its lease and ends FAILED if it never recovers.
+      this.logger.error({ err: safeErrorForLog(error) }, `Delivery ${delivery.id}: the attempt could not be made`);
+      return {
+        ok: false,
+        status: null,
+        durationMs: 0,
+        body: '',
+        retryAfterSeconds: null,
+        failure: { kind: 'CONNECTION', message: 'Internal error before sending' },
+      };
+    });
+    // The owner sees the failure's message; what was refused, and why, is for operators only.
+    if (result.failure?.detail) this.logger.warn(`Delivery ${delivery.id} to endpoint ${endpoint.id}: ${result.failure.kind}: ${result.failure.detail}`);
+    const next = this.nextState(delivery, result, this.clock.now());
+    const recorded = await this.deliveries.recordAttempt(
+      {
+        id: newId('wha'),
+        deliveryId: delivery.id,
+        attemptedAt: at,
+        statusCode: result.status,
+        durationMs: Math.round(result.durationMs),
+        responseBody: result.body || null,
+        failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
+      },
+      next,
+      lease,
+    );
+    if (!recorded) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
+    else if (endpoint.enabled) await this.afterAttempt(endpoint, result, this.clock.now());
+    return result;
+  }
+
+  /** 410 Gone switches the endpoint off at once; failing every delivery for FAILING_DISABLE_DAYS does too, and its owner is told. */
+  private async afterAttempt(endpoint: ClaimedDelivery['endpoint'], result: AttemptResult, now: Date): Promise<void> {
+    if (result.status === 410) {
+      await this.endpoints.disable(endpoint.id, 'GONE', now);
+      return;
+    }
+    const failingSince = await this.endpoints.recordHealth(endpoint.id, result.ok, now);
+    if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
+    const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now);
+    if (disabled) this.background.run('webhook endpoint disabled mail', () => this.mailOwner(disabled.ownerId, disabled.url));
+  }
+
+  private async mailOwner(userId: string, url: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (user)
+      await this.mail.sendTemplate(user.email, 'webhookEndpointDisabled', user.language, { name: fullName(user), url, days: String(FAILING_DISABLE_DAYS) });
+  }
+
+  private async send(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Promise<AttemptResult> {
+    if (!endpoint.enabled) return refused('The endpoint is disabled');
+    const check = checkWebhookUrl(endpoint.url, this.config.webhooks);
+    if (!check.ok) return refused(check.reason);
+    return this.client.send(check.url.toString(), this.sign(delivery, endpoint, at), delivery.body);
+  }
+
+  private sign(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Record<string, string> {
+    return signWebhook({
+      id: delivery.eventId,
+      timestamp: Math.floor(at.getTime() / 1000),
+      body: delivery.body,
+      secrets: this.endpointsService.signingSecrets(endpoint),
+    });
+  }
+
+  private nextState(delivery: DeliveryRow, result: AttemptResult, now: Date): NextState {
+    if (result.ok) return { status: 'SUCCEEDED', nextAttemptAt: null, lastError: null, completedAt: now };
+    const error = (result.failure ? `${result.failure.kind}: ${result.failure.message}` : `HTTP ${result.status}`).slice(0, 500);
+    const delay = RETRY_DELAYS_SECONDS[delivery.attemptCount - 1];
+    if (!isRetryable(result) || delay === undefined) return { status: 'FAILED', nextAttemptAt: null, lastError: error, completedAt: now };
+    const jittered = delay * (1 + (Math.random() * 2 - 1) * JITTER);
+    const asked = Number.isFinite(result.retryAfterSeconds) ? Math.min(result.retryAfterSeconds!, MAX_RETRY_AFTER_SECONDS) : 0;
+    const seconds = Math.max(jittered, asked);
+    return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + seconds * 1000), lastError: error, completedAt: null };
+  }
+}
+
+const refused = (message: string): AttemptResult => ({
+  ok: false,
+  status: null,
+  durationMs: 0,
+  body: '',
+  retryAfterSeconds: null,
+  failure: { kind: 'ADDRESS_REFUSED', message },
+});

@@ -1,0 +1,75 @@
+import { sql } from 'drizzle-orm';
+import type { Transaction } from '../../db/database';
+
+/**
+ * The two statements of WebhookDeliveriesRepository.claimDue, apart only for their length: raw
+ * SQL, since drizzle has no recursive CTE, no LATERAL with a computed LIMIT, and no window
+ * ordering. `e` is always webhook_endpoints, `d` and `l` webhook_deliveries.
+ */
+
+/** How many due deliveries one claim may take, and how many attempts one endpoint may have in flight. */
+export interface ClaimLimits {
+  limit: number;
+  perEndpoint: number;
+}
+
+/** Attempts in flight to the endpoint `e`: leased, and the lease still running. */
+const inFlight = (now: Date) =>
+  sql`(SELECT count(*)::int FROM webhook_deliveries l WHERE l.endpoint_id = e.id AND l.lease_until >= ${now} AND l.status = 'PENDING')`;
+/** How many attempts `e` may have in flight: one while it is failing (a slow or dead receiver), else the limit. */
+const slotsOf = (perEndpoint: number) => sql`(CASE WHEN e.failing_since IS NULL THEN ${perEndpoint}::int ELSE 1 END)`;
+/** A pending delivery of `e` (as `d`) that is due and that no attempt holds. */
+const dueFree = (now: Date) =>
+  sql`d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until < ${now})`;
+
+/**
+ * Locks up to `limit` endpoints with a free slot and a due delivery, the least busy first, then
+ * those whose oldest due delivery waited longest. The recursive walk visits each endpoint with
+ * pending deliveries once through webhook_deliveries_pending_idx (a loose index scan).
+ */
+export async function lockClaimableEndpoints(tx: Transaction, now: Date, { limit, perEndpoint }: ClaimLimits): Promise<{ id: string }[]> {
+  const result = await tx.execute<{ id: string }>(sql`
+    WITH RECURSIVE pending(endpoint_id) AS (
+      (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'PENDING' ORDER BY endpoint_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT n.endpoint_id FROM webhook_deliveries n WHERE n.status = 'PENDING' AND n.endpoint_id > p.endpoint_id ORDER BY n.endpoint_id LIMIT 1)
+      FROM pending p WHERE p.endpoint_id IS NOT NULL
+    )
+    SELECT e.id
+    FROM pending p
+    JOIN webhook_endpoints e ON e.id = p.endpoint_id
+    CROSS JOIN LATERAL (SELECT ${inFlight(now)} AS n) busy
+    CROSS JOIN LATERAL (SELECT d.next_attempt_at AS at FROM webhook_deliveries d WHERE ${dueFree(now)} ORDER BY d.next_attempt_at LIMIT 1) oldest
+    WHERE busy.n < ${slotsOf(perEndpoint)}
+    ORDER BY busy.n, oldest.at
+    LIMIT ${limit}
+    FOR NO KEY UPDATE OF e SKIP LOCKED`);
+  return result.rows;
+}
+
+/**
+ * The due deliveries to take from the locked endpoints, counted again now that they are ours:
+ * each endpoint's free slots, oldest first, then round-robin over the endpoints (each one's first
+ * before anyone's second, the least busy first) up to `limit`.
+ */
+export async function dueOfLockedEndpoints(tx: Transaction, endpoints: { id: string }[], now: Date, { limit, perEndpoint }: ClaimLimits): Promise<string[]> {
+  const ids = endpoints.map((endpoint) => endpoint.id);
+  const result = await tx.execute<{ id: string }>(sql`
+    SELECT c.id FROM (
+      SELECT d.id, d.next_attempt_at, busy.n + row_number() OVER (PARTITION BY e.id ORDER BY d.next_attempt_at) AS rank
+      FROM webhook_endpoints e
+      CROSS JOIN LATERAL (SELECT ${inFlight(now)} AS n) busy
+      CROSS JOIN LATERAL (
+        SELECT d.id, d.next_attempt_at FROM webhook_deliveries d WHERE ${dueFree(now)}
+        ORDER BY d.next_attempt_at LIMIT greatest(${slotsOf(perEndpoint)} - busy.n, 0)
+        FOR UPDATE SKIP LOCKED
+      ) d
+      WHERE e.id IN (${sql.join(
+        ids.map((id) => sql`${id}`),
+        sql`, `,
+      )})
+    ) c
+    ORDER BY c.rank, c.next_attempt_at
+    LIMIT ${limit}`);
+  return result.rows.map((row) => row.id);
+}

@@ -1,0 +1,192 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SecretBox } from '../../src/common/crypto/secret-box';
+import { newId } from '../../src/common/ids';
+import * as schema from '../../src/db/schema';
+import type { Database } from '../../src/db/database';
+import { WebhookDeliveriesRepository } from '../../src/modules/webhooks/webhook-deliveries.repository';
+import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
+import { insertUser } from '../factories/users';
+import { insertWebhookDelivery } from '../factories/webhook-deliveries';
+import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
+import { registerAndLogin } from '../factories/users';
+import { Blackhole } from '../helpers/blackhole';
+import { bearerCaller } from '../helpers/http';
+import { createTestApp, TestApp, useTestApp } from '../helpers/test-app';
+import { WebhookReceiver } from '../helpers/webhook-receiver';
+
+const OPEN = { WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' };
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+/** Issue 19 (medium 4): one tenant cannot starve every other tenant's webhook deliveries. */
+describe('fair webhook dispatch: a blackholed tenant and a healthy one (dispatching, 15 s attempts as in production)', () => {
+  // The attempt timeout stays at its production default (15 s): the blackholed attempts hold their
+  // slots for the whole test, as they would in production.
+  const ctx = useTestApp({ env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } });
+  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+
+  it("issue 19 (medium 4): one user's 20 blackholed endpoints with 100 due deliveries each; a second user's healthy endpoint gets its event within 5 s", async () => {
+    const blackholes = await Promise.all(Array.from({ length: 20 }, () => Blackhole.start()));
+    const healthy = await WebhookReceiver.start();
+    try {
+      const noisy = await registerAndLogin(ctx.t.app);
+      const endpointIds: string[] = [];
+      for (const blackhole of blackholes) {
+        const created = await call('POST', '/v1/webhooks/endpoints', noisy.accessToken, { url: blackhole.url, events: ['*'] });
+        expect(created.statusCode, created.body).toBe(201);
+        endpointIds.push(created.json<{ id: string }>().id);
+      }
+      // WEBHOOK_ENDPOINTS_MAX_PER_USER is 20 by default.
+      const extra = await call('POST', '/v1/webhooks/endpoints', noisy.accessToken, { url: blackholes[0]!.url, events: ['*'] });
+      expect(extra.json()).toMatchObject({ status: 409, code: 'WEBHOOK_ENDPOINT_LIMIT_REACHED' });
+      // Due a minute ago: older than anything the healthy user will have.
+      await ctx.db.query(
+        `INSERT INTO webhook_deliveries (id, endpoint_id, owner_id, subject_user_id, event_id, event_type, body, next_attempt_at)
+         SELECT 'whd_bh' || e.n || 'x' || g, e.id, $2, $2, 'evt_bh' || e.n || 'x' || g, 'license.validated', '{}', now() - interval '1 minute' + g * interval '1 ms'
+         FROM unnest($1::text[]) WITH ORDINALITY AS e(id, n), generate_series(1, 100) AS g`,
+        [endpointIds, noisy.user.id],
+      );
+
+      const quiet = await registerAndLogin(ctx.t.app);
+      const subscribed = await call('POST', '/v1/webhooks/endpoints', quiet.accessToken, { url: healthy.url, events: ['license.validated'] });
+      expect(subscribed.statusCode, subscribed.body).toBe(201);
+
+      // The blackholes hold every slot the noisy endpoints may have: 4 each.
+      await vi.waitFor(() => expect(sum(blackholes.map((blackhole) => blackhole.open))).toBe(80), { timeout: 15_000, interval: 50 });
+
+      const payload = { licenseId: newId('lic'), productId: newId('prd'), userId: quiet.user.id, fingerprint: null, validatedAt: new Date().toISOString() };
+      const committedAt = Date.now();
+      await ctx.db.query('INSERT INTO outbox_messages (id, type, payload) VALUES ($1, $2, $3)', [newId('obx'), 'license.validated', JSON.stringify(payload)]);
+      await vi.waitFor(() => expect(healthy.requests).toHaveLength(1), { timeout: 5_000, interval: 20 });
+      expect(Date.now() - committedAt).toBeLessThan(5_000);
+      expect(JSON.parse(healthy.requests[0]!.body)).toMatchObject({ type: 'license.validated', data: { object: { userId: quiet.user.id } } });
+
+      // Never more than 4 attempts in flight to one endpoint, at the receiver and in the database.
+      expect(Math.max(...blackholes.map((blackhole) => blackhole.maxOpen))).toBe(4);
+      const leased = await ctx.db.query(
+        'SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries WHERE owner_id = $1 AND lease_until > now() GROUP BY endpoint_id',
+        [noisy.user.id],
+      );
+      expect(leased.rows.map((row: { n: number }) => row.n)).toEqual(Array.from({ length: 20 }, () => 4));
+    } finally {
+      // No more claims; the hanging attempts end as their sockets close.
+      ctx.t.app.get(WebhookDispatcher).onApplicationShutdown();
+      await Promise.all([...blackholes.map((blackhole) => blackhole.close()), healthy.close()]);
+    }
+  });
+});
+
+describe('claims across two instances', () => {
+  let instances: TestApp[] = [];
+  const ctx = useTestApp({ env: OPEN });
+  beforeAll(async () => {
+    instances = [ctx.t, await createTestApp({ database: ctx.t.database, env: OPEN })];
+  });
+  afterAll(async () => {
+    await instances[1]?.close();
+  });
+
+  const repositoryOf = (instance: TestApp) => instance.app.get(WebhookDeliveriesRepository);
+  const lease = (now: Date) => new Date(now.getTime() + 30_000);
+
+  async function endpointWithDue(count: number, columns: Parameters<typeof insertWebhookEndpoint>[2] = {}) {
+    const owner = await insertUser(ctx.db);
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id, ...columns });
+    for (let i = 0; i < count; i++) {
+      await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(Date.now() - 60_000 + i) });
+    }
+    return endpoint;
+  }
+
+  it('issue 19 (medium 4): 20 claims at once from two instances take exactly 4 of one endpoint’s 30 due deliveries, and none more while they are in flight', async () => {
+    const endpoint = await endpointWithDue(30);
+    const now = new Date();
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => repositoryOf(instances[i % 2]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })),
+    );
+    const claimed = claims.flat().filter((item) => item.endpoint.id === endpoint.id);
+    expect(claimed).toHaveLength(4);
+    expect(new Set(claimed.map((item) => item.delivery.id)).size).toBe(4);
+    const leased = await ctx.db.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND lease_until > now()', [endpoint.id]);
+    expect(leased.rows[0].n).toBe(4);
+    expect(await repositoryOf(instances[1]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })).toEqual([]);
+    // One attempt recorded: one slot, one more claim.
+    await ctx.db.query('UPDATE webhook_deliveries SET lease_until = NULL, status = $2 WHERE id = $1', [claimed[0]!.delivery.id, 'SUCCEEDED']);
+    expect(await repositoryOf(instances[0]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })).toHaveLength(1);
+    await ctx.db.query("UPDATE webhook_deliveries SET status = 'SUCCEEDED', lease_until = NULL WHERE endpoint_id = $1", [endpoint.id]);
+  });
+
+  it('a claim goes round the endpoints: each one’s first due delivery before anyone’s second, however old a backlog is; a failing endpoint gets one slot', async () => {
+    const backlog = await endpointWithDue(30);
+    const late = [await endpointWithDue(1), await endpointWithDue(1)];
+    const failing = await endpointWithDue(5, { failingSince: new Date(Date.now() - 60_000) });
+    const now = new Date(Date.now() + 1_000);
+    const first = await repositoryOf(instances[0]!).claimDue(now, lease(now), { limit: 4, perEndpoint: 4 });
+    expect(first.map((item) => item.endpoint.id).sort()).toEqual([backlog.id, late[0]!.id, late[1]!.id, failing.id].sort());
+    const second = await repositoryOf(instances[1]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 });
+    // The backlog's three other slots; the failing endpoint already has its one attempt in flight.
+    expect(second.map((item) => item.endpoint.id)).toEqual([backlog.id, backlog.id, backlog.id]);
+    await ctx.db.query("UPDATE webhook_deliveries SET status = 'SUCCEEDED', lease_until = NULL WHERE status = 'PENDING'");
+  });
+
+  it('two dispatching instances hold at most 4 attempts to a blackholed endpoint between them', async () => {
+    const blackhole = await Blackhole.start();
+    const dispatching = await Promise.all([0, 1].map(() => createTestApp({ database: ctx.t.database, env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } })));
+    try {
+      await endpointWithDue(10, { url: blackhole.url });
+      await vi.waitFor(() => expect(blackhole.open).toBe(4), { timeout: 10_000, interval: 50 });
+      // A few more rounds of both, while those four hang.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(blackhole.open).toBe(4);
+      expect(blackhole.maxOpen).toBe(4);
+      expect(blackhole.connections).toBe(4);
+    } finally {
+      for (const instance of dispatching) instance.app.get(WebhookDispatcher).onApplicationShutdown();
+      await blackhole.close();
+      await Promise.all(dispatching.map((instance) => instance.close()));
+    }
+  });
+});
+
+describe('endpointsFor on many endpoints', () => {
+  const ctx = useTestApp();
+
+  it('issue 19 (medium 4): the fan-out’s endpoint lookup is served by indexes, without a scan of webhook_endpoints (EXPLAIN)', async () => {
+    await ctx.db.query(`
+      INSERT INTO users (id, email, first_name, last_name, locale, timezone, role, status)
+      SELECT 'usr_plan' || g, 'plan' || g || '@example.com', 'A', 'B', 'en-GB', 'UTC', CASE WHEN g <= 3 THEN 'ADMIN' ELSE 'USER' END::user_role, 'ACTIVE'
+      FROM generate_series(1, 2000) AS g`);
+    await ctx.db.query(`
+      INSERT INTO webhook_endpoints (id, owner_id, scope, url, events, secret_sealed)
+      SELECT 'whe_plan' || g, 'usr_plan' || ((g - 1) % 2000 + 1), CASE WHEN g <= 3 THEN 'all' ELSE 'own' END::webhook_endpoint_scope,
+             'https://hooks.example.com/' || g, ARRAY['*'], 'sealed'
+      FROM generate_series(1, 5000) AS g`);
+    await ctx.db.query('ANALYZE users, webhook_endpoints');
+
+    const queries: { sql: string; params: unknown[] }[] = [];
+    const db = drizzle({
+      client: ctx.db,
+      schema,
+      casing: 'snake_case',
+      logger: { logQuery: (sql, params) => queries.push({ sql, params }) },
+    }) as unknown as Database;
+    const repository = new WebhookDeliveriesRepository(db);
+    const aboutOne = await repository.endpointsFor(db, 'license.validated', 'usr_plan77');
+    const aboutNobody = await repository.endpointsFor(db, 'license.validated', null);
+    expect(aboutOne.map((endpoint) => endpoint.id).sort()).toEqual(
+      ['whe_plan1', 'whe_plan2', 'whe_plan2077', 'whe_plan3', 'whe_plan4077', 'whe_plan77'].sort(),
+    );
+    expect(aboutNobody.map((endpoint) => endpoint.id).sort()).toEqual(['whe_plan1', 'whe_plan2', 'whe_plan3']);
+
+    expect(queries).toHaveLength(2);
+    for (const query of queries) {
+      const plan = (await ctx.db.query(`EXPLAIN ${query.sql}`, query.params)).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/Seq Scan on webhook_endpoints/);
+      expect(plan).toMatch(/webhook_endpoints_all_scope_idx/);
+    }
+    const [own] = queries;
+    expect((await ctx.db.query(`EXPLAIN ${own!.sql}`, own!.params)).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')).toMatch(
+      /webhook_endpoints_owner_idx/,
+    );
+  });
+});
