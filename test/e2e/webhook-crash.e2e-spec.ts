@@ -16,7 +16,7 @@ const KEY = randomBytes(32);
 /** The real server process on `databaseUrl`, dispatching webhooks; resolves once it listens. */
 const startServer = (databaseUrl: string) =>
   startServerProcess(databaseUrl, {
-    WEBHOOK_SECRET_KEY: KEY.toString('base64'),
+    DATA_ENCRYPTION_KEY: KEY.toString('base64'),
     WEBHOOKS_ALLOW_INSECURE: 'true',
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_ATTEMPT_TIMEOUT_MS: '1000',
@@ -100,7 +100,7 @@ describe('outbound webhooks survive a crash and share work across instances (iss
   describe('two instances', () => {
     let instances: TestApp[] = [];
     beforeAll(async () => {
-      const env = { WEBHOOK_SECRET_KEY: KEY.toString('base64'), WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' };
+      const env = { DATA_ENCRYPTION_KEY: KEY.toString('base64'), WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' };
       instances = await Promise.all([createTestApp({ database, env }), createTestApp({ database, env })]);
     });
     afterAll(async () => {
