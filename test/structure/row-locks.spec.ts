@@ -24,7 +24,8 @@ function sourceFiles(dir: string): string[] {
 }
 
 const LOCK = /\.for\('(?:update|share|no key update|key share)'|\bFOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/g;
-const MEMBER = /^ {2}(?:(?:private|public|protected|static|async)\s+)*(\w+)(?:<[^>]*>)?\(([^)]*)/gm;
+/** A class method (two spaces in), or a module-level function (the SQL of a long statement kept apart). */
+const MEMBER = /^(?: {2}(?:(?:private|public|protected|static|async)\s+)*|(?:export\s+)?(?:async\s+)?function\s+)(\w+)(?:<[^>]*>)?\(([^)]*)/gm;
 
 /** Every method that takes a row lock: its name, its parameters, and whether it opens its own transaction. */
 function lockingMethods() {

@@ -28,6 +28,12 @@ interface Grouped {
  * answers there: the same codes, mapped by the writer's own function, so the two cannot disagree.
  * Runs last, over the responses the route declared and the shared ones the builder added.
  */
+/**
+ * Statuses the HTTP server answers before any route is known (headers over 16 KiB): their body is
+ * the plain problem, whatever the path, so their documentation stays as the builder wrote it.
+ */
+const ANSWERED_BEFORE_ROUTING = new Set(['431']);
+
 export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nService): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
@@ -35,7 +41,7 @@ export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nSer
       if (!operation || (operation as unknown as Record<string, unknown>)[INTEGRATION_ERRORS_EXTENSION] !== 'integration') continue;
       const grouped = new Map<number, Grouped>();
       for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
-        if (Number(status) < 400) continue;
+        if (Number(status) < 400 || ANSWERED_BEFORE_ROUTING.has(status)) continue;
         delete operation.responses[status];
         const codes = problemCodesOf(response);
         for (const code of codes) {

@@ -3490,13 +3490,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["IntegrationProblem"];
                 };
             };
-            /** @description Integration problem, type /probs/business */
+            /** @description Request headers too large */
             431: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Integration problem, type /probs/internal */
@@ -7940,13 +7940,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["IntegrationProblem"];
                 };
             };
-            /** @description Integration problem, type /probs/business */
+            /** @description Request headers too large */
             431: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["IntegrationProblem"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Integration problem, type /probs/internal */
