@@ -159,12 +159,19 @@ export class FakeStripe {
   }
 }
 
-/** A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. */
+/**
+ * A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. Stripe itself
+ * sends it pretty-printed (`indent: 2`); compact by default.
+ */
 export function signedStripeEvent(
   event: { id: string; type: string; created?: number; data: { object: object } },
-  options: { secret?: string; timestamp?: number } = {},
+  options: { secret?: string; timestamp?: number; indent?: number } = {},
 ) {
-  const payload = JSON.stringify({ object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event });
+  const payload = JSON.stringify(
+    { object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event },
+    null,
+    options.indent,
+  );
   const header = new Stripe(STRIPE_TEST_SECRET_KEY).webhooks.generateTestHeaderString({
     payload,
     secret: options.secret ?? STRIPE_TEST_WEBHOOK_SECRET,
