@@ -75,7 +75,7 @@ describe.each([
 /** The default STRIPE_TIMEOUT_MS: every Stripe call of one request, retries included, ends by then. */
 const STRIPE_DEADLINE_MS = 5_000;
 /** What a request may take beyond the deadline: its own queries on a busy test machine. */
-const SLACK_MS = 1_500;
+const SLACK_MS = 2_000;
 
 describe('Stripe hanging or failing: each request is bounded by STRIPE_TIMEOUT_MS and retried only where Stripe allows', () => {
   const stripe = new FakeStripe();
@@ -164,7 +164,7 @@ describe('Stripe hanging or failing: each request is bounded by STRIPE_TIMEOUT_M
     }
     expect(probes.length).toBeGreaterThanOrEqual(4 * 10);
     expect(probes.filter((probe) => probe.status !== 200)).toEqual([]);
-    expect(Math.max(...probes.map((probe) => probe.ms))).toBeLessThan(1_000);
+    expect(Math.max(...probes.map((probe) => probe.ms))).toBeLessThan(2_000);
 
     // Nothing is kept of what Stripe never answered: no customer, no claim, and FAILED orders without a session.
     const accountIds = users.map((user) => user.accountId);
