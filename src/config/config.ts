@@ -171,6 +171,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,
       /** Another host, port and protocol for Stripe's API (a local fake in tests). */
       apiBase: env.STRIPE_API_BASE,
+      /** All the Stripe calls of one request, retries included, end by this many ms after the first starts. */
+      timeoutMs: env.STRIPE_TIMEOUT_MS,
+      /** Further attempts of a call that failed in a way Stripe calls safe to retry, within that deadline. */
+      maxRetries: env.STRIPE_MAX_RETRIES,
     },
     /** A PAST_DUE subscription keeps its plan this long after the failed payment, then reads as NONE. */
     subscriptions: { graceDays: env.SUBSCRIPTION_GRACE_DAYS },

@@ -172,6 +172,9 @@ export const envSchema = z.object({
     .regex(/^whsec_\w+$/, 'must be a Stripe webhook signing secret (whsec_…)')
     .optional(),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  /** At most 30 s: a subscription checkout's claim lease (60 s) must outlast its holder's Stripe calls. */
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  STRIPE_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
   SUBSCRIPTION_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(3),
   CHECKOUT_MAX_UNITS_PER_LINE: z.coerce.number().int().min(1).max(100_000).default(1000),
   CHECKOUT_MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(100_000).default(10_000),

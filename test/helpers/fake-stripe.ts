@@ -9,6 +9,7 @@ export interface RecordedStripeRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  idempotencyKey: string | undefined;
   /** The form body as Stripe's client sent it: `metadata[orderId]`, `line_items[0][quantity]`, … */
   params: Record<string, string>;
 }
@@ -19,6 +20,14 @@ const metadataOf = (params: Record<string, string>) =>
       .filter(([key]) => key.startsWith('metadata['))
       .map(([key, value]) => [key.slice(9, -1), value]),
   );
+
+/** Requests answered with a Stripe error instead, the next `left` of those matching. */
+interface Failure {
+  path: RegExp;
+  left: number;
+  status: number;
+  headers: Record<string, string>;
+}
 
 /** Requests held back until released: a Stripe that hangs, for as long as a test needs. */
 interface Hold {
@@ -36,15 +45,31 @@ export class FakeStripe {
   /** Checkout Sessions made, by id, as Stripe keeps them (`complete(id)` marks one paid). */
   readonly sessions = new Map<string, Record<string, unknown>>();
   private readonly holds: Hold[] = [];
+  private readonly failures: Failure[] = [];
   private readonly server: Server = createServer((request, response) => {
     let raw = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (raw += chunk));
     request.on('end', () => {
-      const hold = this.holds.find((candidate) => candidate.path.test(`${request.method ?? ''} ${request.url ?? ''}`));
-      if (!hold) return this.answer(request.method ?? '', request.url ?? '', request.headers.authorization, raw, response);
+      const recorded: RecordedStripeRequest = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        authorization: request.headers.authorization,
+        idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+        params: Object.fromEntries(new URLSearchParams(raw)),
+      };
+      const line = `${recorded.method} ${recorded.path}`;
+      const failure = this.failures.find((candidate) => candidate.left > 0 && candidate.path.test(line));
+      if (failure) {
+        failure.left--;
+        this.requests.push(recorded);
+        response.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+        return void response.end(JSON.stringify({ error: { type: 'api_error', message: 'Injected by the test' } }));
+      }
+      const hold = this.holds.find((candidate) => candidate.path.test(line));
+      if (!hold) return this.answer(recorded, response);
       hold.arrived++;
-      hold.waiting.push(() => this.answer(request.method ?? '', request.url ?? '', request.headers.authorization, raw, response));
+      hold.waiting.push(() => this.answer(recorded, response));
     });
   });
 
@@ -64,15 +89,23 @@ export class FakeStripe {
     };
   }
 
+  /**
+   * Answers the next `times` requests matching `path` (against "METHOD /path") with `status` and
+   * Stripe's error body, with `headers` (say `stripe-should-retry`); each is recorded.
+   */
+  fail(path: RegExp, times: number, status = 500, headers: Record<string, string> = {}): void {
+    this.failures.push({ path, left: times, status, headers });
+  }
+
   /** Marks a session paid, as a customer finishing it at Stripe would. */
   complete(id: string): void {
     const session = this.sessions.get(id);
     if (session) session.status = 'complete';
   }
 
-  private answer(method: string, path: string, authorization: string | undefined, raw: string, response: ServerResponse): void {
-    const params = Object.fromEntries(new URLSearchParams(raw));
-    this.requests.push({ method, path, authorization, params });
+  private answer(recorded: RecordedStripeRequest, response: ServerResponse): void {
+    const { method, path, params } = recorded;
+    this.requests.push(recorded);
     const json = (status: number, body: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const id = `cs_test_${this.requests.length}`;
@@ -120,17 +153,25 @@ export class FakeStripe {
   }
 
   stop(): Promise<void> {
+    this.failures.splice(0);
     for (const hold of this.holds.splice(0)) for (const answer of hold.waiting.splice(0)) answer();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
 
-/** A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. */
+/**
+ * A Stripe event as Stripe would deliver it, with a real Stripe-Signature header. Stripe itself
+ * sends it pretty-printed (`indent: 2`); compact by default.
+ */
 export function signedStripeEvent(
   event: { id: string; type: string; created?: number; data: { object: object } },
-  options: { secret?: string; timestamp?: number } = {},
+  options: { secret?: string; timestamp?: number; indent?: number } = {},
 ) {
-  const payload = JSON.stringify({ object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event });
+  const payload = JSON.stringify(
+    { object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, ...event },
+    null,
+    options.indent,
+  );
   const header = new Stripe(STRIPE_TEST_SECRET_KEY).webhooks.generateTestHeaderString({
     payload,
     secret: options.secret ?? STRIPE_TEST_WEBHOOK_SECRET,

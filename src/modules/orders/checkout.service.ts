@@ -3,14 +3,14 @@ import Stripe from 'stripe';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { grossOf } from '../../common/money/money';
+import { StripeDeadlines } from '../../common/stripe/stripe-deadline';
 import { STRIPE } from '../../common/stripe/stripe.module';
 import { assertAllowedLink } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { ProductsRepository } from '../products/products.repository';
-import { UsersRepository } from '../users/users.repository';
+import { ProductRow, ProductsRepository } from '../products/products.repository';
+import { UserRow, UsersRepository } from '../users/users.repository';
 import { OrdersRepository } from './orders.repository';
 import { CheckoutSessionCreateDto } from './orders.schemas';
-import { stripeFailure } from '../../common/stripe/stripe-failure';
 
 const MAX_DISTINCT_PRODUCTS = 15;
 
@@ -21,6 +21,7 @@ export class CheckoutService {
     private readonly products: ProductsRepository,
     private readonly users: UsersRepository,
     @Inject(STRIPE) private readonly stripe: Stripe,
+    private readonly stripeDeadlines: StripeDeadlines,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -64,27 +65,13 @@ export class CheckoutService {
     );
     let session: Stripe.Checkout.Session;
     try {
-      session = await this.stripe.checkout.sessions.create({
-        mode: 'payment',
-        line_items: lines.map((line) =>
-          line.product.stripePriceId
-            ? { price: line.product.stripePriceId, quantity: line.quantity }
-            : {
-                price_data: { currency: currency.toLowerCase(), unit_amount: line.unitGross, product_data: { name: line.product.name } },
-                quantity: line.quantity,
-              },
-        ),
-        customer_email: user.email,
-        client_reference_id: order.id,
-        metadata: { userId: user.id, orderId: order.id, productIds: JSON.stringify(lines.map((line) => line.product.id)) },
-        // Copied onto the PaymentIntent and its charges, so their events find the order.
-        payment_intent_data: { metadata: { userId: user.id, orderId: order.id } },
-        success_url: dto.successUrl,
-        cancel_url: dto.cancelUrl,
-      });
+      // One key for every attempt: a retry opens no second session for the order.
+      session = await this.stripeDeadlines
+        .start()
+        .write((options) => this.stripe.checkout.sessions.create(sessionParams(order.id, user, lines, dto), options), `gatehouse-order-checkout-${order.id}`);
     } catch (error) {
       await this.orders.markFailed(order.id);
-      throw stripeFailure(error);
+      throw error;
     }
     await this.orders.setSession(order.id, session.id);
     return { id: session.id, url: session.url ?? '', orderId: order.id };
@@ -131,4 +118,26 @@ export class CheckoutService {
     }
     return quantities;
   }
+}
+
+type PricedLine = { product: ProductRow; quantity: number; unitGross: number };
+
+/** A Checkout Session in payment mode for the order's lines, which all share one currency. */
+function sessionParams(orderId: string, user: UserRow, lines: PricedLine[], dto: CheckoutSessionCreateDto): Stripe.Checkout.SessionCreateParams {
+  const currency = lines[0]!.product.currency.toLowerCase();
+  return {
+    mode: 'payment',
+    line_items: lines.map((line) =>
+      line.product.stripePriceId
+        ? { price: line.product.stripePriceId, quantity: line.quantity }
+        : { price_data: { currency, unit_amount: line.unitGross, product_data: { name: line.product.name } }, quantity: line.quantity },
+    ),
+    customer_email: user.email,
+    client_reference_id: orderId,
+    metadata: { userId: user.id, orderId, productIds: JSON.stringify(lines.map((line) => line.product.id)) },
+    // Copied onto the PaymentIntent and its charges, so their events find the order.
+    payment_intent_data: { metadata: { userId: user.id, orderId } },
+    success_url: dto.successUrl,
+    cancel_url: dto.cancelUrl,
+  };
 }

@@ -77,7 +77,10 @@ export const OUTBOX_EVENTS = {
       userId,
       paymentIntentId: z.string().meta({ description: 'The Stripe PaymentIntent (pi_…)' }),
     })
-    .meta({ description: 'A payment attempt failed: the order is FAILED, and the buyer may still pay in the same session' }),
+    .meta({
+      description:
+        'A payment attempt failed: the order is FAILED. The buyer may still pay in the same session, unless a delayed payment (a bank debit) failed after the session completed, which ends it',
+    }),
   'license.validated': z
     .object({
       licenseId,

@@ -39,6 +39,7 @@ const APPLIED: Applied = { outcome: 'APPLIED' };
 const APPLIED_TYPES: ReadonlySet<string> = new Set<Stripe.Event['type']>([
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
   'invoice.paid',
   'invoice.payment_failed',
   'customer.subscription.updated',
@@ -123,6 +124,10 @@ export class StripeWebhooksService {
         if (event.data.object.mode === 'subscription')
           return this.subscriptionEvent(activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
         return this.sessionPaid(tx, event.id, event.data.object);
+      case 'checkout.session.async_payment_failed':
+        // A subscription's first payment failing is told by invoice.payment_failed.
+        if (event.data.object.mode === 'subscription') return Promise.resolve(IGNORED);
+        return this.sessionPaymentFailed(tx, event.id, event.data.object);
       case 'invoice.paid':
         return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.renewed(tx, facts));
       case 'invoice.payment_failed':
@@ -172,16 +177,8 @@ export class StripeWebhooksService {
     const order = await this.orders.lockOrder(tx, { id: session.client_reference_id ?? session.metadata?.orderId });
     // FAILED is not final: a declined card can be followed by a successful one in the same session.
     if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return IGNORED;
-    // Only the session we created pays the order, and only for its price: a Payment Link or
-    // another session naming this order (client_reference_id is the buyer's to set) does not.
-    const mismatch = paymentMismatch(order, session);
-    if (mismatch) {
-      this.logger.warn(
-        `Stripe event ${eventId} refused (${mismatch}) for order ${order.id}: session ${session.id} paid ${session.amount_total} ${session.currency}, ` +
-          `order expects session ${order.stripeSessionId} and ${order.amountTotalMinor} ${order.currency}`,
-      );
-      return { outcome: mismatch };
-    }
+    const refused = this.refusal(eventId, order, session);
+    if (refused) return refused;
     const now = this.clock.now();
     const keys: string[] = [];
     const rows = [];
@@ -204,6 +201,39 @@ export class StripeWebhooksService {
       payload: { orderId: order.id, userId: order.userId, sessionId: session.id, amountTotal: order.amountTotalMinor, currency: order.currency, licenseIds },
     });
     return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') }) };
+  }
+
+  /**
+   * A delayed payment (a bank debit) failed after the session completed unpaid: the session is over,
+   * so the order is FAILED for good. Stripe also sends payment_intent.payment_failed for it; whichever
+   * comes first fails the order and tells the buyer, the other finds it no longer PENDING.
+   */
+  private async sessionPaymentFailed(tx: Transaction, eventId: string, session: Stripe.Checkout.Session): Promise<Applied> {
+    const order = await this.orders.lockOrder(tx, { id: session.client_reference_id ?? session.metadata?.orderId });
+    if (!order || order.status !== 'PENDING') return IGNORED;
+    const refused = this.refusal(eventId, order, session);
+    if (refused) return refused;
+    await this.orders.setStatus(tx, order.id, 'FAILED');
+    const paymentIntentId = typeof session.payment_intent === 'string' ? session.payment_intent : session.payment_intent?.id;
+    // A completed session in payment mode always names its PaymentIntent; the event's payload requires it.
+    if (paymentIntentId) {
+      await this.outbox.append(tx, { type: 'payment_intent.payment_failed', payload: { orderId: order.id, userId: order.userId, paymentIntentId } });
+    }
+    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id }) };
+  }
+
+  /**
+   * Only the session we created settles the order, and only for its price: a Payment Link or
+   * another session naming this order (client_reference_id is the buyer's to set) does not.
+   */
+  private refusal(eventId: string, order: OrderRow, session: Stripe.Checkout.Session): Applied | undefined {
+    const mismatch = paymentMismatch(order, session);
+    if (!mismatch) return undefined;
+    this.logger.warn(
+      `Stripe event ${eventId} refused (${mismatch}) for order ${order.id}: session ${session.id} paid ${session.amount_total} ${session.currency}, ` +
+        `order expects session ${order.stripeSessionId} and ${order.amountTotalMinor} ${order.currency}`,
+    );
+    return { outcome: mismatch };
   }
 
   /**
