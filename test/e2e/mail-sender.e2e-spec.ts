@@ -47,8 +47,8 @@ describe('the mail sender: shared by instances, bounded at shutdown, with a dead
   });
 
   it('two sending instances deliver 40 mails queued at once, each exactly once', async () => {
-    // One instance that only queues, two that send.
-    const [queuer] = await Promise.all([boot({ MAIL_SEND: 'false' }), boot({}), boot({})]);
+    // One instance that only queues, two that send (one over pooled connections).
+    const [queuer] = await Promise.all([boot({ MAIL_SEND: 'false' }), boot({}), boot({ SMTP_URL: `${smtpUrl}?pool=true` })]);
     const addresses = await queueMails(queuer.app, 40);
     for (const email of addresses) await mailbox.waitFor(email, 1, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 300));

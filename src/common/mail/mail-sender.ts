@@ -55,10 +55,11 @@ export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** The claim under way and the sends in flight now, ended. */
+  /** The claim under way and the sends in flight now, ended; at shutdown, the transport closed after them. */
   async settle(): Promise<void> {
     await this.claims;
     await Promise.allSettled([...this.inFlight]);
+    if (this.stopped) this.transport.close();
   }
 
   /** Past an attempt's own deadline, so a live attempt always records before another may start. */

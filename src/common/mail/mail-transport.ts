@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { AppConfig, InjectConfig } from '../../config/config';
 
@@ -22,7 +22,7 @@ const MESSAGE_REFUSED = new Set(['EENVELOPE', 'EMESSAGE']);
  * each mail is written to the log instead.
  */
 @Injectable()
-export class MailTransport implements OnApplicationShutdown {
+export class MailTransport {
   private readonly transporter: Transporter;
   private readonly logger = new Logger('Mail');
 
@@ -49,7 +49,8 @@ export class MailTransport implements OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown() {
+  /** Closes pooled connections; called once the last send has ended. */
+  close(): void {
     this.transporter.close();
   }
 }
