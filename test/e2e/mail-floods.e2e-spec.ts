@@ -114,6 +114,7 @@ describe('floods: 429 per IP, and a cap on mails per address per hour', () => {
         session.accessToken,
       );
     expect((await resetFrom(email, '198.51.100.31')).statusCode).toBe(202);
+    await mailsSettled(ctx.t.app);
     expect((await activation('First')).statusCode).toBe(201);
     expect((await activation('Second')).statusCode).toBe(200);
     const refused = await activation('Third');

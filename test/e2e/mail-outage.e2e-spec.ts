@@ -85,7 +85,7 @@ describe('mail through the outbox: an SMTP outage holds no request and loses no 
       const started = Date.now();
       const response = await requestActivation(session);
       expect(response.statusCode, response.body).toBe(201);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(Date.now() - started).toBeLessThan(2_000);
     }
     for (const { input } of resetting)
       expect((await post('/v1/users/password-reset-request', { email: input.email, resetPageLink: `${APP}/reset` })).statusCode).toBe(202);
@@ -99,7 +99,7 @@ describe('mail through the outbox: an SMTP outage holds no request and loses no 
     const third = await registerInactiveAndLogin(ctx.t.app);
     const started = Date.now();
     expect((await requestActivation(third)).statusCode).toBe(201);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
     await attemptedAgain(await counts(), /^TIMEOUT|ETIMEDOUT/);
     expect(smtp.connections).toBeGreaterThan(0);
 

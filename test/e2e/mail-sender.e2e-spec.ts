@@ -74,7 +74,8 @@ describe('the mail sender: shared by instances, bounded at shutdown, with a dead
       await vi.waitFor(() => expect(stall.open).toBe(2), { timeout: 5_000, interval: 20 });
       const started = Date.now();
       await stalled.close();
-      expect(Date.now() - started).toBeLessThan(1_500 + 1_000);
+      // Without the attempt's deadline the stalled sends would hold it for SMTP_SOCKET_TIMEOUT_MS (5 s) at least.
+      expect(Date.now() - started).toBeLessThan(1_500 + 2_000);
       const connections = stall.connections;
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(stall.connections).toBe(connections);
@@ -100,12 +101,14 @@ describe('the mail sender: shared by instances, bounded at shutdown, with a dead
   it('a mail leased by an attempt in flight waits for it; once the lease runs out (a sender that died mid-send), it is sent again', async () => {
     const queuer = await boot({ MAIL_SEND: 'false' });
     const [held, crashed] = await queueMails(queuer.app, 2);
+    // Not due until the sender below is up, whatever its boot takes.
+    await db.query("UPDATE outbound_mails SET next_attempt_at = now() + interval '1 hour' WHERE recipient IN ($1, $2)", [held, crashed]);
+    await boot({});
     // As if two claims had been made elsewhere: one attempt still running, one whose process died.
     await db.query(
-      "UPDATE outbound_mails SET attempt_count = 1, lease_until = CASE recipient WHEN $1 THEN now() + interval '4 seconds' ELSE now() - interval '1 second' END WHERE recipient IN ($1, $2)",
+      "UPDATE outbound_mails SET next_attempt_at = now(), attempt_count = 1, lease_until = CASE recipient WHEN $1 THEN now() + interval '2 seconds' ELSE now() - interval '1 second' END WHERE recipient IN ($1, $2)",
       [held, crashed],
     );
-    await boot({});
     await mailbox.waitFor(crashed!, 1, 5_000);
     expect(mailbox.to(held!)).toHaveLength(0);
     await mailbox.waitFor(held!, 1, 10_000);
