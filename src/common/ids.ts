@@ -29,6 +29,7 @@ export const ID_PREFIXES = {
   recoveryCode: 'rcv',
   twoFactorChallenge: 'tfc',
   userIdentity: 'idn',
+  outboundMail: 'eml',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -142,6 +142,28 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       /** Unset outside production: mails are written to the log instead. */
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
+      /** Each phase of an SMTP conversation, and (sendTimeoutMs) one whole attempt, all in. */
+      smtp: {
+        connectionTimeoutMs: env.SMTP_CONNECTION_TIMEOUT_MS,
+        greetingTimeoutMs: env.SMTP_GREETING_TIMEOUT_MS,
+        socketTimeoutMs: env.SMTP_SOCKET_TIMEOUT_MS,
+        sendTimeoutMs: env.SMTP_SEND_TIMEOUT_MS,
+      },
+      /** This instance delivers queued mails (off: another instance, or a test, does). */
+      send: env.MAIL_SEND,
+      /** How often the sender looks for due mails when nothing else wakes it. */
+      pollIntervalMs: env.MAIL_POLL_INTERVAL_MS,
+      /** Sends this instance has in flight at once. */
+      concurrency: env.MAIL_SEND_CONCURRENCY,
+      /** Attempts before a mail is given up as FAILED (the dead letter). */
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      /** The wait after the first failed attempt, doubling with each failure up to retryMaxMs. */
+      retryBaseMs: env.MAIL_RETRY_BASE_MS,
+      retryMaxMs: env.MAIL_RETRY_MAX_MS,
+      /** SENT and FAILED mails are purged this long after they ended. */
+      retentionDays: env.MAIL_RETENTION_DAYS,
+      /** Password-reset and activation mails one address may be sent per hour; more are not queued. */
+      maxPerAddressPerHour: env.MAIL_MAX_PER_ADDRESS_PER_HOUR,
     },
     accounts: {
       emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL,

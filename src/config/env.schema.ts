@@ -216,6 +216,18 @@ export const envSchema = z.object({
 
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Gatehouse <no-reply@localhost>'),
+  SMTP_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
+  SMTP_GREETING_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
+  SMTP_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  SMTP_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  MAIL_SEND: bool.default(true),
+  MAIL_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  MAIL_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(30),
+  MAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  MAIL_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  MAIL_MAX_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(1_000).default(5),
 });
 
 export type Env = z.output<typeof envSchema>;

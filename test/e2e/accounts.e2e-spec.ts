@@ -54,7 +54,7 @@ describe('accounts: email activation and phone verification', () => {
     const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(userId));
     expect(request.statusCode, request.body).toBe(201);
     expect(request.json().account).toMatchObject({ userId, status: 'PENDING', emailVerified: false, phoneVerified: false });
-    const link = linkIn(mailbox.to(email).at(-1)!);
+    const link = linkIn((await mailbox.waitFor(email)).at(-1)!);
     expect(`${link.origin}${link.pathname}`).toBe(`${APP}/activate`);
     const params = Object.fromEntries(link.searchParams);
     expect(params).toMatchObject({ userId, accountId: request.json().account.id });
@@ -108,7 +108,7 @@ describe('accounts: email activation and phone verification', () => {
     const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const first = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
-    const oldToken = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
+    const oldToken = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('token')!;
     const second = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { company: undefined }));
     expect(second.statusCode).toBe(200);
     expect(second.json().account).toMatchObject({ id: first.json().account.id, company: null, status: 'PENDING' });
@@ -124,7 +124,7 @@ describe('accounts: email activation and phone verification', () => {
     const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
-    const token = linkIn(mailbox.to(session.input.email).at(-1)!).searchParams.get('token')!;
+    const token = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('token')!;
     await ctx.db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
     const expired = await post('/v1/accounts/activate-account', auth, {
       userId: session.user.id,
@@ -181,7 +181,7 @@ describe('accounts: email activation and phone verification', () => {
     const b = await registerAndLogin(ctx.t.app);
     const response = await post('/v1/accounts/account-activation-request', { bearer: admin.accessToken }, activationRequest(b.user.id));
     expect(response.statusCode).toBe(201);
-    expect(mailbox.to(b.input.email)).toHaveLength(1);
+    expect(await mailbox.waitFor(b.input.email)).toHaveLength(1);
   });
 
   describe('phone verification', () => {

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
@@ -79,7 +78,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
     try {
       const response = await deliver(paid({ id: sessionId, orderId, amountTotal: 24900, ...forged }, eventId));
       expect(response.statusCode).toBe(200);
-      await ctx.t.app.get(BackgroundTasks).drain();
+      await mailsSettled(ctx.t.app);
       expect(warn.mock.calls.some(([message]) => String(message).includes(mismatch) && String(message).includes(orderId))).toBe(true);
     } finally {
       warn.mockRestore();
@@ -132,7 +131,7 @@ describe('fulfilment: tied to our Checkout Session, large orders, sales beyond s
 
     const response = await deliver(paid({ id: sessionId, orderId, amountTotal: 10_000 * 100 }));
     expect(response.statusCode, response.body).toBe(200);
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
 
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PAID', amountTotal: '10000.00', oversold: false });
     expect(await count('SELECT count(*)::int AS n FROM licenses WHERE order_id = $1', [orderId])).toBe(10_000);

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
@@ -103,7 +102,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json()).toMatchObject({ status: 'PENDING', amountTotal: '498.00' });
 
     expect((await deliver(completed(sessionId, orderId, undefined, undefined, 2 * ONE_UNIT))).statusCode).toBe(200);
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
 
     const order = (await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json();
     expect(order).toMatchObject({
@@ -190,7 +189,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
     const item = await product();
     const { id: sessionId, orderId } = (await checkout(buyer.accessToken, [{ productId: item.id }])).json();
     await deliver(completed(sessionId, orderId, undefined, 'pi_refund_full'));
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     const key = mailbox
       .to(buyer.input.email)
       .at(-1)!
@@ -238,7 +237,7 @@ describe('checkout, Stripe webhooks, orders and licenses', () => {
       data: { object: { id: 'pi_failed', object: 'payment_intent', metadata: { orderId } } },
     });
     expect((await deliver(failed)).statusCode).toBe(200);
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     expect((await call('GET', `/v1/orders/${orderId}`, buyer.accessToken)).json().status).toBe('FAILED');
     expect(mailbox.to(buyer.input.email).at(-1)?.subject).toBe('Your payment did not go through');
 

@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { insertApiKey } from '../factories/api-keys';
 import { userIdentities } from '../../src/db/schema';
 import { orm, unique } from '../factories/db';
 import { insertUser, login, registerUser, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { signInThroughApp, TestOidcAccount, TestOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
 
@@ -30,7 +29,7 @@ describe('OIDC sign-in and accounts it did not create', () => {
   const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
   const post = (url: string, payload: unknown) =>
     ctx.t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
-  const settle = () => ctx.t.app.get(BackgroundTasks).drain();
+  const settle = () => mailsSettled(ctx.t.app);
   const person = (email: string): TestOidcAccount => ({ sub: `sub-${unique()}`, email, email_verified: true, given_name: 'Vic', family_name: 'Tim' });
   const signIn = (account: TestOidcAccount) => signInThroughApp(ctx.t.app, provider, account, REDIRECT);
   const rows = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows;

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { login, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
-import { linkIn, Mailbox } from '../helpers/mailbox';
+import { linkIn, Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
 const RESET_PAGE = 'https://app.example.com/reset-password';
@@ -16,7 +15,7 @@ describe('password reset', () => {
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
     ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { ...json, ...headers } });
-  const settle = () => ctx.t.app.get(BackgroundTasks).drain();
+  const settle = () => mailsSettled(ctx.t.app);
 
   async function requestReset(email: string) {
     const response = await post('/v1/users/password-reset-request', { email, resetPageLink: RESET_PAGE });
@@ -31,7 +30,7 @@ describe('password reset', () => {
     const response = await requestReset(email);
     expect(response.json()).toEqual({ accepted: true });
 
-    const [mail] = mailbox.to(email);
+    const [mail] = await mailbox.waitFor(email);
     expect(mail?.subject).toBe('Reset your Gatehouse password');
     const link = linkIn(mail!);
     expect(`${link.origin}${link.pathname}`).toBe(RESET_PAGE);
@@ -61,7 +60,7 @@ describe('password reset', () => {
     const me = () => ctx.t.app.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${session.accessToken}` } });
     expect((await me()).statusCode).toBe(200);
     await requestReset(session.input.email);
-    const token = linkIn(mailbox.to(session.input.email)[0]!).searchParams.get('token')!;
+    const token = linkIn((await mailbox.waitFor(session.input.email))[0]!).searchParams.get('token')!;
     expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 44' })).statusCode).toBe(204);
     const after = await me();
     expect(after.statusCode).toBe(401);
@@ -76,7 +75,7 @@ describe('password reset', () => {
       [`email:${email}`, `email-ip:${email}|ip:198.51.100.1`, 'email:someone-else@example.com'],
     );
     await requestReset(input.email);
-    const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
+    const token = linkIn((await mailbox.waitFor(input.email))[0]!).searchParams.get('token')!;
     expect((await post('/v1/users/password-reset', { token, newPassword: 'a brand new passphrase 45' })).statusCode).toBe(204);
     const { rows } = await ctx.db.query("SELECT key FROM login_failures WHERE key LIKE '%' || $1 || '%' OR key = 'email:someone-else@example.com'", [email]);
     expect(rows).toEqual([{ key: 'email:someone-else@example.com' }]);
@@ -98,7 +97,13 @@ describe('password reset', () => {
     const b = await requestReset('nobody-at-all@example.com');
     expect(b.json()).toEqual(a.json());
     expect(b.headers['content-type']).toBe(a.headers['content-type']);
+    await mailbox.waitFor(known.input.email);
     expect(mailbox.mails.length).toBe(before + 1);
+    const queued = await ctx.db.query('SELECT lower(recipient) AS recipient FROM outbound_mails WHERE lower(recipient) IN (lower($1), $2)', [
+      known.input.email,
+      'nobody-at-all@example.com',
+    ]);
+    expect(queued.rows).toEqual([{ recipient: known.input.email.toLowerCase() }]);
     expect(mailbox.to('nobody-at-all@example.com')).toHaveLength(0);
   });
 
@@ -111,7 +116,7 @@ describe('password reset', () => {
   it('answers an expired token with 400 TOKEN_EXPIRED and a made-up one with INVALID_TOKEN', async () => {
     const { input, user } = await registerUser(ctx.t.app);
     await requestReset(input.email);
-    const token = linkIn(mailbox.to(input.email)[0]!).searchParams.get('token')!;
+    const token = linkIn((await mailbox.waitFor(input.email))[0]!).searchParams.get('token')!;
     await ctx.db.query("UPDATE password_reset_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", [user.id]);
     const expired = await post('/v1/users/password-reset', { token, newPassword: 'fresh passphrase 12345' });
     expect(expired.statusCode).toBe(400);
@@ -124,6 +129,6 @@ describe('password reset', () => {
   it("writes the mail in the user's language", async () => {
     const { input } = await registerUser(ctx.t.app, { language: 'tr', locale: 'tr-TR', timezone: 'Europe/Istanbul' });
     await requestReset(input.email);
-    expect(mailbox.to(input.email)[0]?.subject).toBe('Gatehouse parolanızı sıfırlayın');
+    expect((await mailbox.waitFor(input.email))[0]?.subject).toBe('Gatehouse parolanızı sıfırlayın');
   });
 });

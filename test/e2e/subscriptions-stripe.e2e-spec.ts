@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { registerAdmin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -46,7 +45,7 @@ describe('subscriptions paid through Stripe', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
     });
     expect(response.statusCode, response.body).toBe(200);
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
   };
   const outcome = async (eventId: string) =>
     (await ctx.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { unique } from '../factories/db';
 import { enableTotp, totpCode } from '../factories/two-factor';
 import { registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { signInThroughApp, TestOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
 
@@ -33,7 +32,7 @@ describe('enrolling in 2FA needs the password, or a recent sign-in without one',
   const credential = async (userId: string) =>
     (await ctx.db.query('SELECT confirmed_at FROM totp_credentials WHERE user_id = $1', [userId])).rows as Array<{ confirmed_at: Date | null }>;
   const subjectsTo = async (email: string) => {
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     return mailbox.to(email).map((mail) => mail.subject);
   };
   const expectProblem = (response: { statusCode: number; json(): { code: string } }, status: number, code: string) => {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { Clock } from '../../src/common/clock';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { registerAndLogin, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
@@ -32,7 +31,7 @@ describe('two-factor lockout across challenges', () => {
   const lockState = async (userId: string) =>
     (await ctx.db.query('SELECT failed_attempts, lockouts, locked_until FROM totp_credentials WHERE user_id = $1', [userId])).rows[0];
   const lockedMails = async (email: string) => {
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     return mailbox.to(email).filter((mail) => mail.subject === LOCKED_SUBJECT);
   };
 

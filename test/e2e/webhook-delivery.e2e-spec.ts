@@ -4,7 +4,6 @@ import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { SecretBox } from '../../src/common/crypto/secret-box';
 import { newId } from '../../src/common/ids';
@@ -14,7 +13,7 @@ import { registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { DnsServer } from '../helpers/dns-server';
@@ -85,7 +84,7 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
     });
     expect(answer.statusCode, answer.body).toBe(200);
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     return orderId;
   }
 
@@ -290,7 +289,7 @@ describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
     receiver.answer({ status: 503 });
     await paidOrder(user.accessToken);
     await tick();
-    await ctx.t.app.get(BackgroundTasks).drain();
+    await mailsSettled(ctx.t.app);
     const row = (await ctx.db.query('SELECT enabled, disabled_reason FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0];
     expect(row).toEqual({ enabled: false, disabled_reason: 'FAILING' });
     // The buyer also got the order's licenses by mail: only the switch-off one counts here.

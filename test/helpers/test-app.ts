@@ -56,6 +56,8 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     JWT_SECRET: TEST_JWT_SECRET,
     COOKIE_SECURE: 'false',
     WEBHOOK_DISPATCH: 'false',
+    // Queued mails reach the test's SMTP server within about this, instead of the production second.
+    MAIL_POLL_INTERVAL_MS: '50',
     ...UNLIMITED,
     ...env,
   });

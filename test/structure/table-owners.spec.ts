@@ -40,6 +40,7 @@ const OWNERS: Record<string, string> = {
   webhook_deliveries: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
   webhook_attempts: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
   idempotency_keys: 'src/common/idempotency/idempotency.repository.ts',
+  outbound_mails: 'src/common/mail/outbound-mails.repository.ts',
 };
 
 const TABLES = Object.entries(schema)

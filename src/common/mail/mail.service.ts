@@ -1,52 +1,97 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { createTransport, Transporter } from 'nodemailer';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { DomainError } from '../errors/domain-error';
-import { I18nService } from '../i18n/i18n.service';
+import type { Transaction } from '../../db/database';
+import { Clock } from '../clock';
+import { SecretBox } from '../crypto/secret-box';
 import { Language } from '../i18n/language';
+import { OutboundMailsRepository } from './outbound-mails.repository';
 
-export type MailTemplate =
-  | 'passwordReset'
-  | 'accountActivation'
-  | 'identityLinked'
-  | 'twoFactorEnabled'
-  | 'twoFactorDisabled'
-  | 'twoFactorReset'
-  | 'twoFactorLocked'
-  | 'licensesIssued'
-  | 'paymentFailed'
-  | 'subscriptionPaymentFailed'
-  | 'quotaWarning'
-  | 'quotaExceeded'
-  | 'webhookEndpointDisabled';
+/** Each template's parameters, as src/i18n/<lang>/mail.json interpolates them. */
+export interface MailParams {
+  passwordReset: { name: string; link: string; minutes: string };
+  accountActivation: { name: string; link: string; hours: string };
+  identityLinked: { name: string; provider: string; email: string };
+  twoFactorEnabled: { name: string };
+  twoFactorDisabled: { name: string };
+  twoFactorReset: { name: string };
+  twoFactorLocked: { name: string; failures: string; minutes: string };
+  licensesIssued: { name: string; orderId: string; keys: string };
+  paymentFailed: { name: string; orderId: string };
+  subscriptionPaymentFailed: { name: string; plan: string; graceDays: string };
+  quotaWarning: QuotaMailParams;
+  quotaExceeded: QuotaMailParams;
+  webhookEndpointDisabled: { name: string; url: string; days: string };
+}
+
+interface QuotaMailParams {
+  name: string;
+  plan: string;
+  used: string;
+  limit: string;
+  apiVersion: string;
+  endpoint: string;
+  resetsAt: string;
+}
+
+export type MailTemplate = keyof MailParams;
+
+export interface MailRecipient {
+  email: string;
+  language: Language;
+}
+
+/** Queued; or not, because the address already had its mails of the hour (and when one is free again). */
+export type QueueOutcome = { queued: true } | { queued: false; retryAfterSeconds: number };
 
 /**
- * Sends mail over SMTP (SMTP_URL). Without SMTP_URL, which the config allows only outside
- * production, each mail is written to the log instead. Subjects and bodies come from
- * src/i18n/<lang>/mail.json, in the recipient's language.
+ * The mails anyone can ask for again and again (a password reset needs only an email address), so
+ * one address gets at most MAIL_MAX_PER_ADDRESS_PER_HOUR of them. The others are each bounded by
+ * what causes them (a purchase, a lockout, a quota window) and carry what the user must get (license
+ * keys, security notices), so a flood of resets never holds them back.
+ */
+const CAPPED: readonly MailTemplate[] = ['passwordReset', 'accountActivation'];
+const HOUR_MS = 3_600_000;
+const RECIPIENT_MAC = 'mail-recipient';
+
+/**
+ * Queues mails: each is written to outbound_mails in the caller's transaction, so it exists exactly
+ * when the change that causes it commits, and MailSender delivers it afterwards (with retries). No
+ * request waits on SMTP. The parameters are sealed at rest (they hold links with tokens, and keys).
  */
 @Injectable()
-export class MailService implements OnApplicationShutdown {
-  private readonly transporter: Transporter;
+export class MailService {
   private readonly logger = new Logger('Mail');
 
   constructor(
+    private readonly mails: OutboundMailsRepository,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-    private readonly i18n: I18nService,
-  ) {
-    this.transporter = config.mail.smtpUrl ? createTransport(config.mail.smtpUrl) : createTransport({ jsonTransport: true });
-  }
+  ) {}
 
-  async sendTemplate(to: string, template: MailTemplate, lang: Language, params: Record<string, string>): Promise<void> {
-    const subject = this.i18n.translate(`mail:${template}.subject`, lang, params);
-    const text = this.i18n.translate(`mail:${template}.text`, lang, params);
-    const info = (await this.transporter.sendMail({ from: this.config.mail.from, to, subject, text }).catch((error: unknown) => {
-      throw new DomainError('UPSTREAM_FAILED', { cause: error });
-    })) as { message?: unknown };
-    if (!this.config.mail.smtpUrl) this.logger.log(`Mail (SMTP_URL unset, not sent): ${String(info.message)}`);
-  }
-
-  onApplicationShutdown() {
-    this.transporter.close();
+  async queue<T extends MailTemplate>(tx: Transaction, to: MailRecipient, template: T, params: MailParams[T]): Promise<QueueOutcome> {
+    const now = this.clock.now();
+    const row = {
+      recipient: to.email,
+      template,
+      language: to.language,
+      paramsSealed: this.box.seal(JSON.stringify(params)),
+      nextAttemptAt: now,
+      createdAt: now,
+    };
+    if (!CAPPED.includes(template)) {
+      await this.mails.insert(tx, row);
+      return { queued: true };
+    }
+    const max = this.config.mail.maxPerAddressPerHour;
+    const result = await this.mails.insertWithinCap(tx, row, { templates: CAPPED, max, since: new Date(now.getTime() - HOUR_MS) });
+    if (result.inserted) return { queued: true };
+    // The address is keyed and hashed: the log shows that one address is flooded, not which.
+    this.logger.warn(
+      { event: 'mail_cap_reached', template, recipient: this.box.mac(RECIPIENT_MAC, to.email.toLowerCase()), max },
+      'A mail was not queued: its address already had MAIL_MAX_PER_ADDRESS_PER_HOUR of them this hour',
+    );
+    const freeAt = result.oldest.getTime() + HOUR_MS;
+    return { queued: false, retryAfterSeconds: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) };
   }
 }

@@ -15,3 +15,4 @@ export * from './quotas';
 export * from './webhooks';
 export * from './idempotency';
 export * from './two-factor';
+export * from './mail';

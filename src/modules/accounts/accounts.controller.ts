@@ -26,9 +26,13 @@ export class AccountsController {
 
   @AllowInactive()
   @Post('account-activation-request')
-  @ApiOperation({ summary: 'Create the account (201) or, while PENDING, update it (200), and mail an activation link' })
-  @ApiResponse({ status: 200, description: 'The PENDING account was updated and a new link mailed', type: AccountResponseDto })
-  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED', 'UPSTREAM_FAILED')
+  @ApiOperation({
+    summary: 'Create the account (201) or, while PENDING, update it (200), and queue a mail with an activation link',
+    description:
+      'Answers once the mail is queued, without waiting for the mail server. At most MAIL_MAX_PER_ADDRESS_PER_HOUR (5) such mails go to one address per hour; past that it answers 429 with Retry-After and changes nothing.',
+  })
+  @ApiResponse({ status: 200, description: 'The PENDING account was updated and a new link queued for mailing', type: AccountResponseDto })
+  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED')
   @ZodResponse({ status: 201, type: AccountResponseDto })
   async requestAccountActivation(
     @CurrentPrincipal() principal: Principal,

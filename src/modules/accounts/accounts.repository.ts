@@ -24,8 +24,8 @@ export class AccountsRepository {
    * in one statement (concurrent requests for one user cannot create two). Nothing is returned
    * when the account exists and is no longer PENDING.
    */
-  async upsertPending(userId: string, details: AccountDetails, token: { hash: string; expiresAt: Date }) {
-    const [row] = await this.db
+  async upsertPending(tx: Transaction, userId: string, details: AccountDetails, token: { hash: string; expiresAt: Date }) {
+    const [row] = await tx
       .insert(accounts)
       .values({ userId, ...details, emailTokenHash: token.hash, emailTokenExpiresAt: token.expiresAt })
       .onConflictDoUpdate({

@@ -41,7 +41,10 @@ export class AccountsService {
     return { account: toAccountView(account) };
   }
 
-  /** Creates (201) or, while PENDING, refreshes (200) the account, and mails a new activation link. */
+  /**
+   * Creates (201) or, while PENDING, refreshes (200) the account, and queues a mail with a new
+   * activation link; past MAIL_MAX_PER_ADDRESS_PER_HOUR such mails, 429 and nothing changes.
+   */
   async requestActivation(
     principal: Principal,
     dto: AccountActivationRequestDto,
@@ -53,20 +56,29 @@ export class AccountsService {
 
     const secret = randomBytes(32).toString('base64url');
     const ttl = this.config.accounts.emailTokenTtlSeconds;
-    const result = await this.accounts.upsertPending(
-      user.id,
-      { accountType: dto.accountType, mobilePhone: dto.mobilePhone, address: dto.address, company: dto.company ?? null, industry: dto.industry ?? null },
-      { hash: sha256(secret), expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) },
-    );
+    // The new token and its mail commit together; the mail is sent afterwards, never awaited here.
+    const result = await this.transactions.run(async (tx) => {
+      const upserted = await this.accounts.upsertPending(
+        tx,
+        user.id,
+        { accountType: dto.accountType, mobilePhone: dto.mobilePhone, address: dto.address, company: dto.company ?? null, industry: dto.industry ?? null },
+        { hash: sha256(secret), expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) },
+      );
+      if (!upserted) return undefined;
+      const queued = await this.mail.queue(tx, user, 'accountActivation', {
+        name: fullName(user),
+        link: linkWith(dto.activationPageLink, { userId: user.id, accountId: upserted.account.id, token: secret }),
+        hours: String(Math.round(ttl / 3600)),
+      });
+      // The caller is the user (or an ADMIN): nothing to hide. Refused, nothing changes, so the
+      // links already mailed keep working.
+      if (!queued.queued) throw new DomainError('RATE_LIMITED', { params: { retryAfter: queued.retryAfterSeconds } });
+      return upserted;
+    });
     if (!result) {
       const existing = await this.accounts.findByUser(user.id);
       throw new DomainError(existing?.status === 'SUSPENDED' ? 'ACCOUNT_SUSPENDED' : 'ACCOUNT_ALREADY_ACTIVE');
     }
-    await this.mail.sendTemplate(user.email, 'accountActivation', user.language, {
-      name: fullName(user),
-      link: linkWith(dto.activationPageLink, { userId: user.id, accountId: result.account.id, token: secret }),
-      hours: String(Math.round(ttl / 3600)),
-    });
     return { created: result.created, body: { account: toAccountView(result.account) } };
   }
 

@@ -17,7 +17,11 @@ export class PasswordResetController {
   @Post('password-reset-request')
   @Public()
   @RateLimit('passwordResetRequest')
-  @ApiOperation({ summary: 'Mail a password-reset link (same answer whether or not the email exists)' })
+  @ApiOperation({
+    summary: 'Mail a password-reset link (same answer whether or not the email exists)',
+    description:
+      'The mail is queued and sent apart from the request, with retries. One address gets at most MAIL_MAX_PER_ADDRESS_PER_HOUR (5) reset and activation mails per hour; past that no mail is queued, and the answer is still 202.',
+  })
   @ZodResponse({ status: 202, type: AcceptedResponseDto })
   requestPasswordReset(@Body() dto: PasswordResetRequestDto) {
     return this.resets.request(dto.email, dto.resetPageLink);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, isNull } from 'drizzle-orm';
-import { Database, DB, Transaction } from '../../db/database';
+import { Database, DB, Executor, Transaction } from '../../db/database';
 import { passwordResetTokens } from '../../db/schema';
 
 export type PasswordResetTokenRow = typeof passwordResetTokens.$inferSelect;
@@ -14,8 +14,8 @@ export class PasswordResetRepository {
     return token;
   }
 
-  async insert(token: { id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
-    await this.db.insert(passwordResetTokens).values(token);
+  async insert(tx: Executor, token: { id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await tx.insert(passwordResetTokens).values(token);
   }
 
   /** Reads a token under an update lock, so that it is spent once. */

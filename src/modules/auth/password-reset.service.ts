@@ -34,7 +34,8 @@ export class PasswordResetService {
 
   /**
    * Answers at once, the same way whether or not the email has an account: the lookup, the
-   * token and the mail happen after the response, so neither body nor timing tells.
+   * token and the queued mail happen after the response, so neither body nor timing tells. The
+   * token and its mail commit together; past MAIL_MAX_PER_ADDRESS_PER_HOUR, neither is written.
    */
   request(email: string, resetPageLink: string): { accepted: true } {
     assertAllowedLink('resetPageLink', resetPageLink, this.config.allowedLinkOrigins);
@@ -44,11 +45,13 @@ export class PasswordResetService {
       const id = newId('prt');
       const { token, hash } = issueSecretToken(id);
       const ttl = this.config.auth.passwordResetTtlSeconds;
-      await this.resets.insert({ id, userId: user.id, tokenHash: hash, expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) });
-      await this.mail.sendTemplate(user.email, 'passwordReset', user.language, {
-        name: fullName(user),
-        link: linkWith(resetPageLink, { token }),
-        minutes: String(Math.round(ttl / 60)),
+      await this.transactions.run(async (tx) => {
+        const queued = await this.mail.queue(tx, user, 'passwordReset', {
+          name: fullName(user),
+          link: linkWith(resetPageLink, { token }),
+          minutes: String(Math.round(ttl / 60)),
+        });
+        if (queued.queued) await this.resets.insert(tx, { id, userId: user.id, tokenHash: hash, expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) });
       });
     });
     return { accepted: true };

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BackgroundTasks } from '../../common/background';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { hashesEqual, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -38,7 +37,6 @@ export class TwoFactorAttemptsService {
     private readonly users: UsersRepository,
     private readonly box: SecretBox,
     private readonly mail: MailService,
-    private readonly background: BackgroundTasks,
   ) {}
 
   /**
@@ -57,12 +55,13 @@ export class TwoFactorAttemptsService {
     if (!counted || counted.failedAttempts < LOCKOUT_AFTER_FAILURES) return { passed: false, lockedUntil: null, lockedNow: false };
     const lockedUntil = new Date(now.getTime() + Math.min(LOCKOUT_BASE_MS * 2 ** Math.min(counted.lockouts, 16), LOCKOUT_MAX_MS));
     await this.repository.lockOut(tx, userId, lockedUntil);
+    await this.mailLockout(tx, userId, lockedUntil, now);
     return { passed: false, lockedUntil, lockedNow: true };
   }
 
   /**
    * The refusal of a factor that did not pass: TWO_FACTOR_LOCKED while locked out (the lockout
-   * that this factor started is logged and mailed, once), else TWO_FACTOR_CODE_INVALID.
+   * that this factor started is logged, once; its mail was queued with it), else TWO_FACTOR_CODE_INVALID.
    */
   refusal(userId: string, outcome: Extract<FactorOutcome, { passed: false }>, now: Date): DomainError {
     if (!outcome.lockedUntil) return new DomainError('TWO_FACTOR_CODE_INVALID');
@@ -71,7 +70,6 @@ export class TwoFactorAttemptsService {
         { event: 'two_factor_locked', userId, lockedUntil: outcome.lockedUntil.toISOString() },
         `Security: ${LOCKOUT_AFTER_FAILURES} wrong second factors in a row; the user's second step is locked`,
       );
-      this.background.run('two-factor lockout mail', () => this.mailLockout(userId, outcome.lockedUntil!, now));
     }
     const retryAfter = Math.max(1, Math.ceil((outcome.lockedUntil.getTime() - now.getTime()) / 1000));
     return new DomainError('TWO_FACTOR_LOCKED', { params: { retryAfter } });
@@ -99,10 +97,11 @@ export class TwoFactorAttemptsService {
     return match !== undefined && this.repository.useRecoveryCode(tx, match, now);
   }
 
-  private async mailLockout(userId: string, lockedUntil: Date, now: Date): Promise<void> {
-    const user = await this.users.findById(userId);
+  /** In the lockout's transaction: the owner hears of it exactly when it commits. */
+  private async mailLockout(tx: Transaction, userId: string, lockedUntil: Date, now: Date): Promise<void> {
+    const user = await this.users.findById(userId, tx);
     if (!user) return;
-    await this.mail.sendTemplate(user.email, 'twoFactorLocked', user.language, {
+    await this.mail.queue(tx, user, 'twoFactorLocked', {
       name: fullName(user),
       failures: String(LOCKOUT_AFTER_FAILURES),
       minutes: String(Math.ceil((lockedUntil.getTime() - now.getTime()) / 60_000)),

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Principal, UserPrincipal } from '../../common/auth/principal';
-import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
@@ -48,7 +47,6 @@ export class TwoFactorService {
     private readonly box: SecretBox,
     private readonly limiter: RateLimiter,
     private readonly mail: MailService,
-    private readonly background: BackgroundTasks,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -100,7 +98,8 @@ export class TwoFactorService {
     const recoveryCodes = newRecoveryCodes();
     await this.transactions.run(async (tx) => {
       // The user row first: it orders the revocation against a concurrent refresh-token rotation.
-      await this.users.lockById(tx, enroller.userId);
+      const user = await this.users.lockById(tx, enroller.userId);
+      if (!user) throw new DomainError('UNAUTHORIZED');
       if (!(await this.repository.confirm(tx, enroller.userId, credential.secretSealed, step, now))) {
         // A setup or confirm racing this one got there first: the code confirms nothing now.
         throw new DomainError('TWO_FACTOR_CODE_INVALID');
@@ -112,9 +111,9 @@ export class TwoFactorService {
       );
       await this.refreshTokens.revokeAllOf(tx, enroller.userId, now, enroller.sessionId ? { except: enroller.sessionId } : undefined);
       if (enroller.challenge) await this.spendChallenge(tx, enroller.challenge, now);
+      await this.mailOwner(tx, user, 'twoFactorEnabled');
     });
     this.events.emit('user.sessions-revoked', { userId: enroller.userId });
-    this.mailOwner(enroller.userId, 'twoFactorEnabled');
     return { recoveryCodes };
   }
 
@@ -148,12 +147,12 @@ export class TwoFactorService {
       if (!checked?.passed) return checked;
       await this.repository.removeAllOf(tx, user.id, now);
       await this.refreshTokens.revokeAllOf(tx, user.id, now, { except: caller.sessionId });
+      await this.mailOwner(tx, user, 'twoFactorDisabled');
       return checked;
     });
     if (!outcome) throw new DomainError('TWO_FACTOR_NOT_ENABLED');
     if (!outcome.passed) return this.refuseFactor(user.id, outcome, null, now);
     this.events.emit('user.sessions-revoked', { userId: user.id });
-    this.mailOwner(user.id, 'twoFactorDisabled');
   }
 
   /**
@@ -164,8 +163,11 @@ export class TwoFactorService {
   async reset(principal: Principal, userId: string): Promise<void> {
     const now = this.clock.now();
     const hadTwoFactor = await this.transactions.run(async (tx) => {
-      if (!(await this.users.lockById(tx, userId))) throw new DomainError('NOT_FOUND');
-      return this.repository.removeAllOf(tx, userId, now);
+      const user = await this.users.lockById(tx, userId);
+      if (!user) throw new DomainError('NOT_FOUND');
+      const removed = await this.repository.removeAllOf(tx, userId, now);
+      if (removed) await this.mailOwner(tx, user, 'twoFactorReset');
+      return removed;
     });
     this.logger.warn(
       {
@@ -177,7 +179,6 @@ export class TwoFactorService {
       },
       "Security: an ADMIN reset a user's two-factor login",
     );
-    if (hadTwoFactor) this.mailOwner(userId, 'twoFactorReset');
   }
 
   /**
@@ -258,12 +259,13 @@ export class TwoFactorService {
     throw refusal;
   }
 
-  /** Tells the owner that its second factor changed, after the change has committed. */
-  private mailOwner(userId: string, template: Extract<MailTemplate, 'twoFactorEnabled' | 'twoFactorDisabled' | 'twoFactorReset'>): void {
-    this.background.run(`${template} mail`, async () => {
-      const user = await this.users.findById(userId);
-      if (user) await this.mail.sendTemplate(user.email, template, user.language, { name: fullName(user) });
-    });
+  /** Tells the owner that its second factor changed: queued in the change's transaction. */
+  private async mailOwner(
+    tx: Transaction,
+    user: UserRow,
+    template: Extract<MailTemplate, 'twoFactorEnabled' | 'twoFactorDisabled' | 'twoFactorReset'>,
+  ): Promise<void> {
+    await this.mail.queue(tx, user, template, { name: fullName(user) });
   }
 }
 

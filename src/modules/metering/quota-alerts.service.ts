@@ -19,8 +19,8 @@ const TEMPLATE = { warning: 'quotaWarning', exceeded: 'quotaExceeded' } as const
 
 /**
  * The 80% and 100% alerts of a quota window: an outbox event and a mail to the user, each once per
- * window. The counter row's alert column is claimed in the transaction that writes the event, so
- * two instances racing past the threshold send one of each.
+ * window. The counter row's alert column is claimed in the transaction that writes the event and
+ * queues the mail, so two instances racing past the threshold send one of each.
  */
 @Injectable()
 export class QuotaAlertsService {
@@ -75,22 +75,20 @@ export class QuotaAlertsService {
       windowStart: iso(window.start),
       resetsAt: isoOrNull(window.end),
     };
-    const claimed = await this.transactions.run(async (tx) => {
-      if (!(await this.counters.claimAlert(tx, key, alert, this.clock.now()))) return false;
+    await this.transactions.run(async (tx) => {
+      if (!(await this.counters.claimAlert(tx, key, alert, this.clock.now()))) return;
       await this.outbox.append(tx, { type: EVENT_TYPE[alert], payload });
-      return true;
-    });
-    if (!claimed) return;
-    const user = await this.users.findById(entitlement.userId);
-    if (!user) return;
-    await this.mail.sendTemplate(user.email, TEMPLATE[alert], user.language, {
-      name: fullName(user),
-      plan: entitlement.plan,
-      used: String(used),
-      limit: String(limit.maxCalls),
-      apiVersion: limit.apiVersion,
-      endpoint: limit.endpoint,
-      resetsAt: payload.resetsAt ?? '-',
+      const user = await this.users.findById(entitlement.userId, tx);
+      if (!user) return;
+      await this.mail.queue(tx, user, TEMPLATE[alert], {
+        name: fullName(user),
+        plan: entitlement.plan,
+        used: String(used),
+        limit: String(limit.maxCalls),
+        apiVersion: limit.apiVersion,
+        endpoint: limit.endpoint,
+        resetsAt: payload.resetsAt ?? '-',
+      });
     });
   }
 }

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
@@ -44,7 +43,6 @@ export class OidcService {
     private readonly twoFactor: TwoFactorRepository,
     private readonly auth: AuthService,
     private readonly mail: MailService,
-    private readonly background: BackgroundTasks,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -67,7 +65,13 @@ export class OidcService {
     const started = this.state.open(provider.name, sealed);
     try {
       const claims = await this.clients.claims(provider, search, started);
-      const found = await this.transactions.run((tx) => this.userFor(tx, provider.name, claims));
+      const found = await this.transactions.run(async (tx) => {
+        const signedIn = await this.userFor(tx, provider.name, claims);
+        const { user, linked } = signedIn;
+        // A new way into an account that existed: its owner hears of it, with the link's commit.
+        if (linked) await this.mail.queue(tx, user, 'identityLinked', { name: fullName(user), provider: provider.name, email: linked.email });
+        return signedIn;
+      });
       this.afterCommit(found, provider.name);
       // As after a correct password: a session, or a second factor still to pass.
       const signIn = await this.auth.finishSignIn(found.user);
@@ -137,9 +141,9 @@ export class OidcService {
     return { user, linked: null, reclaimed: { wasStatus: row.status, hadPassword: row.passwordHash !== null, revokedKeyIds } };
   }
 
-  /** Once the sign-in's changes are committed: caches drop what was revoked, and the owner is mailed of a new link. */
+  /** Once the sign-in's changes are committed: caches drop what was revoked. */
   private afterCommit(found: FoundUser, provider: string): void {
-    const { user, linked, reclaimed } = found;
+    const { user, reclaimed } = found;
     if (reclaimed) {
       const { revokedKeyIds, ...was } = reclaimed;
       this.logger.warn(
@@ -150,10 +154,6 @@ export class OidcService {
       this.events.emit('user.access-changed', { userId: user.id });
       if (revokedKeyIds.length > 0) this.events.emit('api-keys.revoked', { keyIds: revokedKeyIds });
     }
-    if (!linked) return;
-    this.background.run('identity linked mail', () =>
-      this.mail.sendTemplate(user.email, 'identityLinked', user.language, { name: fullName(user), provider, email: linked.email }),
-    );
   }
 }
 

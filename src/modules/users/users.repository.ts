@@ -118,8 +118,9 @@ export class UsersRepository {
       .where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
   }
 
-  async findById(id: string): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+  /** In `tx` when given: a step of the caller's transaction (a mail queued with its change reads its recipient there). */
+  async findById(id: string, tx: Executor = this.db): Promise<UserRow | undefined> {
+    const [row] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
     return row;
   }
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Stripe from 'stripe';
-import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
-import { MailService } from '../../common/mail/mail.service';
+import { MailParams, MailService } from '../../common/mail/mail.service';
 import { STRIPE } from '../../common/stripe/stripe.module';
 import { AppConfig, InjectConfig } from '../../config/config';
 import type { Transaction } from '../../db/database';
@@ -24,14 +23,11 @@ import { licenseStatusEvents } from '../licenses/licenses.service';
 /** Stripe's signature tolerance, checked by us in both directions as well (see verify). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-type AfterCommit = (() => Promise<void>) | undefined;
-
 /** What an event did, stored on its `stripe_events` row; the refusals name what did not match. */
 type Outcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | BillingResult['outcome'];
 
 interface Applied {
   outcome: Outcome;
-  afterCommit?: AfterCommit;
 }
 
 const APPLIED: Applied = { outcome: 'APPLIED' };
@@ -65,14 +61,13 @@ export class StripeWebhooksService {
     private readonly users: UsersRepository,
     private readonly billing: SubscriptionBillingService,
     private readonly mail: MailService,
-    private readonly background: BackgroundTasks,
     private readonly clock: Clock,
     @Inject(STRIPE) private readonly stripe: Stripe,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /**
-   * Verifies, stores once and applies an event in one transaction; mails go out after it commits.
+   * Verifies, stores once and applies an event in one transaction, with the mails it queues.
    * A redelivery, concurrent or later, finds the stored row and changes nothing; a failure rolls
    * both back, so Stripe retries. The row keeps what applying it did, refusals included.
    */
@@ -83,13 +78,11 @@ export class StripeWebhooksService {
       await this.stripeEvents.insertIgnored({ id: event.id, type: event.type, payload: event });
       return { received: true };
     }
-    const applied = await this.transactions.run(async (tx) => {
-      if (!(await this.stripeEvents.insertOnce(tx, { id: event.id, type: event.type, payload: event }))) return undefined;
+    await this.transactions.run(async (tx) => {
+      if (!(await this.stripeEvents.insertOnce(tx, { id: event.id, type: event.type, payload: event }))) return;
       const result = await this.apply(tx, event);
       await this.stripeEvents.setOutcome(tx, event.id, result.outcome);
-      return result;
     });
-    if (applied?.afterCommit) this.background.run(`mail for ${event.type}`, applied.afterCommit);
     return { received: true };
   }
 
@@ -122,20 +115,20 @@ export class StripeWebhooksService {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
         if (event.data.object.mode === 'subscription')
-          return this.subscriptionEvent(activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
+          return this.subscriptionEvent(tx, activationOf(event.data.object, event.created), (facts) => this.billing.activated(tx, facts));
         return this.sessionPaid(tx, event.id, event.data.object);
       case 'checkout.session.async_payment_failed':
         // A subscription's first payment failing is told by invoice.payment_failed.
         if (event.data.object.mode === 'subscription') return Promise.resolve(IGNORED);
         return this.sessionPaymentFailed(tx, event.id, event.data.object);
       case 'invoice.paid':
-        return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.renewed(tx, facts));
+        return this.subscriptionEvent(tx, invoiceOf(event.data.object, event.created), (facts) => this.billing.renewed(tx, facts));
       case 'invoice.payment_failed':
-        return this.subscriptionEvent(invoiceOf(event.data.object, event.created), (facts) => this.billing.pastDue(tx, facts));
+        return this.subscriptionEvent(tx, invoiceOf(event.data.object, event.created), (facts) => this.billing.pastDue(tx, facts));
       case 'customer.subscription.updated':
-        return this.subscriptionEvent(subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.updated(tx, facts));
+        return this.subscriptionEvent(tx, subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.updated(tx, facts));
       case 'customer.subscription.deleted':
-        return this.subscriptionEvent(subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.cancelled(tx, facts));
+        return this.subscriptionEvent(tx, subscriptionFactsOf(event.data.object, event.created), (facts) => this.billing.cancelled(tx, facts));
       case 'charge.refunded':
         return this.chargeRefunded(tx, event.data.object);
       case 'charge.dispute.created':
@@ -150,25 +143,18 @@ export class StripeWebhooksService {
     }
   }
 
-  /** Subscription billing, normalised by SubscriptionBillingService; a failed payment is mailed after commit. */
-  private async subscriptionEvent<T>(facts: T | undefined, apply: (facts: T) => Promise<BillingResult>): Promise<Applied> {
+  /** Subscription billing, normalised by SubscriptionBillingService; a failed payment queues a mail. */
+  private async subscriptionEvent<T>(tx: Transaction, facts: T | undefined, apply: (facts: T) => Promise<BillingResult>): Promise<Applied> {
     if (facts === undefined) return IGNORED;
     const { outcome, paymentFailed } = await apply(facts);
     if (!paymentFailed) return { outcome };
     const { userId, plan } = paymentFailed;
-    const graceDays = String(this.config.subscriptions.graceDays);
-    return {
-      outcome,
-      afterCommit: async () => {
-        const user = await this.users.findById(userId);
-        if (user)
-          await this.mail.sendTemplate(user.email, 'subscriptionPaymentFailed', user.language, {
-            name: fullName(user),
-            plan: planName(plan, user.language),
-            graceDays,
-          });
-      },
-    };
+    const user = await this.users.findById(userId, tx);
+    if (user) {
+      const graceDays = String(this.config.subscriptions.graceDays);
+      await this.mail.queue(tx, user, 'subscriptionPaymentFailed', { name: fullName(user), plan: planName(plan, user.language), graceDays });
+    }
+    return { outcome };
   }
 
   /** PAID, stock taken, one license per unit, an outbox event; the buyer gets the keys by mail. */
@@ -200,7 +186,8 @@ export class StripeWebhooksService {
       type: 'checkout.session.completed',
       payload: { orderId: order.id, userId: order.userId, sessionId: session.id, amountTotal: order.amountTotalMinor, currency: order.currency, licenseIds },
     });
-    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') }) };
+    await this.mailUser(tx, order.userId, 'licensesIssued', { orderId: order.id, keys: keys.join('\n') });
+    return APPLIED;
   }
 
   /**
@@ -303,12 +290,18 @@ export class StripeWebhooksService {
       type: 'payment_intent.payment_failed',
       payload: { orderId: order.id, userId: order.userId, paymentIntentId: intent.id },
     });
-    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id }) };
+    await this.mailUser(tx, order.userId, 'paymentFailed', { orderId: order.id });
+    return APPLIED;
   }
 
-  private async mailUser(userId: string, template: 'licensesIssued' | 'paymentFailed', params: Record<string, string>): Promise<void> {
-    const user = await this.users.findById(userId);
-    if (user) await this.mail.sendTemplate(user.email, template, user.language, { name: fullName(user), ...params });
+  private async mailUser<T extends 'licensesIssued' | 'paymentFailed'>(
+    tx: Transaction,
+    userId: string,
+    template: T,
+    params: Omit<MailParams[T], 'name'>,
+  ): Promise<void> {
+    const user = await this.users.findById(userId, tx);
+    if (user) await this.mail.queue(tx, user, template, { name: fullName(user), ...params } as MailParams[T]);
   }
 }
 

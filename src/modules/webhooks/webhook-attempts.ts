@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BackgroundTasks } from '../../common/background';
+import { TransactionRunner } from '../../db/transaction';
 import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
@@ -47,7 +47,7 @@ export class WebhookAttempts {
     private readonly users: UsersRepository,
     private readonly mail: MailService,
     private readonly endpointsService: WebhookEndpointsService,
-    private readonly background: BackgroundTasks,
+    private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {
@@ -117,14 +117,13 @@ export class WebhookAttempts {
     }
     const failingSince = await this.endpoints.recordHealth(endpoint.id, result.ok, now);
     if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
-    const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now);
-    if (disabled) this.background.run('webhook endpoint disabled mail', () => this.mailOwner(disabled.ownerId, disabled.url));
-  }
-
-  private async mailOwner(userId: string, url: string): Promise<void> {
-    const user = await this.users.findById(userId);
-    if (user)
-      await this.mail.sendTemplate(user.email, 'webhookEndpointDisabled', user.language, { name: fullName(user), url, days: String(FAILING_DISABLE_DAYS) });
+    // Switched off and its owner's mail queued together: one mail, exactly when it is off.
+    await this.transactions.run(async (tx) => {
+      const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now, tx);
+      const user = disabled && (await this.users.findById(disabled.ownerId, tx));
+      if (!disabled || !user) return;
+      await this.mail.queue(tx, user, 'webhookEndpointDisabled', { name: fullName(user), url: disabled.url, days: String(FAILING_DISABLE_DAYS) });
+    });
   }
 
   private async send(delivery: DeliveryRow, endpoint: ClaimedDelivery['endpoint'], at: Date): Promise<AttemptResult> {

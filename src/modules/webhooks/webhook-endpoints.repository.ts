@@ -96,9 +96,12 @@ export class WebhookEndpointsRepository {
     return row?.failingSince ?? null;
   }
 
-  /** Switched off by delivery (410 Gone, or failing for days); the endpoint only for the call that switched it off. */
-  async disable(id: string, reason: 'GONE' | 'FAILING', at: Date): Promise<WebhookEndpointRow | undefined> {
-    const [row] = await this.db
+  /**
+   * Switched off by delivery (410 Gone, or failing for days); the endpoint only for the call that
+   * switched it off. In `tx` when given: with the mail that tells its owner.
+   */
+  async disable(id: string, reason: 'GONE' | 'FAILING', at: Date, tx: Executor = this.db): Promise<WebhookEndpointRow | undefined> {
+    const [row] = await tx
       .update(webhookEndpoints)
       .set({ enabled: false, disabledReason: reason, disabledAt: at })
       .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)))

@@ -166,7 +166,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mail a password-reset link (same answer whether or not the email exists) */
+        /**
+         * Mail a password-reset link (same answer whether or not the email exists)
+         * @description The mail is queued and sent apart from the request, with retries. One address gets at most MAIL_MAX_PER_ADDRESS_PER_HOUR (5) reset and activation mails per hour; past that no mail is queued, and the answer is still 202.
+         */
         post: operations["requestPasswordReset"];
         delete?: never;
         options?: never;
@@ -455,7 +458,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create the account (201) or, while PENDING, update it (200), and mail an activation link */
+        /**
+         * Create the account (201) or, while PENDING, update it (200), and queue a mail with an activation link
+         * @description Answers once the mail is queued, without waiting for the mail server. At most MAIL_MAX_PER_ADDRESS_PER_HOUR (5) such mails go to one address per hour; past that it answers 429 with Retry-After and changes nothing.
+         */
         post: operations["requestAccountActivation"];
         delete?: never;
         options?: never;
@@ -5503,7 +5509,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The PENDING account was updated and a new link mailed */
+            /** @description The PENDING account was updated and a new link queued for mailing */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5626,15 +5632,6 @@ export interface operations {
             };
             /** @description Internal server error */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Upstream service failed */
-            502: {
                 headers: {
                     [name: string]: unknown;
                 };
