@@ -5,7 +5,7 @@ import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
 import { bearerCaller } from '../helpers/http';
-import { Mailbox } from '../helpers/mailbox';
+import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
@@ -44,7 +44,11 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
     });
   const count = async (sql: string, params: unknown[]) => (await ctx.db.query(sql, params)).rows[0].n as number;
   const drain = () => ctx.t.app.get(BackgroundTasks).drain();
-  const subjects = (email: string) => mailbox.to(email).map((mail) => mail.subject);
+  // Mails go out through the outbox's sender: every queued one is settled before the mailbox is read.
+  const subjects = async (email: string) => {
+    await mailsSettled(ctx.t.app);
+    return mailbox.to(email).map((mail) => mail.subject);
+  };
 
   /** A buyer with a PENDING order of `quantity` units of a product with 10 in stock, and its session. */
   async function pendingOrder(quantity: number) {
@@ -135,7 +139,7 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
       { outcome: 'APPLIED', n: 1 },
       { outcome: 'IGNORED', n: 9 },
     ]);
-    expect(subjects(order.buyer.input.email).filter((subject) => subject === LICENSES_MAIL)).toHaveLength(1);
+    expect((await subjects(order.buyer.input.email)).filter((subject) => subject === LICENSES_MAIL)).toHaveLength(1);
   });
 
   it('scenario 3: completed unpaid leaves the order PENDING with no license and no mail; async_payment_succeeded then issues the licenses once', async () => {
@@ -143,7 +147,7 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
     expect((await deliver(signedStripeEvent(sessionEvent('checkout.session.completed', order, 'unpaid')))).statusCode).toBe(200);
     await drain();
     expect(await orderState(order)).toEqual({ status: 'PENDING', licenses: 0, stock: 10, outbox: [] });
-    expect(subjects(order.buyer.input.email).filter((subject) => subject === LICENSES_MAIL || subject === FAILED_MAIL)).toEqual([]);
+    expect((await subjects(order.buyer.input.email)).filter((subject) => subject === LICENSES_MAIL || subject === FAILED_MAIL)).toEqual([]);
 
     const succeeded = signedStripeEvent(sessionEvent('checkout.session.async_payment_succeeded', order, 'paid'));
     for (const delivery of [succeeded, succeeded, signedStripeEvent(sessionEvent('checkout.session.async_payment_succeeded', order, 'paid'))]) {
@@ -151,7 +155,7 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
     }
     await drain();
     expect(await orderState(order)).toEqual({ status: 'PAID', licenses: 2, stock: 8, outbox: ['checkout.session.completed'] });
-    expect(subjects(order.buyer.input.email).filter((subject) => subject === LICENSES_MAIL)).toHaveLength(1);
+    expect((await subjects(order.buyer.input.email)).filter((subject) => subject === LICENSES_MAIL)).toHaveLength(1);
   });
 
   it.each([{ first: 'checkout.session.async_payment_failed' }, { first: 'payment_intent.payment_failed' }])(
@@ -173,7 +177,7 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
 
       expect(await orderState(order)).toEqual({ status: 'FAILED', licenses: 0, stock: 10, outbox: ['payment_intent.payment_failed'] });
       expect((await call('GET', `/v1/orders/${order.orderId}`, order.buyer.accessToken)).json()).toMatchObject({ status: 'FAILED', paidAt: null });
-      expect(subjects(order.buyer.input.email).filter((subject) => subject === FAILED_MAIL)).toHaveLength(1);
+      expect((await subjects(order.buyer.input.email)).filter((subject) => subject === FAILED_MAIL)).toHaveLength(1);
       const event = await ctx.db.query("SELECT payload FROM outbox_messages WHERE payload->>'orderId' = $1", [order.orderId]);
       expect(event.rows[0].payload).toEqual({ orderId: order.orderId, userId: order.buyer.user.id, paymentIntentId: order.paymentIntent });
       const sessionOutcome = await ctx.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [JSON.parse(sessionFailed.payload).id]);
@@ -188,6 +192,6 @@ describe('Stripe webhook scenarios: real payloads, two events for one session, d
     await drain();
     expect((await ctx.db.query("SELECT outcome FROM stripe_events WHERE id = 'evt_failed_elsewhere'")).rows).toEqual([{ outcome: 'SESSION_MISMATCH' }]);
     expect(await orderState(order)).toEqual({ status: 'PENDING', licenses: 0, stock: 10, outbox: [] });
-    expect(subjects(order.buyer.input.email)).not.toContain(FAILED_MAIL);
+    expect(await subjects(order.buyer.input.email)).not.toContain(FAILED_MAIL);
   });
 });

@@ -206,7 +206,8 @@ export class StripeWebhooksService {
     if (paymentIntentId) {
       await this.outbox.append(tx, { type: 'payment_intent.payment_failed', payload: { orderId: order.id, userId: order.userId, paymentIntentId } });
     }
-    return { outcome: 'APPLIED', afterCommit: () => this.mailUser(order.userId, 'paymentFailed', { orderId: order.id }) };
+    await this.mailUser(tx, order.userId, 'paymentFailed', { orderId: order.id });
+    return APPLIED;
   }
 
   /**
