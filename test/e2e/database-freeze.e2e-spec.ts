@@ -2,7 +2,10 @@ import type { LightMyRequestResponse as Response } from 'fastify';
 import { Client, Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_POOL, isQueryTimeout } from '../../src/db/database';
+import { API_KEY_CACHE_TTL_MS } from '../../src/modules/api-keys/api-key-authenticator';
+import { ApiKeyUsageRecorder, MAX_PENDING_AUDIT_ROWS } from '../../src/modules/api-keys/api-key-usage.recorder';
 import { ProbeModule } from '../fixtures/probe.module';
+import { insertApiKey } from '../factories/api-keys';
 import { insertLicense } from '../factories/licenses';
 import { registerAndLogin } from '../factories/users';
 import { TestPostgresServer } from '../helpers/postgres-server';
@@ -24,7 +27,7 @@ async function eventually(check: () => boolean, ms = 1_000): Promise<void> {
 }
 
 /**
- * Issue 20, measured item 1. Runs against a Postgres cluster of its own, frozen with
+ * Issue 20, measured item 1 and item 7. Runs against a Postgres cluster of its own, frozen with
  * SIGSTOP: the server's own statement and lock timeouts cannot fire then; only the client's can.
  */
 describe('#20 a frozen database (SIGSTOP): 503 with Retry-After within the client query timeout, never a hang; recovery on SIGCONT', () => {
@@ -135,4 +138,75 @@ describe('#20 a frozen database (SIGSTOP): 503 with Retry-After within the clien
     expect(after.statusCode, after.body).toBe(201);
     expect((await db.query('SELECT fingerprint FROM activations WHERE license_id = $1', [license.id])).rows).toEqual([{ fingerprint: 'thawed-machine' }]);
   });
+
+  it("item 7: a request refused during the freeze is in its key's audit log and usage when this instance had seen the key, even after its cache entry expired; an unseen key's request is not", async () => {
+    const seen = await insertApiKey(db, { scope: 'read-only' });
+    const unseen = await insertApiKey(db, { scope: 'read-only' });
+    expect((await get('/v1/users/me', `Bearer ${seen.key}`)).statusCode).toBe(200);
+    const recorder = t.app.get(ApiKeyUsageRecorder);
+    await sleep(50);
+    await recorder.flush();
+
+    await pg.freeze();
+    try {
+      // Within the cache's lifetime: authenticated from the cache, then the handler's query times out.
+      expect((await get('/v1/users/me', `Bearer ${seen.key}`)).statusCode).toBe(503);
+      // Past it: the key itself cannot be looked up.
+      await sleep(API_KEY_CACHE_TTL_MS);
+      expect((await get('/v1/users/me', `Bearer ${seen.key}`)).statusCode).toBe(503);
+      expect((await get('/v1/users/me', `Bearer ${unseen.key}`)).statusCode).toBe(503);
+      await sleep(50);
+      // Flushes during the freeze time out and keep their rows.
+      await recorder.flush();
+    } finally {
+      pg.thaw();
+    }
+    await recorder.flush();
+
+    const audit = await db.query('SELECT route, status FROM api_key_audit_log WHERE key_id = $1 ORDER BY id', [seen.id]);
+    expect(audit.rows).toEqual([
+      { route: '/v1/users/me', status: 200 },
+      { route: '/v1/users/me', status: 503 },
+      { route: '/v1/users/me', status: 503 },
+    ]);
+    const usage = await db.query('SELECT sum(request_count)::int AS requests, sum(server_error_count)::int AS errors FROM api_key_usage WHERE key_id = $1', [
+      seen.id,
+    ]);
+    expect(usage.rows).toEqual([{ requests: 3, errors: 2 }]);
+    expect((await db.query('SELECT 1 FROM api_key_audit_log WHERE key_id = $1', [unseen.id])).rowCount).toBe(0);
+  }, 60_000);
+
+  it('item 7: during an outage at most 100,000 audit rows wait in memory; the oldest are dropped and counted, the rest written once the database is back', async () => {
+    const key = await insertApiKey(db, { scope: 'read-only' });
+    const recorder = t.app.get(ApiKeyUsageRecorder);
+    const before = recorder.dropped.audit;
+    const request = (i: number) => ({
+      keyId: key.id,
+      at: new Date(),
+      method: 'GET',
+      route: `/overflow/${i}`,
+      status: 503,
+      latencyMs: 1,
+      ip: '192.0.2.121',
+      userAgent: undefined,
+      requestId: `overflow-${i}`,
+    });
+    await pg.freeze();
+    try {
+      for (let i = 0; i < MAX_PENDING_AUDIT_ROWS + 5; i++) recorder.record(request(i));
+      await recorder.flush();
+    } finally {
+      pg.thaw();
+    }
+    expect(recorder.dropped.audit).toBe(before + 5);
+    await recorder.flush();
+
+    const { rows } = await db.query<{ n: number; first: string }>(
+      "SELECT count(*)::int AS n, min(substring(route from 11)::int)::text AS first FROM api_key_audit_log WHERE key_id = $1 AND route LIKE '/overflow/%'",
+      [key.id],
+    );
+    expect(rows).toEqual([{ n: MAX_PENDING_AUDIT_ROWS, first: '5' }]);
+    const usage = await db.query('SELECT sum(request_count)::int AS requests FROM api_key_usage WHERE key_id = $1', [key.id]);
+    expect(usage.rows).toEqual([{ requests: MAX_PENDING_AUDIT_ROWS + 5 }]);
+  }, 60_000);
 });

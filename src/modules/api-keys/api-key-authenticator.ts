@@ -89,6 +89,17 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     };
   }
 
+  /**
+   * The key a presented secret belongs to, from this instance's cache however old the entry (a
+   * key's hash never changes hands): to put a request the database could not authenticate, during
+   * an outage, in its key's audit log. Never a reason to let a request in.
+   */
+  cachedKeyId(presented: string): string | undefined {
+    if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return undefined;
+    const key = this.cache.get(sha256(presented))?.entry.key;
+    return key && !key.revokedAt ? key.id : undefined;
+  }
+
   /** Drops a key from this instance's cache (after revocation or rotation). */
   forget(keyId: string): void {
     this.forgottenAt.set(keyId, Date.now());
@@ -104,6 +115,7 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
     if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
     if (!entry) {
+      this.cache.delete(hash);
       if (this.unknown.size >= CACHE_MAX_ENTRIES) this.unknown.delete(this.unknown.keys().next().value!);
       this.unknown.set(hash, Date.now());
       return undefined;
