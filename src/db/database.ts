@@ -90,8 +90,8 @@ export function createDatabase(pool: Pool): Database {
     try {
       const tx = new NodePgTransaction<typeof schema, typeof relational.schema>(dialect, new NodePgSession(client, dialect, relational), relational);
       await tx.execute(sql`begin`);
-      if (config) await tx.setTransaction(config);
       try {
+        if (config) await tx.setTransaction(config);
         const result = await work(tx);
         await tx.execute(sql`commit`);
         return result;
