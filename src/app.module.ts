@@ -36,6 +36,7 @@ export interface AppModuleOptions {
   config: AppConfig;
   /** The connection string in use: DATABASE_URL, or the embedded Postgres started at boot. */
   databaseUrl: string;
+  /** Apply pending migrations (createApp does, before the modules start). */
   migrate: boolean;
   /** Extra modules mounted beside the app's own; tests use it for probe routes. */
   extraModules?: Type[];
@@ -54,7 +55,6 @@ export class AppModule {
           url: options.databaseUrl,
           poolMax: options.config.database.poolMax,
           timeouts: options.config.database,
-          migrate: options.migrate,
         }),
         ClockModule,
         CryptoModule,

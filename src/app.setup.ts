@@ -17,6 +17,7 @@ import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { AppConfig } from './config/config';
+import { migrateDatabase } from './db/migrate';
 
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
@@ -24,6 +25,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   // Fastify takes frameworkErrors before Nest's container exists; the writer needs only the
   // translations and the config, so this one is built by hand (the container has its own).
   const problems = new ProblemWriter(new I18nService(), config);
+  if (options.migrate) await migrateDatabase(options.databaseUrl, config.database.connectTimeoutMs);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an

@@ -4,6 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
 import { BootLogger } from './common/logging/boot-logger';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
+import { DatabaseUnreachableError } from './db/migrate';
 import { openDatabase } from './db/open-database';
 import { exitOnSignals, Shutdown } from './lifecycle';
 
@@ -58,7 +59,9 @@ export async function main(extraModules: Type[] = []): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    new BootLogger().pino.fatal({ context: 'Bootstrap', err: error }, 'Gatehouse failed to start');
+    // A database that is not there is a deployment's state, not a crash: the line says what to fix.
+    const reason = error instanceof DatabaseUnreachableError ? `: ${error.message}` : '';
+    new BootLogger().pino.fatal({ context: 'Bootstrap', err: error }, `Gatehouse failed to start${reason}`);
     process.exit(1);
   });
 }

@@ -17,6 +17,9 @@ export type AppConfig = ReturnType<typeof mapConfig>;
 export type RateLimitPolicy = keyof AppConfig['rateLimit']['policies'];
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** How much longer than the server's statement_timeout the driver waits by default. */
+const QUERY_TIMEOUT_MARGIN_MS = 1_000;
 export const InjectConfig = () => Inject(APP_CONFIG);
 
 export class ConfigError extends Error {
@@ -66,6 +69,11 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       `${set}: refused in production (webhooks in clear text, or to this network's own services); set WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand if that is intended`,
     );
   }
+  if (env.DATABASE_QUERY_TIMEOUT_MS !== undefined && env.DATABASE_QUERY_TIMEOUT_MS <= env.DATABASE_STATEMENT_TIMEOUT_MS) {
+    missing.push(
+      `DATABASE_QUERY_TIMEOUT_MS: must be above DATABASE_STATEMENT_TIMEOUT_MS (${env.DATABASE_STATEMENT_TIMEOUT_MS}), so that a database that answers cancels a slow query itself and keeps the connection`,
+    );
+  }
   const oidcProviders = parseOidcProviders(env.OIDC_PROVIDERS, withoutBlanks(source), env.OIDC_ALLOW_HTTP_ISSUERS, missing);
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders, dataEncryption);
@@ -98,6 +106,11 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       /** Set on every pool connection, so a hung query or a held lock cannot hold the pool forever. */
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      /**
+       * Enforced by the driver, so also while the server cannot answer at all (frozen, a dead host):
+       * then the request answers 503 and the connection is closed.
+       */
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS ?? env.DATABASE_STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS,
       lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },

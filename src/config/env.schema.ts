@@ -99,8 +99,10 @@ export const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
-  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(4_000),
+  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(50).max(3_600_000).default(3_000),
+  /** Unset: DATABASE_STATEMENT_TIMEOUT_MS + 1 s (config.ts). */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(200).max(3_601_000).optional(),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_POSTGRES_PORT: port.default(0),

@@ -2,15 +2,12 @@ import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@n
 import { Pool } from 'pg';
 import { BackgroundTasks } from '../common/background';
 import { createDatabase, createPool, DB, DB_POOL, PoolTimeouts } from './database';
-import { runMigrations } from './migrate';
 import { TransactionRunner } from './transaction';
 
 export interface DatabaseModuleOptions {
   url: string;
   poolMax: number;
   timeouts: PoolTimeouts;
-  /** Apply pending migrations before the app starts serving. */
-  migrate: boolean;
 }
 
 @Module({})
@@ -27,11 +24,7 @@ export class DatabaseModule implements OnApplicationShutdown {
       providers: [
         {
           provide: DB_POOL,
-          useFactory: async () => {
-            const pool = createPool({ url: options.url, max: options.poolMax, timeouts: options.timeouts });
-            if (options.migrate) await runMigrations(pool);
-            return pool;
-          },
+          useFactory: () => createPool({ url: options.url, max: options.poolMax, timeouts: options.timeouts }),
         },
         { provide: DB, inject: [DB_POOL], useFactory: createDatabase },
         TransactionRunner,

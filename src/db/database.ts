@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { drizzle, NodePgDatabase, NodePgSession } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
+import { drizzle, NodePgDatabase, NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
 import * as schema from './schema';
@@ -9,30 +10,42 @@ export type Database = NodePgDatabase<typeof schema>;
 export const DB = Symbol('DB');
 export const DB_POOL = Symbol('DB_POOL');
 
-/** Server-side limits for every connection of a serving pool (AppConfig['database']). */
+/** Limits for every connection of a serving pool (AppConfig['database']). */
 export interface PoolTimeouts {
   connectTimeoutMs: number;
+  /** Client-side: the longest the driver waits for the server's answer to one query. */
+  queryTimeoutMs: number;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
 }
 
+/** pg's error when `query_timeout` runs out; it has no code. */
+const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+/** An idle connection to a host that vanished (no FIN, no RST) is probed after this long. */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
 /**
- * Without `timeouts` (CLIs, the test template) statements may run as long as they need; a serving
- * pool passes them, so a hung query, a held row lock or a forgotten transaction ends in a 503
- * (57014, 55P03) instead of holding a connection until the whole pool is stuck.
+ * Without `timeouts` (CLIs, migrations, the test template) statements may run as long as they
+ * need; a serving pool passes them, so a hung query, a held row lock or a forgotten transaction
+ * ends in a 503 (57014, 55P03) instead of holding a connection until the whole pool is stuck.
+ * Those limits are the server's, and a frozen server enforces none of them: the client's own
+ * query timeout is what bounds a request then.
  */
-export function createPool(options: { url: string; max: number; timeouts?: PoolTimeouts; logger?: Logger }): Pool {
+export function createPool(options: { url: string; max: number; timeouts?: PoolTimeouts; connectTimeoutMs?: number; logger?: Logger }): Pool {
   const logger = options.logger ?? new Logger('Database');
   const { timeouts } = options;
   const pool = new Pool({
     connectionString: options.url,
     max: options.max,
     // Fail fast while the database is unreachable, so requests get a 503 instead of hanging.
-    connectionTimeoutMillis: timeouts?.connectTimeoutMs ?? 3_000,
+    connectionTimeoutMillis: timeouts?.connectTimeoutMs ?? options.connectTimeoutMs ?? 3_000,
     idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: 'gatehouse',
     ...(timeouts && {
+      query_timeout: timeouts.queryTimeoutMs,
       statement_timeout: timeouts.statementTimeoutMs,
       lock_timeout: timeouts.lockTimeoutMs,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
@@ -48,23 +61,50 @@ export function createPool(options: { url: string; max: number; timeouts?: PoolT
   return pool;
 }
 
+/**
+ * Whether the driver gave up waiting for the server's answer. The query is still on the
+ * connection, and whatever is sent next would queue behind it: such a connection is closed,
+ * never reused (pool.query does so itself; transactions below).
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current.message === QUERY_TIMEOUT_MESSAGE) return true;
+  }
+  return false;
+}
+
 export function createDatabase(pool: Pool): Database {
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   // What drizzle derived from the schema for relational queries, derived once: deriving it again
   // for each transaction's connection cost more than the transaction's own work.
   const relational = { schema: db._.schema!, fullSchema: db._.fullSchema, tableNamesMap: db._.tableNamesMap };
   const dialect = new PgDialect({ casing: 'snake_case' });
-  // drizzle 0.45 checks a connection out for a transaction and sends BEGIN before its try/finally:
-  // when BEGIN fails (a connection that died while idle, a database going down), the connection
-  // is never released, and an outage slowly drains the pool for good. Here the connection is
-  // ours, and released whatever happens; pg-pool discards it if it is broken.
+  // Not drizzle's own: it sends BEGIN before its try/finally, so a failed BEGIN leaked the
+  // connection and an outage slowly drained the pool for good; and after a query timeout its
+  // ROLLBACK waits behind the unanswered query for a second timeout, then the connection goes
+  // back to the pool still waiting. Here the connection is released whatever happens, and
+  // closed when it cannot be trusted (pg-pool also closes one whose socket broke).
   const transaction: Database['transaction'] = async (work, config) => {
     const client = await pool.connect();
+    let untrusted: Error | undefined;
     try {
-      const session = new NodePgSession(client, dialect, relational);
-      return await new NodePgDatabase(dialect, session, relational).transaction(work, config);
+      const tx = new NodePgTransaction<typeof schema, typeof relational.schema>(dialect, new NodePgSession(client, dialect, relational), relational);
+      await tx.execute(sql`begin`);
+      try {
+        if (config) await tx.setTransaction(config);
+        const result = await work(tx);
+        await tx.execute(sql`commit`);
+        return result;
+      } catch (error) {
+        // Without an answer the server's transaction is still open: closing the connection rolls it back.
+        if (!isQueryTimeout(error)) await tx.execute(sql`rollback`).catch((rollbackError: Error) => (untrusted = rollbackError));
+        throw error;
+      }
+    } catch (error) {
+      if (isQueryTimeout(error)) untrusted = error as Error;
+      throw error;
     } finally {
-      client.release();
+      client.release(untrusted);
     }
   };
   return Object.assign(db, { transaction });

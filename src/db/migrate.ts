@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { Pool } from 'pg';
+import { createPool } from './database';
 
 export const MIGRATIONS_FOLDER = resolve(__dirname, '../../drizzle');
 
@@ -15,7 +16,9 @@ export const MIGRATION_LOCK_KEY = 7_220_462_845_103_001;
  * with the lock the second waits, then finds nothing left to do.
  */
 export async function runMigrations(pool: Pool, logger = new Logger('Migrations')): Promise<void> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((error: unknown) => {
+    throw new DatabaseUnreachableError(pool.options.connectionString, error);
+  });
   try {
     // A migration may rewrite a large table, and a second instance waits here for the first one's
     // lock: neither is bounded by the serving pool's timeouts. RESET restores them for later users.
@@ -34,5 +37,36 @@ export async function runMigrations(pool: Pool, logger = new Logger('Migrations'
       () => true,
     );
     client.release(resetFailed);
+  }
+}
+
+/**
+ * The migrations of a starting server, on a connection of their own: the serving pool's limits
+ * (statement, lock and query timeouts) must not cut a long migration short. A database that does
+ * not accept a connection within `connectTimeoutMs` fails the start (DatabaseUnreachableError).
+ */
+export async function migrateDatabase(url: string, connectTimeoutMs: number, logger?: Logger): Promise<void> {
+  const pool = createPool({ url, max: 1, connectTimeoutMs, logger });
+  try {
+    await runMigrations(pool, logger);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** No connection could be opened (refused, timed out, unknown host, refused login); names the server, never the credentials. */
+export class DatabaseUnreachableError extends Error {
+  constructor(url: string | undefined, cause: unknown) {
+    super(`cannot connect to the database at ${describeServer(url)}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+function describeServer(url: string | undefined): string {
+  try {
+    const { hostname, port, pathname } = new URL(url ?? '');
+    return `${hostname}:${port || '5432'}${pathname}`;
+  } catch {
+    return 'DATABASE_URL';
   }
 }

@@ -3,7 +3,7 @@ import { Client, Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DB_POOL } from '../../src/db/database';
 import { insertLicense } from '../factories/licenses';
-import { useTestApp } from '../helpers/test-app';
+import { testConfig, useTestApp } from '../helpers/test-app';
 
 const LOCK_TIMEOUT_MS = 400;
 
@@ -50,12 +50,20 @@ describe('#9 database timeouts: a held row lock answers 503 within the lock time
     expect(await activationsOf(license.id)).toBe(1);
   });
 
-  it('every pool connection carries the configured timeouts (defaults 10 s statement, 30 s idle in transaction)', async () => {
+  it('every pool connection carries the configured timeouts (defaults 4 s statement, 30 s idle in transaction), and the driver waits 1 s longer (5 s) for an answer', async () => {
     const pool = ctx.t.app.get<Pool>(DB_POOL);
     const { rows } = await pool.query<Record<string, string>>(
       "SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock, current_setting('idle_in_transaction_session_timeout') AS idle",
     );
-    expect(rows[0]).toEqual({ statement: '10s', lock: `${LOCK_TIMEOUT_MS}ms`, idle: '30s' });
+    expect(rows[0]).toEqual({ statement: '4s', lock: `${LOCK_TIMEOUT_MS}ms`, idle: '30s' });
+    expect(pool.options).toMatchObject({ query_timeout: 5_000, keepAlive: true });
+  });
+
+  it('refuses a client query timeout that would give up before the server cancels the query itself', () => {
+    expect(() => testConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '4000', DATABASE_QUERY_TIMEOUT_MS: '4000' })).toThrow(
+      /DATABASE_QUERY_TIMEOUT_MS: must be above DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
+    expect(testConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '60000' }).database.queryTimeoutMs).toBe(61_000);
   });
 });
 

@@ -14,11 +14,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/**
- * The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup;
- * resolves once it listens. For tests of what only a real process shows (signals, crashes).
- */
-export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/** The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup, just spawned. */
+export function spawnServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Omit<ServerProcess, 'url'> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET, ...env },
@@ -27,16 +24,25 @@ export async function startServerProcess(databaseUrl: string, env: NodeJS.Proces
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/**
+ * The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup;
+ * resolves once it listens. For tests of what only a real process shows (signals, crashes).
+ */
+export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const { child, output, exited } = spawnServerProcess(databaseUrl, env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output()}`)), 60_000);
     const poll = setInterval(() => {
-      const match = /Gatehouse listening on (http:\/\/[0-9.:]+)/.exec(output);
+      const match = /Gatehouse listening on (http:\/\/[0-9.:]+)/.exec(output());
       if (!match) return;
       clearInterval(poll);
       clearTimeout(timer);
       resolve(match[1]!);
     }, 50);
-    void exited.then(() => reject(new Error(`server exited during start:\n${output}`)));
+    void exited.then(() => reject(new Error(`server exited during start:\n${output()}`)));
   });
-  return { child, output: () => output, url, exited };
+  return { child, output, url, exited };
 }

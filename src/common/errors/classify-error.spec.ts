@@ -39,6 +39,13 @@ describe('classifyError', () => {
     }
   });
 
+  it('maps the driver giving up on an unanswered query (query_timeout), even wrapped by drizzle, to SERVICE_UNAVAILABLE with Retry-After', () => {
+    for (const error of [new Error('Query read timeout'), wrapped(new Error('Query read timeout'))]) {
+      expect(classify(error).code).toBe('SERVICE_UNAVAILABLE');
+      expect(classify(error).options.params).toEqual({ retryAfter: 5 });
+    }
+  });
+
   it('maps Nest HTTP exceptions by status', () => {
     expect(classify(new NotFoundException()).code).toBe('NOT_FOUND');
     expect(classify(new PayloadTooLargeException()).code).toBe('PAYLOAD_TOO_LARGE');

@@ -32,8 +32,10 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOU
  * lock_timeout. A held lock or a slow query passes, so the client may retry.
  */
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '57014', '55P03']);
+/** pg's errors without a code: a dead or closed connection, a pool that could not connect in time, and a query the server never answered (query_timeout). */
 const PG_UNREACHABLE_MESSAGES = [
   'Connection terminated',
+  'Query read timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',

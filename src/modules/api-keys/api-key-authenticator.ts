@@ -65,8 +65,23 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     // A mistyped key fails its checksum here, before any lookup.
     if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return { outcome: 'UNKNOWN' };
     const entry = await this.load(sha256(presented));
-    if (!entry) return { outcome: 'UNKNOWN' };
-    const { key, owner } = entry;
+    return entry ? this.judge(entry) : { outcome: 'UNKNOWN' };
+  }
+
+  /**
+   * The key a presented secret belongs to, from this instance's cache however old the entry (a
+   * key's hash never changes hands), if the key was usable as last seen: to put a request the
+   * database could not authenticate, during an outage, in its key's audit log. Never a reason to
+   * let a request in.
+   */
+  cachedKeyId(presented: string): string | undefined {
+    if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return undefined;
+    const cached = this.cache.get(sha256(presented));
+    const inspection = cached && this.judge(cached.entry);
+    return inspection?.outcome === 'VALID' ? inspection.principal.apiKeyId : undefined;
+  }
+
+  private judge({ key, owner }: Entry): KeyInspection {
     const now = this.clock.now();
     const known = { apiKeyId: key.id, userId: key.ownerId };
     if (key.revokedAt) return { outcome: 'REVOKED', ...known };
@@ -104,6 +119,7 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
     if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
     if (!entry) {
+      this.cache.delete(hash);
       if (this.unknown.size >= CACHE_MAX_ENTRIES) this.unknown.delete(this.unknown.keys().next().value!);
       this.unknown.set(hash, Date.now());
       return undefined;

@@ -1,15 +1,16 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiKeyVerifier, bearerOf } from '../../common/auth/api-key-verifier';
-import { ApiKeyPrincipal } from '../../common/auth/principal';
+import { bearerOf } from '../../common/auth/api-key-verifier';
 import { verifiedApiKey } from '../../common/auth/request-credentials';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { pgErrorCode } from '../../common/errors/classify-error';
+import { DomainError } from '../../common/errors/domain-error';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyUsageRepository, NewAuditRow, UsageRow } from './api-key-usage.repository';
 
 /** Upper bounds (ms) of the latency histogram; one more slot counts everything slower. */
@@ -18,7 +19,7 @@ export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_
 export const USAGE_FLUSH_INTERVAL_MS = 2_000;
 const PURGE_INTERVAL_MS = 3_600_000;
 /** While the database is unreachable, audit rows wait in memory up to this many; older ones are dropped. */
-const MAX_PENDING_AUDIT_ROWS = 100_000;
+export const MAX_PENDING_AUDIT_ROWS = 100_000;
 /**
  * The methods an audit row names; any other (UNSUBSCRIBE, PROPFIND…) is OTHER, so it always fits
  * the column. VERIFY is an access check a vendor made for the key through /v1/access/verify.
@@ -62,14 +63,14 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   private flushing: Promise<void> = Promise.resolve();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly logger = new Logger('ApiKeyUsage');
-  /** Rows dropped since start because the database refused them (see isRefusedRow). */
+  /** Rows dropped since start: refused by the database (see isRefusedRow), or audit rows past MAX_PENDING_AUDIT_ROWS during an outage. */
   readonly dropped: Record<Part, number> = { usage: 0, audit: 0, lastUsed: 0 };
 
   constructor(
     private readonly repository: ApiKeyUsageRepository,
     private readonly background: BackgroundTasks,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly verifier: ApiKeyVerifier,
+    private readonly keys: ApiKeyAuthenticator,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -77,10 +78,10 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) => {
-      const principal = request.principal ?? (await this.keyOf(request));
-      if (principal?.kind !== 'apiKey') return;
+      const keyId = request.principal ? (request.principal.kind === 'apiKey' ? request.principal.apiKeyId : undefined) : await this.keyOf(request);
+      if (!keyId) return;
       this.record({
-        keyId: principal.apiKeyId,
+        keyId,
         at: this.clock.now(),
         method: request.method,
         route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
@@ -100,12 +101,18 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   /**
    * The key of a request the guards never authenticated (refused by the rate limiter, or a body
    * Fastify rejected before routing): still a request made with that key, so it is counted. The
-   * rate limiter's verification, when it made one, is reused.
+   * rate limiter's verification, when it made one, is reused. A key refused (unknown, revoked,
+   * expired) is not counted; a key that could not be looked up (the database is down) is counted
+   * when this instance has seen it before, else it cannot be told from a made-up one.
    */
-  private async keyOf(request: FastifyRequest): Promise<ApiKeyPrincipal | undefined> {
+  private async keyOf(request: FastifyRequest): Promise<string | undefined> {
     const bearer = bearerOf(request.headers.authorization);
-    if (!bearer || !this.verifier.isApiKey(bearer)) return undefined;
-    return verifiedApiKey(request, this.verifier, bearer).catch(() => undefined);
+    if (!bearer || !this.keys.isApiKey(bearer)) return undefined;
+    try {
+      return (await verifiedApiKey(request, this.keys, bearer)).apiKeyId;
+    } catch (error) {
+      return error instanceof DomainError ? undefined : this.keys.cachedKeyId(bearer);
+    }
   }
 
   onApplicationShutdown() {
@@ -212,7 +219,13 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
         old.latencyHistogram.forEach((count, i) => (current.latencyHistogram[i]! += count));
       }
     }
-    this.audit = [...audit, ...this.audit].slice(-MAX_PENDING_AUDIT_ROWS);
+    const pending = [...audit, ...this.audit];
+    const overflow = pending.length - MAX_PENDING_AUDIT_ROWS;
+    if (overflow > 0) {
+      this.dropped.audit += overflow;
+      this.logger.warn({ dropped: overflow, droppedSinceStart: this.dropped }, 'Too many audit rows wait for the database; dropped the oldest');
+    }
+    this.audit = pending.slice(-MAX_PENDING_AUDIT_ROWS);
     for (const [keyId, at] of lastUsed) if (!this.lastUsed.has(keyId)) this.lastUsed.set(keyId, at);
   }
 

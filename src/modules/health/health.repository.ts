@@ -1,10 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Pool } from 'pg';
+import { Pool, QueryConfig } from 'pg';
 import { RATE_LIMIT_REDIS } from '../../common/throttling/throttling.module';
 import { DB_POOL } from '../../db/database';
 
 const PING_TIMEOUT_MS = 2_000;
+/**
+ * The driver's own deadline on the query: a probe that only stopped waiting would leave the query
+ * on its connection, and every probe during a freeze would hold one more of the pool's connections.
+ * Timed out, the connection is closed, not reused.
+ */
+const PING: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS };
 
 @Injectable()
 export class HealthRepository {
@@ -13,9 +19,9 @@ export class HealthRepository {
     @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null,
   ) {}
 
-  /** One round trip to the database, bounded so a hung connection cannot hang the probe. */
+  /** One round trip to the database: the wait for a connection and the query are both bounded. */
   async ping(): Promise<void> {
-    await bounded(this.pool.query('SELECT 1'), 'Database ping timed out');
+    await bounded(this.pool.query(PING), 'Database ping timed out');
   }
 
   /** Whether Redis is configured; without it the rate limits count in memory. */
