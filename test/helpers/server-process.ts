@@ -17,9 +17,11 @@ export interface ServerProcess {
 /**
  * The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup;
  * resolves once it listens. For tests of what only a real process shows (signals, crashes).
+ * `withProbe` starts it with the test-only probe routes (test/fixtures/server-with-probe.ts).
  */
-export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}, options: { withProbe?: boolean } = {}): Promise<ServerProcess> {
+  const entry = options.withProbe ? 'test/fixtures/server-with-probe.ts' : 'src/main.ts';
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET, ...env },
   });
