@@ -54,7 +54,7 @@ describe('shutdown with a deadline per step', () => {
     const endpoint = await insertWebhookEndpoint(db, new SecretBox(KEY), { ownerId: owner.id, url: blackhole.url, events: ['license.validated'] });
     for (let i = 0; i < 8; i++) await insertWebhookDelivery(db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(Date.now() - 60_000) });
     const product = await insertProduct(db);
-    const licenses = [];
+    const licenses: Array<{ key: string }> = [];
     for (let i = 0; i < LICENSES; i++) licenses.push(await insertLicense(db, { userId: owner.id, productId: product.id }));
     const apiKey = await insertApiKey(db, { ownerId: owner.id, scope: 'read-only' });
 
