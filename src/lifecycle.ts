@@ -1,4 +1,5 @@
-import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { INestApplication, Logger } from '@nestjs/common';
 
 /**
  * Cleanup steps registered as resources come up, run in reverse order on shutdown. Registered
@@ -32,8 +33,31 @@ export class Shutdown {
 }
 
 /**
- * SIGTERM/SIGINT: drain and exit 0, or exit 1 if a step fails or draining outlives `timeoutMs`.
- * A repeated signal does not cut the drain short.
+ * Nest's close: the HTTP server stops listening and waits for the requests in flight, then the
+ * modules' shutdown hooks drain the background work, flush and close the pool. Requests still
+ * running `requestsTimeoutMs` after the start have their connections closed (their clients see a
+ * reset, never an answer), so a request stuck on a dependency cannot cost the steps after it.
+ */
+export async function closeApp(app: INestApplication, requestsTimeoutMs: number): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const cutOff = setTimeout(() => {
+    server.getConnections((_error, open) => {
+      new Logger('Shutdown').warn(`Shutdown: ${open} connection(s) still busy after ${requestsTimeoutMs} ms; closing them`);
+      server.closeAllConnections();
+    });
+  }, requestsTimeoutMs).unref();
+  server.once('close', () => clearTimeout(cutOff));
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cutOff);
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: drain and exit 0, or exit 1 if a step fails (a final flush that could not write
+ * what it held) or draining outlives `timeoutMs`, which the steps' own deadlines fit in (see
+ * loadConfig). A repeated signal does not cut the drain short.
  */
 export function exitOnSignals(shutdown: Shutdown, timeoutMs: number): void {
   const logger = new Logger('Shutdown');

@@ -6,7 +6,7 @@ import { BootLogger } from './common/logging/boot-logger';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
 import { DatabaseUnreachableError } from './db/migrate';
 import { openDatabase } from './db/open-database';
-import { exitOnSignals, Shutdown } from './lifecycle';
+import { closeApp, exitOnSignals, Shutdown } from './lifecycle';
 
 export interface RunningServer {
   app: NestFastifyApplication;
@@ -25,8 +25,9 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   const database = await openDatabase(config);
   shutdown.add('embedded Postgres', database.stop);
   const app = await createApp({ config, databaseUrl: database.url, migrate: true, extraModules: options.extraModules });
-  // Fastify stops accepting connections and waits for in-flight requests; then the pool closes.
-  shutdown.add('HTTP server and pool', () => app.close());
+  // Fastify stops accepting connections and waits for in-flight requests (a bounded time); then
+  // background work (bounded), the final flushes (bounded) and the pool (bounded).
+  shutdown.add('HTTP server and pool', () => closeApp(app, config.shutdown.requestsTimeoutMs));
   await app.listen({ port: config.port, host: config.host });
   const url = await app.getUrl();
   new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
@@ -48,7 +49,7 @@ export async function main(extraModules: Type[] = []): Promise<void> {
     throw error;
   }
   const shutdown = new Shutdown();
-  exitOnSignals(shutdown, config.shutdownTimeoutMs);
+  exitOnSignals(shutdown, config.shutdown.timeoutMs);
   try {
     await bootstrap({ config, shutdown, extraModules });
   } catch (error) {

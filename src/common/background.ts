@@ -1,23 +1,31 @@
 import { Global, Injectable, Logger, Module } from '@nestjs/common';
+import { AppConfig, InjectConfig } from '../config/config';
 import { safeErrorForLog } from './errors/safe-error';
+
+type Step = { name: string; run: () => Promise<void> };
 
 /**
  * Work done after the response is sent (mails, so that a request's timing does not reveal
- * whether an email exists), and final flushes. Failures are logged; shutdown waits for both
- * before the database pool closes.
+ * whether an email exists), and final flushes. Failures are logged. Shutdown waits for pending
+ * work a bounded time (SHUTDOWN_TASKS_TIMEOUT_MS), then runs every flush, also bounded
+ * (SHUTDOWN_FLUSH_TIMEOUT_MS), before the database pool closes: one task stuck on a stalled
+ * server can delay the stop, never cancel the flushes.
  */
 @Injectable()
 export class BackgroundTasks {
-  private readonly pending = new Set<Promise<void>>();
-  private readonly finalizers: Array<{ name: string; run: () => Promise<void> }> = [];
+  private readonly pending = new Map<Promise<void>, string>();
+  private readonly inFlight: Step[] = [];
+  private readonly finalizers: Step[] = [];
   private readonly logger = new Logger('BackgroundTasks');
   private readonly timers: NodeJS.Timeout[] = [];
 
+  constructor(@InjectConfig() private readonly config: AppConfig) {}
+
   run(name: string, work: () => Promise<void>): void {
-    const task = work()
+    const task: Promise<void> = work()
       .catch((error: unknown) => this.logger.error({ err: safeErrorForLog(error) }, `${name} failed`))
       .finally(() => this.pending.delete(task));
-    this.pending.add(task);
+    this.pending.set(task, name);
   }
 
   /**
@@ -29,17 +37,73 @@ export class BackgroundTasks {
     this.run(name, work);
   }
 
+  /**
+   * Work a component tracks itself (webhook attempts in flight) that shutdown waits for like a
+   * pending task, within the same deadline, and abandons with them: `settle` stops new work and
+   * resolves when what was started has ended.
+   */
+  addInFlight(name: string, settle: () => Promise<void>): void {
+    this.inFlight.push({ name, run: settle });
+  }
+
   /** Work to do once at shutdown, after pending tasks and before the pool closes (final flushes). */
   addFinalizer(name: string, run: () => Promise<void>): void {
     this.finalizers.push({ name, run });
   }
 
+  /**
+   * Stops the intervals, waits for pending tasks and in-flight work up to SHUTDOWN_TASKS_TIMEOUT_MS
+   * (logging what it abandons, which hold no batch of their own), then runs every finalizer
+   * at once within SHUTDOWN_FLUSH_TIMEOUT_MS. Rejects, after all of that, if a finalizer failed or
+   * outlived its deadline: what it held in memory is lost, which the exit code must say.
+   */
   async drain(): Promise<void> {
+    const { tasksTimeoutMs, flushTimeoutMs } = this.config.shutdown;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-    for (const finalizer of this.finalizers) {
-      await finalizer.run().catch((error: unknown) => this.logger.error({ err: safeErrorForLog(error) }, `${finalizer.name} failed`));
+
+    const settling = new Map(this.inFlight.map((step) => [this.logged(step), step.name] as const));
+    for (const promise of settling.keys()) void promise.then(() => settling.delete(promise));
+    const allSettled = async () => {
+      while (this.pending.size > 0 || settling.size > 0) await Promise.allSettled([...this.pending.keys(), ...settling.keys()]);
+    };
+    if (!(await within(allSettled(), tasksTimeoutMs))) {
+      const abandoned = [...this.pending.values(), ...settling.values()];
+      this.logger.warn({ abandoned }, `Shutdown: abandoned ${abandoned.length} background task(s) still running after ${tasksTimeoutMs} ms`);
     }
+
+    // At once: a slow flush must not eat another's deadline.
+    const failed: string[] = [];
+    await Promise.all(
+      this.finalizers.map(async (finalizer) => {
+        const outcome = await within(
+          finalizer.run().then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+          ),
+          flushTimeoutMs,
+        );
+        if (!outcome) this.logger.error(`${finalizer.name} did not finish within ${flushTimeoutMs} ms; what it held is lost`);
+        else if (outcome.value) this.logger.error({ err: safeErrorForLog(outcome.value.error) }, `${finalizer.name} failed; what it held is lost`);
+        else return;
+        failed.push(finalizer.name);
+      }),
+    );
+    if (failed.length > 0) throw new Error(`Final flushes failed: ${failed.join(', ')}`);
+  }
+
+  private logged(step: Step): Promise<void> {
+    return step.run().catch((error: unknown) => this.logger.error({ err: safeErrorForLog(error) }, `${step.name} failed`));
+  }
+}
+
+/** `{ value }` once `promise` settles, or false if `ms` pass first; never rejects if `promise` does not. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | false> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then((value) => ({ value })), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

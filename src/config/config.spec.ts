@@ -39,6 +39,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('issue 20: gives each shutdown step a deadline, and refuses steps that do not fit in SHUTDOWN_TIMEOUT_MS with a second to spare', () => {
+    expect(loadConfig(SECRET).shutdown).toEqual({ timeoutMs: 9_000, requestsTimeoutMs: 3_000, tasksTimeoutMs: 2_000, flushTimeoutMs: 2_500 });
+    expect(() => loadConfig({ ...SECRET, SHUTDOWN_TIMEOUT_MS: '5000' })).toThrow(/SHUTDOWN_TIMEOUT_MS: 5000 ms is shorter than its steps/);
+    expect(
+      loadConfig({
+        ...SECRET,
+        SHUTDOWN_TIMEOUT_MS: '5000',
+        SHUTDOWN_REQUESTS_TIMEOUT_MS: '1000',
+        SHUTDOWN_TASKS_TIMEOUT_MS: '1000',
+        SHUTDOWN_FLUSH_TIMEOUT_MS: '1500',
+      }).shutdown.timeoutMs,
+    ).toBe(5_000);
+  });
+
   it('refuses production settings that would log mails or verification codes', () => {
     expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMS_PROVIDER: 'twilio' })).toThrow(/SMTP_URL: required in production/);
     expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' })).toThrow(/SMS_PROVIDER/);

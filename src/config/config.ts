@@ -22,6 +22,11 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 const QUERY_TIMEOUT_MARGIN_MS = 1_000;
 export const InjectConfig = () => Inject(APP_CONFIG);
 
+/** The last step of a drain: closing the pool waits this long for connections abandoned work still holds. */
+export const POOL_CLOSE_TIMEOUT_MS = 500;
+/** What a drain leaves of SHUTDOWN_TIMEOUT_MS after its steps, for stopping the embedded PostgreSQL and exiting. */
+const SHUTDOWN_MARGIN_MS = 1_000;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -74,6 +79,12 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       `DATABASE_QUERY_TIMEOUT_MS: must be above DATABASE_STATEMENT_TIMEOUT_MS (${env.DATABASE_STATEMENT_TIMEOUT_MS}), so that a database that answers cancels a slow query itself and keeps the connection`,
     );
   }
+  const steps = env.SHUTDOWN_REQUESTS_TIMEOUT_MS + env.SHUTDOWN_TASKS_TIMEOUT_MS + env.SHUTDOWN_FLUSH_TIMEOUT_MS + POOL_CLOSE_TIMEOUT_MS;
+  if (steps + SHUTDOWN_MARGIN_MS > env.SHUTDOWN_TIMEOUT_MS) {
+    missing.push(
+      `SHUTDOWN_TIMEOUT_MS: ${env.SHUTDOWN_TIMEOUT_MS} ms is shorter than its steps (the SHUTDOWN_REQUESTS_, SHUTDOWN_TASKS_ and SHUTDOWN_FLUSH_TIMEOUT_MS and ${POOL_CLOSE_TIMEOUT_MS} ms to close the pool: ${steps} ms) plus ${SHUTDOWN_MARGIN_MS} ms to stop the embedded PostgreSQL`,
+    );
+  }
   const oidcProviders = parseOidcProviders(env.OIDC_PROVIDERS, withoutBlanks(source), env.OIDC_ALLOW_HTTP_ISSUERS, missing);
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders, dataEncryption);
@@ -90,7 +101,16 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdown: {
+      /** The whole of a SIGTERM's drain: past it the process exits 1 whatever is left. */
+      timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      /** Requests still running this long after the signal have their connections closed. */
+      requestsTimeoutMs: env.SHUTDOWN_REQUESTS_TIMEOUT_MS,
+      /** Background tasks (mails, webhook attempts) still running this long after the requests are abandoned. */
+      tasksTimeoutMs: env.SHUTDOWN_TASKS_TIMEOUT_MS,
+      /** Each final flush (usage and audit rows, validation stamps and events) gets this long. */
+      flushTimeoutMs: env.SHUTDOWN_FLUSH_TIMEOUT_MS,
+    },
     http: {
       /** Longest a client may take to send a whole request (headers and body): slowloris protection. */
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,

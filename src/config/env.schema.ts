@@ -93,6 +93,9 @@ export const envSchema = z.object({
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
+  SHUTDOWN_REQUESTS_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  SHUTDOWN_TASKS_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  SHUTDOWN_FLUSH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_500),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   HTTP_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
 

@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { BackgroundTasks } from '../common/background';
+import { POOL_CLOSE_TIMEOUT_MS } from '../config/config';
 import { createDatabase, createPool, DB, DB_POOL, PoolTimeouts } from './database';
 import { TransactionRunner } from './transaction';
 
@@ -34,9 +35,25 @@ export class DatabaseModule implements OnApplicationShutdown {
   }
 
   // Runs after the HTTP server has drained, so in-flight requests keep their connections; work
-  // those requests left running in the background finishes first.
+  // those requests left running in the background finishes first, or is abandoned at its deadline.
+  // The pool closes whatever the drain says; a connection abandoned work still holds does not
+  // keep it open past POOL_CLOSE_TIMEOUT_MS.
   async onApplicationShutdown() {
-    await this.background.drain();
-    await this.pool.end().catch((error: Error) => new Logger('Database').warn(`Closing pool: ${error.message}`));
+    try {
+      await this.background.drain();
+    } finally {
+      await this.closePool();
+    }
+  }
+
+  private async closePool(): Promise<void> {
+    const logger = new Logger('Database');
+    let timer: NodeJS.Timeout | undefined;
+    const ended = this.pool.end().catch((error: Error) => logger.warn(`Closing pool: ${error.message}`));
+    const outlived = new Promise<'outlived'>((resolve) => (timer = setTimeout(() => resolve('outlived'), POOL_CLOSE_TIMEOUT_MS)));
+    if ((await Promise.race([ended, outlived])) === 'outlived') {
+      logger.warn(`Closing pool: ${this.pool.totalCount - this.pool.idleCount} connection(s) still in use after ${POOL_CLOSE_TIMEOUT_MS} ms; left behind`);
+    }
+    clearTimeout(timer);
   }
 }

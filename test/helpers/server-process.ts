@@ -14,9 +14,13 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup, just spawned. */
-export function spawnServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Omit<ServerProcess, 'url'> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+/**
+ * The real server process on `databaseUrl`, with `env` on top of a test setup, just spawned.
+ * `withProbe` starts it with the test-only probe routes (test/fixtures/server-with-probe.ts).
+ */
+export function spawnServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}, options: { withProbe?: boolean } = {}): Omit<ServerProcess, 'url'> {
+  const entry = options.withProbe ? 'test/fixtures/server-with-probe.ts' : 'src/main.ts';
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET, ...env },
   });
@@ -28,11 +32,12 @@ export function spawnServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv =
 }
 
 /**
- * The real server process (src/main.ts) on `databaseUrl`, with `env` on top of a test setup;
- * resolves once it listens. For tests of what only a real process shows (signals, crashes).
+ * The real server process (src/main.ts, or with the probe routes) on `databaseUrl`, with `env` on
+ * top of a test setup; resolves once it listens. For tests of what only a real process shows
+ * (signals, crashes).
  */
-export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const { child, output, exited } = spawnServerProcess(databaseUrl, env);
+export async function startServerProcess(databaseUrl: string, env: NodeJS.ProcessEnv = {}, options: { withProbe?: boolean } = {}): Promise<ServerProcess> {
+  const { child, output, exited } = spawnServerProcess(databaseUrl, env, options);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output()}`)), 60_000);
     const poll = setInterval(() => {

@@ -94,7 +94,13 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     });
     this.timers.push(setInterval(() => void this.flush(), USAGE_FLUSH_INTERVAL_MS).unref());
     this.timers.push(setInterval(() => this.background.run('audit log purge', () => this.purge()), PURGE_INTERVAL_MS).unref());
-    this.background.addFinalizer('API key usage flush', () => this.flush());
+    this.background.addFinalizer('API key usage flush', async () => {
+      await this.flush();
+      // A failed flush keeps its rows for the next one; at shutdown there is none.
+      if (this.audit.length > 0 || this.usage.size > 0) {
+        throw new Error(`${this.audit.length} audit rows and ${this.usage.size} usage counters could not be written`);
+      }
+    });
     this.background.run('audit log purge', () => this.purge());
   }
 

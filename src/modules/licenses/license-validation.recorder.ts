@@ -46,7 +46,13 @@ export class LicenseValidationRecorder implements OnModuleInit, OnApplicationShu
 
   onModuleInit() {
     this.timer = setInterval(() => void this.flush(), this.config.licenses.validationFlushMs).unref();
-    this.background.addFinalizer('license validation flush', () => this.flush());
+    this.background.addFinalizer('license validation flush', async () => {
+      await this.flush();
+      // A failed flush keeps its batch for the next one; at shutdown there is none.
+      if (this.licenses.size > 0 || this.events.length > 0) {
+        throw new Error(`${this.licenses.size} validation stamps and ${this.events.length} license.validated events could not be written`);
+      }
+    });
   }
 
   onApplicationShutdown() {

@@ -58,8 +58,10 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   onModuleInit() {
     if (!this.config.webhooks.dispatch) return;
     this.schedule(DISPATCH_INTERVAL_MS);
-    // Attempts in flight at shutdown finish (or time out) before the pool closes.
-    this.background.addFinalizer('webhook dispatch', async () => {
+    // Attempts in flight at shutdown finish before the pool closes, or are abandoned with the other
+    // background work at its deadline: an attempt's delivery keeps its lease, and is retried once
+    // the lease ends (at least once, never lost).
+    this.background.addInFlight('webhook attempts in flight', async () => {
       this.onApplicationShutdown();
       await this.running;
       await this.fanningOut;
