@@ -55,11 +55,26 @@ export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** The claim under way and the sends in flight now, ended; at shutdown, the transport closed after them. */
+  /**
+   * The claim under way and the sends in flight now, ended; at shutdown, the transport closed after
+   * them. At shutdown the wait is bounded inside the flush deadline: a send stuck on a stalled
+   * server loses nothing (its row stays PENDING under a lease that runs out, and it is sent again),
+   * so it must not count as a flush that lost what it held.
+   */
   async settle(): Promise<void> {
-    await this.claims;
-    await Promise.allSettled([...this.inFlight]);
-    if (this.stopped) this.transport.close();
+    const settled = Promise.allSettled([this.claims, ...this.inFlight]).then(() => true);
+    if (!this.stopped) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(this.config.shutdown.flushTimeoutMs - 250, 0))));
+    const done = await Promise.race([settled, gaveUp]);
+    clearTimeout(timer);
+    if (!done) {
+      this.logger.warn(`Shutdown: ${this.inFlight.size} mail send(s) still in flight; they stay queued and are sent again once their lease ends`);
+    }
+    this.transport.close();
   }
 
   /** Past an attempt's own deadline, so a live attempt always records before another may start. */
