@@ -13,7 +13,6 @@ import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { GeoModule } from './common/geo/geo.module';
 import { I18nModule } from './common/i18n/i18n.module';
-import { LoggingModule } from './common/logging/logging.module';
 import { UndeclaredQueryInterceptor } from './common/validation/undeclared-query.interceptor';
 import { ValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/config';
@@ -48,7 +47,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        LoggingModule,
         I18nModule,
         DatabaseModule.forRoot({
           url: options.databaseUrl,
