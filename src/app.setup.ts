@@ -18,6 +18,8 @@ import { requestIdFor } from './common/logging/request-id';
 import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
+import { serializeResponsesBySchema } from './common/http/response-schemas';
+import { refuseQueriesNoHandlerDeclares } from './common/validation/undeclared-query';
 import { AppConfig } from './config/config';
 
 export interface AppOptions extends AppModuleOptions {
@@ -82,6 +84,9 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
  */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pino): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  // Before the routes are registered (app.init): each route's serializer and inputs.
+  serializeResponsesBySchema(app);
+  refuseQueriesNoHandlerDeclares(app);
   logEachResponse(fastify, logger);
   // Lines still buffered by the asynchronous destination are written before the app is gone.
   fastify.addHook('onClose', (_instance, done) => logger.flush(() => done()));
