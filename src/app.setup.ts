@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -19,6 +18,7 @@ import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { serializeResponsesBySchema } from './common/http/response-schemas';
+import { setSecurityHeaders } from './common/http/security-headers';
 import { refuseQueriesNoHandlerDeclares } from './common/validation/undeclared-query';
 import { AppConfig } from './config/config';
 
@@ -100,32 +100,21 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     if (keepsRawBody(request)) request.rawBody = body as string;
     void parseJson(request, body as string, (error, value) => done(error ? new DomainError('MALFORMED_JSON', { cause: error }) : null, value));
   });
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
   });
   if (config.trustProxy.length === 0) warnOnUntrustedForwardedFor(fastify);
   storeIdempotentResponses(fastify, app.get(IdempotencyService));
 
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI styles itself inline and loads its own bundle from /docs.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        // Over plain http (local development) this would send the docs' assets to https and break them.
-        upgradeInsecureRequests: config.publicBaseUrl.startsWith('https:') ? [] : null,
-      },
-    },
-  });
+  setSecurityHeaders(fastify, config);
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
     exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
   });
-  // After CORS and helmet, so a 405 carries their headers too.
+  // After CORS and the security headers, so a 405 carries them too.
   answerWrongMethods(fastify, app.get(ProblemWriter));
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
