@@ -1,6 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import { ZodSerializerInterceptor } from 'nestjs-zod';
+import { APP_PIPE } from '@nestjs/core';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { BackgroundModule } from './common/background';
 import { ClockModule } from './common/clock';
@@ -13,8 +12,6 @@ import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { GeoModule } from './common/geo/geo.module';
 import { I18nModule } from './common/i18n/i18n.module';
-import { LoggingModule } from './common/logging/logging.module';
-import { UndeclaredQueryInterceptor } from './common/validation/undeclared-query.interceptor';
 import { ValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -49,7 +46,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        LoggingModule,
         I18nModule,
         DatabaseModule.forRoot({
           url: options.databaseUrl,
@@ -81,11 +77,7 @@ export class AppModule {
         ApiKeysModule,
         ...(options.extraModules ?? []),
       ],
-      providers: [
-        { provide: APP_PIPE, useClass: ValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: UndeclaredQueryInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: ZodSerializerInterceptor },
-      ],
+      providers: [{ provide: APP_PIPE, useClass: ValidationPipe }],
     };
   }
 }

@@ -1,10 +1,9 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import type { DestinationStream, Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
@@ -15,13 +14,25 @@ import { answerWrongMethods } from './common/http/route-table';
 import { I18nService } from './common/i18n/i18n.service';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
+import { logEachResponse } from './common/logging/access-log';
+import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
+import { serializeResponsesBySchema } from './common/http/response-schemas';
+import { setSecurityHeaders } from './common/http/security-headers';
+import { refuseQueriesNoHandlerDeclares } from './common/validation/undeclared-query';
 import { AppConfig } from './config/config';
 import { migrateDatabase } from './db/migrate';
 
+export interface AppOptions extends AppModuleOptions {
+  /** Where log lines go: stdout by default; tests capture them. */
+  logDestination?: DestinationStream;
+}
+
 /** Creates the Fastify adapter and the Nest app; main.ts, scripts and every e2e test come through here. */
-export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+export async function createApp(options: AppOptions): Promise<NestFastifyApplication> {
   const { config } = options;
+  // One pino instance: Fastify's logger, and (through the adapter below) Nest's.
+  const logger = createPino(config.logLevel, options.logDestination);
   // Fastify takes frameworkErrors before Nest's container exists; the writer needs only the
   // translations and the config, so this one is built by hand (the container has its own).
   const problems = new ProblemWriter(new I18nService(), config);
@@ -40,7 +51,14 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     requestIdHeader: false,
     genReqId: requestIdFor,
-    logger: false,
+    loggerInstance: logger,
+    // Fastify's own per-request lines log the whole request; logEachResponse writes a compact one.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A per-request child would serialize its bindings on every request; the access line names
+    // the request itself.
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
+    // No Express-style middleware is used, so @fastify/middie's per-request hook is not registered.
+    skipMiddie: true,
     // Fastify's default (100) answers a longer parameter with a bare 400 before the guards run. No
     // parameter can outgrow the request line Node accepts (16 KiB of headers), so the router takes
     // them all, and the schemas refuse a wrong one (422) after authentication, as any other input.
@@ -56,9 +74,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     // Nest's parsers would add urlencoded forms; only JSON bodies are accepted (see configureApp).
     bodyParser: false,
-    bufferLogs: true,
+    logger: new PinoLoggerService(logger),
   });
-  await configureApp(app, config);
+  await configureApp(app, config, logger);
   return app;
 }
 
@@ -66,11 +84,14 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
  * Everything about the HTTP pipeline that is not a module: logger, body parsing, security headers,
  * CORS and the docs. Kept in one function so tests run exactly the production pipeline.
  */
-export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
-  app.useLogger(app.get(Logger));
-  app.flushLogs();
-
+export async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pino): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  // Before the routes are registered (app.init): each route's serializer and inputs.
+  serializeResponsesBySchema(app);
+  refuseQueriesNoHandlerDeclares(app);
+  logEachResponse(fastify, logger);
+  // Lines still buffered by the asynchronous destination are written before the app is gone.
+  fastify.addHook('onClose', (_instance, done) => logger.flush(() => done()));
   // Fastify parses text/plain by default. A text/plain body must be refused (415), not handed to
   // handlers: browsers send it cross-origin without a preflight, which makes it a CSRF vector.
   fastify.removeContentTypeParser('text/plain');
@@ -81,32 +102,21 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     if (keepsRawBody(request)) request.rawBody = body as string;
     void parseJson(request, body as string, (error, value) => done(error ? new DomainError('MALFORMED_JSON', { cause: error }) : null, value));
   });
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
   });
   if (config.trustProxy.length === 0) warnOnUntrustedForwardedFor(fastify);
   storeIdempotentResponses(fastify, app.get(IdempotencyService));
 
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI styles itself inline and loads its own bundle from /docs.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        // Over plain http (local development) this would send the docs' assets to https and break them.
-        upgradeInsecureRequests: config.publicBaseUrl.startsWith('https:') ? [] : null,
-      },
-    },
-  });
+  setSecurityHeaders(fastify, config);
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
     exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'allow'],
   });
-  // After CORS and helmet, so a 405 carries their headers too.
+  // After CORS and the security headers, so a 405 carries them too.
   answerWrongMethods(fastify, app.get(ProblemWriter));
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {

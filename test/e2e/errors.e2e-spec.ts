@@ -200,8 +200,36 @@ describe('RFC 9457 problem details', () => {
   it('sets helmet headers and sends no CORS headers when no origin is configured', async () => {
     const response = await ctx.t.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('gives API answers, found or not, a policy that allows nothing, and the docs the one Swagger UI needs (issue 21)', async () => {
+    const common = {
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    for (const url of ['/health/live', '/openapi.json', '/no-such-route', '/test-probe/crash']) {
+      const response = await ctx.t.app.inject({ method: 'GET', url });
+      expect(response.headers, url).toMatchObject({ ...common, 'content-security-policy': "default-src 'none';frame-ancestors 'none'" });
+    }
+    for (const url of ['/docs', '/docs/swagger-ui.css']) {
+      const response = await ctx.t.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers, url).toMatchObject(common);
+      expect(response.headers['content-security-policy'], url).toBe(
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;" +
+          "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' 'unsafe-inline'",
+      );
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { InjectOptions, LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/config';
@@ -74,6 +75,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   database?: TestDatabase;
   migrate?: boolean;
+  /** Captures the app's log lines (give LOG_LEVEL in `env` too; tests log nothing by default). */
+  logDestination?: DestinationStream;
 }
 
 /** The production pipeline (createApp -> configureApp) on a cloned database, ready for app.inject(). */
@@ -84,6 +87,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     databaseUrl: database.url,
     migrate: options.migrate ?? false,
     extraModules: options.extraModules,
+    logDestination: options.logDestination,
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -18,6 +18,11 @@ describe('safeErrorForLog', () => {
     expect(safe.cause).toMatchObject({ code: '23505', type: 'Error' });
   });
 
+  it('drops the query string of a path in a message, where activation and reset links carry tokens', () => {
+    const safe = safeErrorForLog(new Error('Cannot GET /v1/auth/activate?token=tok-secret&x=1'), 0, false);
+    expect(safe.message).toBe('Cannot GET /v1/auth/activate?[REDACTED]');
+  });
+
   it('describes values that are not errors without dumping them', () => {
     expect(safeErrorForLog(undefined)).toEqual({ type: 'undefined', message: 'undefined' });
   });

@@ -14,5 +14,12 @@ describe('languageFromHeader', () => {
     ['*', 'en'],
   ])('%s -> %s', (header, expected) => {
     expect(languageFromHeader(header)).toBe(expected);
+    // The second answer comes from the table of headers already negotiated, and is the same.
+    expect(languageFromHeader(header)).toBe(expected);
+  });
+
+  it('keeps answering right once more distinct headers arrived than its table holds', () => {
+    for (let i = 0; i < 2_500; i++) expect(languageFromHeader(`x-${i},tr;q=0.5`)).toBe('tr');
+    expect(languageFromHeader('ar, en;q=0.1')).toBe('ar');
   });
 });

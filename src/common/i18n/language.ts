@@ -8,12 +8,23 @@ const SUPPORTED = [...LANGUAGES];
 
 export const isLanguage = (value: unknown): value is Language => LANGUAGES.includes(value as Language);
 
+// Clients send a handful of distinct headers; negotiating one costs ~7 µs, looking it up ~0.1 µs.
+const NEGOTIATED = new Map<string, Language>();
+const MAX_NEGOTIATED = 1_000;
+
 /** The best supported language for an Accept-Language header (q-values and regions honoured), else English. */
 export function languageFromHeader(acceptLanguage: string | string[] | undefined): Language {
   const header = Array.isArray(acceptLanguage) ? acceptLanguage.join(',') : acceptLanguage;
   if (!header) return DEFAULT_LANGUAGE;
-  const picked = new Negotiator({ headers: { 'accept-language': header } }).language(SUPPORTED);
-  return isLanguage(picked) ? picked : DEFAULT_LANGUAGE;
+  let language = NEGOTIATED.get(header);
+  if (language === undefined) {
+    const picked = new Negotiator({ headers: { 'accept-language': header } }).language(SUPPORTED);
+    language = isLanguage(picked) ? picked : DEFAULT_LANGUAGE;
+    // Headers are the caller's: once full, the table starts over rather than grow.
+    if (NEGOTIATED.size >= MAX_NEGOTIATED) NEGOTIATED.clear();
+    NEGOTIATED.set(header, language);
+  }
+  return language;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { REDACTED_PATHS } from './logging.module';
+import { REDACTED_PATHS } from './pino-logger';
 
 function capture() {
   const lines: string[] = [];

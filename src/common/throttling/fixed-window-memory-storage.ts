@@ -23,6 +23,11 @@ export class FixedWindowMemoryStorage implements ThrottlerStorage {
   private readonly sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS).unref();
 
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerRecord> {
+    return Promise.resolve(this.hit(key, ttl, limit, blockDuration, throttlerName));
+  }
+
+  /** increment() without the promise: the rate limiter's synchronous path. */
+  hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerRecord {
     const now = Date.now();
     const id = `${key}:${throttlerName}`;
     let window = this.windows.get(id);
@@ -36,12 +41,12 @@ export class FixedWindowMemoryStorage implements ThrottlerStorage {
       window.blockedUntil = now + blockDuration;
       blocked = true;
     }
-    return Promise.resolve({
+    return {
       totalHits: window.hits,
       timeToExpire: Math.ceil((window.endsAt - now) / 1000),
       isBlocked: blocked,
       timeToBlockExpire: blocked ? Math.ceil((window.blockedUntil - now) / 1000) : 0,
-    });
+    };
   }
 
   /** Drops windows that ended and blocks that ran out: memory holds only the current minute's keys. */

@@ -2,7 +2,6 @@ import type { ArgumentMetadata, ExecutionContext, Type } from '@nestjs/common';
 import { PARAMTYPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../errors/domain-error';
 import { ValidationPipe } from './validation.pipe';
 
 type InputType = 'body' | 'query' | 'param';
@@ -13,11 +12,13 @@ interface Input {
   metatype: Type | undefined;
 }
 
-/** What a handler takes from the request, read once from its parameter decorators. */
+/**
+ * What a handler takes from the request, read once from its parameter decorators: its body,
+ * query and path parameters, in the order Nest's pipes run on them. A handler that declares no
+ * query has been given an untyped one at boot (refuseQueriesNoHandlerDeclares), which the pipe
+ * refuses unless empty.
+ */
 export interface RouteInputs {
-  /** Whether it declares a query at all; without one, any query parameter is unknown. */
-  declaresQuery: boolean;
-  /** Its body, query and path parameters, in the order Nest's pipes run on them. */
   inputs: Input[];
 }
 
@@ -42,34 +43,23 @@ export function routeInputsOf(context: ExecutionContext): RouteInputs {
       const type = INPUT_TYPES[key.split(':')[0]!];
       if (type) inputs.push({ type, data: typeof data === 'string' ? data : undefined, metatype: paramtypes[index] });
     }
-    route = { declaresQuery: inputs.some((input) => input.type === 'query'), inputs };
+    route = { inputs };
     routes.set(handler, route);
   }
   return route;
 }
 
-/** Query schemas are strict; a handler that declares no query refuses every parameter the same way. */
-export function refuseUndeclaredQuery(request: FastifyRequest): void {
-  const unknown = Object.keys((request.query as Record<string, unknown> | undefined) ?? {});
-  if (unknown.length === 0) return;
-  throw new DomainError('VALIDATION_FAILED', {
-    errors: unknown.map((field) => ({ field, code: 'UNRECOGNIZED_KEY', message: 'Unknown field' })),
-  });
-}
-
 const pipe = new ValidationPipe();
 
 /**
- * Refuses the request's input as the pipeline will (the undeclared-query check, then the global
- * pipe on each input), before the handler's turn: for a step that must know the call is valid
+ * Refuses the request's input as the pipeline will (the global pipe on each input), before the
+ * handler's turn: for a step that must know the call is valid
  * before it acts (metering counts only calls that pass). Only the global pipe runs here: no
  * route has pipes of its own.
  */
 export function assertValidInputs(context: ExecutionContext): void {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
-  const route = routeInputsOf(context);
-  if (!route.declaresQuery) refuseUndeclaredQuery(request);
-  for (const input of route.inputs) {
+  for (const input of routeInputsOf(context).inputs) {
     const metadata: ArgumentMetadata = { type: input.type, data: input.data, metatype: input.metatype };
     pipe.transform(valueOf(request, input), metadata);
   }

@@ -13,9 +13,18 @@ const ZodPipe = createZodValidationPipe({
     }),
 });
 
+function refuseAnyParameter(query: unknown): undefined {
+  const unknown = Object.keys((query as Record<string, unknown> | undefined) ?? {});
+  if (unknown.length === 0) return undefined;
+  throw new DomainError('VALIDATION_FAILED', {
+    errors: unknown.map((field) => ({ field, code: 'UNRECOGNIZED_KEY', message: 'Unknown field' })),
+  });
+}
+
 /**
  * The global pipe: refuses strings Postgres cannot hold, then validates against the parameter's
- * zod DTO. Every failure is VALIDATION_FAILED with one entry per field.
+ * zod DTO, and refuses any parameter in a query the handler has no schema for. Every failure is
+ * VALIDATION_FAILED with one entry per field.
  */
 @Injectable()
 export class ValidationPipe implements PipeTransform {
@@ -23,6 +32,8 @@ export class ValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'custom') return value;
+    // The untyped query given to handlers that declare none (refuseQueriesNoHandlerDeclares).
+    if (metadata.type === 'query' && metadata.data === undefined && metadata.metatype === undefined) return refuseAnyParameter(value);
     // A POST without a body is validated as `{}`: the schema decides whether that is enough.
     if (metadata.type === 'body' && value === undefined) value = {};
     const prefix = metadata.type === 'param' || metadata.type === 'query' ? metadata.data : undefined;
