@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readProcessEnv } from './config';
@@ -51,6 +51,13 @@ describe('loadConfig', () => {
         SHUTDOWN_FLUSH_TIMEOUT_MS: '1500',
       }).shutdown.timeoutMs,
     ).toBe(5_000);
+  });
+
+  it('issue 20: caps password hashing at one CPU fewer than the machine has (1 to 4), with 16 waiting', () => {
+    const { concurrency, queue } = loadConfig(SECRET).auth.passwordHashing;
+    expect(concurrency).toBe(Math.min(4, Math.max(1, availableParallelism() - 1)));
+    expect(queue).toBe(16);
+    expect(loadConfig({ ...SECRET, PASSWORD_HASH_CONCURRENCY: '3', PASSWORD_HASH_QUEUE: '0' }).auth.passwordHashing).toEqual({ concurrency: 3, queue: 0 });
   });
 
   it('refuses production settings that would log mails or verification codes', () => {

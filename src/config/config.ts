@@ -153,6 +153,8 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
       /** The longest a login for an email under attack from many IPs is made to wait. */
       loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
+      /** argon2 computations at once, and callers that may wait for one; past both, 503 at once. */
+      passwordHashing: { concurrency: env.PASSWORD_HASH_CONCURRENCY, queue: env.PASSWORD_HASH_QUEUE },
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
       /** An ADMIN without two-factor login gets a TOTP_SETUP challenge instead of a session. */
       require2faForAdmins: env.REQUIRE_2FA_FOR_ADMINS,

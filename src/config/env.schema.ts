@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { encryptionKeyEnv } from './data-encryption.config';
 import { OIDC_PROVIDER_NAME } from './oidc.config';
@@ -126,6 +127,14 @@ export const envSchema = z.object({
   COOKIE_SECURE: bool.default(true),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
   LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  // One CPU stays with the event loop (and a local database); libuv runs 4 at most anyway.
+  PASSWORD_HASH_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(() => Math.min(4, Math.max(1, availableParallelism() - 1))),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   PASSWORD_RESET_TTL: duration.default(3600),
   REQUIRE_2FA_FOR_ADMINS: bool.default(false),
   TOTP_ISSUER: z.string().min(1).max(64).default('Gatehouse'),

@@ -9,7 +9,7 @@ import { TwoFactorService } from './two-factor.service';
 import { TokenPair, TokensService } from './tokens.service';
 
 /** Strict fakes: each implements only what AuthService.login may call, and records the calls. */
-function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; user?: Partial<UserRow>; passwordOk?: boolean }) {
+function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; user?: Partial<UserRow>; passwordOk?: boolean; hashingFull?: boolean }) {
   const calls: string[] = [];
   const now = new Date('2026-11-22T12:00:00Z');
   const user = options.user
@@ -32,6 +32,11 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
     findByEmail: (email: string) => (calls.push(`findByEmail:${email}`), Promise.resolve(user)),
   } as unknown as UsersRepository;
   const passwords = {
+    admit: () => {
+      calls.push('admit');
+      if (options.hashingFull) throw new DomainError('RATE_LIMITED', { params: { retryAfter: 1 } });
+      return { release: () => undefined };
+    },
     verify: (hash: string | undefined) => (calls.push(`verify:${hash ?? 'dummy'}`), Promise.resolve(options.passwordOk ?? false)),
   } as unknown as PasswordService;
   const pair: TokenPair = { accessToken: { token: 'a', expiresAt: now }, refreshToken: { token: 'r', expiresAt: now } };
@@ -55,7 +60,16 @@ describe('AuthService.login', () => {
   it('counts the attempt under email and email+IP before touching the password', async () => {
     const { service, calls } = setup({ failuresSoFar: 0, user: {} });
     await expect(service.login({ email: 'A@Example.com', password: 'x' }, '10.0.0.1')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    expect(calls).toEqual(['count:email:a@example.com,email-ip:a@example.com|ip:10.0.0.1', 'findByEmail:A@Example.com', 'verify:hash']);
+    expect(calls).toEqual(['admit', 'count:email:a@example.com,email-ip:a@example.com|ip:10.0.0.1', 'findByEmail:A@Example.com', 'verify:hash']);
+  });
+
+  it('issue 20 (scenario 7): past the hashing cap answers RATE_LIMITED first: nothing counted, looked up or hashed', async () => {
+    const { service, calls } = setup({ failuresSoFar: 0, user: {}, hashingFull: true });
+    await expect(service.login({ email: 'a@example.com', password: 'x' }, '10.0.0.1')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      options: { params: { retryAfter: 1 } },
+    });
+    expect(calls).toEqual(['admit']);
   });
 
   it('past the limit answers RATE_LIMITED with Retry-After and never hashes', async () => {

@@ -51,29 +51,41 @@ export class AuthService {
    * with each failure, and the right password still gets in.
    */
   async login(dto: LoginDto, ip: string): Promise<SignIn> {
-    const email = dto.email.toLowerCase();
-    // IPv6 by its /64, as the rate limiter counts it: one holder of a /64 must not get a counter per address.
-    const keys = [emailKey(email), emailIpKey(email, ipRateLimitKey(ip))];
-    const { count, windowSeconds } = this.config.auth.loginFailureLimit;
-    const now = this.clock.now();
-    const attempts = await this.failures.countAttempt(keys, windowSeconds, now);
-    const fromThisIp = attempts.find((attempt) => attempt.key === keys[1]);
-    if (fromThisIp && fromThisIp.failures > count) {
-      const retryAfter = Math.max(1, Math.ceil((fromThisIp.windowEndsAt.getTime() - now.getTime()) / 1000));
-      throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
-    }
-    const delay = this.slowdownMs(
-      attempts.find((attempt) => attempt.key === keys[0]),
-      count,
-    );
-    if (delay > 0) await sleep(delay);
+    // First of all: past the hashing cap a login is refused (429) before it costs a query or counts.
+    let place = this.passwords.admit();
+    try {
+      const email = dto.email.toLowerCase();
+      // IPv6 by its /64, as the rate limiter counts it: one holder of a /64 must not get a counter per address.
+      const keys = [emailKey(email), emailIpKey(email, ipRateLimitKey(ip))];
+      const { count, windowSeconds } = this.config.auth.loginFailureLimit;
+      const now = this.clock.now();
+      const attempts = await this.failures.countAttempt(keys, windowSeconds, now);
+      const fromThisIp = attempts.find((attempt) => attempt.key === keys[1]);
+      if (fromThisIp && fromThisIp.failures > count) {
+        const retryAfter = Math.max(1, Math.ceil((fromThisIp.windowEndsAt.getTime() - now.getTime()) / 1000));
+        throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
+      }
+      const delay = this.slowdownMs(
+        attempts.find((attempt) => attempt.key === keys[0]),
+        count,
+      );
+      if (delay > 0) {
+        // Not holding a place while made to wait: logins slowed for an attacked email must not
+        // fill the cap and lock everyone else out.
+        place.release();
+        await sleep(delay);
+        place = this.passwords.admit();
+      }
 
-    const user = await this.users.findByEmail(dto.email);
-    if (!(await this.passwords.verify(user?.passwordHash, dto.password)) || !user) {
-      throw new DomainError('INVALID_CREDENTIALS');
+      const user = await this.users.findByEmail(dto.email);
+      if (!(await this.passwords.verify(user?.passwordHash, dto.password, place)) || !user) {
+        throw new DomainError('INVALID_CREDENTIALS');
+      }
+      await this.failures.clear(keys);
+      return await this.finishSignIn(user);
+    } finally {
+      place.release();
     }
-    await this.failures.clear(keys);
-    return this.finishSignIn(user);
   }
 
   /**

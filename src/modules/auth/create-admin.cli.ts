@@ -28,7 +28,7 @@ async function main() {
   const pool = createPool({ url: database.url, max: 2 });
   try {
     await runMigrations(pool, new Logger('create-admin'));
-    const passwords = new PasswordService();
+    const passwords = new PasswordService(config);
     const db = createDatabase(pool);
     const admins = new AdminAccountsService(
       new TransactionRunner(db),
