@@ -25,10 +25,9 @@ const ROOT = resolve(__dirname, '..');
 const ADMIN = { email: 'contract-admin@example.com', password: `contract-${randomBytes(12).toString('hex')}` };
 // One client makes every request; the limits are not under test here.
 const UNLIMITED = Object.fromEntries(
-  ['PUBLIC', 'AUTHENTICATED', 'LOGIN', 'REGISTER', 'PASSWORD_RESET_REQUEST', 'LICENSE_VALIDATE', 'LICENSE_ACTIVATE', 'LICENSE_DEACTIVATE'].map((name) => [
-    `RATE_LIMIT_${name}`,
-    '1000000/60',
-  ]),
+  ['PUBLIC', 'AUTHENTICATED', 'LOGIN', 'REGISTER', 'PASSWORD_RESET_REQUEST', 'LICENSE_VALIDATE', 'LICENSE_ACTIVATE', 'LICENSE_DEACTIVATE', 'TWO_FACTOR'].map(
+    (name) => [`RATE_LIMIT_${name}`, '1000000/60'],
+  ),
 );
 
 interface Cleanup {
