@@ -210,7 +210,11 @@ async function runPair(scenario: PairedScenario, data: SeedData, app: ServerProc
   for (let round = 1; round <= ROUNDS; round++) {
     const onApp = await measure(app, scenario, data);
     const onReference = await measure(reference, scenario, data);
-    const run = { app: onApp, reference: onReference, ratio: onApp.rps / onReference.rps, p99Ratio: onApp.p99 / Math.max(onReference.p99, 1),
+    const run = {
+      app: onApp,
+      reference: onReference,
+      ratio: onApp.rps / onReference.rps,
+      p99Ratio: onApp.p99 / Math.max(onReference.p99, 1),
       cpuRatio: onApp.cpuMicrosPerRequest / Math.max(onReference.cpuMicrosPerRequest, 1),
     };
     runs.push(run);
