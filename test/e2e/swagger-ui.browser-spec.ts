@@ -20,7 +20,7 @@ async function tryItOut(page: Page, method: string, path: string, body: unknown)
 }
 
 describe('Swagger UI in headless Chromium (logs in through "Try it out", then writes with the cookie alone)', () => {
-  // The defaults of `npm start`: PUBLIC_BASE_URL http://localhost:3000, Secure cookies; the docs at 127.0.0.1.
+  // Secure cookies, as in production; PUBLIC_BASE_URL http://localhost:3000 while the docs are opened at 127.0.0.1.
   const ctx = useTestApp({ env: { COOKIE_SECURE: 'true' } });
   let url: string;
   let launched: LaunchedBrowser | undefined;
