@@ -1,6 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createTransport, Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { lazyRequire } from '../lazy-require';
+
+/** Mail is sent from the outbox, after boot: nodemailer is loaded with the first one. */
+const nodemailer = lazyRequire<typeof import('nodemailer')>('nodemailer');
 
 export interface RenderedMail {
   to: string;
@@ -23,12 +27,15 @@ const MESSAGE_REFUSED = new Set(['EENVELOPE', 'EMESSAGE']);
  */
 @Injectable()
 export class MailTransport {
-  private readonly transporter: Transporter;
+  private transporter: Transporter | undefined;
   private readonly logger = new Logger('Mail');
 
-  constructor(@InjectConfig() private readonly config: AppConfig) {
-    const { smtpUrl, smtp } = config.mail;
-    this.transporter = smtpUrl
+  constructor(@InjectConfig() private readonly config: AppConfig) {}
+
+  private transport(): Transporter {
+    const { smtpUrl, smtp } = this.config.mail;
+    const { createTransport } = nodemailer();
+    this.transporter ??= smtpUrl
       ? createTransport({
           url: smtpUrl,
           connectionTimeout: smtp.connectionTimeoutMs,
@@ -36,12 +43,13 @@ export class MailTransport {
           socketTimeout: smtp.socketTimeoutMs,
         })
       : createTransport({ jsonTransport: true });
+    return this.transporter;
   }
 
   async send(mail: RenderedMail): Promise<SendResult> {
     const { from, smtpUrl, smtp } = this.config.mail;
     try {
-      const info = (await this.transporter.sendMail({ from, ...mail, signal: AbortSignal.timeout(smtp.sendTimeoutMs) })) as { message?: unknown };
+      const info = (await this.transport().sendMail({ from, ...mail, signal: AbortSignal.timeout(smtp.sendTimeoutMs) })) as { message?: unknown };
       if (!smtpUrl) this.logger.log(`Mail (SMTP_URL unset, not sent): ${String(info.message)}`);
       return { ok: true };
     } catch (error) {
@@ -51,7 +59,7 @@ export class MailTransport {
 
   /** Closes pooled connections; called once the last send has ended. */
   close(): void {
-    this.transporter.close();
+    this.transporter?.close();
   }
 }
 
