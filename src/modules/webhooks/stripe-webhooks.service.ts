@@ -71,10 +71,10 @@ export class StripeWebhooksService {
    * both back, so Stripe retries. The row keeps what applying it did, refusals included.
    */
   async receive(rawBody: string | undefined, signature: string | undefined): Promise<{ received: true }> {
-    const event = this.verify(rawBody, signature);
+    const { event, payload } = this.verify(rawBody, signature);
     if (!APPLIED_TYPES.has(event.type)) {
       // Most of what Stripe sends changes nothing here: one statement, no transaction.
-      await this.stripeEvents.insertIgnored({ id: event.id, type: event.type, payload: event });
+      await this.stripeEvents.insertIgnored({ id: event.id, type: event.type, payload });
       return { received: true };
     }
     await this.transactions.run(async (tx) => {
@@ -86,17 +86,17 @@ export class StripeWebhooksService {
   }
 
   /**
-   * The event, once its signature verifies (see verifyStripeSignature: node:crypto, not the
-   * `stripe` package, which receiving events never needs to load).
+   * The event and its JSON text, once its signature verifies (see verifyStripeSignature:
+   * node:crypto, not the `stripe` package, which receiving events never needs to load).
    */
-  private verify(rawBody: string | undefined, signature: string | undefined): Stripe.Event {
+  private verify(rawBody: string | undefined, signature: string | undefined): { event: Stripe.Event; payload: string } {
     const secret = this.config.stripe.webhookSecret;
     if (!secret || !signature || rawBody === undefined) throw new DomainError('INVALID_SIGNATURE');
     if (!verifyStripeSignature(rawBody, signature, secret, this.clock.now().getTime(), SIGNATURE_TOLERANCE_SECONDS)) {
       throw new DomainError('INVALID_SIGNATURE');
     }
     try {
-      return JSON.parse(rawBody) as Stripe.Event;
+      return { event: JSON.parse(rawBody) as Stripe.Event, payload: rawBody };
     } catch (error) {
       // Signed but not JSON: nothing Stripe sends; refused as the SDK refused it.
       throw new DomainError('INVALID_SIGNATURE', { cause: error });

@@ -114,40 +114,39 @@ export class WebhookAttempts {
    */
   async record(sent: SentAttempt[]): Promise<void> {
     const now = this.clock.now();
-    const recorded = await this.deliveries.recordAttempts(
-      sent.map(({ claimed: { delivery }, result, at }) => ({
-        attempt: {
-          id: newId('wha'),
-          deliveryId: delivery.id,
-          attemptedAt: at,
-          statusCode: result.status,
-          durationMs: Math.round(result.durationMs),
-          responseBody: result.body || null,
-          failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
-        },
-        next: this.nextState(delivery, result, now),
-        lease: delivery.leaseUntil!,
-      })),
-    );
-    // 410 Gone switches an endpoint off at once; otherwise its health follows its last attempt
-    // recorded (as if each had recorded in turn).
-    const gone = new Set<string>();
+    // An endpoint's health follows its last attempt (as if each had recorded in turn); one that
+    // answered 2xx last is healthy, written beside the attempts rather than after them.
     const last = new Map<string, SentAttempt>();
-    for (const item of sent) {
-      const { delivery, endpoint } = item.claimed;
-      if (!recorded.has(delivery.id)) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
-      else if (endpoint.enabled && item.result.status === 410) gone.add(endpoint.id);
-      else if (endpoint.enabled) last.set(endpoint.id, item);
-    }
-    const healthy: string[] = [];
-    const failing: SentAttempt[] = [];
-    for (const [id, item] of last) {
-      if (gone.has(id)) continue;
-      if (item.result.ok) healthy.push(id);
-      else failing.push(item);
-    }
-    await Promise.all([
+    for (const item of sent) if (item.claimed.endpoint.enabled) last.set(item.claimed.endpoint.id, item);
+    const healthy = [...last].filter(([, item]) => item.result.ok).map(([id]) => id);
+    const [recorded] = await Promise.all([
+      this.deliveries.recordAttempts(
+        sent.map(({ claimed: { delivery }, result, at }) => ({
+          attempt: {
+            id: newId('wha'),
+            deliveryId: delivery.id,
+            attemptedAt: at,
+            statusCode: result.status,
+            durationMs: Math.round(result.durationMs),
+            responseBody: result.body || null,
+            failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
+          },
+          next: this.nextState(delivery, result, now),
+          lease: delivery.leaseUntil!,
+        })),
+      ),
       healthy.length > 0 ? this.endpoints.recordHealthy(healthy) : undefined,
+    ]);
+    // A 410 Gone recorded switches its endpoint off at once; a failure recorded last counts
+    // towards switching it off.
+    const gone = new Set<string>();
+    for (const { claimed, result } of sent) {
+      if (!recorded.has(claimed.delivery.id))
+        this.logger.warn(`Delivery ${claimed.delivery.id}: its lease ran out during the attempt; another attempt records instead`);
+      else if (claimed.endpoint.enabled && result.status === 410) gone.add(claimed.endpoint.id);
+    }
+    const failing = [...last.values()].filter((item) => !item.result.ok && !gone.has(item.claimed.endpoint.id) && recorded.has(item.claimed.delivery.id));
+    await Promise.all([
       ...[...gone].map((id) => this.endpoints.disable(id, 'GONE', now)),
       ...failing.map((item) => this.afterFailure(item.claimed.endpoint, now)),
     ]);

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } fro
 import { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
-import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints } from './webhook-deliveries.claim-sql';
+import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints, WITHOUT_FLUSH } from './webhook-deliveries.claim-sql';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
@@ -48,15 +48,6 @@ const subscribedTo = (type: string) =>
 const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
 /** Why a delivery about someone else ends when its endpoint's owner is no longer an ADMIN. */
 const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
-/**
- * The dispatcher's own bookkeeping (claims, recorded attempts) commits without waiting for the WAL
- * flush: a claim or record lost to a crash of the database server (not of ours) only means its
- * delivery is attempted again once the lease ends, which at-least-once delivery already allows
- * (receivers drop repeats by `webhook-id`). Everything else still commits durably. On a machine
- * whose flush takes milliseconds, two flushes per attempt were most of what bounded one endpoint
- * (at most WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT in flight) to a few hundred deliveries a second.
- */
-const WITHOUT_FLUSH = sql`SET LOCAL synchronous_commit = off`;
 /** Deliveries per insert: a dozen parameters each. */
 const INSERT_CHUNK = 4_000;
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
@@ -123,7 +114,6 @@ export class WebhookDeliveriesRepository {
    */
   async claimDue(now: Date, leaseUntil: Date, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(WITHOUT_FLUSH);
       const endpoints = await lockClaimableEndpoints(tx, now, limits);
       if (endpoints.length === 0) return [];
       const claimed = await tx
@@ -172,9 +162,7 @@ export class WebhookDeliveriesRepository {
     if (rows.length === 0) return new Set();
     const column = <T>(pick: (row: RecordedAttempt) => T) => sql.param(rows.map(pick));
     const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
-    const result = await this.db.transaction(async (tx) => {
-      await tx.execute(WITHOUT_FLUSH);
-      return tx.execute<{ id: string }>(sql`
+    const result = await this.db.execute<{ id: string }>(sql`
       WITH round AS (
         SELECT * FROM unnest(
           ${column((row) => row.attempt.deliveryId)}::text[], ${column((row) => iso(row.lease))}::timestamptz[],
@@ -195,8 +183,7 @@ export class WebhookDeliveriesRepository {
         SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
           FROM round r JOIN recorded ON recorded.id = r.delivery_id
       )
-      SELECT id FROM recorded`);
-    });
+      SELECT id, ${WITHOUT_FLUSH} FROM recorded`);
     return new Set(result.rows.map((row) => row.id));
   }
 
