@@ -29,17 +29,27 @@ const PRODUCTS = 100;
 const LOGIN_USERS = 20;
 const CHUNK = 2_000;
 
+/** The database migrated through the app's own boot, and nothing else: what the unpaired scenarios need. */
+export async function migrate(databaseUrl: string, secrets: Record<string, string>): Promise<void> {
+  await (await migrated(databaseUrl, secrets)).close();
+}
+
+async function migrated(databaseUrl: string, secrets: Record<string, string>) {
+  Logger.overrideLogger(['error']);
+  const { JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY } = secrets;
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY });
+  const app = await createApp({ config, databaseUrl, migrate: true });
+  await app.init();
+  return app;
+}
+
 /**
  * Migrates the database (through the app's own boot) and fills it: the products, `licenses`
  * perpetual ACTIVE licenses of one product, the API keys and the login users. The plan's per-minute
  * rate is lifted so the scenarios measure the work, not the limiter's refusals.
  */
 export async function seed(databaseUrl: string, options: { licenses: number; secrets: Record<string, string> }): Promise<SeedData> {
-  Logger.overrideLogger(['error']);
-  const { JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY } = options.secrets;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, JWT_SECRET, LICENSE_SIGNING_KEY, DATA_ENCRYPTION_KEY });
-  const app = await createApp({ config, databaseUrl, migrate: true });
-  await app.init();
+  const app = await migrated(databaseUrl, options.secrets);
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   try {
     const products = [];

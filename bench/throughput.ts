@@ -55,9 +55,12 @@ export async function stripeIngestion(app: ServerProcess, secret: string, second
       ],
     });
   if (warmupSeconds > 0) await load(warmupSeconds);
+  const cpuBefore = app.cpuMicros();
   const result = await load(seconds);
   return {
     eventsPerSecond: result.requests.total / result.duration,
+    // The app's own CPU per event: what a busy machine changes least.
+    cpuMicrosPerEvent: Math.round((app.cpuMicros() - cpuBefore) / Math.max(result.requests.total, 1)),
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -99,6 +102,7 @@ async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64:
       payload: { licenseId: `lic_bench${n}`, productId: 'prd_bench', userId: owner.id, reason: 'ADMIN' },
     }));
     const started = Date.now();
+    const cpuBefore = app.cpuMicros();
     for (let i = 0; i < rows.length; i += 1_000)
       await orm(pool)
         .insert(outboxMessages)
@@ -108,7 +112,8 @@ async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64:
     );
     await Promise.race([all, timeout]);
     const seconds = (Date.now() - started) / 1000;
-    return { delivered: received, seconds, deliveriesPerSecond: events / seconds, target: { minDeliveriesPerSecond: 500 } };
+    const cpuMicrosPerDelivery = Math.round((app.cpuMicros() - cpuBefore) / events);
+    return { delivered: received, seconds, deliveriesPerSecond: events / seconds, cpuMicrosPerDelivery, target: { minDeliveriesPerSecond: 500 } };
   } finally {
     await pool.end();
     receiver.close();

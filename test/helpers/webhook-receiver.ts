@@ -66,6 +66,11 @@ export class WebhookReceiver {
     return this.origin;
   }
 
+  /** The open connections' addresses, as this side sees them (which of its addresses was reached). */
+  socketAddresses(): { localAddress: string | undefined; remoteAddress: string | undefined }[] {
+    return [...this.sockets].map((socket) => ({ localAddress: socket.localAddress, remoteAddress: socket.remoteAddress }));
+  }
+
   /** Connections still open: an attempt that gave up must have closed its socket. */
   get openConnections(): number {
     return this.sockets.size;

@@ -80,6 +80,7 @@ describe('WebhookClient (medium)', () => {
       expect(date).toMatchObject({ status: 503, retryAfterSeconds: 300 });
       expect(garbage).toMatchObject({ status: 429, retryAfterSeconds: null });
       expect(await clocked.send(receiver.url, HEADERS, BODY)).toMatchObject({ status: 503, retryAfterSeconds: 0 });
+      clocked.close();
     });
 
     it('does not follow a 302 to loopback: one request, kind REDIRECT', async () => {
@@ -90,6 +91,8 @@ describe('WebhookClient (medium)', () => {
     });
 
     it('ends an attempt nobody answers at timeoutMs, and destroys the socket', async () => {
+      // The earlier tests' kept-alive connections are closed first, so the count is this attempt's.
+      client.close();
       const quick = new WebhookClient({ ...OPEN, timeoutMs: 300 });
       receiver.answer({ status: 200, delayMs: Infinity });
       const started = Date.now();
@@ -211,6 +214,65 @@ describe('WebhookClient (medium)', () => {
       await close(tls);
       expect(servernames).toEqual(['hooks.example']);
       expect(result).toMatchObject({ ok: false, status: null, failure: { kind: 'CONNECTION' } });
+    });
+  });
+
+  describe('kept-alive connections, per origin and checked address set', () => {
+    it('reuses a connection for the same host and addresses, and opens another once the host resolves elsewhere', async () => {
+      const any = await WebhookReceiver.start('0.0.0.0');
+      const answers = [['127.0.0.1'], ['127.0.0.1'], ['127.0.0.2'], ['127.0.0.2']];
+      const resolveAll = (): Promise<LookupAddress[]> => Promise.resolve(answers.shift()!.map((address) => ({ address, family: 4 })));
+      const client = new WebhookClient(OPEN, { resolveAll });
+      const url = `http://hooks.example:${any.port}/webhook`;
+      try {
+        expect(await client.send(url, HEADERS, BODY)).toMatchObject({ ok: true });
+        expect(await client.send(url, HEADERS, BODY)).toMatchObject({ ok: true });
+        expect(any.connections).toBe(1);
+        // The same name now resolves to another address: never the connection made to the first.
+        expect(await client.send(url, HEADERS, BODY)).toMatchObject({ ok: true });
+        expect(any.connections).toBe(2);
+        expect(await client.send(url, HEADERS, BODY)).toMatchObject({ ok: true });
+        expect(any.connections).toBe(2);
+        expect(any.socketAddresses()).toEqual(expect.arrayContaining([expect.objectContaining({ localAddress: '127.0.0.2' })]));
+        expect(any.requests).toHaveLength(4);
+      } finally {
+        client.close();
+        await any.close();
+      }
+    });
+
+    it('a body cut at the limit closes its connection instead of returning it', async () => {
+      const client = new WebhookClient(OPEN);
+      receiver.answer({ status: 200, body: 'x'.repeat(100_000) });
+      expect(await client.send(receiver.url, HEADERS, BODY)).toMatchObject({ ok: true, body: 'x'.repeat(4096) });
+      expect(await client.send(receiver.url, HEADERS, BODY)).toMatchObject({ ok: true, body: 'ok' });
+      expect(receiver.connections).toBe(2);
+      client.close();
+    });
+
+    it('a kept-alive connection the server drops as it is reused: the attempt is made again on a new one', async () => {
+      let connection = 0;
+      const requests: number[] = [];
+      // The first connection answers once and keeps alive, then closes on the next request unanswered.
+      const server = createServer((socket) => {
+        const n = ++connection;
+        let seen = 0;
+        socket.on('data', () => {
+          requests.push(n);
+          if (n === 1 && ++seen === 2) socket.destroy();
+          else socket.write('HTTP/1.1 204 No Content\r\nconnection: keep-alive\r\n\r\n');
+        });
+      });
+      const port = await listen(server);
+      const client = new WebhookClient(OPEN);
+      try {
+        expect(await client.send(`http://127.0.0.1:${port}/`, HEADERS, BODY)).toMatchObject({ ok: true, status: 204 });
+        expect(await client.send(`http://127.0.0.1:${port}/`, HEADERS, BODY)).toMatchObject({ ok: true, status: 204 });
+        expect(requests).toEqual([1, 1, 2]);
+      } finally {
+        client.close();
+        await close(server);
+      }
     });
   });
 

@@ -1,7 +1,7 @@
 import type { LookupAddress } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
@@ -81,6 +81,16 @@ export function dnsResolver(servers?: string[]): ResolveAll {
   };
 }
 
+/**
+ * A kept-alive connection waits this long for the next attempt, under the 5 s most servers keep an
+ * idle connection (Node's agent also honours a shorter `Keep-Alive: timeout` the server announces).
+ */
+export const IDLE_CONNECTION_MS = 4_000;
+/** Connection pools kept, one per origin and checked address set; the least recently used is closed past this. */
+const MAX_POOLS = 256;
+/** Idle connections kept per pool: an endpoint has a few attempts in flight at once. */
+const MAX_IDLE_PER_POOL = 8;
+
 /** What the attempt got before a timeout cut it off. */
 type Progress = { status: number | null };
 type Failure = NonNullable<AttemptResult['failure']>;
@@ -99,10 +109,14 @@ const fail = (kind: AttemptFailureKind, message: string, status: number | null =
  * the socket's own `lookup` then returns exactly those checked addresses, so a second DNS answer
  * (rebinding) is never asked for. TLS still verifies the certificate against the hostname.
  * Redirects are never followed, and global fetch is not used: it ignores a custom lookup.
+ * Connections are kept alive per origin and checked address set (see poolFor), so a busy endpoint
+ * is not paid a TCP (and TLS) handshake per attempt.
  */
 export class WebhookClient {
   private readonly resolveAll: ResolveAll;
   private readonly now: () => Date;
+  /** Kept-alive connections by origin and checked address set, least recently used first. */
+  private readonly pools = new Map<string, HttpAgent>();
 
   constructor(
     private readonly options: WebhookClientOptions,
@@ -130,37 +144,89 @@ export class WebhookClient {
     return { ok: outcome.failure === null, durationMs, ...outcome };
   }
 
+  /** Closes every kept-alive connection (at shutdown). */
+  close(): void {
+    for (const agent of this.pools.values()) agent.destroy();
+    this.pools.clear();
+  }
+
   private async attempt(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, progress: Progress): Promise<Outcome> {
     const target = parseTarget(url);
     if ('failure' in target) return target.failure;
     const addresses = await this.addressesOf(target.hostname);
     if (!Array.isArray(addresses)) return addresses;
     if (signal.aborted) return fail('TIMEOUT', 'aborted');
+    const outcome = await this.post(target, addresses, headers, body, signal, progress, this.poolFor(target, addresses));
+    // A kept-alive connection the server closed as we reused it: nothing was answered, so the
+    // attempt is made once more on a new connection (to the same checked addresses).
+    if (outcome !== STALE_CONNECTION) return outcome;
+    const again = await this.post(target, addresses, headers, body, signal, progress, false);
+    return again === STALE_CONNECTION ? fail('CONNECTION', `${target.hostname}: ECONNRESET`) : again;
+  }
 
-    const pinned: LookupFunction = (_hostname, options, callback) => {
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0]!.address, addresses[0]!.family);
-    };
+  private post(
+    target: Extract<Target, { hostname: string }>,
+    addresses: LookupAddress[],
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    progress: Progress,
+    agent: HttpAgent | false,
+  ): Promise<Outcome | typeof STALE_CONNECTION> {
     const requestOptions: RequestOptions = {
       method: 'POST',
       host: target.hostname,
       port: target.port,
       path: target.path,
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      lookup: pinned,
-      // A fresh connection each time: a pooled socket would outlive the address check it was made for.
-      agent: false,
+      lookup: pinnedLookup(addresses),
+      agent,
       signal,
     };
     const send = target.https ? httpsRequest : httpRequest;
-    return new Promise<Outcome>((resolve) => {
+    return new Promise((resolve) => {
       const request = send(requestOptions, (response) => {
         progress.status = response.statusCode ?? null;
         void this.read(response, request).then(resolve);
       });
-      request.on('error', (error: NodeJS.ErrnoException) => resolve(fail('CONNECTION', `${target.hostname}: ${error.code ?? error.message}`)));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (request.reusedSocket && progress.status === null && !signal.aborted && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          resolve(STALE_CONNECTION);
+        } else resolve(fail('CONNECTION', `${target.hostname}: ${error.code ?? error.message}`));
+      });
       request.end(body);
     });
+  }
+
+  /**
+   * The pool of kept-alive connections for this origin and exactly these checked addresses: every
+   * connection in it was opened to one of them, so a host that now resolves elsewhere gets a pool
+   * (and connections) of its own, and a connection never outlives the check it was made under.
+   */
+  private poolFor(target: Extract<Target, { hostname: string }>, addresses: LookupAddress[]): HttpAgent {
+    const key = `${target.https ? 'https' : 'http'}://${target.hostname}:${target.port} ${addresses.map(({ address }) => address).join(' ')}`;
+    const pool = this.pools.get(key);
+    if (pool) {
+      // Most recently used last: the first is the one to close when there are too many.
+      this.pools.delete(key);
+      this.pools.set(key, pool);
+      return pool;
+    }
+    const options = {
+      keepAlive: true,
+      maxFreeSockets: MAX_IDLE_PER_POOL,
+      timeout: IDLE_CONNECTION_MS,
+      scheduling: 'lifo' as const,
+      lookup: pinnedLookup(addresses),
+    };
+    const created = target.https ? new HttpsAgent(options) : new HttpAgent(options);
+    this.pools.set(key, created);
+    if (this.pools.size > MAX_POOLS) {
+      const [oldestKey, oldest] = this.pools.entries().next().value!;
+      this.pools.delete(oldestKey);
+      oldest.destroy();
+    }
+    return created;
   }
 
   /** The checked addresses, or the outcome that refuses them. */
@@ -187,8 +253,9 @@ export class WebhookClient {
     const status = response.statusCode ?? 0;
     const retryAfterSeconds = retryAfter(response.headers['retry-after'], this.now());
     const body = await readCapped(response, this.options.maxBodyBytes).catch(() => null);
-    // The connection is not reused, and whatever the receiver still sends is not wanted.
-    request.destroy();
+    // A body read to its end leaves the connection to its pool; one cut at the limit is not wanted
+    // any further, and its connection is closed.
+    if (body === null || !response.complete) request.destroy();
     if (body === null) return { ...fail('CONNECTION', `the answer (HTTP ${status}) broke off`, status), retryAfterSeconds };
     const failure: Failure | null =
       status >= 200 && status < 300
@@ -201,6 +268,17 @@ export class WebhookClient {
 }
 
 type Target = { hostname: string; port: number; path: string; https: boolean } | { failure: Outcome };
+
+/** A reused connection failed before any answer: the attempt may be made again on a new one. */
+const STALE_CONNECTION = Symbol('stale connection');
+
+/** The socket's `lookup`: exactly the checked addresses, so a second DNS answer (rebinding) is never asked for. */
+function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, addresses);
+    else callback(null, addresses[0]!.address, addresses[0]!.family);
+  };
+}
 
 function parseTarget(url: string): Target {
   let parsed: URL;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
-import { STRIPE_RETRY_AFTER_SECONDS, stripeFailure } from './stripe-failure';
+import { STRIPE_RETRY_AFTER_SECONDS, stripeErrorOf, stripeFailure } from './stripe-failure';
 
 /** What one attempt is given: what is left of the deadline, no retries of stripe-node's own, and the key. */
 export type StripeCallOptions = Required<Pick<Stripe.RequestOptions, 'timeout' | 'maxNetworkRetries'>> & Pick<Stripe.RequestOptions, 'idempotencyKey'>;
@@ -92,10 +92,11 @@ export class StripeDeadline {
  * answer when it gives one, else a connection failure, a conflict (409) or its own error (5xx).
  */
 function retryable(error: unknown): boolean {
-  if (!(error instanceof Stripe.errors.StripeError)) return false;
-  const advice = error.headers?.['stripe-should-retry'];
+  const stripe = stripeErrorOf(error);
+  if (!stripe) return false;
+  const advice = stripe.headers?.['stripe-should-retry'];
   if (advice === 'true' || advice === 'false') return advice === 'true';
-  return error instanceof Stripe.errors.StripeConnectionError || error.statusCode === 409 || (error.statusCode ?? 0) >= 500;
+  return stripe.type === 'StripeConnectionError' || stripe.statusCode === 409 || (stripe.statusCode ?? 0) >= 500;
 }
 
 @Injectable()

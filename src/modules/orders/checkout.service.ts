@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { grossOf } from '../../common/money/money';
 import { StripeDeadlines } from '../../common/stripe/stripe-deadline';
 import { STRIPE } from '../../common/stripe/stripe.module';
+import { StripeApi } from '../../common/stripe/stripe-sdk';
 import { assertAllowedLink } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { ProductRow, ProductsRepository } from '../products/products.repository';
@@ -20,7 +21,7 @@ export class CheckoutService {
     private readonly orders: OrdersRepository,
     private readonly products: ProductsRepository,
     private readonly users: UsersRepository,
-    @Inject(STRIPE) private readonly stripe: Stripe,
+    @Inject(STRIPE) private readonly stripe: StripeApi,
     private readonly stripeDeadlines: StripeDeadlines,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -68,7 +69,10 @@ export class CheckoutService {
       // One key for every attempt: a retry opens no second session for the order.
       session = await this.stripeDeadlines
         .start()
-        .write((options) => this.stripe.checkout.sessions.create(sessionParams(order.id, user, lines, dto), options), `gatehouse-order-checkout-${order.id}`);
+        .write(
+          (options) => this.stripe.call((api) => api.checkout.sessions.create(sessionParams(order.id, user, lines, dto), options)),
+          `gatehouse-order-checkout-${order.id}`,
+        );
     } catch (error) {
       await this.orders.markFailed(order.id);
       throw error;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Stripe from 'stripe';
 import { Principal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
@@ -9,6 +8,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { Language } from '../../common/i18n/language';
 import { StripeDeadline, StripeDeadlines } from '../../common/stripe/stripe-deadline';
 import { STRIPE } from '../../common/stripe/stripe.module';
+import { StripeApi } from '../../common/stripe/stripe-sdk';
 import { assertAllowedLink } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
@@ -50,7 +50,7 @@ export class SubscriptionCheckoutService {
     private readonly views: SubscriptionsService,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
-    @Inject(STRIPE) private readonly stripe: Stripe,
+    @Inject(STRIPE) private readonly stripe: StripeApi,
     private readonly stripeDeadlines: StripeDeadlines,
     private readonly background: BackgroundTasks,
     @InjectConfig() private readonly config: AppConfig,
@@ -110,7 +110,7 @@ export class SubscriptionCheckoutService {
     const told = seen && hasLiveStripeSubscription(seen) && !seen.cancelAtPeriodEnd ? seen.stripeSubscriptionId : null;
     if (told) {
       if (!this.config.stripe.secretKey) throw new DomainError('SERVICE_UNAVAILABLE', { params: { retryAfter: 3600 } });
-      await deadline.write((options) => this.stripe.subscriptions.update(told, { cancel_at_period_end: true }, options));
+      await deadline.write((options) => this.stripe.call((api) => api.subscriptions.update(told, { cancel_at_period_end: true }, options)));
     }
     return this.transactions.run(async (tx) => {
       const { current } = await this.changes.lock(tx, owner, this.clock.now());
@@ -164,19 +164,21 @@ export class SubscriptionCheckoutService {
     const metadata = { userId: user.id, accountId: owner.accountId, planCode: plan.code };
     const session = await deadline.write(
       (options) =>
-        this.stripe.checkout.sessions.create(
-          {
-            mode: 'subscription',
-            customer,
-            line_items: [{ price: plan.stripePriceId!, quantity: 1 }],
-            client_reference_id: owner.accountId,
-            metadata,
-            // Copied onto the subscription, so its own events name the account too.
-            subscription_data: { metadata },
-            success_url: dto.successUrl,
-            cancel_url: dto.cancelUrl,
-          },
-          options,
+        this.stripe.call((api) =>
+          api.checkout.sessions.create(
+            {
+              mode: 'subscription',
+              customer,
+              line_items: [{ price: plan.stripePriceId!, quantity: 1 }],
+              client_reference_id: owner.accountId,
+              metadata,
+              // Copied onto the subscription, so its own events name the account too.
+              subscription_data: { metadata },
+              success_url: dto.successUrl,
+              cancel_url: dto.cancelUrl,
+            },
+            options,
+          ),
         ),
       // A retry of this very call makes no second session.
       `gatehouse-subscription-checkout-${claimId}`,
@@ -204,7 +206,7 @@ export class SubscriptionCheckoutService {
     const known = (await this.subscriptions.findByAccount(owner.accountId))?.subscription.stripeCustomerId;
     if (known) return known;
     const created = await deadline.write(
-      (options) => this.stripe.customers.create({ email: user.email, metadata: { accountId: owner.accountId, userId: user.id } }, options),
+      (options) => this.stripe.call((api) => api.customers.create({ email: user.email, metadata: { accountId: owner.accountId, userId: user.id } }, options)),
       `gatehouse-customer-${owner.accountId}`,
     );
     return this.transactions.run(async (tx) => {
@@ -220,10 +222,10 @@ export class SubscriptionCheckoutService {
   /** Expires an open session at Stripe; a session already paid means a subscription is on its way (409). */
   private async expireSession(deadline: StripeDeadline, sessionId: string): Promise<void> {
     try {
-      await deadline.write((options) => this.stripe.checkout.sessions.expire(sessionId, {}, options));
+      await deadline.write((options) => this.stripe.call((api) => api.checkout.sessions.expire(sessionId, {}, options)));
     } catch (error) {
       const status = await deadline
-        .read((options) => this.stripe.checkout.sessions.retrieve(sessionId, {}, options))
+        .read((options) => this.stripe.call((api) => api.checkout.sessions.retrieve(sessionId, {}, options)))
         .then(
           (session) => session.status,
           () => undefined,

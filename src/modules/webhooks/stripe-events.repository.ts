@@ -1,19 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { stripeEvents } from '../../db/schema';
 import { Database, DB } from '../../db/database';
 import type { Executor } from '../../db/database';
 
 @Injectable()
 export class StripeEventsRepository {
-  constructor(@Inject(DB) private readonly db: Database) {}
+  /** Most of what Stripe sends: prepared once per connection, its payload the JSON text as received. */
+  private readonly ignored;
 
-  /** An event nothing applies: stored once with its outcome in one statement (a redelivery changes nothing). */
-  async insertIgnored(event: { id: string; type: string; payload: unknown }): Promise<void> {
-    await this.db
+  constructor(@Inject(DB) private readonly db: Database) {
+    this.ignored = db
       .insert(stripeEvents)
-      .values({ ...event, outcome: 'IGNORED' })
-      .onConflictDoNothing();
+      .values({ id: sql.placeholder('id'), type: sql.placeholder('type'), payload: sql`${sql.placeholder('payload')}::jsonb`, outcome: 'IGNORED' })
+      .onConflictDoNothing()
+      .prepare('stripe_event_ignored');
+  }
+
+  /**
+   * An event nothing applies: stored once with its outcome in one statement (a redelivery changes
+   * nothing). `payload` is the event's JSON text, stored without serialising it again.
+   */
+  async insertIgnored(event: { id: string; type: string; payload: string }): Promise<void> {
+    await this.ignored.execute(event);
   }
 
   /**

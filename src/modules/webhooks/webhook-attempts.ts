@@ -8,7 +8,7 @@ import { MailService } from '../../common/mail/mail.service';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
-import { ClaimedDelivery, DeliveryRow, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { ClaimedDelivery, DeliveryRow, NextState, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { signWebhook } from './webhook-signature';
@@ -23,7 +23,12 @@ const MAX_BODY_BYTES = 4_096;
 /** An endpoint whose deliveries have all failed this long is switched off. */
 export const FAILING_DISABLE_DAYS = 5;
 
-type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
+/** An attempt made and not yet recorded: its delivery and endpoint as claimed, what came back, and when it was made. */
+export interface SentAttempt {
+  claimed: ClaimedDelivery;
+  result: AttemptResult;
+  at: Date;
+}
 
 /** Whether another attempt may succeed: 429, 5xx, timeouts and connection errors. */
 export function isRetryable(result: AttemptResult): boolean {
@@ -65,15 +70,25 @@ export class WebhookAttempts {
     return new Date(now.getTime() + this.config.webhooks.attemptTimeoutMs * 2);
   }
 
-  /** The attempt's result, or undefined when the delivery was cancelled instead of sent. */
-  async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<AttemptResult | undefined> {
+  /** Makes the attempt and records it; its result, or undefined when the delivery was cancelled instead of sent. */
+  async attempt(claimed: ClaimedDelivery): Promise<AttemptResult | undefined> {
+    const sent = await this.make(claimed);
+    if (sent) await this.record([sent]);
+    return sent?.result;
+  }
+
+  /**
+   * Makes the attempt without recording it (see record); undefined when the delivery was
+   * cancelled instead of sent.
+   */
+  async make(claimed: ClaimedDelivery): Promise<SentAttempt | undefined> {
+    const { delivery, endpoint } = claimed;
     // An `all` endpoint whose owner was demoted since the fan-out (or while this waited): what it
     // holds about others ends unsent, this delivery with them.
     if (delivery.subjectUserId !== endpoint.ownerId && endpoint.ownerRole !== 'ADMIN') {
       await this.deliveries.cancelAboutOthers(endpoint.ownerId, this.clock.now());
       return undefined;
     }
-    const lease = delivery.leaseUntil!;
     const at = this.clock.now();
     const result = await this.send(delivery, endpoint, at).catch((error: unknown): AttemptResult => {
       // Ours, not the receiver's (a secret that no longer opens, say): recorded and retried like a
@@ -90,32 +105,56 @@ export class WebhookAttempts {
     });
     // The owner sees the failure's message; what was refused, and why, is for operators only.
     if (result.failure?.detail) this.logger.warn(`Delivery ${delivery.id} to endpoint ${endpoint.id}: ${result.failure.kind}: ${result.failure.detail}`);
-    const next = this.nextState(delivery, result, this.clock.now());
-    const recorded = await this.deliveries.recordAttempt(
-      {
-        id: newId('wha'),
-        deliveryId: delivery.id,
-        attemptedAt: at,
-        statusCode: result.status,
-        durationMs: Math.round(result.durationMs),
-        responseBody: result.body || null,
-        failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
-      },
-      next,
-      lease,
-    );
-    if (!recorded) this.logger.warn(`Delivery ${delivery.id}: its lease ran out during the attempt; another attempt records instead`);
-    else if (endpoint.enabled) await this.afterAttempt(endpoint, result, this.clock.now());
-    return result;
+    return { claimed, result, at };
   }
 
-  /** 410 Gone switches the endpoint off at once; failing every delivery for FAILING_DISABLE_DAYS does too, and its owner is told. */
-  private async afterAttempt(endpoint: ClaimedDelivery['endpoint'], result: AttemptResult, now: Date): Promise<void> {
-    if (result.status === 410) {
-      await this.endpoints.disable(endpoint.id, 'GONE', now);
-      return;
+  /**
+   * Records attempts made (one statement for all of them, each with where its delivery goes
+   * next), then what they say about their endpoints' health.
+   */
+  async record(sent: SentAttempt[]): Promise<void> {
+    const now = this.clock.now();
+    // An endpoint's health follows its last attempt (as if each had recorded in turn); one that
+    // answered 2xx last is healthy, written beside the attempts rather than after them.
+    const last = new Map<string, SentAttempt>();
+    for (const item of sent) if (item.claimed.endpoint.enabled) last.set(item.claimed.endpoint.id, item);
+    const healthy = [...last].filter(([, item]) => item.result.ok).map(([id]) => id);
+    const [recorded] = await Promise.all([
+      this.deliveries.recordAttempts(
+        sent.map(({ claimed: { delivery }, result, at }) => ({
+          attempt: {
+            id: newId('wha'),
+            deliveryId: delivery.id,
+            attemptedAt: at,
+            statusCode: result.status,
+            durationMs: Math.round(result.durationMs),
+            responseBody: result.body || null,
+            failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
+          },
+          next: this.nextState(delivery, result, now),
+          lease: delivery.leaseUntil!,
+        })),
+      ),
+      healthy.length > 0 ? this.endpoints.recordHealthy(healthy) : undefined,
+    ]);
+    // A 410 Gone recorded switches its endpoint off at once; a failure recorded last counts
+    // towards switching it off.
+    const gone = new Set<string>();
+    for (const { claimed, result } of sent) {
+      if (!recorded.has(claimed.delivery.id))
+        this.logger.warn(`Delivery ${claimed.delivery.id}: its lease ran out during the attempt; another attempt records instead`);
+      else if (claimed.endpoint.enabled && result.status === 410) gone.add(claimed.endpoint.id);
     }
-    const failingSince = await this.endpoints.recordHealth(endpoint.id, result.ok, now);
+    const failing = [...last.values()].filter((item) => !item.result.ok && !gone.has(item.claimed.endpoint.id) && recorded.has(item.claimed.delivery.id));
+    await Promise.all([
+      ...[...gone].map((id) => this.endpoints.disable(id, 'GONE', now)),
+      ...failing.map((item) => this.afterFailure(item.claimed.endpoint, now)),
+    ]);
+  }
+
+  /** Failing every delivery for FAILING_DISABLE_DAYS switches the endpoint off, and its owner is told. */
+  private async afterFailure(endpoint: ClaimedDelivery['endpoint'], now: Date): Promise<void> {
+    const failingSince = await this.endpoints.recordFailure(endpoint.id, now);
     if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
     // Switched off and its owner's mail queued together: one mail, exactly when it is off.
     await this.transactions.run(async (tx) => {

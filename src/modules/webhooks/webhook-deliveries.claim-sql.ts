@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { SQL, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/database';
 
 /**
- * The two statements of WebhookDeliveriesRepository.claimDue, apart only for their length: raw
+ * The two parts of WebhookDeliveriesRepository.claimDue, apart only for their length: raw
  * SQL, since drizzle has no recursive CTE, no LATERAL with a computed LIMIT, and no window
  * ordering. `e` is always webhook_endpoints, `d` and `l` webhook_deliveries.
  */
@@ -13,6 +13,20 @@ export interface ClaimLimits {
   perEndpoint: number;
 }
 
+/**
+ * The dispatcher's own bookkeeping (claims, recorded attempts) commits without waiting for the WAL
+ * flush: a claim or record lost to a crash of the database server (not of ours) only means its
+ * delivery is attempted again once the lease ends, which at-least-once delivery already allows
+ * (receivers drop repeats by `webhook-id`). Everything else still commits durably. On a machine
+ * whose flush takes milliseconds, two flushes per attempt were most of what bounded one endpoint
+ * (at most WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT in flight) to a few hundred deliveries a second.
+ *
+ * A column of the statement that writes: set for its transaction (`is_local`), read at its
+ * commit, and evaluated only when the statement returns a row, which is when it wrote something.
+ * `SET LOCAL` would cost a round trip, and a transaction around a single statement two more.
+ */
+export const WITHOUT_FLUSH = sql`set_config('synchronous_commit', 'off', true) AS without_flush`;
+
 /** Attempts in flight to the endpoint `e`: leased, and the lease still running. */
 const inFlight = (now: Date) =>
   sql`(SELECT count(*)::int FROM webhook_deliveries l WHERE l.endpoint_id = e.id AND l.lease_until >= ${now} AND l.status = 'PENDING')`;
@@ -22,39 +36,62 @@ const slotsOf = (perEndpoint: number) => sql`(CASE WHEN e.failing_since IS NULL 
 const dueFree = (now: Date) =>
   sql`d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until < ${now})`;
 
+/** What an attempt needs from its endpoint, and its owner's role now. */
+export interface ClaimedEndpoint {
+  id: string;
+  url: string;
+  enabled: boolean;
+  secretSealed: string;
+  previousSecretSealed: string | null;
+  previousSecretExpiresAt: Date | null;
+  ownerId: string;
+  ownerRole: 'USER' | 'ADMIN';
+}
+
 /**
  * Locks up to `limit` endpoints with a free slot and a due delivery, the least busy first, then
- * those whose oldest due delivery waited longest. The recursive walk visits each endpoint with
- * pending deliveries once through webhook_deliveries_pending_idx (a loose index scan).
+ * those whose oldest due delivery waited longest, and reads what their attempts need. The
+ * recursive walk visits each endpoint with pending deliveries once through
+ * webhook_deliveries_pending_idx (a loose index scan).
  */
-export async function lockClaimableEndpoints(tx: Transaction, now: Date, { limit, perEndpoint }: ClaimLimits): Promise<{ id: string }[]> {
-  const result = await tx.execute<{ id: string }>(sql`
+export async function lockClaimableEndpoints(tx: Transaction, now: Date, { limit, perEndpoint }: ClaimLimits): Promise<ClaimedEndpoint[]> {
+  const result = await tx.execute<Record<string, unknown>>(sql`
     WITH RECURSIVE pending(endpoint_id) AS (
       (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'PENDING' ORDER BY endpoint_id LIMIT 1)
       UNION ALL
       SELECT (SELECT n.endpoint_id FROM webhook_deliveries n WHERE n.status = 'PENDING' AND n.endpoint_id > p.endpoint_id ORDER BY n.endpoint_id LIMIT 1)
       FROM pending p WHERE p.endpoint_id IS NOT NULL
     )
-    SELECT e.id
+    SELECT e.id, e.url, e.enabled, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.owner_id, u.role AS owner_role, ${WITHOUT_FLUSH}
     FROM pending p
     JOIN webhook_endpoints e ON e.id = p.endpoint_id
+    JOIN users u ON u.id = e.owner_id
     CROSS JOIN LATERAL (SELECT ${inFlight(now)} AS n) busy
     CROSS JOIN LATERAL (SELECT d.next_attempt_at AS at FROM webhook_deliveries d WHERE ${dueFree(now)} ORDER BY d.next_attempt_at LIMIT 1) oldest
     WHERE busy.n < ${slotsOf(perEndpoint)}
     ORDER BY busy.n, oldest.at
     LIMIT ${limit}
     FOR NO KEY UPDATE OF e SKIP LOCKED`);
-  return result.rows;
+  return result.rows.map((row) => ({
+    id: row.id as string,
+    url: row.url as string,
+    enabled: row.enabled as boolean,
+    secretSealed: row.secret_sealed as string,
+    previousSecretSealed: (row.previous_secret_sealed as string | null) ?? null,
+    previousSecretExpiresAt: row.previous_secret_expires_at == null ? null : new Date(row.previous_secret_expires_at as string | Date),
+    ownerId: row.owner_id as string,
+    ownerRole: row.owner_role as ClaimedEndpoint['ownerRole'],
+  }));
 }
 
 /**
- * The due deliveries to take from the locked endpoints, counted again now that they are ours:
- * each endpoint's free slots, oldest first, then round-robin over the endpoints (each one's first
- * before anyone's second, the least busy first) up to `limit`.
+ * The ids of the due deliveries to take from the locked endpoints (a subquery of the claim's
+ * update), counted again now that they are ours: each endpoint's free slots, oldest first, then
+ * round-robin over the endpoints (each one's first before anyone's second, the least busy first)
+ * up to `limit`.
  */
-export async function dueOfLockedEndpoints(tx: Transaction, endpoints: { id: string }[], now: Date, { limit, perEndpoint }: ClaimLimits): Promise<string[]> {
-  const ids = endpoints.map((endpoint) => endpoint.id);
-  const result = await tx.execute<{ id: string }>(sql`
+export function dueOfLockedEndpoints(endpoints: { id: string }[], now: Date, { limit, perEndpoint }: ClaimLimits): SQL {
+  return sql`
     SELECT c.id FROM (
       SELECT d.id, d.next_attempt_at, busy.n + row_number() OVER (PARTITION BY e.id ORDER BY d.next_attempt_at) AS rank
       FROM webhook_endpoints e
@@ -64,12 +101,8 @@ export async function dueOfLockedEndpoints(tx: Transaction, endpoints: { id: str
         ORDER BY d.next_attempt_at LIMIT greatest(${slotsOf(perEndpoint)} - busy.n, 0)
         FOR UPDATE SKIP LOCKED
       ) d
-      WHERE e.id IN (${sql.join(
-        ids.map((id) => sql`${id}`),
-        sql`, `,
-      )})
+      WHERE e.id = ANY(${sql.param(endpoints.map((endpoint) => endpoint.id))}::text[])
     ) c
     ORDER BY c.rank, c.next_attempt_at
-    LIMIT ${limit}`);
-  return result.rows.map((row) => row.id);
+    LIMIT ${limit}`;
 }

@@ -3,13 +3,21 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } fro
 import { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
-import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints } from './webhook-deliveries.claim-sql';
+import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints, WITHOUT_FLUSH } from './webhook-deliveries.claim-sql';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
 export type AttemptRow = typeof webhookAttempts.$inferSelect;
 export type NewAttempt = typeof webhookAttempts.$inferInsert;
 export type DeliveryStatus = DeliveryRow['status'];
+/** Where a delivery goes after an attempt. */
+export type NextState = Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>;
+/** One attempt to record: made under `lease`, and leading its delivery to `next`. */
+export interface RecordedAttempt {
+  attempt: NewAttempt & { attemptedAt: Date };
+  next: NextState;
+  lease: Date;
+}
 
 /** A claimed delivery with what its attempt needs from its endpoint, and its owner's role now. */
 export interface ClaimedDelivery {
@@ -40,6 +48,8 @@ const subscribedTo = (type: string) =>
 const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
 /** Why a delivery about someone else ends when its endpoint's owner is no longer an ADMIN. */
 const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
+/** Deliveries per insert: a dozen parameters each. */
+const INSERT_CHUNK = 4_000;
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
@@ -77,13 +87,17 @@ export class WebhookDeliveriesRepository {
     return { everyone: rows.some((row) => row.everyone), owners: new Set(rows.map((row) => row.ownerId)) };
   }
 
-  /** One delivery per endpoint and event, whatever repeats the fan-out. */
+  /**
+   * One delivery per endpoint and event, whatever repeats the fan-out: one statement, unless there
+   * are so many that their parameters would pass Postgres's limit (65,535).
+   */
   async insertMany(tx: Executor, rows: NewDelivery[]): Promise<void> {
-    if (rows.length === 0) return;
-    await tx
-      .insert(webhookDeliveries)
-      .values(rows)
-      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      await tx
+        .insert(webhookDeliveries)
+        .values(rows.slice(start, start + INSERT_CHUNK))
+        .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
+    }
   }
 
   /**
@@ -102,14 +116,14 @@ export class WebhookDeliveriesRepository {
     return this.db.transaction(async (tx) => {
       const endpoints = await lockClaimableEndpoints(tx, now, limits);
       if (endpoints.length === 0) return [];
-      const due = await dueOfLockedEndpoints(tx, endpoints, now, limits);
-      if (due.length === 0) return [];
       const claimed = await tx
         .update(webhookDeliveries)
         .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
-        .where(inArray(webhookDeliveries.id, due))
+        .where(sql`${webhookDeliveries.id} IN (${dueOfLockedEndpoints(endpoints, now, limits)})`)
         .returning();
-      return withEndpoints(tx, claimed);
+      // The endpoints are locked: what the lock read of them is what the attempts need.
+      const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+      return claimed.map((delivery) => ({ delivery, endpoint: byId.get(delivery.endpointId)! }));
     });
   }
 
@@ -139,18 +153,38 @@ export class WebhookDeliveriesRepository {
     });
   }
 
-  /** Records an attempt and where the delivery goes next, only while this attempt still holds its lease. */
-  async recordAttempt(attempt: NewAttempt, next: Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'lastError' | 'completedAt'>, lease: Date): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const [updated] = await tx
-        .update(webhookDeliveries)
-        .set({ ...next, leaseUntil: null })
-        .where(and(eq(webhookDeliveries.id, attempt.deliveryId), eq(webhookDeliveries.leaseUntil, lease)))
-        .returning({ id: webhookDeliveries.id });
-      if (!updated) return false;
-      await tx.insert(webhookAttempts).values(attempt);
-      return true;
-    });
+  /**
+   * Records a round's attempts, each with where its delivery goes next, in one statement: an
+   * attempt is recorded only while it still holds its lease, and its attempt row is written only
+   * then. The ids of the deliveries recorded.
+   */
+  async recordAttempts(rows: RecordedAttempt[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const column = <T>(pick: (row: RecordedAttempt) => T) => sql.param(rows.map(pick));
+    const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
+    const result = await this.db.execute<{ id: string }>(sql`
+      WITH round AS (
+        SELECT * FROM unnest(
+          ${column((row) => row.attempt.deliveryId)}::text[], ${column((row) => iso(row.lease))}::timestamptz[],
+          ${column((row) => row.next.status)}::webhook_delivery_status[], ${column((row) => iso(row.next.nextAttemptAt))}::timestamptz[],
+          ${column((row) => row.next.lastError)}::text[], ${column((row) => iso(row.next.completedAt))}::timestamptz[],
+          ${column((row) => row.attempt.id)}::text[], ${column((row) => iso(row.attempt.attemptedAt))}::timestamptz[],
+          ${column((row) => row.attempt.statusCode ?? null)}::int[], ${column((row) => row.attempt.durationMs)}::int[],
+          ${column((row) => row.attempt.responseBody ?? null)}::text[], ${column((row) => row.attempt.failure ?? null)}::text[]
+        ) AS r(delivery_id, lease, status, next_attempt_at, last_error, completed_at, attempt_id, attempted_at, status_code, duration_ms, response_body, failure)
+      ), recorded AS (
+        UPDATE ${webhookDeliveries} d
+           SET status = r.status, next_attempt_at = r.next_attempt_at, last_error = r.last_error, completed_at = r.completed_at, lease_until = NULL
+          FROM round r
+         WHERE d.id = r.delivery_id AND d.lease_until = r.lease
+        RETURNING d.id
+      ), attempts AS (
+        INSERT INTO ${webhookAttempts} (id, delivery_id, attempted_at, status_code, duration_ms, response_body, failure)
+        SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
+          FROM round r JOIN recorded ON recorded.id = r.delivery_id
+      )
+      SELECT id, ${WITHOUT_FLUSH} FROM recorded`);
+    return new Set(result.rows.map((row) => row.id));
   }
 
   /**

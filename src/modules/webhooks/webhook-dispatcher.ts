@@ -8,8 +8,8 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import { PING_EVENT } from '../outbox/outbox.events';
 import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
-import { WebhookAttempts } from './webhook-attempts';
-import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { SentAttempt, WebhookAttempts } from './webhook-attempts';
+import { ClaimedDelivery, NewDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
 /** The dispatcher wakes this often: first attempts go out within about two ticks of the commit. */
 export const DISPATCH_INTERVAL_MS = 1_000;
@@ -44,6 +44,9 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   /** Claims run one at a time, so two cannot both count the same free slots. */
   private claims: Promise<unknown> = Promise.resolve();
   private refillQueued = false;
+  /** Attempts made and waiting to be recorded together, and the recording under way. */
+  private readonly unrecorded: { sent: SentAttempt; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private recording: Promise<void> | undefined;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -157,10 +160,14 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return run;
   }
 
-  /** An attempt that frees its slot when it ends, and (when this instance dispatches) claims it again at once. */
+  /**
+   * An attempt that frees its slot once it is recorded, and (when this instance dispatches) claims
+   * it again at once.
+   */
   private start(item: ClaimedDelivery): void {
     const attempt = this.attempts
-      .attempt(item)
+      .make(item)
+      .then((sent) => sent && this.record(sent))
       .then(
         () => undefined,
         (error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, `Delivery ${item.delivery.id}: the attempt failed to record`),
@@ -170,6 +177,31 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
         if (this.config.webhooks.dispatch) this.refill();
       });
     this.inFlight.add(attempt);
+  }
+
+  /** Queues an attempt made for the next recording, which takes every attempt that ended meanwhile. */
+  private record(sent: SentAttempt): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.unrecorded.push({ sent, resolve, reject });
+      // After the I/O callbacks of this turn of the loop: the attempts answered together record together.
+      if (this.unrecorded.length === 1) setImmediate(() => this.recordQueued());
+    });
+  }
+
+  /** One statement for what is queued; what ends while it runs goes in the next. */
+  private recordQueued(): void {
+    if (this.recording || this.unrecorded.length === 0) return;
+    const batch = this.unrecorded.splice(0);
+    this.recording = this.attempts
+      .record(batch.map((queued) => queued.sent))
+      .then(
+        () => batch.forEach((queued) => queued.resolve()),
+        (error: unknown) => batch.forEach((queued) => queued.reject(error)),
+      )
+      .finally(() => {
+        this.recording = undefined;
+        this.recordQueued();
+      });
   }
 
   /**
@@ -206,32 +238,35 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     return claimed.delivery.id;
   }
 
-  /** Fans out up to one batch of outbox rows; how many it took. */
+  /** Fans out up to one batch of outbox rows, their deliveries in one insert; how many it took. */
   private fanOut(): Promise<number> {
     return this.transactions.run(async (tx) => {
       const rows = await this.outbox.claimUndelivered(tx, FAN_OUT_BATCH);
       const now = this.clock.now();
       // Rows of one type about one user go to the same endpoints: asked once per batch.
       const subscribed = new Map<string, Promise<{ id: string; ownerId: string }[]>>();
+      const deliveries: NewDelivery[] = [];
       for (const row of rows) {
         const userId = ownerOf(row);
         const key = `${row.type}|${userId ?? ''}`;
         if (!subscribed.has(key)) subscribed.set(key, this.deliveries.endpointsFor(tx, row.type, userId));
         const endpoints = await subscribed.get(key)!;
+        if (endpoints.length === 0) continue;
         const event = publishedEvent(row);
-        await this.deliveries.insertMany(
-          tx,
-          endpoints.map((endpoint) => ({
+        const body = JSON.stringify(event);
+        for (const endpoint of endpoints) {
+          deliveries.push({
             endpointId: endpoint.id,
             ownerId: endpoint.ownerId,
             subjectUserId: userId,
             eventId: event.id,
             eventType: row.type,
-            body: JSON.stringify(event),
+            body,
             nextAttemptAt: now,
-          })),
-        );
+          });
+        }
       }
+      await this.deliveries.insertMany(tx, deliveries);
       await this.outbox.markDelivered(
         tx,
         rows.map((row) => row.id),

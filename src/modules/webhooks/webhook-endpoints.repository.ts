@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { ownerCondition } from '../../db/owner-scope';
@@ -75,19 +75,18 @@ export class WebhookEndpointsRepository {
   }
 
   /**
-   * After an attempt: a success clears `failingSince`, a failure starts it if it is not running.
-   * The failing streak's start, null after a success.
+   * These endpoints answered: no longer failing. Most attempts succeed on a healthy endpoint, and
+   * then no row is written (no lock for every concurrent delivery to queue behind).
    */
-  async recordHealth(id: string, ok: boolean, at: Date): Promise<Date | null> {
-    if (ok) {
-      // Most attempts succeed on a healthy endpoint: then nothing changes, and the row is not
-      // written (no lock for every concurrent delivery to queue behind).
-      await this.db
-        .update(webhookEndpoints)
-        .set({ failingSince: null })
-        .where(and(eq(webhookEndpoints.id, id), isNotNull(webhookEndpoints.failingSince)));
-      return null;
-    }
+  async recordHealthy(ids: string[]): Promise<void> {
+    await this.db
+      .update(webhookEndpoints)
+      .set({ failingSince: null })
+      .where(and(inArray(webhookEndpoints.id, ids), isNotNull(webhookEndpoints.failingSince)));
+  }
+
+  /** The endpoint failed an attempt: failing since now, unless it already was; since when (null: it is gone). */
+  async recordFailure(id: string, at: Date): Promise<Date | null> {
     const [row] = await this.db
       .update(webhookEndpoints)
       .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
