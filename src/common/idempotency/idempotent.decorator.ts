@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
 import { ApiExtension, ApiHeader, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
-import { RETRY_AFTER } from '../throttling/rate-limit.decorator';
+import { RETRY_AFTER } from '../throttling/rate-limit-headers';
 import { problemCodesOf, problemResponse } from '../openapi/api-problems.decorator';
 import { IdempotencyInterceptor, IdempotentReplayFilter, REPLAYED_HEADER } from './idempotency.interceptor';
 

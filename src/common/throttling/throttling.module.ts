@@ -2,7 +2,6 @@ import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
-import { RateLimitGuard } from './rate-limit.guard';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
 import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
@@ -57,9 +56,8 @@ export function createRateLimitRedis(config: AppConfig): Redis {
       useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new FixedWindowMemoryStorage()),
     },
     RateLimiter,
-    RateLimitGuard,
   ],
-  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter, RateLimitGuard],
+  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter],
 })
 export class ThrottlingModule implements OnApplicationShutdown {
   constructor(
