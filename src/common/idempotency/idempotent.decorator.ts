@@ -6,7 +6,7 @@ import { IdempotencyInterceptor, IdempotentReplayFilter, REPLAYED_HEADER } from 
 
 /** Marks an operation that takes Idempotency-Key in the spec; the document builder adds its answers. */
 export const IDEMPOTENT_EXTENSION = 'x-idempotent';
-/** The route's own mark, for the metering guard: it leaves the count to the interceptor's claim. */
+/** The route's own mark, for the route guard's metering: it leaves the count to the interceptor's claim. */
 export const IDEMPOTENT = 'gatehouse:idempotent';
 
 /**

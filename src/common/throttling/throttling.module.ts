@@ -12,7 +12,7 @@ export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
 /**
  * During an outage every command fails at once instead of queueing (enableOfflineQueue: false),
  * and a Redis that accepts connections but never answers fails after the command timeout; either
- * way the request answers 503 (rate-limit.guard.ts). Reconnection goes on in the background, so
+ * way the request answers 503 (rate-limiter.ts). Reconnection goes on in the background, so
  * the limits work again as soon as Redis is back, without a restart.
  */
 export function createRateLimitRedis(config: AppConfig): Redis {

@@ -25,7 +25,7 @@ import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
 
-/** Global only to hand the guard chain its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
+/** Global only to hand the route guard its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
 @Global()
 @Module({
   imports: [
