@@ -67,8 +67,8 @@ async function database(dir: string): Promise<Record<string, string>> {
   return { DATABASE_URL: url.toString() };
 }
 
-/** The callback the app names to its OIDC provider: PUBLIC_BASE_URL keeps its default here. */
-const OIDC_CALLBACK = 'http://localhost:3000/v1/auth/oidc/contract/callback';
+/** The callback the app names to its OIDC provider: PUBLIC_BASE_URL defaults to http://localhost:<PORT>. */
+const oidcCallback = (port: number) => `http://localhost:${port}/v1/auth/oidc/contract/callback`;
 
 async function startServer(dir: string, port: number, oidc: TestOidcProvider): Promise<string> {
   // Checkout talks to a local stand-in for Stripe, never to Stripe.
@@ -335,9 +335,10 @@ async function main(): Promise<number> {
   chmodSync(dir, 0o755);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 
-  const oidc = await TestOidcProvider.start(OIDC_CALLBACK);
+  const port = await freePort();
+  const oidc = await TestOidcProvider.start(oidcCallback(port));
   cleanups.push(() => oidc.close());
-  const url = await startServer(dir, await freePort(), oidc);
+  const url = await startServer(dir, port, oidc);
   const variables = { baseUrl: url, ...(await seed(url, oidc)) };
   const collection = join(dir, 'collection.json');
   // -l: the local spec; --syncPostman false: nothing is uploaded. Portman writes ./tmp, so it runs in ours.

@@ -19,6 +19,7 @@ import { DatabaseModule } from './db/database.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { DevMailModule } from './modules/dev-mail/dev-mail.module';
 import { HealthModule } from './modules/health/health.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
 import { MeteringModule } from './modules/metering/metering.module';
@@ -75,6 +76,8 @@ export class AppModule {
         OrdersModule,
         WebhooksModule,
         ApiKeysModule,
+        // Development only: in production /dev/mail does not exist at all.
+        ...(options.config.env === 'production' ? [] : [DevMailModule]),
         ...(options.extraModules ?? []),
       ],
       providers: [{ provide: APP_PIPE, useClass: ValidationPipe }],

@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream, Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
@@ -123,5 +123,17 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: 'Gatehouse API',
+    // Swagger UI fetches the spec from /openapi.json (cached by the browser, one copy) instead of
+    // carrying all of it inlined in swagger-ui-init.js, which made that script about 900 KB.
+    swaggerUrl: '/openapi.json',
+    patchDocumentOnRequest: withoutInlinedSpec,
   });
 }
+
+/**
+ * @nestjs/swagger asks this for the document of both /openapi.json and the UI's init script. The
+ * script inlines what it gets; given none it loads `swaggerUrl` instead. (The typing wants a
+ * document, but an absent one is exactly what its script builder handles.)
+ */
+const withoutInlinedSpec = <TRequest>(request: TRequest, _reply: unknown, document: OpenAPIObject): OpenAPIObject =>
+  (request as FastifyRequest).url.split('?')[0]?.endsWith('/swagger-ui-init.js') ? (undefined as unknown as OpenAPIObject) : document;

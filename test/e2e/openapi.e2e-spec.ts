@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, ERROR_CODES, ErrorCode } from '../../src/common/errors/error-catalog';
 import { INTEGRATION_ERRORS_EXTENSION, integrationMapping } from '../../src/common/errors/integration-problem-writer';
 import { listRoutes } from '../../src/common/http/routes';
+import { UNDOCUMENTED_ROUTES } from '../helpers/openapi-contract';
 import { useTestApp } from '../helpers/test-app';
 
 const COMMITTED = join(__dirname, '../../openapi/openapi.json');
@@ -40,7 +41,8 @@ describe('OpenAPI and Swagger UI', () => {
     expect(page.body).toContain('swagger-ui');
     const init = await ctx.t.app.inject({ method: 'GET', url: '/docs/swagger-ui-init.js' });
     expect(init.statusCode).toBe(200);
-    expect(init.body).toContain('Gatehouse API');
+    // Issue 22: the spec is loaded by URL, not inlined (test/e2e/swagger-ui.e2e-spec.ts).
+    expect(init.body).toContain('/openapi.json');
   });
 
   it('serves an OpenAPI 3.x document equal to the committed openapi/openapi.json (run `npm run openapi` to update it)', () => {
@@ -70,7 +72,10 @@ describe('OpenAPI and Swagger UI', () => {
   });
 
   it('documents every route the app serves, and nothing it does not', () => {
-    const appRoutes = listRoutes(ctx.t.app).map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
+    // Only the routes deliberately left out of the spec (the development mailbox) are not in it.
+    const appRoutes = listRoutes(ctx.t.app)
+      .filter((route) => !UNDOCUMENTED_ROUTES.some(({ pattern }) => pattern.test(route.path)))
+      .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
     const documented = Object.entries(served.paths).flatMap(([path, item]) => METHODS.filter((method) => item[method]).map((method) => `${method} ${path}`));
     expect(documented.sort()).toEqual(appRoutes.sort());
   });

@@ -110,7 +110,16 @@ describe('password reset', () => {
   it('refuses a reset page outside ALLOWED_LINK_ORIGINS with 422 on that field', async () => {
     const response = await post('/v1/users/password-reset-request', { email: 'a@example.com', resetPageLink: 'https://evil.example/reset' });
     expect(response.statusCode).toBe(422);
-    expect(response.json().errors).toEqual([{ field: 'resetPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED', message: 'Links must point to an allowed origin' }]);
+    expect(response.json().errors).toEqual([
+      { field: 'resetPageLink', code: 'LINK_ORIGIN_NOT_ALLOWED', message: 'Links must point to an allowed origin: https://app.example.com' },
+    ]);
+    // Issue 22: the allowed origins are named in every language.
+    const turkish = await post(
+      '/v1/users/password-reset-request',
+      { email: 'a@example.com', resetPageLink: 'https://evil.example/reset' },
+      { 'accept-language': 'tr' },
+    );
+    expect(turkish.json().errors[0].message).toBe('Bağlantılar izin verilen bir kaynağa yönlenmelidir: https://app.example.com');
   });
 
   it('answers an expired token with 400 TOKEN_EXPIRED and a made-up one with INVALID_TOKEN', async () => {

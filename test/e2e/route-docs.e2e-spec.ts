@@ -34,14 +34,20 @@ describe('route docs: each route says who may call it, and its spec says what th
   beforeAll(async () => {
     routes = listRoutes(ctx.t.app);
     const spec = (await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, Operation>> }>();
-    operations = new Map(routes.map((route) => [route, spec.paths[route.path.replace(/:(\w+)/g, '{$1}')]![route.method.toLowerCase()]!]));
+    // Routes left out of the spec on purpose (the development mailbox) have no docs to compare;
+    // openapi.e2e-spec.ts checks that every other route is documented.
+    operations = new Map(
+      routes.flatMap((route) => {
+        const operation = spec.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+        return operation ? [[route, operation] as const] : [];
+      }),
+    );
   });
 
   it('documents, for every operation, exactly the security and guard answers of its compiled plan', () => {
-    expect(routes.length).toBeGreaterThan(50);
-    for (const route of routes) {
+    expect(operations.size).toBeGreaterThan(50);
+    for (const [route, operation] of operations) {
       const { plan } = route;
-      const operation = operations.get(route)!;
       const label = `${route.method} ${route.path}`;
       const { responses } = operation;
       // Security: open, the three credentials (the document's default), or those plus "none" on enrolment.

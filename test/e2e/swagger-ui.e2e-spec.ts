@@ -54,6 +54,17 @@ describe('Swagger UI findings', () => {
     expect(await keysOf(session.user.id)).toBe(0);
   });
 
+  it('issue 22: Swagger UI loads the spec by URL: its init script is small and names /openapi.json, which serves the document', async () => {
+    const init = await ctx.t.app.inject({ method: 'GET', url: '/docs/swagger-ui-init.js' });
+    expect(init.statusCode).toBe(200);
+    expect(init.body.length).toBeLessThan(10_000);
+    expect(init.body).toContain('"swaggerUrl": "/openapi.json"');
+    expect(init.body).not.toContain('"openapi": "3.');
+    const spec = await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(spec.statusCode).toBe(200);
+    expect(spec.json().info.title).toBe('Gatehouse API');
+  });
+
   it('docs: every error status shows its own examples, one per documented code, not the same 422', async () => {
     const document = (await ctx.t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     let checked = 0;

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GEO_DATA_PACKAGE, geoDataFiles, GeoLocator } from '../../src/common/geo/geo-locator';
+import { GEO_DATA_PACKAGE, GeoData, geoDataFiles } from '../../src/common/geo/geo-locator';
 import { withinGeoScopes } from '../../src/common/geo/geo-scopes';
 import { GEO_ADDRESSES, GEO_DATA_VERSION } from '../fixtures/geo-addresses';
 
-/** Medium tier: the real GeoLite2 data as shipped, loaded as at boot. */
-describe('GeoLocator on the shipped data (medium)', () => {
-  let geo: GeoLocator;
-  beforeAll(() => {
-    geo = GeoLocator.load();
+/** Medium tier: the real GeoLite2 data as shipped, read as GeoLocator reads it. */
+describe('GeoData on the shipped data (medium)', () => {
+  let geo: GeoData;
+  beforeAll(async () => {
+    geo = await GeoData.read();
   });
 
   it.each(Object.entries(GEO_ADDRESSES))('places the pinned address %s where the fixture says', (_name, { ip, location }) => {

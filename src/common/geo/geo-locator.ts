@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { publicAddress } from '../http/public-address';
+import { Logger } from '@nestjs/common';
 import { CountryResponse, Reader } from 'maxmind';
+import { safeErrorForLog } from '../errors/safe-error';
+import { GeoScope, restrictsPlace, withinGeoScopes } from './geo-scopes';
 import { plateOfProvince, PROVINCE_REGIONS, regionOfPlate, TurkishRegion } from './turkish-regions';
 
 /** Where an address is: its country, and in Turkey its province (by plate code) and region when the data knows them. */
@@ -36,10 +39,11 @@ export function geoDataFiles(): GeoDataFiles {
   return { ipv4: resolve(GEO_DATA_FILES.ipv4), ipv6: resolve(GEO_DATA_FILES.ipv6) };
 }
 
-function openReader(path: string): Reader<IpLocationRecord> {
+async function openReader(path: string): Promise<Reader<IpLocationRecord>> {
   let data: Buffer;
   try {
-    data = readFileSync(path);
+    // Off the event loop: requests that need no place go on being answered during the read.
+    data = await readFile(path);
   } catch (cause) {
     throw new Error(`Geographic data missing: cannot read ${path}`, { cause });
   }
@@ -48,19 +52,17 @@ function openReader(path: string): Reader<IpLocationRecord> {
 
 const TURKEY = 'TR';
 
-/**
- * Answers where an IP is from the GeoLite2 city data, read into memory once (both files, about
- * 45 MB) when the app boots; every lookup after that is synchronous and touches no disk or network.
- */
-export class GeoLocator {
+/** The GeoLite2 city data in memory (both files, about 45 MB): every lookup is synchronous and touches no disk or network. */
+export class GeoData {
   private constructor(
     private readonly ipv4: Reader<IpLocationRecord>,
     private readonly ipv6: Reader<IpLocationRecord>,
   ) {}
 
-  /** Throws, failing the boot, when a file is missing or is not an mmdb database. */
-  static load(files: GeoDataFiles = geoDataFiles()): GeoLocator {
-    return new GeoLocator(openReader(files.ipv4), openReader(files.ipv6));
+  /** Rejects when a file is missing or is not an mmdb database. */
+  static async read(files: GeoDataFiles = geoDataFiles()): Promise<GeoData> {
+    const [ipv4, ipv6] = await Promise.all([openReader(files.ipv4), openReader(files.ipv6)]);
+    return new GeoData(ipv4, ipv6);
   }
 
   /**
@@ -75,6 +77,65 @@ export class GeoLocator {
     if (address === null) return null;
     const record = isIP(address) === 4 ? this.ipv4.get(address) : this.ipv6.get(address);
     return record ? toLocation(record) : null;
+  }
+}
+
+/** A caller outside the scopes, and where the data places it (null: nowhere it knows). */
+export type GeoRefusal = { location: GeoLocation | null };
+
+/**
+ * Decides geoScopes, reading the data only once something restricts by place: 45 MB that most
+ * deployments never need. The read starts at boot when a stored product or plan has such a scope,
+ * when one is saved with it (`prepareFor`), or at the first request that needs it (a scope another
+ * instance saved). A request that needs the data while it is being read waits for that one read,
+ * never longer, and is decided on the data: never waved through.
+ */
+export class GeoLocator {
+  private loading: Promise<GeoData> | undefined;
+  private data: GeoData | undefined;
+  private readonly logger = new Logger('GeoLocator');
+
+  /** `files` are resolved when the app is built, so a missing package still fails the boot. */
+  constructor(
+    private readonly files: GeoDataFiles,
+    private readonly read: (files: GeoDataFiles) => Promise<GeoData> = (files) => GeoData.read(files),
+  ) {}
+
+  /** Whether the data is in memory (not merely being read). */
+  get loaded(): boolean {
+    return this.data !== undefined;
+  }
+
+  /** Starts reading the data in the background if `scopes` restrict by place; a failed read is logged, and the next request that needs it reads again. */
+  prepareFor(scopes: readonly GeoScope[] | null | undefined): void {
+    if (!restrictsPlace(scopes) || this.data) return;
+    this.load().catch((error: unknown) => this.logger.error({ err: safeErrorForLog(error) }, 'Reading the geographic data failed'));
+  }
+
+  /**
+   * Null when `scopes` admit a caller at `ip` (null: an address the app does not know); otherwise
+   * where the caller is, for the refusal. Unrestricted scopes (none, or ALL among them) read nothing.
+   */
+  async refusal(ip: string | null, scopes: readonly GeoScope[] | null | undefined): Promise<GeoRefusal | null> {
+    if (!restrictsPlace(scopes)) return null;
+    // No place to look up for these (loopback, private, not an IP): no reason to read the data.
+    const location = ip === null || publicAddress(ip) === null ? null : (this.data ?? (await this.load())).locate(ip);
+    return withinGeoScopes(location, scopes) ? null : { location };
+  }
+
+  private load(): Promise<GeoData> {
+    this.loading ??= this.read(this.files).then(
+      (data) => {
+        this.data = data;
+        this.logger.log('Geographic data read: a product or plan restricts by place');
+        return data;
+      },
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
   }
 }
 

@@ -40,6 +40,14 @@ function withinScope(location: GeoLocation, scope: GeoScope): boolean {
 }
 
 /**
+ * Whether the scopes keep anyone out: none (a product without a geoScope) and any list with ALL
+ * admit every caller, so deciding them needs no geographic data.
+ */
+export function restrictsPlace(scopes: readonly GeoScope[] | null | undefined): scopes is readonly GeoScope[] {
+  return scopes !== null && scopes !== undefined && !scopes.includes('ALL');
+}
+
+/**
  * Whether a caller at `location` may pass: it matches any one of the scopes. `null` is a place the
  * data cannot name (private and loopback ranges, unplaced addresses); only ALL lets it through.
  * A Turkish location whose province the data does not give passes TURKEY but no region.

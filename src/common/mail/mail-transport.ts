@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createTransport, Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { lazyRequire } from '../lazy-require';
+import { DevMailbox } from './dev-mailbox';
+
+/** Mail is sent from the outbox, after boot: nodemailer is loaded with the first one. */
+const nodemailer = lazyRequire<typeof import('nodemailer')>('nodemailer');
 
 export interface RenderedMail {
   to: string;
@@ -19,30 +24,40 @@ const MESSAGE_REFUSED = new Set(['EENVELOPE', 'EMESSAGE']);
  * conversation and a deadline on each attempt as a whole: a server that never answers, or stalls
  * after its greeting, fails the attempt within SMTP_SEND_TIMEOUT_MS instead of holding it for the
  * library's defaults (minutes). Without SMTP_URL, which the config allows only outside production,
- * each mail is written to the log instead.
+ * nothing is sent: each mail is kept for GET /dev/mail (DevMailbox) and logged in one readable line
+ * (recipient, subject, links).
  */
 @Injectable()
 export class MailTransport {
-  private readonly transporter: Transporter;
+  private transporter: Transporter | undefined;
   private readonly logger = new Logger('Mail');
 
-  constructor(@InjectConfig() private readonly config: AppConfig) {
-    const { smtpUrl, smtp } = config.mail;
-    this.transporter = smtpUrl
-      ? createTransport({
-          url: smtpUrl,
-          connectionTimeout: smtp.connectionTimeoutMs,
-          greetingTimeout: smtp.greetingTimeoutMs,
-          socketTimeout: smtp.socketTimeoutMs,
-        })
-      : createTransport({ jsonTransport: true });
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly devMailbox: DevMailbox,
+  ) {}
+
+  private transport(smtpUrl: string): Transporter {
+    const { smtp } = this.config.mail;
+    this.transporter ??= nodemailer().createTransport({
+      url: smtpUrl,
+      connectionTimeout: smtp.connectionTimeoutMs,
+      greetingTimeout: smtp.greetingTimeoutMs,
+      socketTimeout: smtp.socketTimeoutMs,
+    });
+    return this.transporter;
   }
 
   async send(mail: RenderedMail): Promise<SendResult> {
     const { from, smtpUrl, smtp } = this.config.mail;
+    if (!smtpUrl) {
+      const kept = this.devMailbox.keep(mail, new Date());
+      const links = kept.links.length > 0 ? ` links: ${kept.links.join(' ')}` : '';
+      this.logger.log(`Mail not sent (SMTP_URL unset; see /dev/mail) to ${kept.to}: "${kept.subject}"${links}`);
+      return { ok: true };
+    }
     try {
-      const info = (await this.transporter.sendMail({ from, ...mail, signal: AbortSignal.timeout(smtp.sendTimeoutMs) })) as { message?: unknown };
-      if (!smtpUrl) this.logger.log(`Mail (SMTP_URL unset, not sent): ${String(info.message)}`);
+      await this.transport(smtpUrl).sendMail({ from, ...mail, signal: AbortSignal.timeout(smtp.sendTimeoutMs) });
       return { ok: true };
     } catch (error) {
       return failureOf(error, smtp.sendTimeoutMs);
@@ -51,7 +66,7 @@ export class MailTransport {
 
   /** Closes pooled connections; called once the last send has ended. */
   close(): void {
-    this.transporter.close();
+    this.transporter?.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { DevMailbox } from './dev-mailbox';
 import { MailSender } from './mail-sender';
 import { MailTransport } from './mail-transport';
 import { MailService } from './mail.service';
@@ -8,7 +9,7 @@ import { OutboundMailsRepository } from './outbound-mails.repository';
 /** Global so that every module can queue a mail in its own transaction (MailService.queue). */
 @Global()
 @Module({
-  providers: [MailService, OutboundMailsRepository, MailTransport, MailSender, OutboundMailsPurger],
-  exports: [MailService],
+  providers: [MailService, OutboundMailsRepository, MailTransport, MailSender, OutboundMailsPurger, DevMailbox],
+  exports: [MailService, DevMailbox],
 })
 export class MailModule {}

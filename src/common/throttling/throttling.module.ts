@@ -1,10 +1,14 @@
 import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
+import { lazyRequire } from '../lazy-require';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
 import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
+
+/** Required only with REDIS_URL: without it, neither is loaded. */
+const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
+const redisStorage = lazyRequire<typeof import('@nest-lab/throttler-storage-redis')>('@nest-lab/throttler-storage-redis');
 
 /** The rate-limit Redis client, or null without REDIS_URL; readiness pings it. */
 export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
@@ -16,7 +20,7 @@ export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
  * the limits work again as soon as Redis is back, without a restart.
  */
 export function createRateLimitRedis(config: AppConfig): Redis {
-  const redis = new Redis(config.rateLimit.redisUrl!, {
+  const redis = new (ioredis().default)(config.rateLimit.redisUrl!, {
     keyPrefix: `${config.rateLimit.redisKeyPrefix}ratelimit:`,
     commandTimeout: config.rateLimit.redisCommandTimeoutMs,
     connectTimeout: Math.max(1_000, config.rateLimit.redisCommandTimeoutMs),
@@ -53,7 +57,7 @@ export function createRateLimitRedis(config: AppConfig): Redis {
     {
       provide: RATE_LIMIT_STORAGE,
       inject: [RATE_LIMIT_REDIS],
-      useFactory: (redis: Redis | null) => (redis ? new ThrottlerStorageRedisService(redis) : new FixedWindowMemoryStorage()),
+      useFactory: (redis: Redis | null) => (redis ? new (redisStorage().ThrottlerStorageRedisService)(redis) : new FixedWindowMemoryStorage()),
     },
     RateLimiter,
   ],

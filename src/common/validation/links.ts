@@ -9,12 +9,14 @@ export const pageLinkSchema = z
 
 /**
  * Refuses a link whose origin is not in ALLOWED_LINK_ORIGINS, so our mail cannot carry a
- * token to someone else's site (422 on that field).
+ * token to someone else's site (422 on that field). The message names the allowed origins: they
+ * are this server's own configuration, and a developer needs them to fix the call.
  */
 export function assertAllowedLink(field: string, link: string, allowedOrigins: string[]): void {
   if (!allowedOrigins.includes(new URL(link).origin)) {
+    const origins = allowedOrigins.join(', ');
     throw new DomainError('VALIDATION_FAILED', {
-      errors: [{ field, code: 'LINK_ORIGIN_NOT_ALLOWED', message: 'Links must point to an allowed origin' }],
+      errors: [{ field, code: 'LINK_ORIGIN_NOT_ALLOWED', message: `Links must point to an allowed origin: ${origins}`, params: { origins } }],
     });
   }
 }

@@ -1,9 +1,12 @@
-import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { idSchema } from '../../common/ids';
+import { lazyRequire } from '../../common/lazy-require';
 import { pageLinkSchema } from '../../common/validation/links';
 import { ACCOUNT_LIMITS } from '../../db/schema/accounts';
+
+/** Its metadata is read when a number is first checked (registration, a phone change), not at boot. */
+const phoneNumbers = lazyRequire<typeof import('libphonenumber-js')>('libphonenumber-js');
 
 /** A mobile number that libphonenumber-js accepts, written in E.164 (+ and digits only). */
 export const mobilePhoneSchema = z
@@ -12,7 +15,7 @@ export const mobilePhoneSchema = z
   .refine(
     (value) => {
       try {
-        const parsed = parsePhoneNumberWithError(value);
+        const parsed = phoneNumbers().parsePhoneNumberWithError(value);
         return parsed.isValid() && parsed.number === value;
       } catch {
         return false;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { BootLogger } from '../../common/logging/boot-logger';
 import { loadConfig, readProcessEnv } from '../../config/config';
 import { createDatabase, createPool } from '../../db/database';
 import { runMigrations } from '../../db/migrate';
@@ -13,18 +14,23 @@ import { TransactionRunner } from '../../db/transaction';
 
 const USAGE = 'usage: npm run create-admin -- --email <email>, then type the password, or pipe it on stdin';
 
+/** Every line, the result and a refusal included, is a pino JSON line in the server's format. */
+const logger = new BootLogger();
+Logger.overrideLogger(logger);
+
 /**
  * `npm run create-admin -- --email a@example.com`: creates or promotes an ACTIVE ADMIN. The
  * password comes from a prompt that does not echo, or from stdin, never from the command line:
- * npm prints the command it runs, and shells and `ps` keep it.
+ * npm prints the command it runs, and shells and `ps` keep it. While `npm start` runs on the
+ * embedded Postgres, the same database is used (found through its postmaster.pid).
  */
 async function main() {
   const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' } } });
-  if (values.password !== undefined) throw new Error(`--password is not accepted: the command line is echoed and kept in history.\n${USAGE}`);
+  if (values.password !== undefined) throw new Error(`--password is not accepted: the command line is echoed and kept in history. ${USAGE}`);
   if (!values.email) throw new Error(USAGE);
   const password = await readPassword();
   const config = loadConfig(readProcessEnv());
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, { attach: true });
   const pool = createPool({ url: database.url, max: 2 });
   try {
     await runMigrations(pool, new Logger('create-admin'));
@@ -39,7 +45,10 @@ async function main() {
       config,
     );
     const result = await admins.ensure(values.email, password);
-    process.stdout.write(`${result.created ? 'Created' : 'Updated'} ADMIN ${values.email} (${result.id})\n`);
+    logger.pino.info(
+      { context: 'create-admin', userId: result.id, created: result.created },
+      `${result.created ? 'Created' : 'Updated'} ADMIN ${values.email}`,
+    );
   } finally {
     await pool.end();
     await database.stop();
@@ -56,7 +65,7 @@ async function readPassword(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const [line = ''] = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
-  if (!line) throw new Error(`No password on stdin.\n${USAGE}`);
+  if (!line) throw new Error(`No password on stdin. ${USAGE}`);
   return line;
 }
 
@@ -86,6 +95,6 @@ function promptHidden(question: string): Promise<string> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  logger.pino.fatal({ context: 'create-admin' }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
+import { lazyRequire } from '../../common/lazy-require';
+
+/** Only enrolment draws a QR code. */
+const qrcode = lazyRequire<typeof import('qrcode')>('qrcode');
 
 /** RFC 6238 as every authenticator app reads it by default: SHA-1, 6 digits, 30-second steps. */
 const PERIOD_SECONDS = 30;
@@ -19,7 +22,7 @@ export function newTotpSecret(): string {
 /** The provisioning URL and the same URL as an SVG QR code, for the authenticator app to scan. */
 export async function provisioning(secretBase32: string, issuer: string, account: string): Promise<{ otpauthUrl: string; qrSvg: string }> {
   const otpauthUrl = totpOf(secretBase32, issuer, account).toString();
-  return { otpauthUrl, qrSvg: await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+  return { otpauthUrl, qrSvg: await qrcode().toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
 }
 
 /** The time step `code` belongs to (within the window around `now`), or undefined for a wrong code. */

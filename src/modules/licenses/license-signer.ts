@@ -1,8 +1,7 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, JWK } from 'jose';
 import { AppConfig, InjectConfig } from '../../config/config';
 
 /**
@@ -13,23 +12,22 @@ import { AppConfig, InjectConfig } from '../../config/config';
 @Injectable()
 export class LicenseSigner implements OnModuleInit {
   private privateKey!: KeyObject;
-  private jwk!: JWK & { kid: string };
+  private jwk!: { x: string; kid: string };
   /** The encoded protected header, the same for every certificate. */
   private header!: string;
   private readonly logger = new Logger('LicenseSigner');
 
   constructor(@InjectConfig() private readonly config: AppConfig) {}
 
-  async onModuleInit() {
+  onModuleInit() {
     this.privateKey = createPrivateKey(this.config.licenses.signingKeyPem ?? this.developmentKey());
     if (this.privateKey.asymmetricKeyType !== 'ed25519') throw new Error('LICENSE_SIGNING_KEY must be an Ed25519 key');
-    const publicJwk = await exportJWK(createPublicKey(this.privateKey));
-    this.jwk = { ...publicJwk, kid: await calculateJwkThumbprint(publicJwk), alg: 'EdDSA', use: 'sig' };
+    this.jwk = ed25519PublicJwk(this.privateKey);
     this.header = base64url({ alg: 'EdDSA', kid: this.jwk.kid, typ: 'license+jwt' });
   }
 
   jwks() {
-    return { keys: [{ kty: 'OKP', crv: 'Ed25519', x: this.jwk.x!, kid: this.jwk.kid, alg: 'EdDSA', use: 'sig' }] };
+    return { keys: [{ kty: 'OKP', crv: 'Ed25519', x: this.jwk.x, kid: this.jwk.kid, alg: 'EdDSA', use: 'sig' }] };
   }
 
   /**
@@ -60,6 +58,20 @@ export class LicenseSigner implements OnModuleInit {
       }
     }
   }
+}
+
+/**
+ * The public half as a JWK's `x`, and its RFC 7638 thumbprint as the `kid`: the required members
+ * of an OKP key in lexicographic order, SHA-256, base64url. node:crypto does it without loading a
+ * JOSE library at boot.
+ */
+export function ed25519PublicJwk(key: KeyObject): { x: string; kid: string } {
+  const { x } = createPublicKey(key).export({ format: 'jwk' });
+  if (!x) throw new Error('Not an Ed25519 key');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+    .digest('base64url');
+  return { x, kid };
 }
 
 const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');

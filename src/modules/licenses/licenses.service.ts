@@ -5,7 +5,6 @@ import { sha256 } from '../../common/crypto/secret-token';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocation, GeoLocator } from '../../common/geo/geo-locator';
-import { withinGeoScopes } from '../../common/geo/geo-scopes';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { Language } from '../../common/i18n/language';
 import { iso, isoOrNull } from '../../common/iso';
@@ -61,10 +60,8 @@ export class LicensesService {
     // After the license's own state, which no change of place would fix, and before the machine and
     // product checks, which no machine or product can pass from outside the scope (and whose
     // answers would tell a caller there about the license's activations).
-    if (productGeoScope) {
-      const location = this.geo.locate(ip);
-      if (!withinGeoScopes(location, productGeoScope)) return answer('GEO_RESTRICTED', license, { detail: this.geoRestrictedDetail(location, lang) });
-    }
+    const outside = await this.geo.refusal(ip, productGeoScope);
+    if (outside) return answer('GEO_RESTRICTED', license, { detail: this.geoRestrictedDetail(outside.location, lang) });
     const mismatch = scopeMismatch(dto, license, activationCount, activationId);
     if (mismatch) return answer(mismatch, license);
 

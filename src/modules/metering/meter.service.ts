@@ -6,7 +6,6 @@ import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
-import { withinGeoScopes } from '../../common/geo/geo-scopes';
 import { Meter, MeteredEndpoint, PendingCharge } from '../../common/metering/meter';
 import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
 import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
@@ -88,8 +87,8 @@ export class MeterService extends Meter implements OnModuleInit {
     const onNone = entitlement.plan === 'NONE';
     const limit = onNone ? (call.api === 'vendor' ? namedLimit(limits, call) : undefined) : limitFor(limits, call.apiVersion, call.endpoint);
     if (onNone && !limit) return { refusal: entitlement.pastDue ? 'PAST_DUE' : 'SUBSCRIPTION_REQUIRED', entitlement, call };
-    const location = call.ip === null ? null : this.geo.locate(call.ip);
-    if (!withinGeoScopes(location, entitlement.terms.geoScope)) return { refusal: 'GEO_RESTRICTED', entitlement, call, country: location?.country };
+    const outside = await this.geo.refusal(call.ip, entitlement.terms.geoScope);
+    if (outside) return { refusal: 'GEO_RESTRICTED', entitlement, call, country: outside.location?.country };
     if (!limit) return { refusal: 'ENDPOINT_NOT_IN_PLAN', entitlement, call };
     return { charge: this.chargeFor(entitlement, limit) };
   }

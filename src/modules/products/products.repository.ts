@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, ilike, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import type { GeoScope } from '../../common/geo/geo-scopes';
 import { containsPattern } from '../../common/pagination';
 import { Database, DB } from '../../db/database';
 import { products } from '../../db/schema';
@@ -58,6 +59,16 @@ export class ProductsRepository {
       )
       .orderBy(asc(products.id))
       .limit(filter.limit + 1);
+  }
+
+  /** Some product's geoScope that keeps callers out (one without ALL), if any product has one. */
+  async findPlaceRestrictingScope(): Promise<GeoScope[] | undefined> {
+    const [row] = await this.db
+      .select({ geoScope: products.geoScope })
+      .from(products)
+      .where(and(isNotNull(products.geoScope), sql`NOT ('ALL' = ANY(${products.geoScope}))`))
+      .limit(1);
+    return row?.geoScope ?? undefined;
   }
 
   /** Products on sale; the integration format has no `Active` field, so withdrawn ones are left out. */

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
+import { GeoLocator } from '../../common/geo/geo-locator';
 import { parseMoney, parseRate } from '../../common/money/money';
 import { toPage } from '../../common/pagination';
 import { toIntegrationProductView, toProductView } from './products.mapper';
@@ -7,12 +8,22 @@ import { NewProduct, ProductsRepository } from './products.repository';
 import { ProductCreateDto, ProductListQueryDto, ProductUpdateDto, ProductView } from './products.schemas';
 
 @Injectable()
-export class ProductsService {
-  constructor(private readonly products: ProductsRepository) {}
+export class ProductsService implements OnApplicationBootstrap {
+  constructor(
+    private readonly products: ProductsRepository,
+    private readonly geo: GeoLocator,
+  ) {}
+
+  /** A stored product that restricts by place has the geographic data read now, not by its first caller. */
+  async onApplicationBootstrap(): Promise<void> {
+    this.geo.prepareFor(await this.products.findPlaceRestrictingScope());
+  }
 
   async create(dto: ProductCreateDto): Promise<ProductView> {
     const { priceNet, vat, ...rest } = dto;
-    return toProductView(await this.products.insert({ ...rest, priceNetMinor: parseMoney(priceNet)!, vatBasisPoints: parseRate(vat)! }));
+    const row = await this.products.insert({ ...rest, priceNetMinor: parseMoney(priceNet)!, vatBasisPoints: parseRate(vat)! });
+    this.geo.prepareFor(row.geoScope);
+    return toProductView(row);
   }
 
   async update(id: string, dto: ProductUpdateDto): Promise<ProductView> {
@@ -24,6 +35,7 @@ export class ProductsService {
     };
     const row = Object.keys(changes).length > 0 ? await this.products.update(id, changes) : await this.products.findById(id);
     if (!row) throw new DomainError('NOT_FOUND');
+    this.geo.prepareFor(row.geoScope);
     return toProductView(row);
   }
 

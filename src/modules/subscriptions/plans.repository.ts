@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { GeoScope } from '../../common/geo/geo-scopes';
 import { Database, DB } from '../../db/database';
 import { plans, PRESET_PLAN_CODES } from '../../db/schema';
 import type { Executor, Transaction } from '../../db/database';
@@ -42,6 +43,16 @@ export class PlansRepository {
   async updatePreset(code: PresetCode, changes: PlanChanges): Promise<PlanRow | undefined> {
     const [row] = await this.db.update(plans).set(changes).where(eq(plans.code, code)).returning();
     return row;
+  }
+
+  /** Some plan's geoScope that keeps callers out (one without ALL), if any plan has one. */
+  async findPlaceRestrictingScope(): Promise<GeoScope[] | undefined> {
+    const [row] = await this.db
+      .select({ geoScope: plans.geoScope })
+      .from(plans)
+      .where(sql`NOT ('ALL' = ANY(${plans.geoScope}))`)
+      .limit(1);
+    return row?.geoScope;
   }
 
   async insertCustom(tx: Executor, plan: NewPlan & { code: 'CUSTOM'; accountId: string }): Promise<PlanRow> {

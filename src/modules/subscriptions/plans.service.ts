@@ -1,19 +1,29 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
+import { GeoLocator } from '../../common/geo/geo-locator';
 import { Language } from '../../common/i18n/language';
 import { parseMoney } from '../../common/money/money';
 import { PRESET_PLAN_CODES } from '../../db/schema/subscriptions';
 import { PlanChanges, PlansRepository, PresetCode } from './plans.repository';
+import { SubscriptionsRepository } from './subscriptions.repository';
 import { toPlanView } from './subscriptions.mapper';
 import { PlanUpdateDto } from './subscriptions.schemas';
 
 @Injectable()
-export class PlansService {
+export class PlansService implements OnApplicationBootstrap {
   constructor(
     private readonly plans: PlansRepository,
+    private readonly subscriptions: SubscriptionsRepository,
     private readonly events: DomainEvents,
+    private readonly geo: GeoLocator,
   ) {}
+
+  /** A plan, or a running period's terms, that restricts by place has the geographic data read now, not by its first caller. */
+  async onApplicationBootstrap(): Promise<void> {
+    const [plan, terms] = await Promise.all([this.plans.findPlaceRestrictingScope(), this.subscriptions.findPlaceRestrictingTerms()]);
+    this.geo.prepareFor(plan ?? terms);
+  }
 
   /** The presets, cheapest first as the README lists them, in the caller's language. */
   async listPresets(lang: Language) {
@@ -37,6 +47,7 @@ export class PlansService {
     };
     const row = Object.keys(changes).length > 0 ? await this.plans.updatePreset(code, changes) : await this.plans.findPreset(code);
     if (!row) throw new DomainError('NOT_FOUND');
+    this.geo.prepareFor(row.geoScope);
     // NONE's terms are read live by everyone on the free tier (other instances within the cache TTL).
     this.events.emit('plan.changed', { code });
     return toPlanView(row, lang);

@@ -4,6 +4,7 @@ import { Database, DB } from '../../db/database';
 import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
 import type { Executor, Transaction } from '../../db/database';
 import type { PlanRow } from './plans.repository';
+import type { GeoScope } from '../../common/geo/geo-scopes';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type NewSubscription = typeof subscriptions.$inferInsert;
@@ -61,6 +62,19 @@ export class SubscriptionsRepository {
   async entitlementOf(userId: string): Promise<EntitlementRow> {
     const [row] = await this.entitlementStatement.execute({ userId });
     return row ?? { accountId: null, subscription: null, planCode: null };
+  }
+
+  /**
+   * Some subscription's snapshotted geoScope that keeps callers out (one without ALL), if any has
+   * one: a period keeps the scope its plan had when it started, after the plan drops it.
+   */
+  async findPlaceRestrictingTerms(): Promise<GeoScope[] | undefined> {
+    const [row] = await this.db
+      .select({ geoScope: sql<GeoScope[]>`${subscriptions.terms}->'geoScope'` })
+      .from(subscriptions)
+      .where(sql`NOT (${subscriptions.terms}->'geoScope' ? 'ALL')`)
+      .limit(1);
+    return row?.geoScope;
   }
 
   async findByAccount(accountId: string): Promise<CurrentSubscription | undefined> {

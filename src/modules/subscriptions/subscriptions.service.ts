@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { GeoLocator } from '../../common/geo/geo-locator';
 import { Language } from '../../common/i18n/language';
 import { toPage } from '../../common/pagination';
 import { TransactionRunner } from '../../db/transaction';
@@ -26,6 +27,7 @@ export class SubscriptionsService {
     private readonly counters: QuotaCountersRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
+    private readonly geo: GeoLocator,
   ) {}
 
   /** The caller's own, with its usage; NONE (and the free tier's usage) for a user without an account or a subscription yet. */
@@ -112,6 +114,7 @@ export class SubscriptionsService {
         if (isSecondTrial(error)) throw new DomainError('TRIAL_ALREADY_USED', { cause: error });
         throw error;
       });
+    this.geo.prepareFor(dto.customPlan?.geoScope);
     return this.view(owner, lang);
   }
 
