@@ -6,6 +6,9 @@ import { useTestApp } from '../helpers/test-app';
 
 /** The routes meant to be open. A new @Public() must be added here, on purpose. */
 const PUBLIC_ROUTES = [
+  // The development mailbox: mounted only outside production (issue 22).
+  'GET /dev/mail',
+  'GET /dev/mail.json',
   'GET /health/live',
   'GET /health/ready',
   'GET /problems/:slug',
