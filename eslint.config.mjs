@@ -20,6 +20,16 @@ export default tseslint.config(
     },
   },
   {
+    // Access tokens are signed with @nestjs/jwt's JwtService and verified by the passport-jwt strategy.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'jsonwebtoken', message: 'Sign with JwtService (@nestjs/jwt); verify through the passport-jwt strategy.' }] },
+      ],
+    },
+  },
+  {
     // The config loader is the one reader of process.env; tests, scripts and tooling set up environments.
     files: ['src/config/**', 'test/**', 'scripts/**', 'bench/**', 'vitest.config.mts', 'drizzle.config.ts'],
     rules: { 'no-restricted-properties': 'off' },

@@ -5,7 +5,7 @@ import { createZodDto, ZodResponse } from 'nestjs-zod';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.setup';
-import { Public } from '../../src/common/auth/public.decorator';
+import { Public } from '../../src/common/auth/access.decorators';
 import { createTestDatabase, testConfig, useTestApp } from '../helpers/test-app';
 
 const item = z.object({ id: z.string(), at: z.iso.datetime() });
@@ -28,8 +28,8 @@ class ItemDto extends createZodDto(item) {}
 /** Answers carrying fields nobody declared, next to every kind of declared one. */
 @Controller('test-probe/serialize')
 class SerializeProbeController {
-  @Get('leaky')
   @Public()
+  @Get('leaky')
   @ZodResponse({ status: 200, type: ShapeDto })
   leaky() {
     // Typed as declared; what comes back holds more, as a database row handed over whole would.
@@ -49,8 +49,8 @@ class SerializeProbeController {
     return answer as z.infer<typeof shape>;
   }
 
-  @Get('list')
   @Public()
+  @Get('list')
   @ZodResponse({ status: 200, type: [ItemDto] })
   list() {
     const answer: unknown = [
@@ -60,8 +60,8 @@ class SerializeProbeController {
     return answer as z.infer<typeof item>[];
   }
 
-  @Get('broken')
   @Public()
+  @Get('broken')
   @ZodResponse({ status: 200, type: ItemDto })
   broken() {
     const answer: unknown = { at: '2026-01-02T03:04:05.000Z', secret: 'broken-leak' };

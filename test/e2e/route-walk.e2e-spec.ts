@@ -6,6 +6,9 @@ import { useTestApp } from '../helpers/test-app';
 
 /** The routes meant to be open. A new @Public() must be added here, on purpose. */
 const PUBLIC_ROUTES = [
+  // The development mailbox: mounted only outside production (issue 22).
+  'GET /dev/mail',
+  'GET /dev/mail.json',
   'GET /health/live',
   'GET /health/ready',
   'GET /problems/:slug',
@@ -36,12 +39,12 @@ describe('deny by default: the route walk', () => {
 
   it('finds the routes, and exactly the intended ones are public', () => {
     expect(routes.length).toBeGreaterThan(PUBLIC_ROUTES.length);
-    const open = routes.filter((route) => route.isPublic).map((route) => `${route.method} ${route.path}`);
+    const open = routes.filter((route) => route.plan.public).map((route) => `${route.method} ${route.path}`);
     expect(open.sort()).toEqual([...PUBLIC_ROUTES].sort());
   });
 
   it('answers every other route with 401 when no credential is sent', async () => {
-    for (const route of routes.filter((candidate) => !candidate.isPublic)) {
+    for (const route of routes.filter((candidate) => !candidate.plan.public)) {
       const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
       const response = await ctx.t.app.inject({
         method: route.method as 'GET',
@@ -55,7 +58,7 @@ describe('deny by default: the route walk', () => {
 
   it('lets a request with a setup challenge and no credential through to the two enrolment routes only', async () => {
     const reached: string[] = [];
-    for (const route of routes.filter((candidate) => !candidate.isPublic && candidate.method !== 'GET')) {
+    for (const route of routes.filter((candidate) => !candidate.plan.public && candidate.method !== 'GET')) {
       const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
       const response = await ctx.t.app.inject({
         method: route.method as 'POST',
@@ -74,7 +77,7 @@ describe('deny by default: the route walk', () => {
     const owner = await insertUser(ctx.db, { role: 'ADMIN' });
     const { key } = await insertApiKey(ctx.db, { ownerId: owner.id, scope: 'verify' });
     const reached: string[] = [];
-    for (const route of routes.filter((candidate) => !candidate.isPublic)) {
+    for (const route of routes.filter((candidate) => !candidate.plan.public)) {
       const url = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y' : 'x'));
       const response = await ctx.t.app.inject({
         method: route.method as 'GET',
@@ -90,13 +93,15 @@ describe('deny by default: the route walk', () => {
       } else reached.push(`${route.method} ${route.path}`);
     }
     expect(reached).toEqual(['POST /v1/access/verify']);
-    expect(routes.filter((route) => route.allowVerifyKey).map((route) => `${route.method} ${route.path}`)).toEqual(['POST /v1/access/verify']);
+    expect(routes.filter((route) => route.plan.keyScopes.includes('verify') && !route.plan.public).map((route) => `${route.method} ${route.path}`)).toEqual([
+      'POST /v1/access/verify',
+    ]);
   });
 
   it('rate-limits every route but the health probes and the Stripe webhook', () => {
     expect(
       routes
-        .filter((route) => route.skipRateLimit)
+        .filter((route) => route.plan.skipRateLimit)
         .map((route) => route.path)
         .sort(),
     ).toEqual(['/health/live', '/health/ready', '/v1/webhooks/stripe']);

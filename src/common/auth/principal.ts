@@ -33,12 +33,12 @@ export interface ApiKeyPrincipal extends PrincipalBase {
   environment: 'live' | 'test';
 }
 
-/** Who is calling, as the authentication guard established it. */
+/** Who is calling, as the route guard established it. */
 export type Principal = UserPrincipal | ApiKeyPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the authentication guard on protected routes. */
+    /** Set by the route guard on protected routes. */
     principal?: Principal;
   }
 }
@@ -55,5 +55,5 @@ export const ownerScope = (principal: Principal): OwnerScope => (principal.role 
 /** A known user's rows (an ADMIN acting on a user it names, or a path that already checked ownership). */
 export const ownedBy = (userId: string): OwnerScope => ({ userId });
 
-/** Every tenant's rows: only for ADMIN routes, which the roles guard has already admitted. */
+/** Every tenant's rows: only for ADMIN routes, which the route guard has already admitted. */
 export const EVERY_OWNER: OwnerScope = { all: true };

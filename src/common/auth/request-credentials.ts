@@ -1,31 +1,24 @@
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig } from '../../config/config';
-import { AccessTokenCheck, checkAccessToken } from './access-token';
-import type { ApiKeyVerifier } from './api-key-verifier';
 import type { ApiKeyPrincipal } from './principal';
 
-/** Per request, the answer for each credential it presented (a failure included). */
-const answers = new WeakMap<FastifyRequest, Map<string, unknown>>();
+/** Per request, the API key it presented and the answer for it (a rejection included). */
+const answers = new WeakMap<FastifyRequest, { key: string; answer: Promise<ApiKeyPrincipal> }>();
 
 /**
- * The rate limiter (to count per user), the authentication guard (to admit or refuse) and the API
- * key usage hook (to count a request the guards never reached) each need the caller. Asking
- * through here, they share one answer: a key or token is verified once per request, with one
- * cache or database lookup and one signature check.
+ * The route guard (to count per user, then to admit or refuse) and the API key usage hook (to
+ * count a request the guard never admitted) each need the key's owner. Asking through here, they
+ * share one answer: a key is verified once per request, with one cache or database lookup.
  */
-function once<T>(request: FastifyRequest, credential: string, verify: () => T): T {
-  let verified = answers.get(request);
-  if (!verified) answers.set(request, (verified = new Map<string, unknown>()));
-  if (!verified.has(credential)) verified.set(credential, verify());
-  return verified.get(credential) as T;
-}
-
-/** The API key's principal, or its DomainError (INVALID_API_KEY, API_KEY_EXPIRED, ACCOUNT_SUSPENDED). */
-export function verifiedApiKey(request: FastifyRequest, verifier: ApiKeyVerifier, key: string): Promise<ApiKeyPrincipal> {
-  return once(request, `apiKey:${key}`, () => verifier.verify(key));
-}
-
-/** The access token's principal from its claims (its session is the authentication guard's to check), or why not. */
-export function verifiedAccessToken(request: FastifyRequest, token: string, auth: AppConfig['auth']): AccessTokenCheck {
-  return once(request, `accessToken:${token}`, () => checkAccessToken(token, auth));
+export function verifiedApiKey(
+  request: FastifyRequest,
+  verifier: { verify(key: string, request: FastifyRequest): Promise<ApiKeyPrincipal> },
+  key: string,
+): Promise<ApiKeyPrincipal> {
+  const known = answers.get(request);
+  if (known?.key === key) return known.answer;
+  const answer = verifier.verify(key, request);
+  // Whoever asks first may not be the one who handles a refusal; the others still see it.
+  answer.catch(() => undefined);
+  answers.set(request, { key, answer });
+  return answer;
 }

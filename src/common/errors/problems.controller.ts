@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../auth/access.decorators';
 import { Language } from '../i18n/language';
 import { RequestLanguage } from '../i18n/request-language.decorator';
 import { ApiProblems } from '../openapi/api-problems.decorator';
@@ -13,8 +13,8 @@ import { ProblemSlugParamsDto, ProblemTypeResponseDto } from './problem.schemas'
 export class ProblemsController {
   constructor(private readonly problems: ProblemsService) {}
 
-  @Get(':slug')
   @Public()
+  @Get(':slug')
   @ApiOperation({ summary: 'Describe a problem type (the page behind each problem `type` URI)' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ProblemTypeResponseDto })

@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../auth/access.decorators';
 import { Language } from '../i18n/language';
 import { RequestLanguage } from '../i18n/request-language.decorator';
 import { ProblemsService } from './problems.service';
@@ -13,8 +13,8 @@ import { IntegrationProblemSlugParamsDto, IntegrationProblemTypeResponseDto } fr
 export class ProbsController {
   constructor(private readonly problems: ProblemsService) {}
 
-  @Get(':slug')
   @Public()
+  @Get(':slug')
   @ApiOperation({ summary: 'Describe an integration problem type (the page behind its `type` URI)' })
   @ZodResponse({ status: 200, type: IntegrationProblemTypeResponseDto })
   getIntegrationProblemType(@Param() params: IntegrationProblemSlugParamsDto, @RequestLanguage() lang: Language) {

@@ -50,7 +50,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /**
-   * Claims the key, then counts the call the metering guard left pending: a replay shows the quota
+   * Claims the key, then counts the call the route guard left pending: a replay shows the quota
    * as it stands and counts nothing, and a key in use or reused (thrown) counts nothing either.
    */
   private async begin(request: FastifyRequest, key: string): Promise<IdempotencyOutcome> {

@@ -1,12 +1,12 @@
 import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
 import { ApiExtension, ApiHeader, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
-import { RETRY_AFTER } from '../throttling/rate-limit.decorator';
+import { RETRY_AFTER } from '../throttling/rate-limit-headers';
 import { problemCodesOf, problemResponse } from '../openapi/api-problems.decorator';
 import { IdempotencyInterceptor, IdempotentReplayFilter, REPLAYED_HEADER } from './idempotency.interceptor';
 
 /** Marks an operation that takes Idempotency-Key in the spec; the document builder adds its answers. */
 export const IDEMPOTENT_EXTENSION = 'x-idempotent';
-/** The route's own mark, for the metering guard: it leaves the count to the interceptor's claim. */
+/** The route's own mark, for the route guard's metering: it leaves the count to the interceptor's claim. */
 export const IDEMPOTENT = 'gatehouse:idempotent';
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitTerms } from '../../db/schema/subscriptions';
 import type { Principal } from '../auth/principal';
 
-/** What a @Metered route counts against: a limit named by API version and endpoint. */
+/** What a metered route (`@Authenticated({ metered })`) counts against: a limit named by API version and endpoint. */
 export interface MeteredEndpoint {
   apiVersion: string;
   endpoint: string;
@@ -18,7 +18,7 @@ export interface PendingCharge {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Left by the metering guard on an @Idempotent route called with a key: taken once the key is claimed, shown on a replay. */
+    /** Left by the route guard on an @Idempotent metered route called with a key: taken once the key is claimed, shown on a replay. */
     pendingCharge?: PendingCharge;
   }
 }
@@ -29,7 +29,7 @@ declare module 'fastify' {
  */
 export abstract class Meter {
   /**
-   * Whether the plan admits a call: to a @Metered route (`endpoint`), refused with
+   * Whether the plan admits a call: to a metered route (`endpoint`), refused with
    * SUBSCRIPTION_REQUIRED, PAST_DUE, GEO_RESTRICTED or ENDPOINT_NOT_IN_PLAN; or (null) any other
    * authenticated call, counted only against the free tier's daily cap while on NONE. Null when
    * there is nothing to count.

@@ -1,20 +1,18 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, ResponseObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
 import { ErrorCode } from '../errors/error-catalog';
 import { addIdempotencyResponses } from '../idempotency/idempotent.decorator';
-import { listRoutes } from '../http/routes';
-import { METERED_EXTENSION, QUOTA_HEADERS, quotaOrRateLimitedResponse } from '../metering/metered.decorator';
-import { rateLimitedResponse, RETRY_AFTER } from '../throttling/rate-limit.decorator';
 import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
 import { expandExactlyOneOf } from './exactly-one-of';
 import { addProblemExamples } from './problem-examples';
 import { nameSchemasAfterDtos } from './schema-names';
+import { SECURITY } from './security-schemes';
 
-export const SECURITY = { bearer: 'bearer', apiKey: 'apiKey', cookie: 'cookie' } as const;
+export { SECURITY };
 /** The login cookie under the defaults (COOKIE_SECURE=true); plain `gatehouse_auth` over http. */
 export const AUTH_COOKIE_NAME = '__Host-gatehouse_auth';
 
@@ -52,8 +50,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       SECURITY.apiKey,
     )
     .addCookieAuth(AUTH_COOKIE_NAME, { type: 'apiKey', in: 'cookie', description: COOKIE_AUTH_DESCRIPTION }, SECURITY.cookie)
-    // Deny by default, in the docs as in the guards: an operation needs one of the three credentials
-    // unless it is marked @Public(), which writes `security: []` on it.
+    // Deny by default, in the docs as in the route guard: an operation needs one of the three
+    // credentials unless it is marked @Public(), which writes `security: []` on it.
     .addSecurityRequirements(SECURITY.bearer)
     .addSecurityRequirements(SECURITY.apiKey)
     .addSecurityRequirements(SECURITY.cookie)
@@ -64,34 +62,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ProblemDetailsDto, IntegrationProblemDto],
   });
   document.info.license = { name: 'Proprietary' };
-  const routes = listRoutes(app);
-  const handlers = (pick: (route: (typeof routes)[number]) => boolean) => new Set(routes.filter(pick).map((route) => route.handler));
-  const shared = addSharedProblemResponses(cleanupOpenApiDoc(document), {
-    unthrottled: handlers((route) => route.skipRateLimit),
-    openToInactive: handlers((route) => route.allowInactive),
-    unmetered: handlers((route) => route.unmetered),
-  });
+  const shared = addSharedProblemResponses(cleanupOpenApiDoc(document));
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
-  return expandExactlyOneOf(
-    nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(addQuotaHeaders(shared))), app.get(I18nService))),
-  );
-}
-
-const isSecured = (operation: { security?: unknown }) => !Array.isArray(operation.security) || operation.security.length > 0;
-
-/** A metered operation's successful answers carry its quota headers. */
-function addQuotaHeaders(document: OpenAPIObject): OpenAPIObject {
-  for (const path of Object.values(document.paths)) {
-    for (const method of METHODS) {
-      const operation = path[method];
-      if (!operation || !(operation as unknown as Record<string, unknown>)[METERED_EXTENSION]) continue;
-      for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
-        if (Number(status) < 300) response.headers = { ...response.headers, ...QUOTA_HEADERS };
-      }
-    }
-  }
-  return document;
+  return expandExactlyOneOf(nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(shared)), app.get(I18nService))));
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */
@@ -99,11 +73,12 @@ function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
   return problemResponse([...new Set([...problemCodesOf(existing), ...codes])]);
 }
 
-/** The errors the global pipeline can give any operation, derived from what the operation accepts. */
-function addSharedProblemResponses(
-  document: OpenAPIObject,
-  routes: { unthrottled: Set<string>; openToInactive: Set<string>; unmetered: Set<string> },
-): OpenAPIObject {
+/**
+ * The errors the pipeline outside the route guard can give any operation, derived from what the
+ * operation accepts. The guard's own (401, 403, 429, 503, quota headers) are written by each
+ * route's @Public() / @Authenticated().
+ */
+function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
@@ -119,31 +94,8 @@ function addSharedProblemResponses(
       add('422', 'VALIDATION_FAILED');
       // The HTTP server refuses a request line and headers over 16 KiB before any route runs.
       add('431', 'HEADERS_TOO_LARGE');
-      // Not @Public(): the guard chain answers 401 without a valid credential, 403 for a suspended
-      // or (unless @AllowInactive()) not yet activated owner, a key whose scope does not allow the
-      // request (a verify key anywhere but the access check, a read-only key writing), or a cookie
-      // write from a foreign origin.
-      if (isSecured(operation)) {
-        add('401', 'UNAUTHORIZED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED', 'INVALID_API_KEY', 'API_KEY_EXPIRED');
-        add('403', 'ACCOUNT_SUSPENDED');
-        if (!routes.openToInactive.has(operation.operationId ?? '')) add('403', 'ACCOUNT_NOT_ACTIVE');
-        if (method !== 'get' && method !== 'head' && method !== 'options') add('403', 'CSRF_REJECTED');
-        add('403', 'INSUFFICIENT_SCOPE');
-      }
       add('500', 'INTERNAL');
       for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
-      // Every route but the health probes passes the rate limiter first, and reaches the database
-      // (or Redis) whose outage answers 503 with Retry-After; the probes document their own.
-      if (!routes.unthrottled.has(operation.operationId ?? '')) {
-        // A signed-in caller on the free tier also has a daily cap on every route but @Unmetered ones.
-        const capped = isSecured(operation) && !routes.unmetered.has(operation.operationId ?? '');
-        const limited = capped ? quotaOrRateLimitedResponse : rateLimitedResponse;
-        // A route's own 429 (a lockout) keeps its codes beside the limiter's, with the limiter's headers.
-        operation.responses['429'] = operation.responses['429']
-          ? { ...mergeProblemResponse(operation.responses['429'], problemCodesOf(limited)), headers: limited.headers }
-          : limited;
-        operation.responses['503'] = { ...mergeProblemResponse(operation.responses['503'], ['SERVICE_UNAVAILABLE']), headers: { 'Retry-After': RETRY_AFTER } };
-      }
     }
   }
   return document;

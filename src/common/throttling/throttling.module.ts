@@ -2,7 +2,6 @@ import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { lazyRequire } from '../lazy-require';
-import { RateLimitGuard } from './rate-limit.guard';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
 import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
@@ -17,7 +16,7 @@ export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
 /**
  * During an outage every command fails at once instead of queueing (enableOfflineQueue: false),
  * and a Redis that accepts connections but never answers fails after the command timeout; either
- * way the request answers 503 (rate-limit.guard.ts). Reconnection goes on in the background, so
+ * way the request answers 503 (rate-limiter.ts). Reconnection goes on in the background, so
  * the limits work again as soon as Redis is back, without a restart.
  */
 export function createRateLimitRedis(config: AppConfig): Redis {
@@ -61,9 +60,8 @@ export function createRateLimitRedis(config: AppConfig): Redis {
       useFactory: (redis: Redis | null) => (redis ? new (redisStorage().ThrottlerStorageRedisService)(redis) : new FixedWindowMemoryStorage()),
     },
     RateLimiter,
-    RateLimitGuard,
   ],
-  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter, RateLimitGuard],
+  exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter],
 })
 export class ThrottlingModule implements OnApplicationShutdown {
   constructor(

@@ -8,7 +8,7 @@ import { controllerHandlers } from '../http/controller-handlers';
  * no query at all has no schema to be strict: before the routes are registered, each one is
  * given an `@Query()` argument after its own, with no type, which the global pipe refuses unless
  * it is empty (ValidationPipe). The refusal then comes where every other input's does, after
- * the guards (an unauthenticated caller still gets 401 first), and the metering guard's early
+ * the guards (an unauthenticated caller still gets 401 first), and the route guard's early
  * check (assertValidInputs) sees the same input and refuses it the same way.
  */
 export function refuseQueriesNoHandlerDeclares(app: INestApplication): void {

@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
-import { AllowInactive } from '../../common/auth/active-account';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { AcceptedResponseDto } from '../../common/http/accepted.schemas';
 import { AccountsService } from './accounts.service';
@@ -15,7 +15,7 @@ import { AccountActivationRequestDto, AccountResponseDto, ActivateAccountDto, Ac
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
-  @AllowInactive()
+  @Authenticated({ allowInactive: true })
   @Get('me')
   @ApiOperation({ summary: "The signed-in user's account" })
   @ApiProblems('NOT_FOUND')
@@ -24,7 +24,7 @@ export class AccountsController {
     return this.accounts.me(principal);
   }
 
-  @AllowInactive()
+  @Authenticated({ allowInactive: true })
   @Post('account-activation-request')
   @ApiOperation({
     summary: 'Create the account (201) or, while PENDING, update it (200), and queue a mail with an activation link',
@@ -44,7 +44,7 @@ export class AccountsController {
     return body;
   }
 
-  @AllowInactive()
+  @Authenticated({ allowInactive: true })
   @Post('activate-account')
   @HttpCode(200)
   @ApiOperation({ summary: 'Activate the account and its user with the token from the mail' })
@@ -54,6 +54,7 @@ export class AccountsController {
     return this.accounts.activate(principal, dto);
   }
 
+  @Authenticated()
   @Post('phone-number-activation-request')
   @ApiOperation({ summary: 'Text a 6-digit code to the account phone (valid 10 minutes, at most 3 an hour)' })
   @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'UPSTREAM_FAILED')
@@ -62,6 +63,7 @@ export class AccountsController {
     return this.accounts.requestPhoneVerification(principal, dto);
   }
 
+  @Authenticated()
   @Post('activate-phone-number')
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify the phone with the texted code (5 wrong codes void it)' })

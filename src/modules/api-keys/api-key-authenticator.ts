@@ -94,7 +94,7 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
         apiKeyId: key.id,
         userId: key.ownerId,
         // A key never exceeds its owner: ADMIN only for an admin- or verify-scope key of a current
-        // ADMIN (the roles guard keeps a verify key to the access check).
+        // ADMIN (the route guard keeps a verify key to the access check).
         role: (key.scope === 'admin' || key.scope === 'verify') && owner.role === 'ADMIN' ? 'ADMIN' : 'USER',
         status: owner.status,
         language: owner.language,

@@ -105,7 +105,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   }
 
   /**
-   * The key of a request the guards never authenticated (refused by the rate limiter, or a body
+   * The key of a request the route guard never authenticated (refused by the rate limiter, or a body
    * Fastify rejected before routing): still a request made with that key, so it is counted. The
    * rate limiter's verification, when it made one, is reused. A key refused (unknown, revoked,
    * expired) is not counted; a key that could not be looked up (the database is down) is counted

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ApiKeysService } from './api-keys.service';
@@ -28,6 +29,7 @@ export class ApiKeysController {
     private readonly usage: ApiKeyUsageService,
   ) {}
 
+  @Authenticated()
   @Post()
   @Idempotent()
   @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
@@ -37,6 +39,7 @@ export class ApiKeysController {
     return this.keys.create(principal, dto);
   }
 
+  @Authenticated()
   @Get()
   @ApiOperation({ summary: 'List your API keys (an ADMIN sees everyone’s, and may filter by ownerId)' })
   @ZodResponse({ status: 200, type: ApiKeyPageDto })
@@ -44,6 +47,7 @@ export class ApiKeysController {
     return this.keys.list(principal, query);
   }
 
+  @Authenticated()
   @Get(':id')
   @ApiOperation({ summary: 'One API key (never the key itself)' })
   @ApiProblems('NOT_FOUND')
@@ -52,6 +56,7 @@ export class ApiKeysController {
     return this.keys.get(principal, params.id);
   }
 
+  @Authenticated()
   @Get(':id/usage')
   @ApiOperation({ summary: "A key's requests, 4xx/5xx counts, error rate and p95 latency per hour or day" })
   @ApiProblems('NOT_FOUND')
@@ -60,6 +65,7 @@ export class ApiKeysController {
     return this.usage.usageOf(principal, params.id, query);
   }
 
+  @Authenticated()
   @Get(':id/audit-log')
   @ApiOperation({ summary: 'Every request made with the key (test keys too), newest first' })
   @ApiProblems('NOT_FOUND')
@@ -68,6 +74,7 @@ export class ApiKeysController {
     return this.usage.auditLogOf(principal, params.id, query);
   }
 
+  @Authenticated()
   @Post(':id/rotate')
   @Idempotent()
   @ApiOperation({ summary: 'Replace a key; the old one keeps working for the rotation grace period (24 h), the one before it stops' })
@@ -77,6 +84,7 @@ export class ApiKeysController {
     return this.keys.rotate(principal, params.id);
   }
 
+  @Authenticated()
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({

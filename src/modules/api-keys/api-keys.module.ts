@@ -9,7 +9,7 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 
 /**
- * Global only to hand the guard chain its ApiKeyVerifier (and metering the usage recorder, for
+ * Global only to hand the route guard its ApiKeyVerifier (and metering the usage recorder, for
  * access checks). Auth and OIDC revoke keys through ApiKeysRepository, inside their transactions.
  */
 @Global()

@@ -1,16 +1,13 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated, Public } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
-import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
-import { Public } from '../../common/auth/public.decorator';
-import { CurrentPrincipal } from '../../common/auth/roles';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { IntegrationErrors } from '../../common/errors/integration-problem-writer';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AuthCookies } from './auth-cookies';
 import { UserResponseEnvelopeDto } from '../users/users.schemas';
 import { LoginAnswerDto, LoginDto, RefreshDto, RegisterDto, SessionResponseDto } from './auth.schemas';
@@ -24,9 +21,8 @@ export class AuthController {
     private readonly cookies: AuthCookies,
   ) {}
 
+  @Public({ rateLimit: 'register' })
   @Post('register')
-  @Public()
-  @RateLimit('register')
   @ApiOperation({ summary: 'Create a user (status INACTIVE until the account is activated)' })
   @ApiProblems('USER_EXISTS')
   @ZodResponse({ status: 201, type: UserResponseEnvelopeDto })
@@ -34,9 +30,8 @@ export class AuthController {
     return this.auth.register(dto);
   }
 
+  @Public({ rateLimit: 'login' })
   @Post('login')
-  @Public()
-  @RateLimit('login')
   @ApiOperation({
     summary: 'Log in: tokens in the body, and the same tokens as HttpOnly cookies; or, when a second factor is due, a challenge and no tokens',
   })
@@ -46,8 +41,8 @@ export class AuthController {
     return this.cookies.answer(reply, await this.auth.login(dto, ip));
   }
 
-  @Post('refresh')
   @Public()
+  @Post('refresh')
   @ApiOperation({ summary: 'Exchange a refresh token (body or cookie) for a new pair; the old one stops working' })
   @ApiProblems('REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_SUSPENDED', 'CSRF_REJECTED')
   @ZodResponse({ status: 200, type: SessionResponseDto })
@@ -57,9 +52,8 @@ export class AuthController {
     return session;
   }
 
+  @Authenticated({ allowInactive: true, metered: 'unmetered' })
   @Post('logout')
-  @AllowInactive()
-  @Unmetered()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this login: revoke its refresh-token family and clear the cookies' })
   @ApiNoContentResponse({ description: 'Logged out' })
@@ -86,9 +80,8 @@ export class IntegrationAuthController {
     private readonly cookies: AuthCookies,
   ) {}
 
+  @Public({ rateLimit: 'login' })
   @Post('login')
-  @Public()
-  @RateLimit('login')
   @IntegrationErrors()
   @ApiOperation({ summary: 'Log in (integration docs): as POST /v1/auth/login, with the integration error format' })
   @ApiProblems('INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED')

@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { accessTokenJwtOptions } from '../../common/auth/access-token';
 import { SessionVerifier } from '../../common/auth/session-verifier';
 import { ThrottlingModule } from '../../common/throttling/throttling.module';
+import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
@@ -22,10 +25,16 @@ import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
 
-/** Global only to hand the guard chain its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
+/** Global only to hand the route guard its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
 @Global()
 @Module({
-  imports: [UsersModule, ThrottlingModule, ApiKeysModule],
+  imports: [
+    UsersModule,
+    ThrottlingModule,
+    ApiKeysModule,
+    // Access tokens are signed here and verified by the route guard's passport-jwt strategy, with the same key.
+    JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => accessTokenJwtOptions(config.auth) }),
+  ],
   controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController],
   providers: [
     AuthService,

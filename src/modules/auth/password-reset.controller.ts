@@ -1,9 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../../common/auth/public.decorator';
+import { Public } from '../../common/auth/access.decorators';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AcceptedResponseDto } from '../../common/http/accepted.schemas';
 import { PasswordResetDto, PasswordResetRequestDto } from './auth.schemas';
 import { PasswordResetService } from './password-reset.service';
@@ -14,9 +13,8 @@ import { PasswordResetService } from './password-reset.service';
 export class PasswordResetController {
   constructor(private readonly resets: PasswordResetService) {}
 
+  @Public({ rateLimit: 'passwordResetRequest' })
   @Post('password-reset-request')
-  @Public()
-  @RateLimit('passwordResetRequest')
   @ApiOperation({
     summary: 'Mail a password-reset link (same answer whether or not the email exists)',
     description:
@@ -27,8 +25,8 @@ export class PasswordResetController {
     return this.resets.request(dto.email, dto.resetPageLink);
   }
 
-  @Post('password-reset')
   @Public()
+  @Post('password-reset')
   @HttpCode(204)
   @ApiOperation({ summary: 'Set a new password with the token from the mail; ends every session of the user' })
   @ApiNoContentResponse({ description: 'Password changed' })

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
-import { JWT_ALGORITHM } from '../../common/auth/access-token';
+import { JwtService } from '@nestjs/jwt';
 import { Clock } from '../../common/clock';
 import { hashesEqual, issueSecretToken, parseSecretToken, secretTokenWith } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -34,6 +33,7 @@ export class TokensService {
     private readonly apiKeys: ApiKeysRepository,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
+    private readonly jwt: JwtService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -110,11 +110,18 @@ export class TokensService {
   private signAccessToken(user: UserRow, sessionId: string, now: Date): IssuedToken {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.config.auth.accessTokenTtlSeconds;
-    const token = jwt.sign(
-      { sub: user.id, sid: sessionId, role: user.role, status: user.status, lang: user.language, locale: user.locale, tz: user.timezone, iat, exp },
-      this.config.auth.jwtSecret,
-      { algorithm: JWT_ALGORITHM, issuer: this.config.auth.issuer, audience: this.config.auth.audience },
-    );
+    // Algorithm, issuer, audience and key are the JwtModule's (accessTokenJwtOptions).
+    const token = this.jwt.sign({
+      sub: user.id,
+      sid: sessionId,
+      role: user.role,
+      status: user.status,
+      lang: user.language,
+      locale: user.locale,
+      tz: user.timezone,
+      iat,
+      exp,
+    });
     return { token, expiresAt: new Date(exp * 1000) };
   }
 

@@ -3,12 +3,9 @@ import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { Public } from '../../common/auth/public.decorator';
-import { CurrentPrincipal, Roles } from '../../common/auth/roles';
-import { AcceptsSetupChallenge, OptionalPrincipal } from '../../common/auth/setup-challenge.decorator';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated, Public } from '../../common/auth/access.decorators';
+import { CurrentPrincipal, OptionalPrincipal } from '../../common/auth/current-principal';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { UserIdParamsDto } from '../users/users.schemas';
 import { AuthCookies } from './auth-cookies';
 import { SessionResponseDto } from './auth.schemas';
@@ -32,10 +29,8 @@ export class TwoFactorController {
     private readonly cookies: AuthCookies,
   ) {}
 
+  @Authenticated({ metered: 'unmetered', acceptsSetupChallenge: true, rateLimit: 'twoFactor' })
   @Post('totp/setup')
-  @AcceptsSetupChallenge()
-  @RateLimit('twoFactor')
-  @Unmetered()
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -47,10 +42,8 @@ export class TwoFactorController {
     return this.twoFactor.setup(principal, dto);
   }
 
+  @Authenticated({ metered: 'unmetered', acceptsSetupChallenge: true, rateLimit: 'twoFactor' })
   @Post('totp/confirm')
-  @AcceptsSetupChallenge()
-  @RateLimit('twoFactor')
-  @Unmetered()
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -70,9 +63,8 @@ export class TwoFactorController {
     return this.twoFactor.confirm(principal, dto);
   }
 
+  @Public({ rateLimit: 'twoFactor' })
   @Post('verify')
-  @Public()
-  @RateLimit('twoFactor')
   @HttpCode(200)
   @ApiOperation({ summary: 'Finish a two-factor login: the challenge and a code or a recovery code, for the tokens and cookies' })
   @ApiProblems('TWO_FACTOR_CHALLENGE_INVALID', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_LOCKED', 'ACCOUNT_SUSPENDED')
@@ -81,9 +73,8 @@ export class TwoFactorController {
     return this.cookies.answer(reply, await this.auth.verifyTwoFactor(dto));
   }
 
+  @Authenticated({ metered: 'unmetered', rateLimit: 'twoFactor' })
   @Post('disable')
-  @RateLimit('twoFactor')
-  @Unmetered()
   @HttpCode(204)
   @ApiOperation({ summary: "Switch 2FA off, with the password and a code or a recovery code; ends the user's other logins and mails the user" })
   @ApiProblems('PASSWORD_INCORRECT', 'TWO_FACTOR_CODE_INVALID', 'TWO_FACTOR_LOCKED', 'TWO_FACTOR_NOT_ENABLED', 'FORBIDDEN')
@@ -98,8 +89,8 @@ export class TwoFactorController {
 export class TwoFactorAdminController {
   constructor(private readonly twoFactor: TwoFactorService) {}
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post(':id/2fa/reset')
-  @Roles('ADMIN')
   @HttpCode(204)
   @ApiOperation({ summary: "Switch a user's 2FA off (ADMIN), e.g. after a lost phone; logged as a security event, and the user is mailed" })
   @ApiProblems('NOT_FOUND')

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../../common/auth/public.decorator';
+import { Public } from '../../common/auth/access.decorators';
 import { DevMailbox } from '../../common/mail/dev-mailbox';
 import { devMailPage } from './dev-mail.page';
 
@@ -13,15 +13,15 @@ import { devMailPage } from './dev-mail.page';
 export class DevMailController {
   constructor(private readonly mailbox: DevMailbox) {}
 
-  @Get('mail')
   @Public()
+  @Get('mail')
   @Header('content-type', 'text/html; charset=utf-8')
   page() {
     return devMailPage(this.mailbox.list());
   }
 
-  @Get('mail.json')
   @Public()
+  @Get('mail.json')
   list() {
     return { mails: this.mailbox.list() };
   }

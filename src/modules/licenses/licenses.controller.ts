@@ -3,14 +3,13 @@ import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestj
 import type { FastifyReply } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { Public } from '../../common/auth/public.decorator';
-import { CurrentPrincipal, Roles } from '../../common/auth/roles';
+import { Authenticated, Public } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { LicensesService } from './licenses.service';
 import {
   ActivationResponseDto,
@@ -34,9 +33,8 @@ import {
 export class LicensesController {
   constructor(private readonly licenses: LicensesService) {}
 
+  @Public({ rateLimit: 'licenseValidate' })
   @Post('validate')
-  @Public()
-  @RateLimit('licenseValidate')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Check a license key (and optionally a machine and product); VALID answers carry an offline certificate',
@@ -47,10 +45,9 @@ export class LicensesController {
     return this.licenses.validate(dto, lang, ip);
   }
 
+  @Public({ rateLimit: 'licenseActivate' })
   @Post('activate')
   @Idempotent()
-  @Public()
-  @RateLimit('licenseActivate')
   @ApiOperation({
     summary: 'Activate a license on a machine (201), or return its existing activation (200)',
     description: 'A license that cannot be used answers 422 with its validation code (EXPIRED, SUSPENDED or REVOKED), an unknown key 422 LICENSE_NOT_FOUND.',
@@ -64,9 +61,8 @@ export class LicensesController {
     return { activation };
   }
 
+  @Public({ rateLimit: 'licenseDeactivate' })
   @Post('deactivate')
-  @Public()
-  @RateLimit('licenseDeactivate')
   @HttpCode(204)
   @ApiOperation({ summary: 'Release a machine from a license' })
   @ApiNoContentResponse({ description: 'Deactivated (or was not active)' })
@@ -74,14 +70,15 @@ export class LicensesController {
     await this.licenses.deactivate(dto.key, dto.fingerprint);
   }
 
-  @Get('jwks')
   @Public()
+  @Get('jwks')
   @ApiOperation({ summary: 'The public key that offline certificates are checked against' })
   @ZodResponse({ status: 200, type: JwksResponseDto })
   getLicenseJwks() {
     return this.licenses.jwks();
   }
 
+  @Authenticated()
   @Get()
   @ApiOperation({ summary: 'Your licenses (an ADMIN sees all)' })
   @ZodResponse({ status: 200, type: LicensePageDto })
@@ -89,6 +86,7 @@ export class LicensesController {
     return this.licenses.list(principal, query.cursor, query.limit);
   }
 
+  @Authenticated()
   @Get(':id')
   @ApiOperation({ summary: 'One license, with its activations' })
   @ApiProblems('NOT_FOUND')
@@ -97,17 +95,17 @@ export class LicensesController {
     return this.licenses.get(principal, params.id);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post()
   @Idempotent()
-  @Roles('ADMIN')
   @ApiOperation({ summary: 'Grant a license by hand (ADMIN); the key is in this response only' })
   @ZodResponse({ status: 201, type: LicenseGrantedResponseDto })
   grantLicense(@Body() dto: LicenseGrantDto) {
     return this.licenses.grant(dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Patch(':id')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "Change a license's expiry or activation limit (ADMIN)" })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: LicenseResponseDto })
@@ -115,8 +113,8 @@ export class LicensesController {
     return this.licenses.update(params.id, dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post(':id/suspend')
-  @Roles('ADMIN')
   @HttpCode(200)
   @ApiOperation({ summary: 'Suspend a license (ADMIN)' })
   @ApiProblems('NOT_FOUND')
@@ -125,8 +123,8 @@ export class LicensesController {
     return this.licenses.setStatus(params.id, 'SUSPENDED');
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post(':id/reinstate')
-  @Roles('ADMIN')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reinstate a suspended or revoked license (ADMIN)' })
   @ApiProblems('NOT_FOUND')
@@ -135,8 +133,8 @@ export class LicensesController {
     return this.licenses.setStatus(params.id, 'ACTIVE');
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post(':id/revoke')
-  @Roles('ADMIN')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a license (ADMIN)' })
   @ApiProblems('NOT_FOUND')

@@ -2,9 +2,8 @@ import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
-import { AllowVerifyKey, Roles } from '../../common/auth/roles';
+import { Authenticated } from '../../common/auth/access.decorators';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
-import { RateLimit } from '../../common/throttling/rate-limit.decorator';
 import { AccessDecisionDto, AccessVerifyDto } from './access.schemas';
 import { AccessService } from './access.service';
 
@@ -13,11 +12,9 @@ import { AccessService } from './access.service';
 export class AccessController {
   constructor(private readonly access: AccessService) {}
 
+  @Authenticated({ roles: ['ADMIN'], verifyKey: true, rateLimit: 'accessVerify' })
   @Post('verify')
-  @Roles('ADMIN')
-  @AllowVerifyKey()
   @Idempotent()
-  @RateLimit('accessVerify')
   @HttpCode(200)
   @ApiOperation({
     summary: "May this customer's key make this call to the vendor's API? Counts it if so (ADMIN, meant for a verify-scope API key)",

@@ -55,7 +55,7 @@ export interface MeteredCall extends MeteredEndpoint {
 const consumed = new WeakMap<FastifyRequest, { key: CounterKey; cost: number }>();
 
 /**
- * The rules of metering, for Gatehouse's own routes (through the guard chain) and for the
+ * The rules of metering, for Gatehouse's own routes (through the route guard) and for the
  * vendor's API (through /v1/access/verify): plan, place, endpoint, then one atomic count.
  */
 @Injectable()

@@ -10,7 +10,7 @@ import { EntitlementsService } from './entitlements.service';
 import { MeterService } from './meter.service';
 import { QuotaAlertsService } from './quota-alerts.service';
 
-/** Quotas, plan rate limits and geographic limits; global only to hand the guard chain its Meter. */
+/** Quotas, plan rate limits and geographic limits; global only to hand the route guard its Meter. */
 @Global()
 @Module({
   imports: [SubscriptionsModule, OutboxModule, UsersModule, ThrottlingModule],

@@ -1,8 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../../common/auth/public.decorator';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Public } from '../../common/auth/access.decorators';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { AuthCookies } from '../auth/auth-cookies';
@@ -21,9 +20,8 @@ export class OidcController {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  @Get(':provider/authorize')
   @Public()
-  @Unmetered()
+  @Get(':provider/authorize')
   @ApiOperation({
     summary: 'Start signing in through an OIDC provider: 302 to it, with state, nonce and PKCE verifier in a sealed 10-minute cookie',
   })
@@ -35,9 +33,8 @@ export class OidcController {
     return reply.redirect(location, 302);
   }
 
-  @Get(':provider/callback')
   @Public()
-  @Unmetered()
+  @Get(':provider/callback')
   @ApiOperation({
     summary:
       'The provider’s redirect back: validates it, finds, links (verified email) or creates the user, and 302s to the redirect with the login cookies, or with a 2FA challenge; a refusal 302s there with ?error=<code>',

@@ -2,8 +2,8 @@ import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { UserIdentityIdParamsDto, UserIdentityListDto } from './oidc.schemas';
 import { UserIdentitiesService } from './user-identities.service';
@@ -13,16 +13,16 @@ import { UserIdentitiesService } from './user-identities.service';
 export class UserIdentitiesController {
   constructor(private readonly identities: UserIdentitiesService) {}
 
+  @Authenticated({ metered: 'unmetered' })
   @Get()
-  @Unmetered()
   @ApiOperation({ summary: 'Your identities at OIDC providers, oldest first' })
   @ZodResponse({ status: 200, type: UserIdentityListDto })
   listUserIdentities(@CurrentPrincipal() principal: Principal) {
     return this.identities.list(principal);
   }
 
+  @Authenticated({ metered: 'unmetered' })
   @Delete(':id')
-  @Unmetered()
   @HttpCode(204)
   @ApiOperation({ summary: 'Unlink an identity; a user without a password keeps its last one' })
   @ApiNoContentResponse({ description: 'Unlinked' })

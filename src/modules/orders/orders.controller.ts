@@ -2,7 +2,8 @@ import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { CheckoutService } from './checkout.service';
@@ -24,6 +25,7 @@ export class OrdersController {
     private readonly orders: OrdersService,
   ) {}
 
+  @Authenticated()
   @Post('checkout/sessions')
   @Idempotent()
   @ApiOperation({ summary: 'Start a purchase: a PENDING order and a Stripe Checkout Session to pay it' })
@@ -33,6 +35,7 @@ export class OrdersController {
     return this.checkout.create(principal, dto);
   }
 
+  @Authenticated()
   @Get('orders')
   @ApiOperation({ summary: 'Your orders (an ADMIN sees all)' })
   @ZodResponse({ status: 200, type: OrderPageDto })
@@ -40,6 +43,7 @@ export class OrdersController {
     return this.orders.list(principal, query.cursor, query.limit);
   }
 
+  @Authenticated()
   @Get('orders/:id')
   @ApiOperation({ summary: 'One order with its items' })
   @ApiProblems('NOT_FOUND')

@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { Metered, Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated } from '../../common/auth/access.decorators';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Roles } from '../../common/auth/roles';
 import { IntegrationErrors } from '../../common/errors/integration-problem-writer';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ProductsService } from './products.service';
@@ -21,16 +20,16 @@ import {
 export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
+  @Authenticated({ metered: 'unmetered' })
   @Get()
-  @Unmetered()
   @ApiOperation({ summary: 'The catalog, searchable by name, SKU or barcode' })
   @ZodResponse({ status: 200, type: ProductPageDto })
   listProducts(@Query() query: ProductListQueryDto) {
     return this.products.list(query);
   }
 
+  @Authenticated({ metered: 'unmetered' })
   @Get(':id')
-  @Unmetered()
   @ApiOperation({ summary: 'One product' })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: ProductResponseDto })
@@ -38,8 +37,8 @@ export class ProductsController {
     return this.products.get(params.id);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Post()
-  @Roles('ADMIN')
   @ApiOperation({ summary: 'Add a product (ADMIN)' })
   @ApiProblems('CONFLICT', 'INSUFFICIENT_SCOPE')
   @ZodResponse({ status: 201, type: ProductResponseDto })
@@ -47,8 +46,8 @@ export class ProductsController {
     return this.products.create(dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Patch(':id')
-  @Roles('ADMIN')
   @ApiOperation({ summary: 'Change a product (ADMIN)' })
   @ApiProblems('NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_SCOPE')
   @ZodResponse({ status: 200, type: ProductResponseDto })
@@ -56,8 +55,8 @@ export class ProductsController {
     return this.products.update(params.id, dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Delete(':id')
-  @Roles('ADMIN')
   @HttpCode(204)
   @ApiOperation({ summary: 'Withdraw a product from sale (ADMIN): a soft delete, active=false' })
   @ApiNoContentResponse({ description: 'Deactivated' })
@@ -73,9 +72,9 @@ export class ProductsController {
 export class IntegrationProductsController {
   constructor(private readonly products: ProductsService) {}
 
+  @Authenticated({ metered: 'integration.products.getAll' })
   @Get('getAll')
   @IntegrationErrors()
-  @Metered('integration.products.getAll')
   @ApiOperation({ summary: 'Every product in the published integration format (PascalCase, prices as numbers)' })
   @ZodResponse({ status: 200, type: [IntegrationProductDto] })
   getAllProducts() {

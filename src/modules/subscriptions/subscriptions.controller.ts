@@ -1,11 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated, Public } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
-import { Public } from '../../common/auth/public.decorator';
-import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
@@ -38,16 +36,16 @@ export class SubscriptionsController {
     private readonly billing: SubscriptionCheckoutService,
   ) {}
 
-  @Get('subscriptions/plans')
   @Public()
+  @Get('subscriptions/plans')
   @ApiOperation({ summary: "The preset plans with their limits, prices and geo scopes, in the caller's language" })
   @ZodResponse({ status: 200, type: PlanListResponseDto })
   listPlans(@RequestLanguage() lang: Language) {
     return this.plans.listPresets(lang);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Patch('subscriptions/plans/:code')
-  @Roles('ADMIN')
   @ApiOperation({
     summary: "Change a preset's limits, rate limit, geo scope, price or Stripe price (ADMIN); running subscriptions keep their terms until their next period",
   })
@@ -57,18 +55,17 @@ export class SubscriptionsController {
     return this.plans.updatePreset(params.code, dto, lang);
   }
 
+  @Authenticated({ allowInactive: true, metered: 'unmetered' })
   @Get('subscriptions/me')
-  @AllowInactive()
-  @Unmetered()
   @ApiOperation({ summary: "The signed-in user's subscription (NONE until it has one), with its quota usage" })
   @ZodResponse({ status: 200, type: MySubscriptionResponseDto })
   getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
     return this.subscriptions.me(principal, lang);
   }
 
+  @Authenticated({ metered: 'unmetered' })
   @Post('subscriptions/checkout')
   @Idempotent()
-  @Unmetered()
   @ApiOperation({
     summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
     description:
@@ -89,6 +86,7 @@ export class SubscriptionsController {
     return this.billing.checkout(principal, dto);
   }
 
+  @Authenticated()
   @Post('subscriptions/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel at period end: the plan keeps working until then (a Stripe subscription is cancelled through Stripe)' })
@@ -98,16 +96,16 @@ export class SubscriptionsController {
     return this.billing.cancel(principal, lang);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Get('subscriptions')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "Every account's subscription, by status and plan (ADMIN)" })
   @ZodResponse({ status: 200, type: SubscriptionPageDto })
   listSubscriptions(@Query() query: SubscriptionListQueryDto, @RequestLanguage() lang: Language) {
     return this.subscriptions.list({ status: query.status, plan: query.plan }, query.cursor, query.limit, lang);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Get('subscriptions/:accountId/usage')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "One account's quota usage in the current windows of its plan (ADMIN)" })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: SubscriptionUsageResponseDto })
@@ -115,8 +113,8 @@ export class SubscriptionsController {
     return this.subscriptions.usageForAccount(params.accountId);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Get('subscriptions/:accountId')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "One account's subscription (ADMIN)" })
   @ApiProblems('NOT_FOUND')
   @ZodResponse({ status: 200, type: SubscriptionResponseDto })
@@ -124,9 +122,9 @@ export class SubscriptionsController {
     return this.subscriptions.forAccount(params.accountId, lang);
   }
 
+  @Authenticated({ metered: 'unmetered' })
   @Post('accounts/update-subscription')
   @Idempotent()
-  @Unmetered()
   @HttpCode(200)
   @ApiOperation({
     summary: "Change an account's plan: a preset by planName, or a custom plan (ADMIN); a new period starts at once",

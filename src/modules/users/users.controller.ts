@@ -1,10 +1,9 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
-import { Unmetered } from '../../common/metering/metered.decorator';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { AllowInactive } from '../../common/auth/active-account';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal, Roles } from '../../common/auth/roles';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { UsersService } from './users.service';
 import {
@@ -23,8 +22,7 @@ import {
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
-  @AllowInactive()
-  @Unmetered()
+  @Authenticated({ allowInactive: true, metered: 'unmetered' })
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user, and whether its login asks for a second factor' })
   @ZodResponse({ status: 200, type: MeResponseEnvelopeDto })
@@ -32,7 +30,7 @@ export class UsersController {
     return this.users.me(principal);
   }
 
-  @AllowInactive()
+  @Authenticated({ allowInactive: true })
   @Patch('update')
   @ApiOperation({ summary: 'Update your profile; an ADMIN may name another user with userId' })
   @ApiProblems('FORBIDDEN', 'NOT_FOUND')
@@ -41,16 +39,16 @@ export class UsersController {
     return this.users.update(principal, dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Get()
-  @Roles('ADMIN')
   @ApiOperation({ summary: 'List users (ADMIN), filtered by email or status, oldest first' })
   @ZodResponse({ status: 200, type: UserPageDto })
   listUsers(@Query() query: UserListQueryDto) {
     return this.users.list(query);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Patch(':id/status')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "Set a user's status (ADMIN); suspending ends the user's sessions" })
   @ApiProblems('NOT_FOUND', 'LAST_ADMIN')
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })
@@ -58,8 +56,8 @@ export class UsersController {
     return this.users.setStatus(params.id, dto);
   }
 
+  @Authenticated({ roles: ['ADMIN'] })
   @Patch(':id/role')
-  @Roles('ADMIN')
   @ApiOperation({ summary: "Set a user's role (ADMIN); it ends the user's sessions" })
   @ApiProblems('NOT_FOUND', 'LAST_ADMIN')
   @ZodResponse({ status: 200, type: UserResponseEnvelopeDto })

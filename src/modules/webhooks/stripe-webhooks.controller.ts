@@ -2,10 +2,9 @@ import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../../common/auth/public.decorator';
+import { Public } from '../../common/auth/access.decorators';
 import { RawBody } from '../../common/http/raw-body.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { SkipRateLimit } from '../../common/throttling/rate-limit.decorator';
 import { StripeWebhooksService } from './stripe-webhooks.service';
 import { WebhookReceivedDto } from './webhooks.schemas';
 
@@ -15,9 +14,8 @@ export class StripeWebhooksController {
   constructor(private readonly webhooks: StripeWebhooksService) {}
 
   /** Open to Stripe: the signature is the credential, and Stripe's bursts are not rate limited. */
+  @Public({ skipRateLimit: true })
   @Post('stripe')
-  @Public()
-  @SkipRateLimit()
   @RawBody()
   @HttpCode(200)
   @ApiOperation({ summary: 'Stripe events: verified by signature, stored once by event id, then applied' })

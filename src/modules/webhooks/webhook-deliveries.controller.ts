@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
@@ -21,6 +22,7 @@ import { WebhookEndpointIdParamsDto } from './webhook-endpoints.schemas';
 export class WebhookDeliveriesController {
   constructor(private readonly deliveries: WebhookDeliveriesService) {}
 
+  @Authenticated()
   @Get('deliveries')
   @ApiOperation({ summary: 'Deliveries to your endpoints with their attempts, newest first (an ADMIN sees everyone’s)' })
   @ZodResponse({ status: 200, type: WebhookDeliveryPageDto })
@@ -28,6 +30,7 @@ export class WebhookDeliveriesController {
     return this.deliveries.list(principal, query);
   }
 
+  @Authenticated()
   @Get('deliveries/:id')
   @ApiOperation({ summary: 'One delivery: the event sent and every attempt' })
   @ApiProblems('NOT_FOUND')
@@ -36,6 +39,7 @@ export class WebhookDeliveriesController {
     return this.deliveries.get(principal, params.id);
   }
 
+  @Authenticated()
   @Post('deliveries/:id/retry')
   @Idempotent()
   @HttpCode(200)
@@ -46,6 +50,7 @@ export class WebhookDeliveriesController {
     return this.deliveries.retry(principal, params.id);
   }
 
+  @Authenticated()
   @Post('endpoints/:id/recover')
   @Idempotent()
   @HttpCode(202)
@@ -56,6 +61,7 @@ export class WebhookDeliveriesController {
     return this.deliveries.recover(principal, params.id, dto);
   }
 
+  @Authenticated()
   @Post('endpoints/:id/test')
   @Idempotent()
   @HttpCode(200)

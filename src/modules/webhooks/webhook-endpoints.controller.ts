@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/auth/roles';
+import { Authenticated } from '../../common/auth/access.decorators';
+import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -23,6 +24,7 @@ import {
 export class WebhookEndpointsController {
   constructor(private readonly endpoints: WebhookEndpointsService) {}
 
+  @Authenticated()
   @Post('endpoints')
   @Idempotent()
   @ApiOperation({ summary: 'Register an endpoint for outbound events; its signing secret is in this response only' })
@@ -32,6 +34,7 @@ export class WebhookEndpointsController {
     return this.endpoints.create(principal, dto);
   }
 
+  @Authenticated()
   @Get('endpoints')
   @ApiOperation({ summary: 'List your webhook endpoints (an ADMIN sees everyone’s, and may filter by ownerId)' })
   @ZodResponse({ status: 200, type: WebhookEndpointPageDto })
@@ -39,6 +42,7 @@ export class WebhookEndpointsController {
     return this.endpoints.list(principal, query);
   }
 
+  @Authenticated()
   @Get('endpoints/:id')
   @ApiOperation({ summary: 'One webhook endpoint (never its secret)' })
   @ApiProblems('NOT_FOUND')
@@ -47,6 +51,7 @@ export class WebhookEndpointsController {
     return this.endpoints.get(principal, params.id);
   }
 
+  @Authenticated()
   @Patch('endpoints/:id')
   @ApiOperation({ summary: 'Change the URL, event types or description, or disable and enable the endpoint' })
   @ApiProblems('NOT_FOUND')
@@ -55,6 +60,7 @@ export class WebhookEndpointsController {
     return this.endpoints.update(principal, params.id, dto);
   }
 
+  @Authenticated()
   @Delete('endpoints/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an endpoint; nothing more is sent to it' })
@@ -64,6 +70,7 @@ export class WebhookEndpointsController {
     await this.endpoints.remove(principal, params.id);
   }
 
+  @Authenticated()
   @Post('endpoints/:id/rotate-secret')
   @Idempotent()
   @ApiOperation({ summary: 'A new signing secret, shown once; the previous one also signs for 24 h' })
@@ -73,6 +80,7 @@ export class WebhookEndpointsController {
     return this.endpoints.rotateSecret(principal, params.id);
   }
 
+  @Authenticated()
   @Get('event-types')
   @ApiOperation({ summary: 'Every event type an endpoint can receive, with a JSON Schema of its data.object' })
   @ZodResponse({ status: 200, type: WebhookEventTypesResponseDto })

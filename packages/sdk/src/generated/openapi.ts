@@ -4281,7 +4281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5019,7 +5019,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active */
+            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5132,7 +5132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5281,7 +5281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6190,7 +6190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6673,7 +6673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active */
+            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6773,7 +6773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active */
+            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6882,7 +6882,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active */
+            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7172,7 +7172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
@@ -7414,7 +7414,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Insufficient scope; Forbidden; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7643,7 +7643,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Insufficient scope; Forbidden; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7765,7 +7765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Insufficient scope; Forbidden; Account suspended; Account not active; Cross-site request refused */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8531,7 +8531,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
@@ -8787,7 +8787,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8914,7 +8914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9023,7 +9023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9132,7 +9132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Forbidden; Insufficient scope; Account suspended; Account not active; Cross-site request refused */
+            /** @description Forbidden; Account suspended; Account not active; Cross-site request refused; Insufficient scope */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,170 @@
+import { CanActivate, ExecutionContext, Injectable, OnModuleInit } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
+import { DomainError } from '../errors/domain-error';
+import { parseIdempotencyKey } from '../idempotency/idempotency.service';
+import { Meter } from '../metering/meter';
+import { ipRateLimitKey } from '../throttling/client-key';
+import { RateLimiter } from '../throttling/rate-limiter';
+import { assertValidInputs } from '../validation/route-inputs';
+import { AccessTokenCheck, accessTokenOf } from './access-token';
+import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
+import { allowedOrigins, isSameSiteRequest } from './csrf';
+import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
+import type { Principal } from './principal';
+import { RoutePlan, planRoutes } from './route-plans';
+import { verifiedApiKey } from './request-credentials';
+import { SessionVerifier } from './session-verifier';
+
+/** The credential a request presents, read once from its headers. */
+interface Presented {
+  /** A bearer value with the API key prefix. */
+  apiKey?: string;
+  /** The access token (bearer, else the cookie), and whether it came from the cookie. */
+  token?: string;
+  viaCookie: boolean;
+}
+
+/**
+ * The one global guard, deny by default: throttle, then authenticate, then authorize, then meter,
+ * so a refused call is never counted. What each route needs is its plan, compiled at boot from
+ * its @Public() / @Authenticated() (a route with neither fails the boot); a request costs one map
+ * lookup, not a metadata walk per step.
+ */
+@Injectable()
+export class RouteGuard implements CanActivate, OnModuleInit {
+  private readonly plans = new Map<object, RoutePlan>();
+  private readonly origins: string[];
+
+  constructor(
+    private readonly modules: ModulesContainer,
+    private readonly accessTokens: AccessTokenStrategy,
+    private readonly apiKeys: ApiKeyStrategy,
+    private readonly keys: ApiKeyVerifier,
+    private readonly sessions: SessionVerifier,
+    private readonly meter: Meter,
+    private readonly limiter: RateLimiter,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.origins = allowedOrigins(config);
+  }
+
+  onModuleInit(): void {
+    for (const route of planRoutes(this.modules)) this.plans.set(route.handler, route.plan);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const plan = this.plans.get(context.getHandler());
+    if (!plan) throw new DomainError('INTERNAL', { cause: new Error(`No route plan for ${context.getClass().name}.${context.getHandler().name}`) });
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    if (plan.public) {
+      if (plan.rateLimit) await this.throttle(reply, plan.rateLimit, ipRateLimitKey(request.ip), this.config.rateLimit.policies[plan.rateLimit]);
+      return true;
+    }
+
+    const presented = this.presented(request);
+    const keyCheck = presented.apiKey === undefined ? undefined : verifiedApiKey(request, this.apiKeys, presented.apiKey);
+    const tokenCheck = presented.token === undefined ? undefined : await this.accessTokens.check(request);
+    await this.throttleCaller(request, reply, plan, keyCheck ? await keyCheck.catch(() => undefined) : tokenCheck?.principal);
+
+    const principal = keyCheck ? await keyCheck : await this.authenticateUser(request, plan, presented, tokenCheck);
+    if (!principal) return true;
+    request.principal = principal;
+    this.authorize(request, plan, principal);
+    await this.charge(context, request, reply, plan, principal);
+    return true;
+  }
+
+  /**
+   * An API key is a bearer value with the key prefix; otherwise the access token is everything
+   * after a `Bearer` scheme, else the login cookie.
+   */
+  private presented(request: FastifyRequest): Presented {
+    const bearer = bearerOf(request.headers.authorization);
+    if (bearer && this.keys.isApiKey(bearer)) return { apiKey: bearer, viaCookie: false };
+    const token = accessTokenOf(request, this.config.auth.cookieName);
+    return { token, viaCookie: token !== undefined && !/^\s*Bearer\s/i.test(request.headers.authorization ?? '') };
+  }
+
+  /**
+   * A verified caller counts per user (`user:<id>`, so more keys buy no more requests), under the
+   * route's named limit or else `authenticated` with its plan's numbers (an ADMIN keeps the
+   * default). Without one, a protected route is `public` per IP whatever its own limit: a limit
+   * meant for a known caller must not serve credential guessing. A token counts by its signature
+   * and claims alone; its session is checked after.
+   */
+  private async throttleCaller(request: FastifyRequest, reply: FastifyReply, plan: RoutePlan, caller: Principal | undefined): Promise<void> {
+    if (!caller) return this.throttle(reply, 'public', ipRateLimitKey(request.ip), this.config.rateLimit.policies.public);
+    if (plan.rateLimit) return this.throttle(reply, plan.rateLimit, `user:${caller.userId}`, this.config.rateLimit.policies[plan.rateLimit]);
+    // A database that cannot answer is a 503 with Retry-After, as on every other query.
+    const own = caller.role === 'ADMIN' ? null : await this.meter.planRateLimit(caller.userId);
+    return this.throttle(reply, 'authenticated', `user:${caller.userId}`, own ?? this.config.rateLimit.policies.authenticated);
+  }
+
+  /** Counts the request; the headers follow the published docs (Reset is a Unix timestamp). */
+  private async throttle(reply: FastifyReply, policy: RateLimitPolicy, key: string, terms: { count: number; windowSeconds: number }): Promise<void> {
+    const taken = await this.limiter.take(policy, key, terms);
+    void reply.headers({
+      'x-ratelimit-limit': String(taken.limit),
+      'x-ratelimit-remaining': String(taken.remaining),
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + taken.secondsLeft),
+    });
+    if (taken.blocked) throw new DomainError('RATE_LIMITED', { params: { retryAfter: taken.secondsLeft, limit: terms.count } });
+  }
+
+  /**
+   * A user by access token: cookie writes must pass the CSRF origin check; a valid token is not
+   * enough on its own (its login must still be live, and it acts with the user's current role).
+   * Undefined only on an enrolment route reached with a setup challenge instead of a credential.
+   */
+  private async authenticateUser(
+    request: FastifyRequest,
+    plan: RoutePlan,
+    presented: Presented,
+    check: AccessTokenCheck | undefined,
+  ): Promise<Principal | undefined> {
+    if (presented.viaCookie && plan.csrf && !isSameSiteRequest(request, this.origins)) throw new DomainError('CSRF_REJECTED');
+    if (!check) {
+      if (plan.acceptsSetupChallenge && typeof (request.body as { challenge?: unknown } | undefined)?.challenge === 'string') return undefined;
+      throw new DomainError('UNAUTHORIZED');
+    }
+    if (check.failure) throw new DomainError(check.failure);
+    return this.sessions.verify(check.principal);
+  }
+
+  /**
+   * A key's scope must allow the request (a read-only key only reads, a verify key only checks
+   * keys); an account that is not ACTIVE reaches only routes open to it; then the route's roles
+   * (a key's role is already capped by its scope).
+   */
+  private authorize(request: FastifyRequest, plan: RoutePlan, principal: Principal): void {
+    if (principal.kind === 'apiKey' && !plan.keyScopes.includes(principal.scope)) {
+      throw new DomainError('INSUFFICIENT_SCOPE', { params: { scope: principal.scope, required: [...plan.keyScopes] } });
+    }
+    if (principal.status !== 'ACTIVE' && !plan.allowInactive) {
+      throw new DomainError(principal.status === 'SUSPENDED' ? 'ACCOUNT_SUSPENDED' : 'ACCOUNT_NOT_ACTIVE');
+    }
+    if (plan.roles && !plan.roles.includes(principal.role)) throw new DomainError('FORBIDDEN');
+  }
+
+  /**
+   * ADMINs are not metered. A call is counted only once it is known to be new and valid: input the
+   * pipeline will refuse is refused here first, and on an @Idempotent route called with a key the
+   * count waits for the key's claim, so a replay or a 409 costs nothing. The count still comes
+   * before the handler: a call over quota never runs.
+   */
+  private async charge(context: ExecutionContext, request: FastifyRequest, reply: FastifyReply, plan: RoutePlan, principal: Principal): Promise<void> {
+    if (principal.role === 'ADMIN' || plan.unmetered) return;
+    const charge = await this.meter.admit(request, reply, principal, plan.metered);
+    if (!charge) return;
+    const idempotencyKey = plan.idempotent ? request.headers['idempotency-key'] : undefined;
+    // What the pipeline would refuse is refused before the count, with the same answers: a bad key header, then bad input.
+    if (idempotencyKey !== undefined) parseIdempotencyKey(idempotencyKey);
+    assertValidInputs(context);
+    if (idempotencyKey !== undefined) request.pendingCharge = charge;
+    else await charge.take();
+  }
+}
