@@ -44,6 +44,8 @@ export interface Measurement {
   errors: number;
   cpuMicrosPerRequest: number;
   peakRssMb: number;
+  /** Every request of the run, warm-up included: what a CPU profile of the server saw (bench/pipeline-stages.ts). */
+  served: number;
 }
 
 interface PairedScenario {
@@ -253,7 +255,7 @@ async function measure(server: ServerProcess, scenario: PairedScenario, data: Se
     requests: [scenario.request(data)],
     connections: CONNECTIONS,
   };
-  if (WARMUP > 0) await autocannon({ ...options, duration: WARMUP });
+  const warmup = WARMUP > 0 ? await autocannon({ ...options, duration: WARMUP }) : undefined;
   const cpuBefore = server.cpuMicros();
   let peakRss = server.rssMb();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, server.rssMb())), 200);
@@ -268,6 +270,7 @@ async function measure(server: ServerProcess, scenario: PairedScenario, data: Se
     errors: result.errors + result.timeouts,
     cpuMicrosPerRequest: requests > 0 ? Math.round((server.cpuMicros() - cpuBefore) / requests) : 0,
     peakRssMb: Math.max(peakRss, server.rssMb()),
+    served: requests + (warmup?.requests.total ?? 0),
   };
 }
 

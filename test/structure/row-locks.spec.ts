@@ -27,16 +27,36 @@ const LOCK = /\.for\('(?:update|share|no key update|key share)'|\bFOR (?:UPDATE|
 /** A class method (two spaces in), or a module-level function (the SQL of a long statement kept apart). */
 const MEMBER = /^(?: {2}(?:(?:private|public|protected|static|async)\s+)*|(?:export\s+)?(?:async\s+)?function\s+)(\w+)(?:<[^>]*>)?\(([^)]*)/gm;
 
-/** Every method that takes a row lock: its name, its parameters, and whether it opens its own transaction. */
+/** The method or function around a place in a file: its name, its parameters, whether it opens its own transaction, and whether it only builds SQL. */
+function memberAt(path: string, code: string, index: number) {
+  const before = code.slice(0, index);
+  const member = [...before.matchAll(MEMBER)].at(-1)!;
+  const signature = code.slice(member.index, code.indexOf('{', member.index + member[0].length));
+  return {
+    name: member[1]!,
+    method: `${path}#${member[1]}`,
+    params: member[2]!.trim(),
+    ownTransaction: before.slice(member.index).includes('.transaction('),
+    buildsSql: /\):\s*SQL\s*$/.test(signature.trim()),
+  };
+}
+
+/**
+ * Every method that takes a row lock. A function that only builds the locking SQL (returns `SQL`,
+ * a subquery of a longer statement) runs nothing itself: its callers are judged in its place.
+ */
 function lockingMethods() {
-  return sourceFiles('src').flatMap((path) => {
-    const code = readFileSync(join(ROOT, path), 'utf8');
-    return [...code.matchAll(LOCK)].map((lock) => {
-      const before = code.slice(0, lock.index);
-      const member = [...before.matchAll(MEMBER)].at(-1)!;
-      return { method: `${path}#${member[1]}`, params: member[2]!.trim(), ownTransaction: before.slice(member.index).includes('.transaction(') };
-    });
-  });
+  const files = sourceFiles('src').map((path) => ({ path, code: readFileSync(join(ROOT, path), 'utf8') }));
+  return files.flatMap(({ path, code }) =>
+    [...code.matchAll(LOCK)].flatMap((lock) => {
+      const found = memberAt(path, code, lock.index);
+      if (!found.buildsSql) return [found];
+      const call = new RegExp(`\\b${found.name}\\(`, 'g');
+      return files.flatMap((file) =>
+        [...file.code.matchAll(call)].map((use) => memberAt(file.path, file.code, use.index)).filter((caller) => caller.name !== found.name),
+      );
+    }),
+  );
 }
 
 /** The first parameter of a method, as callers must pass it. */

@@ -1,0 +1,74 @@
+/**
+ * `node -r @swc-node/register bench/pipeline-stages.ts <app.cpuprofile> <requests>`: the pipeline
+ * table of bench/README.md. Reads a CPU profile of the app taken under load (`npm run bench` with
+ * `BENCH_APP_NODE_ARGS='--cpu-prof --cpu-prof-dir=…'`) and prints, for each stage a request passes,
+ * in order, the main thread's time in it divided by the requests served while profiling.
+ *
+ * A stage is the outermost frame matching its pattern, counted with everything it calls; a sample
+ * is counted once per stage. The figures are sampled wall time on the main thread (with the
+ * machine shared by the load generator and PostgreSQL, a sample in a syscall may include time the
+ * thread waited for a core), so they apportion the app's cost; its total CPU per request is the
+ * bench's own figure.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The stages of POST /v1/licenses/validate and the other hot paths, in the order a request meets them. */
+export const STAGES: { stage: string; frames: RegExp }[] = [
+  { stage: 'HTTP parse (Node)', frames: /^parserOnHeadersComplete node:_http_common/ },
+  { stage: 'routing (find-my-way)', frames: /^lookup .*find-my-way/ },
+  { stage: 'onRequest hooks (request id, security headers, 405 table)', frames: /^hookRunner.*fastify\/lib\/hooks\.js/ },
+  { stage: 'body read and JSON parse', frames: /^(onEnd|defaultJsonParser|rawBody) .*fastify\/lib\/content-type-parser\.js/ },
+  { stage: 'route guard (throttle, authenticate, authorize, meter)', frames: /^canActivate .*route\.guard/ },
+  { stage: 'validation pipe (zod)', frames: /^transform .*validation\.pipe/ },
+  {
+    stage: 'handler and service (licenses, access, products)',
+    frames: /^(validate|verify|getAll|validateLicense|verifyAccess) .*(licenses|access|products|metering)\./,
+  },
+  { stage: 'Ed25519 certificate', frames: /^sign .*license-signer/ },
+  { stage: 'pg / drizzle query', frames: /^(execute .*drizzle-orm|query .*pg\/lib\/client\.js|handleReadyForQuery .*pg\/lib)/ },
+  { stage: 'response serializer (fast-json-stringify)', frames: /^(serialize|anonymous) .*(fast-json-stringify|fastify\/lib\/reply)/ },
+  { stage: 'onSend hooks (cookie, idempotency)', frames: /^onSendHookRunner|fastifyCookieOnSendHandler/ },
+  { stage: 'socket write', frames: /^Socket\._writev? node:net|^writeGeneric|^writevGeneric/ },
+  { stage: 'onResponse hooks (access line, key usage, meter)', frames: /^onResponseHookIterator|^onResFinished/ },
+  { stage: 'garbage collection', frames: /^\(garbage collector\)/ },
+];
+
+const nameOf = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url}:${node.callFrame.lineNumber}`;
+
+export function stageTimes(profile: Profile): Map<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const microseconds = new Map<string, number>();
+  for (let index = 0; index < profile.samples.length; index++) {
+    const delta = profile.timeDeltas[index] ?? 0;
+    const stack: string[] = [];
+    for (let id: number | undefined = profile.samples[index]; id !== undefined; id = parent.get(id)) stack.push(nameOf(byId.get(id)!));
+    for (const { stage, frames } of STAGES) {
+      if (stack.some((frame) => frames.test(frame))) microseconds.set(stage, (microseconds.get(stage) ?? 0) + delta);
+    }
+  }
+  return microseconds;
+}
+
+function main() {
+  const [file, requests] = process.argv.slice(2);
+  if (!file || !Number(requests)) throw new Error('usage: bench/pipeline-stages.ts <app.cpuprofile> <requests served while profiling>');
+  const times = stageTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const lines = ['| stage, in order | µs per request |', '|---|---|'];
+  for (const { stage } of STAGES) lines.push(`| ${stage} | ${((times.get(stage) ?? 0) / Number(requests)).toFixed(0)} |`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (require.main === module) main();
