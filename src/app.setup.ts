@@ -7,7 +7,7 @@ import type { DestinationStream, Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
-import { storeIdempotentResponses } from './common/idempotency/idempotency.interceptor';
+import { storeIdempotentResponses } from './common/idempotency/idempotency.replay';
 import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';

@@ -3,8 +3,8 @@ import { ModulesContainer } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
-import { parseIdempotencyKey } from '../idempotency/idempotency.service';
-import { Meter } from '../metering/meter';
+import { IdempotencyService, parseIdempotencyKey } from '../idempotency/idempotency.service';
+import { Meter, PendingCharge } from '../metering/meter';
 import { ipRateLimitKey } from '../throttling/client-key';
 import { RateLimiter } from '../throttling/rate-limiter';
 import { assertValidInputs } from '../validation/route-inputs';
@@ -45,6 +45,7 @@ export class RouteGuard implements CanActivate, OnModuleInit {
     private readonly sessions: SessionVerifier,
     private readonly meter: Meter,
     private readonly limiter: RateLimiter,
+    private readonly idempotency: IdempotencyService,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.origins = allowedOrigins(config);
@@ -62,6 +63,7 @@ export class RouteGuard implements CanActivate, OnModuleInit {
     const reply = http.getResponse<FastifyReply>();
     if (plan.public) {
       if (plan.rateLimit) await this.throttle(reply, plan.rateLimit, ipRateLimitKey(request.ip), this.config.rateLimit.policies[plan.rateLimit]);
+      if (plan.idempotent) await this.idempotency.admit(request, undefined);
       return true;
     }
 
@@ -74,7 +76,8 @@ export class RouteGuard implements CanActivate, OnModuleInit {
     if (!principal) return true;
     request.principal = principal;
     this.authorize(request, plan, principal);
-    await this.charge(context, request, reply, plan, principal);
+    const deferred = await this.charge(context, request, reply, plan, principal);
+    if (plan.idempotent) await this.idempotency.admit(request, deferred);
     return true;
   }
 
@@ -152,19 +155,26 @@ export class RouteGuard implements CanActivate, OnModuleInit {
 
   /**
    * ADMINs are not metered. A call is counted only once it is known to be new and valid: input the
-   * pipeline will refuse is refused here first, and on an @Idempotent route called with a key the
-   * count waits for the key's claim, so a replay or a 409 costs nothing. The count still comes
-   * before the handler: a call over quota never runs.
+   * pipeline will refuse is refused here first, and on an @Idempotent route the count is left to
+   * the key's claim (returned, for IdempotencyService.admit), so a replay or a 409 costs nothing.
+   * The count still comes before the handler: a call over quota never runs.
    */
-  private async charge(context: ExecutionContext, request: FastifyRequest, reply: FastifyReply, plan: RoutePlan, principal: Principal): Promise<void> {
-    if (principal.role === 'ADMIN' || plan.unmetered) return;
+  private async charge(
+    context: ExecutionContext,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    plan: RoutePlan,
+    principal: Principal,
+  ): Promise<PendingCharge | undefined> {
+    if (principal.role === 'ADMIN' || plan.unmetered) return undefined;
     const charge = await this.meter.admit(request, reply, principal, plan.metered);
-    if (!charge) return;
+    if (!charge) return undefined;
     const idempotencyKey = plan.idempotent ? request.headers['idempotency-key'] : undefined;
     // What the pipeline would refuse is refused before the count, with the same answers: a bad key header, then bad input.
     if (idempotencyKey !== undefined) parseIdempotencyKey(idempotencyKey);
     assertValidInputs(context);
-    if (idempotencyKey !== undefined) request.pendingCharge = charge;
-    else await charge.take();
+    if (plan.idempotent) return charge;
+    await charge.take();
+    return undefined;
   }
 }

@@ -1,6 +1,5 @@
 import { Global, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../background';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyService } from './idempotency.service';
 
@@ -26,10 +25,10 @@ export class IdempotencyPurger implements OnModuleInit {
   }
 }
 
-/** Global so that @Idempotent() routes in every module resolve the interceptor's service. */
+/** Global: the route guard, in the common auth module, claims keys through IdempotencyService. */
 @Global()
 @Module({
-  providers: [IdempotencyRepository, IdempotencyService, IdempotencyInterceptor, IdempotencyPurger],
-  exports: [IdempotencyService, IdempotencyInterceptor],
+  providers: [IdempotencyRepository, IdempotencyService, IdempotencyPurger],
+  exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

@@ -7,6 +7,8 @@ import { DomainError, FieldIssue } from '../errors/domain-error';
 import { safeErrorForLog } from '../errors/safe-error';
 import { MAX_NESTING_DEPTH } from '../validation/clean-strings';
 import { IdempotencyRepository } from './idempotency.repository';
+import type { PendingCharge } from '../metering/meter';
+import { IdempotentReplay } from './idempotency.replay';
 
 /** How long a completed response is replayed, and a key stays bound to its request body. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
@@ -54,6 +56,33 @@ export class IdempotencyService {
     private readonly box: SecretBox,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * The last step of the route guard on an @Idempotent() route called with Idempotency-Key: claims
+   * the key (its response is stored when sent), or answers with the stored response (thrown as an
+   * IdempotentReplay, which the route's filter sends). Then the call is counted: a replay shows the
+   * quota as it stands and counts nothing, and a key in use or reused (thrown) counts nothing either.
+   */
+  async admit(request: FastifyRequest, charge: PendingCharge | undefined): Promise<void> {
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) {
+      await charge?.take();
+      return;
+    }
+    const outcome = await this.begin(request, parseIdempotencyKey(header));
+    if (outcome.kind === 'replay') {
+      await charge?.show();
+      throw new IdempotentReplay(outcome.reply);
+    }
+    if (outcome.kind === 'claimed') request.idempotencyClaim = outcome.claim;
+    try {
+      await charge?.take();
+    } catch (error) {
+      // Refused for its quota, the call never ran: the key is freed for a retry once the quota allows.
+      if (outcome.kind === 'claimed') outcome.claim.storable = false;
+      throw error;
+    }
+  }
 
   /** Claims the request's key, or answers with the stored response; throws on misuse. */
   async begin(request: FastifyRequest, key: string): Promise<IdempotencyOutcome> {

@@ -1,12 +1,12 @@
-import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseFilters } from '@nestjs/common';
 import { ApiExtension, ApiHeader, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
 import { RETRY_AFTER } from '../throttling/rate-limit-headers';
 import { problemCodesOf, problemResponse } from '../openapi/api-problems.decorator';
-import { IdempotencyInterceptor, IdempotentReplayFilter, REPLAYED_HEADER } from './idempotency.interceptor';
+import { IdempotentReplayFilter, REPLAYED_HEADER } from './idempotency.replay';
 
 /** Marks an operation that takes Idempotency-Key in the spec; the document builder adds its answers. */
 export const IDEMPOTENT_EXTENSION = 'x-idempotent';
-/** The route's own mark, for the route guard's metering: it leaves the count to the interceptor's claim. */
+/** The route's own mark: the route guard's last step claims the key (IdempotencyService.admit), then counts the call. */
 export const IDEMPOTENT = 'gatehouse:idempotent';
 
 /**
@@ -17,7 +17,6 @@ export const IDEMPOTENT = 'gatehouse:idempotent';
 export const Idempotent = () =>
   applyDecorators(
     SetMetadata(IDEMPOTENT, true),
-    UseInterceptors(IdempotencyInterceptor),
     UseFilters(IdempotentReplayFilter),
     ApiExtension(IDEMPOTENT_EXTENSION, true),
     ApiHeader({

@@ -16,13 +16,6 @@ export interface PendingCharge {
   show(): Promise<void>;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Left by the route guard on an @Idempotent metered route called with a key: taken once the key is claimed, shown on a replay. */
-    pendingCharge?: PendingCharge;
-  }
-}
-
 /**
  * Counts calls against the caller's plan. Implemented by the metering module; the global guard
  * chain depends only on this contract, as it does on ApiKeyVerifier.
