@@ -4,8 +4,9 @@
  * `BENCH_APP_NODE_ARGS='--cpu-prof --cpu-prof-dir=…'`) and prints, for each stage a request passes,
  * in order, the main thread's time in it divided by the requests served while profiling.
  *
- * A stage is the outermost frame matching its pattern, counted with everything it calls; a sample
- * is counted once per stage. The figures are sampled wall time on the main thread (with the
+ * Each sample is charged to one stage: the innermost frame of its stack that matches a stage (so
+ * a socket write made while a query is sent counts as a socket write, not as the query), and the
+ * stages add up to at most the thread's busy time. The figures are sampled wall time on the main thread (with the
  * machine shared by the load generator and PostgreSQL, a sample in a syscall may include time the
  * thread waited for a core), so they apportion the app's cost; its total CPU per request is the
  * bench's own figure.
@@ -39,7 +40,7 @@ export const STAGES: { stage: string; frames: RegExp }[] = [
   { stage: 'pg / drizzle query', frames: /^(execute .*drizzle-orm|query .*pg\/lib\/client\.js|handleReadyForQuery .*pg\/lib)/ },
   { stage: 'response serializer (fast-json-stringify)', frames: /^(serialize|anonymous) .*(fast-json-stringify|fastify\/lib\/reply)/ },
   { stage: 'onSend hooks (cookie, idempotency)', frames: /^onSendHookRunner|fastifyCookieOnSendHandler/ },
-  { stage: 'socket write', frames: /^Socket\._writev? node:net|^writeGeneric|^writevGeneric/ },
+  { stage: 'socket writes (the response, and queries to PostgreSQL)', frames: /^Socket\._writev? node:net|^writeGeneric|^writevGeneric/ },
   { stage: 'onResponse hooks (access line, key usage, meter)', frames: /^onResponseHookIterator|^onResFinished/ },
   { stage: 'garbage collection', frames: /^\(garbage collector\)/ },
 ];
@@ -55,8 +56,12 @@ export function stageTimes(profile: Profile): Map<string, number> {
     const delta = profile.timeDeltas[index] ?? 0;
     const stack: string[] = [];
     for (let id: number | undefined = profile.samples[index]; id !== undefined; id = parent.get(id)) stack.push(nameOf(byId.get(id)!));
-    for (const { stage, frames } of STAGES) {
-      if (stack.some((frame) => frames.test(frame))) microseconds.set(stage, (microseconds.get(stage) ?? 0) + delta);
+    // The stack runs from the sampled frame outwards: the first frame any stage claims is the innermost.
+    for (const frame of stack) {
+      const owner = STAGES.find(({ frames }) => frames.test(frame));
+      if (!owner) continue;
+      microseconds.set(owner.stage, (microseconds.get(owner.stage) ?? 0) + delta);
+      break;
     }
   }
   return microseconds;
@@ -67,7 +72,13 @@ function main() {
   if (!file || !Number(requests)) throw new Error('usage: bench/pipeline-stages.ts <app.cpuprofile> <requests served while profiling>');
   const times = stageTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   const lines = ['| stage, in order | µs per request |', '|---|---|'];
-  for (const { stage } of STAGES) lines.push(`| ${stage} | ${((times.get(stage) ?? 0) / Number(requests)).toFixed(0)} |`);
+  let total = 0;
+  for (const { stage } of STAGES) {
+    const perRequest = (times.get(stage) ?? 0) / Number(requests);
+    total += perRequest;
+    lines.push(`| ${stage} | ${perRequest.toFixed(0)} |`);
+  }
+  lines.push(`| **all stages** | **${total.toFixed(0)}** |`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -166,7 +166,8 @@ app.post<{ Body: { key?: unknown; apiVersion?: unknown; endpoint?: unknown } }>(
   const { rows } = await pool.query<KeyRow>({ name: 'keys', text: KEYS_LOOKUP, values: [[callerHash, customerHash]] });
   const caller = usable(rows, callerHash, now);
   if (!caller) return reply.code(401).send({ code: 'INVALID_API_KEY' });
-  if (caller.role !== 'ADMIN' || caller.scope !== 'admin') return reply.code(403).send({ code: 'FORBIDDEN' });
+  // As the app: an ADMIN's `admin` key, or its `verify` key (the scope made for this one route).
+  if (caller.role !== 'ADMIN' || (caller.scope !== 'admin' && caller.scope !== 'verify')) return reply.code(403).send({ code: 'FORBIDDEN' });
   const customer = usable(rows, customerHash, now);
   const subject = customer && { userId: customer.owner_id, apiKeyId: customer.id };
   if (!customer?.terms) return { allowed: false, code: 'INVALID_KEY', subject: subject ?? null, quota: null };
