@@ -67,7 +67,7 @@ async function database(dir: string): Promise<Record<string, string>> {
   return { DATABASE_URL: url.toString() };
 }
 
-/** The callback the app names to its OIDC provider: PUBLIC_BASE_URL defaults to http://localhost:<PORT>. */
+/** The callback the app names to its OIDC provider, under the PUBLIC_BASE_URL startServer sets. */
 const oidcCallback = (port: number) => `http://localhost:${port}/v1/auth/oidc/contract/callback`;
 
 async function startServer(dir: string, port: number, oidc: TestOidcProvider): Promise<string> {
@@ -85,6 +85,8 @@ async function startServer(dir: string, port: number, oidc: TestOidcProvider): P
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // Named, so the OIDC callback registered below matches it (unset, it would follow HOST: 127.0.0.1).
+    PUBLIC_BASE_URL: `http://localhost:${port}`,
     LOG_LEVEL: 'error',
     JWT_SECRET: randomBytes(32).toString('hex'),
     COOKIE_SECURE: 'false',
