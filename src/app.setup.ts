@@ -17,7 +17,7 @@ import { requestIdFor } from './common/logging/request-id';
 import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
-import { serializeResponsesBySchema } from './common/http/response-schemas';
+import { DeferredSerializers, serializeResponsesBySchema } from './common/http/response-schemas';
 import { setSecurityHeaders } from './common/http/security-headers';
 import { refuseQueriesNoHandlerDeclares } from './common/validation/undeclared-query';
 import { AppConfig } from './config/config';
@@ -37,8 +37,11 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   // translations and the config, so this one is built by hand (the container has its own).
   const problems = new ProblemWriter(new I18nService(), config);
   if (options.migrate) await migrateDatabase(options.databaseUrl, config.database.connectTimeoutMs);
+  const serializers = new DeferredSerializers();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // Each route's response serializer is compiled on its first answer or just after start-up.
+    schemaController: { compilersFactory: { buildSerializer: serializers.factory } },
     // A client trickling its headers or body (slowloris) is cut off after requestTimeout, and an
     // idle socket after connectionTimeout. Node checks the request timeouts every
     // connectionsCheckingInterval (30 s by default), which would stretch a short timeout.
@@ -76,6 +79,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     bodyParser: false,
     logger: new PinoLoggerService(logger),
   });
+  serializers.belongTo(app);
   await configureApp(app, config, logger);
   return app;
 }

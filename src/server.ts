@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger, Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
+import { compileDeferredSerializers } from './common/http/response-schemas';
 import { BootLogger } from './common/logging/boot-logger';
 import { AppConfig, ConfigError, loadConfig, readProcessEnv } from './config/config';
 import { DatabaseUnreachableError } from './db/migrate';
@@ -33,6 +34,8 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   // background work (bounded), the final flushes (bounded) and the pool (bounded).
   shutdown.add('HTTP server and pool', () => closeApp(app, config.shutdown.requestsTimeoutMs));
   await app.listen({ port: config.port, host: config.host });
+  // Deferred from the boot: the response serializers no answer has compiled yet, in the background.
+  compileDeferredSerializers(app).catch((error: unknown) => new Logger('Bootstrap').error(error, 'A response serializer failed to compile'));
   const url = await app.getUrl();
   new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
   return { app, url };

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../src/app.setup';
+import { compileDeferredSerializers } from '../../src/common/http/response-schemas';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { createDatabase, dropDatabase, uniqueTestDatabaseName } from '../setup/test-database';
 import { OpenApiContract } from './openapi-contract';
@@ -91,6 +92,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  // As the server does right after it listens; here before any request, so a schema that cannot compile fails every test.
+  await compileDeferredSerializers(app);
   checkResponsesAgainstSpec(app);
   return {
     app,

@@ -1,3 +1,4 @@
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import type { INestApplication } from '@nestjs/common';
 import { FASTIFY_ROUTE_SCHEMA_METADATA } from '@nestjs/platform-fastify/constants';
 import { z } from 'zod';
@@ -65,4 +66,55 @@ export function serializeResponsesBySchema(app: INestApplication): void {
     const own = (Reflect.getMetadata(FASTIFY_ROUTE_SCHEMA_METADATA, handler) ?? {}) as RouteSchema;
     Reflect.defineMetadata(FASTIFY_ROUTE_SCHEMA_METADATA, { ...own, response: { '2xx': serializerSchemaOf(type), ...own.response } }, handler);
   }
+}
+
+type SerializerFactory = ReturnType<typeof SerializerSelector>;
+type RouteSerializerCompiler = ReturnType<SerializerFactory>;
+
+/** The serializers each app defers, for compileDeferredSerializers(app). */
+const deferredByApp = new WeakMap<object, DeferredSerializers>();
+
+/**
+ * Fastify compiles every route's response serializer (fast-json-stringify, 100-odd routes) while
+ * the server starts: a fifth of the start-up CPU once the code itself is cached. This compiler
+ * hands Fastify one that compiles on the route's first answer instead, and compileAll() compiles
+ * the rest soon after the server listens (server.ts), a route per turn of the event loop, so a
+ * schema that cannot compile is reported within a second of start, not at its first request. The
+ * serializer written is the same one Fastify's default factory makes.
+ */
+export class DeferredSerializers {
+  private readonly pending = new Set<() => unknown>();
+
+  /** For Fastify's `schemaController.compilersFactory.buildSerializer`. */
+  readonly factory = ((externalSchemas: unknown, options: unknown) => {
+    const compile = (SerializerSelector() as (schemas: unknown, options: unknown) => RouteSerializerCompiler)(externalSchemas, options);
+    return ((route: Parameters<RouteSerializerCompiler>[0]) => {
+      let serialize: ((data: unknown) => string) | undefined;
+      const build = () => {
+        serialize ??= compile(route) as (data: unknown) => string;
+        this.pending.delete(build);
+        return serialize;
+      };
+      this.pending.add(build);
+      return (data: unknown) => (serialize ?? build())(data);
+    }) as RouteSerializerCompiler;
+  }) as unknown as SerializerFactory;
+
+  /** Compiles every serializer no answer has needed yet; rejects with the first that fails. */
+  async compileAll(): Promise<void> {
+    for (const build of [...this.pending]) {
+      build();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Registers these as `app`'s, for compileDeferredSerializers(app). */
+  belongTo(app: object): void {
+    deferredByApp.set(app, this);
+  }
+}
+
+/** Compiles the serializers `app` deferred (see DeferredSerializers). */
+export function compileDeferredSerializers(app: object): Promise<void> {
+  return deferredByApp.get(app)?.compileAll() ?? Promise.resolve();
 }
