@@ -18,6 +18,8 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/refresh',
   'POST /v1/auth/2fa/verify',
   'POST /v1/auth/register',
+  // A link in a mail: the token is the credential (issue 22).
+  'POST /v1/accounts/activate-account',
   'GET /v1/auth/oidc/:provider/authorize',
   'GET /v1/auth/oidc/:provider/callback',
   'POST /v1/users/password-reset',
