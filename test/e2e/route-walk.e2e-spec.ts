@@ -9,6 +9,9 @@ const PUBLIC_ROUTES = [
   // The development mailbox: mounted only outside production (issue 22).
   'GET /dev/mail',
   'GET /dev/mail.json',
+  // The default pages mailed links open (issue 22).
+  'GET /activate',
+  'GET /reset-password',
   'GET /health/live',
   'GET /health/ready',
   'GET /problems/:slug',
