@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useTestApp } from '../helpers/test-app';
+import { createApp } from '../../src/app.setup';
+import { createTestDatabase, testConfig, useTestApp } from '../helpers/test-app';
 
 /** Issue 22: the default /activate and /reset-password pages, as the server sends them (the browser spec runs them). */
 describe('the default pages mailed links open', () => {
@@ -52,6 +53,26 @@ describe('the default pages mailed links open', () => {
 
     const unknown = await open('/activate?lang=de', { 'accept-language': 'ar' });
     expect(unknown.body).toContain('<html lang="ar" dir="rtl">');
+  });
+
+  it('is served in production too, posting below PUBLIC_BASE_URL’s path (a server behind a path prefix)', async () => {
+    const database = await createTestDatabase('pages');
+    const production = await createApp({
+      config: { ...testConfig({ PUBLIC_BASE_URL: 'https://example.com/gatehouse' }), env: 'production' },
+      databaseUrl: database.url,
+      migrate: false,
+    });
+    try {
+      await production.init();
+      const activate = await production.inject({ method: 'GET', url: '/activate' });
+      expect(activate.statusCode).toBe(200);
+      expect(activate.body).toContain('data-action="/gatehouse/v1/accounts/activate-account"');
+      const reset = await production.inject({ method: 'GET', url: '/reset-password' });
+      expect(reset.body).toContain('data-action="/gatehouse/v1/users/password-reset"');
+    } finally {
+      await production.close();
+      await database.drop();
+    }
   });
 
   it('answers the API policy, not the page policy, everywhere else', async () => {
