@@ -87,7 +87,7 @@ export class AccountsService {
 
   /**
    * Activates the account the mailed token names, and its user, without a login: the token is
-   * the proof. Each check repeats under the row lock, so of two uses at once exactly one finds the
+   * the proof. Every check runs under the row lock, so of two uses at once exactly one finds the
    * account PENDING; a later use of the same token answers ACCOUNT_ALREADY_ACTIVE, any other
    * INVALID_TOKEN. userId and accountId, when sent, must be the token's own.
    */
