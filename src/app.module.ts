@@ -21,6 +21,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { DevMailModule } from './modules/dev-mail/dev-mail.module';
 import { HealthModule } from './modules/health/health.module';
+import { PagesModule } from './modules/pages/pages.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
 import { MeteringModule } from './modules/metering/metering.module';
 import { OidcModule } from './modules/oidc/oidc.module';
@@ -76,6 +77,7 @@ export class AppModule {
         OrdersModule,
         WebhooksModule,
         ApiKeysModule,
+        PagesModule,
         // Development only: in production /dev/mail does not exist at all.
         ...(options.config.env === 'production' ? [] : [DevMailModule]),
         ...(options.extraModules ?? []),

@@ -87,6 +87,21 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...SECRET, PORT: '3310', PUBLIC_BASE_URL: 'https://api.example.com' }).publicBaseUrl).toBe('https://api.example.com');
     });
 
+    it("links mails to Gatehouse's own /activate and /reset-password pages under PUBLIC_BASE_URL, unless ACTIVATION_PAGE_URL / PASSWORD_RESET_PAGE_URL say otherwise", () => {
+      expect(loadConfig({ ...SECRET, PORT: '3310' }).linkPages).toEqual({
+        activation: 'http://localhost:3310/activate',
+        passwordReset: 'http://localhost:3310/reset-password',
+      });
+      expect(loadConfig({ ...SECRET, PUBLIC_BASE_URL: 'https://example.com/gatehouse/' }).linkPages.activation).toBe('https://example.com/gatehouse/activate');
+      const vendor = loadConfig({
+        ...SECRET,
+        ACTIVATION_PAGE_URL: 'https://app.example.com/welcome',
+        PASSWORD_RESET_PAGE_URL: 'https://app.example.com/reset',
+      });
+      expect(vendor.linkPages).toEqual({ activation: 'https://app.example.com/welcome', passwordReset: 'https://app.example.com/reset' });
+      expect(() => loadConfig({ ...SECRET, ACTIVATION_PAGE_URL: 'ftp://app.example.com/welcome' })).toThrow(ConfigError);
+    });
+
     it('defaults COOKIE_SECURE to false over http outside production, true over https and in production', () => {
       expect(loadConfig(SECRET).auth.cookieSecure).toBe(false);
       expect(loadConfig({ ...SECRET, PUBLIC_BASE_URL: 'https://api.example.com' }).auth.cookieSecure).toBe(true);

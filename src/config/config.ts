@@ -177,6 +177,15 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
     },
     /** Origins our mails may link to (reset and activation pages), so they cannot be used for phishing. */
     allowedLinkOrigins: env.ALLOWED_LINK_ORIGINS.length > 0 ? env.ALLOWED_LINK_ORIGINS : [new URL(publicBaseUrl).origin, ...env.CORS_ORIGINS],
+    /**
+     * The pages mailed links open when a request names none: Gatehouse's own /activate and
+     * /reset-password unless the vendor hosts theirs (configuration, so not checked against
+     * allowedLinkOrigins).
+     */
+    linkPages: {
+      activation: env.ACTIVATION_PAGE_URL ?? `${publicBaseUrl}/activate`,
+      passwordReset: env.PASSWORD_RESET_PAGE_URL ?? `${publicBaseUrl}/reset-password`,
+    },
     mail: {
       /** Unset outside production: mails are written to the log instead. */
       smtpUrl: env.SMTP_URL,
@@ -280,6 +289,8 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
         /** Per 2FA challenge, whoever presents it. */
         twoFactorChallenge: env.RATE_LIMIT_TWO_FACTOR_CHALLENGE,
         passwordResetRequest: env.RATE_LIMIT_PASSWORD_RESET_REQUEST,
+        /** Per IP on activate-account: a public route, opened from a mailed link. */
+        accountActivate: env.RATE_LIMIT_ACCOUNT_ACTIVATE,
         licenseValidate: env.RATE_LIMIT_LICENSE_VALIDATE,
         licenseActivate: env.RATE_LIMIT_LICENSE_ACTIVATE,
         licenseDeactivate: env.RATE_LIMIT_LICENSE_DEACTIVATE,

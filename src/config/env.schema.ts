@@ -141,6 +141,9 @@ export const envSchema = z.object({
   REQUIRE_2FA_FOR_ADMINS: bool.default(false),
   TOTP_ISSUER: z.string().min(1).max(64).default('Gatehouse'),
   ALLOWED_LINK_ORIGINS: list(origin),
+  /** Unset: PUBLIC_BASE_URL/activate and PUBLIC_BASE_URL/reset-password, the pages Gatehouse serves (config.ts). */
+  ACTIVATION_PAGE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  PASSWORD_RESET_PAGE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   OIDC_PROVIDERS: list(z.string().regex(OIDC_PROVIDER_NAME, 'must be 1-32 of [a-z0-9_], starting with a letter')).refine(
     (names) => new Set(names).size === names.length,
     'must not name a provider twice',
@@ -224,6 +227,7 @@ export const envSchema = z.object({
   RATE_LIMIT_TWO_FACTOR: rateLimit.default({ count: 10, windowSeconds: 60 }),
   RATE_LIMIT_TWO_FACTOR_CHALLENGE: rateLimit.default({ count: 10, windowSeconds: 300 }),
   RATE_LIMIT_PASSWORD_RESET_REQUEST: rateLimit.default({ count: 5, windowSeconds: 60 }),
+  RATE_LIMIT_ACCOUNT_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_VALIDATE: rateLimit.default({ count: 30, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_ACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),
   RATE_LIMIT_LICENSE_DEACTIVATE: rateLimit.default({ count: 10, windowSeconds: 60 }),

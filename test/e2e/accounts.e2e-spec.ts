@@ -38,6 +38,8 @@ describe('accounts: email activation and phone verification', () => {
       : { cookie: `gatehouse_auth=${auth.cookie}`, ...(auth.origin ? { origin: auth.origin } : {}) };
   const post = (url: string, auth: Auth, payload: unknown) =>
     ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headersFor(auth) } });
+  const anonymous = (url: string, payload: unknown) =>
+    ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
   const get = (url: string, auth: Auth) => ctx.t.app.inject({ method: 'GET', url, headers: headersFor(auth) });
 
   const activationRequest = (userId: string, overrides: Record<string, unknown> = {}) => ({
@@ -56,15 +58,15 @@ describe('accounts: email activation and phone verification', () => {
     expect(request.json().account).toMatchObject({ userId, status: 'PENDING', emailVerified: false, phoneVerified: false });
     const link = linkIn((await mailbox.waitFor(email)).at(-1)!);
     expect(`${link.origin}${link.pathname}`).toBe(`${APP}/activate`);
+    // One parameter, named as the body field; it alone names the account.
     const params = Object.fromEntries(link.searchParams);
-    expect(params).toMatchObject({ userId, accountId: request.json().account.id });
-    const activated = await post('/v1/accounts/activate-account', auth, {
-      userId: params.userId,
-      accountId: params.accountId,
-      emailVerificationToken: params.token,
-    });
+    expect(Object.keys(params)).toEqual(['emailVerificationToken']);
+    expect(params.emailVerificationToken!.startsWith(`${request.json().account.id}.`)).toBe(true);
+    // A link in a mail: no login.
+    const activated = await anonymous('/v1/accounts/activate-account', { emailVerificationToken: params.emailVerificationToken });
     expect(activated.statusCode, activated.body).toBe(200);
-    return { account: activated.json().account, token: params.token! };
+    expect(activated.json().account.userId).toBe(userId);
+    return { account: activated.json().account, token: params.emailVerificationToken! };
   }
 
   it('register, login, request activation, follow the mailed link, activate: the user is ACTIVE', async () => {
@@ -76,11 +78,12 @@ describe('accounts: email activation and phone verification', () => {
     const me = await get('/v1/users/me', auth);
     expect(me.json().user).toMatchObject({ status: 'ACTIVE', emailVerifiedAt: expect.any(String) });
     expect((await get('/v1/accounts/me', auth)).json().account.id).toBe(account.id);
-    const { rows } = await ctx.db.query('SELECT email_token_hash, email_token_expires_at FROM accounts WHERE id = $1', [account.id]);
-    expect(rows[0]).toEqual({ email_token_hash: null, email_token_expires_at: null });
+    const { rows } = await ctx.db.query('SELECT email_token_expires_at FROM accounts WHERE id = $1', [account.id]);
+    expect(rows[0]).toEqual({ email_token_expires_at: null });
 
-    const reused = await post('/v1/accounts/activate-account', auth, { userId: session.user.id, accountId: account.id, emailVerificationToken: token });
-    expect(reused.json().code).toBe('INVALID_TOKEN');
+    const reused = await anonymous('/v1/accounts/activate-account', { emailVerificationToken: token });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().code).toBe('ACCOUNT_ALREADY_ACTIVE');
     const again = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('ACCOUNT_ALREADY_ACTIVE');
@@ -108,15 +111,11 @@ describe('accounts: email activation and phone verification', () => {
     const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const first = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
-    const oldToken = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('token')!;
+    const oldToken = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('emailVerificationToken')!;
     const second = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id, { company: undefined }));
     expect(second.statusCode).toBe(200);
     expect(second.json().account).toMatchObject({ id: first.json().account.id, company: null, status: 'PENDING' });
-    const stale = await post('/v1/accounts/activate-account', auth, {
-      userId: session.user.id,
-      accountId: first.json().account.id,
-      emailVerificationToken: oldToken,
-    });
+    const stale = await anonymous('/v1/accounts/activate-account', { emailVerificationToken: oldToken });
     expect(stale.json().code).toBe('INVALID_TOKEN');
   });
 
@@ -124,13 +123,9 @@ describe('accounts: email activation and phone verification', () => {
     const session = await registerAndLogin(ctx.t.app);
     const auth = { bearer: session.accessToken };
     const request = await post('/v1/accounts/account-activation-request', auth, activationRequest(session.user.id));
-    const token = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('token')!;
+    const token = linkIn((await mailbox.waitFor(session.input.email)).at(-1)!).searchParams.get('emailVerificationToken')!;
     await ctx.db.query("UPDATE accounts SET email_token_expires_at = now() - interval '1 second' WHERE id = $1", [request.json().account.id]);
-    const expired = await post('/v1/accounts/activate-account', auth, {
-      userId: session.user.id,
-      accountId: request.json().account.id,
-      emailVerificationToken: token,
-    });
+    const expired = await anonymous('/v1/accounts/activate-account', { emailVerificationToken: token });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().code).toBe('TOKEN_EXPIRED');
   });
@@ -159,12 +154,14 @@ describe('accounts: email activation and phone verification', () => {
 
     const asB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
     expect(asB.statusCode).toBe(403);
+    // Only the mailed token activates; A's login does not help with B's ids.
     const activateB = await post(
       '/v1/accounts/activate-account',
       { bearer: a.accessToken },
-      { userId: b.user.id, accountId: bAccount.id, emailVerificationToken: 'x' },
+      { userId: b.user.id, accountId: bAccount.id, emailVerificationToken: `${bAccount.id}.x` },
     );
-    expect(activateB.statusCode).toBe(403);
+    expect(activateB.statusCode).toBe(400);
+    expect(activateB.json().code).toBe('INVALID_TOKEN');
     const phoneOfB = await post(
       '/v1/accounts/phone-number-activation-request',
       { bearer: a.accessToken },

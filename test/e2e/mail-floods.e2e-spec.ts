@@ -135,7 +135,7 @@ describe('floods: 429 per IP, and a cap on mails per address per hour', () => {
     );
     const activated = await post(
       '/v1/accounts/activate-account',
-      { userId: session.user.id, accountId: link.searchParams.get('accountId'), emailVerificationToken: link.searchParams.get('token') },
+      { emailVerificationToken: link.searchParams.get('emailVerificationToken') },
       '198.51.100.30',
       session.accessToken,
     );

@@ -122,7 +122,7 @@ describe('mail through the outbox: an SMTP outage holds no request and loses no 
     const link = linkIn(mailbox.to(activating[0].input.email)[0]!);
     const activated = await post(
       '/v1/accounts/activate-account',
-      { userId: link.searchParams.get('userId'), accountId: link.searchParams.get('accountId'), emailVerificationToken: link.searchParams.get('token') },
+      { emailVerificationToken: link.searchParams.get('emailVerificationToken') },
       activating[0].accessToken,
     );
     expect(activated.statusCode, activated.body).toBe(200);

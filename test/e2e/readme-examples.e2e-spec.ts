@@ -88,13 +88,37 @@ describe('README examples (issue 8, finding: the /v1/users/me example could not 
     60_000,
   );
 
-  it('left what the examples promise: Ada registered and read back with her token, and the first ADMIN made', async () => {
+  it('left what the examples promise: Ada registered, activated from the mailed link and read back with her token, and the first ADMIN made', async () => {
     const all = [...outputs.values()].join('\n');
     expect(all).toMatch(/"email":"ada@example.com"/);
     const users = await ctx.db.query('SELECT email, role, status FROM users ORDER BY email');
     expect(users.rows).toEqual([
-      { email: 'ada@example.com', role: 'USER', status: expect.any(String) },
+      { email: 'ada@example.com', role: 'USER', status: 'ACTIVE' },
       { email: 'admin@example.com', role: 'ADMIN', status: 'ACTIVE' },
     ]);
+    const accounts = await ctx.db.query(
+      "SELECT a.status, a.email_verified, a.mobile_phone FROM accounts a JOIN users u ON u.id = a.user_id WHERE u.email = 'ada@example.com'",
+    );
+    expect(accounts.rows).toEqual([{ status: 'ACTIVE', email_verified: true, mobile_phone: '+905321234567' }]);
+  });
+
+  it('issue 22: the quick start walks register -> activation request -> the mailed link -> activate (no login) -> log in, each step run above', () => {
+    const step = (pattern: RegExp) => {
+      const block = runnable.find((candidate) => pattern.test(candidate.code));
+      expect(block, String(pattern)).toBeDefined();
+      return { line: block!.line, output: outputs.get(block!.line) ?? '' };
+    };
+    const register = step(/\/v1\/auth\/register/);
+    const request = step(/\/v1\/accounts\/account-activation-request/);
+    const activate = step(/\/v1\/accounts\/activate-account/);
+    const login = step(/\/v1\/users\/me/);
+    // In this order in the README, each after the one before.
+    expect(register.line < request.line && request.line < activate.line && activate.line < login.line).toBe(true);
+    expect(register.output).toMatch(/"status":"INACTIVE"/);
+    expect(request.output).toMatch(/"status":"PENDING"/);
+    // The activation block posts the token alone: no credential.
+    expect(runnable.find((block) => block.line === activate.line)!.code).not.toMatch(/authorization/i);
+    expect(activate.output).toMatch(/"status":"ACTIVE"/);
+    expect(login.output).toMatch(/"status":"ACTIVE"/);
   });
 });

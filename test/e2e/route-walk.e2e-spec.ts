@@ -9,6 +9,9 @@ const PUBLIC_ROUTES = [
   // The development mailbox: mounted only outside production (issue 22).
   'GET /dev/mail',
   'GET /dev/mail.json',
+  // The default pages mailed links open (issue 22).
+  'GET /activate',
+  'GET /reset-password',
   'GET /health/live',
   'GET /health/ready',
   'GET /problems/:slug',
@@ -18,6 +21,8 @@ const PUBLIC_ROUTES = [
   'POST /v1/auth/refresh',
   'POST /v1/auth/2fa/verify',
   'POST /v1/auth/register',
+  // A link in a mail: the token is the credential (issue 22).
+  'POST /v1/accounts/activate-account',
   'GET /v1/auth/oidc/:provider/authorize',
   'GET /v1/auth/oidc/:provider/callback',
   'POST /v1/users/password-reset',

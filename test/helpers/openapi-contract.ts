@@ -17,6 +17,7 @@ export const UNDOCUMENTED_ROUTES: { pattern: RegExp; why: string }[] = [
   { pattern: /^\/test-probe(\/|$)/, why: 'probe routes that exist only in tests (test/fixtures/probe.module.ts)' },
   { pattern: /^\/docs(\/|$)/, why: 'Swagger UI and its assets' },
   { pattern: /^\/openapi\.json$/, why: 'the document itself' },
+  { pattern: /^\/(activate|reset-password)$/, why: 'the default pages mailed links open: HTML for people, not API operations (src/modules/pages)' },
   { pattern: /^\/dev\/mail(\.json)?$/, why: 'the development mailbox, which production does not have (the spec does not depend on configuration)' },
 ];
 

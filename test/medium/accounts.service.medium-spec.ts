@@ -27,66 +27,77 @@ describe('AccountsService (medium)', () => {
     return { user, account, principal: userPrincipal(user) };
   }
 
-  it('the emailed token activates the account and its user once, and is spent', async () => {
-    const { user, account, principal } = await pending();
-    const dto = { userId: user.id, accountId: account.id, emailVerificationToken: account.emailToken };
+  it('the mailed token alone activates the account and its user once; a second use is ACCOUNT_ALREADY_ACTIVE', async () => {
+    const { user, account } = await pending();
+    const dto = { emailVerificationToken: account.emailToken };
 
-    expect((await service().activate(principal, dto)).account).toMatchObject({ id: account.id, status: 'ACTIVE', emailVerified: true });
-    expect(await accountRow(account.id)).toMatchObject({ status: 'ACTIVE', email_verified: true, email_token_hash: null });
+    expect((await service().activate(dto)).account).toMatchObject({ id: account.id, status: 'ACTIVE', emailVerified: true });
+    expect(await accountRow(account.id)).toMatchObject({ status: 'ACTIVE', email_verified: true });
     const activatedUser = await userRow(user.id);
     expect(activatedUser.status).toBe('ACTIVE');
     expect(activatedUser.email_verified_at).toBeInstanceOf(Date);
 
-    expect(await domainError(service().activate(principal, dto))).toMatchObject({ code: 'INVALID_TOKEN' });
+    expect(await domainError(service().activate(dto))).toMatchObject({ code: 'ACCOUNT_ALREADY_ACTIVE', status: 409 });
     expect(await userRow(user.id)).toEqual(activatedUser);
   });
 
-  it('of parallel activations with one token exactly one succeeds', async () => {
-    const { user, account, principal } = await pending();
-    const dto = { userId: user.id, accountId: account.id, emailVerificationToken: account.emailToken };
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => service().activate(principal, dto)));
+  it('of parallel activations with one token exactly one succeeds; the others are ACCOUNT_ALREADY_ACTIVE', async () => {
+    const { user, account } = await pending();
+    const dto = { emailVerificationToken: account.emailToken };
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => service().activate(dto)));
 
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
-    for (const refused of results.filter((result) => result.status === 'rejected')) expect(refused.reason).toMatchObject({ code: 'INVALID_TOKEN' });
-    expect(await accountRow(account.id)).toMatchObject({ status: 'ACTIVE', email_token_hash: null });
+    const refused = results.filter((result) => result.status === 'rejected');
+    expect(refused).toHaveLength(5);
+    for (const result of refused) expect(result.reason).toMatchObject({ code: 'ACCOUNT_ALREADY_ACTIVE' });
+    expect(await accountRow(account.id)).toMatchObject({ status: 'ACTIVE', email_verified: true });
+    expect((await userRow(user.id)).status).toBe('ACTIVE');
+  });
+
+  it('links mailed before the token named its account still work: the bare secret with userId and accountId', async () => {
+    const { user, account } = await pending();
+    expect(await domainError(service().activate({ emailVerificationToken: account.emailSecret }))).toMatchObject({ code: 'INVALID_TOKEN' });
+    const activated = await service().activate({ userId: user.id, accountId: account.id, emailVerificationToken: account.emailSecret });
+    expect(activated.account).toMatchObject({ id: account.id, status: 'ACTIVE' });
   });
 
   it('a wrong or expired token is refused with 4xx and changes neither the account nor the user', async () => {
     const wrong = await pending();
     const before = await accountRow(wrong.account.id);
-    const refused = await domainError(
-      service().activate(wrong.principal, { userId: wrong.user.id, accountId: wrong.account.id, emailVerificationToken: 'not-the-token' }),
-    );
-    expect(refused).toMatchObject({ code: 'INVALID_TOKEN' });
-    expect(refused.status).toBeGreaterThanOrEqual(400);
-    expect(refused.status).toBeLessThan(500);
+    for (const emailVerificationToken of [
+      'not-the-token',
+      `${wrong.account.id}.not-the-secret`,
+      `${wrong.account.id}.`,
+      `acc_01jh8x2v3kf6qz9w0c4m5t7r8y.${wrong.account.emailSecret}`,
+    ]) {
+      const refused = await domainError(service().activate({ emailVerificationToken }));
+      expect(refused, emailVerificationToken).toMatchObject({ code: 'INVALID_TOKEN', status: 400 });
+    }
     expect(await accountRow(wrong.account.id)).toEqual(before);
     expect((await userRow(wrong.user.id)).status).toBe('INACTIVE');
 
     const late = await pending({ emailTokenExpiresAt: new Date(Date.now() - 1000) });
     const lateBefore = await accountRow(late.account.id);
-    expect(
-      await domainError(
-        service().activate(late.principal, { userId: late.user.id, accountId: late.account.id, emailVerificationToken: late.account.emailToken }),
-      ),
-    ).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    expect(await domainError(service().activate({ emailVerificationToken: late.account.emailToken }))).toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect(await accountRow(late.account.id)).toEqual(lateBefore);
     expect((await userRow(late.user.id)).status).toBe('INACTIVE');
   });
 
-  it("another user's account is not found by id, and acting for another user is forbidden; neither writes", async () => {
+  it("a userId or accountId sent beside the token must be the token's own; a mismatch writes nothing", async () => {
     const a = await pending();
     const b = await pending();
     const bBefore = await accountRow(b.account.id);
 
-    expect(
-      await domainError(service().activate(a.principal, { userId: a.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken })),
-    ).toMatchObject({ code: 'NOT_FOUND', status: 404 });
-    expect(
-      await domainError(service().activate(a.principal, { userId: b.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken })),
-    ).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    for (const ids of [{ userId: a.user.id }, { accountId: a.account.id }, { userId: a.user.id, accountId: b.account.id }]) {
+      expect(await domainError(service().activate({ ...ids, emailVerificationToken: b.account.emailToken })), JSON.stringify(ids)).toMatchObject({
+        code: 'INVALID_TOKEN',
+        status: 400,
+      });
+    }
     expect(await accountRow(b.account.id)).toEqual(bBefore);
     expect((await userRow(b.user.id)).status).toBe('INACTIVE');
+    const activated = await service().activate({ userId: b.user.id, accountId: b.account.id, emailVerificationToken: b.account.emailToken });
+    expect(activated.account.status).toBe('ACTIVE');
   });
 
   it(`phone code: wrong codes count, the ${PHONE_CODE_MAX_ATTEMPTS}th voids it, and then even the right code is refused`, async () => {

@@ -10,6 +10,7 @@ import {
 } from '../../packages/sdk/src/index';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { unique } from '../factories/db';
+import { insertAccount } from '../factories/accounts';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { userInput } from '../factories/users';
@@ -150,6 +151,15 @@ describe('@gatehouse/sdk against the real app', () => {
     expect((invalid as ValidationError).errors.map((error) => error.field)).toContain('email');
     const english = await client.auth.register({ ...newUser(), email: 'not-an-email' }).catch((error: unknown) => error);
     expect((invalid as ValidationError).title).not.toBe((english as ValidationError).title);
+  });
+
+  it('issue 22: activates an account with the mailed token alone, from a client with no credential', async () => {
+    const account = await insertAccount(ctx.db);
+    const anonymous = new GatehouseClient({ baseUrl, fetch: countingFetch });
+    const activated = await anonymous.accounts.activate({ emailVerificationToken: account.emailToken });
+    expect(activated.account).toMatchObject({ id: account.id, status: 'ACTIVE', emailVerified: true });
+    const again = await anonymous.accounts.activate({ emailVerificationToken: account.emailToken }).catch((error: unknown) => error);
+    expect(again).toMatchObject({ status: 409, code: 'ACCOUNT_ALREADY_ACTIVE' });
   });
 
   it('logs out: the session ends on the server and the client forgets its tokens', async () => {

@@ -82,7 +82,7 @@ describe('row locks cannot silently lock nothing', () => {
     expectTypeOf<Database>().not.toExtend<TxOf<OutboxRepository['claimUndelivered']>>();
     expectTypeOf<Database>().not.toExtend<TxOf<UsersRepository['lockById']>>();
     expectTypeOf<Database>().not.toExtend<TxOf<PasswordResetRepository['lockById']>>();
-    expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['lockOwned']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['lockByEmailToken']>>();
     expectTypeOf<Database>().not.toExtend<TxOf<ApiKeysRepository['lockForRotation']>>();
   });
 

@@ -46,7 +46,7 @@ export class AccountsApi {
     return this.t.request({ operation: 'requestAccountActivation', method: 'POST', path: '/v1/accounts/account-activation-request', body, options });
   }
   activate(body: RequestBody<'activateAccount'>, options?: RequestOptions): Promise<ResponseBody<'activateAccount'>> {
-    return this.t.request({ operation: 'activateAccount', method: 'POST', path: '/v1/accounts/activate-account', body, options });
+    return this.t.request({ operation: 'activateAccount', method: 'POST', path: '/v1/accounts/activate-account', body, anonymous: true, options });
   }
   requestPhoneActivation(body: RequestBody<'requestPhoneActivation'>, options?: RequestOptions): Promise<ResponseBody<'requestPhoneActivation'>> {
     return this.t.request({ operation: 'requestPhoneActivation', method: 'POST', path: '/v1/accounts/phone-number-activation-request', body, options });

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ZodResponse } from 'nestjs-zod';
-import { Authenticated } from '../../common/auth/access.decorators';
+import { Authenticated, Public } from '../../common/auth/access.decorators';
 import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Principal } from '../../common/auth/principal';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
@@ -44,14 +44,18 @@ export class AccountsController {
     return body;
   }
 
-  @Authenticated({ allowInactive: true })
+  @Public({ rateLimit: 'accountActivate' })
   @Post('activate-account')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Activate the account and its user with the token from the mail' })
-  @ApiProblems('FORBIDDEN', 'NOT_FOUND', 'INVALID_TOKEN', 'TOKEN_EXPIRED')
+  @ApiOperation({
+    summary: 'Activate the account and its user with the token from the mailed link; no login needed',
+    description:
+      'The token works once: a second use answers 409 ACCOUNT_ALREADY_ACTIVE. Rate limited per IP (RATE_LIMIT_ACCOUNT_ACTIVATE). Gatehouse serves a page at /activate that posts here.',
+  })
+  @ApiProblems('INVALID_TOKEN', 'TOKEN_EXPIRED', 'ACCOUNT_ALREADY_ACTIVE', 'ACCOUNT_SUSPENDED')
   @ZodResponse({ status: 200, type: AccountResponseDto })
-  activateAccount(@CurrentPrincipal() principal: Principal, @Body() dto: ActivateAccountDto) {
-    return this.accounts.activate(principal, dto);
+  activateAccount(@Body() dto: ActivateAccountDto) {
+    return this.accounts.activate(dto);
   }
 
   @Authenticated()

@@ -10,7 +10,10 @@ export type PhoneReservation =
   { outcome: 'reserved'; account: AccountRow } | { outcome: 'not-found' } | { outcome: 'account-limit'; windowEndsAt: Date } | { outcome: 'number-limit' };
 export type TokenOutcome<T> = { outcome: 'ok'; account: T } | { outcome: 'not-found' | 'invalid' | 'expired' };
 
-/** Every query is scoped by the owner: (userId, accountId), never accountId alone. */
+/**
+ * Every query is scoped by the owner: (userId, accountId), never accountId alone. The one
+ * exception is lockByEmailToken: there the mailed token is the credential, not a login.
+ */
 @Injectable()
 export class AccountsRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
@@ -46,20 +49,24 @@ export class AccountsRepository {
     return { account, created };
   }
 
-  async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
-    const [account] = await tx
-      .select()
-      .from(accounts)
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-      .for('update');
+  /**
+   * The account a mailed activation token names (its id part), under an update lock, so that two
+   * uses of one token are serialized and only the first finds it PENDING. The caller must check
+   * the token's secret against the row before acting on it.
+   */
+  async lockByEmailToken(tx: Transaction, accountId: string): Promise<AccountRow | undefined> {
+    const [account] = await tx.select().from(accounts).where(eq(accounts.id, accountId)).for('update');
     return account;
   }
 
-  /** The account becomes ACTIVE with its email verified; its email token is spent. */
+  /**
+   * The account becomes ACTIVE with its email verified. The token's hash stays, without an expiry:
+   * the status spends it, and a second use of the same link can be told apart from a wrong token.
+   */
   async activate(tx: Transaction, userId: string, accountId: string): Promise<AccountRow> {
     const [activated] = await tx
       .update(accounts)
-      .set({ status: 'ACTIVE', emailVerified: true, emailTokenHash: null, emailTokenExpiresAt: null })
+      .set({ status: 'ACTIVE', emailVerified: true, emailTokenExpiresAt: null })
       .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
       .returning();
     return activated!;

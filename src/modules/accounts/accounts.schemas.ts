@@ -57,14 +57,26 @@ export class AccountActivationRequestDto extends createZodDto(
       address: text(ACCOUNT_LIMITS.address),
       company: text(ACCOUNT_LIMITS.company).optional(),
       industry: text(ACCOUNT_LIMITS.industry).optional(),
-      activationPageLink: pageLinkSchema,
+      activationPageLink: pageLinkSchema.optional().meta({
+        description:
+          "The page the mailed link opens, with `?emailVerificationToken=…` added; its origin must be in ALLOWED_LINK_ORIGINS. Left out: ACTIVATION_PAGE_URL, by default Gatehouse's own page at /activate.",
+        example: 'https://app.example.com/activate',
+      }),
     })
     .meta({ id: 'AccountActivationRequest' }),
 ) {}
 
 export class ActivateAccountDto extends createZodDto(
   z
-    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), emailVerificationToken: z.string().min(1).max(200) })
+    .strictObject({
+      emailVerificationToken: z
+        .string()
+        .min(1)
+        .max(200)
+        .meta({ description: 'The `emailVerificationToken` query parameter of the mailed link; it alone names the account.' }),
+      userId: idSchema('usr').optional().meta({ description: 'Optional; when given, must be the user the token was mailed to' }),
+      accountId: idSchema('acc').optional().meta({ description: 'Optional; when given, must be the account the token was mailed for' }),
+    })
     .meta({ id: 'ActivateAccountRequest' }),
 ) {}
 

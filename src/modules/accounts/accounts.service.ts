@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
-import { secretMatches, sha256 } from '../../common/crypto/secret-token';
+import { parseSecretToken, secretMatches, secretTokenWith, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { I18nService } from '../../common/i18n/i18n.service';
@@ -50,7 +50,7 @@ export class AccountsService {
     dto: AccountActivationRequestDto,
   ): Promise<{ created: boolean; body: { account: ReturnType<typeof toAccountView> } }> {
     assertOwnUser(principal, dto.userId);
-    assertAllowedLink('activationPageLink', dto.activationPageLink, this.config.allowedLinkOrigins);
+    if (dto.activationPageLink) assertAllowedLink('activationPageLink', dto.activationPageLink, this.config.allowedLinkOrigins);
     const user = await this.users.findById(dto.userId);
     if (!user) throw new DomainError('NOT_FOUND');
 
@@ -65,9 +65,12 @@ export class AccountsService {
         { hash: sha256(secret), expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) },
       );
       if (!upserted) return undefined;
+      // `<accountId>.<secret>`: the token alone finds the account, so the link needs no login.
+      const { token } = secretTokenWith(upserted.account.id, secret);
+      const page = dto.activationPageLink ?? linkWith(this.config.linkPages.activation, { lang: user.language });
       const queued = await this.mail.queue(tx, user, 'accountActivation', {
         name: fullName(user),
-        link: linkWith(dto.activationPageLink, { userId: user.id, accountId: upserted.account.id, token: secret }),
+        link: linkWith(page, { emailVerificationToken: token }),
         hours: String(Math.round(ttl / 3600)),
       });
       // The caller is the user (or an ADMIN): nothing to hide. Refused, nothing changes, so the
@@ -82,21 +85,30 @@ export class AccountsService {
     return { created: result.created, body: { account: toAccountView(result.account) } };
   }
 
-  async activate(principal: Principal, dto: ActivateAccountDto) {
-    assertOwnUser(principal, dto.userId);
+  /**
+   * Activates the account the mailed token names, and its user, without a login: the token is
+   * the proof. Every check runs under the row lock, so of two uses at once exactly one finds the
+   * account PENDING; a later use of the same token answers ACCOUNT_ALREADY_ACTIVE, any other
+   * INVALID_TOKEN. userId and accountId, when sent, must be the token's own.
+   */
+  async activate(dto: ActivateAccountDto) {
+    const presented = presentedToken(dto);
+    if (!presented) throw new DomainError('INVALID_TOKEN');
     const now = this.clock.now();
-    // The account and its user become ACTIVE together, and the token works once (row-locked).
     const account = await this.transactions.run(async (tx) => {
-      const pending = await this.accounts.lockOwned(tx, dto.userId, dto.accountId);
-      if (!pending) throw new DomainError('NOT_FOUND');
-      if (!pending.emailTokenHash || !secretMatches(dto.emailVerificationToken, pending.emailTokenHash)) throw new DomainError('INVALID_TOKEN');
-      if (!pending.emailTokenExpiresAt || pending.emailTokenExpiresAt <= now) throw new DomainError('TOKEN_EXPIRED');
-      const activated = await this.accounts.activate(tx, dto.userId, pending.id);
-      await this.users.activate(tx, dto.userId, now);
+      const row = await this.accounts.lockByEmailToken(tx, presented.accountId);
+      const matches = row?.emailTokenHash != null && secretMatches(presented.secret, row.emailTokenHash);
+      if (!row || !matches || (dto.userId !== undefined && dto.userId !== row.userId)) throw new DomainError('INVALID_TOKEN');
+      if (row.status === 'ACTIVE') throw new DomainError('ACCOUNT_ALREADY_ACTIVE');
+      if (row.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
+      if (!row.emailTokenExpiresAt || row.emailTokenExpiresAt <= now) throw new DomainError('TOKEN_EXPIRED');
+      // The account and its user become ACTIVE together.
+      const activated = await this.accounts.activate(tx, row.userId, row.id);
+      await this.users.activate(tx, row.userId, now);
       return activated;
     });
     // The user is ACTIVE now: caches holding its INACTIVE status must let it through at once.
-    this.events.emit('user.access-changed', { userId: dto.userId });
+    this.events.emit('user.access-changed', { userId: account.userId });
     return { account: toAccountView(account) };
   }
 
@@ -140,6 +152,18 @@ export class AccountsService {
     );
     return { account: toAccountView(unwrap(result)) };
   }
+}
+
+/**
+ * The account and secret a presented activation token stands for. Tokens read
+ * `<accountId>.<secret>`; links mailed before that carried the bare secret, which still works
+ * with the accountId (and userId) sent beside it.
+ */
+function presentedToken(dto: ActivateAccountDto): { accountId: string; secret: string } | undefined {
+  const parsed = parseSecretToken(dto.emailVerificationToken);
+  if (parsed) return dto.accountId === undefined || dto.accountId === parsed.id ? { accountId: parsed.id, secret: parsed.secret } : undefined;
+  if (dto.accountId === undefined || dto.userId === undefined) return undefined;
+  return { accountId: dto.accountId, secret: dto.emailVerificationToken };
 }
 
 /** Endpoints that name a userId act only on the caller's own, unless the caller is an ADMIN. */

@@ -92,7 +92,16 @@ export type SignIn = SessionSignIn | { answer: TwoFactorChallengeAnswer; tokens:
 export class SessionResponseDto extends createZodDto(sessionSchema) {}
 
 export class PasswordResetRequestDto extends createZodDto(
-  z.strictObject({ email: emailSchema, resetPageLink: pageLinkSchema }).meta({ id: 'PasswordResetRequest' }),
+  z
+    .strictObject({
+      email: emailSchema,
+      resetPageLink: pageLinkSchema.optional().meta({
+        description:
+          "The page the mailed link opens, with `?token=…` added; its origin must be in ALLOWED_LINK_ORIGINS. Left out: PASSWORD_RESET_PAGE_URL, by default Gatehouse's own page at /reset-password.",
+        example: 'https://app.example.com/reset-password',
+      }),
+    })
+    .meta({ id: 'PasswordResetRequest' }),
 ) {}
 
 export class PasswordResetDto extends createZodDto(

@@ -37,8 +37,8 @@ export class PasswordResetService {
    * token and the queued mail happen after the response, so neither body nor timing tells. The
    * token and its mail commit together; past MAIL_MAX_PER_ADDRESS_PER_HOUR, neither is written.
    */
-  request(email: string, resetPageLink: string): { accepted: true } {
-    assertAllowedLink('resetPageLink', resetPageLink, this.config.allowedLinkOrigins);
+  request(email: string, resetPageLink: string | undefined): { accepted: true } {
+    if (resetPageLink) assertAllowedLink('resetPageLink', resetPageLink, this.config.allowedLinkOrigins);
     this.background.run('password reset mail', async () => {
       const user = await this.users.findByEmail(email);
       if (!user || user.status === 'SUSPENDED') return;
@@ -48,7 +48,7 @@ export class PasswordResetService {
       await this.transactions.run(async (tx) => {
         const queued = await this.mail.queue(tx, user, 'passwordReset', {
           name: fullName(user),
-          link: linkWith(resetPageLink, { token }),
+          link: linkWith(resetPageLink ?? linkWith(this.config.linkPages.passwordReset, { lang: user.language }), { token }),
           minutes: String(Math.round(ttl / 60)),
         });
         if (queued.queued) await this.resets.insert(tx, { id, userId: user.id, tokenHash: hash, expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) });

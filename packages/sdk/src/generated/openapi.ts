@@ -478,7 +478,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Activate the account and its user with the token from the mail */
+        /**
+         * Activate the account and its user with the token from the mailed link; no login needed
+         * @description The token works once: a second use answers 409 ACCOUNT_ALREADY_ACTIVE. Rate limited per IP (RATE_LIMIT_ACCOUNT_ACTIVATE). Gatehouse serves a page at /activate that posts here.
+         */
         post: operations["activateAccount"];
         delete?: never;
         options?: never;
@@ -1382,9 +1385,10 @@ export interface components {
             email: string;
             /**
              * Format: uri
+             * @description The page the mailed link opens, with `?token=…` added; its origin must be in ALLOWED_LINK_ORIGINS. Left out: PASSWORD_RESET_PAGE_URL, by default Gatehouse's own page at /reset-password.
              * @example https://app.example.com/reset-password
              */
-            resetPageLink: string;
+            resetPageLink?: string;
         };
         Accepted: {
             /** @enum {boolean} */
@@ -1552,16 +1556,24 @@ export interface components {
             industry?: string;
             /**
              * Format: uri
-             * @example https://app.example.com/reset-password
+             * @description The page the mailed link opens, with `?emailVerificationToken=…` added; its origin must be in ALLOWED_LINK_ORIGINS. Left out: ACTIVATION_PAGE_URL, by default Gatehouse's own page at /activate.
+             * @example https://app.example.com/activate
              */
-            activationPageLink: string;
+            activationPageLink?: string;
         };
         ActivateAccountRequest: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
-            /** @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            accountId: string;
+            /** @description The `emailVerificationToken` query parameter of the mailed link; it alone names the account. */
             emailVerificationToken: string;
+            /**
+             * @description Optional; when given, must be the user the token was mailed to
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description Optional; when given, must be the account the token was mailed for
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            accountId?: string;
         };
         PhoneActivationRequest: {
             /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
@@ -5682,16 +5694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Forbidden; Account suspended; Cross-site request refused; Insufficient scope */
+            /** @description Account suspended */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5700,8 +5703,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description Account already active */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5736,7 +5739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Too many requests; Quota exceeded */
+            /** @description Too many requests */
             429: {
                 headers: {
                     /** @description Seconds until a request may succeed */
@@ -5747,12 +5750,6 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description Unix time (seconds) at which the window resets */
                     "X-RateLimit-Reset"?: number;
-                    /** @description Calls the plan allows in the current quota window */
-                    "X-Quota-Limit"?: number;
-                    /** @description Calls left in the current quota window */
-                    "X-Quota-Remaining"?: number;
-                    /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
-                    "X-Quota-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
