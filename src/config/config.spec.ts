@@ -170,6 +170,11 @@ describe('loadConfig', () => {
       expect(loadConfig(PRODUCTION).env).toBe('production');
     });
 
+    it('never seeds the fake Stripe test prices in production, STRIPE_API_BASE or not (issue 22)', () => {
+      expect(loadConfig({ ...PRODUCTION, STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.seedDevPrices).toBe(false);
+      expect(loadConfig({ ...SECRET, STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.seedDevPrices).toBe(true);
+    });
+
     it('keeps cookies Secure by default in production, even behind an http PUBLIC_BASE_URL (TLS ends at a proxy)', () => {
       expect(loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: 'http://api.example.com' }).auth.cookieSecure).toBe(true);
     });

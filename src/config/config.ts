@@ -245,6 +245,11 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
       timeoutMs: env.STRIPE_TIMEOUT_MS,
       /** Further attempts of a call that failed in a way Stripe calls safe to retry, within that deadline. */
       maxRetries: env.STRIPE_MAX_RETRIES,
+      /**
+       * In development against another Stripe host (`npm run stripe:dev`), paid presets without a
+       * Stripe price get the fake's test prices at boot, so checkout works out of the box.
+       */
+      seedDevPrices: env.NODE_ENV === 'development' && env.STRIPE_API_BASE !== undefined,
     },
     /** A PAST_DUE subscription keeps its plan this long after the failed payment, then reads as NONE. */
     subscriptions: { graceDays: env.SUBSCRIPTION_GRACE_DAYS },

@@ -1,28 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isSkipped, readmeShellBlocks, ROOT, SECTIONS_RUN_ELSEWHERE, SKIP_MARKER } from '../helpers/readme';
 import { TEST_JWT_SECRET, useTestApp } from '../helpers/test-app';
 
-const ROOT = join(__dirname, '../..');
-const SKIP_MARKER = '# not run by the README test:';
-
-interface Block {
-  line: number;
-  code: string;
-}
-
-/** Every ```sh block of the README, with the line it starts on. */
-function shellBlocks(markdown: string): Block[] {
-  return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => ({
-    line: markdown.slice(0, match.index).split('\n').length,
-    code: match[1] ?? '',
-  }));
-}
-
-const blocks = shellBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-const skipped = blocks.filter((block) => block.code.startsWith(SKIP_MARKER));
-const runnable = blocks.filter((block) => !block.code.startsWith(SKIP_MARKER));
+const blocks = readmeShellBlocks().filter((block) => !(block.section in SECTIONS_RUN_ELSEWHERE));
+const skipped = blocks.filter(isSkipped);
+const runnable = blocks.filter((block) => !isSkipped(block));
 
 /** What must never run from a test (it would install, start servers, or run the whole suite). */
 const UNSAFE = /\bnpm (install|ci|start|test)\b|\bdocker\b/;

@@ -35,9 +35,12 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
       case 'invalid_format':
         return [simple(prefix, issue, 'INVALID_FORMAT')];
       case 'custom': {
-        // A refinement may name its own code (e.g. COMMON_PASSWORD), translated like the built-in ones.
-        const code = (issue.params as { code?: unknown } | undefined)?.code;
-        if (typeof code === 'string') return [{ field: fieldPath(prefix, issue.path), code, message: issue.message }];
+        // A refinement may name its own code (e.g. COMMON_PASSWORD), translated like the built-in ones,
+        // with the other params it gives filled into the translation.
+        const { code, ...params } = (issue.params ?? {}) as { code?: unknown } & Record<string, string | number>;
+        if (typeof code === 'string') {
+          return [{ field: fieldPath(prefix, issue.path), code, message: issue.message, ...(Object.keys(params).length > 0 ? { params } : {}) }];
+        }
         return [simple(prefix, issue, 'INVALID_VALUE')];
       }
       default:

@@ -4,6 +4,7 @@ import { geoScopeListSchema } from '../../common/geo/geo.schemas';
 import { idSchema } from '../../common/ids';
 import { MONEY_PATTERN, RATE_PATTERN } from '../../common/money/money';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
+import { stripePriceIdSchema } from '../../common/stripe/stripe-price-id';
 import { PRODUCT_LIMITS } from '../../db/schema/products';
 import { GEO_SCOPES } from '../../db/schema/subscriptions';
 import { isValidBarcode } from './barcode';
@@ -46,11 +47,7 @@ const productFields = {
   active: z.boolean(),
   licenseDurationDays: z.number().int().min(1).max(36_500).nullable().meta({ description: 'null: perpetual licenses' }),
   maxActivations: z.number().int().min(1).max(100_000),
-  stripePriceId: z
-    .string()
-    .regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)')
-    .max(PRODUCT_LIMITS.stripePriceId)
-    .nullable(),
+  stripePriceId: stripePriceIdSchema(PRODUCT_LIMITS.stripePriceId).nullable(),
   geoScope: geoScopeListSchema.nullable().meta({
     example: ['TURKEY'],
     description: "Where the product's licenses validate from (any one scope); null: anywhere. Elsewhere validate answers GEO_RESTRICTED.",

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { GeoScope } from '../../common/geo/geo-scopes';
 import { Database, DB } from '../../db/database';
 import { plans, PRESET_PLAN_CODES } from '../../db/schema';
@@ -43,6 +43,20 @@ export class PlansRepository {
   async updatePreset(code: PresetCode, changes: PlanChanges): Promise<PlanRow | undefined> {
     const [row] = await this.db.update(plans).set(changes).where(eq(plans.code, code)).returning();
     return row;
+  }
+
+  /**
+   * Gives a preset a Stripe price unless it has one, or another plan has that one; true if it did.
+   */
+  async setStripePriceIdIfUnset(code: PresetCode, stripePriceId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(plans)
+      .set({ stripePriceId })
+      .where(
+        and(eq(plans.code, code), isNull(plans.stripePriceId), sql`NOT EXISTS (SELECT 1 FROM plans AS other WHERE other.stripe_price_id = ${stripePriceId})`),
+      )
+      .returning({ code: plans.code });
+    return rows.length > 0;
   }
 
   /** Some plan's geoScope that keeps callers out (one without ALL), if any plan has one. */

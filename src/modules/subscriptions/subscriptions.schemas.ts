@@ -7,6 +7,7 @@ import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PR
 import { pageLinkSchema } from '../../common/validation/links';
 import { currencySchema, moneySchema } from '../products/products.schemas';
 import { geoScopeListSchema } from '../../common/geo/geo.schemas';
+import { stripePriceIdSchema } from '../../common/stripe/stripe-price-id';
 
 const isoDate = z.iso.datetime({ offset: true });
 const SUBSCRIPTION_STATUSES = subscriptionStatus.enumValues;
@@ -111,11 +112,7 @@ export class PlanUpdateDto extends createZodDto(
       geoScope: geoScopeSchema,
       price: moneySchema,
       currency: currencySchema,
-      stripePriceId: z
-        .string()
-        .regex(/^price_[A-Za-z0-9]+$/, 'must be a Stripe price id (price_…)')
-        .max(PLAN_LIMITS.stripePriceId)
-        .nullable(),
+      stripePriceId: stripePriceIdSchema(PLAN_LIMITS.stripePriceId).nullable(),
     })
     .partial()
     .meta({ id: 'PlanUpdateRequest' }),

@@ -1659,6 +1659,10 @@ export interface components {
             price?: string;
             /** @example USD */
             currency?: string;
+            /**
+             * @description A Stripe price id: price_ and letters and digits, as Stripe writes it (Dashboard → the product's price → its id)
+             * @example price_1MoBy5LkdIwHu7ixZhnattbh
+             */
             stripePriceId?: string | null;
         };
         QuotaUsage: {
@@ -1976,6 +1980,10 @@ export interface components {
             licenseDurationDays?: number | null;
             /** @default 1 */
             maxActivations?: number;
+            /**
+             * @description A Stripe price id: price_ and letters and digits, as Stripe writes it (Dashboard → the product's price → its id)
+             * @example price_1MoBy5LkdIwHu7ixZhnattbh
+             */
             stripePriceId?: string | null;
             /**
              * @description Where the product's licenses validate from (any one scope); null: anywhere. Elsewhere validate answers GEO_RESTRICTED.
@@ -2006,6 +2014,10 @@ export interface components {
             /** @description null: perpetual licenses */
             licenseDurationDays?: number | null;
             maxActivations?: number;
+            /**
+             * @description A Stripe price id: price_ and letters and digits, as Stripe writes it (Dashboard → the product's price → its id)
+             * @example price_1MoBy5LkdIwHu7ixZhnattbh
+             */
             stripePriceId?: string | null;
             /**
              * @description Where the product's licenses validate from (any one scope); null: anywhere. Elsewhere validate answers GEO_RESTRICTED.
