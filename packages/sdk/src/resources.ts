@@ -151,7 +151,7 @@ export class SubscriptionsApi {
   cancel(options?: RequestOptions): Promise<ResponseBody<'cancelSubscription'>> {
     return this.t.request({ operation: 'cancelSubscription', method: 'POST', path: '/v1/subscriptions/cancel', options });
   }
-  /** Change an account's plan: a preset by planName, or a custom plan (ADMIN). */
+  /** Change an account's plan: a preset by planCode, or a custom plan (ADMIN); your own account unless an ADMIN names a userId. */
   update(body: RequestBody<'updateSubscription'>, options?: RequestOptions): Promise<ResponseBody<'updateSubscription'>> {
     return this.t.request({ operation: 'updateSubscription', method: 'POST', path: '/v1/accounts/update-subscription', body, options });
   }
