@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode } from '../factories/two-factor';
 import { registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
 import { bearerCaller } from '../helpers/http';
@@ -11,7 +12,8 @@ const json = { 'content-type': 'application/json' };
 
 /** Names and shapes a user notices (issue 22, section 6). */
 describe('names and shapes: planCode, self-service ids, one user shape', () => {
-  const ctx = useTestApp();
+  // A small access-check limit, to see its 429; nothing else here calls that route.
+  const ctx = useTestApp({ env: { RATE_LIMIT_ACCESS_VERIFY: '2/60' } });
   let admin: Awaited<ReturnType<typeof registerAdmin>>;
   beforeAll(async () => {
     admin = await registerAdmin(ctx.t.app, ctx.db);
@@ -166,6 +168,36 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
       expect(schemas.Session.properties.user).toEqual({ $ref: '#/components/schemas/CurrentUser' });
       expect(schemas.CurrentUserResponse.properties.user).toEqual({ $ref: '#/components/schemas/CurrentUser' });
     });
+  });
+
+  it('POST /v1/access/verify answers a spent quota with 200 QUOTA_EXCEEDED and its quota; its only 429 is its own rate limit, with retryAfter and limit', async () => {
+    const verifyKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
+    const customer = await subscriber(ctx.t.app, ctx.db);
+    const customPlan = {
+      name: 'One check',
+      duration: { unit: 'MONTH', count: 12 },
+      limitResetPeriod: 'MONTHLY',
+      geoScope: ['ALL'],
+      limits: [{ apiVersion: 'v1', endpoint: 'orders.create', maxCalls: 1 }],
+    };
+    expect((await update(admin.accessToken, { userId: customer.user.id, customPlan })).statusCode).toBe(200);
+    const customerKey = (await insertApiKey(ctx.db, { ownerId: customer.user.id })).key;
+    const verify = () => call('POST', '/v1/access/verify', verifyKey, { key: customerKey, apiVersion: 'v1', endpoint: 'orders.create' });
+
+    expect((await verify()).json()).toMatchObject({ allowed: true, code: 'ALLOWED' });
+    const spent = await verify();
+    expect(spent.statusCode).toBe(200);
+    expect(spent.json()).toMatchObject({
+      allowed: false,
+      code: 'QUOTA_EXCEEDED',
+      planCode: 'CUSTOM',
+      quota: { limit: 1, remaining: 0, resetsAt: expect.any(String) },
+    });
+    const limited = await verify();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toContain('application/problem+json');
+    expect(limited.json()).toMatchObject({ code: 'RATE_LIMITED', limit: 2, retryAfter: expect.any(Number) });
+    expect(limited.headers['retry-after']).toBe(String(limited.json().retryAfter));
   });
 
   it('the integration problem publishes the quota members the README promises: limit, apiVersion, endpoint, resetsAt', () => {
