@@ -172,7 +172,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     await vi.waitFor(() => expect(mailbox.to(user.input.email)).toHaveLength(2));
     const [exceeded, warning] = await events();
     // `used` is what the window held when the alert was raised: 8 or more, as calls race past 80%.
-    expect(warning.payload).toMatchObject({ plan: 'CUSTOM', apiVersion: 'v1', endpoint: '*', limit: 10 });
+    expect(warning.payload).toMatchObject({ planCode: 'CUSTOM', plan: 'CUSTOM', apiVersion: 'v1', endpoint: '*', limit: 10 });
     expect(warning.payload.used).toBeGreaterThanOrEqual(8);
     expect(exceeded.payload).toMatchObject({ limit: 10, used: 10, accountId: user.accountId });
     expect(

@@ -30,7 +30,7 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
       expect(changed.json()).toMatchObject({ accountId: user.accountId, userId: user.user.id, planCode: 'TRIAL', plan: 'TRIAL', planName: 'Trial' });
       const { history, events } = await changesOf(ctx.db, user.accountId);
       expect(history).toEqual([expect.objectContaining({ account_id: user.accountId, plan_code: 'TRIAL', source: 'USER', actor_user_id: user.user.id })]);
-      expect(events).toHaveLength(1);
+      expect(events).toEqual([expect.objectContaining({ previousPlanCode: 'NONE', planCode: 'TRIAL', previousPlan: 'NONE', plan: 'TRIAL' })]);
 
       expect((await call('GET', '/v1/subscriptions/me', user.accessToken)).json()).toMatchObject({ planCode: 'TRIAL', plan: 'TRIAL' });
       const usage = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
@@ -67,6 +67,22 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
         },
       ]);
       expect(await changesOf(ctx.db, user.accountId)).toEqual({ history: [], events: [] });
+    });
+
+    it('webhook event schemas name the code planCode too, and mark plan and previousPlan deprecated', async () => {
+      const user = await registerAndLogin(ctx.t.app);
+      const items = (await call('GET', '/v1/webhooks/event-types', user.accessToken)).json().items as {
+        type: string;
+        schema: { properties: Record<string, { deprecated?: boolean }>; required: string[] };
+      }[];
+      for (const type of ['subscription.changed', 'customer.subscription.updated', 'subscription.quota.warning', 'subscription.quota.exceeded']) {
+        const { schema } = items.find((item) => item.type === type)!;
+        expect(schema.required, type).toContain('planCode');
+        expect(schema.properties.plan!.deprecated, type).toBe(true);
+      }
+      const changed = items.find((item) => item.type === 'subscription.changed')!.schema;
+      expect(changed.required).toContain('previousPlanCode');
+      expect(changed.properties.previousPlan!.deprecated).toBe(true);
     });
 
     it('the spec marks each alias deprecated and names the code planCode in requests and answers', () => {
