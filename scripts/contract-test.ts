@@ -223,7 +223,7 @@ async function seed(url: string, oidc: TestOidcProvider): Promise<Record<string,
   await api(url, 'POST', '/v1/accounts/update-subscription', adminToken, {
     userId: subscriber.user.id,
     subscriberId: pending.account.id,
-    planName: 'ENTRY_YEARLY',
+    planCode: 'ENTRY_YEARLY',
   });
   // Outbound webhooks: an endpoint to read and change, one to delete, and a delivery (a test ping,
   // which fails fast: nothing resolves hooks.example.com here).

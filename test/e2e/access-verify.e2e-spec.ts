@@ -59,6 +59,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
       allowed: true,
       code: 'ALLOWED',
       subject: { userId: c.user.id, accountId: c.accountId, apiKeyId: c.keyId },
+      planCode: 'TRIAL',
       plan: 'TRIAL',
       quota: { limit: 5, remaining: 4, resetsAt: expect.stringMatching(/T00:00:00\.000Z$/) },
       rateLimit: { limit: 100, remaining: 99, resetsAt: expect.any(String) },
@@ -74,6 +75,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
       allowed: false,
       code: 'KEY_INVALID',
       subject: null,
+      planCode: null,
       plan: null,
       quota: null,
     });
@@ -94,6 +96,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
     expect((await verify({ key: narrow.key, endpoint: 'orders.create' })).json()).toMatchObject({
       allowed: false,
       code: 'ENDPOINT_NOT_IN_PLAN',
+      planCode: 'CUSTOM',
       plan: 'CUSTOM',
       quota: null,
     });
@@ -144,6 +147,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
     expect((await verify({ key: adminAsCustomer })).json()).toMatchObject({
       allowed: true,
       code: 'ALLOWED',
+      planCode: 'NONE',
       plan: 'NONE',
       quota: null,
       rateLimit: { limit: 100000 },
@@ -161,6 +165,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
       allowed: false,
       code: 'ACCOUNT_NOT_ACTIVE',
       subject: { userId: c.user.id, accountId: c.accountId, apiKeyId: c.keyId },
+      planCode: null,
       plan: null,
       quota: null,
       rateLimit: null,
@@ -178,6 +183,7 @@ describe('metering: POST /v1/access/verify and geographic limits (issue 11)', ()
       allowed: false,
       code: 'INSUFFICIENT_SCOPE',
       subject: { userId: admin.user.id },
+      planCode: null,
       plan: null,
       quota: null,
     });

@@ -357,4 +357,60 @@ describe('accounts: email activation and phone verification', () => {
     const products = await get('/v1/products', auth);
     expect(products.statusCode, products.body).toBe(200);
   });
+
+  describe('self-service needs no ids (issue 22)', () => {
+    it("an activation request without userId creates the caller's own account; naming another user is still 403 and writes nothing", async () => {
+      const a = await registerAndLogin(ctx.t.app);
+      const b = await registerAndLogin(ctx.t.app);
+      const { userId: _omitted, ...withoutId } = activationRequest(a.user.id);
+      const created = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, withoutId);
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json().account).toMatchObject({ userId: a.user.id, status: 'PENDING' });
+      expect(linkIn((await mailbox.waitFor(a.input.email)).at(-1)!).searchParams.get('userId')).toBe(a.user.id);
+
+      const forB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
+      expect([forB.statusCode, forB.json().code]).toEqual([403, 'FORBIDDEN']);
+      expect((await ctx.db.query('SELECT 1 FROM accounts WHERE user_id = $1', [b.user.id])).rowCount).toBe(0);
+    });
+
+    it("the phone code is requested and checked without userId or accountId: the caller's own account; another user's is 403, an ADMIN may name one", async () => {
+      const session = await registerAndLogin(ctx.t.app);
+      const account = await insertAccount(ctx.db, { userId: session.user.id, mobilePhone: newPhone() });
+      const other = await registerAndLogin(ctx.t.app);
+      const otherAccount = await insertAccount(ctx.db, { userId: other.user.id, mobilePhone: newPhone() });
+      const auth = { bearer: session.accessToken };
+
+      const sent = await post('/v1/accounts/phone-number-activation-request', auth, { phoneActivationPageLink: `${APP}/phone` });
+      expect(sent.statusCode, sent.body).toBe(202);
+      expect(twilio.messages.at(-1)!.to).toBe(account.mobilePhone);
+      const code = /\b(\d{6})\b/.exec(twilio.messages.at(-1)!.body)![1]!;
+      const verified = await post('/v1/accounts/activate-phone-number', auth, { phoneVerificationToken: code });
+      expect(verified.statusCode, verified.body).toBe(200);
+      expect(verified.json().account).toMatchObject({ id: account.id, phoneVerified: true });
+
+      const texts = twilio.messages.length;
+      const forOther = await post('/v1/accounts/phone-number-activation-request', auth, { userId: other.user.id, phoneActivationPageLink: `${APP}/phone` });
+      expect([forOther.statusCode, forOther.json().code]).toEqual([403, 'FORBIDDEN']);
+      const checkOther = await post('/v1/accounts/activate-phone-number', auth, { userId: other.user.id, phoneVerificationToken: '123456' });
+      expect([checkOther.statusCode, checkOther.json().code]).toEqual([403, 'FORBIDDEN']);
+      expect(twilio.messages.length).toBe(texts);
+      const { rows } = await ctx.db.query('SELECT phone_code_hash, phone_code_attempts FROM accounts WHERE id = $1', [otherAccount.id]);
+      expect(rows[0]).toEqual({ phone_code_hash: null, phone_code_attempts: 0 });
+
+      const admin = await registerAdmin(ctx.t.app, ctx.db);
+      const byAdmin = await post(
+        '/v1/accounts/phone-number-activation-request',
+        { bearer: admin.accessToken },
+        { userId: other.user.id, phoneActivationPageLink: `${APP}/phone` },
+      );
+      expect(byAdmin.statusCode, byAdmin.body).toBe(202);
+      expect(twilio.messages.at(-1)!.to).toBe(otherAccount.mobilePhone);
+    });
+
+    it('a user without an account asking for a phone code without ids gets 404', async () => {
+      const session = await registerAndLogin(ctx.t.app);
+      const response = await post('/v1/accounts/phone-number-activation-request', { bearer: session.accessToken }, { phoneActivationPageLink: `${APP}/phone` });
+      expect([response.statusCode, response.json().code]).toEqual([404, 'NOT_FOUND']);
+    });
+  });
 });

@@ -122,13 +122,13 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
       }
     });
 
-    it('update-subscription takes planName or customPlan: oneOf in the spec; both is 422 on `planName`', async () => {
-      const branches = schemas().SubscriptionUpdateRequest!.oneOf as { required: string[] }[];
-      expect(branches.map((branch) => branch.required)).toEqual([
-        ['userId', 'subscriberId', 'customPlan'],
-        ['userId', 'subscriberId', 'planName'],
-      ]);
+    it('update-subscription takes planCode (or its deprecated alias planName) or customPlan: oneOf in the spec; both is 422 on the plan field', async () => {
+      const branches = schemas().SubscriptionUpdateRequest!.oneOf as { required: string[]; properties: Record<string, { deprecated?: boolean }> }[];
+      expect(branches.map((branch) => branch.required)).toEqual([['customPlan'], ['planCode'], ['planName']]);
+      expect(branches[2]!.properties.planName!.deprecated).toBe(true);
       const body = { userId: 'usr_01jh8x2v3kf6qz9w0c4m5t7r8y', subscriberId: 'acc_01jh8x2v3kf6qz9w0c4m5t7r8y' };
+      expect(specAccepts('SubscriptionUpdateRequest', { ...body, planCode: 'TRIAL' })).toBe(true);
+      expect(specAccepts('SubscriptionUpdateRequest', { planCode: 'TRIAL' })).toBe(true);
       expect(specAccepts('SubscriptionUpdateRequest', { ...body, planName: 'TRIAL' })).toBe(true);
       expect(specAccepts('SubscriptionUpdateRequest', body)).toBe(false);
       const user = await registerAndLogin(ctx.t.app);
@@ -145,7 +145,7 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
         },
       });
       expect(both.statusCode, both.body).toBe(422);
-      expect(both.json().errors).toEqual([{ field: 'planName', code: 'ONE_PLAN', message: 'Give either planName or customPlan' }]);
+      expect(both.json().errors).toEqual([{ field: 'planName', code: 'ONE_PLAN', message: 'Give either planCode or customPlan' }]);
     });
   });
 

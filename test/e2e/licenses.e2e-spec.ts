@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LicenseValidationRecorder } from '../../src/modules/licenses/license-validation.recorder';
 import { insertLicense } from '../factories/licenses';
@@ -135,6 +135,30 @@ describe('licenses', () => {
     expect((await validate({ key: fresh.key, fingerprint: 'machine-b' })).json().code).toBe('FINGERPRINT_SCOPE_MISMATCH');
     expect((await validate({ key: fresh.key, productId: 'prd_01jh8x2v3kf6qz9w0c4m5t7r8y' })).json().code).toBe('PRODUCT_SCOPE_MISMATCH');
     expect((await validate({ key: fresh.key })).json().code).toBe('VALID');
+  });
+
+  it('README: without a fingerprint activation limits do not apply; with one the machine must be activated', async () => {
+    const license = await grant({ maxActivations: 1 });
+    const activations = async () => (await ctx.db.query('SELECT fingerprint FROM activations WHERE license_id = $1', [license.id])).rows;
+
+    // No machine activated yet: valid without a fingerprint, NO_ACTIVATION with one.
+    const unscoped = (await validate({ key: license.key })).json();
+    expect(unscoped).toMatchObject({ valid: true, code: 'VALID' });
+    expect(decodeJwt(unscoped.certificate).fingerprint).toBeNull();
+    expect((await validate({ key: license.key, fingerprint: 'machine-a' })).json()).toMatchObject({ valid: false, code: 'NO_ACTIVATION' });
+
+    // The one activation allowed is taken; a second machine cannot activate...
+    expect((await activate(license.key, 'machine-a')).statusCode).toBe(201);
+    const full = await activate(license.key, 'machine-b');
+    expect([full.statusCode, full.json().code]).toEqual([422, 'TOO_MANY_ACTIVATIONS']);
+    // ...and validating as that machine fails, but validating with no fingerprint still passes.
+    expect((await validate({ key: license.key, fingerprint: 'machine-b' })).json()).toMatchObject({ valid: false, code: 'FINGERPRINT_SCOPE_MISMATCH' });
+    expect((await validate({ key: license.key })).json()).toMatchObject({ valid: true, code: 'VALID' });
+    const scoped = (await validate({ key: license.key, fingerprint: 'machine-a' })).json();
+    expect(scoped).toMatchObject({ valid: true, code: 'VALID' });
+    expect(decodeJwt(scoped.certificate).fingerprint).toBe('machine-a');
+    // Validation never activates a machine, with or without a fingerprint.
+    expect(await activations()).toEqual([{ fingerprint: 'machine-a' }]);
   });
 
   it('activates exactly maxActivations of 50 concurrent machines', async () => {

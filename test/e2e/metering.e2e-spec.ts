@@ -64,6 +64,8 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     expect(refused.headers).toMatchObject({ 'x-quota-limit': '5', 'x-quota-remaining': '0', 'x-ratelimit-limit': '100' });
     // The integration format of getAll, with our code and which limit it was.
     expect(refused.json()).toMatchObject({ status: 429, code: 'QUOTA_EXCEEDED', type: expect.stringContaining('/probs/business') });
+    // The members the README promises, as extension members of the integration problem.
+    expect(refused.json()).toMatchObject({ limit: 5, apiVersion: 'v1', endpoint: '*', resetsAt: '2026-12-04T00:00:00.000Z', retryAfter: 12 * 3600 });
     expect(refused.json().detail).toContain('5');
 
     setClock(ctx.t.app, new Date('2026-12-04T00:00:01.000Z'));
@@ -170,7 +172,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     await vi.waitFor(() => expect(mailbox.to(user.input.email)).toHaveLength(2));
     const [exceeded, warning] = await events();
     // `used` is what the window held when the alert was raised: 8 or more, as calls race past 80%.
-    expect(warning.payload).toMatchObject({ plan: 'CUSTOM', apiVersion: 'v1', endpoint: '*', limit: 10 });
+    expect(warning.payload).toMatchObject({ planCode: 'CUSTOM', plan: 'CUSTOM', apiVersion: 'v1', endpoint: '*', limit: 10 });
     expect(warning.payload.used).toBeGreaterThanOrEqual(8);
     expect(exceeded.payload).toMatchObject({ limit: 10, used: 10, accountId: user.accountId });
     expect(
@@ -256,7 +258,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     const mine = await call('GET', '/v1/subscriptions/me', user.apiKey);
     expect(mine.json()).toMatchObject({ plan: 'CUSTOM', usage });
     const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
-    expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, plan: 'CUSTOM', usage });
+    expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, planCode: 'CUSTOM', plan: 'CUSTOM', usage });
     expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.apiKey)).statusCode).toBe(403);
   });
 

@@ -26,6 +26,7 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     setClock(ctx.t.app, new Date('2026-06-10T12:00:00.001Z'));
     const lapsed = await me(user.accessToken);
     expect(lapsed.json()).toMatchObject({
+      planCode: 'NONE',
       plan: 'NONE',
       status: 'NONE',
       currentPeriodStart: '2026-06-10T12:00:00.000Z',

@@ -75,6 +75,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     expect(none.json()).toMatchObject({
       accountId: null,
       userId: fresh.user.id,
+      planCode: 'NONE',
       plan: 'NONE',
       status: 'NONE',
       currentPeriodStart: null,
@@ -89,6 +90,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     const trial = await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(trial.statusCode, trial.body).toBe(200);
     expect(trial.json()).toMatchObject({
+      planCode: 'TRIAL',
       plan: 'TRIAL',
       status: 'TRIALING',
       currentPeriodStart: start.toISOString(),
@@ -102,6 +104,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
 
     // Cancelled in between, TRIAL is still spent.
     expect((await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'NONE' })).json()).toMatchObject({
+      planCode: 'NONE',
       plan: 'NONE',
       status: 'CANCELED',
     });
@@ -160,6 +163,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     const assigned = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'PREMIUM_MONTHLY' });
     expect(assigned.statusCode, assigned.body).toBe(200);
     expect(assigned.json()).toMatchObject({
+      planCode: 'PREMIUM_MONTHLY',
       plan: 'PREMIUM_MONTHLY',
       status: 'ACTIVE',
       currentPeriodStart: start.toISOString(),
@@ -198,6 +202,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     const expected = {
       accountId: user.accountId,
       userId: user.user.id,
+      planCode: 'CUSTOM',
       plan: 'CUSTOM',
       planName: 'Acme 90-day',
       status: 'ACTIVE',
@@ -218,9 +223,11 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
   });
 
   it.each([
-    ['an unknown plan', { planName: 'GOLD' }, 'planName'],
-    ['CUSTOM as a preset name', { planName: 'CUSTOM' }, 'planName'],
-    ['neither planName nor customPlan', {}, 'planName'],
+    ['an unknown plan', { planCode: 'GOLD' }, 'planCode'],
+    ['an unknown plan by the deprecated planName', { planName: 'GOLD' }, 'planName'],
+    ['CUSTOM as a preset code', { planCode: 'CUSTOM' }, 'planCode'],
+    ['neither planCode nor customPlan', {}, 'planCode'],
+    ['planCode and the deprecated planName naming different plans', { planCode: 'TRIAL', planName: 'NONE' }, 'planName'],
     ['a zero duration', { customPlan: { ...customPlan, duration: { unit: 'DAY', count: 0 } } }, 'customPlan.duration.count'],
     ['an unknown duration unit', { customPlan: { ...customPlan, duration: { unit: 'WEEK', count: 2 } } }, 'customPlan.duration.unit'],
     ['a duration over ten years', { customPlan: { ...customPlan, duration: { unit: 'YEAR', count: 11 } } }, 'customPlan.duration.count'],
@@ -244,8 +251,10 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
   it("field errors are translated into the signed-in user's language", async () => {
     const user = await registerAndLogin(ctx.t.app, { language: 'tr' });
     const accountId = (await insertAccount(ctx.db, { userId: user.user.id, status: 'ACTIVE', emailVerified: true })).id;
-    const response = await update(user.accessToken, { userId: user.user.id, subscriberId: accountId, planName: 'TRIAL', customPlan });
-    expect(response.json().errors).toEqual([{ field: 'planName', code: 'ONE_PLAN', message: 'planName ya da customPlan alanlarından yalnızca birini verin' }]);
+    const response = await update(user.accessToken, { userId: user.user.id, subscriberId: accountId, planCode: 'TRIAL', customPlan });
+    expect(response.json().errors).toEqual([{ field: 'planCode', code: 'ONE_PLAN', message: 'planCode ya da customPlan alanlarından yalnızca birini verin' }]);
+    const legacy = await update(user.accessToken, { planName: 'TRIAL', customPlan });
+    expect(legacy.json().errors).toEqual([{ field: 'planName', code: 'ONE_PLAN', message: 'planCode ya da customPlan alanlarından yalnızca birini verin' }]);
   });
 
   it('done-means 9: the README plans table states the seeded presets, and its update-subscription examples work as written', async () => {
@@ -267,13 +276,43 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     }
     expect(table.has('CUSTOM')).toBe(true);
 
-    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1]!) as Record<string, unknown>);
-    expect(examples).toHaveLength(2);
-    for (const example of examples) {
-      const user = await subscriber(ctx.t.app, ctx.db);
-      const response = await update(admin.accessToken, { ...example, userId: user.user.id, subscriberId: user.accountId });
-      expect(response.statusCode, response.body).toBe(200);
-      expect(response.json().plan).toBe(example.planName ?? 'CUSTOM');
+    const updating = section.slice(0, section.indexOf('#### Paying through Stripe'));
+    const [own, custom, ...others] = [...updating.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1]!) as Record<string, unknown>);
+    expect(others).toEqual([]);
+    // A customer's own choice, sent as written: no ids.
+    const customer = await subscriber(ctx.t.app, ctx.db);
+    const chosen = await update(customer.accessToken, own);
+    expect(chosen.statusCode, chosen.body).toBe(200);
+    expect(chosen.json()).toMatchObject({ accountId: customer.accountId, planCode: own!.planCode });
+    // The ADMIN's custom plan, for the user it names.
+    const user = await subscriber(ctx.t.app, ctx.db);
+    const assigned = await update(admin.accessToken, { ...custom, userId: user.user.id });
+    expect(assigned.statusCode, assigned.body).toBe(200);
+    expect(assigned.json()).toMatchObject({ accountId: user.accountId, planCode: 'CUSTOM' });
+    // Its geo scope does not lock out the machine trying it: a metered call from loopback gets in.
+    const fromHere = await ctx.t.app.inject({
+      method: 'GET',
+      url: '/api/integration/products/getAll',
+      remoteAddress: '127.0.0.1',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(fromHere.statusCode, fromHere.body).toBe(200);
+  });
+
+  it('the README note on geo scopes holds: a scope without ALL refuses a loopback or private caller, with no country', async () => {
+    const user = await subscriber(ctx.t.app, ctx.db);
+    const restricted = { ...customPlan, geoScope: ['MARMARA', 'AEGEAN'] };
+    expect((await update(admin.accessToken, { userId: user.user.id, customPlan: restricted })).statusCode).toBe(200);
+    for (const remoteAddress of ['127.0.0.1', '::1', '192.168.1.20', '10.0.0.7']) {
+      const refused = await ctx.t.app.inject({
+        method: 'GET',
+        url: '/api/integration/products/getAll',
+        remoteAddress,
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
+      // The integration format sends a 403 as HTTP 401 with status 403.
+      expect([refused.statusCode, refused.json().status, refused.json().code], remoteAddress).toEqual([401, 403, 'GEO_RESTRICTED']);
+      expect(refused.json().country).toBeUndefined();
     }
   });
 });

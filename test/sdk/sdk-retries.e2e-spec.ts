@@ -147,7 +147,7 @@ describe('@gatehouse/sdk retries', () => {
   it("issue 19: an access check whose answer was lost is retried with its key and replayed: the customer's call counts once", async () => {
     const admin = await registerAdmin(ctx.t.app, ctx.db);
     const customer = await subscriber(ctx.t.app, ctx.db);
-    await updateSubscription(ctx.t.app, admin.accessToken, { userId: customer.user.id, subscriberId: customer.accountId, planName: 'TRIAL' });
+    await updateSubscription(ctx.t.app, admin.accessToken, { userId: customer.user.id, subscriberId: customer.accountId, planCode: 'TRIAL' });
     const customerKey = (await insertApiKey(ctx.db, { ownerId: customer.user.id })).key;
     const verifyKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
     proxy.failNext({ kind: 'lose-answer' });

@@ -1,6 +1,18 @@
 import { AuthApi } from './auth.js';
 import { LicensesApi } from './licenses.js';
-import { AccessApi, AccountsApi, ApiKeysApi, CheckoutApi, OrdersApi, ProductsApi, SubscriptionsApi, UsersApi } from './resources.js';
+import {
+  AccessApi,
+  AccountsApi,
+  ApiKeysApi,
+  CheckoutApi,
+  HealthApi,
+  IntegrationApi,
+  OrdersApi,
+  ProblemsApi,
+  ProductsApi,
+  SubscriptionsApi,
+  UsersApi,
+} from './resources.js';
 import { Transport, type GatehouseClientOptions } from './transport.js';
 import { WebhooksApi } from './webhooks.js';
 
@@ -20,6 +32,9 @@ export class GatehouseClient {
   readonly subscriptions: SubscriptionsApi;
   readonly access: AccessApi;
   readonly webhooks: WebhooksApi;
+  readonly integration: IntegrationApi;
+  readonly health: HealthApi;
+  readonly problems: ProblemsApi;
 
   constructor(options: GatehouseClientOptions) {
     const transport = new Transport(options);
@@ -34,5 +49,8 @@ export class GatehouseClient {
     this.subscriptions = new SubscriptionsApi(transport);
     this.access = new AccessApi(transport);
     this.webhooks = new WebhooksApi(transport);
+    this.integration = new IntegrationApi(transport);
+    this.health = new HealthApi(transport);
+    this.problems = new ProblemsApi(transport);
   }
 }

@@ -34,6 +34,18 @@ export class UsersApi {
   resetPassword(body: RequestBody<'resetPassword'>, options?: RequestOptions): Promise<void> {
     return this.t.request({ operation: 'resetPassword', method: 'POST', path: '/v1/users/password-reset', body, anonymous: true, options });
   }
+  /** ADMIN: switches a user's two-factor login off (a lost phone and recovery codes). */
+  resetTwoFactor(id: string, options?: RequestOptions): Promise<void> {
+    return this.t.request({ operation: 'resetTwoFactor', method: 'POST', path: `/v1/users/${seg(id)}/2fa/reset`, options });
+  }
+  /** The OIDC identities linked to the signed-in user. */
+  identities(options?: RequestOptions): Promise<ResponseBody<'listUserIdentities'>> {
+    return this.t.request({ operation: 'listUserIdentities', method: 'GET', path: '/v1/users/me/identities', options });
+  }
+  /** Unlinks one of the signed-in user's identities (not the last way in of a user without a password). */
+  deleteIdentity(id: string, options?: RequestOptions): Promise<void> {
+    return this.t.request({ operation: 'deleteUserIdentity', method: 'DELETE', path: `/v1/users/me/identities/${seg(id)}`, options });
+  }
 }
 
 export class AccountsApi {
@@ -151,7 +163,7 @@ export class SubscriptionsApi {
   cancel(options?: RequestOptions): Promise<ResponseBody<'cancelSubscription'>> {
     return this.t.request({ operation: 'cancelSubscription', method: 'POST', path: '/v1/subscriptions/cancel', options });
   }
-  /** Change an account's plan: a preset by planName, or a custom plan (ADMIN). */
+  /** Change an account's plan: a preset by planCode, or a custom plan (ADMIN); your own account unless an ADMIN names a userId. */
   update(body: RequestBody<'updateSubscription'>, options?: RequestOptions): Promise<ResponseBody<'updateSubscription'>> {
     return this.t.request({ operation: 'updateSubscription', method: 'POST', path: '/v1/accounts/update-subscription', body, options });
   }
@@ -178,5 +190,45 @@ export class AccessApi {
    */
   verify(body: RequestBody<'verifyAccess'>, options?: RequestOptions): Promise<ResponseBody<'verifyAccess'>> {
     return this.t.request({ operation: 'verifyAccess', method: 'POST', path: '/v1/access/verify', body, options });
+  }
+}
+
+/** The published integration endpoints' own paths (errors in the integration format). */
+export class IntegrationApi {
+  constructor(private readonly t: Transport) {}
+
+  /**
+   * Every active product in the integration format (`[{Id, Sku, Name, ...}]`, prices as numbers).
+   * Metered: each call counts against the caller's plan, and over quota it throws a RateLimitError
+   * whose problem carries `limit`, `apiVersion`, `endpoint` and `resetsAt`.
+   */
+  getAll(options?: RequestOptions): Promise<ResponseBody<'getAllProducts'>> {
+    return this.t.request({ operation: 'getAllProducts', method: 'GET', path: '/api/integration/products/getAll', options });
+  }
+}
+
+/** Liveness and readiness, for monitors. */
+export class HealthApi {
+  constructor(private readonly t: Transport) {}
+
+  live(options?: RequestOptions): Promise<ResponseBody<'live'>> {
+    return this.t.request({ operation: 'live', method: 'GET', path: '/health/live', anonymous: true, options });
+  }
+  /** Throws a GatehouseError (503 SERVICE_UNAVAILABLE) while the database or Redis does not answer. */
+  ready(options?: RequestOptions): Promise<ResponseBody<'ready'>> {
+    return this.t.request({ operation: 'ready', method: 'GET', path: '/health/ready', anonymous: true, options });
+  }
+}
+
+/** What a problem's `type` means: `problems.get('validation-failed')`. */
+export class ProblemsApi {
+  constructor(private readonly t: Transport) {}
+
+  get(slug: string, options?: RequestOptions): Promise<ResponseBody<'getProblemType'>> {
+    return this.t.request({ operation: 'getProblemType', method: 'GET', path: `/problems/${seg(slug)}`, anonymous: true, options });
+  }
+  /** The integration format's types (`validation`, `business`, `authorization`, `authentication`, `internal`). */
+  getIntegration(slug: string, options?: RequestOptions): Promise<ResponseBody<'getIntegrationProblemType'>> {
+    return this.t.request({ operation: 'getIntegrationProblemType', method: 'GET', path: `/probs/${seg(slug)}`, anonymous: true, options });
   }
 }

@@ -1,3 +1,4 @@
+import { DomainError } from '../errors/domain-error';
 import type { Language } from '../i18n/language';
 
 export type Role = 'USER' | 'ADMIN';
@@ -57,3 +58,13 @@ export const ownedBy = (userId: string): OwnerScope => ({ userId });
 
 /** Every tenant's rows: only for ADMIN routes, which the route guard has already admitted. */
 export const EVERY_OWNER: OwnerScope = { all: true };
+
+/**
+ * Whom a self-service request acts for: the caller, unless the body or query names another user,
+ * which only an ADMIN may do (anyone else gets 403 FORBIDDEN, as before the id became optional).
+ */
+export function actingUserId(principal: Principal, named: string | undefined): string {
+  if (named === undefined || named === principal.userId) return principal.userId;
+  if (principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+  return named;
+}

@@ -3,6 +3,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { IntegrationProblem, ProblemDetails } from './problem.schemas';
+import { problemMembersSchema, ProblemMembers } from './problem-params';
 
 /**
  * The error format of the published integration docs, for the few routes those docs define
@@ -71,6 +72,7 @@ export function toIntegrationProblem(problem: ProblemDetails, baseUrl: string): 
     instance: problem.instance,
     code: problem.code,
     requestId: problem.requestId,
+    ...extensionMembersOf(problem),
   };
   if (slug === 'validation') {
     const byField = new Map<string, string[]>();
@@ -78,4 +80,11 @@ export function toIntegrationProblem(problem: ProblemDetails, baseUrl: string): 
     body.Errors = [...byField].map(([Property, Errors]) => ({ Property, Errors }));
   }
   return { httpStatus, body };
+}
+
+const MEMBER_NAMES = Object.keys(problemMembersSchema.shape) as (keyof ProblemMembers)[];
+
+/** The typed extension members a problem carries (its code's declared params), kept as they are. */
+function extensionMembersOf(problem: ProblemDetails): ProblemMembers {
+  return Object.fromEntries(MEMBER_NAMES.filter((name) => problem[name] !== undefined).map((name) => [name, problem[name]]));
 }

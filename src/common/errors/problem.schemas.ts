@@ -60,6 +60,8 @@ export const integrationProblemSchema = z
       .array(z.object({ Property: z.string().meta({ example: 'email' }), Errors: z.array(z.string()).meta({ example: ['Invalid email address'] }) }))
       .optional()
       .meta({ description: 'On validation problems: the messages of each invalid property.' }),
+    // The same extension members as ProblemDetails, on the codes that declare them (QUOTA_EXCEEDED's limit, apiVersion, endpoint, resetsAt).
+    ...problemMembersSchema.partial().shape,
   })
   .meta({ id: 'IntegrationProblem', description: 'The error body of the integration endpoints, served as application/problem+json.' });
 

@@ -77,6 +77,7 @@ function example(i18n: I18nService, path: string, code: ErrorCode, mapping: Retu
     instance: path,
     code,
     requestId: '0b4c7d2e-5f1a-4c3b-9d8e-7f6a5b4c3d2e',
+    ...(exampleParams(code) as Partial<IntegrationProblem>),
   };
   if (mapping.slug === 'validation') {
     value.Errors = code === 'VALIDATION_FAILED' ? [{ Property: 'email', Errors: [i18n.translate('validation:INVALID_FORMAT', 'en')] }] : [];

@@ -48,10 +48,14 @@ export type AccountView = z.infer<typeof accountSchema>;
 
 export class AccountResponseDto extends createZodDto(z.object({ account: accountSchema }).meta({ id: 'AccountResponse' })) {}
 
+/** Self-service: the caller's own unless an ADMIN names another user. */
+const ownUserId = idSchema('usr').optional().meta({ description: 'Default: the caller. Only an ADMIN may name another user (else 403)' });
+const ownAccountId = idSchema('acc').optional().meta({ description: "Default: the user's account (another user's is 404)" });
+
 export class AccountActivationRequestDto extends createZodDto(
   z
     .strictObject({
-      userId: idSchema('usr'),
+      userId: ownUserId,
       accountType: z.enum(['INDIVIDUAL', 'CORPORATE']),
       mobilePhone: mobilePhoneSchema,
       address: text(ACCOUNT_LIMITS.address),
@@ -81,11 +85,11 @@ export class ActivateAccountDto extends createZodDto(
 ) {}
 
 export class PhoneActivationRequestDto extends createZodDto(
-  z.strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneActivationPageLink: pageLinkSchema }).meta({ id: 'PhoneActivationRequest' }),
+  z.strictObject({ userId: ownUserId, accountId: ownAccountId, phoneActivationPageLink: pageLinkSchema }).meta({ id: 'PhoneActivationRequest' }),
 ) {}
 
 export class ActivatePhoneDto extends createZodDto(
   z
-    .strictObject({ userId: idSchema('usr'), accountId: idSchema('acc'), phoneVerificationToken: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') })
+    .strictObject({ userId: ownUserId, accountId: ownAccountId, phoneVerificationToken: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') })
     .meta({ id: 'ActivatePhoneRequest' }),
 ) {}

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { actingUserId, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { parseSecretToken, secretMatches, secretTokenWith, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -49,9 +49,9 @@ export class AccountsService {
     principal: Principal,
     dto: AccountActivationRequestDto,
   ): Promise<{ created: boolean; body: { account: ReturnType<typeof toAccountView> } }> {
-    assertOwnUser(principal, dto.userId);
+    const userId = actingUserId(principal, dto.userId);
     if (dto.activationPageLink) assertAllowedLink('activationPageLink', dto.activationPageLink, this.config.allowedLinkOrigins);
-    const user = await this.users.findById(dto.userId);
+    const user = await this.users.findById(userId);
     if (!user) throw new DomainError('NOT_FOUND');
 
     const secret = randomBytes(32).toString('base64url');
@@ -117,14 +117,14 @@ export class AccountsService {
    * times a UTC day per number (429 after either).
    */
   async requestPhoneVerification(principal: Principal, dto: PhoneActivationRequestDto) {
-    assertOwnUser(principal, dto.userId);
+    const { userId, accountId } = await this.target(principal, dto);
     assertAllowedLink('phoneActivationPageLink', dto.phoneActivationPageLink, this.config.allowedLinkOrigins);
     const now = this.clock.now();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const reservation = await this.accounts.reservePhoneCode(
-      dto.userId,
-      dto.accountId,
-      { hash: phoneCodeHash(dto.accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
+      userId,
+      accountId,
+      { hash: phoneCodeHash(accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
       { perAccount: { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 }, perNumberPerDay: this.config.accounts.phoneSendsPerNumberPerDay },
       now,
     );
@@ -135,22 +135,34 @@ export class AccountsService {
       throw new DomainError('RATE_LIMITED', { params: { retryAfter } });
     }
     const { account } = reservation;
-    const user = await this.users.findById(dto.userId);
-    const link = linkWith(dto.phoneActivationPageLink, { userId: dto.userId, accountId: dto.accountId });
+    const user = await this.users.findById(userId);
+    const link = linkWith(dto.phoneActivationPageLink, { userId, accountId });
     await this.sms.send(account.mobilePhone, this.i18n.translate('sms:phoneVerification', user?.language ?? 'en', { code, link }));
     return { accepted: true as const };
   }
 
   async activatePhone(principal: Principal, dto: ActivatePhoneDto) {
-    assertOwnUser(principal, dto.userId);
+    const { userId, accountId } = await this.target(principal, dto);
     const result = await this.accounts.verifyPhoneCode(
-      dto.userId,
-      dto.accountId,
-      phoneCodeHash(dto.accountId, dto.phoneVerificationToken),
+      userId,
+      accountId,
+      phoneCodeHash(accountId, dto.phoneVerificationToken),
       PHONE_CODE_MAX_ATTEMPTS,
       this.clock.now(),
     );
     return { account: toAccountView(unwrap(result)) };
+  }
+
+  /**
+   * The user and account a self-service request names, each defaulting to the caller's own: only
+   * an ADMIN names another user, and a named account must be that user's (else 404, later).
+   */
+  private async target(principal: Principal, named: { userId?: string; accountId?: string }): Promise<{ userId: string; accountId: string }> {
+    const userId = actingUserId(principal, named.userId);
+    if (named.accountId !== undefined) return { userId, accountId: named.accountId };
+    const account = await this.accounts.findByUser(userId);
+    if (!account) throw new DomainError('NOT_FOUND');
+    return { userId, accountId: account.id };
   }
 }
 
@@ -166,10 +178,6 @@ function presentedToken(dto: ActivateAccountDto): { accountId: string; secret: s
   return { accountId: dto.accountId, secret: dto.emailVerificationToken };
 }
 
-/** Endpoints that name a userId act only on the caller's own, unless the caller is an ADMIN. */
-function assertOwnUser(principal: Principal, userId: string) {
-  if (userId !== principal.userId && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
-}
 
 function unwrap(result: TokenOutcome<AccountRow>): AccountRow {
   switch (result.outcome) {

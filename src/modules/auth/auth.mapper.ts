@@ -1,24 +1,15 @@
 import { iso } from '../../common/iso';
-import { fullName } from '../users/users.mapper';
+import { toCurrentUserView } from '../users/users.mapper';
 import { UserRow } from '../users/users.repository';
 import { Session, TwoFactorChallengeAnswer } from './auth.schemas';
 import { IssuedToken, TokenPair } from './tokens.service';
 
-export function toSession(user: UserRow, tokens: TokenPair): Session {
+export function toSession(user: UserRow, tokens: TokenPair, twoFactorEnabled: boolean): Session {
   return {
     accessToken: { token: tokens.accessToken.token, expirationDate: iso(tokens.accessToken.expiresAt) },
     refreshToken: { token: tokens.refreshToken.token, expirationDate: iso(tokens.refreshToken.expiresAt) },
     requiredAuthenticatorType: null,
-    user: {
-      id: user.id,
-      email: user.email,
-      name: fullName(user),
-      role: user.role,
-      status: user.status,
-      language: user.language,
-      locale: user.locale,
-      timezone: user.timezone,
-    },
+    user: toCurrentUserView(user, twoFactorEnabled),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema } from '../users/users.schemas';
+import { currentUserSchema, emailSchema, languageSchema, localeSchema, nameSchema, timezoneSchema } from '../users/users.schemas';
 import { pageLinkSchema } from '../../common/validation/links';
 import { isCommonPassword } from './common-passwords';
 import type { TokenPair } from './tokens.service';
@@ -47,16 +47,7 @@ export const sessionSchema = z
       .enum(['TOTP', 'TOTP_SETUP'])
       .nullable()
       .meta({ description: 'Null on a session: no second factor is due, the login is complete.' }),
-    user: z.object({
-      id: z.string(),
-      email: z.string(),
-      name: z.string(),
-      role: z.enum(['USER', 'ADMIN']),
-      status: z.enum(['INACTIVE', 'ACTIVE', 'SUSPENDED']),
-      language: languageSchema,
-      locale: z.string(),
-      timezone: z.string(),
-    }),
+    user: currentUserSchema,
   })
   .meta({ id: 'Session' });
 

@@ -13,7 +13,7 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
   const calls: string[] = [];
   const now = new Date('2026-11-22T12:00:00Z');
   const user = options.user
-    ? ({
+    ? {
         id: 'usr_1',
         email: 'a@example.com',
         passwordHash: 'hash',
@@ -25,8 +25,11 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
         language: 'en',
         locale: 'en',
         timezone: 'UTC',
+        emailVerifiedAt: null,
+        createdAt: now,
+        updatedAt: now,
         ...options.user,
-      } as UserRow)
+      }
     : undefined;
   const users = {
     findByEmail: (email: string) => (calls.push(`findByEmail:${email}`), Promise.resolve(user)),

@@ -96,7 +96,8 @@ export class AuthService {
     if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
     const purpose = await this.twoFactor.requiredFor(user);
     if (purpose) return { answer: await this.twoFactor.issueChallenge(user.id, purpose), tokens: null };
-    return this.startSession(user);
+    // No second factor was due, so none is on (requiredFor asks for TOTP whenever one is).
+    return this.startSession(user, false);
   }
 
   /** The second step of a two-factor login: the challenge and a code or recovery code, for a session. */
@@ -105,12 +106,13 @@ export class AuthService {
     const user = await this.users.findById(userId);
     if (!user) throw new DomainError('TWO_FACTOR_CHALLENGE_INVALID');
     if (user.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
-    return this.startSession(user);
+    // Only a TOTP challenge leads here with a session (a TOTP_SETUP one ends at enrolment).
+    return this.startSession(user, true);
   }
 
-  private async startSession(user: UserRow): Promise<SessionSignIn> {
+  private async startSession(user: UserRow, twoFactorEnabled: boolean): Promise<SessionSignIn> {
     const tokens = await this.tokens.issue(user);
-    return { answer: toSession(user, tokens), tokens };
+    return { answer: toSession(user, tokens, twoFactorEnabled), tokens };
   }
 
   /** 250 ms for the first attempt past the limit, doubling with each one, up to LOGIN_SLOWDOWN_MAX_MS. */
@@ -128,7 +130,7 @@ export class AuthService {
       if (!user) throw new DomainError('REFRESH_TOKEN_INVALID');
       return user;
     });
-    return { session: toSession(user!, tokens), tokens };
+    return { session: toSession(user!, tokens, await this.twoFactor.isEnabled(user!.id)), tokens };
   }
 
   /** Ends the caller's login: the family of the refresh token given, and the one its access token belongs to. */

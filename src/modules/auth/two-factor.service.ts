@@ -53,6 +53,10 @@ export class TwoFactorService {
   ) {}
 
   /** The second factor a password-verified user still owes, if any. */
+  isEnabled(userId: string): Promise<boolean> {
+    return this.repository.isEnabled(userId);
+  }
+
   async requiredFor(user: UserRow): Promise<ChallengePurpose | undefined> {
     if (await this.repository.isEnabled(user.id)) return 'TOTP';
     if (user.role === 'ADMIN' && this.config.auth.require2faForAdmins) return 'TOTP_SETUP';

@@ -56,7 +56,8 @@ const accessDecisionSchema = z
       })
       .nullable()
       .meta({ description: 'The customer the key belongs to; null for an unknown key' }),
-    plan: z.enum(PLAN_CODES).nullable().meta({ description: "The customer's plan in force; null for an unusable key" }),
+    planCode: z.enum(PLAN_CODES).nullable().meta({ description: "The customer's plan in force; null for an unusable key" }),
+    plan: z.enum(PLAN_CODES).nullable().meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
     quota: z
       .object({
         limit: z.number().int(),

@@ -85,7 +85,7 @@ export class AccessService {
   private async decide(dto: AccessVerifyDto, inspection: KeyInspection): Promise<AccessDecision> {
     if (inspection.outcome !== 'VALID') {
       const subject = inspection.outcome === 'UNKNOWN' ? null : await this.subjectOf(inspection.userId, inspection.apiKeyId);
-      return { allowed: false, code: KEY_CODES[inspection.outcome], subject, plan: null, quota: null, rateLimit: null };
+      return { allowed: false, code: KEY_CODES[inspection.outcome], subject, planCode: null, plan: null, quota: null, rateLimit: null };
     }
     const { principal } = inspection;
     // As on Gatehouse's own routes: a key whose owner has not activated the account does nothing
@@ -114,7 +114,15 @@ export class AccessService {
 
   /** A usable key that may not make the call: who it is, and nothing about its plan. */
   private async refuseKey(principal: ApiKeyPrincipal, code: AccessCode): Promise<AccessDecision> {
-    return { allowed: false, code, subject: await this.subjectOf(principal.userId, principal.apiKeyId), plan: null, quota: null, rateLimit: null };
+    return {
+      allowed: false,
+      code,
+      subject: await this.subjectOf(principal.userId, principal.apiKeyId),
+      planCode: null,
+      plan: null,
+      quota: null,
+      rateLimit: null,
+    };
   }
 
   private answer(
@@ -128,6 +136,7 @@ export class AccessService {
       allowed: code === 'ALLOWED',
       code,
       subject: { userId: principal.userId, accountId: entitlement.accountId, apiKeyId: principal.apiKeyId },
+      planCode: entitlement.plan,
       plan: entitlement.plan,
       quota: quota && { limit: quota.limit, remaining: quota.remaining, resetsAt: isoOrNull(quota.resetsAt) },
       rateLimit,

@@ -67,6 +67,7 @@ export class QuotaAlertsService {
     const payload = {
       userId: entitlement.userId,
       accountId: entitlement.accountId,
+      planCode: entitlement.plan,
       plan: entitlement.plan,
       apiVersion: limit.apiVersion,
       endpoint: limit.endpoint,

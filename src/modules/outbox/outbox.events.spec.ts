@@ -11,6 +11,7 @@ const stripeSubscription = { subscriptionId: 'sub_1', accountId: 'acc_1', userId
 const quotaAlert = {
   userId: 'usr_1',
   accountId: 'acc_1',
+  planCode: 'TRIAL',
   plan: 'TRIAL',
   apiVersion: 'v1',
   endpoint: '*',
@@ -40,6 +41,8 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
     accountId: 'acc_1',
     userId: ids.userId,
     source: 'USER',
+    previousPlanCode: 'NONE',
+    planCode: 'TRIAL',
     previousPlan: 'NONE',
     plan: 'TRIAL',
     planId: 'pln_1',
@@ -51,6 +54,7 @@ const SAMPLES: { [T in OutboxEventType]: OutboxPayload<T> } = {
   'invoice.paid': { ...stripeSubscription, invoiceId: 'in_1', amountPaid: 2900, currency: 'USD', currentPeriodEnd: '2026-02-02T03:04:05.000Z' },
   'customer.subscription.updated': {
     ...stripeSubscription,
+    planCode: 'PREMIUM_MONTHLY',
     plan: 'PREMIUM_MONTHLY',
     status: 'PAST_DUE',
     cancelAtPeriodEnd: false,

@@ -25,7 +25,8 @@ const minorUnits = (description: string) =>
 const quotaAlert = z.object({
   userId: z.string().meta({ description: 'The customer whose calls are counted (usr_…)' }),
   accountId: z.string().nullable().meta({ description: 'Its account (acc_…); null on the free tier without an account' }),
-  plan: z.string().meta({ description: 'The plan code the limit belongs to' }),
+  planCode: z.string().meta({ description: 'The plan code the limit belongs to' }),
+  plan: z.string().meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
   apiVersion: z.string().meta({ description: 'The limit: its API version…' }),
   endpoint: z.string().meta({ description: '…and its endpoint ("*": every metered endpoint of the version without its own)' }),
   limit: z.number().int().meta({ description: 'Calls allowed in the window' }),
@@ -131,8 +132,10 @@ export const OUTBOX_EVENTS = {
       accountId: z.string().meta({ description: 'The subscribed account (acc_…)' }),
       userId: z.string().meta({ description: 'The account owner (usr_…)' }),
       source: z.enum(['ADMIN', 'USER', 'STRIPE', 'EXPIRY']).meta({ description: 'Why it changed: an ADMIN, the user, a Stripe event, or the end of its term' }),
-      previousPlan: z.string().meta({ description: 'The plan code before the change' }),
-      plan: z.string().meta({ description: 'The plan code after the change, e.g. PREMIUM_MONTHLY' }),
+      previousPlanCode: z.string().meta({ description: 'The plan code before the change' }),
+      planCode: z.string().meta({ description: 'The plan code after the change, e.g. PREMIUM_MONTHLY' }),
+      previousPlan: z.string().meta({ deprecated: true, description: 'Deprecated: the same value as previousPlanCode' }),
+      plan: z.string().meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
       planId: z.string().meta({ description: 'The plan (pln_…); each CUSTOM plan has its own' }),
       status: z.enum(['NONE', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELED']),
       currentPeriodStart: z.iso.datetime({ offset: true }).meta({ description: 'Where usage counting starts again' }),
@@ -152,7 +155,8 @@ export const OUTBOX_EVENTS = {
   'customer.subscription.updated': z
     .object({
       ...subscriptionOwner,
-      plan: z.string().meta({ description: 'The plan code after the update' }),
+      planCode: z.string().meta({ description: 'The plan code after the update' }),
+      plan: z.string().meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
       status: z.enum(['NONE', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELED']),
       cancelAtPeriodEnd: z.boolean().meta({ description: 'It ends at the period end instead of renewing' }),
       currentPeriodEnd: z.iso.datetime({ offset: true }).nullable(),

@@ -211,6 +211,7 @@ export class SubscriptionBillingService {
       type: 'customer.subscription.updated',
       payload: {
         ...this.ids(row, facts),
+        planCode: plan.code,
         plan: plan.code,
         status: after.status,
         cancelAtPeriodEnd: after.cancelAtPeriodEnd,

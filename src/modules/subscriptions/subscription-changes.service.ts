@@ -119,6 +119,8 @@ export class SubscriptionChangesService {
         accountId: subscription.accountId,
         userId: subscription.userId,
         source: context.source,
+        previousPlanCode: before.plan.code,
+        planCode: plan.code,
         previousPlan: before.plan.code,
         plan: plan.code,
         planId: plan.id,

@@ -101,7 +101,7 @@ export class SubscriptionsController {
   @ApiOperation({ summary: "Every account's subscription, by status and plan (ADMIN)" })
   @ZodResponse({ status: 200, type: SubscriptionPageDto })
   listSubscriptions(@Query() query: SubscriptionListQueryDto, @RequestLanguage() lang: Language) {
-    return this.subscriptions.list({ status: query.status, plan: query.plan }, query.cursor, query.limit, lang);
+    return this.subscriptions.list({ status: query.status, plan: query.planCode ?? query.plan }, query.cursor, query.limit, lang);
   }
 
   @Authenticated({ roles: ['ADMIN'] })
@@ -127,9 +127,9 @@ export class SubscriptionsController {
   @Idempotent()
   @HttpCode(200)
   @ApiOperation({
-    summary: "Change an account's plan: a preset by planName, or a custom plan (ADMIN); a new period starts at once",
+    summary: "Change an account's plan: a preset by planCode, or a custom plan (ADMIN); a new period starts at once",
     description:
-      "userId must be your own unless you are an ADMIN, and subscriberId that user's account (else 404); the account must be ACTIVE. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.",
+      "userId and subscriberId default to the caller and its account: only an ADMIN names another user (else 403), and subscriberId, when given, must be that user's account (else 404); the account must be ACTIVE. planName is the deprecated name of planCode. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.",
   })
   @ApiProblems('FORBIDDEN', 'ACCOUNT_NOT_ACTIVE', 'NOT_FOUND', 'PAYMENT_REQUIRED', 'TRIAL_ALREADY_USED', 'STRIPE_SUBSCRIPTION_EXISTS')
   @ZodResponse({ status: 200, type: SubscriptionResponseDto })

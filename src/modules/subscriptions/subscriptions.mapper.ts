@@ -64,7 +64,7 @@ export function toSubscriptionView(
   now: Date,
   lang: Language,
 ) {
-  const none = { plan: nonePlan.code, planName: planName(nonePlan, lang), ...termsOf(nonePlan) };
+  const none = { planCode: nonePlan.code, plan: nonePlan.code, planName: planName(nonePlan, lang), ...termsOf(nonePlan) };
   if (!current) {
     return { ...owner, ...none, status: 'NONE' as const, currentPeriodStart: null, currentPeriodEnd: null, expiresAt: null, cancelAtPeriodEnd: false };
   }
@@ -72,7 +72,7 @@ export function toSubscriptionView(
   const onNone = subscription.planId === nonePlan.id;
   return {
     ...owner,
-    ...(onNone ? none : { plan: current.plan.code, planName: planName(current.plan, lang), ...subscription.terms }),
+    ...(onNone ? none : { planCode: current.plan.code, plan: current.plan.code, planName: planName(current.plan, lang), ...subscription.terms }),
     status: subscription.status,
     currentPeriodStart: iso(subscription.currentPeriodStart),
     currentPeriodEnd: isoOrNull(subscription.currentPeriodEnd),

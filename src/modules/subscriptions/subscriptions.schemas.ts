@@ -85,22 +85,43 @@ const customPlanSchema = z.strictObject({
   rateLimit: rateLimitSchema.optional().meta({ description: "Default: the AUTHENTICATED rate-limit policy's" }),
 });
 
+const presetCodeSchema = z.enum(PRESET_PLAN_CODES);
+
 export class SubscriptionUpdateDto extends createZodDto(
   z
     .strictObject({
-      userId: idSchema('usr'),
-      subscriberId: idSchema('acc').meta({ description: "The user's account id" }),
-      planName: z.enum(PRESET_PLAN_CODES).optional().meta({ description: 'A preset; NONE cancels at once' }),
+      userId: idSchema('usr').optional().meta({ description: 'Default: the caller. Only an ADMIN may name another user (else 403)' }),
+      subscriberId: idSchema('acc').optional().meta({ description: "The user's account id; default: that user's account (another account is 404)" }),
+      planCode: presetCodeSchema.optional().meta({ description: 'A preset, by its code; NONE cancels at once' }),
+      planName: presetCodeSchema.optional().meta({
+        deprecated: true,
+        description: 'Deprecated: the former name of planCode, with the same meaning (a plan code). Sent with a different planCode, it is 422',
+      }),
       customPlan: customPlanSchema.optional().meta({ description: 'A plan made for this account alone (ADMIN only)' }),
     })
     .superRefine((body, ctx) => {
-      if ((body.planName === undefined) === (body.customPlan === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['planName'], message: 'Give either planName or customPlan', params: { code: 'ONE_PLAN' } });
+      if (body.planCode !== undefined && body.planName !== undefined && body.planCode !== body.planName) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['planName'],
+          message: 'planName is the deprecated name of planCode (and plan, in a query): give one, or the same value in both',
+          params: { code: 'ALIAS_CONFLICT' },
+        });
+        return;
+      }
+      const preset = body.planCode ?? body.planName;
+      if ((preset === undefined) === (body.customPlan === undefined)) {
+        // On the field the body used, so a client still on the deprecated name reads its own.
+        const field = body.planCode === undefined && body.planName !== undefined ? 'planName' : 'planCode';
+        ctx.addIssue({ code: 'custom', path: [field], message: 'Give either planCode or customPlan', params: { code: 'ONE_PLAN' } });
       }
     })
     // The same rule in the spec, as a oneOf; generators build their example body from the first branch.
-    .meta({ id: 'SubscriptionUpdateRequest', [EXACTLY_ONE_OF]: ['customPlan', 'planName'] }),
+    .meta({ id: 'SubscriptionUpdateRequest', [EXACTLY_ONE_OF]: ['customPlan', 'planCode', 'planName'] }),
 ) {}
+
+/** The preset a body names, by planCode or by its deprecated alias planName (the schema made them agree). */
+export const presetOf = (dto: Pick<SubscriptionUpdateDto, 'planCode' | 'planName'>) => dto.planCode ?? dto.planName;
 
 export type CustomPlanInput = z.infer<typeof customPlanSchema>;
 
@@ -148,8 +169,9 @@ export const subscriptionSchema = z
   .object({
     accountId: z.string().nullable().meta({ description: 'Null for a user without an account yet' }),
     userId: z.string(),
-    plan: z.enum(PLAN_CODES),
-    planName: z.string(),
+    planCode: z.enum(PLAN_CODES),
+    plan: z.enum(PLAN_CODES).meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
+    planName: z.string().meta({ description: "The plan's name in the caller's language (its code is planCode)" }),
     status: z.enum(SUBSCRIPTION_STATUSES),
     currentPeriodStart: isoDate.nullable().meta({ description: 'Where usage counting starts; null if the account never had a plan' }),
     currentPeriodEnd: isoDate.nullable(),
@@ -173,7 +195,13 @@ const usageSchema = z
 const usageFields = { usage: z.array(usageSchema).meta({ description: "Each of the plan's limits in its current window" }) };
 
 export const subscriptionUsageSchema = z
-  .object({ accountId: z.string(), userId: z.string(), plan: z.enum(PLAN_CODES), ...usageFields })
+  .object({
+    accountId: z.string(),
+    userId: z.string(),
+    planCode: z.enum(PLAN_CODES),
+    plan: z.enum(PLAN_CODES).meta({ deprecated: true, description: 'Deprecated: the same value as planCode' }),
+    ...usageFields,
+  })
   .meta({ id: 'SubscriptionUsage' });
 
 export class PlanResponseDto extends createZodDto(planSchema) {}
@@ -184,7 +212,22 @@ export class SubscriptionResponseDto extends createZodDto(subscriptionSchema) {}
 export class SubscriptionPageDto extends createZodDto(pageSchema(subscriptionSchema, 'SubscriptionPage')) {}
 
 export class SubscriptionListQueryDto extends createZodDto(
-  paginationQuerySchema.extend({ status: z.enum(SUBSCRIPTION_STATUSES).optional(), plan: z.enum(PLAN_CODES).optional(), cursor: idSchema('acc').optional() }),
+  paginationQuerySchema
+    .extend({
+      status: z.enum(SUBSCRIPTION_STATUSES).optional(),
+      planCode: z.enum(PLAN_CODES).optional(),
+      plan: z.enum(PLAN_CODES).optional().meta({ deprecated: true, description: 'Deprecated: the former name of planCode' }),
+      cursor: idSchema('acc').optional(),
+    })
+    .superRefine((query, ctx) => {
+      if (query.plan !== undefined && query.planCode !== undefined && query.plan !== query.planCode)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['plan'],
+          message: 'planName is the deprecated name of planCode (and plan, in a query): give one, or the same value in both',
+          params: { code: 'ALIAS_CONFLICT' },
+        });
+    }),
 ) {}
 
 export class PlanCodeParamsDto extends createZodDto(z.strictObject({ code: z.enum(PRESET_PLAN_CODES) })) {}

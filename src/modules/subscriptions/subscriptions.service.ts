@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { actingUserId, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
@@ -14,7 +14,7 @@ import { QuotaCountersRepository } from './quota-counters.repository';
 import { quotaWindow } from './quota-windows';
 import { isoOrNull } from '../../common/iso';
 import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
-import { CustomPlanInput, SubscriptionUpdateDto } from './subscriptions.schemas';
+import { CustomPlanInput, presetOf, SubscriptionUpdateDto } from './subscriptions.schemas';
 import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
 
 @Injectable()
@@ -42,7 +42,7 @@ export class SubscriptionsService {
     const owner = await this.subscriptions.findAccount(accountId);
     if (!owner) throw new DomainError('NOT_FOUND');
     const usage = await this.usageOf(owner.userId);
-    return { accountId, userId: owner.userId, plan: usage.plan, usage: usage.items };
+    return { accountId, userId: owner.userId, planCode: usage.plan, plan: usage.plan, usage: usage.items };
   }
 
   /** Each limit of the plan in force, with what its current window has counted (metering's own rule for windows). */
@@ -87,9 +87,9 @@ export class SubscriptionsService {
    */
   async update(principal: Principal, dto: SubscriptionUpdateDto, lang: Language) {
     const isAdmin = principal.role === 'ADMIN';
-    if (dto.userId !== principal.userId && !isAdmin) throw new DomainError('FORBIDDEN');
-    const account = await this.accounts.findByUser(dto.userId);
-    if (!account || account.id !== dto.subscriberId) throw new DomainError('NOT_FOUND');
+    const userId = actingUserId(principal, dto.userId);
+    const account = await this.accounts.findByUser(userId);
+    if (!account || (dto.subscriberId !== undefined && account.id !== dto.subscriberId)) throw new DomainError('NOT_FOUND');
     if (account.status !== 'ACTIVE') throw new DomainError('ACCOUNT_NOT_ACTIVE');
     if (dto.customPlan && !isAdmin) throw new DomainError('FORBIDDEN');
 
@@ -98,7 +98,8 @@ export class SubscriptionsService {
     const context = { source: isAdmin ? ('ADMIN' as const) : ('USER' as const), actorUserId: principal.userId, at: now };
     await this.transactions
       .run(async (tx) => {
-        const preset = dto.planName ? await this.plans.findPresetIn(tx, dto.planName) : undefined;
+        const code = presetOf(dto);
+        const preset = code ? await this.plans.findPresetIn(tx, code) : undefined;
         if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
         const { current } = await this.changes.lock(tx, owner, now);
         // Stripe keeps billing until its subscription is cancelled, and its next event would undo a

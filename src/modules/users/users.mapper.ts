@@ -1,5 +1,5 @@
 import { iso, isoOrNull } from '../../common/iso';
-import { UserView } from './users.schemas';
+import { CurrentUserView, UserView } from './users.schemas';
 import { UserRow } from './users.repository';
 
 export function toUserView(row: UserRow): UserView {
@@ -22,3 +22,6 @@ export function toUserView(row: UserRow): UserView {
 
 export const fullName = (row: Pick<UserRow, 'firstName' | 'middleName' | 'lastName'>) =>
   [row.firstName, row.middleName, row.lastName].filter(Boolean).join(' ');
+
+/** The user as its owner sees it (GET /v1/users/me, and every login answer). */
+export const toCurrentUserView = (row: UserRow, twoFactorEnabled: boolean): CurrentUserView => ({ ...toUserView(row), name: fullName(row), twoFactorEnabled });

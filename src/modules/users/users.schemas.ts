@@ -76,16 +76,20 @@ export class UserUpdateDto extends createZodDto(
 
 export class UserResponseEnvelopeDto extends createZodDto(z.object({ user: userSchema }).meta({ id: 'UserResponse' })) {}
 
-/** The signed-in user, with what only its owner needs to see. */
-export class MeResponseEnvelopeDto extends createZodDto(
-  z
-    .object({
-      user: userSchema
-        .extend({ twoFactorEnabled: z.boolean().meta({ description: 'Login asks for a TOTP code after the password.' }) })
-        .meta({ id: 'CurrentUser' }),
-    })
-    .meta({ id: 'CurrentUserResponse' }),
-) {}
+/**
+ * The signed-in user, with what only its owner needs to see: GET /v1/users/me and the `user` of
+ * every login answer (password, cookie, two-factor verify, refresh) share this one shape.
+ */
+export const currentUserSchema = userSchema
+  .extend({
+    name: z.string().meta({ description: 'First, middle and last name, joined by spaces', example: 'Ada Lovelace' }),
+    twoFactorEnabled: z.boolean().meta({ description: 'Login asks for a TOTP code after the password.' }),
+  })
+  .meta({ id: 'CurrentUser' });
+
+export type CurrentUserView = z.infer<typeof currentUserSchema>;
+
+export class MeResponseEnvelopeDto extends createZodDto(z.object({ user: currentUserSchema }).meta({ id: 'CurrentUserResponse' })) {}
 
 export class UserListQueryDto extends createZodDto(
   paginationQuerySchema.extend({

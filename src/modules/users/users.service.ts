@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { actingUserId, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { TwoFactorRepository } from '../auth/two-factor.repository';
-import { toUserView } from './users.mapper';
+import { toCurrentUserView, toUserView } from './users.mapper';
 import { AccessChange, UserRow, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
 import { TransactionRunner } from '../../db/transaction';
@@ -25,13 +25,13 @@ export class UsersService {
   async me(principal: Principal) {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
-    return { user: { ...toUserView(user), twoFactorEnabled: await this.twoFactor.isEnabled(user.id) } };
+    return { user: toCurrentUserView(user, await this.twoFactor.isEnabled(user.id)) };
   }
 
   /** Updates the caller, or, for an ADMIN only, the user named by `userId`. */
   async update(principal: Principal, dto: UserUpdateDto) {
-    const { userId = principal.userId, ...changes } = dto;
-    if (userId !== principal.userId && principal.role !== 'ADMIN') throw new DomainError('FORBIDDEN');
+    const { userId: named, ...changes } = dto;
+    const userId = actingUserId(principal, named);
     const hasChanges = Object.values(changes).some((value) => value !== undefined);
     const user = hasChanges ? await this.users.update(userId, changes) : await this.users.findById(userId);
     if (!user) throw new DomainError('NOT_FOUND');

@@ -672,8 +672,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change an account's plan: a preset by planName, or a custom plan (ADMIN); a new period starts at once
-         * @description userId must be your own unless you are an ADMIN, and subscriberId that user's account (else 404); the account must be ACTIVE. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.
+         * Change an account's plan: a preset by planCode, or a custom plan (ADMIN); a new period starts at once
+         * @description userId and subscriberId default to the caller and its account: only an ADMIN names another user (else 403), and subscriberId, when given, must be that user's account (else 404); the account must be ACTIVE. planName is the deprecated name of planCode. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.
          */
         post: operations["updateSubscription"];
         delete?: never;
@@ -1335,19 +1335,36 @@ export interface components {
              * @enum {string|null}
              */
             requiredAuthenticatorType: "TOTP" | "TOTP_SETUP" | null;
-            user: {
-                id: string;
-                email: string;
-                name: string;
-                /** @enum {string} */
-                role: "USER" | "ADMIN";
-                /** @enum {string} */
-                status: "INACTIVE" | "ACTIVE" | "SUSPENDED";
-                /** @enum {string} */
-                language: "en" | "tr" | "ar";
-                locale: string;
-                timezone: string;
-            };
+            user: components["schemas"]["CurrentUser"];
+        };
+        CurrentUser: {
+            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
+            id: string;
+            email: string;
+            firstName: string;
+            middleName: string | null;
+            lastName: string;
+            /** @enum {string} */
+            language: "en" | "tr" | "ar";
+            locale: string;
+            timezone: string;
+            /** @enum {string} */
+            role: "USER" | "ADMIN";
+            /** @enum {string} */
+            status: "INACTIVE" | "ACTIVE" | "SUSPENDED";
+            /** Format: date-time */
+            emailVerifiedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description First, middle and last name, joined by spaces
+             * @example Ada Lovelace
+             */
+            name: string;
+            /** @description Login asks for a TOTP code after the password. */
+            twoFactorEnabled: boolean;
         };
         TwoFactorChallenge: {
             accessToken: {
@@ -1466,30 +1483,6 @@ export interface components {
         UserIdentityList: {
             items: components["schemas"]["UserIdentity"][];
         };
-        CurrentUser: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            id: string;
-            email: string;
-            firstName: string;
-            middleName: string | null;
-            lastName: string;
-            /** @enum {string} */
-            language: "en" | "tr" | "ar";
-            locale: string;
-            timezone: string;
-            /** @enum {string} */
-            role: "USER" | "ADMIN";
-            /** @enum {string} */
-            status: "INACTIVE" | "ACTIVE" | "SUSPENDED";
-            /** Format: date-time */
-            emailVerifiedAt: string | null;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** @description Login asks for a TOTP code after the password. */
-            twoFactorEnabled: boolean;
-        };
         CurrentUserResponse: {
             user: components["schemas"]["CurrentUser"];
         };
@@ -1545,8 +1538,11 @@ export interface components {
             account: components["schemas"]["Account"];
         };
         AccountActivationRequest: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
+            /**
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
             /** @enum {string} */
             accountType: "INDIVIDUAL" | "CORPORATE";
             /** @example +905321234567 */
@@ -1576,10 +1572,16 @@ export interface components {
             accountId?: string;
         };
         PhoneActivationRequest: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
-            /** @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            accountId: string;
+            /**
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description Default: the user's account (another user's is 404)
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            accountId?: string;
             /**
              * Format: uri
              * @example https://app.example.com/reset-password
@@ -1587,10 +1589,16 @@ export interface components {
             phoneActivationPageLink: string;
         };
         ActivatePhoneRequest: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
-            /** @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            accountId: string;
+            /**
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description Default: the user's account (another user's is 404)
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            accountId?: string;
             phoneVerificationToken: string;
         };
         Plan: {
@@ -1687,7 +1695,14 @@ export interface components {
             accountId: string | null;
             userId: string;
             /** @enum {string} */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
+             * @enum {string}
+             */
             plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /** @description The plan's name in the caller's language (its code is planCode) */
             planName: string;
             /** @enum {string} */
             status: "NONE" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "CANCELED";
@@ -1747,7 +1762,14 @@ export interface components {
             accountId: string | null;
             userId: string;
             /** @enum {string} */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
+             * @enum {string}
+             */
             plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /** @description The plan's name in the caller's language (its code is planCode) */
             planName: string;
             /** @enum {string} */
             status: "NONE" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "CANCELED";
@@ -1787,18 +1809,27 @@ export interface components {
             accountId: string;
             userId: string;
             /** @enum {string} */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
+             * @enum {string}
+             */
             plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
             /** @description Each of the plan's limits in its current window */
             usage: components["schemas"]["QuotaUsage"][];
         };
         SubscriptionUpdateRequest: {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
             /**
-             * @description The user's account id
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description The user's account id; default: that user's account (another account is 404)
              * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
              */
-            subscriberId: string;
+            subscriberId?: string;
             /** @description A plan made for this account alone (ADMIN only) */
             customPlan: {
                 name: string;
@@ -1846,15 +1877,35 @@ export interface components {
                 };
             };
         } | {
-            /** @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y */
-            userId: string;
             /**
-             * @description The user's account id
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description The user's account id; default: that user's account (another account is 404)
              * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
              */
-            subscriberId: string;
+            subscriberId?: string;
             /**
-             * @description A preset; NONE cancels at once
+             * @description A preset, by its code; NONE cancels at once
+             * @enum {string}
+             */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
+        } | {
+            /**
+             * @description Default: the caller. Only an ADMIN may name another user (else 403)
+             * @example usr_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            userId?: string;
+            /**
+             * @description The user's account id; default: that user's account (another account is 404)
+             * @example acc_01jh8x2v3kf6qz9w0c4m5t7r8y
+             */
+            subscriberId?: string;
+            /**
+             * @deprecated
+             * @description Deprecated: the former name of planCode, with the same meaning (a plan code). Sent with a different planCode, it is 422
              * @enum {string}
              */
             planName: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
@@ -1895,6 +1946,12 @@ export interface components {
             } | null;
             /**
              * @description The customer's plan in force; null for an unusable key
+             * @enum {string|null}
+             */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM" | null;
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
              * @enum {string|null}
              */
             plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM" | null;
@@ -2698,6 +2755,51 @@ export interface components {
                  */
                 Errors: string[];
             }[];
+            /**
+             * @description On PAYLOAD_TOO_LARGE, the largest body accepted, in bytes; on RATE_LIMITED, the requests allowed per window; on QUOTA_EXCEEDED, the calls the plan allows per quota window.
+             * @example 1048576
+             */
+            limit?: number;
+            /**
+             * @description Seconds before a retry may succeed, as in the Retry-After header.
+             * @example 30
+             */
+            retryAfter?: number;
+            /**
+             * @description On quota problems, the API version of the limit that applies
+             * @example v1
+             */
+            apiVersion?: string;
+            /**
+             * @description On quota problems, the limit's endpoint ("*": every metered endpoint of the version without its own)
+             * @example *
+             */
+            endpoint?: string;
+            /**
+             * Format: date-time
+             * @description On QUOTA_EXCEEDED, when the quota window resets
+             * @example 2026-12-04T00:00:00.000Z
+             */
+            resetsAt?: string;
+            /**
+             * @description On GEO_RESTRICTED, the ISO country the caller was placed in (never the address)
+             * @example DE
+             */
+            country?: string;
+            /**
+             * @description On INSUFFICIENT_SCOPE, the scope of the API key that made the request
+             * @example read-write
+             * @enum {string}
+             */
+            scope?: "read-only" | "read-write" | "admin" | "verify";
+            /**
+             * @description On INSUFFICIENT_SCOPE, the key scopes that may make this request (any one of them)
+             * @example [
+             *       "verify",
+             *       "admin"
+             *     ]
+             */
+            required?: ("read-only" | "read-write" | "admin" | "verify")[];
         };
     };
     responses: never;
@@ -6657,6 +6759,11 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 status?: "NONE" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "CANCELED";
+                planCode?: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+                /**
+                 * @deprecated
+                 * @description Deprecated: the former name of planCode
+                 */
                 plan?: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
             };
             header?: never;
