@@ -366,7 +366,10 @@ describe('accounts: email activation and phone verification', () => {
       const created = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, withoutId);
       expect(created.statusCode, created.body).toBe(201);
       expect(created.json().account).toMatchObject({ userId: a.user.id, status: 'PENDING' });
-      expect(linkIn((await mailbox.waitFor(a.input.email)).at(-1)!).searchParams.get('userId')).toBe(a.user.id);
+      // The mailed link's token names the caller's own account (<accountId>.<secret>).
+      expect(linkIn((await mailbox.waitFor(a.input.email)).at(-1)!).searchParams.get('emailVerificationToken')).toMatch(
+        new RegExp(`^${String(created.json().account.id)}\\.`),
+      );
 
       const forB = await post('/v1/accounts/account-activation-request', { bearer: a.accessToken }, activationRequest(b.user.id));
       expect([forB.statusCode, forB.json().code]).toEqual([403, 'FORBIDDEN']);
