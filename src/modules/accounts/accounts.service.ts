@@ -178,7 +178,6 @@ function presentedToken(dto: ActivateAccountDto): { accountId: string; secret: s
   return { accountId: dto.accountId, secret: dto.emailVerificationToken };
 }
 
-
 function unwrap(result: TokenOutcome<AccountRow>): AccountRow {
   switch (result.outcome) {
     case 'ok':
