@@ -12,7 +12,7 @@ import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
 import { I18nService } from './common/i18n/i18n.service';
-import { buildOpenApiDocument } from './common/openapi/openapi';
+import { buildOpenApiDocument, withServedBaseUrl } from './common/openapi/openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';
@@ -123,7 +123,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // After CORS and the security headers, so a 405 carries them too.
   answerWrongMethods(fastify, app.get(ProblemWriter));
 
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+  SwaggerModule.setup('docs', app, () => withServedBaseUrl(buildOpenApiDocument(app), config.publicBaseUrl), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: 'Gatehouse API',

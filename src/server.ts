@@ -37,7 +37,8 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   // Deferred from the boot: the response serializers no answer has compiled yet, in the background.
   compileDeferredSerializers(app).catch((error: unknown) => new Logger('Bootstrap').error(error, 'A response serializer failed to compile'));
   const url = await app.getUrl();
-  new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${url}/docs)`);
+  // Where it listens, and where a person opens the docs: the public URL (in development http://localhost:<PORT>).
+  new Logger('Bootstrap').log(`Gatehouse listening on ${url} (docs at ${config.publicBaseUrl}/docs)`);
   return { app, url };
 }
 

@@ -10,10 +10,9 @@ import type { ErrorCode } from '../errors/error-catalog';
 import type { IntegrationProblem } from '../errors/problem.schemas';
 import { I18nService } from '../i18n/i18n.service';
 import { PROBLEM_CODES_EXTENSION, problemCodesOf } from './api-problems.decorator';
-import { exampleParams } from './problem-examples';
+import { EXAMPLE_BASE_URL, exampleParams } from './problem-examples';
 
 export const INTEGRATION_PROBLEM_SCHEMA_REF = '#/components/schemas/IntegrationProblem';
-const EXAMPLE_BASE_URL = 'http://localhost:3000';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 interface Grouped {

@@ -8,7 +8,7 @@ import { problemCodesOf, problemResponse } from './api-problems.decorator';
 import { applyIntegrationResponses } from './integration-responses';
 import { I18nService } from '../i18n/i18n.service';
 import { expandExactlyOneOf } from './exactly-one-of';
-import { addProblemExamples } from './problem-examples';
+import { addProblemExamples, EXAMPLE_BASE_URL } from './problem-examples';
 import { nameSchemasAfterDtos } from './schema-names';
 import { SECURITY } from './security-schemes';
 
@@ -66,6 +66,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   // The integration operations' own error bodies come after the shared ones: nothing may overwrite
   // them. Names are settled last, once every response points at the schema it uses.
   return expandExactlyOneOf(nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(shared)), app.get(I18nService))));
+}
+
+/**
+ * The document as a running server serves it: its examples' problem `type` URIs under that
+ * server's PUBLIC_BASE_URL (`PORT=3310 npm start` shows http://localhost:3310/problems/…), where
+ * the committed spec has EXAMPLE_BASE_URL. The shape is the committed one.
+ */
+export function withServedBaseUrl(document: OpenAPIObject, publicBaseUrl: string): OpenAPIObject {
+  if (publicBaseUrl === EXAMPLE_BASE_URL) return document;
+  return JSON.parse(JSON.stringify(document).replaceAll(`"${EXAMPLE_BASE_URL}/`, `"${publicBaseUrl}/`)) as OpenAPIObject;
 }
 
 /** A route's own documented codes for a status, plus the shared ones, in one response. */

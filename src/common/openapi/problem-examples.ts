@@ -4,6 +4,12 @@ import { PROBLEM_PARAM_EXAMPLES } from '../errors/problem-params';
 import { loadTranslations } from '../i18n/i18n.service';
 import { problemCodesOf } from './api-problems.decorator';
 
+/**
+ * The base URL of the committed spec's examples (problem `type` URIs). The document an app serves
+ * names its own PUBLIC_BASE_URL instead (withServedBaseUrl in openapi.ts).
+ */
+export const EXAMPLE_BASE_URL = 'http://localhost:3000';
+
 type Texts = Record<string, { title: string; detail: string }>;
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -27,7 +33,7 @@ function exampleFor(code: ErrorCode, texts: Texts) {
   return {
     summary: code,
     value: {
-      type: `http://localhost:3000/problems/${problemSlug(code)}`,
+      type: `${EXAMPLE_BASE_URL}/problems/${problemSlug(code)}`,
       title: texts[code]?.title ?? code,
       status: ERROR_CATALOG[code].status,
       detail: exampleDetail(code, texts[code]?.detail ?? ''),
