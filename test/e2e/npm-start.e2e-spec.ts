@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeShellBlocks } from '../helpers/readme';
 import { TEST_JWT_SECRET } from '../helpers/test-app';
 
 const ROOT = join(__dirname, '../..');
@@ -68,6 +69,11 @@ describe('`npm start` and signals: SIGTERM to the npm process stops node and the
   afterAll(async () => {
     for (const pid of [nodePid, postmasterPid, npm?.pid]) if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is the README quick start's command: `npm install && npm start` (CI's `npm ci` is the install)", () => {
+    const [quickStart] = readmeShellBlocks().filter((block) => block.section === 'Quick start');
+    expect(quickStart?.code).toMatch(/^npm install && npm start\b/m);
   });
 
   it('runs the server from the one-file bundle the build wrote (dist/server.bundle.js, scripts/bundle.ts)', () => {
