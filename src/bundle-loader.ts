@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -21,14 +20,13 @@ export interface LoadedBundle {
 
 /**
  * Runs `<dir>/server.bundle.js` as a CommonJS module and returns its exports, or undefined when
- * there is no bundle there. V8's compiled code for it is kept in NODE_COMPILE_CACHE (the directory
- * Node ≥ 22 uses for its own module cache; default `<os temp dir>/gatehouse-code-cache`), one file
- * per bundle and V8 version, written once about ten seconds after start (so it holds what the boot
- * and the first requests compiled, not only the top level) and reused at the next start. A cache
- * V8 rejects (another V8, other flags) is rewritten; one that cannot be read or written (a
- * read-only disk) costs only the compile. NODE_DISABLE_COMPILE_CACHE=1 switches it off.
+ * there is no bundle there. V8's compiled code for it is kept in `cacheDir` (src/code-cache.ts;
+ * none: no cache), one file per bundle and V8 version, written once about ten seconds after start
+ * (so it holds what the boot and the first requests compiled, not only the top level) and reused
+ * at the next start. A cache V8 rejects (another V8, other flags) is rewritten; one that cannot be
+ * read or written (a read-only disk) costs only the compile.
  */
-export function loadBundle(dir: string, options: { cacheWriteDelayMs?: number } = {}): LoadedBundle | undefined {
+export function loadBundle(dir: string, options: { cacheDir?: string; cacheWriteDelayMs?: number } = {}): LoadedBundle | undefined {
   const file = join(dir, BUNDLE_FILE);
   let source: string;
   try {
@@ -36,7 +34,7 @@ export function loadBundle(dir: string, options: { cacheWriteDelayMs?: number } 
   } catch {
     return undefined;
   }
-  const cacheFile = cacheFileFor(file);
+  const cacheFile = options.cacheDir === undefined ? undefined : cacheFileFor(options.cacheDir, file);
   const cached = cacheFile ? readOrUndefined(cacheFile) : undefined;
   // The bundle holds no `import()` of its own (src/esm-import.ts stays outside it).
   const script = new Script(Module.wrap(source), { filename: file, cachedData: cached });
@@ -64,14 +62,9 @@ export function loadBundle(dir: string, options: { cacheWriteDelayMs?: number } 
 
 /**
  * Named by the bundle's path, size and time (a rebuild is another file) and V8's version (its cache
- * format). V8 itself checks that a cache matches the source and its flags, and rejects it if not.
+ * format). V8 itself rejects a cache made for other flags or another length of source.
  */
-function cacheFileFor(file: string): string | undefined {
-  // Node's own settings for its module compile cache (Node ≥ 22), read before src/config exists.
-  // eslint-disable-next-line no-restricted-properties -- the loader runs before the config module is loaded
-  const { NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE } = process.env;
-  if (NODE_DISABLE_COMPILE_CACHE) return undefined;
-  const dir = NODE_COMPILE_CACHE || join(tmpdir(), 'gatehouse-code-cache');
+function cacheFileFor(dir: string, file: string): string {
   const { size, mtimeMs } = statSync(file);
   const key = createHash('sha256').update(`${file}\0${size}\0${mtimeMs}\0${process.versions.v8}`).digest('hex').slice(0, 32);
   return join(dir, `server-${key}.v8cache`);
@@ -87,12 +80,13 @@ function readOrUndefined(path: string): Buffer | undefined {
 
 /** Writes through a temporary file and a rename, so a concurrent start never reads half a cache. */
 function writeQuietly(path: string, data: () => Buffer): void {
+  const partial = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(join(path, '..'), { recursive: true });
-    const partial = `${path}.${process.pid}.tmp`;
-    writeFileSync(partial, data());
+    // `wx`: never through a file (or link) someone else put there first.
+    writeFileSync(partial, data(), { flag: 'wx', mode: 0o600 });
     renameSync(partial, path);
   } catch {
     // A cache that cannot be written is only a slower next start.
+    rmSync(partial, { force: true });
   }
 }
