@@ -12,12 +12,11 @@ interface PageSpec {
   /** The API route, below PUBLIC_BASE_URL's path. */
   route: string;
   /** Activation needs nothing more from the user, so the page sends itself once loaded. */
-  autoSubmit: boolean;
 }
 
 const PAGES: Record<PageKind, PageSpec> = {
-  activate: { tokenParameter: 'emailVerificationToken', tokenField: 'emailVerificationToken', route: '/v1/accounts/activate-account', autoSubmit: true },
-  resetPassword: { tokenParameter: 'token', tokenField: 'token', route: '/v1/users/password-reset', autoSubmit: false },
+  activate: { tokenParameter: 'emailVerificationToken', tokenField: 'emailVerificationToken', route: '/v1/accounts/activate-account' },
+  resetPassword: { tokenParameter: 'token', tokenField: 'token', route: '/v1/users/password-reset' },
 };
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -38,7 +37,6 @@ export function renderPage(kind: PageKind, lang: Language, basePath: string, tex
     'token-parameter': spec.tokenParameter,
     'token-field': spec.tokenField,
     action: `${basePath}${spec.route}`,
-    'auto-submit': String(spec.autoSubmit),
     working: text(`${kind}.working`),
     success: text(`${kind}.success`),
     missing: text(`${kind}.missing`),

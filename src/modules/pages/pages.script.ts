@@ -4,14 +4,22 @@ import { createHash } from 'node:crypto';
  * The one script of the /activate and /reset-password pages, inlined and allowed by its hash in
  * their Content-Security-Policy. It reads the token from the page's own URL (the server never
  * writes it into the page), posts it as JSON to the API beside the page, and shows the answer:
- * the page's success text, or the problem's translated `detail` and per-field messages. The
- * activation page sends itself once on load; the reset page waits for the new password.
+ * the page's success text, or the problem's translated `detail` and per-field messages. Nothing is
+ * sent until the person clicks: a mail scanner that opens links (and runs their scripts) must not
+ * activate an account someone else registered with this address. The token is then taken out of
+ * the address bar and the history.
  */
 export const PAGE_SCRIPT = `(function () {
   var form = document.getElementById('gatehouse-form');
   var outcome = document.getElementById('outcome');
   var data = form.dataset;
-  var token = new URLSearchParams(window.location.search).get(data.tokenParameter);
+  var params = new URLSearchParams(window.location.search);
+  var token = params.get(data.tokenParameter);
+  if (token) {
+    params.delete(data.tokenParameter);
+    var rest = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + (rest ? '?' + rest : ''));
+  }
   function show(text, state, code) {
     outcome.textContent = text;
     outcome.setAttribute('data-outcome', state);
@@ -60,7 +68,6 @@ export const PAGE_SCRIPT = `(function () {
         button.disabled = false;
       });
   });
-  if (data.autoSubmit === 'true') form.requestSubmit();
 })();`;
 
 /** The CSP source that allows exactly PAGE_SCRIPT. */
