@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, readProcessEnv } from './config';
+import { STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../../scripts/stripe-dev/fake-stripe';
+import { ConfigError, loadConfig, PUBLISHED_STRIPE_SECRETS, readProcessEnv } from './config';
 
 const SECRET = { JWT_SECRET: 'a-secret-of-at-least-thirty-two-bytes!' };
 
@@ -66,6 +67,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' })).toThrow(/SMS_PROVIDER/);
     expect(() => loadConfig({ ...SECRET, SMS_PROVIDER: 'twilio' })).toThrow(/TWILIO_ACCOUNT_SID/);
     expect(() => loadConfig({ ...SECRET, ADMIN_EMAIL: 'a@example.com' })).toThrow(/ADMIN_EMAIL, ADMIN_PASSWORD/);
+  });
+
+  it("refuses the local fake Stripe's published secrets in production (anyone could sign Stripe events with them)", () => {
+    expect([...PUBLISHED_STRIPE_SECRETS].sort()).toEqual([STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET].sort());
+    const production = { ...SECRET, NODE_ENV: 'production' };
+    expect(() => loadConfig({ ...production, STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET })).toThrow(/STRIPE_WEBHOOK_SECRET: the local fake Stripe's/);
+    expect(() => loadConfig({ ...production, STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY })).toThrow(/STRIPE_SECRET_KEY: the local fake Stripe's/);
+    expect(() => loadConfig({ ...production, STRIPE_WEBHOOK_SECRET: 'whsec_a_real_one_0123456789' })).not.toThrow(/STRIPE_WEBHOOK_SECRET/);
+    // Outside production they are exactly what development with the fake uses.
+    expect(loadConfig({ ...SECRET, STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET, STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY })).toBeDefined();
   });
 
   it('names the login cookies __Host- (access, Path=/) and __Secure- (refresh, Path=/v1/auth) when Secure, plain otherwise', () => {

@@ -76,6 +76,15 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       `${set}: refused in production (webhooks in clear text, or to this network's own services); set WEBHOOKS_UNSAFE_IN_PRODUCTION=i-understand if that is intended`,
     );
   }
+  if (env.NODE_ENV === 'production') {
+    for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+      if (env[name] && PUBLISHED_STRIPE_SECRETS.has(env[name])) {
+        missing.push(
+          `${name}: the local fake Stripe's (npm run stripe:dev), published in this repository: refused in production, where anyone could sign Stripe events with it`,
+        );
+      }
+    }
+  }
   if (env.DATABASE_QUERY_TIMEOUT_MS !== undefined && env.DATABASE_QUERY_TIMEOUT_MS <= env.DATABASE_STATEMENT_TIMEOUT_MS) {
     missing.push(
       `DATABASE_QUERY_TIMEOUT_MS: must be above DATABASE_STATEMENT_TIMEOUT_MS (${env.DATABASE_STATEMENT_TIMEOUT_MS}), so that a database that answers cancels a slow query itself and keeps the connection`,
@@ -91,6 +100,9 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   if (missing.length > 0 || !env.JWT_SECRET) throw new ConfigError(missing);
   return mapConfig({ ...env, JWT_SECRET: env.JWT_SECRET }, oidcProviders, dataEncryption);
 }
+
+/** The settings `npm run stripe:dev` prints (scripts/stripe-dev/fake-stripe.ts); a config test keeps the two lists equal. */
+export const PUBLISHED_STRIPE_SECRETS: ReadonlySet<string> = new Set(['sk_test_gatehouse_fake', 'whsec_gatehouse_test_secret']);
 
 /** Groups the parsed environment into the settings modules read. */
 function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProviderConfig[], dataEncryption: DataEncryptionConfig) {
