@@ -79,7 +79,7 @@ export class AppModule {
         ApiKeysModule,
         PagesModule,
         // Development only: in production /dev/mail does not exist at all.
-        ...(options.config.env === 'production' ? [] : [DevMailModule]),
+        ...(options.config.devMailPage ? [DevMailModule] : []),
         ...(options.extraModules ?? []),
       ],
       providers: [{ provide: APP_PIPE, useClass: ValidationPipe }],

@@ -87,7 +87,14 @@ export class FakeStripe {
         params: Object.fromEntries(new URLSearchParams(raw)),
       };
       const line = `${recorded.method} ${recorded.path}`;
-      if (line === `POST ${DEV_EVENTS_PATH}`) return void this.forward(raw, response);
+      if (line === `POST ${DEV_EVENTS_PATH}`) {
+        // JSON only: a web page the developer visits can post a form or text here without a CORS
+        // preflight, but not application/json.
+        if (!request.headers['content-type']?.startsWith('application/json')) {
+          return void response.writeHead(415, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'send application/json' }));
+        }
+        return void this.forward(raw, response);
+      }
       const failure = this.failures.find((candidate) => candidate.left > 0 && candidate.path.test(line));
       if (failure) {
         failure.left--;

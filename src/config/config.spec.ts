@@ -186,6 +186,15 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...SECRET, STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.seedDevPrices).toBe(true);
     });
 
+    it('serves /dev/mail only on a development machine: never in production, nor at a real address left at the default NODE_ENV', () => {
+      expect(loadConfig(PRODUCTION).devMailPage).toBe(false);
+      const { NODE_ENV: _, ...defaultEnv } = PRODUCTION;
+      expect(loadConfig(defaultEnv).devMailPage).toBe(false);
+      expect(loadConfig({ ...SECRET }).devMailPage).toBe(true);
+      expect(loadConfig({ ...SECRET, PORT: '3310' }).devMailPage).toBe(true);
+      expect(loadConfig({ ...SECRET, PUBLIC_BASE_URL: 'http://127.0.0.1:8080' }).devMailPage).toBe(true);
+    });
+
     it('keeps cookies Secure by default in production, even behind an http PUBLIC_BASE_URL (TLS ends at a proxy)', () => {
       expect(loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: 'http://api.example.com' }).auth.cookieSecure).toBe(true);
     });

@@ -114,6 +114,12 @@ function mapConfig(env: Env & { JWT_SECRET: string }, oidcProviders: OidcProvide
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     publicBaseUrl,
+    /**
+     * `/dev/mail` (the mails kept while SMTP_URL is unset, tokens included) is served only on a
+     * development machine: outside production, and only while the public URL is this machine's. A
+     * server left at the default NODE_ENV but reachable at a real address does not show them.
+     */
+    devMailPage: env.NODE_ENV !== 'production' && isLoopbackUrl(publicBaseUrl),
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

@@ -64,11 +64,12 @@ describe('issue 22: mail in development (no SMTP_URL): kept in memory and shown 
     expect(listed[0]!.to).toBe('bulk-59@example.com');
   });
 
-  it('does not exist in production', async () => {
-    // The production pipeline with NODE_ENV=production: only the mounting of the module is at stake,
-    // so the config's other production requirements (SMTP_URL, keys…) are not rebuilt here.
+  it('does not exist where the config says no dev mail page (production, or a real PUBLIC_BASE_URL; see config.spec)', async () => {
+    // A server left at the default NODE_ENV but reachable at a real address: the same as production here.
     const database = await createTestDatabase('devmail');
-    const production = await createApp({ config: { ...testConfig(), env: 'production' }, databaseUrl: database.url, migrate: false });
+    const config = testConfig({ PUBLIC_BASE_URL: 'https://gatehouse.example.com' });
+    expect(config.devMailPage).toBe(false);
+    const production = await createApp({ config, databaseUrl: database.url, migrate: false });
     try {
       await production.init();
       for (const url of ['/dev/mail', '/dev/mail.json']) expect((await production.inject({ method: 'GET', url })).statusCode).toBe(404);
