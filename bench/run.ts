@@ -301,9 +301,8 @@ async function settle(...servers: ServerProcess[]): Promise<void> {
 }
 
 /**
- * `node dist/main.js` on the migrated, seeded database until /health/ready answers 200: once cold
- * (an empty code cache; that start stays up until it has written the cache, as a deployment's
- * first start does), then three restarts, which are what the target is about.
+ * `node dist/main.js` on the migrated, seeded database until /health/ready answers 200: a first
+ * start (on Node >= 22.1 with an empty module compile cache), then three restarts.
  */
 async function startupTimes(env: Record<string, string>, logDir: string) {
   const cacheDir = join(logDir, 'code-cache');
@@ -318,7 +317,7 @@ async function startupTimes(env: Record<string, string>, logDir: string) {
     await server.stop();
     return readyMs;
   };
-  const coldReadyMs = await startOnce('cold', 12_000);
+  const coldReadyMs = await startOnce('cold', 2_000);
   const times: number[] = [];
   for (let run = 0; run < 3; run++) times.push(await startOnce(String(run), 0));
   return { coldReadyMs, readyMs: times, medianReadyMs: median(times), target: { maxMs: 1_200 } };
@@ -437,7 +436,7 @@ export function markdown(report: {
     extra.push(`| peak RSS of the app under the validate scenario | ${validate.appPeakRssMb} MB | ≤ 150 MB: ${verdict(validate.appPeakRssMb <= 150)} |`);
   if (report.startup)
     extra.push(
-      `| \`node dist/main.js\` to \`/health/ready\`, migrated database | ${report.startup.medianReadyMs} ms (median of 3 restarts; first start, no code cache: ${report.startup.coldReadyMs} ms) | ≤ 1,200 ms: ${verdict(report.startup.medianReadyMs <= 1200)} |`,
+      `| \`node dist/main.js\` to \`/health/ready\`, migrated database | ${report.startup.medianReadyMs} ms (median of 3 restarts; the first start: ${report.startup.coldReadyMs} ms) | ≤ 1,200 ms: ${verdict(report.startup.medianReadyMs <= 1200)} |`,
     );
   return [`Measured ${report.date}`, '', ...lines, ...(extra.length > 3 ? extra : [])].join('\n');
 }

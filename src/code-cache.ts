@@ -3,11 +3,11 @@ import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 
 /**
- * Where compiled code is kept between starts (the bundle's V8 cache, src/bundle-loader.ts, and on
- * Node ≥ 22 Node's own module compile cache): NODE_COMPILE_CACHE, else `.data/code-cache` in the
- * app's directory, which is as trusted as the code beside it. Never the shared temp directory: V8
- * runs a code cache it accepts without comparing it with the source (it checks only its length),
- * so another local user who could put a file there could run code as this one.
+ * Where Node ≥ 22.1 keeps its module compile cache between starts (for the modules outside the
+ * bundle, or all of them without one): NODE_COMPILE_CACHE, else `.data/code-cache` in the app's
+ * directory, which is as trusted as the code beside it. Never Node's default, the shared temp
+ * directory: V8 runs a code cache it accepts without comparing it with the source (it checks only
+ * its length), so another local user who could put a file there could run code as this one.
  *
  * The directory is used only when it is ours alone: created 0700 if missing, then it must be a real
  * directory (not a link), owned by this process's user, closed to group and others. Otherwise, or

@@ -1,18 +1,20 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBundle } from './bundle-loader';
 import { codeCacheDir, enableNodeCompileCache } from './code-cache';
+
+/** The one-file server that scripts/bundle.ts writes beside dist/main.js. */
+const BUNDLE = join(__dirname, 'server.bundle.js');
 
 /**
  * The process entry: `node dist/main.js` (what `npm start` and the Docker image run), or
  * `src/main.ts` under swc in tests. The build (`npm run build`) leaves the whole server in one
- * file beside it, `server.bundle.js` (scripts/bundle.ts): started from that file, with its compiled
- * code cached, the server is ready in about half the CPU time that 1,600 separate modules take to
- * resolve, read and compile. Without a bundle (tests, `nest start --watch`), the modules
- * themselves. The server is the same either way: `src/server.ts`.
+ * file beside it, `server.bundle.js` (scripts/bundle.ts), which is required instead of 1,600
+ * separate modules: their resolution and reads were a fifth of the start-up. Without a bundle
+ * (tests, `nest start --watch`), the modules themselves. The server is the same either way:
+ * `src/server.ts`.
  */
-const cacheDir = codeCacheDir(join(__dirname, '..'));
-enableNodeCompileCache(cacheDir);
-const bundle = loadBundle(__dirname, { cacheDir });
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- without a bundle, the server's modules are loaded here, not before
-const server = (bundle?.exports ?? require('./server')) as typeof import('./server');
-server.run(bundle && { file: bundle.file, codeCache: bundle.codeCache });
+enableNodeCompileCache(codeCacheDir(join(__dirname, '..')));
+const bundled = existsSync(BUNDLE);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the server's modules are loaded here, from the bundle when there is one
+const server = (bundled ? require(BUNDLE) : require('./server')) as typeof import('./server');
+server.run(bundled ? { file: BUNDLE } : undefined);

