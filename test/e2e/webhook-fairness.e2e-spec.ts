@@ -4,6 +4,7 @@ import { SecretBox } from '../../src/common/crypto/secret-box';
 import { newId } from '../../src/common/ids';
 import * as schema from '../../src/db/schema';
 import type { Database } from '../../src/db/database';
+import { TransactionRunner } from '../../src/db/transaction';
 import { WebhookDeliveriesRepository } from '../../src/modules/webhooks/webhook-deliveries.repository';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { insertUser } from '../factories/users';
@@ -86,7 +87,9 @@ describe('claims across two instances', () => {
     await instances[1]?.close();
   });
 
-  const repositoryOf = (instance: TestApp) => instance.app.get(WebhookDeliveriesRepository);
+  /** One claim by `instance`, in a transaction of its own as its dispatcher makes it. */
+  const claimDue = (instance: TestApp, now: Date, limits: { limit: number; perEndpoint: number }) =>
+    instance.app.get(TransactionRunner).run((tx) => instance.app.get(WebhookDeliveriesRepository).claimDue(tx, now, lease(now), limits));
   const lease = (now: Date) => new Date(now.getTime() + 30_000);
 
   async function endpointWithDue(count: number, columns: Parameters<typeof insertWebhookEndpoint>[2] = {}) {
@@ -101,18 +104,16 @@ describe('claims across two instances', () => {
   it('issue 19 (medium 4): 20 claims at once from two instances take exactly 4 of one endpoint’s 30 due deliveries, and none more while they are in flight', async () => {
     const endpoint = await endpointWithDue(30);
     const now = new Date();
-    const claims = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => repositoryOf(instances[i % 2]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })),
-    );
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => claimDue(instances[i % 2]!, now, { limit: 10, perEndpoint: 4 })));
     const claimed = claims.flat().filter((item) => item.endpoint.id === endpoint.id);
     expect(claimed).toHaveLength(4);
     expect(new Set(claimed.map((item) => item.delivery.id)).size).toBe(4);
     const leased = await ctx.db.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND lease_until > now()', [endpoint.id]);
     expect(leased.rows[0].n).toBe(4);
-    expect(await repositoryOf(instances[1]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })).toEqual([]);
+    expect(await claimDue(instances[1]!, now, { limit: 10, perEndpoint: 4 })).toEqual([]);
     // One attempt recorded: one slot, one more claim.
     await ctx.db.query('UPDATE webhook_deliveries SET lease_until = NULL, status = $2 WHERE id = $1', [claimed[0]!.delivery.id, 'SUCCEEDED']);
-    expect(await repositoryOf(instances[0]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 })).toHaveLength(1);
+    expect(await claimDue(instances[0]!, now, { limit: 10, perEndpoint: 4 })).toHaveLength(1);
     await ctx.db.query("UPDATE webhook_deliveries SET status = 'SUCCEEDED', lease_until = NULL WHERE endpoint_id = $1", [endpoint.id]);
   });
 
@@ -121,9 +122,9 @@ describe('claims across two instances', () => {
     const late = [await endpointWithDue(1), await endpointWithDue(1)];
     const failing = await endpointWithDue(5, { failingSince: new Date(Date.now() - 60_000) });
     const now = new Date(Date.now() + 1_000);
-    const first = await repositoryOf(instances[0]!).claimDue(now, lease(now), { limit: 4, perEndpoint: 4 });
+    const first = await claimDue(instances[0]!, now, { limit: 4, perEndpoint: 4 });
     expect(first.map((item) => item.endpoint.id).sort()).toEqual([backlog.id, late[0]!.id, late[1]!.id, failing.id].sort());
-    const second = await repositoryOf(instances[1]!).claimDue(now, lease(now), { limit: 10, perEndpoint: 4 });
+    const second = await claimDue(instances[1]!, now, { limit: 10, perEndpoint: 4 });
     // The backlog's three other slots; the failing endpoint already has its one attempt in flight.
     expect(second.map((item) => item.endpoint.id)).toEqual([backlog.id, backlog.id, backlog.id]);
     await ctx.db.query("UPDATE webhook_deliveries SET status = 'SUCCEEDED', lease_until = NULL WHERE status = 'PENDING'");

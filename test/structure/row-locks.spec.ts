@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Database, Transaction } from '../../src/db/database';
 import type { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
+import type { OutboundMailsRepository } from '../../src/common/mail/outbound-mails.repository';
 import type { AccountsRepository } from '../../src/modules/accounts/accounts.repository';
 import type { PasswordResetRepository } from '../../src/modules/auth/password-reset.repository';
 import type { LicensesRepository } from '../../src/modules/licenses/licenses.repository';
@@ -12,6 +13,7 @@ import type { ProductsRepository } from '../../src/modules/products/products.rep
 import type { SubscriptionChangesService } from '../../src/modules/subscriptions/subscription-changes.service';
 import type { SubscriptionsRepository } from '../../src/modules/subscriptions/subscriptions.repository';
 import type { UsersRepository } from '../../src/modules/users/users.repository';
+import type { WebhookDeliveriesRepository } from '../../src/modules/webhooks/webhook-deliveries.repository';
 
 const ROOT = join(__dirname, '../..');
 
@@ -27,7 +29,7 @@ const LOCK = /\.for\('(?:update|share|no key update|key share)'|\bFOR (?:UPDATE|
 /** A class method (two spaces in), or a module-level function (the SQL of a long statement kept apart). */
 const MEMBER = /^(?: {2}(?:(?:private|public|protected|static|async)\s+)*|(?:export\s+)?(?:async\s+)?function\s+)(\w+)(?:<[^>]*>)?\(([^)]*)/gm;
 
-/** The method or function around a place in a file: its name, its parameters, whether it opens its own transaction, and whether it only builds SQL. */
+/** The method or function around a place in a file: its name, its parameters, and whether it only builds SQL. */
 function memberAt(path: string, code: string, index: number) {
   const before = code.slice(0, index);
   const member = [...before.matchAll(MEMBER)].at(-1)!;
@@ -36,7 +38,6 @@ function memberAt(path: string, code: string, index: number) {
     name: member[1]!,
     method: `${path}#${member[1]}`,
     params: member[2]!.trim(),
-    ownTransaction: before.slice(member.index).includes('.transaction('),
     buildsSql: /\):\s*SQL\s*$/.test(signature.trim()),
   };
 }
@@ -63,10 +64,10 @@ function lockingMethods() {
 type TxOf<M> = M extends (tx: infer T, ...rest: never[]) => unknown ? T : never;
 
 describe('row locks cannot silently lock nothing', () => {
-  it('every method that runs FOR UPDATE / FOR SHARE takes `tx: Transaction` first, or opens its own transaction', () => {
+  it('every method that runs FOR UPDATE / FOR SHARE takes `tx: Transaction` first (a service opens the transaction)', () => {
     const methods = lockingMethods();
     expect(methods.length).toBeGreaterThan(10);
-    const loose = methods.filter((found) => !found.ownTransaction && !/^tx: Transaction\b/.test(found.params)).map((found) => found.method);
+    const loose = methods.filter((found) => !/^tx: Transaction\b/.test(found.params)).map((found) => found.method);
     expect(loose).toEqual([]);
   });
 
@@ -84,6 +85,10 @@ describe('row locks cannot silently lock nothing', () => {
     expectTypeOf<Database>().not.toExtend<TxOf<PasswordResetRepository['lockById']>>();
     expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['lockByEmailToken']>>();
     expectTypeOf<Database>().not.toExtend<TxOf<ApiKeysRepository['lockForRotation']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['reservePhoneCode']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<AccountsRepository['verifyPhoneCode']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<OutboundMailsRepository['claimDue']>>();
+    expectTypeOf<Database>().not.toExtend<TxOf<WebhookDeliveriesRepository['claimDue']>>();
   });
 
   it('a call passing the pool is refused by the compiler (checked by npm run typecheck)', () => {

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
 import { BackgroundTasks } from '../background';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
@@ -33,6 +34,7 @@ export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
 
   constructor(
     private readonly mails: OutboundMailsRepository,
+    private readonly transactions: TransactionRunner,
     private readonly transport: MailTransport,
     private readonly i18n: I18nService,
     private readonly box: SecretBox,
@@ -92,7 +94,8 @@ export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
         const free = this.config.mail.concurrency - this.inFlight.size;
         if (free <= 0 || this.stopped) return;
         const now = this.clock.now();
-        for (const mail of await this.mails.claimDue(now, this.leaseFrom(now), free)) this.start(mail);
+        const claimed = await this.transactions.run((tx) => this.mails.claimDue(tx, now, this.leaseFrom(now), free));
+        for (const mail of claimed) this.start(mail);
       })
       .catch((error: unknown) => {
         this.claimQueued = false;

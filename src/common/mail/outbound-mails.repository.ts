@@ -47,29 +47,27 @@ export class OutboundMailsRepository {
    * Takes up to `limit` due mails for one attempt each, the longest waiting first: the lease runs to
    * `leaseUntil`, so nobody else takes them meanwhile, and the attempt count goes up before the
    * attempt, so a crash mid-send is still counted. SKIP LOCKED: another instance's claim takes the
-   * next ones instead of waiting.
+   * next ones instead of waiting. The locks hold to the end of the caller's transaction.
    */
-  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboundMailRow[]> {
-    return this.db.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: outboundMails.id })
-        .from(outboundMails)
-        .where(and(eq(outboundMails.status, 'PENDING'), lte(outboundMails.nextAttemptAt, now), leaseFree(now)))
-        .orderBy(asc(outboundMails.nextAttemptAt))
-        .limit(limit)
-        .for('update', { skipLocked: true });
-      if (due.length === 0) return [];
-      return tx
-        .update(outboundMails)
-        .set({ leaseUntil, attemptCount: sql`${outboundMails.attemptCount} + 1` })
-        .where(
-          inArray(
-            outboundMails.id,
-            due.map((row) => row.id),
-          ),
-        )
-        .returning();
-    });
+  async claimDue(tx: Transaction, now: Date, leaseUntil: Date, limit: number): Promise<OutboundMailRow[]> {
+    const due = await tx
+      .select({ id: outboundMails.id })
+      .from(outboundMails)
+      .where(and(eq(outboundMails.status, 'PENDING'), lte(outboundMails.nextAttemptAt, now), leaseFree(now)))
+      .orderBy(asc(outboundMails.nextAttemptAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    if (due.length === 0) return [];
+    return tx
+      .update(outboundMails)
+      .set({ leaseUntil, attemptCount: sql`${outboundMails.attemptCount} + 1` })
+      .where(
+        inArray(
+          outboundMails.id,
+          due.map((row) => row.id),
+        ),
+      )
+      .returning();
   }
 
   /** Records an attempt's outcome, only while that attempt still holds its lease; whether it did. */

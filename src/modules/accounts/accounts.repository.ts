@@ -76,48 +76,48 @@ export class AccountsRepository {
    * Stores a new phone code if the account sent fewer than `perAccount.maxSends` in its current
    * window and its number got fewer than `perNumberPerDay` texts on this UTC day. The account row
    * lock serializes one account's requests; the number's counter is a conditional upsert, so
-   * accounts sharing a number cannot exceed its limit either. A refusal changes no counter.
+   * accounts sharing a number cannot exceed its limit either. A refusal changes no counter. The
+   * lock holds to the end of the caller's transaction.
    */
   async reservePhoneCode(
+    tx: Transaction,
     userId: string,
     accountId: string,
     code: { hash: string; expiresAt: Date },
     limits: { perAccount: { maxSends: number; windowSeconds: number }; perNumberPerDay: number },
     now: Date,
   ): Promise<PhoneReservation> {
-    return this.db.transaction(async (tx) => {
-      const [account] = await tx
-        .select()
-        .from(accounts)
-        .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-        .for('update');
-      if (!account) return { outcome: 'not-found' };
-      const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
-      if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends)
-        return { outcome: 'account-limit', windowEndsAt: account.phoneSendWindowEndsAt! };
-      const [counted] = await tx
-        .insert(phoneSendCounts)
-        .values({ mobilePhone: account.mobilePhone, day: now.toISOString().slice(0, 10), sends: 1 })
-        .onConflictDoUpdate({
-          target: [phoneSendCounts.mobilePhone, phoneSendCounts.day],
-          set: { sends: sql`${phoneSendCounts.sends} + 1` },
-          setWhere: sql`${phoneSendCounts.sends} < ${limits.perNumberPerDay}`,
-        })
-        .returning({ sends: phoneSendCounts.sends });
-      if (!counted) return { outcome: 'number-limit' };
-      const [reserved] = await tx
-        .update(accounts)
-        .set({
-          phoneCodeHash: code.hash,
-          phoneCodeExpiresAt: code.expiresAt,
-          phoneCodeAttempts: 0,
-          phoneSendsInWindow: windowOpen ? account.phoneSendsInWindow + 1 : 1,
-          phoneSendWindowEndsAt: windowOpen ? account.phoneSendWindowEndsAt : new Date(now.getTime() + limits.perAccount.windowSeconds * 1000),
-        })
-        .where(eq(accounts.id, account.id))
-        .returning();
-      return { outcome: 'reserved', account: reserved! };
-    });
+    const [account] = await tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .for('update');
+    if (!account) return { outcome: 'not-found' };
+    const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
+    if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends)
+      return { outcome: 'account-limit', windowEndsAt: account.phoneSendWindowEndsAt! };
+    const [counted] = await tx
+      .insert(phoneSendCounts)
+      .values({ mobilePhone: account.mobilePhone, day: now.toISOString().slice(0, 10), sends: 1 })
+      .onConflictDoUpdate({
+        target: [phoneSendCounts.mobilePhone, phoneSendCounts.day],
+        set: { sends: sql`${phoneSendCounts.sends} + 1` },
+        setWhere: sql`${phoneSendCounts.sends} < ${limits.perNumberPerDay}`,
+      })
+      .returning({ sends: phoneSendCounts.sends });
+    if (!counted) return { outcome: 'number-limit' };
+    const [reserved] = await tx
+      .update(accounts)
+      .set({
+        phoneCodeHash: code.hash,
+        phoneCodeExpiresAt: code.expiresAt,
+        phoneCodeAttempts: 0,
+        phoneSendsInWindow: windowOpen ? account.phoneSendsInWindow + 1 : 1,
+        phoneSendWindowEndsAt: windowOpen ? account.phoneSendWindowEndsAt : new Date(now.getTime() + limits.perAccount.windowSeconds * 1000),
+      })
+      .where(eq(accounts.id, account.id))
+      .returning();
+    return { outcome: 'reserved', account: reserved! };
   }
 
   /** Drops per-number counters of days before `today` (a UTC date); only today's count matters. */
@@ -126,32 +126,40 @@ export class AccountsRepository {
     return result.rowCount ?? 0;
   }
 
-  /** Checks a phone code; a wrong one counts, and the `maxAttempts`-th wrong one voids the code. */
-  verifyPhoneCode(userId: string, accountId: string, codeHash: string, maxAttempts: number, now: Date): Promise<TokenOutcome<AccountRow>> {
-    return this.db.transaction(async (tx) => {
-      const [account] = await tx
-        .select()
-        .from(accounts)
-        .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-        .for('update');
-      if (!account) return { outcome: 'not-found' };
-      if (!account.phoneCodeHash) return { outcome: 'invalid' };
-      if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };
-      if (!hashesEqual(codeHash, account.phoneCodeHash)) {
-        const attempts = account.phoneCodeAttempts + 1;
-        const voided = attempts >= maxAttempts;
-        await tx
-          .update(accounts)
-          .set({ phoneCodeAttempts: attempts, ...(voided ? { phoneCodeHash: null, phoneCodeExpiresAt: null } : {}) })
-          .where(eq(accounts.id, accountId));
-        return { outcome: 'invalid' };
-      }
-      const [verified] = await tx
+  /**
+   * Checks a phone code; a wrong one counts, and the `maxAttempts`-th wrong one voids the code. The
+   * account row stays locked to the end of the caller's transaction.
+   */
+  async verifyPhoneCode(
+    tx: Transaction,
+    userId: string,
+    accountId: string,
+    codeHash: string,
+    maxAttempts: number,
+    now: Date,
+  ): Promise<TokenOutcome<AccountRow>> {
+    const [account] = await tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .for('update');
+    if (!account) return { outcome: 'not-found' };
+    if (!account.phoneCodeHash) return { outcome: 'invalid' };
+    if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };
+    if (!hashesEqual(codeHash, account.phoneCodeHash)) {
+      const attempts = account.phoneCodeAttempts + 1;
+      const voided = attempts >= maxAttempts;
+      await tx
         .update(accounts)
-        .set({ phoneVerified: true, phoneCodeHash: null, phoneCodeExpiresAt: null, phoneCodeAttempts: 0 })
-        .where(eq(accounts.id, accountId))
-        .returning();
-      return { outcome: 'ok', account: verified! };
-    });
+        .set({ phoneCodeAttempts: attempts, ...(voided ? { phoneCodeHash: null, phoneCodeExpiresAt: null } : {}) })
+        .where(eq(accounts.id, accountId));
+      return { outcome: 'invalid' };
+    }
+    const [verified] = await tx
+      .update(accounts)
+      .set({ phoneVerified: true, phoneCodeHash: null, phoneCodeExpiresAt: null, phoneCodeAttempts: 0 })
+      .where(eq(accounts.id, accountId))
+      .returning();
+    return { outcome: 'ok', account: verified! };
   }
 }

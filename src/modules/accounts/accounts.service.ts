@@ -121,12 +121,15 @@ export class AccountsService {
     assertAllowedLink('phoneActivationPageLink', dto.phoneActivationPageLink, this.config.allowedLinkOrigins);
     const now = this.clock.now();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const reservation = await this.accounts.reservePhoneCode(
-      userId,
-      accountId,
-      { hash: phoneCodeHash(accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
-      { perAccount: { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 }, perNumberPerDay: this.config.accounts.phoneSendsPerNumberPerDay },
-      now,
+    const reservation = await this.transactions.run((tx) =>
+      this.accounts.reservePhoneCode(
+        tx,
+        userId,
+        accountId,
+        { hash: phoneCodeHash(accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
+        { perAccount: { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 }, perNumberPerDay: this.config.accounts.phoneSendsPerNumberPerDay },
+        now,
+      ),
     );
     if (reservation.outcome === 'not-found') throw new DomainError('NOT_FOUND');
     if (reservation.outcome !== 'reserved') {
@@ -143,13 +146,9 @@ export class AccountsService {
 
   async activatePhone(principal: Principal, dto: ActivatePhoneDto) {
     const { userId, accountId } = await this.target(principal, dto);
-    const result = await this.accounts.verifyPhoneCode(
-      userId,
-      accountId,
-      phoneCodeHash(accountId, dto.phoneVerificationToken),
-      PHONE_CODE_MAX_ATTEMPTS,
-      this.clock.now(),
-    );
+    const codeHash = phoneCodeHash(accountId, dto.phoneVerificationToken);
+    const now = this.clock.now();
+    const result = await this.transactions.run((tx) => this.accounts.verifyPhoneCode(tx, userId, accountId, codeHash, PHONE_CODE_MAX_ATTEMPTS, now));
     return { account: toAccountView(unwrap(result)) };
   }
 

@@ -10,6 +10,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../common/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyUsageRepository, NewAuditRow, UsageRow } from './api-key-usage.repository';
 
@@ -68,6 +69,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     private readonly repository: ApiKeyUsageRepository,
+    private readonly transactions: TransactionRunner,
     private readonly background: BackgroundTasks,
     private readonly adapterHost: HttpAdapterHost,
     private readonly keys: ApiKeyAuthenticator,
@@ -167,7 +169,8 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     this.audit = [];
     this.lastUsed = new Map();
     try {
-      await this.repository.writeBatch([...usage.values()], audit, lastUsed);
+      // One transaction per flush.
+      await this.transactions.run((tx) => this.repository.writeBatch(tx, [...usage.values()], audit, lastUsed));
     } catch (error) {
       if (isRefusedRow(error)) return this.writeApart([...usage.values()], audit, lastUsed);
       this.logger.warn({ err: safeErrorForLog(error) }, 'Usage flush failed; keeping the batch for the next one');
@@ -183,9 +186,15 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
    */
   private async writeApart(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
     const refused: unknown[] = [];
-    const keptUsage = await this.isolate('usage', usage, (rows) => this.repository.writeUsage(rows), refused);
-    const keptAudit = await this.isolate('audit', audit, (rows) => this.repository.writeAudit(rows), refused);
-    const keptLastUsed = await this.isolate('lastUsed', [...lastUsed], (rows) => this.repository.writeLastUsed(new Map(rows)), refused);
+    // Each group all or nothing, in a transaction of its own.
+    const keptUsage = await this.isolate('usage', usage, (rows) => this.transactions.run((tx) => this.repository.writeUsage(tx, rows)), refused);
+    const keptAudit = await this.isolate('audit', audit, (rows) => this.transactions.run((tx) => this.repository.writeAudit(tx, rows)), refused);
+    const keptLastUsed = await this.isolate(
+      'lastUsed',
+      [...lastUsed],
+      (rows) => this.transactions.run((tx) => this.repository.writeLastUsed(tx, new Map(rows))),
+      refused,
+    );
     if (refused.length > 0) {
       this.logger.warn(
         { err: safeErrorForLog(refused[0]), dropped: refused.length, droppedSinceStart: this.dropped },

@@ -17,29 +17,15 @@ export class ApiKeyUsageRepository {
     private readonly keys: ApiKeysRepository,
   ) {}
 
-  /** One transaction per flush: usage counters added, audit rows appended, last-used times advanced. */
-  async writeBatch(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await this.addUsage(tx, usage);
-      await this.appendAudit(tx, audit);
-      await this.keys.advanceLastUsed(tx, lastUsed);
-    });
+  /** A whole flush, in the caller's one transaction: usage counters added, audit rows appended, last-used times advanced. */
+  async writeBatch(tx: Transaction, usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
+    await this.writeUsage(tx, usage);
+    await this.writeAudit(tx, audit);
+    await this.writeLastUsed(tx, lastUsed);
   }
 
-  /** The parts of writeBatch alone, each all or nothing, to set aside rows the database refuses. */
-  writeUsage(usage: UsageRow[]): Promise<void> {
-    return this.db.transaction((tx) => this.addUsage(tx, usage));
-  }
-
-  writeAudit(audit: NewAuditRow[]): Promise<void> {
-    return this.db.transaction((tx) => this.appendAudit(tx, audit));
-  }
-
-  writeLastUsed(lastUsed: Map<string, Date>): Promise<void> {
-    return this.db.transaction((tx) => this.keys.advanceLastUsed(tx, lastUsed));
-  }
-
-  private async addUsage(tx: Transaction, usage: UsageRow[]): Promise<void> {
+  /** Each part of writeBatch is also written alone (a transaction each), to set aside rows the database refuses. */
+  async writeUsage(tx: Transaction, usage: UsageRow[]): Promise<void> {
     if (usage.length === 0) return;
     await tx
       .insert(apiKeyUsage)
@@ -55,10 +41,14 @@ export class ApiKeyUsageRepository {
       });
   }
 
-  private async appendAudit(tx: Transaction, audit: NewAuditRow[]): Promise<void> {
+  async writeAudit(tx: Transaction, audit: NewAuditRow[]): Promise<void> {
     for (let start = 0; start < audit.length; start += AUDIT_INSERT_CHUNK) {
       await tx.insert(apiKeyAuditLog).values(audit.slice(start, start + AUDIT_INSERT_CHUNK));
     }
+  }
+
+  writeLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
+    return this.keys.advanceLastUsed(tx, lastUsed);
   }
 
   usageBetween(keyId: string, from: Date, to: Date): Promise<UsageRow[]> {

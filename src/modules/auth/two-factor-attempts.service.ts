@@ -99,7 +99,7 @@ export class TwoFactorAttemptsService {
 
   /** In the lockout's transaction: the owner hears of it exactly when it commits. */
   private async mailLockout(tx: Transaction, userId: string, lockedUntil: Date, now: Date): Promise<void> {
-    const user = await this.users.findById(userId, tx);
+    const user = await this.users.findByIdIn(tx, userId);
     if (!user) return;
     await this.mail.queue(tx, user, 'twoFactorLocked', {
       name: fullName(user),

@@ -79,7 +79,7 @@ export class QuotaAlertsService {
     await this.transactions.run(async (tx) => {
       if (!(await this.counters.claimAlert(tx, key, alert, this.clock.now()))) return;
       await this.outbox.append(tx, { type: EVENT_TYPE[alert], payload });
-      const user = await this.users.findById(entitlement.userId, tx);
+      const user = await this.users.findByIdIn(tx, entitlement.userId);
       if (!user) return;
       await this.mail.queue(tx, user, TEMPLATE[alert], {
         name: fullName(user),

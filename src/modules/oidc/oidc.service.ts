@@ -112,7 +112,7 @@ export class OidcService {
       assertNotSuspended(existing);
       found = existing.emailVerifiedAt ? { user: existing, linked: null, reclaimed: null } : await this.reclaim(tx, existing, now);
     } else {
-      const created = await this.users.create(newUserFrom(email.data, claims, now), tx);
+      const created = await this.users.createIn(tx, newUserFrom(email.data, claims, now));
       // Registered by someone else between the lookup and the insert: try again to link it.
       if (created.outcome === 'email-taken') throw new DomainError('CONFLICT');
       found = { user: created.user, linked: null, reclaimed: null };

@@ -8,6 +8,7 @@ import { STRIPE } from '../../common/stripe/stripe.module';
 import { StripeApi } from '../../common/stripe/stripe-sdk';
 import { assertAllowedLink } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
+import { TransactionRunner } from '../../db/transaction';
 import { ProductRow, ProductsRepository } from '../products/products.repository';
 import { UserRow, UsersRepository } from '../users/users.repository';
 import { OrdersRepository } from './orders.repository';
@@ -21,6 +22,7 @@ export class CheckoutService {
     private readonly orders: OrdersRepository,
     private readonly products: ProductsRepository,
     private readonly users: UsersRepository,
+    private readonly transactions: TransactionRunner,
     @Inject(STRIPE) private readonly stripe: StripeApi,
     private readonly stripeDeadlines: StripeDeadlines,
     @InjectConfig() private readonly config: AppConfig,
@@ -54,15 +56,18 @@ export class CheckoutService {
     if (!user) throw new DomainError('UNAUTHORIZED');
     const currency = lines[0]!.product.currency;
 
-    const order = await this.orders.createPending(
-      { userId: user.id, currency, amountTotalMinor: lines.reduce((sum, line) => sum + line.unitGross * line.quantity, 0) },
-      lines.map((line) => ({
-        productId: line.product.id,
-        quantity: line.quantity,
-        unitNetMinor: line.product.priceNetMinor,
-        vatBasisPoints: line.product.vatBasisPoints,
-        unitGrossMinor: line.unitGross,
-      })),
+    const order = await this.transactions.run((tx) =>
+      this.orders.createPending(
+        tx,
+        { userId: user.id, currency, amountTotalMinor: lines.reduce((sum, line) => sum + line.unitGross * line.quantity, 0) },
+        lines.map((line) => ({
+          productId: line.product.id,
+          quantity: line.quantity,
+          unitNetMinor: line.product.priceNetMinor,
+          vatBasisPoints: line.product.vatBasisPoints,
+          unitGrossMinor: line.unitGross,
+        })),
+      ),
     );
     let session: Stripe.Checkout.Session;
     try {

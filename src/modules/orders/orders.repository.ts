@@ -13,12 +13,11 @@ export type OrderItemRow = typeof orderItems.$inferSelect;
 export class OrdersRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  async createPending(order: typeof orders.$inferInsert, items: Omit<typeof orderItems.$inferInsert, 'orderId'>[]): Promise<OrderRow> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.insert(orders).values(order).returning();
-      await tx.insert(orderItems).values(items.map((item) => ({ ...item, orderId: row!.id })));
-      return row!;
-    });
+  /** The order and its items, in the caller's transaction: never one without the other. */
+  async createPending(tx: Transaction, order: typeof orders.$inferInsert, items: Omit<typeof orderItems.$inferInsert, 'orderId'>[]): Promise<OrderRow> {
+    const [row] = await tx.insert(orders).values(order).returning();
+    await tx.insert(orderItems).values(items.map((item) => ({ ...item, orderId: row!.id })));
+    return row!;
   }
 
   async setSession(id: string, sessionId: string): Promise<void> {

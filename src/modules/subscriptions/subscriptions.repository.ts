@@ -137,13 +137,13 @@ export class SubscriptionsRepository {
    * checkout.session.completed stores its id). Not locked: the caller locks the account's row.
    */
   async findOwnerByStripe(
-    executor: Executor,
+    tx: Executor,
     ref: { stripeSubscriptionId: string; stripeCustomerId: string | null },
   ): Promise<{ accountId: string; userId: string } | undefined> {
     const owner = { accountId: subscriptions.accountId, userId: subscriptions.userId };
-    const [bySubscription] = await executor.select(owner).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, ref.stripeSubscriptionId));
+    const [bySubscription] = await tx.select(owner).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, ref.stripeSubscriptionId));
     if (bySubscription || !ref.stripeCustomerId) return bySubscription;
-    const [byCustomer] = await executor.select(owner).from(subscriptions).where(eq(subscriptions.stripeCustomerId, ref.stripeCustomerId)).limit(1);
+    const [byCustomer] = await tx.select(owner).from(subscriptions).where(eq(subscriptions.stripeCustomerId, ref.stripeCustomerId)).limit(1);
     return byCustomer;
   }
 

@@ -13,11 +13,13 @@ export type AccessChange = Partial<Pick<UserRow, 'role' | 'status'>>;
 export class UsersRepository {
   constructor(@Inject(DB) private readonly db: Database) {}
 
-  /**
-   * Inserts a user unless its email is taken in any case: the unique index decides, race-free.
-   * Inside a caller's transaction (`tx`), a taken email also aborts that transaction.
-   */
-  async create(user: NewUser, tx: Executor = this.db): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
+  /** Inserts a user unless its email is taken in any case: the unique index decides, race-free. */
+  create(user: NewUser): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
+    return this.createIn(this.db, user);
+  }
+
+  /** `create` inside a caller's transaction, where a taken email also aborts that transaction. */
+  async createIn(tx: Executor, user: NewUser): Promise<{ outcome: 'created'; user: UserRow } | { outcome: 'email-taken' }> {
     try {
       const [row] = await tx.insert(users).values(user).returning();
       return { outcome: 'created', user: row! };
@@ -118,8 +120,12 @@ export class UsersRepository {
       .where(and(eq(users.id, id), eq(users.status, 'INACTIVE')));
   }
 
-  /** In `tx` when given: a step of the caller's transaction (a mail queued with its change reads its recipient there). */
-  async findById(id: string, tx: Executor = this.db): Promise<UserRow | undefined> {
+  findById(id: string): Promise<UserRow | undefined> {
+    return this.findByIdIn(this.db, id);
+  }
+
+  /** `findById` as a step of the caller's transaction (a mail queued with its change reads its recipient there). */
+  async findByIdIn(tx: Executor, id: string): Promise<UserRow | undefined> {
     const [row] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
     return row;
   }

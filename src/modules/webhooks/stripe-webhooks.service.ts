@@ -142,7 +142,7 @@ export class StripeWebhooksService {
     const { outcome, paymentFailed } = await apply(facts);
     if (!paymentFailed) return { outcome };
     const { userId, plan } = paymentFailed;
-    const user = await this.users.findById(userId, tx);
+    const user = await this.users.findByIdIn(tx, userId);
     if (user) {
       const graceDays = String(this.config.subscriptions.graceDays);
       await this.mail.queue(tx, user, 'subscriptionPaymentFailed', { name: fullName(user), plan: planName(plan, user.language), graceDays });
@@ -294,7 +294,7 @@ export class StripeWebhooksService {
     template: T,
     params: Omit<MailParams[T], 'name'>,
   ): Promise<void> {
-    const user = await this.users.findById(userId, tx);
+    const user = await this.users.findByIdIn(tx, userId);
     if (user) await this.mail.queue(tx, user, template, { name: fullName(user), ...params } as MailParams[T]);
   }
 }

@@ -158,8 +158,8 @@ export class WebhookAttempts {
     if (!failingSince || now.getTime() - failingSince.getTime() < FAILING_DISABLE_DAYS * 86_400_000) return;
     // Switched off and its owner's mail queued together: one mail, exactly when it is off.
     await this.transactions.run(async (tx) => {
-      const disabled = await this.endpoints.disable(endpoint.id, 'FAILING', now, tx);
-      const user = disabled && (await this.users.findById(disabled.ownerId, tx));
+      const disabled = await this.endpoints.disableIn(tx, endpoint.id, 'FAILING', now);
+      const user = disabled && (await this.users.findByIdIn(tx, disabled.ownerId));
       if (!disabled || !user) return;
       await this.mail.queue(tx, user, 'webhookEndpointDisabled', { name: fullName(user), url: disabled.url, days: String(FAILING_DISABLE_DAYS) });
     });

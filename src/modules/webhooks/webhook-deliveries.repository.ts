@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
-import { Database, DB, Executor } from '../../db/database';
+import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
 import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints, WITHOUT_FLUSH } from './webhook-deliveries.claim-sql';
 
@@ -111,46 +111,44 @@ export class WebhookDeliveriesRepository {
    * than counting the same free slots, and reads their in-flight count again only after it gets
    * them. Walking the endpoints that have pending deliveries costs one index probe per endpoint,
    * whatever their backlog.
+   *
+   * `tx` is the claim's own transaction: the locks hold to its end, and it commits without a WAL
+   * flush (WITHOUT_FLUSH), so nothing else may be written in it.
    */
-  async claimDue(now: Date, leaseUntil: Date, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
-    return this.db.transaction(async (tx) => {
-      const endpoints = await lockClaimableEndpoints(tx, now, limits);
-      if (endpoints.length === 0) return [];
-      const claimed = await tx
-        .update(webhookDeliveries)
-        .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
-        .where(sql`${webhookDeliveries.id} IN (${dueOfLockedEndpoints(endpoints, now, limits)})`)
-        .returning();
-      // The endpoints are locked: what the lock read of them is what the attempts need.
-      const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
-      return claimed.map((delivery) => ({ delivery, endpoint: byId.get(delivery.endpointId)! }));
-    });
+  async claimDue(tx: Transaction, now: Date, leaseUntil: Date, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
+    const endpoints = await lockClaimableEndpoints(tx, now, limits);
+    if (endpoints.length === 0) return [];
+    const claimed = await tx
+      .update(webhookDeliveries)
+      .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
+      .where(sql`${webhookDeliveries.id} IN (${dueOfLockedEndpoints(endpoints, now, limits)})`)
+      .returning();
+    // The endpoints are locked: what the lock read of them is what the attempts need.
+    const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+    return claimed.map((delivery) => ({ delivery, endpoint: byId.get(delivery.endpointId)! }));
   }
 
   /**
    * Takes this one delivery for an attempt now, as `claimDue` would (a lease, the count up), when
-   * it is pending and no attempt holds it; undefined otherwise.
+   * it is pending and no attempt holds it; undefined otherwise. The claim and the read of its
+   * endpoint share the caller's transaction.
    */
-  async claimOne(id: string, now: Date, leaseUntil: Date): Promise<ClaimedDelivery | undefined> {
-    return this.db.transaction(async (tx) => {
-      const claimed = await tx
-        .update(webhookDeliveries)
-        .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
-        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'PENDING'), leaseFree(now)))
-        .returning();
-      return (await withEndpoints(tx, claimed))[0];
-    });
+  async claimOne(tx: Transaction, id: string, now: Date, leaseUntil: Date): Promise<ClaimedDelivery | undefined> {
+    const claimed = await tx
+      .update(webhookDeliveries)
+      .set({ leaseUntil, attemptCount: sql`${webhookDeliveries.attemptCount} + 1` })
+      .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'PENDING'), leaseFree(now)))
+      .returning();
+    return (await withEndpoints(tx, claimed))[0];
   }
 
-  /** A new delivery, already claimed for its first attempt (an endpoint test sends it at once). */
-  async insertClaimed(delivery: NewDelivery, leaseUntil: Date): Promise<ClaimedDelivery> {
-    return this.db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(webhookDeliveries)
-        .values({ ...delivery, status: 'PENDING', leaseUntil, attemptCount: 1 })
-        .returning();
-      return (await withEndpoints(tx, inserted))[0]!;
-    });
+  /** A new delivery, already claimed for its first attempt (an endpoint test sends it at once), in the caller's transaction. */
+  async insertClaimed(tx: Transaction, delivery: NewDelivery, leaseUntil: Date): Promise<ClaimedDelivery> {
+    const inserted = await tx
+      .insert(webhookDeliveries)
+      .values({ ...delivery, status: 'PENDING', leaseUntil, attemptCount: 1 })
+      .returning();
+    return (await withEndpoints(tx, inserted))[0]!;
   }
 
   /**

@@ -152,7 +152,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       if (free <= 0 || this.stopped) return 0;
       const now = this.clock.now();
       const limits = { limit: free, perEndpoint: this.config.webhooks.maxInFlightPerEndpoint };
-      const claimed = await this.deliveries.claimDue(now, this.attempts.leaseFrom(now), limits);
+      // The claim's own transaction: it commits without a WAL flush (WITHOUT_FLUSH), so it writes nothing else.
+      const claimed = await this.transactions.run((tx) => this.deliveries.claimDue(tx, now, this.attempts.leaseFrom(now), limits));
       for (const item of claimed) this.start(item);
       return claimed.length;
     });
@@ -210,7 +211,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
    */
   async attemptNow(deliveryId: string): Promise<boolean> {
     const now = this.clock.now();
-    const claimed = await this.deliveries.claimOne(deliveryId, now, this.attempts.leaseFrom(now));
+    const claimed = await this.transactions.run((tx) => this.deliveries.claimOne(tx, deliveryId, now, this.attempts.leaseFrom(now)));
     if (!claimed) return false;
     await this.attempts.attempt(claimed);
     return true;
@@ -221,19 +222,17 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     const now = this.clock.now();
     const payload: PingPayload = { endpointId: endpoint.id, message: PING_MESSAGE };
     const event = publishedEvent({ id: newId('evt'), type: 'ping', payload, createdAt: now });
-    const claimed = await this.deliveries.insertClaimed(
-      {
-        endpointId: endpoint.id,
-        ownerId: endpoint.ownerId,
-        subjectUserId: endpoint.ownerId,
-        eventId: event.id,
-        eventType: event.type,
-        body: JSON.stringify(event),
-        nextAttemptAt: now,
-        createdAt: now,
-      },
-      this.attempts.leaseFrom(now),
-    );
+    const delivery: NewDelivery = {
+      endpointId: endpoint.id,
+      ownerId: endpoint.ownerId,
+      subjectUserId: endpoint.ownerId,
+      eventId: event.id,
+      eventType: event.type,
+      body: JSON.stringify(event),
+      nextAttemptAt: now,
+      createdAt: now,
+    };
+    const claimed = await this.transactions.run((tx) => this.deliveries.insertClaimed(tx, delivery, this.attempts.leaseFrom(now)));
     await this.attempts.attempt(claimed);
     return claimed.delivery.id;
   }

@@ -97,9 +97,14 @@ export class WebhookEndpointsRepository {
 
   /**
    * Switched off by delivery (410 Gone, or failing for days); the endpoint only for the call that
-   * switched it off. In `tx` when given: with the mail that tells its owner.
+   * switched it off.
    */
-  async disable(id: string, reason: 'GONE' | 'FAILING', at: Date, tx: Executor = this.db): Promise<WebhookEndpointRow | undefined> {
+  disable(id: string, reason: 'GONE' | 'FAILING', at: Date): Promise<WebhookEndpointRow | undefined> {
+    return this.disableIn(this.db, id, reason, at);
+  }
+
+  /** `disable` in the caller's transaction, with the mail that tells its owner. */
+  async disableIn(tx: Executor, id: string, reason: 'GONE' | 'FAILING', at: Date): Promise<WebhookEndpointRow | undefined> {
     const [row] = await tx
       .update(webhookEndpoints)
       .set({ enabled: false, disabledReason: reason, disabledAt: at })
