@@ -6,10 +6,11 @@ type Step = { name: string; run: () => Promise<void> };
 
 /**
  * Work done after the response is sent (mails, so that a request's timing does not reveal
- * whether an email exists), and final flushes. Failures are logged. Shutdown waits for pending
- * work a bounded time (SHUTDOWN_TASKS_TIMEOUT_MS), then runs every flush, also bounded
- * (SHUTDOWN_FLUSH_TIMEOUT_MS), before the database pool closes: one task stuck on a stalled
- * server can delay the stop, never cancel the flushes.
+ * whether an email exists), repeating jobs (the only scheduler: no setInterval elsewhere), and
+ * final flushes. Failures are logged. Shutdown stops the jobs, waits for pending work a bounded
+ * time (SHUTDOWN_TASKS_TIMEOUT_MS), then runs every flush, also bounded (SHUTDOWN_FLUSH_TIMEOUT_MS),
+ * before the database pool closes: one task stuck on a stalled server can delay the stop, never
+ * cancel the flushes.
  */
 @Injectable()
 export class BackgroundTasks {
@@ -29,12 +30,15 @@ export class BackgroundTasks {
   }
 
   /**
-   * `work` now (for processes that live less than one interval) and every `intervalMs` after, in
-   * the background; it stops when shutdown drains. For the hourly purges and prunes.
+   * The one scheduler: `work` every `intervalMs` in the background, as a task (failures logged,
+   * and shutdown waits for a run under way like any other), on an unref'd timer so it never keeps
+   * the process alive. Also once now unless `atStart` is false: a purge must run in processes
+   * that live less than one interval; a flush of what has not yet been recorded need not. Every
+   * job stops at `shutdown()`.
    */
-  every(name: string, intervalMs: number, work: () => Promise<void>): void {
+  every(name: string, intervalMs: number, work: () => Promise<void>, { atStart = true }: { atStart?: boolean } = {}): void {
     this.timers.push(setInterval(() => this.run(name, work), intervalMs).unref());
-    this.run(name, work);
+    if (atStart) this.run(name, work);
   }
 
   /**
@@ -51,15 +55,21 @@ export class BackgroundTasks {
     this.finalizers.push({ name, run });
   }
 
+  /** The stop of a process: no job starts a run again, then the drain. */
+  async shutdown(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await this.drain();
+  }
+
   /**
-   * Stops the intervals, waits for pending tasks and in-flight work up to SHUTDOWN_TASKS_TIMEOUT_MS
-   * (logging what it abandons, which hold no batch of their own), then runs every finalizer
-   * at once within SHUTDOWN_FLUSH_TIMEOUT_MS. Rejects, after all of that, if a finalizer failed or
-   * outlived its deadline: what it held in memory is lost, which the exit code must say.
+   * Waits for pending tasks and in-flight work up to SHUTDOWN_TASKS_TIMEOUT_MS (logging what it
+   * abandons, which hold no batch of their own), then runs every finalizer at once within
+   * SHUTDOWN_FLUSH_TIMEOUT_MS. Rejects, after all of that, if a finalizer failed or outlived its
+   * deadline: what it held in memory is lost, which the exit code must say. The jobs keep running
+   * (tests drain to see the background work done, then go on: mails are still polled for).
    */
   async drain(): Promise<void> {
     const { tasksTimeoutMs, flushTimeoutMs } = this.config.shutdown;
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
 
     const settling = new Map(this.inFlight.map((step) => [this.logged(step), step.name] as const));
     for (const promise of settling.keys()) void promise.then(() => settling.delete(promise));

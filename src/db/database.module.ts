@@ -40,7 +40,7 @@ export class DatabaseModule implements OnApplicationShutdown {
   // keep it open past POOL_CLOSE_TIMEOUT_MS.
   async onApplicationShutdown() {
     try {
-      await this.background.drain();
+      await this.background.shutdown();
     } finally {
       await this.closePool();
     }

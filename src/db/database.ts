@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle, NodePgDatabase, NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
+import { causeChain } from '../common/errors/cause-chain';
 import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;
@@ -67,10 +68,7 @@ export function createPool(options: { url: string; max: number; timeouts?: PoolT
  * never reused (pool.query does so itself; transactions below).
  */
 export function isQueryTimeout(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (current.message === QUERY_TIMEOUT_MESSAGE) return true;
-  }
-  return false;
+  return causeChain(error).some((link) => link.message === QUERY_TIMEOUT_MESSAGE);
 }
 
 export function createDatabase(pool: Pool): Database {

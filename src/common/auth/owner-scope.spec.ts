@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ownerCondition, scopedUserId } from '../../db/owner-scope';
 import { apiKeys } from '../../db/schema';
 import type { ApiKeysRepository } from '../../modules/api-keys/api-keys.repository';
@@ -27,23 +27,18 @@ describe('OwnerScope', () => {
     expect(ownerCondition(apiKeys.ownerId, { userId: 'usr_1' })).toBeDefined();
   });
 
+  // Type-level: `npm run typecheck` (the first step of npm test) fails when one of these no longer holds.
   it('cannot be left out or passed as undefined: that no longer compiles (once it read every tenant)', () => {
-    const scopes: OwnerScope[] = [];
-    // @ts-expect-error an undefined owner is not a scope
-    scopes.push(undefined);
-    // @ts-expect-error nor is a bare user id
-    scopes.push('usr_1');
-    type FirstArguments = [
-      Parameters<ApiKeysRepository['findOwned']>[0],
-      Parameters<LicensesRepository['findOwned']>[0],
-      Parameters<OrdersRepository['findOwned']>[0],
-      Parameters<LicensesRepository['list']>[0],
-      Parameters<OrdersRepository['list']>[0],
-      Parameters<ApiKeysRepository['list']>[0],
-    ];
-    // @ts-expect-error every owned-resource query takes an OwnerScope first
-    const undefinedOwners: FirstArguments = [undefined, undefined, undefined, undefined, undefined, undefined];
-    expect(scopes).toHaveLength(2);
-    expect(undefinedOwners).toHaveLength(6);
+    expectTypeOf<undefined>().not.toExtend<OwnerScope>();
+    expectTypeOf<string>().not.toExtend<OwnerScope>();
+    expectTypeOf<{ userId: undefined }>().not.toExtend<OwnerScope>();
+    expectTypeOf<{ all: false }>().not.toExtend<OwnerScope>();
+    // Every owned-resource query takes exactly an OwnerScope first: not optional, not widened.
+    expectTypeOf<ApiKeysRepository['findOwned']>().parameter(0).toEqualTypeOf<OwnerScope>();
+    expectTypeOf<LicensesRepository['findOwned']>().parameter(0).toEqualTypeOf<OwnerScope>();
+    expectTypeOf<OrdersRepository['findOwned']>().parameter(0).toEqualTypeOf<OwnerScope>();
+    expectTypeOf<ApiKeysRepository['list']>().parameter(0).toEqualTypeOf<OwnerScope>();
+    expectTypeOf<LicensesRepository['list']>().parameter(0).toEqualTypeOf<OwnerScope>();
+    expectTypeOf<OrdersRepository['list']>().parameter(0).toEqualTypeOf<OwnerScope>();
   });
 });

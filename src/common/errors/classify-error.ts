@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { causeChain } from './cause-chain';
 import { DomainError } from './domain-error';
 import { codeForStatus, ERROR_CATALOG, StatusCode } from './error-catalog';
 
@@ -88,8 +89,8 @@ function fromStatus(status: number, cause: unknown, context: ClassifyContext, co
 
 /** The SQLSTATE of a Postgres error, looking through drizzle's wrapper (DrizzleQueryError.cause). */
 export function pgErrorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const { code } = current as { code?: unknown };
+  for (const link of causeChain(error)) {
+    const { code } = link as { code?: unknown };
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return undefined;
@@ -97,8 +98,8 @@ export function pgErrorCode(error: unknown): string | undefined {
 
 /** drizzle wraps driver errors (DrizzleQueryError.cause), so the whole cause chain is searched. */
 function findDatabaseCause(error: unknown): DomainError | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const { code } = current as { code?: unknown };
+  for (const link of causeChain(error)) {
+    const { code } = link as { code?: unknown };
     if (typeof code === 'string') {
       if (code === '23505') return new DomainError('CONFLICT', { cause: error });
       if (PG_INVALID_INPUT.has(code)) return new DomainError('VALIDATION_FAILED', { cause: error });
@@ -106,7 +107,7 @@ function findDatabaseCause(error: unknown): DomainError | undefined {
         return unavailable(error);
       }
     }
-    if (PG_UNREACHABLE_MESSAGES.some((message) => current instanceof Error && current.message.includes(message))) {
+    if (PG_UNREACHABLE_MESSAGES.some((message) => link.message.includes(message))) {
       return unavailable(error);
     }
   }

@@ -1,20 +1,28 @@
-import { describe, expect, it } from 'vitest';
-import { DomainError } from './domain-error';
-import { ERROR_CODES } from './error-catalog';
-import { declaredParams, PROBLEM_PARAM_EXAMPLES, PROBLEM_PARAMS } from './problem-params';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { DomainError, DomainErrorOptions } from './domain-error';
+import type { ErrorCode } from './error-catalog';
+import { declaredParams, PROBLEM_PARAM_EXAMPLES, PROBLEM_PARAMS, ProblemParams } from './problem-params';
+
+/** What `new DomainError(code, ...)` accepts for a code. */
+type Arguments<C extends ErrorCode> = ConstructorParameters<typeof DomainError<C>>;
 
 describe('typed problem params', () => {
+  // Type-level: `npm run typecheck` (the first step of npm test) fails when one of these no longer holds.
   it('checks each code against its declared params at compile time', () => {
+    expectTypeOf<ProblemParams<'RATE_LIMITED'>>().toEqualTypeOf<{ retryAfter: number; limit?: number }>();
+    expectTypeOf<ProblemParams<'PAYLOAD_TOO_LARGE'>>().toEqualTypeOf<{ limit: number }>();
+    // RATE_LIMITED declares retryAfter, so it cannot be thrown without it.
+    expectTypeOf<['RATE_LIMITED']>().not.toExtend<Arguments<'RATE_LIMITED'>>();
+    expectTypeOf<['RATE_LIMITED', { cause: Error }]>().not.toExtend<Arguments<'RATE_LIMITED'>>();
+    expectTypeOf<['RATE_LIMITED', { params: { retryAfter: number } }]>().toExtend<Arguments<'RATE_LIMITED'>>();
+    // PAYLOAD_TOO_LARGE declares limit, not retryAfter.
+    expectTypeOf<{ params: { retryAfter: number } }>().not.toExtend<DomainErrorOptions<'PAYLOAD_TOO_LARGE'>>();
+    // NOT_FOUND declares no params, and needs no options.
+    expectTypeOf<{ params: { limit: number } }>().not.toExtend<DomainErrorOptions<'NOT_FOUND'>>();
+    expectTypeOf<['NOT_FOUND']>().toExtend<Arguments<'NOT_FOUND'>>();
+    // A code known only as ErrorCode may be one that declares params.
+    expectTypeOf<[ErrorCode]>().not.toExtend<Arguments<ErrorCode>>();
     expect(new DomainError('RATE_LIMITED', { params: { retryAfter: 3 } }).options.params).toEqual({ retryAfter: 3 });
-    // @ts-expect-error RATE_LIMITED declares retryAfter, so it cannot be thrown without it.
-    expect(() => new DomainError('RATE_LIMITED')).not.toThrow();
-    // @ts-expect-error PAYLOAD_TOO_LARGE declares limit, not retryAfter.
-    expect(() => new DomainError('PAYLOAD_TOO_LARGE', { params: { retryAfter: 3 } })).not.toThrow();
-    // @ts-expect-error NOT_FOUND declares no params.
-    expect(() => new DomainError('NOT_FOUND', { params: { limit: 3 } })).not.toThrow();
-    const code = ERROR_CODES[0]!;
-    // @ts-expect-error A code known only as ErrorCode may be one that declares params.
-    expect(() => new DomainError(code)).not.toThrow();
   });
 
   it('keeps only the members a code declares, and refuses params of the wrong shape', () => {

@@ -25,7 +25,6 @@ const JITTER = 0.1;
 @Injectable()
 export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Mail');
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   /** Claims run one at a time, so two cannot both count the same free slots. */
@@ -45,16 +44,17 @@ export class MailSender implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit() {
     if (!this.config.mail.send) return;
-    this.timer = setInterval(() => this.refill(), this.config.mail.pollIntervalMs).unref();
-    this.refill();
+    this.background.every('mail poll', this.config.mail.pollIntervalMs, () => Promise.resolve(this.refill()));
     // Before the pool closes: the sends in flight end (bounded by their deadline) and are recorded.
     this.background.addFinalizer('mail sends in flight', () => this.settle());
   }
 
-  /** Shutdown begins: no new claims (the HTTP server may still be draining). */
+  /**
+   * Shutdown begins: no new claims (the HTTP server may still be draining). The poll runs on until
+   * BackgroundTasks.shutdown stops it, and claims nothing.
+   */
   beforeApplicationShutdown() {
     this.stopped = true;
-    clearInterval(this.timer);
   }
 
   /**

@@ -24,8 +24,12 @@ describe('StripeDeadline', () => {
     const trickling = await stripeAt((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.write('{"id":"cus_slow",');
-      const drip = setInterval(() => response.write(' '), 50);
-      response.on('close', () => clearInterval(drip));
+      const trickle = () => {
+        response.write(' ');
+        drip = setTimeout(trickle, 50);
+      };
+      let drip = setTimeout(trickle, 50);
+      response.on('close', () => clearTimeout(drip));
     });
     server = trickling.server;
     const deadline = new StripeDeadline(400, 1);

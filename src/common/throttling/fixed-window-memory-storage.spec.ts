@@ -8,7 +8,6 @@ describe('FixedWindowMemoryStorage (the Redis script’s semantics, in memory)',
     storage = new FixedWindowMemoryStorage();
   });
   afterEach(() => {
-    storage.close();
     vi.useRealTimers();
   });
   const take = (key = 'ip:1', limit = 3) => storage.increment(key, 60_000, limit, 60_000, 'public');

@@ -8,7 +8,8 @@ interface Window {
   blockedUntil: number;
 }
 
-const SWEEP_INTERVAL_MS = 60_000;
+/** How often ThrottlingModule has the ended windows swept. */
+export const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * The in-memory rate-limit storage: one counter per key and window, O(1) a request, with the same
@@ -20,7 +21,6 @@ const SWEEP_INTERVAL_MS = 60_000;
  */
 export class FixedWindowMemoryStorage implements ThrottlerStorage {
   private readonly windows = new Map<string, Window>();
-  private readonly sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS).unref();
 
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerRecord> {
     return Promise.resolve(this.hit(key, ttl, limit, blockDuration, throttlerName));
@@ -57,9 +57,5 @@ export class FixedWindowMemoryStorage implements ThrottlerStorage {
   /** How many keys are held (for tests). */
   get size(): number {
     return this.windows.size;
-  }
-
-  close(): void {
-    clearInterval(this.sweeper);
   }
 }

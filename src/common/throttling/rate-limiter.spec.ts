@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error';
 import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
 import { RateLimiter } from './rate-limiter';
@@ -8,7 +8,6 @@ const terms = { count: 2, windowSeconds: 60 };
 
 describe('RateLimiter', () => {
   const memory = new FixedWindowMemoryStorage();
-  afterEach(() => memory.close());
 
   it('answers from memory synchronously: no promise, the same counts', () => {
     const limiter = new RateLimiter(memory);

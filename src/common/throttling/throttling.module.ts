@@ -1,9 +1,10 @@
-import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
+import { BackgroundTasks } from '../background';
 import { lazyRequire } from '../lazy-require';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { FixedWindowMemoryStorage } from './fixed-window-memory-storage';
+import { FixedWindowMemoryStorage, SWEEP_INTERVAL_MS } from './fixed-window-memory-storage';
 import { RATE_LIMIT_STORAGE, RateLimiter } from './rate-limiter';
 
 /** Required only with REDIS_URL: without it, neither is loaded. */
@@ -63,14 +64,20 @@ export function createRateLimitRedis(config: AppConfig): Redis {
   ],
   exports: [RATE_LIMIT_STORAGE, RATE_LIMIT_REDIS, RateLimiter],
 })
-export class ThrottlingModule implements OnApplicationShutdown {
+export class ThrottlingModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Optional() @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis | null,
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage,
+    private readonly background: BackgroundTasks,
   ) {}
+
+  onModuleInit() {
+    const { storage } = this;
+    if (!(storage instanceof FixedWindowMemoryStorage)) return;
+    this.background.every('rate-limit window sweep', SWEEP_INTERVAL_MS, () => Promise.resolve(storage.sweep(Date.now())), { atStart: false });
+  }
 
   onApplicationShutdown() {
     this.redis?.disconnect();
-    if (this.storage instanceof FixedWindowMemoryStorage) this.storage.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { AccountsRepository } from './accounts.repository';
@@ -7,9 +7,7 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Hourly, removes per-number text counters of past UTC days, so the table stays small. */
 @Injectable()
-export class PhoneSendCountsPruner implements OnModuleInit, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-
+export class PhoneSendCountsPruner implements OnModuleInit {
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly background: BackgroundTasks,
@@ -17,11 +15,7 @@ export class PhoneSendCountsPruner implements OnModuleInit, OnApplicationShutdow
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.background.run('phone send count pruning', () => this.prune()), PRUNE_INTERVAL_MS).unref();
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('phone send count pruning', PRUNE_INTERVAL_MS, () => this.prune(), { atStart: false });
   }
 
   async prune(): Promise<void> {

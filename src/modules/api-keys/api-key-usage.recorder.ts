@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerOf } from '../../common/auth/api-key-verifier';
@@ -57,12 +57,11 @@ export interface ApiKeyRequest {
  * path. Every key (test keys too) also gets one audit row per request, batched the same way.
  */
 @Injectable()
-export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown {
+export class ApiKeyUsageRecorder implements OnModuleInit {
   private usage = new Map<string, UsageRow>();
   private audit: NewAuditRow[] = [];
   private lastUsed = new Map<string, Date>();
   private flushing: Promise<void> = Promise.resolve();
-  private readonly timers: NodeJS.Timeout[] = [];
   private readonly logger = new Logger('ApiKeyUsage');
   /** Rows dropped since start: refused by the database (see isRefusedRow), or audit rows past MAX_PENDING_AUDIT_ROWS during an outage. */
   readonly dropped: Record<Part, number> = { usage: 0, audit: 0, lastUsed: 0 };
@@ -94,8 +93,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
         requestId: String(request.id),
       });
     });
-    this.timers.push(setInterval(() => void this.flush(), USAGE_FLUSH_INTERVAL_MS).unref());
-    this.timers.push(setInterval(() => this.background.run('audit log purge', () => this.purge()), PURGE_INTERVAL_MS).unref());
+    this.background.every('periodic API key usage flush', USAGE_FLUSH_INTERVAL_MS, () => this.flush(), { atStart: false });
     this.background.addFinalizer('API key usage flush', async () => {
       await this.flush();
       // A failed flush keeps its rows for the next one; at shutdown there is none.
@@ -103,7 +101,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
         throw new Error(`${this.audit.length} audit rows and ${this.usage.size} usage counters could not be written`);
       }
     });
-    this.background.run('audit log purge', () => this.purge());
+    this.background.every('audit log purge', PURGE_INTERVAL_MS, () => this.purge());
   }
 
   /**
@@ -121,10 +119,6 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
     } catch (error) {
       return error instanceof DomainError ? undefined : this.keys.cachedKeyId(bearer);
     }
-  }
-
-  onApplicationShutdown() {
-    for (const timer of this.timers) clearInterval(timer);
   }
 
   record(event: ApiKeyRequest): void {

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { LoginFailuresRepository } from './login-failures.repository';
@@ -7,9 +7,7 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Hourly, removes failed-login counters whose window has ended, so the table stays small. */
 @Injectable()
-export class LoginFailuresPruner implements OnModuleInit, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-
+export class LoginFailuresPruner implements OnModuleInit {
   constructor(
     private readonly failures: LoginFailuresRepository,
     private readonly background: BackgroundTasks,
@@ -17,11 +15,7 @@ export class LoginFailuresPruner implements OnModuleInit, OnApplicationShutdown 
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.background.run('login failure pruning', () => this.prune()), PRUNE_INTERVAL_MS).unref();
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('login failure pruning', PRUNE_INTERVAL_MS, () => this.prune(), { atStart: false });
   }
 
   async prune(): Promise<void> {

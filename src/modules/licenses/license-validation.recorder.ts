@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -26,12 +26,11 @@ export interface Validation {
  * loses at most one interval of them.
  */
 @Injectable()
-export class LicenseValidationRecorder implements OnModuleInit, OnApplicationShutdown {
+export class LicenseValidationRecorder implements OnModuleInit {
   private licenses = new Map<string, Date>();
   private activations = new Map<string, Date>();
   private events: OutboxEvent<'license.validated'>[] = [];
   private flushing: Promise<void> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
   private readonly logger = new Logger('LicenseValidations');
   /** Events dropped since start because too many waited for an unreachable database. */
   dropped = 0;
@@ -45,7 +44,7 @@ export class LicenseValidationRecorder implements OnModuleInit, OnApplicationShu
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => void this.flush(), this.config.licenses.validationFlushMs).unref();
+    this.background.every('periodic license validation flush', this.config.licenses.validationFlushMs, () => this.flush(), { atStart: false });
     this.background.addFinalizer('license validation flush', async () => {
       await this.flush();
       // A failed flush keeps its batch for the next one; at shutdown there is none.
@@ -53,10 +52,6 @@ export class LicenseValidationRecorder implements OnModuleInit, OnApplicationShu
         throw new Error(`${this.licenses.size} validation stamps and ${this.events.length} license.validated events could not be written`);
       }
     });
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
   }
 
   record(validation: Validation): void {

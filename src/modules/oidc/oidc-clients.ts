@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import { Clock } from '../../common/clock';
+import { causeChain } from '../../common/errors/cause-chain';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
 import type { OidcProviderConfig } from '../../config/oidc.config';
@@ -153,17 +154,14 @@ function toClaims(idToken: OpenId.IDToken, info: OpenId.UserInfoResponse | undef
 
 /** A network failure or timeout anywhere in the cause chain, or a 5xx from the provider. */
 function isUnreachable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (current.name === 'TimeoutError' || current.name === 'AbortError' || (current instanceof TypeError && current.message === 'fetch failed')) return true;
-    const status = (current as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 500) return true;
-    if (current.cause instanceof Response && current.cause.status >= 500) return true;
-  }
-  return false;
+  return causeChain(error).some((link) => {
+    if (link.name === 'TimeoutError' || link.name === 'AbortError' || (link instanceof TypeError && link.message === 'fetch failed')) return true;
+    const status = (link as { status?: unknown }).status;
+    return (typeof status === 'number' && status >= 500) || (link.cause instanceof Response && link.cause.status >= 500);
+  });
 }
 
 function describe(error: unknown): string {
-  const parts: string[] = [];
-  for (let current = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) parts.push(current.message);
-  return parts.join(': ') || String(error);
+  const messages = causeChain(error, 3).map((link) => link.message);
+  return messages.join(': ') || String(error);
 }

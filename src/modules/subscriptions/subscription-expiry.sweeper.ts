@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { TransactionRunner } from '../../db/transaction';
@@ -15,9 +15,8 @@ const BATCH = 100;
  * it is what makes the change heard. A subscription a request holds locked is left to the next sweep.
  */
 @Injectable()
-export class SubscriptionExpirySweeper implements OnModuleInit, OnApplicationShutdown {
+export class SubscriptionExpirySweeper implements OnModuleInit {
   private readonly logger = new Logger('Subscriptions');
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
@@ -28,13 +27,7 @@ export class SubscriptionExpirySweeper implements OnModuleInit, OnApplicationShu
   ) {}
 
   onModuleInit() {
-    const run = () => this.background.run('subscription expiry sweep', async () => void (await this.sweep()));
-    this.timer = setInterval(run, SWEEP_INTERVAL_MS).unref();
-    run();
-  }
-
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.background.every('subscription expiry sweep', SWEEP_INTERVAL_MS, async () => void (await this.sweep()));
   }
 
   /** Returns how many subscriptions it expired. */

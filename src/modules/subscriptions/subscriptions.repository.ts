@@ -4,6 +4,7 @@ import { Database, DB } from '../../db/database';
 import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
 import type { Executor, Transaction } from '../../db/database';
 import type { PlanRow } from './plans.repository';
+import { causeChain } from '../../common/errors/cause-chain';
 import type { GeoScope } from '../../common/geo/geo-scopes';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -33,8 +34,8 @@ export interface AdminListFilter {
 
 /** The database's own refusal of a user's second TRIAL (the partial unique index on history rows). */
 export function isSecondTrial(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const { code, constraint } = current as { code?: unknown; constraint?: unknown };
+  for (const link of causeChain(error)) {
+    const { code, constraint } = link as { code?: unknown; constraint?: unknown };
     if (code === '23505') return constraint === 'subscription_changes_one_trial_key';
   }
   return false;
