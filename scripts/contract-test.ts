@@ -217,7 +217,7 @@ async function seed(url: string, oidc: TestOidcProvider): Promise<Record<string,
   await api(url, 'POST', '/v1/accounts/activate-account', subscriberToken, {
     userId: subscriber.user.id,
     accountId: pending.account.id,
-    emailVerificationToken: link.searchParams.get('token'),
+    emailVerificationToken: link.searchParams.get('emailVerificationToken'),
   });
   await api(url, 'PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', adminToken, { stripePriceId: 'price_ContractEntryMonthly' });
   await api(url, 'POST', '/v1/accounts/update-subscription', adminToken, {

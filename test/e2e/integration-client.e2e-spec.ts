@@ -206,9 +206,10 @@ describe('integration docs client (issue 8, done-means 4): login at /auth/login,
         expect(Object.keys(media.examples).sort(), status).toEqual([...response['x-problem-codes']].sort());
       }
     }
+    // The served document names this server's own PUBLIC_BASE_URL in its examples (issue 22); the committed one http://localhost:3000.
     expect(login.responses['401'].content['application/problem+json'].examples.ACCOUNT_SUSPENDED.value).toMatchObject({
       status: 403,
-      type: 'http://localhost:3000/probs/authentication',
+      type: `${ctx.base}/probs/authentication`,
     });
     expect(Object.keys(login.responses['429'].headers)).toContain('Retry-After');
     expect(spec.paths['/v1/auth/login'].post.responses['422'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ProblemDetails');

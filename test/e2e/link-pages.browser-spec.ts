@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { login, registerInactiveAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
-import { browserRequired, launchBrowser, LaunchedBrowser, skippedBrowserNotice } from '../helpers/browser';
+import { useBrowser } from '../helpers/browser';
 import { linkIn, Mailbox } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
@@ -27,29 +27,12 @@ describe('issue 22: the mailed links open the default pages in headless Chromium
     origin = `http://127.0.0.1:${port}`;
     return { env: { SMTP_URL: await mailbox.start(), PUBLIC_BASE_URL: origin } };
   });
-  let launched: LaunchedBrowser | undefined;
-  let browser: Browser | undefined;
-  let failures: string[] = [];
-
-  beforeAll(async () => {
-    const outcome = await launchBrowser();
-    if (!outcome.browser) {
-      failures = outcome.failures;
-      if (!browserRequired()) process.stderr.write(skippedBrowserNotice(failures));
-      return;
-    }
-    launched = outcome;
-    browser = outcome.browser;
-    await ctx.t.app.listen({ port, host: '127.0.0.1' });
-  }, 120_000);
-  afterAll(async () => {
-    await launched?.close();
-    await mailbox.stop();
-  });
+  const browser = useBrowser(() => ctx.t.app.listen({ port, host: '127.0.0.1' }).then(() => undefined));
+  afterAll(() => mailbox.stop());
 
   /** A new tab that records what the page's Content-Security-Policy refused. */
   async function newPage(): Promise<{ page: Page; violations: string[] }> {
-    const page = await browser!.newPage();
+    const page = await browser.get()!.newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
@@ -67,15 +50,8 @@ describe('issue 22: the mailed links open the default pages in headless Chromium
     }));
   }
 
-  function requireBrowser(test: { skip: () => void }) {
-    // Where REQUIRE_BROWSER=1 (CI), a browser that cannot run fails the test; elsewhere it is skipped, loudly.
-    if (browser) return;
-    if (browserRequired()) expect.fail(`no browser could be launched:\n${failures.join('\n')}`);
-    test.skip();
-  }
-
   it('register -> activation request -> the mailed link -> /activate activates with no login -> the user logs in ACTIVE', { timeout: 90_000 }, async (test) => {
-    requireBrowser(test);
+    browser.require(test);
     const session = await registerInactiveAndLogin(ctx.t.app);
     const request = await ctx.t.app.inject({
       method: 'POST',
@@ -131,7 +107,7 @@ describe('issue 22: the mailed links open the default pages in headless Chromium
     'password-reset request -> the mailed link -> /reset-password: a common password is refused in place, a good one logs in',
     { timeout: 90_000 },
     async (test) => {
-      requireBrowser(test);
+      browser.require(test);
       const { input } = await registerUser(ctx.t.app);
       const request = await ctx.t.app.inject({
         method: 'POST',
@@ -175,7 +151,7 @@ describe('issue 22: the mailed links open the default pages in headless Chromium
   );
 
   it('renders the Arabic page right to left, and shows the API’s answer in Arabic', { timeout: 60_000 }, async (test) => {
-    requireBrowser(test);
+    browser.require(test);
     const { page, violations } = await newPage();
     await page.goto(`${origin}/activate?lang=ar&emailVerificationToken=acc_01jh8x2v3kf6qz9w0c4m5t7r8y.made-up`);
     // The language stays in the address; only the token is taken out of it.

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import { registerUser, TEST_PASSWORD } from '../factories/users';
-import { browserRequired, launchBrowser, LaunchedBrowser, skippedBrowserNotice } from '../helpers/browser';
+import { useBrowser } from '../helpers/browser';
 import { useTestApp } from '../helpers/test-app';
 
 /** Expands an operation in Swagger UI, sends `body` through "Try it out" and returns the status shown. */
@@ -23,41 +23,22 @@ describe('Swagger UI in headless Chromium (logs in through "Try it out", then wr
   // Secure cookies, as in production; PUBLIC_BASE_URL http://localhost:3000 while the docs are opened at 127.0.0.1.
   const ctx = useTestApp({ env: { COOKIE_SECURE: 'true' } });
   let url: string;
-  let launched: LaunchedBrowser | undefined;
-  let browser: Browser | undefined;
-  let failures: string[] = [];
-
-  beforeAll(async () => {
-    const outcome = await launchBrowser();
-    if (!outcome.browser) {
-      failures = outcome.failures;
-      if (!browserRequired()) process.stderr.write(skippedBrowserNotice(failures));
-      return;
-    }
-    launched = outcome;
-    browser = outcome.browser;
+  const browser = useBrowser(async () => {
     await ctx.t.app.listen({ port: 0, host: '127.0.0.1' });
     url = await ctx.t.app.getUrl();
-  }, 120_000);
-  afterAll(async () => {
-    await launched?.close();
   });
 
   it('logs in on POST /v1/auth/login, then creates an API key on POST /v1/api-keys with the cookie alone: 201', { timeout: 90_000 }, async (test) => {
-    // Where REQUIRE_BROWSER=1 (CI), a browser that cannot run fails the test; elsewhere it is skipped, loudly.
-    if (!browser) {
-      if (browserRequired()) expect.fail(`no browser could be launched:\n${failures.join('\n')}`);
-      test.skip();
-    }
+    const chromium = browser.require(test);
     const { input, user } = await registerUser(ctx.t.app);
     await ctx.db.query("UPDATE users SET status = 'ACTIVE' WHERE id = $1", [user.id]);
-    const page = await browser!.newPage();
+    const page = await chromium.newPage();
     const sent: { url: string; authorization?: string; origin?: string }[] = [];
     page.on('request', (request) => sent.push({ url: request.url(), ...request.headers() }));
 
     await page.goto(`${url}/docs`, { waitUntil: 'networkidle0' });
     expect(await tryItOut(page, 'post', '/v1/auth/login', { email: input.email, password: TEST_PASSWORD })).toBe('200');
-    const cookies = await browser!.cookies();
+    const cookies = await chromium.cookies();
     expect(cookies.find((cookie) => cookie.name.endsWith('gatehouse_auth'))?.httpOnly).toBe(true);
 
     expect(await tryItOut(page, 'post', '/v1/api-keys', { name: 'made in Swagger UI', scope: 'read-only' })).toBe('201');

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,4 +136,45 @@ export function skippedBrowserNotice(failures: string[]): string {
     '=================================================================================',
     '',
   ].join('\n');
+}
+
+/** The browser of one test file (useBrowser): undefined until launched, or when none could be. */
+export interface SuiteBrowser {
+  get(): Browser | undefined;
+  /**
+   * At the top of each browser test: where REQUIRE_BROWSER=1 (CI) a browser that could not be
+   * launched fails the test; elsewhere the test is skipped (the file's notice said why, loudly).
+   */
+  require(test: { skip: () => void }): Browser;
+}
+
+/**
+ * Launches one browser for a test file (beforeAll), then runs `whenLaunched` (start the app
+ * listening, for example); prints the skip notice where none can run; closes it (afterAll).
+ */
+export function useBrowser(whenLaunched: () => Promise<void> = () => Promise.resolve()): SuiteBrowser {
+  let launched: LaunchedBrowser | undefined;
+  let failures: string[] = [];
+  beforeAll(async () => {
+    const outcome = await launchBrowser();
+    if (!outcome.browser) {
+      failures = outcome.failures;
+      if (!browserRequired()) process.stderr.write(skippedBrowserNotice(failures));
+      return;
+    }
+    launched = outcome;
+    await whenLaunched();
+  }, 120_000);
+  afterAll(async () => {
+    await launched?.close();
+  });
+  return {
+    get: () => launched?.browser,
+    require(test) {
+      if (launched) return launched.browser;
+      if (browserRequired()) expect.fail(`no browser could be launched:\n${failures.join('\n')}`);
+      test.skip();
+      throw new Error('skipped');
+    },
+  };
 }
