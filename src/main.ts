@@ -1,9 +1,17 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeCacheDir, enableNodeCompileCache } from './code-cache';
 
 /** The one-file server that scripts/bundle.ts writes beside dist/main.js. */
 const BUNDLE = join(__dirname, 'server.bundle.js');
+
+/** A bundle at least as new as the compiled server beside it: never one left by an earlier build. */
+function isCurrentBundle(): boolean {
+  const modified = (path: string) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  const bundle = modified(BUNDLE);
+  const compiled = modified(join(__dirname, 'server.js')) ?? 0;
+  return bundle !== undefined && bundle >= compiled;
+}
 
 /**
  * The process entry: `node dist/main.js` (what `npm start` and the Docker image run), or
@@ -14,7 +22,7 @@ const BUNDLE = join(__dirname, 'server.bundle.js');
  * `src/server.ts`.
  */
 enableNodeCompileCache(codeCacheDir(join(__dirname, '..')));
-const bundled = existsSync(BUNDLE);
+const bundled = isCurrentBundle();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the server's modules are loaded here, from the bundle when there is one
 const server = (bundled ? require(BUNDLE) : require('./server')) as typeof import('./server');
 server.run(bundled ? { file: BUNDLE } : undefined);
