@@ -58,6 +58,15 @@ export class AccountsRepository {
     const [account] = await tx.select().from(accounts).where(eq(accounts.id, accountId)).for('update');
     return account;
   }
+  /** The user's own account, locked for the rest of the caller's transaction (phone codes are counted under it). */
+  private async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
+    const [account] = await tx
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .for('update');
+    return account;
+  }
 
   /**
    * The account becomes ACTIVE with its email verified. The token's hash stays, without an expiry:
@@ -87,11 +96,7 @@ export class AccountsRepository {
     limits: { perAccount: { maxSends: number; windowSeconds: number }; perNumberPerDay: number },
     now: Date,
   ): Promise<PhoneReservation> {
-    const [account] = await tx
-      .select()
-      .from(accounts)
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-      .for('update');
+    const account = await this.lockOwned(tx, userId, accountId);
     if (!account) return { outcome: 'not-found' };
     const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
     if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends)
@@ -138,11 +143,7 @@ export class AccountsRepository {
     maxAttempts: number,
     now: Date,
   ): Promise<TokenOutcome<AccountRow>> {
-    const [account] = await tx
-      .select()
-      .from(accounts)
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-      .for('update');
+    const account = await this.lockOwned(tx, userId, accountId);
     if (!account) return { outcome: 'not-found' };
     if (!account.phoneCodeHash) return { outcome: 'invalid' };
     if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };
