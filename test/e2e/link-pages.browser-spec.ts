@@ -1,22 +1,10 @@
-import { createServer } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { login, registerInactiveAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
 import { useBrowser } from '../helpers/browser';
 import { linkIn, Mailbox } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
-
-/** A port free right now, so PUBLIC_BASE_URL (and with it the mailed links) can name it before the app listens. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/redis-server';
 
 describe('issue 22: the mailed links open the default pages in headless Chromium, which finish the job', () => {
   const mailbox = new Mailbox();

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -9,6 +8,7 @@ import { insertAccount } from '../factories/accounts';
 import { isSkipped, readmeShellBlocks, ROOT } from '../helpers/readme';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { createTestDatabase, TEST_JWT_SECRET, type TestDatabase } from '../helpers/test-app';
+import { freePort } from '../helpers/redis-server';
 
 const section = readmeShellBlocks().filter((block) => block.section === 'Stripe in development');
 const stripeCli = section.find((block) => block.code.includes('stripe listen'));
@@ -18,17 +18,6 @@ const purchase = section.find((block) => !isSkipped(block) && block !== startFak
 const createAdmin = readmeShellBlocks().find((block) => block.section === 'Accounts and administration' && block.code.includes('npm run create-admin'));
 const README_FAKE = 'http://127.0.0.1:12111';
 const ADMIN_PASSWORD = 'a long admin passphrase';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `NAME=value` pairs of the STRIPE_ settings in a text. */
 const settingsIn = (text: string) => Object.fromEntries([...text.matchAll(/\b(STRIPE_[A-Z_]+)=(\S+)/g)].map((match) => [match[1]!, match[2]!]));
