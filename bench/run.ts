@@ -8,7 +8,8 @@
  * an embedded Postgres in a temporary directory), BENCH_SCENARIOS (comma list of names, default
  * all), BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50),
  * BENCH_LICENSES (100000), BENCH_SKIP_BUILD (1: use dist/ as it is), BENCH_APP_NODE_ARGS (flags for the
- * app's `node`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * app's `node`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_REFERENCE_NODE_ARGS (the same for the
+ * reference, to profile both sides of a pair).
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -34,6 +35,7 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
 const LIFTED = '1000000000/60';
 /** Extra `node` flags for the app, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load. */
 const APP_NODE_ARGS = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const REFERENCE_NODE_ARGS = process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 /** One side's numbers for one timed run. */
 export interface Measurement {
@@ -168,7 +170,7 @@ async function main() {
     if (data) {
       reference = await startServer(
         'reference',
-        [compileReference()],
+        [...REFERENCE_NODE_ARGS, compileReference()],
         { DATABASE_URL: database.url, LICENSE_SIGNING_KEY: secrets.LICENSE_SIGNING_KEY, JWT_SECRET: secrets.JWT_SECRET },
         join(logDir, 'reference.log'),
       );

@@ -149,6 +149,91 @@ describe('claims across two instances', () => {
   });
 });
 
+describe('slot handover (issue 21: outbound delivery)', () => {
+  const ctx = useTestApp({ env: OPEN });
+
+  it('two dispatching instances drain a healthy endpoint’s 120 due deliveries, most slots handed from one attempt to the next: each delivery arrives once, never more than 4 in flight between them', async () => {
+    const receiver = await WebhookReceiver.start();
+    // Each answer waits a little, so attempts overlap and the limit is tested.
+    receiver.answer(...Array.from({ length: 120 }, () => ({ status: 204, delayMs: 5 })));
+    const owner = await insertUser(ctx.db);
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id, url: receiver.url });
+    for (let i = 0; i < 120; i++) {
+      await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(Date.now() - 60_000 + i) });
+    }
+    const dispatching = await Promise.all([0, 1].map(() => createTestApp({ database: ctx.t.database, env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } })));
+    let claimed = 0;
+    let handedOver = 0;
+    for (const instance of dispatching) {
+      const repository = instance.app.get(WebhookDeliveriesRepository);
+      const claimDue = repository.claimDue.bind(repository);
+      vi.spyOn(repository, 'claimDue').mockImplementation(async (...args) => {
+        const items = await claimDue(...args);
+        claimed += items.filter((item) => item.endpoint.id === endpoint.id).length;
+        return items;
+      });
+      const recordAttempts = repository.recordAttempts.bind(repository);
+      vi.spyOn(repository, 'recordAttempts').mockImplementation(async (...args) => {
+        const result = await recordAttempts(...args);
+        handedOver += result.handedOver.length;
+        return result;
+      });
+    }
+    try {
+      await vi.waitFor(
+        async () => {
+          const done = await ctx.db.query("SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'SUCCEEDED'", [endpoint.id]);
+          expect(done.rows[0].n).toBe(120);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      expect(receiver.requests).toHaveLength(120);
+      expect(receiver.byWebhookId().size).toBe(120);
+      expect(receiver.maxInProgress).toBeLessThanOrEqual(4);
+      expect(receiver.maxInProgress).toBeGreaterThan(1);
+      // Every attempt was either claimed or handed over, exactly once; most were handed over.
+      expect(claimed + handedOver).toBe(120);
+      expect(handedOver).toBeGreaterThan(60);
+      const attempts = await ctx.db.query(
+        'SELECT count(*)::int AS n FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = $1',
+        [endpoint.id],
+      );
+      expect(attempts.rows[0].n).toBe(120);
+    } finally {
+      for (const instance of dispatching) instance.app.get(WebhookDispatcher).onApplicationShutdown();
+      await Promise.all(dispatching.map((instance) => instance.close()));
+      await receiver.close();
+    }
+  });
+
+  it('a failing endpoint is never handed a slot: each of its attempts goes back to the fair claim, one at a time', async () => {
+    const receiver = await WebhookReceiver.start();
+    receiver.answer(...Array.from({ length: 3 }, () => ({ status: 503, delayMs: 5 })));
+    const owner = await insertUser(ctx.db);
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id, url: receiver.url });
+    for (let i = 0; i < 3; i++) {
+      await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(Date.now() - 60_000 + i) });
+    }
+    const dispatching = await createTestApp({ database: ctx.t.database, env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } });
+    const repository = dispatching.app.get(WebhookDeliveriesRepository);
+    const recordAttempts = repository.recordAttempts.bind(repository);
+    const asked: (Map<string, number> | undefined)[] = [];
+    vi.spyOn(repository, 'recordAttempts').mockImplementation(async (rows, handOver) => {
+      asked.push(handOver?.endpoints);
+      return recordAttempts(rows, handOver);
+    });
+    try {
+      await vi.waitFor(() => expect(receiver.requests).toHaveLength(3), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(1), { timeout: 5_000, interval: 20 });
+      expect(asked.every((endpoints) => !endpoints?.has(endpoint.id))).toBe(true);
+    } finally {
+      dispatching.app.get(WebhookDispatcher).onApplicationShutdown();
+      await dispatching.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe('endpointsFor on many endpoints', () => {
   const ctx = useTestApp();
 

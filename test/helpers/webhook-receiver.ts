@@ -30,6 +30,9 @@ const DEFAULT_ANSWER: ReceiverAnswer = { status: 200, body: 'ok' };
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
   connections = 0;
+  /** Requests received and not yet answered, and the most there ever were at once. */
+  inProgress = 0;
+  maxInProgress = 0;
   private readonly answers: ReceiverAnswer[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<Socket>();
@@ -114,9 +117,14 @@ export class WebhookReceiver {
     });
     const answer = this.answers.shift() ?? DEFAULT_ANSWER;
     if (answer.delayMs === Infinity) return;
-    if (answer.delayMs) await this.sleep(answer.delayMs);
-    if (response.destroyed) return;
-    response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+    this.maxInProgress = Math.max(this.maxInProgress, ++this.inProgress);
+    try {
+      if (answer.delayMs) await this.sleep(answer.delayMs);
+      if (response.destroyed) return;
+      response.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+    } finally {
+      this.inProgress--;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -8,7 +8,7 @@ import { MailService } from '../../common/mail/mail.service';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
-import { ClaimedDelivery, DeliveryRow, NextState, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { ClaimedDelivery, DeliveryRow, HandOver, NextState, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { signWebhook } from './webhook-signature';
@@ -110,16 +110,18 @@ export class WebhookAttempts {
 
   /**
    * Records attempts made (one statement for all of them, each with where its delivery goes
-   * next), then what they say about their endpoints' health.
+   * next), then what they say about their endpoints' health. With `handOver`, the statement also
+   * claims successors for the recorded attempts' slots (WebhookDeliveriesRepository.recordAttempts);
+   * those it claimed, for the caller to attempt.
    */
-  async record(sent: SentAttempt[]): Promise<void> {
+  async record(sent: SentAttempt[], handOver?: Omit<HandOver, 'now' | 'leaseUntil'>): Promise<ClaimedDelivery[]> {
     const now = this.clock.now();
     // An endpoint's health follows its last attempt (as if each had recorded in turn); one that
     // answered 2xx last is healthy, written beside the attempts rather than after them.
     const last = new Map<string, SentAttempt>();
     for (const item of sent) if (item.claimed.endpoint.enabled) last.set(item.claimed.endpoint.id, item);
     const healthy = [...last].filter(([, item]) => item.result.ok).map(([id]) => id);
-    const [recorded] = await Promise.all([
+    const [{ recorded, handedOver }] = await Promise.all([
       this.deliveries.recordAttempts(
         sent.map(({ claimed: { delivery }, result, at }) => ({
           attempt: {
@@ -134,6 +136,7 @@ export class WebhookAttempts {
           next: this.nextState(delivery, result, now),
           lease: delivery.leaseUntil!,
         })),
+        handOver && { ...handOver, now, leaseUntil: this.leaseFrom(now) },
       ),
       healthy.length > 0 ? this.endpoints.recordHealthy(healthy) : undefined,
     ]);
@@ -150,6 +153,7 @@ export class WebhookAttempts {
       ...[...gone].map((id) => this.endpoints.disable(id, 'GONE', now)),
       ...failing.map((item) => this.afterFailure(item.claimed.endpoint, now)),
     ]);
+    return handedOver;
   }
 
   /** Failing every delivery for FAILING_DISABLE_DAYS switches the endpoint off, and its owner is told. */

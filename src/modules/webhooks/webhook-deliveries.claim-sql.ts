@@ -106,3 +106,69 @@ export function dueOfLockedEndpoints(endpoints: { id: string }[], now: Date, { l
     ORDER BY c.rank, c.next_attempt_at
     LIMIT ${limit}`;
 }
+
+/**
+ * The slot handover that recording an attempt may ask for (WebhookDeliveriesRepository.recordAttempts):
+ * for each endpoint in `wanted` (a CTE of `endpoint_id, n`), up to `n` of its due deliveries that
+ * no attempt holds, the oldest first, leased at once as a claim would, while the endpoint is
+ * enabled and healthy (a failing one has one slot, which only the fair claim hands out). Each
+ * successor takes the slot of an attempt recorded in the same statement, so the endpoint's count
+ * in flight is unchanged and needs no recount: another instance's claim, before or after this
+ * commits, counts the same number.
+ */
+export const handOverSlots = (now: Date, leaseUntil: Date) => sql`
+  handed AS (
+    UPDATE webhook_deliveries d SET lease_until = ${leaseUntil}, attempt_count = d.attempt_count + 1
+      FROM (
+        SELECT x.id FROM wanted w
+        JOIN webhook_endpoints e ON e.id = w.endpoint_id AND e.enabled AND e.failing_since IS NULL
+        CROSS JOIN LATERAL (
+          SELECT d.id FROM webhook_deliveries d WHERE ${dueFree(now)}
+          ORDER BY d.next_attempt_at LIMIT w.n
+          FOR UPDATE SKIP LOCKED
+        ) x
+      ) successor
+     WHERE d.id = successor.id
+    RETURNING d.*
+  )`;
+
+/** The handed-over deliveries (snake_case columns of `handed`) with their endpoints, read as claimDue reads them. */
+export const HANDED_WITH_ENDPOINTS = sql`
+  SELECT h.*, e.url AS e_url, e.enabled AS e_enabled, e.secret_sealed AS e_secret_sealed,
+         e.previous_secret_sealed AS e_previous_secret_sealed, e.previous_secret_expires_at AS e_previous_secret_expires_at,
+         e.owner_id AS e_owner_id, u.role AS e_owner_role
+    FROM handed h JOIN webhook_endpoints e ON e.id = h.endpoint_id JOIN users u ON u.id = e.owner_id`;
+
+const dateOrNull = (value: unknown) => (value == null ? null : new Date(value as string | Date));
+
+/** A row of HANDED_WITH_ENDPOINTS as the claimed delivery an attempt takes. */
+export function handedDelivery(row: Record<string, unknown>) {
+  return {
+    delivery: {
+      id: row.id as string,
+      endpointId: row.endpoint_id as string,
+      ownerId: row.owner_id as string,
+      subjectUserId: (row.subject_user_id as string | null) ?? null,
+      eventId: row.event_id as string,
+      eventType: row.event_type as string,
+      body: row.body as string,
+      status: row.status as 'PENDING',
+      attemptCount: Number(row.attempt_count),
+      nextAttemptAt: dateOrNull(row.next_attempt_at),
+      leaseUntil: dateOrNull(row.lease_until),
+      lastError: (row.last_error as string | null) ?? null,
+      createdAt: new Date(row.created_at as string | Date),
+      completedAt: dateOrNull(row.completed_at),
+    },
+    endpoint: {
+      id: row.endpoint_id as string,
+      url: row.e_url as string,
+      enabled: row.e_enabled as boolean,
+      secretSealed: row.e_secret_sealed as string,
+      previousSecretSealed: (row.e_previous_secret_sealed as string | null) ?? null,
+      previousSecretExpiresAt: dateOrNull(row.e_previous_secret_expires_at),
+      ownerId: row.e_owner_id as string,
+      ownerRole: row.e_owner_role as ClaimedEndpoint['ownerRole'],
+    },
+  };
+}

@@ -3,7 +3,15 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } fro
 import { OwnerScope } from '../../common/auth/principal';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
-import { ClaimLimits, dueOfLockedEndpoints, lockClaimableEndpoints, WITHOUT_FLUSH } from './webhook-deliveries.claim-sql';
+import {
+  ClaimLimits,
+  dueOfLockedEndpoints,
+  HANDED_WITH_ENDPOINTS,
+  handedDelivery,
+  handOverSlots,
+  lockClaimableEndpoints,
+  WITHOUT_FLUSH,
+} from './webhook-deliveries.claim-sql';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
@@ -17,6 +25,13 @@ export interface RecordedAttempt {
   attempt: NewAttempt & { attemptedAt: Date };
   next: NextState;
   lease: Date;
+}
+
+/** Successors to claim while recording: how many for each endpoint, leased until `leaseUntil`, due by `now`. */
+export interface HandOver {
+  endpoints: Map<string, number>;
+  now: Date;
+  leaseUntil: Date;
 }
 
 /** A claimed delivery with what its attempt needs from its endpoint, and its owner's role now. */
@@ -154,13 +169,16 @@ export class WebhookDeliveriesRepository {
   /**
    * Records a round's attempts, each with where its delivery goes next, in one statement: an
    * attempt is recorded only while it still holds its lease, and its attempt row is written only
-   * then. The ids of the deliveries recorded.
+   * then. With `handOver`, the same statement also claims successors for the slots of recorded
+   * attempts (handOverSlots): up to `handOver.endpoints.get(id)` due deliveries of each endpoint
+   * named. The ids of the deliveries recorded, and the successors claimed.
    */
-  async recordAttempts(rows: RecordedAttempt[]): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
+  async recordAttempts(rows: RecordedAttempt[], handOver?: HandOver): Promise<{ recorded: Set<string>; handedOver: ClaimedDelivery[] }> {
+    if (rows.length === 0) return { recorded: new Set(), handedOver: [] };
     const column = <T>(pick: (row: RecordedAttempt) => T) => sql.param(rows.map(pick));
     const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
-    const result = await this.db.execute<{ id: string }>(sql`
+    const wanted = handOver && handOver.endpoints.size > 0 ? handOver : undefined;
+    const result = await this.db.execute<Record<string, unknown>>(sql`
       WITH round AS (
         SELECT * FROM unnest(
           ${column((row) => row.attempt.deliveryId)}::text[], ${column((row) => iso(row.lease))}::timestamptz[],
@@ -175,14 +193,28 @@ export class WebhookDeliveriesRepository {
            SET status = r.status, next_attempt_at = r.next_attempt_at, last_error = r.last_error, completed_at = r.completed_at, lease_until = NULL
           FROM round r
          WHERE d.id = r.delivery_id AND d.lease_until = r.lease
-        RETURNING d.id
+        RETURNING d.id, d.endpoint_id
       ), attempts AS (
         INSERT INTO ${webhookAttempts} (id, delivery_id, attempted_at, status_code, duration_ms, response_body, failure)
         SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
           FROM round r JOIN recorded ON recorded.id = r.delivery_id
-      )
-      SELECT id, ${WITHOUT_FLUSH} FROM recorded`);
-    return new Set(result.rows.map((row) => row.id));
+      )${
+        wanted
+          ? sql`, wanted AS (
+        -- Only the slots of attempts recorded here: one whose lease ran out is another's to fill.
+        SELECT a.endpoint_id, least(a.n, count(recorded.id))::int AS n
+          FROM unnest(${sql.param([...wanted.endpoints.keys()])}::text[], ${sql.param([...wanted.endpoints.values()])}::int[]) AS a(endpoint_id, n)
+          JOIN recorded ON recorded.endpoint_id = a.endpoint_id
+         GROUP BY a.endpoint_id, a.n
+      ), ${handOverSlots(wanted.now, wanted.leaseUntil)}
+      SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, s.*, ${WITHOUT_FLUSH}
+        FROM (SELECT 1) one LEFT JOIN (${HANDED_WITH_ENDPOINTS}) s ON true`
+          : sql`
+      SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, ${WITHOUT_FLUSH}`
+      }`);
+    const recorded = new Set((result.rows[0]?.recorded_ids as string[] | null) ?? []);
+    const handedOver = result.rows.filter((row) => row.id != null).map(handedDelivery);
+    return { recorded, handedOver };
   }
 
   /**

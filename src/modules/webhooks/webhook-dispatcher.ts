@@ -45,7 +45,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private claims: Promise<unknown> = Promise.resolve();
   private refillQueued = false;
   /** Attempts made and waiting to be recorded together, and the recording under way. */
-  private readonly unrecorded: { sent: SentAttempt; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private readonly unrecorded: { sent: SentAttempt; resolve: (handedOver: boolean) => void; reject: (error: unknown) => void }[] = [];
   private recording: Promise<void> | undefined;
 
   constructor(
@@ -168,21 +168,25 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private start(item: ClaimedDelivery): void {
     const attempt = this.attempts
       .make(item)
-      .then((sent) => sent && this.record(sent))
-      .then(
-        () => undefined,
-        (error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, `Delivery ${item.delivery.id}: the attempt failed to record`),
-      )
-      .finally(() => {
+      .then((sent) => (sent ? this.record(sent) : false))
+      .catch((error: unknown) => {
+        this.logger.warn({ err: safeErrorForLog(error) }, `Delivery ${item.delivery.id}: the attempt failed to record`);
+        return false;
+      })
+      .then((handedOver) => {
         this.inFlight.delete(attempt);
-        if (this.config.webhooks.dispatch) this.refill();
+        // A slot handed to a successor is still taken; one given back is claimed again, fairly.
+        if (this.config.webhooks.dispatch && !handedOver) this.refill();
       });
     this.inFlight.add(attempt);
   }
 
-  /** Queues an attempt made for the next recording, which takes every attempt that ended meanwhile. */
-  private record(sent: SentAttempt): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Queues an attempt made for the next recording, which takes every attempt that ended meanwhile;
+   * whether its slot went straight to a successor.
+   */
+  private record(sent: SentAttempt): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       this.unrecorded.push({ sent, resolve, reject });
       // After the I/O callbacks of this turn of the loop: the attempts answered together record together.
       if (this.unrecorded.length === 1) setImmediate(() => this.recordQueued());
@@ -193,16 +197,48 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private recordQueued(): void {
     if (this.recording || this.unrecorded.length === 0) return;
     const batch = this.unrecorded.splice(0);
+    const sent = batch.map((queued) => queued.sent);
     this.recording = this.attempts
-      .record(batch.map((queued) => queued.sent))
+      .record(sent, this.handOverFor(sent))
       .then(
-        () => batch.forEach((queued) => queued.resolve()),
+        (successors) => {
+          // Each successor takes the slot of one attempt of its endpoint recorded here.
+          const slots = new Map<string, number>();
+          for (const successor of successors) {
+            slots.set(successor.endpoint.id, (slots.get(successor.endpoint.id) ?? 0) + 1);
+            this.start(successor);
+          }
+          for (const queued of batch) {
+            const endpointId = queued.sent.claimed.endpoint.id;
+            const left = slots.get(endpointId) ?? 0;
+            if (left > 0) slots.set(endpointId, left - 1);
+            queued.resolve(left > 0);
+          }
+        },
         (error: unknown) => batch.forEach((queued) => queued.reject(error)),
       )
       .finally(() => {
         this.recording = undefined;
         this.recordQueued();
       });
+  }
+
+  /**
+   * The slots to hand over from a recording: one per attempt answered 2xx, to an endpoint whose
+   * attempts here all were, while this instance dispatches and has a free slot for the fair claim
+   * to give others (a full instance gives each slot back, so a busy endpoint cannot keep them all).
+   */
+  private handOverFor(sent: SentAttempt[]): { endpoints: Map<string, number> } | undefined {
+    if (!this.config.webhooks.dispatch || this.stopped || this.inFlight.size >= this.config.webhooks.dispatchConcurrency) return undefined;
+    const endpoints = new Map<string, number>();
+    const unhealthy = new Set<string>();
+    for (const { claimed, result } of sent) {
+      const id = claimed.endpoint.id;
+      if (!result.ok || !claimed.endpoint.enabled) unhealthy.add(id);
+      else endpoints.set(id, (endpoints.get(id) ?? 0) + 1);
+    }
+    for (const id of unhealthy) endpoints.delete(id);
+    return endpoints.size > 0 ? { endpoints } : undefined;
   }
 
   /**
