@@ -203,33 +203,43 @@ describe('RFC 9457 problem details', () => {
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('gives API answers, found or not, a policy that allows nothing, and the docs the one Swagger UI needs (issue 21)', async () => {
-    const common = {
-      'cross-origin-opener-policy': 'same-origin',
+  it('gives API answers, found or not, the REST set of headers and a policy that allows nothing; the docs and HTML pages the document set (issue 21)', async () => {
+    // OWASP's REST Security Cheat Sheet: what an API answer needs, and nothing for HTML documents.
+    const api = {
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
       'cross-origin-resource-policy': 'same-origin',
-      'origin-agent-cluster': '?1',
       'referrer-policy': 'no-referrer',
       'strict-transport-security': 'max-age=31536000; includeSubDomains',
       'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    };
+    const documentOnly = {
+      'cross-origin-opener-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
       'x-dns-prefetch-control': 'off',
       'x-download-options': 'noopen',
-      'x-frame-options': 'SAMEORIGIN',
       'x-permitted-cross-domain-policies': 'none',
       'x-xss-protection': '0',
     };
+    const document = { ...documentOnly, 'cross-origin-resource-policy': 'same-origin', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
     for (const url of ['/health/live', '/openapi.json', '/no-such-route', '/test-probe/crash']) {
       const response = await ctx.t.app.inject({ method: 'GET', url });
-      expect(response.headers, url).toMatchObject({ ...common, 'content-security-policy': "default-src 'none';frame-ancestors 'none'" });
+      expect(response.headers, url).toMatchObject(api);
+      for (const name of Object.keys(documentOnly)) expect(response.headers[name], `${url} ${name}`).toBeUndefined();
     }
     for (const url of ['/docs', '/docs/swagger-ui.css']) {
       const response = await ctx.t.app.inject({ method: 'GET', url });
       expect(response.statusCode, url).toBe(200);
-      expect(response.headers, url).toMatchObject(common);
+      expect(response.headers, url).toMatchObject({ ...document, 'x-frame-options': 'SAMEORIGIN' });
       expect(response.headers['content-security-policy'], url).toBe(
         "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;" +
           "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' 'unsafe-inline'",
       );
     }
+    const page = await ctx.t.app.inject({ method: 'GET', url: '/activate' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers).toMatchObject({ ...document, 'x-frame-options': 'SAMEORIGIN' });
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
 });
 

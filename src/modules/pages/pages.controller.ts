@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Headers, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../common/auth/access.decorators';
+import { HtmlPage } from '../../common/http/security-headers';
 import { LinkPageQueryDto } from './pages.schemas';
 import { PAGE_SCRIPT_HASH } from './pages.script';
 import { PagesService } from './pages.service';
@@ -21,6 +22,7 @@ export class PagesController {
   constructor(private readonly pages: PagesService) {}
 
   @Public()
+  @HtmlPage()
   @Get('activate')
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('content-security-policy', PAGE_POLICY)
@@ -31,6 +33,7 @@ export class PagesController {
   }
 
   @Public()
+  @HtmlPage()
   @Get('reset-password')
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('content-security-policy', PAGE_POLICY)
