@@ -93,16 +93,16 @@ export function answerWrongMethods(fastify: FastifyInstance, problems: ProblemWr
     const integration = route.config?.gatehouseIntegrationErrors === true;
     if (methods.length > 0) table.add(methods, route.url, integration);
   });
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method === 'OPTIONS') return;
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (request.method === 'OPTIONS') return done();
     // A request routed to a pattern without parameters (license validation, access checks) is
     // exactly where it belongs: only unrouted requests and `:param` matches need the table.
     const matched = request.routeOptions.url;
-    if (matched !== undefined && !matched.includes(':') && !matched.includes('*')) return;
+    if (matched !== undefined && !matched.includes(':') && !matched.includes('*')) return done();
     const allowed = table.allowedMethods(request.url.split('?')[0] ?? '/');
-    if (!allowed || allowed.methods.includes(request.method)) return;
+    if (!allowed || allowed.methods.includes(request.method)) return done();
     const error = new DomainError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.methods.join(', ') } });
+    // Answered here: the chain stops, as an async hook stops it by returning the reply.
     problems.send(error, request, reply, { integrationErrors: allowed.integrationErrors });
-    return reply;
   });
 }

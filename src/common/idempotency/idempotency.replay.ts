@@ -35,14 +35,17 @@ export class IdempotentReplayFilter implements ExceptionFilter<IdempotentReplay>
  * for it either: its key is freed instead.
  */
 export function storeIdempotentResponses(fastify: FastifyInstance, idempotency: IdempotencyService): void {
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook: the answers without a claim (nearly all) pass it without a promise.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const claim = request.idempotencyClaim;
-    if (!claim) return payload;
+    if (!claim) return done(null, payload);
     request.idempotencyClaim = undefined;
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
     if (reply.statusCode === 422 && body !== undefined && isValidationFailure(body)) claim.storable = false;
-    await idempotency.finish(claim, reply.statusCode, reply.getHeaders(), body);
-    return payload;
+    idempotency.finish(claim, reply.statusCode, reply.getHeaders(), body).then(
+      () => done(null, payload),
+      (error: Error) => done(error),
+    );
   });
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerOf } from '../../common/auth/api-key-verifier';
 import { verifiedApiKey } from '../../common/auth/request-credentials';
 import { BackgroundTasks } from '../../common/background';
@@ -78,20 +78,20 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
 
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onResponse', async (request, reply) => {
-      const keyId = request.principal ? (request.principal.kind === 'apiKey' ? request.principal.apiKeyId : undefined) : await this.keyOf(request);
-      if (!keyId) return;
-      this.record({
-        keyId,
-        at: this.clock.now(),
-        method: request.method,
-        route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
-        status: reply.statusCode,
-        latencyMs: Math.round(reply.elapsedTime),
-        ip: request.ip,
-        userAgent: request.headers['user-agent']?.slice(0, 512),
-        requestId: String(request.id),
-      });
+    // Synchronous unless an API key must still be looked up (a call refused before authentication):
+    // most answers pass this hook without a promise.
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const principal = request.principal;
+      if (principal) {
+        if (principal.kind === 'apiKey') this.recordAnswer(principal.apiKeyId, request, reply);
+        return done();
+      }
+      const bearer = bearerOf(request.headers.authorization);
+      if (!bearer || !this.keys.isApiKey(bearer)) return done();
+      void this.keyOf(bearer, request)
+        .then((keyId) => keyId && this.recordAnswer(keyId, request, reply))
+        .catch((error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, 'API key usage of a refused call not recorded'))
+        .finally(() => done());
     });
     this.background.every('periodic API key usage flush', USAGE_FLUSH_INTERVAL_MS, () => this.flush(), { atStart: false });
     this.background.addFinalizer('API key usage flush', async () => {
@@ -111,9 +111,22 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
    * expired) is not counted; a key that could not be looked up (the database is down) is counted
    * when this instance has seen it before, else it cannot be told from a made-up one.
    */
-  private async keyOf(request: FastifyRequest): Promise<string | undefined> {
-    const bearer = bearerOf(request.headers.authorization);
-    if (!bearer || !this.keys.isApiKey(bearer)) return undefined;
+  private recordAnswer(keyId: string, request: FastifyRequest, reply: FastifyReply): void {
+    this.record({
+      keyId,
+      at: this.clock.now(),
+      method: request.method,
+      route: request.routeOptions.url ?? request.url.split('?')[0] ?? '/',
+      status: reply.statusCode,
+      latencyMs: Math.round(reply.elapsedTime),
+      ip: request.ip,
+      userAgent: request.headers['user-agent']?.slice(0, 512),
+      requestId: String(request.id),
+    });
+  }
+
+  /** The key an unauthenticated call presented, when it is one of ours (its verification is cached). */
+  private async keyOf(bearer: string, request: FastifyRequest): Promise<string | undefined> {
     try {
       return (await verifiedApiKey(request, this.keys, bearer)).apiKeyId;
     } catch (error) {

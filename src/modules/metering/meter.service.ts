@@ -74,9 +74,10 @@ export class MeterService extends Meter implements OnModuleInit {
 
   onModuleInit() {
     // A call that failed on our side gives its unit back (after the answer is sent: no latency).
-    this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('onResponse', async (request, reply) => {
+    this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('onResponse', (request, reply, done) => {
       const charge = consumed.get(request);
       if (charge && reply.statusCode >= 500) this.background.run('quota refund', () => this.counters.refund(charge.key, charge.cost));
+      done();
     });
   }
 
