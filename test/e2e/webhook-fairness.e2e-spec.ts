@@ -276,3 +276,34 @@ describe('endpointsFor on many endpoints', () => {
     );
   });
 });
+
+describe('the fan-out’s insert', () => {
+  const ctx = useTestApp();
+
+  it('writes 12,000 deliveries (past the 65,535 parameters a row-per-parameter insert could carry) in one statement, and a repeat adds none', async () => {
+    const owner = await insertUser(ctx.db);
+    const endpoints = await Promise.all(Array.from({ length: 3 }, () => insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id })));
+    const now = new Date();
+    const rows = Array.from({ length: 4_000 }, (_, n) => n).flatMap((n) =>
+      endpoints.map((endpoint) => ({
+        endpointId: endpoint.id,
+        ownerId: owner.id,
+        subjectUserId: owner.id,
+        eventId: `evt_fanout${n}`,
+        eventType: 'license.revoked',
+        body: JSON.stringify({ n }),
+        nextAttemptAt: now,
+      })),
+    );
+    const repository = ctx.t.app.get(WebhookDeliveriesRepository);
+    await ctx.t.app.get(TransactionRunner).run((tx) => repository.insertMany(tx, rows));
+    await ctx.t.app.get(TransactionRunner).run((tx) => repository.insertMany(tx, rows.slice(0, 100)));
+    const stored = await ctx.db.query(
+      "SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, bool_and(status = 'PENDING' AND attempt_count = 0 AND created_at IS NOT NULL) AS fresh FROM webhook_deliveries WHERE owner_id = $1",
+      [owner.id],
+    );
+    expect(stored.rows[0]).toEqual({ n: 12_000, ids: 12_000, fresh: true });
+    const sample = await ctx.db.query("SELECT body, event_type, next_attempt_at FROM webhook_deliveries WHERE event_id = 'evt_fanout123' LIMIT 1");
+    expect(sample.rows[0]).toEqual({ body: '{"n":123}', event_type: 'license.revoked', next_attempt_at: now });
+  });
+});

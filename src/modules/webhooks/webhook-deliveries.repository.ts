@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
+import { newId } from '../../common/ids';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
 import {
@@ -63,8 +64,6 @@ const subscribedTo = (type: string) =>
 const hearsEveryone = and(eq(webhookEndpoints.scope, 'all'), eq(users.role, 'ADMIN'))!;
 /** Why a delivery about someone else ends when its endpoint's owner is no longer an ADMIN. */
 const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
-/** Deliveries per insert: a dozen parameters each. */
-const INSERT_CHUNK = 4_000;
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
@@ -103,16 +102,22 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * One delivery per endpoint and event, whatever repeats the fan-out: one statement, unless there
-   * are so many that their parameters would pass Postgres's limit (65,535).
+   * One delivery per endpoint and event, whatever repeats the fan-out, in one statement: a column
+   * per parameter (arrays through unnest), so a batch of any size is 8 parameters, not 8 per row.
    */
   async insertMany(tx: Executor, rows: NewDelivery[]): Promise<void> {
-    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-      await tx
-        .insert(webhookDeliveries)
-        .values(rows.slice(start, start + INSERT_CHUNK))
-        .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.eventId] });
-    }
+    if (rows.length === 0) return;
+    const column = <T>(pick: (row: NewDelivery) => T) => sql.param(rows.map(pick));
+    await tx.execute(sql`
+      INSERT INTO ${webhookDeliveries} (id, endpoint_id, owner_id, subject_user_id, event_id, event_type, body, next_attempt_at, created_at)
+      SELECT id, endpoint_id, owner_id, subject_user_id, event_id, event_type, body, next_attempt_at, coalesce(created_at, now())
+        FROM unnest(
+          ${column((row) => row.id ?? newId('whd'))}::text[], ${column((row) => row.endpointId)}::text[], ${column((row) => row.ownerId)}::text[],
+          ${column((row) => row.subjectUserId ?? null)}::text[], ${column((row) => row.eventId)}::text[], ${column((row) => row.eventType)}::text[],
+          ${column((row) => row.body)}::text[], ${column((row) => row.nextAttemptAt?.toISOString() ?? null)}::timestamptz[],
+          ${column((row) => row.createdAt?.toISOString() ?? null)}::timestamptz[]
+        ) AS r(id, endpoint_id, owner_id, subject_user_id, event_id, event_type, body, next_attempt_at, created_at)
+      ON CONFLICT (endpoint_id, event_id) DO NOTHING`);
   }
 
   /**
