@@ -7,7 +7,7 @@ import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PR
 import { pageLinkSchema } from '../../common/validation/links';
 import { currencySchema, moneySchema } from '../products/products.schemas';
 import { geoScopeListSchema } from '../../common/geo/geo.schemas';
-import { stripePriceIdSchema } from '../../common/stripe/stripe-price-id';
+import { stripePriceIdSchema } from '../../common/validation/stripe-price-id';
 
 const isoDate = z.iso.datetime({ offset: true });
 const SUBSCRIPTION_STATUSES = subscriptionStatus.enumValues;
