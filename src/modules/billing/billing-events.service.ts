@@ -3,9 +3,9 @@ import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 import { BillingEventsRepository } from './billing-events.repository';
 import { OrderFulfilment } from './order-fulfilment.service';
-import { assertUnreachable, PaymentEvent } from './payment-events';
+import { assertUnreachable, EventOutcome, PaymentEvent } from './payment-events';
 import { PAYMENT_PROVIDER, PaymentProvider } from './payment-provider';
-import { EventOutcome, SubscriptionBilling } from './subscription-billing.service';
+import { SubscriptionBilling } from './subscription-billing.service';
 
 /**
  * Payment events received from the provider, turned into commands: orders to OrderFulfilment,

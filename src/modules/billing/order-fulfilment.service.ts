@@ -6,10 +6,9 @@ import { LicensesService } from '../licenses/licenses.service';
 import { OrderRow, OrdersService } from '../orders/orders.service';
 import { ProductsService } from '../products/products.service';
 import { UsersService } from '../users/users.service';
-import type { OrderCheckout, OrderRef, PaymentEvent } from './payment-events';
-import type { EventOutcome } from './subscription-billing.service';
+import type { EventOutcome, OrderCheckout, OrderRef, PaymentEvent } from './payment-events';
 
-type Dispute<T extends PaymentEvent['type']> = Extract<PaymentEvent, { type: T }>;
+type EventOf<T extends PaymentEvent['type']> = Extract<PaymentEvent, { type: T }>;
 
 /**
  * Order payment events as commands to the orders, products and licenses modules: paid (stock
@@ -94,7 +93,7 @@ export class OrderFulfilment {
   }
 
   /** A chargeback opened: the order's licenses stop working until it is decided. */
-  async disputeOpened(tx: Transaction, dispute: Dispute<'order.dispute_opened'>): Promise<EventOutcome> {
+  async disputeOpened(tx: Transaction, dispute: EventOf<'order.dispute_opened'>): Promise<EventOutcome> {
     const order = await this.lockDisputed(tx, dispute.paymentIntentId);
     if (!order) return 'IGNORED';
     await this.licenses.setStatusOfOrder(tx, order.id, 'SUSPENDED', 'DISPUTE', { from: 'ACTIVE' });
@@ -103,7 +102,7 @@ export class OrderFulfilment {
   }
 
   /** Lost: the money is gone, so are the licenses. Won (or an inquiry closed): what the dispute suspended works again. */
-  async disputeClosed(tx: Transaction, dispute: Dispute<'order.dispute_closed'>): Promise<EventOutcome> {
+  async disputeClosed(tx: Transaction, dispute: EventOf<'order.dispute_closed'>): Promise<EventOutcome> {
     const order = await this.lockDisputed(tx, dispute.paymentIntentId);
     if (!order) return 'IGNORED';
     const lost = dispute.status === 'lost';

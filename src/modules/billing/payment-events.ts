@@ -1,4 +1,4 @@
-import type { Activation, InvoiceFacts, SubscriptionFacts } from '../subscriptions/subscription-billing.service';
+import type { Activation, BillingResult, InvoiceFacts, SubscriptionFacts } from '../subscriptions/subscription-billing.service';
 
 /** Which order a payment names: its id when the payment carries it, else the provider's payment id. */
 export interface OrderRef {
@@ -48,6 +48,9 @@ export interface ReceivedEvent {
   /** Undefined: a type nothing here acts on; it is acknowledged and recorded as IGNORED. */
   event: PaymentEvent | undefined;
 }
+
+/** What applying an event did, stored on its row; the refusals name what did not match. */
+export type EventOutcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | BillingResult['outcome'];
 
 /** For the `default` of an exhaustive switch: a new case that is not handled does not compile. */
 export function assertUnreachable(value: never): never {

@@ -5,10 +5,8 @@ import type { Transaction } from '../../db/database';
 import type { Activation, BillingResult, InvoiceFacts, SubscriptionFacts } from '../subscriptions/subscription-billing.service';
 import { SubscriptionBillingService } from '../subscriptions/subscription-billing.service';
 import { UsersService } from '../users/users.service';
+import type { EventOutcome } from './payment-events';
 import { SubscriptionCheckoutsRepository } from './subscription-checkouts.repository';
-
-/** What applying an event did, stored on its row; the refusals name what did not match. */
-export type EventOutcome = 'APPLIED' | 'IGNORED' | 'SESSION_MISMATCH' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | BillingResult['outcome'];
 
 /**
  * Subscription payment events as commands to the subscriptions module, which orders them and
