@@ -6,7 +6,7 @@ import { CurrentPrincipal } from '../../common/auth/current-principal';
 import { Principal } from '../../common/auth/principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { CheckoutSessionCreateDto, CheckoutSessionResponseDto } from '../orders/orders.schemas';
+import { CheckoutSessionCreateDto, CheckoutSessionResponseDto } from './billing.schemas';
 import { OrderCheckoutService } from './order-checkout.service';
 
 @ApiTags('Orders')

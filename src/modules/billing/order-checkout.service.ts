@@ -4,9 +4,9 @@ import { DomainError } from '../../common/errors/domain-error';
 import { grossOf } from '../../common/money/money';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { OrderRow, OrdersService } from '../orders/orders.service';
-import { CheckoutSessionCreateDto } from '../orders/orders.schemas';
 import { ProductsService } from '../products/products.service';
 import { UsersService } from '../users/users.service';
+import { CheckoutSessionCreateDto } from './billing.schemas';
 import { CheckoutFlow, CheckoutStrategy } from './checkout-flow';
 import type { CheckoutSessionRequest } from './payment-provider';
 

@@ -8,7 +8,8 @@ import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { SubscriptionCheckoutCreateDto, SubscriptionCheckoutResponseDto, SubscriptionResponseDto } from '../subscriptions/subscriptions.schemas';
+import { SubscriptionResponseDto } from '../subscriptions/subscriptions.schemas';
+import { SubscriptionCheckoutCreateDto, SubscriptionCheckoutResponseDto } from './billing.schemas';
 import { SubscriptionCheckoutService } from './subscription-checkout.service';
 
 @ApiTags('Subscriptions')

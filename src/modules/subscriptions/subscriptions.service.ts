@@ -15,10 +15,10 @@ import { QuotaCountersRepository } from './quota-counters.repository';
 import { quotaWindow } from './quota-windows';
 import { isoOrNull } from '../../common/iso';
 import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
-import { CustomPlanInput, presetOf, SubscriptionCheckoutCreateDto, SubscriptionUpdateDto } from './subscriptions.schemas';
+import { CustomPlanInput, presetOf, SubscriptionUpdateDto } from './subscriptions.schemas';
 
 const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
-import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
+import { hasLiveStripeSubscription, PLAN_CODES } from '../../db/schema/subscriptions';
 
 @Injectable()
 export class SubscriptionsService {
@@ -41,7 +41,7 @@ export class SubscriptionsService {
   }
 
   /** A preset sold through the payment provider, with its price there. */
-  async presetForSale(code: SubscriptionCheckoutCreateDto['planCode']): Promise<PlanRow & { stripePriceId: string }> {
+  async presetForSale(code: (typeof PLAN_CODES)[number]): Promise<PlanRow & { stripePriceId: string }> {
     if (NOT_SOLD.has(code)) throw new DomainError('PLAN_NOT_PURCHASABLE');
     const plan = await this.plans.findPreset(code as Exclude<typeof code, 'CUSTOM'>);
     if (!plan?.stripePriceId) throw new DomainError('PLAN_NOT_ON_STRIPE');
