@@ -8,7 +8,6 @@ import { EventsModule } from './common/events';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { MailModule } from './common/mail/mail.module';
 import { SmsModule } from './common/sms/sms.module';
-import { StripeModule } from './common/stripe/stripe.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { GeoModule } from './common/geo/geo.module';
 import { I18nModule } from './common/i18n/i18n.module';
@@ -19,6 +18,7 @@ import { DatabaseModule } from './db/database.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BillingModule } from './modules/billing/billing.module';
 import { DevMailModule } from './modules/dev-mail/dev-mail.module';
 import { HealthModule } from './modules/health/health.module';
 import { PagesModule } from './modules/pages/pages.module';
@@ -61,7 +61,6 @@ export class AppModule {
         IdempotencyModule,
         MailModule,
         SmsModule,
-        StripeModule,
         GeoModule,
         ErrorsModule,
         AuthCoreModule,
@@ -75,6 +74,7 @@ export class AppModule {
         ProductsModule,
         LicensesModule,
         OrdersModule,
+        BillingModule,
         WebhooksModule,
         ApiKeysModule,
         PagesModule,

@@ -11,6 +11,6 @@ import { LicensesService } from './licenses.service';
   imports: [ProductsModule, OutboxModule],
   controllers: [LicensesController],
   providers: [LicensesService, LicensesRepository, LicenseSigner, LicenseValidationRecorder],
-  exports: [LicensesRepository, LicenseValidationRecorder],
+  exports: [LicensesRepository, LicensesService, LicenseValidationRecorder],
 })
 export class LicensesModule {}

@@ -10,6 +10,7 @@ import { Language } from '../../common/i18n/language';
 import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
+import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 import type { OutboxEvent } from '../outbox/outbox.events';
 import { EventSubscribers } from '../outbox/event-subscribers';
@@ -156,6 +157,36 @@ export class LicensesService {
   }
 
   /** ADMIN: a license by hand; the product's policy fills what the request leaves out. The key is shown once. */
+  /** One license per unit of each line of a paid order; the keys (with their product's name) are returned once, for the buyer's mail. */
+  async issueForOrder(
+    tx: Transaction,
+    order: { id: string; userId: string },
+    lines: Array<{ product: { id: string; name: string; licenseDurationDays: number | null; maxActivations: number }; quantity: number }>,
+    now: Date,
+  ): Promise<{ licenseIds: string[]; keys: string[] }> {
+    const keys: string[] = [];
+    const rows = [];
+    for (const { product, quantity } of lines) {
+      for (let unit = 0; unit < quantity; unit++) {
+        const license = newLicense(product, { userId: order.userId, orderId: order.id }, now);
+        keys.push(`${product.name}: ${license.key}`);
+        rows.push(license.row);
+      }
+    }
+    return { licenseIds: await this.licenses.insertMany(tx, rows), keys };
+  }
+
+  /** Sets the status of an order's licenses (only those in `from`, when given), with the events of those that changed. */
+  async setStatusOfOrder(
+    tx: Transaction,
+    orderId: string,
+    status: LicenseRow['status'],
+    why: Parameters<typeof licenseStatusEvents>[1],
+    only: { from?: LicenseRow['status'] } = {},
+  ): Promise<void> {
+    await this.outbox.appendAll(tx, licenseStatusEvents(await this.licenses.setStatusOfOrder(tx, orderId, status, only), why));
+  }
+
   async grant(dto: LicenseGrantDto) {
     const product = await this.products.findById(dto.productId);
     if (!product) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'productId', code: 'INVALID_VALUE', message: 'No such product' }] });

@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ProductsModule } from '../products/products.module';
-import { UsersModule } from '../users/users.module';
-import { CheckoutService } from './checkout.service';
+import { OutboxModule } from '../outbox/outbox.module';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
 @Module({
-  imports: [ProductsModule, UsersModule],
+  imports: [OutboxModule],
   controllers: [OrdersController],
-  providers: [CheckoutService, OrdersService, OrdersRepository],
-  exports: [OrdersRepository],
+  providers: [OrdersService, OrdersRepository],
+  exports: [OrdersRepository, OrdersService],
 })
 export class OrdersModule {}

@@ -2,32 +2,6 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { idSchema } from '../../common/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
-import { pageLinkSchema } from '../../common/validation/links';
-
-export class CheckoutSessionCreateDto extends createZodDto(
-  z
-    .strictObject({
-      items: z
-        .array(
-          z.strictObject({
-            productId: idSchema('prd'),
-            quantity: z.number().int().min(1).max(100_000).default(1).meta({
-              description:
-                'Units; the server caps units per product and per order (CHECKOUT_MAX_UNITS_PER_LINE, CHECKOUT_MAX_UNITS_PER_ORDER: 1000 and 10000 by default)',
-            }),
-          }),
-        )
-        .min(1)
-        .max(50),
-      successUrl: pageLinkSchema,
-      cancelUrl: pageLinkSchema,
-    })
-    .meta({ id: 'CheckoutSessionCreateRequest' }),
-) {}
-
-export class CheckoutSessionResponseDto extends createZodDto(
-  z.object({ id: z.string().meta({ example: 'cs_test_a1b2c3' }), url: z.string(), orderId: z.string() }).meta({ id: 'CheckoutSession' }),
-) {}
 
 const orderFields = {
   id: z.string().meta({ example: 'ord_01jh8x2v3kf6qz9w0c4m5t7r8y' }),

@@ -6,6 +6,6 @@ import { ProductsService } from './products.service';
 @Module({
   controllers: [ProductsController, IntegrationProductsController],
   providers: [ProductsService, ProductsRepository],
-  exports: [ProductsRepository],
+  exports: [ProductsRepository, ProductsService],
 })
 export class ProductsModule {}

@@ -4,7 +4,7 @@ import { geoScopeListSchema } from '../../common/geo/geo.schemas';
 import { idSchema } from '../../common/ids';
 import { MONEY_PATTERN, RATE_PATTERN } from '../../common/money/money';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
-import { stripePriceIdSchema } from '../../common/stripe/stripe-price-id';
+import { stripePriceIdSchema } from '../../common/validation/stripe-price-id';
 import { PRODUCT_LIMITS } from '../../db/schema/products';
 import { GEO_SCOPES } from '../../db/schema/subscriptions';
 import { isValidBarcode } from './barcode';

@@ -3,8 +3,9 @@ import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
 import { parseMoney, parseRate } from '../../common/money/money';
 import { toPage } from '../../common/pagination';
+import type { Transaction } from '../../db/database';
 import { toIntegrationProductView, toProductView } from './products.mapper';
-import { NewProduct, ProductsRepository } from './products.repository';
+import { NewProduct, ProductRow, ProductsRepository } from './products.repository';
 import { ProductCreateDto, ProductListQueryDto, ProductUpdateDto, ProductView } from './products.schemas';
 
 @Injectable()
@@ -17,6 +18,21 @@ export class ProductsService implements OnApplicationBootstrap {
   /** A stored product that restricts by place has the geographic data read now, not by its first caller. */
   async onApplicationBootstrap(): Promise<void> {
     this.geo.prepareFor(await this.products.findPlaceRestrictingScope());
+  }
+
+  findByIds(ids: string[]): Promise<ProductRow[]> {
+    return this.products.findByIds(ids);
+  }
+
+  /**
+   * Takes sold units from counted stock, which never goes below zero; unlimited stock is left
+   * alone. Returns how many units were missing (0 when there were enough).
+   */
+  async takeStock(tx: Transaction, productId: string, quantity: number): Promise<number> {
+    const stock = await this.products.lockStock(tx, productId);
+    if (stock === undefined) return 0;
+    await this.products.setStock(tx, productId, Math.max(stock - quantity, 0));
+    return Math.max(quantity - stock, 0);
   }
 
   async create(dto: ProductCreateDto): Promise<ProductView> {

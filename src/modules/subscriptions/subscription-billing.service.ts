@@ -8,8 +8,8 @@ import { OutboxRepository } from '../outbox/outbox.repository';
 import { periodEnd } from './periods';
 import { PlanRow, PlansRepository } from './plans.repository';
 import { PlanChange, SubscriptionChangesService } from './subscription-changes.service';
-import { SubscriptionCheckoutsRepository } from './subscription-checkouts.repository';
-import { durationOf } from './subscriptions.mapper';
+import { durationOf, planName } from './subscriptions.mapper';
+import type { Language } from '../../common/i18n/language';
 import { CurrentSubscription, SubscriptionRow, SubscriptionsRepository, SubscriptionStatus } from './subscriptions.repository';
 import { ENDED_STRIPE_STATUSES } from '../../db/schema/subscriptions';
 
@@ -73,11 +73,15 @@ export class SubscriptionBillingService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
     private readonly changes: SubscriptionChangesService,
-    private readonly checkouts: SubscriptionCheckoutsRepository,
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** The plan's name in the owner's language, for the mail about a failed payment. */
+  planName(plan: PlanRow, lang: Language): string {
+    return planName(plan, lang);
+  }
 
   /** checkout.session.completed in subscription mode: ACTIVE on the plan bought, for the account and customer we made the session for. */
   async activated(tx: Transaction, event: Activation): Promise<BillingResult> {
@@ -112,8 +116,6 @@ export class SubscriptionBillingService {
       expiresAt: this.withGrace(end),
       also: { stripeSubscriptionId: event.stripeSubscriptionId, stripeStatus: 'active', stripeStateAt: null, stripeEventAt: event.eventCreated },
     });
-    // Paid: a later checkout (once this subscription has ended) opens a session of its own.
-    await this.checkouts.clear(tx, owner.accountId);
     return result('APPLIED');
   }
 

@@ -9,7 +9,6 @@ import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { PlansService } from './plans.service';
-import { SubscriptionCheckoutService } from './subscription-checkout.service';
 import { SubscriptionsService } from './subscriptions.service';
 import {
   AccountIdParamsDto,
@@ -17,8 +16,6 @@ import {
   PlanListResponseDto,
   PlanResponseDto,
   PlanUpdateDto,
-  SubscriptionCheckoutCreateDto,
-  SubscriptionCheckoutResponseDto,
   SubscriptionListQueryDto,
   SubscriptionPageDto,
   SubscriptionResponseDto,
@@ -33,7 +30,6 @@ export class SubscriptionsController {
   constructor(
     private readonly subscriptions: SubscriptionsService,
     private readonly plans: PlansService,
-    private readonly billing: SubscriptionCheckoutService,
   ) {}
 
   @Public()
@@ -61,39 +57,6 @@ export class SubscriptionsController {
   @ZodResponse({ status: 200, type: MySubscriptionResponseDto })
   getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
     return this.subscriptions.me(principal, lang);
-  }
-
-  @Authenticated({ metered: 'unmetered' })
-  @Post('subscriptions/checkout')
-  @Idempotent()
-  @ApiOperation({
-    summary: 'Buy a paid plan: a Stripe Checkout Session in subscription mode for your account',
-    description:
-      "The plan becomes ACTIVE when Stripe reports the session completed; the account's one Stripe customer is created on its first checkout. " +
-      'An account has one open session: the same plan and links (asked again, or concurrently) answer that session; another plan or links expire it at Stripe and open a new one.',
-  })
-  @ApiProblems(
-    'ACCOUNT_NOT_ACTIVE',
-    'PLAN_NOT_PURCHASABLE',
-    'PLAN_NOT_ON_STRIPE',
-    'STRIPE_SUBSCRIPTION_EXISTS',
-    'CHECKOUT_IN_PROGRESS',
-    'UPSTREAM_FAILED',
-    'SERVICE_UNAVAILABLE',
-  )
-  @ZodResponse({ status: 201, type: SubscriptionCheckoutResponseDto })
-  createSubscriptionCheckout(@CurrentPrincipal() principal: Principal, @Body() dto: SubscriptionCheckoutCreateDto) {
-    return this.billing.checkout(principal, dto);
-  }
-
-  @Authenticated()
-  @Post('subscriptions/cancel')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel at period end: the plan keeps working until then (a Stripe subscription is cancelled through Stripe)' })
-  @ApiProblems('ACCOUNT_NOT_ACTIVE', 'UPSTREAM_FAILED', 'SERVICE_UNAVAILABLE')
-  @ZodResponse({ status: 200, type: SubscriptionResponseDto })
-  cancelSubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
-    return this.billing.cancel(principal, lang);
   }
 
   @Authenticated({ roles: ['ADMIN'] })

@@ -8,14 +8,12 @@ import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
-import { SubscriptionCheckoutService } from './subscription-checkout.service';
-import { SubscriptionCheckoutsRepository } from './subscription-checkouts.repository';
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Plans, each account's subscription and its history; Stripe's webhooks call SubscriptionBillingService. */
+/** Plans, each account's subscription and its history; billing's payment events call SubscriptionBillingService. */
 @Module({
   imports: [AccountsModule, OutboxModule, UsersModule],
   controllers: [SubscriptionsController],
@@ -24,14 +22,12 @@ import { SubscriptionsService } from './subscriptions.service';
     PlansService,
     SubscriptionChangesService,
     SubscriptionBillingService,
-    SubscriptionCheckoutService,
     SubscriptionsRepository,
-    SubscriptionCheckoutsRepository,
     PlansRepository,
     SubscriptionExpirySweeper,
     QuotaCountersRepository,
     QuotaCountersPurger,
   ],
-  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
+  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
 })
 export class SubscriptionsModule {}

@@ -4,10 +4,9 @@ import { idSchema } from '../../common/ids';
 import { EXACTLY_ONE_OF } from '../../common/openapi/exactly-one-of';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PRESET_PLAN_CODES, subscriptionStatus } from '../../db/schema/subscriptions';
-import { pageLinkSchema } from '../../common/validation/links';
 import { currencySchema, moneySchema } from '../products/products.schemas';
 import { geoScopeListSchema } from '../../common/geo/geo.schemas';
-import { stripePriceIdSchema } from '../../common/stripe/stripe-price-id';
+import { stripePriceIdSchema } from '../../common/validation/stripe-price-id';
 
 const isoDate = z.iso.datetime({ offset: true });
 const SUBSCRIPTION_STATUSES = subscriptionStatus.enumValues;
@@ -232,17 +231,3 @@ export class SubscriptionListQueryDto extends createZodDto(
 
 export class PlanCodeParamsDto extends createZodDto(z.strictObject({ code: z.enum(PRESET_PLAN_CODES) })) {}
 export class AccountIdParamsDto extends createZodDto(z.strictObject({ accountId: idSchema('acc') })) {}
-
-export class SubscriptionCheckoutCreateDto extends createZodDto(
-  z
-    .strictObject({
-      planCode: z.enum(PLAN_CODES).meta({ description: 'A paid preset with a Stripe price, e.g. PREMIUM_MONTHLY' }),
-      successUrl: pageLinkSchema,
-      cancelUrl: pageLinkSchema,
-    })
-    .meta({ id: 'SubscriptionCheckoutCreateRequest' }),
-) {}
-
-export class SubscriptionCheckoutResponseDto extends createZodDto(
-  z.object({ id: z.string().meta({ example: 'cs_test_a1b2c3' }), url: z.string() }).meta({ id: 'SubscriptionCheckoutSession' }),
-) {}

@@ -5,6 +5,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
 import { Language } from '../../common/i18n/language';
 import { toPage } from '../../common/pagination';
+import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { SubscriptionChangesService } from './subscription-changes.service';
@@ -15,7 +16,9 @@ import { quotaWindow } from './quota-windows';
 import { isoOrNull } from '../../common/iso';
 import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
 import { CustomPlanInput, presetOf, SubscriptionUpdateDto } from './subscriptions.schemas';
-import { hasLiveStripeSubscription } from '../../db/schema/subscriptions';
+
+const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
+import { hasLiveStripeSubscription, PLAN_CODES } from '../../db/schema/subscriptions';
 
 @Injectable()
 export class SubscriptionsService {
@@ -29,6 +32,71 @@ export class SubscriptionsService {
     private readonly clock: Clock,
     private readonly geo: GeoLocator,
   ) {}
+
+  /** The caller's account, which must be ACTIVE to buy or cancel a plan. */
+  async activeAccountOf(principal: Principal): Promise<{ accountId: string; userId: string }> {
+    const account = await this.accounts.findByUser(principal.userId);
+    if (!account || account.status !== 'ACTIVE') throw new DomainError('ACCOUNT_NOT_ACTIVE');
+    return { accountId: account.id, userId: account.userId };
+  }
+
+  /** A preset sold through the payment provider, with its price there. */
+  async presetForSale(code: (typeof PLAN_CODES)[number]): Promise<PlanRow & { stripePriceId: string }> {
+    if (NOT_SOLD.has(code)) throw new DomainError('PLAN_NOT_PURCHASABLE');
+    const plan = await this.plans.findPreset(code as Exclude<typeof code, 'CUSTOM'>);
+    if (!plan?.stripePriceId) throw new DomainError('PLAN_NOT_ON_STRIPE');
+    return plan as PlanRow & { stripePriceId: string };
+  }
+
+  /** What the provider knows of the account's subscription; undefined before its first row. */
+  async providerStateOf(
+    accountId: string,
+  ): Promise<{ customerId: string | null; subscriptionId: string | null; live: boolean; cancelAtPeriodEnd: boolean } | undefined> {
+    const row = (await this.subscriptions.findByAccount(accountId))?.subscription;
+    if (!row) return undefined;
+    return {
+      customerId: row.stripeCustomerId,
+      subscriptionId: row.stripeSubscriptionId,
+      live: hasLiveStripeSubscription(row),
+      cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    };
+  }
+
+  /** Under the account's lock (the caller's transaction): whether a live provider subscription bills it now. */
+  async lockBilledByProvider(tx: Transaction, owner: { accountId: string; userId: string }): Promise<boolean> {
+    const { current } = await this.changes.lock(tx, owner, this.clock.now());
+    return hasLiveStripeSubscription(current.subscription);
+  }
+
+  /** The account's one customer at the provider: `created`, unless another request stored one first (that one stays). */
+  attachCustomer(owner: { accountId: string; userId: string }, created: string): Promise<string> {
+    return this.transactions.run(async (tx) => {
+      const { current } = await this.changes.lock(tx, owner, this.clock.now());
+      const row = current.subscription;
+      if (row.stripeCustomerId) return row.stripeCustomerId;
+      await this.subscriptions.update(tx, row.id, { stripeCustomerId: created });
+      return created;
+    });
+  }
+
+  /**
+   * Cancel at period end, once the provider was told about `told` (null: not billed there). True
+   * once applied; false when the account's provider subscription changed after it was told.
+   */
+  cancelAtPeriodEnd(owner: { accountId: string; userId: string }, told: string | null): Promise<boolean> {
+    return this.transactions.run(async (tx) => {
+      const { current } = await this.changes.lock(tx, owner, this.clock.now());
+      const row = current.subscription;
+      const billedByStripe = hasLiveStripeSubscription(row);
+      if ((current.plan.code === 'NONE' && !billedByStripe) || row.cancelAtPeriodEnd) return true;
+      if (billedByStripe && row.stripeSubscriptionId !== told) return false;
+      // No renewal is coming, so no grace beyond the period either.
+      const ends = [row.currentPeriodEnd, row.expiresAt].filter((date): date is Date => date !== null);
+      const expiresAt = ends.length > 0 ? new Date(Math.min(...ends.map((date) => date.getTime()))) : null;
+      await this.subscriptions.update(tx, row.id, { cancelAtPeriodEnd: true, expiresAt });
+      return true;
+    });
+  }
 
   /** The caller's own, with its usage; NONE (and the free tier's usage) for a user without an account or a subscription yet. */
   async me(principal: Principal, lang: Language) {

@@ -6,10 +6,11 @@ import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { TwoFactorRepository } from '../auth/two-factor.repository';
-import { toCurrentUserView, toUserView } from './users.mapper';
+import { fullName, toCurrentUserView, toUserView } from './users.mapper';
 import { AccessChange, UserRow, UsersRepository } from './users.repository';
 import { UserListQueryDto, UserRoleUpdateDto, UserStatusUpdateDto, UserUpdateDto } from './users.schemas';
 import { TransactionRunner } from '../../db/transaction';
+import type { Executor } from '../../db/database';
 
 @Injectable()
 export class UsersService {
@@ -21,6 +22,16 @@ export class UsersService {
     private readonly clock: Clock,
     private readonly events: DomainEvents,
   ) {}
+
+  findById(id: string): Promise<UserRow | undefined> {
+    return this.users.findById(id);
+  }
+
+  /** Whom a mail about the user goes to, and the name it greets, in the caller's transaction. */
+  async recipientIn(tx: Executor, id: string): Promise<{ user: UserRow; name: string } | undefined> {
+    const user = await this.users.findByIdIn(tx, id);
+    return user ? { user, name: fullName(user) } : undefined;
+  }
 
   async me(principal: Principal) {
     const user = await this.users.findById(principal.userId);

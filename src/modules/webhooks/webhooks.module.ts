@@ -1,13 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { LicensesModule } from '../licenses/licenses.module';
-import { OrdersModule } from '../orders/orders.module';
 import { OutboxModule } from '../outbox/outbox.module';
-import { ProductsModule } from '../products/products.module';
-import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { UsersModule } from '../users/users.module';
-import { StripeEventsRepository } from './stripe-events.repository';
-import { StripeWebhooksController } from './stripe-webhooks.controller';
-import { StripeWebhooksService } from './stripe-webhooks.service';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
@@ -20,14 +13,12 @@ import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 
-/** Inbound Stripe events and outbound webhooks; global only to hand the licenses module its EventSubscribers. */
+/** Outbound webhooks: endpoints, deliveries and their dispatch; global only to hand the licenses module its EventSubscribers. */
 @Global()
 @Module({
-  imports: [OrdersModule, LicensesModule, ProductsModule, OutboxModule, UsersModule, SubscriptionsModule],
-  controllers: [StripeWebhooksController, WebhookEndpointsController, WebhookDeliveriesController],
+  imports: [OutboxModule, UsersModule],
+  controllers: [WebhookEndpointsController, WebhookDeliveriesController],
   providers: [
-    StripeWebhooksService,
-    StripeEventsRepository,
     WebhookEndpointsService,
     WebhookEndpointsRepository,
     WebhookDeliveriesRepository,

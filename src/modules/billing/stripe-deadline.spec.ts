@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../errors/domain-error';
+import { DomainError } from '../../common/errors/domain-error';
 import { StripeDeadline } from './stripe-deadline';
 
 /** A real Stripe client against a local server that answers however `handle` says. */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
-import { AppConfig, InjectConfig } from '../../config/config';
-import { DomainError } from '../errors/domain-error';
+import { DomainError } from '../../common/errors/domain-error';
+import type { PaymentDeadline } from './payment-provider';
 import { STRIPE_RETRY_AFTER_SECONDS, stripeErrorOf, stripeFailure } from './stripe-failure';
 
 /** What one attempt is given: what is left of the deadline, no retries of stripe-node's own, and the key. */
@@ -22,7 +21,7 @@ class DeadlinePassed extends Error {}
  * stripe-node's, so that they stop at the deadline; they are made only where Stripe says a retry
  * is safe, and a write keeps one idempotency key across its attempts, so Stripe acts on it once.
  */
-export class StripeDeadline {
+export class StripeDeadline implements PaymentDeadline {
   private readonly endsAt: number;
 
   constructor(
@@ -97,14 +96,4 @@ function retryable(error: unknown): boolean {
   const advice = stripe.headers?.['stripe-should-retry'];
   if (advice === 'true' || advice === 'false') return advice === 'true';
   return stripe.type === 'StripeConnectionError' || stripe.statusCode === 409 || (stripe.statusCode ?? 0) >= 500;
-}
-
-@Injectable()
-export class StripeDeadlines {
-  constructor(@InjectConfig() private readonly config: AppConfig) {}
-
-  /** Called where a request's Stripe work begins; everything after shares this deadline. */
-  start(): StripeDeadline {
-    return new StripeDeadline(this.config.stripe.timeoutMs, this.config.stripe.maxRetries);
-  }
 }

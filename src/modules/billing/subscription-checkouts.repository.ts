@@ -15,7 +15,7 @@ export interface CheckoutClaim {
   leaseUntil: Date;
 }
 
-/** An account's one open Stripe Checkout Session for a plan, and the claim of the request making it. */
+/** An account's one open Checkout Session for a plan, and the claim of the request making it. */
 @Injectable()
 export class SubscriptionCheckoutsRepository {
   constructor(@Inject(DB) private readonly db: Database) {}

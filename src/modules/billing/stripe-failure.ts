@@ -1,4 +1,4 @@
-import { DomainError } from '../errors/domain-error';
+import { DomainError } from '../../common/errors/domain-error';
 
 /** How soon a caller may try again after Stripe could not be reached. */
 export const STRIPE_RETRY_AFTER_SECONDS = 60;

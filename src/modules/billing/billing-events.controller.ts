@@ -5,13 +5,13 @@ import { ZodResponse } from 'nestjs-zod';
 import { Public } from '../../common/auth/access.decorators';
 import { RawBody } from '../../common/http/raw-body.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { StripeWebhooksService } from './stripe-webhooks.service';
-import { WebhookReceivedDto } from './webhooks.schemas';
+import { BillingEventsService } from './billing-events.service';
+import { WebhookReceivedDto } from './billing.schemas';
 
 @ApiTags('Webhooks')
 @Controller('v1/webhooks')
-export class StripeWebhooksController {
-  constructor(private readonly webhooks: StripeWebhooksService) {}
+export class BillingEventsController {
+  constructor(private readonly events: BillingEventsService) {}
 
   /** Open to Stripe: the signature is the credential, and Stripe's bursts are not rate limited. */
   @Public({ skipRateLimit: true })
@@ -22,6 +22,6 @@ export class StripeWebhooksController {
   @ApiProblems('INVALID_SIGNATURE')
   @ZodResponse({ status: 200, type: WebhookReceivedDto })
   receiveStripeEvent(@Req() request: FastifyRequest, @Headers('stripe-signature') signature: string | undefined) {
-    return this.webhooks.receive(request.rawBody, signature);
+    return this.events.receive(request.rawBody, signature);
   }
 }

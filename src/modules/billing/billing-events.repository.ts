@@ -5,8 +5,8 @@ import { Database, DB } from '../../db/database';
 import type { Executor } from '../../db/database';
 
 @Injectable()
-export class StripeEventsRepository {
-  /** Most of what Stripe sends: prepared once per connection, its payload the JSON text as received. */
+export class BillingEventsRepository {
+  /** Most of what the provider sends: prepared once per connection, its payload the JSON text as received. */
   private readonly ignored;
 
   constructor(@Inject(DB) private readonly db: Database) {
@@ -26,7 +26,7 @@ export class StripeEventsRepository {
   }
 
   /**
-   * Keyed by Stripe's event id with ON CONFLICT DO NOTHING: a concurrent redelivery waits for the
+   * Keyed by the provider's event id with ON CONFLICT DO NOTHING: a concurrent redelivery waits for the
    * first transaction and then finds the row. False when the event was already stored.
    */
   async insertOnce(tx: Executor, event: { id: string; type: string; payload: unknown }): Promise<boolean> {
