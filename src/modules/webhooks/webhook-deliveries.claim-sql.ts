@@ -109,28 +109,21 @@ export function dueOfLockedEndpoints(endpoints: { id: string }[], now: Date, { l
 
 /**
  * The slot handover that recording an attempt may ask for (WebhookDeliveriesRepository.recordAttempts):
- * for each endpoint in `wanted` (a CTE of `endpoint_id, n`), up to `n` of its due deliveries that
- * no attempt holds, the oldest first, leased at once as a claim would, while the endpoint is
- * enabled and healthy (a failing one has one slot, which only the fair claim hands out). Each
- * successor takes the slot of an attempt recorded in the same statement, so the endpoint's count
- * in flight is unchanged and needs no recount: another instance's claim, before or after this
- * commits, counts the same number.
+ * for each endpoint in `wanted` (a CTE of `endpoint_id, n`), the ids of up to `n` of its due
+ * deliveries that no attempt holds, the oldest first, locked, while the endpoint is enabled and
+ * healthy (a failing one has one slot, which only the fair claim hands out). Each successor takes
+ * the slot of an attempt recorded in the same statement, so the endpoint's count in flight is
+ * unchanged and needs no recount: another instance's claim, before or after this commits, counts
+ * the same number.
  */
-export const handOverSlots = (now: Date, leaseUntil: Date) => sql`
-  handed AS (
-    UPDATE webhook_deliveries d SET lease_until = ${leaseUntil}, attempt_count = d.attempt_count + 1
-      FROM (
-        SELECT x.id FROM wanted w
-        JOIN webhook_endpoints e ON e.id = w.endpoint_id AND e.enabled AND e.failing_since IS NULL
-        CROSS JOIN LATERAL (
-          SELECT d.id FROM webhook_deliveries d WHERE ${dueFree(now)}
-          ORDER BY d.next_attempt_at LIMIT w.n
-          FOR UPDATE SKIP LOCKED
-        ) x
-      ) successor
-     WHERE d.id = successor.id
-    RETURNING d.*
-  )`;
+export const successorsOf = (now: Date) => sql`
+  SELECT x.id FROM wanted w
+  JOIN webhook_endpoints e ON e.id = w.endpoint_id AND e.enabled AND e.failing_since IS NULL
+  CROSS JOIN LATERAL (
+    SELECT d.id FROM webhook_deliveries d WHERE ${dueFree(now)}
+    ORDER BY d.next_attempt_at LIMIT w.n
+    FOR UPDATE SKIP LOCKED
+  ) x`;
 
 /** The handed-over deliveries (snake_case columns of `handed`) with their endpoints, read as claimDue reads them. */
 export const HANDED_WITH_ENDPOINTS = sql`

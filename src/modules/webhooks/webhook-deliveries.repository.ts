@@ -9,8 +9,8 @@ import {
   dueOfLockedEndpoints,
   HANDED_WITH_ENDPOINTS,
   handedDelivery,
-  handOverSlots,
   lockClaimableEndpoints,
+  successorsOf,
   WITHOUT_FLUSH,
 } from './webhook-deliveries.claim-sql';
 
@@ -175,7 +175,7 @@ export class WebhookDeliveriesRepository {
    * Records a round's attempts, each with where its delivery goes next, in one statement: an
    * attempt is recorded only while it still holds its lease, and its attempt row is written only
    * then. With `handOver`, the same statement also claims successors for the slots of recorded
-   * attempts (handOverSlots): up to `handOver.endpoints.get(id)` due deliveries of each endpoint
+   * attempts (successorsOf): up to `handOver.endpoints.get(id)` due deliveries of each endpoint
    * named. The ids of the deliveries recorded, and the successors claimed.
    */
   async recordAttempts(rows: RecordedAttempt[], handOver?: HandOver): Promise<{ recorded: Set<string>; handedOver: ClaimedDelivery[] }> {
@@ -211,7 +211,12 @@ export class WebhookDeliveriesRepository {
           FROM unnest(${sql.param([...wanted.endpoints.keys()])}::text[], ${sql.param([...wanted.endpoints.values()])}::int[]) AS a(endpoint_id, n)
           JOIN recorded ON recorded.endpoint_id = a.endpoint_id
          GROUP BY a.endpoint_id, a.n
-      ), ${handOverSlots(wanted.now, wanted.leaseUntil)}
+      ), handed AS (
+        UPDATE ${webhookDeliveries} d SET lease_until = ${wanted.leaseUntil}, attempt_count = d.attempt_count + 1
+          FROM (${successorsOf(wanted.now)}) successor
+         WHERE d.id = successor.id
+        RETURNING d.*
+      )
       SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, s.*, ${WITHOUT_FLUSH}
         FROM (SELECT 1) one LEFT JOIN (${HANDED_WITH_ENDPOINTS}) s ON true`
           : sql`
