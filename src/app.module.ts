@@ -29,6 +29,7 @@ import { OrdersModule } from './modules/orders/orders.module';
 import { ProductsModule } from './modules/products/products.module';
 import { SubscriptionsModule } from './modules/subscriptions/subscriptions.module';
 import { UsersModule } from './modules/users/users.module';
+import { StripeWebhooksModule } from './modules/webhooks/stripe-webhooks.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 export interface AppModuleOptions {
@@ -64,7 +65,8 @@ export class AppModule {
         StripeModule,
         GeoModule,
         ErrorsModule,
-        AuthCoreModule,
+        // The route guard's ports: MeteringModule exports the Meter, ApiKeysModule the ApiKeyVerifier, AuthModule the SessionVerifier.
+        AuthCoreModule.forRoot({ providers: [MeteringModule, ApiKeysModule, AuthModule] }),
         HealthModule,
         AuthModule,
         OidcModule,
@@ -76,6 +78,7 @@ export class AppModule {
         LicensesModule,
         OrdersModule,
         WebhooksModule,
+        StripeWebhooksModule,
         ApiKeysModule,
         PagesModule,
         // Development only: in production /dev/mail does not exist at all.
