@@ -69,7 +69,7 @@ export class AppModule {
         ErrorsModule,
         ProblemsModule,
         // The route guard's ports: MeteringModule exports the Meter, ApiKeysModule the ApiKeyVerifier, AuthModule the SessionVerifier.
-        AuthCoreModule.forRoot({ providers: [MeteringModule, ApiKeysModule, AuthModule] }),
+        AuthCoreModule.forRoot({ portsFrom: [MeteringModule, ApiKeysModule, AuthModule] }),
         HealthModule,
         AuthModule,
         OidcModule,

@@ -12,10 +12,10 @@ import { RouteGuard } from './route.guard';
  */
 @Module({})
 export class AuthCoreModule {
-  static forRoot(options: { providers: Type[] }): DynamicModule {
+  static forRoot(options: { portsFrom: Type[] }): DynamicModule {
     return {
       module: AuthCoreModule,
-      imports: [ThrottlingModule, ...options.providers],
+      imports: [ThrottlingModule, ...options.portsFrom],
       providers: [AccessTokenStrategy, ApiKeyStrategy, { provide: APP_GUARD, useClass: RouteGuard }],
     };
   }
