@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createApp } from '../src/app.setup';
 import { loadConfig } from '../src/config/config';
-import { buildOpenApiDocument } from '../src/common/openapi/openapi';
+import { buildOpenApiDocument } from '../src/openapi';
 
 export const OPENAPI_PATH = resolve(__dirname, '../openapi/openapi.json');
 

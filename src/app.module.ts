@@ -1,7 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { AuthCoreModule } from './common/auth/auth-core.module';
-import { BackgroundModule } from './common/background';
+import { BackgroundModule, BackgroundTasks } from './common/background';
 import { ClockModule } from './common/clock';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { EventsModule } from './common/events';
@@ -22,6 +22,7 @@ import { BillingModule } from './modules/billing/billing.module';
 import { DevMailModule } from './modules/dev-mail/dev-mail.module';
 import { HealthModule } from './modules/health/health.module';
 import { PagesModule } from './modules/pages/pages.module';
+import { ProblemsModule } from './modules/problems/problems.module';
 import { LicensesModule } from './modules/licenses/licenses.module';
 import { MeteringModule } from './modules/metering/metering.module';
 import { OidcModule } from './modules/oidc/oidc.module';
@@ -53,6 +54,7 @@ export class AppModule {
           url: options.databaseUrl,
           poolMax: options.config.database.poolMax,
           timeouts: options.config.database,
+          beforeClose: BackgroundTasks,
         }),
         ClockModule,
         CryptoModule,
@@ -63,7 +65,9 @@ export class AppModule {
         SmsModule,
         GeoModule,
         ErrorsModule,
-        AuthCoreModule,
+        ProblemsModule,
+        // The route guard's ports: MeteringModule exports the Meter, ApiKeysModule the ApiKeyVerifier, AuthModule the SessionVerifier.
+        AuthCoreModule.forRoot({ portsFrom: [MeteringModule, ApiKeysModule, AuthModule] }),
         HealthModule,
         AuthModule,
         OidcModule,

@@ -12,7 +12,7 @@ import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { keepsRawBody } from './common/http/raw-body.decorator';
 import { answerWrongMethods } from './common/http/route-table';
 import { I18nService } from './common/i18n/i18n.service';
-import { buildOpenApiDocument, withServedBaseUrl } from './common/openapi/openapi';
+import { buildOpenApiDocument, withServedBaseUrl } from './openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';

@@ -1,5 +1,5 @@
 import { text, timestamp } from 'drizzle-orm/pg-core';
-import { IdPrefix, newId } from '../common/ids';
+import { IdPrefix, newId } from '../lib/ids';
 
 /** A TypeID primary key generated in the application, so inserts never depend on a sequence. */
 export const idColumn = (prefix: IdPrefix) =>

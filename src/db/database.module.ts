@@ -1,21 +1,29 @@
-import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Type } from '@nestjs/common';
 import { Pool } from 'pg';
-import { BackgroundTasks } from '../common/background';
 import { POOL_CLOSE_TIMEOUT_MS } from '../config/config';
 import { createDatabase, createPool, DB, DB_POOL, PoolTimeouts } from './database';
 import { TransactionRunner } from './transaction';
+
+/**
+ * What has to end before the pool closes: work still running in the background and the final
+ * flushes (BackgroundTasks, named by app.module, since db/ is below common/).
+ */
+export abstract class BeforePoolClose {
+  abstract shutdown(): Promise<void>;
+}
 
 export interface DatabaseModuleOptions {
   url: string;
   poolMax: number;
   timeouts: PoolTimeouts;
+  beforeClose: Type<BeforePoolClose>;
 }
 
 @Module({})
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(
     @Inject(DB_POOL) private readonly pool: Pool,
-    private readonly background: BackgroundTasks,
+    private readonly beforeClose: BeforePoolClose,
   ) {}
 
   static forRoot(options: DatabaseModuleOptions): DynamicModule {
@@ -29,6 +37,7 @@ export class DatabaseModule implements OnApplicationShutdown {
         },
         { provide: DB, inject: [DB_POOL], useFactory: createDatabase },
         TransactionRunner,
+        { provide: BeforePoolClose, useExisting: options.beforeClose },
       ],
       exports: [DB, DB_POOL, TransactionRunner],
     };
@@ -40,7 +49,7 @@ export class DatabaseModule implements OnApplicationShutdown {
   // keep it open past POOL_CLOSE_TIMEOUT_MS.
   async onApplicationShutdown() {
     try {
-      await this.background.shutdown();
+      await this.beforeClose.shutdown();
     } finally {
       await this.closePool();
     }

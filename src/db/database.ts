@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle, NodePgDatabase, NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
-import { causeChain } from '../common/errors/cause-chain';
+import { causeChain } from '../lib/cause-chain';
 import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;

@@ -4,7 +4,7 @@ import type { LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { IdempotencyPurger } from '../../src/common/idempotency/idempotency.module';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';

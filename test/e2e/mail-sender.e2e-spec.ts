@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MailService } from '../../src/common/mail/mail.service';
 import { OutboundMailsPurger } from '../../src/common/mail/outbound-mails.purger';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { TransactionRunner } from '../../src/db/transaction';
 import { unique } from '../factories/db';
 import { FaultySmtp } from '../helpers/faulty-smtp';

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, ERROR_CODES, ErrorCode } from '../../src/common/errors/error-catalog';
 import { INTEGRATION_ERRORS_EXTENSION, integrationMapping } from '../../src/common/errors/integration-problem-writer';
-import { listRoutes } from '../../src/common/http/routes';
+import { listRoutes } from '../../src/common/auth/routes';
 import { UNDOCUMENTED_ROUTES } from '../helpers/openapi-contract';
 import { useTestApp } from '../helpers/test-app';
 

@@ -3,7 +3,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Authenticated, Public } from '../../src/common/auth/access.decorators';
 import { planRoutes } from '../../src/common/auth/route-plans';
-import { listRoutes, RouteInfo } from '../../src/common/http/routes';
+import { listRoutes, RouteInfo } from '../../src/common/auth/routes';
 import { useTestApp } from '../helpers/test-app';
 
 interface Response {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listRoutes, RouteInfo } from '../../src/common/http/routes';
+import { listRoutes, RouteInfo } from '../../src/common/auth/routes';
 import { insertApiKey } from '../factories/api-keys';
 import { insertUser } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { insertUser } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { startServerProcess } from '../helpers/server-process';

@@ -6,7 +6,7 @@ import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { SecretBox } from '../../src/common/crypto/secret-box';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { insertProduct } from '../factories/products';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { registerAndLogin } from '../factories/users';

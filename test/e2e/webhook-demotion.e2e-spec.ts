@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { login, registerAdmin, registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';

@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import * as schema from '../../src/db/schema';
 import type { Database } from '../../src/db/database';
 import { TransactionRunner } from '../../src/db/transaction';

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { insertUser } from '../factories/users';
 import { insertWebhookDelivery } from '../factories/webhook-deliveries';

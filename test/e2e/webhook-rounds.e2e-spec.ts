@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { registerAndLogin } from '../factories/users';
 import { bearerCaller } from '../helpers/http';

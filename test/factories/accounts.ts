@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { sha256 } from '../../src/common/crypto/secret-token';
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { accounts } from '../../src/db/schema';
 import { Db, orm } from './db';
 import { insertUser } from './users';

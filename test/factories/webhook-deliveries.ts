@@ -1,4 +1,4 @@
-import { newId } from '../../src/common/ids';
+import { newId } from '../../src/lib/ids';
 import { webhookAttempts, webhookDeliveries } from '../../src/db/schema';
 import { Db, orm } from './db';
 

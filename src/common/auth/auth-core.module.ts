@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
@@ -6,11 +6,17 @@ import { RouteGuard } from './route.guard';
 
 /**
  * The one global guard (throttle, authenticate, authorize, meter) and the passport strategies it
- * authenticates with. The metering module provides the Meter, the api-keys module the
- * ApiKeyVerifier, the auth module the SessionVerifier.
+ * authenticates with. It depends on three ports defined in common/ (Meter, ApiKeyVerifier,
+ * SessionVerifier); the app names the modules that export them (metering, api-keys, auth), so
+ * common/ never imports a domain module and those modules need not be global.
  */
-@Module({
-  imports: [ThrottlingModule],
-  providers: [AccessTokenStrategy, ApiKeyStrategy, { provide: APP_GUARD, useClass: RouteGuard }],
-})
-export class AuthCoreModule {}
+@Module({})
+export class AuthCoreModule {
+  static forRoot(options: { portsFrom: Type[] }): DynamicModule {
+    return {
+      module: AuthCoreModule,
+      imports: [ThrottlingModule, ...options.portsFrom],
+      providers: [AccessTokenStrategy, ApiKeyStrategy, { provide: APP_GUARD, useClass: RouteGuard }],
+    };
+  }
+}

@@ -1,10 +1,12 @@
+import { apiKeyScope } from '../../db/schema/api-keys';
+import type { OwnerScope } from '../../db/owner-scope';
 import { DomainError } from '../errors/domain-error';
 import type { Language } from '../i18n/language';
 
 export type Role = 'USER' | 'ADMIN';
 export type UserStatus = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED';
 /** `verify`: POST /v1/access/verify only (an ADMIN's key for a vendor's server); the others are ordered, each allowing more. */
-export const API_KEY_SCOPES = ['read-only', 'read-write', 'admin', 'verify'] as const;
+export const API_KEY_SCOPES = apiKeyScope.enumValues;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 interface PrincipalBase {
@@ -44,11 +46,8 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Whose rows an owned-resource query reads: one user's, or everyone's. Spelled out rather than an
- * optional user id, so a forgotten argument fails to compile instead of reading every tenant.
- */
-export type OwnerScope = { userId: string } | { all: true };
+/** Defined beside the queries that take it (db/ is below common/). */
+export type { OwnerScope };
 
 /** Everyone's rows for an ADMIN (a user, or an admin-scope key of one); otherwise the caller's own. */
 export const ownerScope = (principal: Principal): OwnerScope => (principal.role === 'ADMIN' ? { all: true } : { userId: principal.userId });

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { causeChain } from './cause-chain';
+import { causeChain } from '../../lib/cause-chain';
 import { DomainError } from './domain-error';
 import { codeForStatus, ERROR_CATALOG, StatusCode } from './error-catalog';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { I18N_PATH } from '../i18n/i18n.service';
 import { LANGUAGES } from '../i18n/language';
 import { CODE_FOR_STATUS, codeForSlug, codeForStatus, ERROR_CATALOG, ERROR_CODES, problemSlug } from './error-catalog';
-import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
+import { INTEGRATION_PROBLEM_SLUGS } from './problem.schemas';
 
 const read = (lang: string, namespace: string) => JSON.parse(readFileSync(join(I18N_PATH, lang, `${namespace}.json`), 'utf8')) as Record<string, unknown>;
 

@@ -2,24 +2,8 @@ import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { IntegrationProblem, ProblemDetails } from './problem.schemas';
+import { INTEGRATION_PROBLEM_TYPES, IntegrationProblem, IntegrationProblemSlug, ProblemDetails } from './problem.schemas';
 import { problemMembersSchema, ProblemMembers } from './problem-params';
-
-/**
- * The error format of the published integration docs, for the few routes those docs define
- * (POST /auth/login, GET /api/integration/products/getAll). Every other route answers RFC 9457
- * with our `code`; this one keeps `code` too, so one client can read both.
- */
-export const INTEGRATION_PROBLEM_TYPES = {
-  validation: { title: 'Validation error(s)', status: 400 },
-  business: { title: 'Rule violation', status: 400 },
-  authorization: { title: 'Authorization error', status: 401 },
-  authentication: { title: 'Authentication error', status: 403 },
-  internal: { title: 'Internal server error', status: 500 },
-} as const;
-
-export type IntegrationProblemSlug = keyof typeof INTEGRATION_PROBLEM_TYPES;
-export const INTEGRATION_PROBLEM_SLUGS = Object.keys(INTEGRATION_PROBLEM_TYPES) as IntegrationProblemSlug[];
 
 declare module 'fastify' {
   interface FastifyContextConfig {

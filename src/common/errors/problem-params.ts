@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_KEY_SCOPES } from '../auth/principal';
+import { apiKeyScope } from '../../db/schema/api-keys';
 import type { ErrorCode } from './error-catalog';
 
 /**
@@ -19,9 +19,9 @@ export const problemMembersSchema = z.object({
     .meta({ description: 'On quota problems, the limit\'s endpoint ("*": every metered endpoint of the version without its own)', example: '*' }),
   resetsAt: z.iso.datetime({ offset: true }).meta({ description: 'On QUOTA_EXCEEDED, when the quota window resets', example: '2026-12-04T00:00:00.000Z' }),
   country: z.string().length(2).meta({ description: 'On GEO_RESTRICTED, the ISO country the caller was placed in (never the address)', example: 'DE' }),
-  scope: z.enum(API_KEY_SCOPES).meta({ description: 'On INSUFFICIENT_SCOPE, the scope of the API key that made the request', example: 'read-write' }),
+  scope: z.enum(apiKeyScope.enumValues).meta({ description: 'On INSUFFICIENT_SCOPE, the scope of the API key that made the request', example: 'read-write' }),
   required: z
-    .array(z.enum(API_KEY_SCOPES))
+    .array(z.enum(apiKeyScope.enumValues))
     .meta({ description: 'On INSUFFICIENT_SCOPE, the key scopes that may make this request (any one of them)', example: ['verify', 'admin'] }),
 });
 

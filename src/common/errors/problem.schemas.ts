@@ -1,8 +1,23 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { ERROR_CODES, ErrorCode } from './error-catalog';
-import { INTEGRATION_PROBLEM_SLUGS } from './integration-problem-writer';
 import { problemMembersSchema } from './problem-params';
+
+/**
+ * The error format of the published integration docs, for the few routes those docs define
+ * (POST /auth/login, GET /api/integration/products/getAll). Every other route answers RFC 9457
+ * with our `code`; this one keeps `code` too, so one client can read both.
+ */
+export const INTEGRATION_PROBLEM_TYPES = {
+  validation: { title: 'Validation error(s)', status: 400 },
+  business: { title: 'Rule violation', status: 400 },
+  authorization: { title: 'Authorization error', status: 401 },
+  authentication: { title: 'Authentication error', status: 403 },
+  internal: { title: 'Internal server error', status: 500 },
+} as const;
+
+export type IntegrationProblemSlug = keyof typeof INTEGRATION_PROBLEM_TYPES;
+export const INTEGRATION_PROBLEM_SLUGS = Object.keys(INTEGRATION_PROBLEM_TYPES) as IntegrationProblemSlug[];
 
 /** The catalog, published as one enum component so a generated client can switch over it. */
 const errorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).meta({

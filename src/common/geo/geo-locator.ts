@@ -4,17 +4,10 @@ import { publicAddress } from '../http/public-address';
 import { Logger } from '@nestjs/common';
 import { CountryResponse, Reader } from 'maxmind';
 import { safeErrorForLog } from '../errors/safe-error';
-import { GeoScope, restrictsPlace, withinGeoScopes } from './geo-scopes';
-import { plateOfProvince, PROVINCE_REGIONS, regionOfPlate, TurkishRegion } from './turkish-regions';
+import { GeoLocation, GeoScope, restrictsPlace, withinGeoScopes } from './geo-scopes';
 
-/** Where an address is: its country, and in Turkey its province (by plate code) and region when the data knows them. */
-export type GeoLocation = {
-  /** ISO 3166-1 alpha-2. */
-  country: string;
-  /** Turkish province plate code, '01'..'81'. */
-  plate: string | null;
-  region: TurkishRegion | null;
-};
+export type { GeoLocation };
+import { plateOfProvince, PROVINCE_REGIONS, regionOfPlate } from './turkish-regions';
 
 /**
  * ip-location-db's flat records (`country_code, state1, state2, city, postcode, …`), not MaxMind's

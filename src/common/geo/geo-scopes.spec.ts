@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GEO_SCOPES } from '../../db/schema/subscriptions';
+import { GEO_SCOPES } from '../../db/schema/geo-scopes';
 import type { GeoLocation } from './geo-locator';
 import { ASIA_COUNTRIES, EUROPE_COUNTRIES, GeoScope, withinGeoScopes } from './geo-scopes';
 import { TURKISH_REGIONS } from './turkish-regions';

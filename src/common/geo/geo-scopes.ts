@@ -1,8 +1,16 @@
-import { GEO_SCOPES } from '../../db/schema/subscriptions';
-import type { GeoLocation } from './geo-locator';
+import { GEO_SCOPES } from '../../db/schema/geo-scopes';
 import { TURKISH_REGIONS, TurkishRegion } from './turkish-regions';
 
 export type GeoScope = (typeof GEO_SCOPES)[number];
+
+/** Where an address is: its country, and in Turkey its province (by plate code) and region when the data knows them. */
+export type GeoLocation = {
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  /** Turkish province plate code, '01'..'81'. */
+  plate: string | null;
+  region: TurkishRegion | null;
+};
 
 /**
  * Turkey is in neither list: it has scopes of its own (TURKEY and its seven regions), so a

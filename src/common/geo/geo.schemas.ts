@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GEO_SCOPES } from '../../db/schema/subscriptions';
+import { GEO_SCOPES } from '../../db/schema/geo-scopes';
 
 /**
  * A list of geographic scopes as a request gives it: at least one, each known, none twice (the

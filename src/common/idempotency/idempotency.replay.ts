@@ -1,12 +1,30 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { IdempotencyClaim, IdempotencyService, StoredReply } from './idempotency.service';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set on an @Idempotent() route called with an Idempotency-Key that this request claimed. */
     idempotencyClaim?: IdempotencyClaim;
   }
+}
+
+/** A claim this request holds: its response is stored (or the key freed) when it is sent. */
+export interface IdempotencyClaim {
+  id: string;
+  claimId: string;
+  /** False once the request failed validation: no result is stored for input never acted on. */
+  storable: boolean;
+}
+
+export interface StoredReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Where a claimed request's answer is stored: IdempotencyService. */
+export interface IdempotentResponseStore {
+  finish(claim: IdempotencyClaim, status: number, headers: Record<string, unknown>, body: string | undefined): Promise<void>;
 }
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -34,7 +52,7 @@ export class IdempotentReplayFilter implements ExceptionFilter<IdempotentReplay>
  * refused as invalid (by the pipes or the handler) was never acted on, and Stripe stores no result
  * for it either: its key is freed instead.
  */
-export function storeIdempotentResponses(fastify: FastifyInstance, idempotency: IdempotencyService): void {
+export function storeIdempotentResponses(fastify: FastifyInstance, idempotency: IdempotentResponseStore): void {
   // A callback hook: the answers without a claim (nearly all) pass it without a promise.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const claim = request.idempotencyClaim;

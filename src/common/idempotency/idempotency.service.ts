@@ -8,7 +8,7 @@ import { safeErrorForLog } from '../errors/safe-error';
 import { MAX_NESTING_DEPTH } from '../validation/clean-strings';
 import { IdempotencyRepository } from './idempotency.repository';
 import type { PendingCharge } from '../metering/meter';
-import { IdempotentReplay } from './idempotency.replay';
+import { IdempotencyClaim, IdempotentReplay, StoredReply } from './idempotency.replay';
 
 /** How long a completed response is replayed, and a key stays bound to its request body. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
@@ -24,20 +24,6 @@ export const IDEMPOTENCY_LEASE_MS = 60_000;
  */
 const REPLAYED_HEADERS = ['content-type', 'content-language', 'location', 'retry-after'];
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
-
-/** A claim this request holds: its response is stored (or the key freed) when it is sent. */
-export interface IdempotencyClaim {
-  id: string;
-  claimId: string;
-  /** False once the request failed validation: no result is stored for input never acted on. */
-  storable: boolean;
-}
-
-export interface StoredReply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 /** `unclaimed`: the body is one validation refuses (too deep), so there is nothing to claim. */
 export type IdempotencyOutcome = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; reply: StoredReply } | { kind: 'unclaimed' };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig, InjectConfig } from '../../config/config';
-import type { RenderedMail } from './mail-transport';
+import type { RenderedMail } from './rendered-mail';
 
 /** The latest mails kept for /dev/mail; older ones are dropped, so memory stays bounded. */
 export const DEV_MAILBOX_SIZE = 50;

@@ -6,7 +6,8 @@ import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
 import { safeErrorForLog } from '../errors/safe-error';
 import { I18nService } from '../i18n/i18n.service';
-import { MailTransport, RenderedMail, SendResult } from './mail-transport';
+import { MailTransport, SendResult } from './mail-transport';
+import type { RenderedMail } from './rendered-mail';
 import { MailNextState, OutboundMailRow, OutboundMailsRepository } from './outbound-mails.repository';
 
 const JITTER = 0.1;

@@ -3,15 +3,10 @@ import type { Transporter } from 'nodemailer';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { lazyRequire } from '../lazy-require';
 import { DevMailbox } from './dev-mailbox';
+import type { RenderedMail } from './rendered-mail';
 
 /** Mail is sent from the outbox, after boot: nodemailer is loaded with the first one. */
 const nodemailer = lazyRequire<typeof import('nodemailer')>('nodemailer');
-
-export interface RenderedMail {
-  to: string;
-  subject: string;
-  text: string;
-}
 
 /** An attempt's outcome; `permanent`: the server refused this message for good, another attempt would fail alike. */
 export type SendResult = { ok: true } | { ok: false; permanent: boolean; error: string };

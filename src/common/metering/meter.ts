@@ -1,11 +1,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RateLimitTerms } from '../../db/schema/subscriptions';
-import type { Principal } from '../auth/principal';
 
 /** What a metered route (`@Authenticated({ metered })`) counts against: a limit named by API version and endpoint. */
 export interface MeteredEndpoint {
   apiVersion: string;
   endpoint: string;
+}
+
+/** Whom a call is counted for: the user acting, or owning the API key (a Principal is one). */
+export interface MeteredCaller {
+  userId: string;
+}
+
+/** A plan's rate limit: `count` calls per `windowSeconds`. */
+export interface PlanRateLimit {
+  count: number;
+  windowSeconds: number;
 }
 
 /** A call the plan admits, not counted yet: it is, once known to be a new and valid call. */
@@ -27,7 +36,7 @@ export abstract class Meter {
    * authenticated call, counted only against the free tier's daily cap while on NONE. Null when
    * there is nothing to count.
    */
-  abstract admit(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null>;
+  abstract admit(request: FastifyRequest, reply: FastifyReply, caller: MeteredCaller, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null>;
   /** The caller's plan rate limit for the `authenticated` policy; null: the configured default. */
-  abstract planRateLimit(userId: string): Promise<RateLimitTerms | null>;
+  abstract planRateLimit(userId: string): Promise<PlanRateLimit | null>;
 }

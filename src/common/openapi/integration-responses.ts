@@ -1,13 +1,7 @@
 import type { HeadersObject, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
-import {
-  INTEGRATION_ERRORS_EXTENSION,
-  INTEGRATION_PROBLEM_TYPES,
-  integrationMapping,
-  integrationProblemType,
-  IntegrationProblemSlug,
-} from '../errors/integration-problem-writer';
+import { INTEGRATION_ERRORS_EXTENSION, integrationMapping, integrationProblemType } from '../errors/integration-problem-writer';
 import type { ErrorCode } from '../errors/error-catalog';
-import type { IntegrationProblem } from '../errors/problem.schemas';
+import { INTEGRATION_PROBLEM_TYPES, IntegrationProblem, IntegrationProblemSlug } from '../errors/problem.schemas';
 import { I18nService } from '../i18n/i18n.service';
 import { PROBLEM_CODES_EXTENSION, problemCodesOf } from './api-problems.decorator';
 import { EXAMPLE_BASE_URL, exampleParams } from './problem-examples';

@@ -2,24 +2,11 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, char, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, updatedAt } from '../columns';
 import { accounts } from './accounts';
+import { GEO_SCOPES } from './geo-scopes';
 import { users } from './users';
 
 export const PRESET_PLAN_CODES = ['NONE', 'TRIAL', 'ENTRY_MONTHLY', 'ENTRY_YEARLY', 'PREMIUM_MONTHLY', 'PREMIUM_YEARLY'] as const;
 export const PLAN_CODES = [...PRESET_PLAN_CODES, 'CUSTOM'] as const;
-export const GEO_SCOPES = [
-  'ALL',
-  'TURKEY',
-  'EUROPE',
-  'ASIA',
-  'WORLD',
-  'MEDITERRANEAN',
-  'EASTERN_ANATOLIA',
-  'AEGEAN',
-  'SOUTHEASTERN_ANATOLIA',
-  'CENTRAL_ANATOLIA',
-  'MARMARA',
-  'BLACK_SEA',
-] as const;
 
 export const planCode = pgEnum('plan_code', PLAN_CODES);
 export const durationUnit = pgEnum('duration_unit', ['DAY', 'MONTH', 'YEAR']);

@@ -8,7 +8,7 @@ import { Clock } from '../../common/clock';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
 import { safeErrorForLog } from '../../common/errors/safe-error';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import { ApiKeyAuthenticator } from './api-key-authenticator';

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ApiKeyVerifier } from '../../common/auth/api-key-verifier';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
@@ -9,10 +9,10 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 
 /**
- * Global only to hand the route guard its ApiKeyVerifier (and metering the usage recorder, for
- * access checks). Auth and OIDC revoke keys through ApiKeysRepository, inside their transactions.
+ * API keys and their usage. Exports the route guard's ApiKeyVerifier (handed over by
+ * AuthCoreModule.forRoot), the usage recorder metering reads for access checks, and
+ * ApiKeysRepository, through which auth and OIDC revoke keys inside their transactions.
  */
-@Global()
 @Module({
   controllers: [ApiKeysController],
   providers: [

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { accessTokenJwtOptions } from '../../common/auth/access-token';
 import { SessionVerifier } from '../../common/auth/session-verifier';
@@ -24,9 +24,10 @@ import { TwoFactorAttemptsService } from './two-factor-attempts.service';
 import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
+import { UserAccessController } from './user-access.controller';
+import { UserAccessService } from './user-access.service';
 
-/** Global only to hand the route guard its SessionVerifier (and UsersService the refresh tokens and 2FA state it reads). */
-@Global()
+/** Sign-in, sessions, password resets and second factors, built on the users module. The route guard gets its SessionVerifier through AuthCoreModule.forRoot (app.module). */
 @Module({
   imports: [
     UsersModule,
@@ -35,7 +36,7 @@ import { TwoFactorService } from './two-factor.service';
     // Access tokens are signed here and verified by the route guard's passport-jwt strategy, with the same key.
     JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => accessTokenJwtOptions(config.auth) }),
   ],
-  controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController],
+  controllers: [AuthController, IntegrationAuthController, PasswordResetController, TwoFactorController, TwoFactorAdminController, UserAccessController],
   providers: [
     AuthService,
     AuthCookies,
@@ -52,6 +53,7 @@ import { TwoFactorService } from './two-factor.service';
     TwoFactorAttemptsService,
     TwoFactorRepository,
     TwoFactorChallengesPurger,
+    UserAccessService,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
   exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, PasswordResetRepository, TwoFactorRepository, SessionVerifier],

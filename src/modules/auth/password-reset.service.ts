@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock';
 import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { MailService } from '../../common/mail/mail.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';

@@ -5,7 +5,7 @@ import { Clock } from '../../common/clock';
 import { hashesEqual, issueSecretToken, parseSecretToken, secretTokenWith } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import { ApiKeysRepository } from '../api-keys/api-keys.repository';

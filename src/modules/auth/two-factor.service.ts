@@ -5,7 +5,7 @@ import { SecretBox } from '../../common/crypto/secret-box';
 import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
-import { isId, newId } from '../../common/ids';
+import { isId, newId } from '../../lib/ids';
 import { MailService, MailTemplate } from '../../common/mail/mail.service';
 import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';

@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { isoDateTimeInput } from '../../common/validation/dates';
 import { LICENSE_LIMITS } from '../../db/schema/licenses';

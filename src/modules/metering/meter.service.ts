@@ -1,17 +1,17 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Principal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
-import { Meter, MeteredEndpoint, PendingCharge } from '../../common/metering/meter';
+import { Meter, MeteredCaller, MeteredEndpoint, PendingCharge } from '../../common/metering/meter';
 import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
 import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
-import { limitFor, QuotaWindow, quotaWindow } from '../subscriptions/quota-windows';
+import { limitFor, quotaWindow } from '../subscriptions/quota-windows';
 import type { Entitlement } from '../subscriptions/subscriptions.mapper';
 import { EntitlementsService } from './entitlements.service';
+import type { Charge } from './charge';
 import { QuotaAlertsService } from './quota-alerts.service';
 
 /** The version whose "*" limit caps a free-tier user's authenticated calls (the NONE plan's). */
@@ -26,14 +26,6 @@ export interface QuotaState {
   remaining: number;
   /** Null: the allowance never resets. */
   resetsAt: Date | null;
-}
-
-/** A call the plan admits, ready to be counted against one limit's window. */
-export interface Charge {
-  entitlement: Entitlement;
-  limit: PlanLimit;
-  window: QuotaWindow;
-  key: CounterKey;
 }
 
 export type Evaluation =
@@ -107,20 +99,20 @@ export class MeterService extends Meter implements OnModuleInit {
     return { allowed: false, quota: this.quotaState(charge, held) };
   }
 
-  async admit(request: FastifyRequest, reply: FastifyReply, principal: Principal, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null> {
-    const charge = endpoint ? await this.admitMetered(request, principal, endpoint) : await this.admitOnFreeTier(principal);
+  async admit(request: FastifyRequest, reply: FastifyReply, caller: MeteredCaller, endpoint: MeteredEndpoint | null): Promise<PendingCharge | null> {
+    const charge = endpoint ? await this.admitMetered(request, caller, endpoint) : await this.admitOnFreeTier(caller);
     return charge && { take: () => this.count(request, reply, charge), show: () => this.show(reply, charge) };
   }
 
-  private async admitMetered(request: FastifyRequest, principal: Principal, endpoint: MeteredEndpoint): Promise<Charge> {
-    const evaluation = await this.evaluate(principal.userId, { ...endpoint, ip: request.ip, api: 'gatehouse' });
+  private async admitMetered(request: FastifyRequest, caller: MeteredCaller, endpoint: MeteredEndpoint): Promise<Charge> {
+    const evaluation = await this.evaluate(caller.userId, { ...endpoint, ip: request.ip, api: 'gatehouse' });
     if ('refusal' in evaluation) throw refusalError(evaluation);
     return evaluation.charge;
   }
 
   /** The free tier's daily cap, on NONE only. */
-  private async admitOnFreeTier(principal: Principal): Promise<Charge | null> {
-    const entitlement = await this.entitlements.of(principal.userId);
+  private async admitOnFreeTier(caller: MeteredCaller): Promise<Charge | null> {
+    const entitlement = await this.entitlements.of(caller.userId);
     if (entitlement.plan !== 'NONE') return null;
     const limit = limitFor(entitlement.terms.limits, FREE_TIER_API_VERSION, '*');
     return limit ? this.chargeFor(entitlement, limit) : null;

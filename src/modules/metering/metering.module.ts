@@ -1,6 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { Meter } from '../../common/metering/meter';
 import { ThrottlingModule } from '../../common/throttling/throttling.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
 import { UsersModule } from '../users/users.module';
@@ -10,10 +11,9 @@ import { EntitlementsService } from './entitlements.service';
 import { MeterService } from './meter.service';
 import { QuotaAlertsService } from './quota-alerts.service';
 
-/** Quotas, plan rate limits and geographic limits; global only to hand the route guard its Meter. */
-@Global()
+/** Quotas, plan rate limits and geographic limits; exports the route guard's Meter (handed over by AuthCoreModule.forRoot). */
 @Module({
-  imports: [SubscriptionsModule, OutboxModule, UsersModule, ThrottlingModule],
+  imports: [SubscriptionsModule, OutboxModule, UsersModule, ApiKeysModule, ThrottlingModule],
   controllers: [AccessController],
   providers: [EntitlementsService, MeterService, QuotaAlertsService, AccessService, { provide: Meter, useExisting: MeterService }],
   exports: [Meter],

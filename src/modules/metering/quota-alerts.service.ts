@@ -8,7 +8,7 @@ import { OutboxRepository } from '../outbox/outbox.repository';
 import { QuotaAlert, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
 import { fullName } from '../users/users.mapper';
 import { UsersRepository } from '../users/users.repository';
-import type { Charge } from './meter.service';
+import type { Charge } from './charge';
 
 /** The share of a limit at which the warning fires. */
 export const QUOTA_WARNING_RATIO = 0.8;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import { Clock } from '../../common/clock';
-import { causeChain } from '../../common/errors/cause-chain';
+import { causeChain } from '../../lib/cause-chain';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
 import type { OidcProviderConfig } from '../../config/oidc.config';

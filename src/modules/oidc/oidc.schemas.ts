@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { pageLinkSchema } from '../../common/validation/links';
 import { IDENTITY_LIMITS } from '../../db/schema/user-identities';
 

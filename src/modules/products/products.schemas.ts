@@ -1,12 +1,12 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { geoScopeListSchema } from '../../common/geo/geo.schemas';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { MONEY_PATTERN, RATE_PATTERN } from '../../common/money/money';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { stripePriceIdSchema } from '../../common/validation/stripe-price-id';
 import { PRODUCT_LIMITS } from '../../db/schema/products';
-import { GEO_SCOPES } from '../../db/schema/subscriptions';
+import { GEO_SCOPES } from '../../db/schema/geo-scopes';
 import { isValidBarcode } from './barcode';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));

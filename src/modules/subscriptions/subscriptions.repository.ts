@@ -4,7 +4,7 @@ import { Database, DB } from '../../db/database';
 import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
 import type { Executor, Transaction } from '../../db/database';
 import type { PlanRow } from './plans.repository';
-import { causeChain } from '../../common/errors/cause-chain';
+import { causeChain } from '../../lib/cause-chain';
 import type { GeoScope } from '../../common/geo/geo-scopes';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;

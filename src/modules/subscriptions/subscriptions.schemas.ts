@@ -1,9 +1,10 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { EXACTLY_ONE_OF } from '../../common/openapi/exactly-one-of';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
-import { durationUnit, GEO_SCOPES, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PRESET_PLAN_CODES, subscriptionStatus } from '../../db/schema/subscriptions';
+import { GEO_SCOPES } from '../../db/schema/geo-scopes';
+import { durationUnit, limitResetPeriod, PLAN_CODES, PLAN_LIMITS, PRESET_PLAN_CODES, subscriptionStatus } from '../../db/schema/subscriptions';
 import { currencySchema, moneySchema } from '../products/products.schemas';
 import { geoScopeListSchema } from '../../common/geo/geo.schemas';
 import { stripePriceIdSchema } from '../../common/validation/stripe-price-id';

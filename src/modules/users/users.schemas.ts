@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { LANGUAGES } from '../../common/i18n/language';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { USER_LIMITS } from '../../db/schema/users';
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TransactionRunner } from '../../db/transaction';
 import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
 import { MailService } from '../../common/mail/mail.service';
 import { AppConfig, InjectConfig } from '../../config/config';

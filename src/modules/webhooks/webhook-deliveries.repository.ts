@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
 import {

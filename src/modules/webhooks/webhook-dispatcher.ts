@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
-import { newId } from '../../common/ids';
+import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import { PING_EVENT } from '../outbox/outbox.events';

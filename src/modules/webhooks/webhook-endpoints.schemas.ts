@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { idSchema } from '../../common/ids';
+import { idSchema } from '../../lib/ids';
 import { pageSchema, paginationQuerySchema } from '../../common/pagination';
 import { WEBHOOK_ENDPOINT_LIMITS } from '../../db/schema/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../outbox/outbox.events';

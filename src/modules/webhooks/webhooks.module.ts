@@ -1,20 +1,19 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventSubscribers } from '../outbox/event-subscribers';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
+import { WebhookAttempts } from './webhook-attempts';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
-import { EventSubscribers } from '../outbox/event-subscribers';
-import { WebhookSubscribers } from './webhook-subscribers';
-import { WebhookAttempts } from './webhook-attempts';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhookSubscribers } from './webhook-subscribers';
 
-/** Outbound webhooks: endpoints, deliveries and their dispatch; global only to hand the licenses module its EventSubscribers. */
-@Global()
+/** Outbound webhooks: endpoints, deliveries and their dispatch. Exports EventSubscribers, which licenses asks before appending `license.validated`. */
 @Module({
   imports: [OutboxModule, UsersModule],
   controllers: [WebhookEndpointsController, WebhookDeliveriesController],
@@ -29,6 +28,6 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
     WebhookSubscribers,
     { provide: EventSubscribers, useExisting: WebhookSubscribers },
   ],
-  exports: [WebhookEndpointsService, WebhookEndpointsRepository, EventSubscribers],
+  exports: [EventSubscribers],
 })
 export class WebhooksModule {}

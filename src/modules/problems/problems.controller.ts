@@ -1,12 +1,12 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../auth/access.decorators';
-import { Language } from '../i18n/language';
-import { RequestLanguage } from '../i18n/request-language.decorator';
-import { ApiProblems } from '../openapi/api-problems.decorator';
+import { Public } from '../../common/auth/access.decorators';
+import { Language } from '../../common/i18n/language';
+import { RequestLanguage } from '../../common/i18n/request-language.decorator';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { ProblemsService } from './problems.service';
-import { ProblemSlugParamsDto, ProblemTypeResponseDto } from './problem.schemas';
+import { ProblemSlugParamsDto, ProblemTypeResponseDto } from '../../common/errors/problem.schemas';
 
 @ApiTags('Problems')
 @Controller('problems')

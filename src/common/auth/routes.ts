@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { PlannedRoute, planRoutes } from '../auth/route-plans';
+import { PlannedRoute, planRoutes } from './route-plans';
 
 export type RouteInfo = Pick<PlannedRoute, 'method' | 'path' | 'plan'> & { handler: string };
 

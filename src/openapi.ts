@@ -1,16 +1,16 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
-import { IntegrationProblemDto, ProblemDetailsDto } from '../errors/problem.schemas';
-import { ErrorCode } from '../errors/error-catalog';
-import { addIdempotencyResponses } from '../idempotency/idempotent.decorator';
-import { problemCodesOf, problemResponse } from './api-problems.decorator';
-import { applyIntegrationResponses } from './integration-responses';
-import { I18nService } from '../i18n/i18n.service';
-import { expandExactlyOneOf } from './exactly-one-of';
-import { addProblemExamples, EXAMPLE_BASE_URL } from './problem-examples';
-import { nameSchemasAfterDtos } from './schema-names';
-import { SECURITY } from './security-schemes';
+import { IntegrationProblemDto, ProblemDetailsDto } from './common/errors/problem.schemas';
+import { ErrorCode } from './common/errors/error-catalog';
+import { addIdempotencyResponses } from './common/idempotency/idempotent.decorator';
+import { problemCodesOf, problemResponse } from './common/openapi/api-problems.decorator';
+import { applyIntegrationResponses } from './common/openapi/integration-responses';
+import { I18nService } from './common/i18n/i18n.service';
+import { expandExactlyOneOf } from './common/openapi/exactly-one-of';
+import { addProblemExamples, EXAMPLE_BASE_URL } from './common/openapi/problem-examples';
+import { nameSchemasAfterDtos } from './common/openapi/schema-names';
+import { SECURITY } from './common/openapi/security-schemes';
 
 export { SECURITY };
 /** The login cookie under the defaults (COOKIE_SECURE=true); plain `gatehouse_auth` over http. */

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { I18nService } from '../i18n/i18n.service';
-import { Language } from '../i18n/language';
-import { DomainError } from './domain-error';
-import { codeForSlug, ERROR_CATALOG, problemSlug } from './error-catalog';
-import { INTEGRATION_PROBLEM_TYPES, IntegrationProblemSlug, integrationProblemType } from './integration-problem-writer';
+import { I18nService } from '../../common/i18n/i18n.service';
+import { Language } from '../../common/i18n/language';
+import { DomainError } from '../../common/errors/domain-error';
+import { codeForSlug, ERROR_CATALOG, problemSlug } from '../../common/errors/error-catalog';
+import { integrationProblemType } from '../../common/errors/integration-problem-writer';
+import { INTEGRATION_PROBLEM_TYPES, IntegrationProblemSlug } from '../../common/errors/problem.schemas';
 
 @Injectable()
 export class ProblemsService {

@@ -1,11 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import { Public } from '../auth/access.decorators';
-import { Language } from '../i18n/language';
-import { RequestLanguage } from '../i18n/request-language.decorator';
+import { Public } from '../../common/auth/access.decorators';
+import { Language } from '../../common/i18n/language';
+import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { ProblemsService } from './problems.service';
-import { IntegrationProblemSlugParamsDto, IntegrationProblemTypeResponseDto } from './problem.schemas';
+import { IntegrationProblemSlugParamsDto, IntegrationProblemTypeResponseDto } from '../../common/errors/problem.schemas';
 
 /** The pages behind the integration format's `type` URIs, as /problems is for ours. */
 @ApiTags('Problems')
