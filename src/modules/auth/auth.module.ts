@@ -9,8 +9,8 @@ import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
 import { AuthController, IntegrationAuthController } from './auth.controller';
+import { AuthRetention } from './auth.retention';
 import { AuthService } from './auth.service';
-import { LoginFailuresPruner } from './login-failures.pruner';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetController } from './password-reset.controller';
 import { PasswordResetRepository } from './password-reset.repository';
@@ -21,7 +21,6 @@ import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
 import { TwoFactorAttemptsService } from './two-factor-attempts.service';
-import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
 
@@ -43,7 +42,7 @@ import { TwoFactorService } from './two-factor.service';
     TokensService,
     RefreshTokensRepository,
     LoginFailuresRepository,
-    LoginFailuresPruner,
+    AuthRetention,
     PasswordResetService,
     PasswordResetRepository,
     AdminAccountsService,
@@ -51,7 +50,6 @@ import { TwoFactorService } from './two-factor.service';
     TwoFactorService,
     TwoFactorAttemptsService,
     TwoFactorRepository,
-    TwoFactorChallengesPurger,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
   exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, PasswordResetRepository, TwoFactorRepository, SessionVerifier],

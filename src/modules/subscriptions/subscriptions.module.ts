@@ -3,7 +3,6 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
-import { QuotaCountersPurger } from './quota-counters.purger';
 import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
@@ -13,6 +12,7 @@ import { SubscriptionCheckoutsRepository } from './subscription-checkouts.reposi
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
+import { SubscriptionsRetention } from './subscriptions.retention';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Plans, each account's subscription and its history; Stripe's webhooks call SubscriptionBillingService. */
@@ -30,7 +30,7 @@ import { SubscriptionsService } from './subscriptions.service';
     PlansRepository,
     SubscriptionExpirySweeper,
     QuotaCountersRepository,
-    QuotaCountersPurger,
+    SubscriptionsRetention,
   ],
   exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
 })

@@ -9,7 +9,6 @@ import { StripeEventsRepository } from './stripe-events.repository';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { StripeWebhooksService } from './stripe-webhooks.service';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
-import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { EventSubscribers } from '../outbox/event-subscribers';
@@ -19,6 +18,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhooksRetention } from './webhooks.retention';
 
 /** Inbound Stripe events and outbound webhooks; global only to hand the licenses module its EventSubscribers. */
 @Global()
@@ -32,7 +32,7 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
     WebhookEndpointsRepository,
     WebhookDeliveriesRepository,
     WebhookDeliveriesService,
-    WebhookDeliveriesPurger,
+    WebhooksRetention,
     WebhookAttempts,
     WebhookDispatcher,
     WebhookSubscribers,
