@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
 import { RouteGuard } from './route.guard';
@@ -10,7 +10,7 @@ import { RouteGuard } from './route.guard';
  * ApiKeyVerifier, the auth module the SessionVerifier.
  */
 @Module({
-  imports: [ThrottlingModule],
+  imports: [DiscoveryModule, ThrottlingModule],
   providers: [AccessTokenStrategy, ApiKeyStrategy, { provide: APP_GUARD, useClass: RouteGuard }],
 })
 export class AuthCoreModule {}
