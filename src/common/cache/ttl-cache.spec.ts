@@ -43,12 +43,13 @@ describe('TtlCache', () => {
     expect(cache.peek('k')).toBeUndefined();
   });
 
-  it('caches undefined, and leaves out what `keep` refuses', async () => {
+  it('caches undefined; what `keep` refuses is answered, not cached, and drops the old entry', async () => {
     const cache = new TtlCache<string, string | undefined>(new FakeClock(), { ttlMs: 5_000, maxEntries: 10, keep: (v) => v !== 'no' });
     await cache.get('a', () => Promise.resolve(undefined));
     expect(cache.peek('a')).toEqual({ value: undefined, readAt: 1_000_000 });
-    await cache.get('b', () => Promise.resolve('no'));
-    expect(cache.peek('b')).toBeUndefined();
+    cache.set('b', 'was');
+    await cache.load('b', () => Promise.resolve('no'));
+    expect(cache.peekStale('b')).toBeUndefined();
   });
 
   it('holds maxEntries at most, dropping the least recently used', () => {

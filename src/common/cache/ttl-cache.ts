@@ -13,7 +13,7 @@ export interface TtlCacheOptions<V> {
   ttlMs: number;
   /** Beyond this many entries, the least recently used one goes. */
   maxEntries: number;
-  /** Which loaded values are kept (all by default); the others are answered and not cached. */
+  /** Which loaded values are kept (all by default); the others are answered, not cached, and drop the key's old entry. */
   keep?: (value: V) => boolean;
 }
 
@@ -108,7 +108,9 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
       value = await load();
       if (generation !== this.generation) return value;
     }
+    // A value not kept still supersedes what was cached for the key (an entry for a key since deleted).
     if (this.options.keep?.(value) ?? true) this.entries.set(key, { value, readAt });
+    else this.entries.delete(key);
     return value;
   }
 }
