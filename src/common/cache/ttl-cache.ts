@@ -8,6 +8,9 @@ export interface Cached<V> {
   readonly readAt: number;
 }
 
+/** lru-cache defaults a missing options argument to a new `{}`; one shared empty object saves that allocation per hit. */
+const NO_OPTIONS = {};
+
 export interface TtlCacheOptions<V> {
   /** The staleness bound: an entry is trusted this long after its read started, never longer. */
   ttlMs: number;
@@ -45,7 +48,7 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
 
   /** The entry for `key` if it is younger than `ttlMs`. */
   peek(key: K): Cached<V> | undefined {
-    const cached = this.entries.get(key);
+    const cached = this.entries.get(key, NO_OPTIONS);
     if (!cached) return undefined;
     const age = this.clock.nowMs() - cached.readAt;
     return age >= 0 && age < this.options.ttlMs ? cached : undefined;
@@ -53,7 +56,7 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
 
   /** The entry for `key` however old: for what may use a stale answer (never to let a request in). */
   peekStale(key: K): Cached<V> | undefined {
-    return this.entries.peek(key);
+    return this.entries.peek(key, NO_OPTIONS);
   }
 
   /** The fresh cached value, or `load`'s (see the class comment for sharing and invalidation). */
