@@ -27,7 +27,6 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const codes = (response: Response | undefined) => response?.['x-problem-codes'] ?? [];
 const headers = (response: Response | undefined) => Object.keys(response?.headers ?? {}).sort();
 
-
 /** The handlers of one controller, as the route guard discovers them in an app that has only it. */
 const handlersOf = (controller: object) =>
   controllerHandlers({ getControllers: () => [{ metatype: controller }] } as unknown as DiscoveryService, new MetadataScanner());
