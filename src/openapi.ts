@@ -3,12 +3,13 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import { IntegrationProblemDto, ProblemDetailsDto } from './common/errors/problem.schemas';
 import { ErrorCode } from './common/errors/error-catalog';
-import { addIdempotencyResponses } from './common/idempotency/idempotent.decorator';
+import { addReplayedHeaderComponent, documentIdempotency } from './common/idempotency/idempotent.decorator';
 import { problemCodesOf, problemResponse } from './common/openapi/api-problems.decorator';
 import { applyIntegrationResponses } from './common/openapi/integration-responses';
 import { I18nService } from './common/i18n/i18n.service';
 import { expandExactlyOneOf } from './common/openapi/exactly-one-of';
-import { addProblemExamples, EXAMPLE_BASE_URL } from './common/openapi/problem-examples';
+import { DocumentedOperation, operationsOf } from './common/openapi/documented-operation';
+import { EXAMPLE_BASE_URL, ProblemExamples } from './common/openapi/problem-examples';
 import { nameSchemasAfterDtos } from './common/openapi/schema-names';
 import { SECURITY } from './common/openapi/security-schemes';
 
@@ -27,8 +28,6 @@ const COOKIE_AUTH_DESCRIPTION =
   'so authenticated operations work although the padlocks still show "unlocked": Swagger UI ' +
   'cannot read an HttpOnly cookie and there is nothing to enter here. POST, PUT, PATCH and DELETE ' +
   "authenticated by the cookie must come from this server's own origin, PUBLIC_BASE_URL or CORS_ORIGINS.";
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 /**
  * Builds the OpenAPI document from the app's controllers and zod DTOs. The running app serves it
@@ -62,10 +61,21 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ProblemDetailsDto, IntegrationProblemDto],
   });
   document.info.license = { name: 'Proprietary' };
-  const shared = addSharedProblemResponses(cleanupOpenApiDoc(document));
-  // The integration operations' own error bodies come after the shared ones: nothing may overwrite
-  // them. Names are settled last, once every response points at the schema it uses.
-  return expandExactlyOneOf(nameSchemasAfterDtos(applyIntegrationResponses(addProblemExamples(addIdempotencyResponses(shared)), app.get(I18nService))));
+  const cleaned = cleanupOpenApiDoc(document);
+  const i18n = app.get(I18nService);
+  const examples = new ProblemExamples();
+  addReplayedHeaderComponent(cleaned);
+  // One pass over the operations, each step on what the previous ones wrote: the integration
+  // operations' own error bodies come after the shared ones, so nothing may overwrite them.
+  for (const [path, operation] of operationsOf(cleaned)) {
+    addSharedProblemResponses(operation);
+    documentIdempotency(operation);
+    examples.describe(operation);
+    applyIntegrationResponses(path, operation, i18n);
+  }
+  examples.writeComponents(cleaned);
+  // Names are settled last, once every response points at the schema it uses.
+  return expandExactlyOneOf(nameSchemasAfterDtos(cleaned));
 }
 
 /**
@@ -88,25 +98,18 @@ function mergeProblemResponse(existing: unknown, codes: ErrorCode[]) {
  * operation accepts. The guard's own (401, 403, 429, 503, quota headers) are written by each
  * route's @Public() / @Authenticated().
  */
-function addSharedProblemResponses(document: OpenAPIObject): OpenAPIObject {
-  for (const path of Object.values(document.paths)) {
-    for (const method of METHODS) {
-      const operation = path[method];
-      if (!operation) continue;
-      const shared = new Map<string, ErrorCode[]>();
-      const add = (status: string, ...codes: ErrorCode[]) => shared.set(status, [...(shared.get(status) ?? []), ...codes]);
-      if (operation.requestBody) {
-        add('400', 'MALFORMED_JSON');
-        add('413', 'PAYLOAD_TOO_LARGE');
-        add('415', 'UNSUPPORTED_MEDIA_TYPE');
-      }
-      // Unknown query parameters are refused on every operation, as unknown body fields are.
-      add('422', 'VALIDATION_FAILED');
-      // The HTTP server refuses a request line and headers over 16 KiB before any route runs.
-      add('431', 'HEADERS_TOO_LARGE');
-      add('500', 'INTERNAL');
-      for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
-    }
+function addSharedProblemResponses(operation: DocumentedOperation): void {
+  const shared = new Map<string, ErrorCode[]>();
+  const add = (status: string, ...codes: ErrorCode[]) => shared.set(status, [...(shared.get(status) ?? []), ...codes]);
+  if (operation.requestBody) {
+    add('400', 'MALFORMED_JSON');
+    add('413', 'PAYLOAD_TOO_LARGE');
+    add('415', 'UNSUPPORTED_MEDIA_TYPE');
   }
-  return document;
+  // Unknown query parameters are refused on every operation, as unknown body fields are.
+  add('422', 'VALIDATION_FAILED');
+  // The HTTP server refuses a request line and headers over 16 KiB before any route runs.
+  add('431', 'HEADERS_TOO_LARGE');
+  add('500', 'INTERNAL');
+  for (const [status, codes] of shared) operation.responses[status] = mergeProblemResponse(operation.responses[status], codes);
 }

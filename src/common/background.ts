@@ -1,5 +1,6 @@
-import { Global, Injectable, Logger, Module } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../config/config';
+import { Clock } from './clock';
 import { safeErrorForLog } from './errors/safe-error';
 
 type Step = { name: string; run: () => Promise<void> };
@@ -117,6 +118,64 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } 
   }
 }
 
+/** Rows one owner removes once they have outlived their use; the deletion SQL stays in its repository. */
+export interface RetentionPolicy {
+  /** What goes, as the log line says it: "outbox messages delivered over OUTBOX_RETENTION_DAYS ago". */
+  name: string;
+  /** Removes what has expired as of `now`; returns how many rows went. */
+  purge(now: Date): Promise<number>;
+}
+
+/** Every policy runs this often, and once at boot (for processes that live less than an hour). */
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
+/**
+ * The one retention job: each module registers its policies (from a provider's onModuleInit), and
+ * one hourly "retention" job runs them in turn, logging each removal in one shape. One policy
+ * failing is logged and does not stop the others.
+ */
+@Injectable()
+export class Retention implements OnApplicationBootstrap {
+  private readonly policies = new Map<string, RetentionPolicy>();
+  private readonly logger = new Logger('Retention');
+
+  constructor(
+    private readonly background: BackgroundTasks,
+    private readonly clock: Clock,
+  ) {}
+
+  register(policy: RetentionPolicy): void {
+    if (this.policies.has(policy.name)) throw new Error(`Retention policy registered twice: ${policy.name}`);
+    this.policies.set(policy.name, policy);
+  }
+
+  onApplicationBootstrap() {
+    this.background.every('retention', RETENTION_INTERVAL_MS, () => this.runAll());
+  }
+
+  async runAll(): Promise<void> {
+    for (const name of this.policies.keys()) {
+      try {
+        await this.run(name);
+      } catch (error) {
+        this.logger.error({ err: safeErrorForLog(error), policy: name }, `Retention of ${name} failed`);
+      }
+    }
+  }
+
+  /** Runs one policy now; returns how many rows it removed. */
+  async run(name: string): Promise<number> {
+    const policy = this.policies.get(name);
+    if (!policy) throw new Error(`No retention policy named ${name}`);
+    const removed = await policy.purge(this.clock.now());
+    if (removed > 0) this.logger.log({ policy: name, removed }, `Removed ${removed} ${name}`);
+    return removed;
+  }
+}
+
+/** The cutoff `days` days before `now`. */
+export const daysBefore = (now: Date, days: number): Date => new Date(now.getTime() - days * 86_400_000);
+
 @Global()
-@Module({ providers: [BackgroundTasks], exports: [BackgroundTasks] })
+@Module({ providers: [BackgroundTasks, Retention], exports: [BackgroundTasks, Retention] })
 export class BackgroundModule {}

@@ -75,6 +75,11 @@ export function createDatabase(pool: Pool): Database {
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   // What drizzle derived from the schema for relational queries, derived once: deriving it again
   // for each transaction's connection cost more than the transaction's own work.
+  // Private drizzle API, checked against drizzle-orm 0.45.4: `db._` (schema, fullSchema,
+  // tableNamesMap) and the constructors of NodePgSession(client, dialect, schema) and
+  // NodePgTransaction(dialect, session, schema). drizzle offers no public way to run its
+  // transaction object on a connection we manage; test/medium/database-private-api.medium-spec.ts
+  // fails when that shape changes (and on any other drizzle-orm version, to have this re-read).
   const relational = { schema: db._.schema!, fullSchema: db._.fullSchema, tableNamesMap: db._.tableNamesMap };
   const dialect = new PgDialect({ casing: 'snake_case' });
   // Not drizzle's own: it sends BEGIN before its try/finally, so a failed BEGIN leaked the

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { PhoneSendCountsPruner } from '../../src/modules/accounts/phone-send-counts.pruner';
+import { Retention } from '../../src/common/background';
 import { insertAccount, newPhone } from '../factories/accounts';
 import { registerAdmin, registerAndLogin, registerInactiveAndLogin } from '../factories/users';
 import { FakeTwilio } from '../helpers/fake-twilio';
@@ -262,7 +262,7 @@ describe('accounts: email activation and phone verification', () => {
 
     it("prunes per-number counters of past days, and keeps today's", async () => {
       await ctx.db.query("INSERT INTO phone_send_counts VALUES ('+900000000001', current_date - 2, 5), ('+900000000002', (now() AT TIME ZONE 'UTC')::date, 1)");
-      await ctx.t.app.get(PhoneSendCountsPruner).prune();
+      await ctx.t.app.get(Retention).run('phone send counters of past days');
       const { rows } = await ctx.db.query("SELECT mobile_phone FROM phone_send_counts WHERE mobile_phone IN ('+900000000001', '+900000000002')");
       expect(rows).toEqual([{ mobile_phone: '+900000000002' }]);
     });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
-import { LoginFailuresPruner } from '../../src/modules/auth/login-failures.pruner';
+import { Retention } from '../../src/common/background';
 import { login, registerAndLogin, registerUser, TEST_PASSWORD, userInput } from '../factories/users';
 import { TEST_JWT_SECRET, useTestApp } from '../helpers/test-app';
 
@@ -114,7 +114,7 @@ describe('auth: register, login, refresh, logout', () => {
     await ctx.db.query(
       "INSERT INTO login_failures VALUES ('email:old@example.com', 3, now() - interval '1 minute'), ('email:open@example.com', 3, now() + interval '10 minutes')",
     );
-    await ctx.t.app.get(LoginFailuresPruner).prune();
+    await ctx.t.app.get(Retention).run('login failure counters whose window ended');
     const { rows } = await ctx.db.query("SELECT key FROM login_failures WHERE key IN ('email:old@example.com', 'email:open@example.com')");
     expect(rows).toEqual([{ key: 'email:open@example.com' }]);
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackgroundTasks } from '../../src/common/background';
-import { OutboxPurger } from '../../src/modules/outbox/outbox.purger';
+import { BackgroundTasks, Retention } from '../../src/common/background';
 import { useTestApp } from '../helpers/test-app';
 
 describe('outbox retention', () => {
@@ -22,7 +21,7 @@ describe('outbox retention', () => {
       );
     }
 
-    await ctx.t.app.get(OutboxPurger).purge();
+    await ctx.t.app.get(Retention).run('outbox messages delivered over OUTBOX_RETENTION_DAYS ago');
 
     const left = (await ctx.db.query("SELECT id FROM outbox_messages WHERE id LIKE 'obx\\_%' ORDER BY id")).rows.map((row) => row.id as string);
     expect(left).toEqual(['obx_delivered_6_days_ago', 'obx_undelivered_100_days', 'obx_undelivered_fresh']);

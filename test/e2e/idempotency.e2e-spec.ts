@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { newId } from '../../src/lib/ids';
-import { IdempotencyPurger } from '../../src/common/idempotency/idempotency.module';
+import { Retention } from '../../src/common/background';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
@@ -115,7 +115,7 @@ describe('Idempotency-Key', () => {
 
     // The purge at +48 h drops every row stored so far (the newest was claimed at +24 h).
     moveClock(2 * DAY_MS + 120_000);
-    await ctx.t.app.get(IdempotencyPurger).purge();
+    await ctx.t.app.get(Retention).run('expired idempotency keys');
     expect(await storedRows()).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MailService } from '../../src/common/mail/mail.service';
-import { OutboundMailsPurger } from '../../src/common/mail/outbound-mails.purger';
+import { Retention } from '../../src/common/background';
 import { newId } from '../../src/lib/ids';
 import { TransactionRunner } from '../../src/db/transaction';
 import { unique } from '../factories/db';
@@ -160,7 +160,7 @@ describe('the mail sender: shared by instances, bounded at shutdown, with a dead
     await insert('PENDING', null);
     const before = await db.query("SELECT count(*)::int AS n FROM outbound_mails WHERE created_at < now() - interval '39 days'");
     expect(before.rows[0].n).toBe(4);
-    await app.app.get(OutboundMailsPurger).purge();
+    await app.app.get(Retention).run('mails sent or given up over MAIL_RETENTION_DAYS ago');
     const after = await db.query("SELECT status FROM outbound_mails WHERE created_at < now() - interval '39 days' ORDER BY status");
     expect(after.rows).toEqual([{ status: 'PENDING' }, { status: 'SENT' }]);
   });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { QuotaCountersPurger } from '../../src/modules/subscriptions/quota-counters.purger';
+import { Retention } from '../../src/common/background';
 import { ProbeModule } from '../fixtures/probe.module';
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
@@ -274,7 +274,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     await row('2026-10-30T00:00:00Z', '2026-10-31T00:00:00Z');
     await row('2026-01-01T00:00:00Z', null);
     setClock(ctx.t.app, now);
-    await ctx.t.app.get(QuotaCountersPurger).purge();
+    await ctx.t.app.get(Retention).run('quota counters of windows ended over 35 days ago');
     expect((await counters(user.user.id)).map((counter) => counter.window_start.toISOString())).toEqual([
       '2026-01-01T00:00:00.000Z',
       '2026-10-30T00:00:00.000Z',

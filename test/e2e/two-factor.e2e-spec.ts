@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TwoFactorChallengesPurger } from '../../src/modules/auth/two-factor-challenges.purger';
+import { Retention } from '../../src/common/background';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { login, registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
@@ -288,7 +288,7 @@ describe('two-factor login (TOTP)', () => {
       "UPDATE two_factor_challenges SET expires_at = now() - interval '25 hours' WHERE id = (SELECT min(id) FROM two_factor_challenges WHERE user_id = $1) RETURNING id",
       [user.user.id],
     );
-    await ctx.t.app.get(TwoFactorChallengesPurger).purge();
+    await ctx.t.app.get(Retention).run('two-factor challenges expired over a day ago');
     const left = await rows('SELECT id FROM two_factor_challenges WHERE user_id = $1', [user.user.id]);
     expect(left).toHaveLength(1);
     expect(left[0].id).not.toBe(old.id);

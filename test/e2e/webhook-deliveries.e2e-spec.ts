@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebhookDeliveriesPurger } from '../../src/modules/webhooks/webhook-deliveries.purger';
+import { Retention } from '../../src/common/background';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { insertWebhookAttempt, insertWebhookDelivery } from '../factories/webhook-deliveries';
 import { registerAdmin, registerAndLogin } from '../factories/users';
@@ -186,7 +186,7 @@ describe('outbound webhooks: inspecting and replaying deliveries (issue 12)', ()
     const kept = await delivery({ status: 'FAILED', completedAt: new Date(now.getTime() - 29 * DAY) });
     const pending = await delivery({ createdAt: new Date(now.getTime() - 40 * DAY) });
     setClock(ctx.t.app, now);
-    await ctx.t.app.get(WebhookDeliveriesPurger).purge();
+    await ctx.t.app.get(Retention).run('webhook deliveries completed over WEBHOOK_RETENTION_DAYS ago');
     expect((await rowsOf(endpoint.id)).map((row) => row.id)).toEqual([kept.id, pending.id]);
     expect((await ctx.db.query('SELECT count(*)::int AS n FROM webhook_attempts WHERE delivery_id = $1', [expired.id])).rows).toEqual([{ n: 0 }]);
   });

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
 import { RouteGuard } from './route.guard';
@@ -15,7 +15,7 @@ export class AuthCoreModule {
   static forRoot(options: { portsFrom: Type[] }): DynamicModule {
     return {
       module: AuthCoreModule,
-      imports: [ThrottlingModule, ...options.portsFrom],
+      imports: [DiscoveryModule, ThrottlingModule, ...options.portsFrom],
       providers: [AccessTokenStrategy, ApiKeyStrategy, { provide: APP_GUARD, useClass: RouteGuard }],
     };
   }

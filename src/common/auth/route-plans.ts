@@ -1,6 +1,6 @@
-import { RequestMethod, Type } from '@nestjs/common';
+import { RequestMethod } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
-import type { ModulesContainer } from '@nestjs/core';
+import type { ControllerHandler } from '../http/controller-handlers';
 import { IDEMPOTENT } from '../idempotency/idempotent.decorator';
 import { AccessPlan, methodOf, planOf, ROUTE_ACCESS, RouteAccess } from './route-access';
 
@@ -10,10 +10,7 @@ export interface RoutePlan extends AccessPlan {
   idempotent: boolean;
 }
 
-export interface PlannedRoute {
-  controller: Type;
-  name: string;
-  handler: object;
+export interface PlannedRoute extends ControllerHandler {
   method: string;
   path: string;
   plan: RoutePlan;
@@ -23,31 +20,23 @@ export interface PlannedRoute {
  * Every controller route with its plan. A route with neither @Public() nor @Authenticated() (on
  * itself or its controller) fails here, at boot: deny by default cannot depend on remembering.
  */
-export function planRoutes(modules: ModulesContainer): PlannedRoute[] {
+export function planRoutes(handlers: Iterable<ControllerHandler>): PlannedRoute[] {
   const routes: PlannedRoute[] = [];
-  for (const module of modules.values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Type | undefined;
-      if (!controller) continue;
-      const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '';
-      const prototype = controller.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        const method = name === 'constructor' || typeof handler !== 'function' ? undefined : methodOf(handler);
-        if (method === undefined) continue;
-        const access = Reflect.getMetadata(ROUTE_ACCESS, handler as object) as RouteAccess | undefined;
-        if (!access) throw new Error(`${controller.name}.${name} has neither @Public() nor @Authenticated(): every route says who may call it`);
-        const path = (Reflect.getMetadata(PATH_METADATA, handler as object) as string | undefined) ?? '';
-        routes.push({
-          controller,
-          name,
-          handler: handler as object,
-          method: RequestMethod[method],
-          path: `/${[prefix, path].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'),
-          plan: { ...planOf(access, method), idempotent: Reflect.getMetadata(IDEMPOTENT, handler as object) === true },
-        });
-      }
-    }
+  for (const { controller, name, handler } of handlers) {
+    const method = methodOf(handler);
+    if (method === undefined) continue;
+    const access = Reflect.getMetadata(ROUTE_ACCESS, handler) as RouteAccess | undefined;
+    if (!access) throw new Error(`${controller.name}.${name} has neither @Public() nor @Authenticated(): every route says who may call it`);
+    const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '';
+    const path = (Reflect.getMetadata(PATH_METADATA, handler) as string | undefined) ?? '';
+    routes.push({
+      controller,
+      name,
+      handler,
+      method: RequestMethod[method],
+      path: `/${[prefix, path].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'),
+      plan: { ...planOf(access, method), idempotent: Reflect.getMetadata(IDEMPOTENT, handler) === true },
+    });
   }
   return routes;
 }

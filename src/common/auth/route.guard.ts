@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable, OnModuleInit } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
@@ -13,6 +13,7 @@ import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
 import { allowedOrigins, isSameSiteRequest } from './csrf';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
 import type { Principal } from './principal';
+import { controllerHandlers } from '../http/controller-handlers';
 import { RoutePlan, planRoutes } from './route-plans';
 import { verifiedApiKey } from './request-credentials';
 import { SessionVerifier } from './session-verifier';
@@ -38,7 +39,8 @@ export class RouteGuard implements CanActivate, OnModuleInit {
   private readonly origins: string[];
 
   constructor(
-    private readonly modules: ModulesContainer,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
     private readonly accessTokens: AccessTokenStrategy,
     private readonly apiKeys: ApiKeyStrategy,
     private readonly keys: ApiKeyVerifier,
@@ -52,7 +54,7 @@ export class RouteGuard implements CanActivate, OnModuleInit {
   }
 
   onModuleInit(): void {
-    for (const route of planRoutes(this.modules)) this.plans.set(route.handler, route.plan);
+    for (const route of planRoutes(controllerHandlers(this.discovery, this.scanner))) this.plans.set(route.handler, route.plan);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

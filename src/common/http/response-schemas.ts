@@ -2,7 +2,7 @@ import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import type { INestApplication } from '@nestjs/common';
 import { FASTIFY_ROUTE_SCHEMA_METADATA } from '@nestjs/platform-fastify/constants';
 import { z } from 'zod';
-import { controllerHandlers } from './controller-handlers';
+import { appControllerHandlers } from './controller-handlers';
 
 /** nestjs-zod's metadata key for the type @ZodResponse declares (its ZodSerializerDto). */
 const ZOD_RESPONSE_TYPE = 'ZOD_SERIALIZER_DTO_OPTIONS';
@@ -60,7 +60,7 @@ export function serializerSchemaOf(type: ResponseType): object {
  * which Fastify does not serialize again.
  */
 export function serializeResponsesBySchema(app: INestApplication): void {
-  for (const { controller, handler } of controllerHandlers(app)) {
+  for (const { controller, handler } of appControllerHandlers(app)) {
     const type = (Reflect.getMetadata(ZOD_RESPONSE_TYPE, handler) ?? Reflect.getMetadata(ZOD_RESPONSE_TYPE, controller)) as ResponseType | undefined;
     if (!type) continue;
     const own = (Reflect.getMetadata(FASTIFY_ROUTE_SCHEMA_METADATA, handler) ?? {}) as RouteSchema;

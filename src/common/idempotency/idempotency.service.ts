@@ -122,10 +122,6 @@ export class IdempotencyService {
       this.logger.error({ err: safeErrorForLog(error) }, 'Could not store an idempotent response');
     }
   }
-
-  async purgeExpired(): Promise<number> {
-    return this.keys.purgeExpired(this.clock.now());
-  }
 }
 
 /** The headers a replay carries (a response stored before X-Quota-* stopped being kept may hold them). */

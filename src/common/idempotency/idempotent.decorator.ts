@@ -2,6 +2,7 @@ import { applyDecorators, SetMetadata, UseFilters } from '@nestjs/common';
 import { ApiExtension, ApiHeader, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
 import { RETRY_AFTER } from '../throttling/rate-limit-headers';
 import { problemCodesOf, problemResponse } from '../openapi/api-problems.decorator';
+import { DocumentedOperation, isInline } from '../openapi/documented-operation';
 import { IdempotentReplayFilter, REPLAYED_HEADER } from './idempotency.replay';
 
 /** Marks an operation that takes Idempotency-Key in the spec; the document builder adds its answers. */
@@ -29,32 +30,31 @@ export const Idempotent = () =>
     }),
   );
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
-
-/** Each @Idempotent() operation's misuse problems, and the replay header on its answers. */
-export function addIdempotencyResponses(document: OpenAPIObject): OpenAPIObject {
+/** The replay header, once in components.headers, for every idempotent operation's answers to point at. */
+export function addReplayedHeaderComponent(document: OpenAPIObject): void {
   document.components = { ...document.components, headers: { ...document.components?.headers, [REPLAYED_HEADER]: REPLAYED } };
+}
+
+/** An @Idempotent() operation's misuse problems, and the replay header on its answers. */
+export function documentIdempotency(operation: DocumentedOperation): void {
+  if (!operation[IDEMPOTENT_EXTENSION]) return;
   const replayed = { $ref: `#/components/headers/${REPLAYED_HEADER}` };
-  for (const path of Object.values(document.paths)) {
-    for (const method of METHODS) {
-      const operation = path[method];
-      if (!operation || !(operation as unknown as Record<string, unknown>)[IDEMPOTENT_EXTENSION]) continue;
-      const responses = operation.responses as Record<string, ResponseObject>;
-      for (const [status, response] of Object.entries(responses)) {
-        // Guard refusals (401, 429) come before the key is looked at; every other answer may be a replay.
-        if (Number(status) < 500 && status !== '401' && status !== '429') response.headers = { ...response.headers, [REPLAYED_HEADER]: replayed };
-      }
-      const add = (status: string, code: 'IDEMPOTENCY_KEY_INVALID' | 'IDEMPOTENCY_KEY_IN_USE' | 'IDEMPOTENCY_KEY_REUSED') => {
-        const existing = responses[status];
-        responses[status] = { ...existing, ...problemResponse([...new Set([...problemCodesOf(existing), code])]) };
-      };
-      add('400', 'IDEMPOTENCY_KEY_INVALID');
-      add('409', 'IDEMPOTENCY_KEY_IN_USE');
-      add('422', 'IDEMPOTENCY_KEY_REUSED');
-      responses['409']!.headers = { ...responses['409']!.headers, 'Retry-After': RETRY_AFTER };
+  const responses = operation.responses;
+  for (const [status, response] of Object.entries(responses)) {
+    // Guard refusals (401, 429) come before the key is looked at; every other answer may be a replay.
+    if (Number(status) < 500 && status !== '401' && status !== '429' && isInline(response)) {
+      response.headers = { ...response.headers, [REPLAYED_HEADER]: replayed };
     }
   }
-  return document;
+  const add = (status: string, code: 'IDEMPOTENCY_KEY_INVALID' | 'IDEMPOTENCY_KEY_IN_USE' | 'IDEMPOTENCY_KEY_REUSED') => {
+    const existing = responses[status];
+    responses[status] = { ...existing, ...problemResponse([...new Set([...problemCodesOf(existing), code])]) };
+  };
+  add('400', 'IDEMPOTENCY_KEY_INVALID');
+  add('409', 'IDEMPOTENCY_KEY_IN_USE');
+  add('422', 'IDEMPOTENCY_KEY_REUSED');
+  const inUse = responses['409'] as ResponseObject;
+  inUse.headers = { ...inUse.headers, 'Retry-After': RETRY_AFTER };
 }
 
 const REPLAYED = {

@@ -3,13 +3,13 @@ import { DevMailbox } from './dev-mailbox';
 import { MailSender } from './mail-sender';
 import { MailTransport } from './mail-transport';
 import { MailService } from './mail.service';
-import { OutboundMailsPurger } from './outbound-mails.purger';
+import { MailRetention } from './mail.retention';
 import { OutboundMailsRepository } from './outbound-mails.repository';
 
 /** Global so that every module can queue a mail in its own transaction (MailService.queue). */
 @Global()
 @Module({
-  providers: [MailService, OutboundMailsRepository, MailTransport, MailSender, OutboundMailsPurger, DevMailbox],
+  providers: [MailService, OutboundMailsRepository, MailTransport, MailSender, MailRetention, DevMailbox],
   exports: [MailService, DevMailbox],
 })
 export class MailModule {}

@@ -1,13 +1,13 @@
-import type { HeadersObject, OpenAPIObject, ResponseObject } from '@nestjs/swagger';
+import type { HeadersObject, ResponseObject } from '@nestjs/swagger';
 import { INTEGRATION_ERRORS_EXTENSION, integrationMapping, integrationProblemType } from '../errors/integration-problem-writer';
 import type { ErrorCode } from '../errors/error-catalog';
 import { INTEGRATION_PROBLEM_TYPES, IntegrationProblem, IntegrationProblemSlug } from '../errors/problem.schemas';
 import { I18nService } from '../i18n/i18n.service';
 import { PROBLEM_CODES_EXTENSION, problemCodesOf } from './api-problems.decorator';
+import { DocumentedOperation } from './documented-operation';
 import { EXAMPLE_BASE_URL, exampleParams } from './problem-examples';
 
 export const INTEGRATION_PROBLEM_SCHEMA_REF = '#/components/schemas/IntegrationProblem';
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 interface Grouped {
   codes: ErrorCode[];
@@ -27,38 +27,32 @@ interface Grouped {
  */
 const ANSWERED_BEFORE_ROUTING = new Set(['431']);
 
-export function applyIntegrationResponses(document: OpenAPIObject, i18n: I18nService): OpenAPIObject {
-  for (const [path, item] of Object.entries(document.paths)) {
-    for (const method of METHODS) {
-      const operation = item[method];
-      if (!operation || (operation as unknown as Record<string, unknown>)[INTEGRATION_ERRORS_EXTENSION] !== 'integration') continue;
-      const grouped = new Map<number, Grouped>();
-      for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
-        if (Number(status) < 400 || ANSWERED_BEFORE_ROUTING.has(status)) continue;
-        delete operation.responses[status];
-        const codes = problemCodesOf(response);
-        for (const code of codes) {
-          const mapping = integrationMapping(code, Number(status));
-          const group = grouped.get(mapping.httpStatus) ?? { codes: [], slugs: new Set(), headers: {}, examples: {} };
-          grouped.set(mapping.httpStatus, group);
-          group.codes.push(code);
-          group.slugs.add(mapping.slug);
-          Object.assign(group.headers, response.headers);
-          group.examples[code] = { summary: code, value: example(i18n, path, code, mapping) };
-        }
-      }
-      for (const [httpStatus, group] of [...grouped].sort(([a], [b]) => a - b)) {
-        const rewritten: ResponseObject & { [PROBLEM_CODES_EXTENSION]: ErrorCode[] } = {
-          description: `Integration problem, type ${[...group.slugs].map((slug) => `/probs/${slug}`).join(' or ')}`,
-          [PROBLEM_CODES_EXTENSION]: group.codes,
-          ...(Object.keys(group.headers).length > 0 ? { headers: group.headers } : {}),
-          content: { 'application/problem+json': { schema: { $ref: INTEGRATION_PROBLEM_SCHEMA_REF }, examples: group.examples } },
-        };
-        operation.responses[String(httpStatus)] = rewritten;
-      }
+export function applyIntegrationResponses(path: string, operation: DocumentedOperation, i18n: I18nService): void {
+  if (operation[INTEGRATION_ERRORS_EXTENSION] !== 'integration') return;
+  const grouped = new Map<number, Grouped>();
+  for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
+    if (Number(status) < 400 || ANSWERED_BEFORE_ROUTING.has(status)) continue;
+    delete operation.responses[status];
+    const codes = problemCodesOf(response);
+    for (const code of codes) {
+      const mapping = integrationMapping(code, Number(status));
+      const group = grouped.get(mapping.httpStatus) ?? { codes: [], slugs: new Set(), headers: {}, examples: {} };
+      grouped.set(mapping.httpStatus, group);
+      group.codes.push(code);
+      group.slugs.add(mapping.slug);
+      Object.assign(group.headers, response.headers);
+      group.examples[code] = { summary: code, value: example(i18n, path, code, mapping) };
     }
   }
-  return document;
+  for (const [httpStatus, group] of [...grouped].sort(([a], [b]) => a - b)) {
+    const rewritten: ResponseObject & { [PROBLEM_CODES_EXTENSION]: ErrorCode[] } = {
+      description: `Integration problem, type ${[...group.slugs].map((slug) => `/probs/${slug}`).join(' or ')}`,
+      [PROBLEM_CODES_EXTENSION]: group.codes,
+      ...(Object.keys(group.headers).length > 0 ? { headers: group.headers } : {}),
+      content: { 'application/problem+json': { schema: { $ref: INTEGRATION_PROBLEM_SCHEMA_REF }, examples: group.examples } },
+    };
+    operation.responses[String(httpStatus)] = rewritten;
+  }
 }
 
 function example(i18n: I18nService, path: string, code: ErrorCode, mapping: ReturnType<typeof integrationMapping>): IntegrationProblem {

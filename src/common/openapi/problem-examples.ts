@@ -3,6 +3,7 @@ import { ERROR_CATALOG, ErrorCode, problemSlug } from '../errors/error-catalog';
 import { PROBLEM_PARAM_EXAMPLES } from '../errors/problem-params';
 import { loadTranslations } from '../i18n/i18n.service';
 import { problemCodesOf } from './api-problems.decorator';
+import { DocumentedOperation, isInline } from './documented-operation';
 
 /**
  * The base URL of the committed spec's examples (problem `type` URIs). The document an app serves
@@ -11,8 +12,6 @@ import { problemCodesOf } from './api-problems.decorator';
 export const EXAMPLE_BASE_URL = 'http://localhost:3000';
 
 type Texts = Record<string, { title: string; detail: string }>;
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 type ParamValue = number | string | readonly string[];
 
@@ -49,24 +48,27 @@ function exampleFor(code: ErrorCode, texts: Texts) {
 /**
  * Gives every problem response a description naming its problems (the English titles of its
  * `x-problem-codes`) and one example per code, shared through components.examples. Without them
- * Swagger UI shows the schema's single example (a 422) under every error status.
+ * Swagger UI shows the schema's single example (a 422) under every error status. `describe` runs
+ * on each operation; `writeComponents` once, after all of them.
  */
-export function addProblemExamples(document: OpenAPIObject): OpenAPIObject {
-  const texts = loadTranslations().en?.problems as Texts;
-  const used = new Set<ErrorCode>();
-  for (const item of Object.values(document.paths)) {
-    for (const method of METHODS) {
-      for (const response of Object.values(item[method]?.responses ?? {})) {
-        const media = (response as { content?: Record<string, { examples?: unknown }> }).content?.['application/problem+json'];
-        const codes = problemCodesOf(response);
-        if (!media || codes.length === 0) continue;
-        (response as { description: string }).description = codes.map((code) => texts[code]?.title ?? code).join('; ');
-        media.examples = Object.fromEntries(codes.map((code) => [code, { $ref: `#/components/examples/${code}` }]));
-        codes.forEach((code) => used.add(code));
-      }
+export class ProblemExamples {
+  private readonly texts = loadTranslations().en?.problems as Texts;
+  private readonly used = new Set<ErrorCode>();
+
+  describe(operation: DocumentedOperation): void {
+    for (const response of Object.values(operation.responses)) {
+      if (!isInline(response)) continue;
+      const media = response.content?.['application/problem+json'];
+      const codes = problemCodesOf(response);
+      if (!media || codes.length === 0) continue;
+      response.description = codes.map((code) => this.texts[code]?.title ?? code).join('; ');
+      media.examples = Object.fromEntries(codes.map((code) => [code, { $ref: `#/components/examples/${code}` }]));
+      codes.forEach((code) => this.used.add(code));
     }
   }
-  document.components ??= {};
-  document.components.examples = Object.fromEntries([...used].sort().map((code) => [code, exampleFor(code, texts)]));
-  return document;
+
+  writeComponents(document: OpenAPIObject): void {
+    document.components ??= {};
+    document.components.examples = Object.fromEntries([...this.used].sort().map((code) => [code, exampleFor(code, this.texts)]));
+  }
 }

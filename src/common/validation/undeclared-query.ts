@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { PARAMTYPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { controllerHandlers } from '../http/controller-handlers';
+import { appControllerHandlers } from '../http/controller-handlers';
 
 /**
  * Query schemas are strict, so an unknown parameter is a 422 naming it. A handler that declares
@@ -12,7 +12,7 @@ import { controllerHandlers } from '../http/controller-handlers';
  * check (assertValidInputs) sees the same input and refuses it the same way.
  */
 export function refuseQueriesNoHandlerDeclares(app: INestApplication): void {
-  for (const { controller, name } of controllerHandlers(app)) {
+  for (const { controller, name } of appControllerHandlers(app)) {
     const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { index: number; data?: unknown; pipes?: unknown[] }>;
     const keys = Object.keys(args);
     if (keys.some((key) => key.split(':')[0] === String(RouteParamtypes.QUERY))) continue;

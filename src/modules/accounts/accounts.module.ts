@@ -3,12 +3,12 @@ import { UsersModule } from '../users/users.module';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
-import { PhoneSendCountsPruner } from './phone-send-counts.pruner';
+import { AccountsRetention } from './accounts.retention';
 
 @Module({
   imports: [UsersModule],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountsRepository, PhoneSendCountsPruner],
+  providers: [AccountsService, AccountsRepository, AccountsRetention],
   exports: [AccountsRepository],
 })
 export class AccountsModule {}

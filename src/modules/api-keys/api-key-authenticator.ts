@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeyVerifier, KeyInspection } from '../../common/auth/api-key-verifier';
 import { ApiKeyPrincipal } from '../../common/auth/principal';
+import { TtlCache } from '../../common/cache/ttl-cache';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -21,15 +22,14 @@ type Entry = NonNullable<Awaited<ReturnType<ApiKeysRepository['findByHash']>>>;
 
 @Injectable()
 export class ApiKeyAuthenticator extends ApiKeyVerifier {
-  private readonly cache = new Map<string, { entry: Entry; loadedAt: number }>();
-  /** When each key was last forgotten: a lookup that started earlier must not re-cache it. */
-  private readonly forgottenAt = new Map<string, number>();
+  /** Verified keys by hash. */
+  private readonly cache: TtlCache<string, Entry | undefined>;
   /**
-   * Hashes no key had when last looked up, and when: the checksum is no secret, so a flood of
-   * made-up keys (on any route, or in access checks) must not cost a lookup each. A key is made
-   * with a fresh random secret, so none can be presented before it exists.
+   * Hashes no key had when last looked up: the checksum is no secret, so a flood of made-up keys
+   * (on any route, or in access checks) must not cost a lookup each, nor push real keys out of
+   * `cache`. A key is made with a fresh random secret, so none can be presented before it exists.
    */
-  private readonly unknown = new Map<string, number>();
+  private readonly unknown: TtlCache<string, true>;
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -38,7 +38,9 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
     events: DomainEvents,
   ) {
     super();
-    events.on('user.access-changed', ({ userId }) => this.forgetWhere((entry) => entry.key.ownerId === userId));
+    this.cache = new TtlCache(clock, { ttlMs: API_KEY_CACHE_TTL_MS, maxEntries: CACHE_MAX_ENTRIES, keep: (entry) => entry !== undefined });
+    this.unknown = new TtlCache(clock, { ttlMs: API_KEY_CACHE_TTL_MS, maxEntries: CACHE_MAX_ENTRIES });
+    events.on('user.access-changed', ({ userId }) => this.cache.forgetWhere((entry) => entry?.key.ownerId === userId));
     events.on('api-keys.revoked', ({ keyIds }) => keyIds.forEach((keyId) => this.forget(keyId)));
   }
 
@@ -64,7 +66,9 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
   async inspect(presented: string): Promise<KeyInspection> {
     // A mistyped key fails its checksum here, before any lookup.
     if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return { outcome: 'UNKNOWN' };
-    const entry = await this.load(sha256(presented));
+    const hash = sha256(presented);
+    const cached = this.cache.peek(hash);
+    const entry = cached ? cached.value : this.unknown.peek(hash) ? undefined : await this.load(hash);
     return entry ? this.judge(entry) : { outcome: 'UNKNOWN' };
   }
 
@@ -76,8 +80,8 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
    */
   cachedKeyId(presented: string): string | undefined {
     if (!hasValidChecksum(presented, this.config.apiKeys.prefix)) return undefined;
-    const cached = this.cache.get(sha256(presented));
-    const inspection = cached && this.judge(cached.entry);
+    const entry = this.cache.peekStale(sha256(presented))?.value;
+    const inspection = entry && this.judge(entry);
     return inspection?.outcome === 'VALID' ? inspection.principal.apiKeyId : undefined;
   }
 
@@ -106,36 +110,12 @@ export class ApiKeyAuthenticator extends ApiKeyVerifier {
 
   /** Drops a key from this instance's cache (after revocation or rotation). */
   forget(keyId: string): void {
-    this.forgottenAt.set(keyId, Date.now());
-    this.forgetWhere((entry) => entry.key.id === keyId);
+    this.cache.forgetWhere((entry) => entry?.key.id === keyId);
   }
 
   private async load(hash: string): Promise<Entry | undefined> {
-    const cached = this.cache.get(hash);
-    if (cached && Date.now() - cached.loadedAt < API_KEY_CACHE_TTL_MS) return cached.entry;
-    if (Date.now() - (this.unknown.get(hash) ?? -Infinity) < API_KEY_CACHE_TTL_MS) return undefined;
-    const started = Date.now();
-    let entry = await this.keys.findByHash(hash);
-    // Revoked or rotated while this lookup was in flight: what it read may predate that; read again.
-    if (entry && (this.forgottenAt.get(entry.key.id) ?? -1) >= started) entry = await this.keys.findByHash(hash);
-    if (!entry) {
-      this.cache.delete(hash);
-      if (this.unknown.size >= CACHE_MAX_ENTRIES) this.unknown.delete(this.unknown.keys().next().value!);
-      this.unknown.set(hash, Date.now());
-      return undefined;
-    }
-    this.pruneForgotten();
-    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(hash, { entry, loadedAt: Date.now() });
+    const entry = await this.cache.load(hash, () => this.keys.findByHash(hash));
+    if (!entry) this.unknown.set(hash, true);
     return entry;
-  }
-
-  private pruneForgotten(): void {
-    const horizon = Date.now() - API_KEY_CACHE_TTL_MS;
-    for (const [keyId, at] of this.forgottenAt) if (at < horizon) this.forgottenAt.delete(keyId);
-  }
-
-  private forgetWhere(matches: (entry: Entry) => boolean): void {
-    for (const [hash, cached] of this.cache) if (matches(cached.entry)) this.cache.delete(hash);
   }
 }

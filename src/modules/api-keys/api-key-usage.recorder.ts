@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerOf } from '../../common/auth/api-key-verifier';
 import { verifiedApiKey } from '../../common/auth/request-credentials';
 import { BackgroundTasks } from '../../common/background';
+import { BatchWriter } from '../../common/batch-writer';
 import { Clock } from '../../common/clock';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
@@ -18,7 +19,6 @@ import { ApiKeyUsageRepository, NewAuditRow, UsageRow } from './api-key-usage.re
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000] as const;
 /** Counters and audit rows reach the database this often (and once more on graceful shutdown). */
 export const USAGE_FLUSH_INTERVAL_MS = 2_000;
-const PURGE_INTERVAL_MS = 3_600_000;
 /** While the database is unreachable, audit rows wait in memory up to this many; older ones are dropped. */
 export const MAX_PENDING_AUDIT_ROWS = 100_000;
 /**
@@ -40,6 +40,16 @@ const slotOf = (keyId: string, hour: Date) => `${keyId}|${hour.getTime()}`;
 
 type Part = 'usage' | 'audit' | 'lastUsed';
 
+/** What waits for the next flush: counters by key and hour, audit rows, and each key's last use. */
+interface UsageBatch {
+  usage: Map<string, UsageRow>;
+  audit: NewAuditRow[];
+  lastUsed: Map<string, Date>;
+}
+
+/** Past this many audit rows waiting, a flush starts before its interval is up. */
+const FLUSH_AT_AUDIT_ROWS = 10_000;
+
 export interface ApiKeyRequest {
   keyId: string;
   at: Date;
@@ -58,10 +68,7 @@ export interface ApiKeyRequest {
  */
 @Injectable()
 export class ApiKeyUsageRecorder implements OnModuleInit {
-  private usage = new Map<string, UsageRow>();
-  private audit: NewAuditRow[] = [];
-  private lastUsed = new Map<string, Date>();
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchWriter<UsageBatch>;
   private readonly logger = new Logger('ApiKeyUsage');
   /** Rows dropped since start: refused by the database (see isRefusedRow), or audit rows past MAX_PENDING_AUDIT_ROWS during an outage. */
   readonly dropped: Record<Part, number> = { usage: 0, audit: 0, lastUsed: 0 };
@@ -74,7 +81,20 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
     private readonly keys: ApiKeyAuthenticator,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.writer = new BatchWriter<UsageBatch>(background, {
+      name: 'API key usage',
+      intervalMs: USAGE_FLUSH_INTERVAL_MS,
+      flushAtSize: FLUSH_AT_AUDIT_ROWS,
+      empty: () => ({ usage: new Map(), audit: [], lastUsed: new Map() }),
+      size: (batch) => batch.usage.size + batch.audit.length,
+      // One transaction per flush.
+      write: ({ usage, audit, lastUsed }) => this.transactions.run((tx) => this.repository.writeBatch(tx, [...usage.values()], audit, lastUsed)),
+      recover: (error, batch) => (isRefusedRow(error) ? this.writeApart(batch) : undefined),
+      restore: (kept, current) => this.restore(kept, current),
+      describe: (batch) => `${batch.audit.length} audit rows and ${batch.usage.size} usage counters`,
+    });
+  }
 
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -93,15 +113,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
         .catch((error: unknown) => this.logger.warn({ err: safeErrorForLog(error) }, 'API key usage of a refused call not recorded'))
         .finally(() => done());
     });
-    this.background.every('periodic API key usage flush', USAGE_FLUSH_INTERVAL_MS, () => this.flush(), { atStart: false });
-    this.background.addFinalizer('API key usage flush', async () => {
-      await this.flush();
-      // A failed flush keeps its rows for the next one; at shutdown there is none.
-      if (this.audit.length > 0 || this.usage.size > 0) {
-        throw new Error(`${this.audit.length} audit rows and ${this.usage.size} usage counters could not be written`);
-      }
-    });
-    this.background.every('audit log purge', PURGE_INTERVAL_MS, () => this.purge());
+    this.writer.start();
   }
 
   /**
@@ -135,9 +147,10 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
   }
 
   record(event: ApiKeyRequest): void {
+    const batch = this.writer.batch;
     const hour = new Date(Math.floor(event.at.getTime() / 3_600_000) * 3_600_000);
     const slot = slotOf(event.keyId, hour);
-    let row = this.usage.get(slot);
+    let row = batch.usage.get(slot);
     if (!row) {
       row = {
         keyId: event.keyId,
@@ -147,17 +160,18 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
         serverErrorCount: 0,
         latencyHistogram: Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
       };
-      this.usage.set(slot, row);
+      batch.usage.set(slot, row);
     }
     row.requestCount++;
     if (event.status >= 400 && event.status < 500) row.clientErrorCount++;
     if (event.status >= 500) row.serverErrorCount++;
     const bucket = LATENCY_BUCKETS_MS.findIndex((bound) => event.latencyMs <= bound);
     row.latencyHistogram[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
-    const seen = this.lastUsed.get(event.keyId);
-    if (!seen || seen < event.at) this.lastUsed.set(event.keyId, event.at);
+    const seen = batch.lastUsed.get(event.keyId);
+    if (!seen || seen < event.at) batch.lastUsed.set(event.keyId, event.at);
     const { keyId, at, method, route, status, latencyMs, ip, userAgent, requestId } = event;
-    this.audit.push({ id: newId('aud'), keyId, at, method: auditedMethod(method), route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
+    batch.audit.push({ id: newId('aud'), keyId, at, method: auditedMethod(method), route: route.slice(0, 300), status, latencyMs, ip, userAgent, requestId });
+    this.writer.added();
   }
 
   /**
@@ -165,24 +179,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
    * flush, except rows the database refuses on their own: those are set aside (see writeApart).
    */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.usage.size === 0 && this.audit.length === 0) return;
-    const [usage, audit, lastUsed] = [this.usage, this.audit, this.lastUsed];
-    this.usage = new Map();
-    this.audit = [];
-    this.lastUsed = new Map();
-    try {
-      // One transaction per flush.
-      await this.transactions.run((tx) => this.repository.writeBatch(tx, [...usage.values()], audit, lastUsed));
-    } catch (error) {
-      if (isRefusedRow(error)) return this.writeApart([...usage.values()], audit, lastUsed);
-      this.logger.warn({ err: safeErrorForLog(error) }, 'Usage flush failed; keeping the batch for the next one');
-      this.restore(usage, audit, lastUsed);
-    }
+    return this.writer.flush();
   }
 
   /**
@@ -191,7 +188,8 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
    * thousands), and drops and counts only those. What the database could not take because it
    * became unreachable meanwhile is kept for the next flush.
    */
-  private async writeApart(usage: UsageRow[], audit: NewAuditRow[], lastUsed: Map<string, Date>): Promise<void> {
+  private async writeApart({ usage: usageBySlot, audit, lastUsed }: UsageBatch): Promise<UsageBatch> {
+    const usage = [...usageBySlot.values()];
     const refused: unknown[] = [];
     // Each group all or nothing, in a transaction of its own.
     const keptUsage = await this.isolate('usage', usage, (rows) => this.transactions.run((tx) => this.repository.writeUsage(tx, rows)), refused);
@@ -208,7 +206,7 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
         'Dropped usage or audit rows the database refuses; wrote the rest of the batch',
       );
     }
-    this.restore(new Map(keptUsage.map((row) => [slotOf(row.keyId, row.hour), row])), keptAudit, new Map(keptLastUsed));
+    return { usage: new Map(keptUsage.map((row) => [slotOf(row.keyId, row.hour), row])), audit: keptAudit, lastUsed: new Map(keptLastUsed) };
   }
 
   /** Writes `rows`, bisecting on refusal; returns the rows to keep for later. */
@@ -230,30 +228,25 @@ export class ApiKeyUsageRecorder implements OnModuleInit {
     }
   }
 
-  private restore(usage: Map<string, UsageRow>, audit: NewAuditRow[], lastUsed: Map<string, Date>) {
+  /** Puts a batch that could not be written back into `current`, oldest audit rows first, bounded. */
+  private restore({ usage, audit, lastUsed }: UsageBatch, current: UsageBatch): void {
     for (const [slot, old] of usage) {
-      const current = this.usage.get(slot);
-      if (!current) this.usage.set(slot, old);
+      const row = current.usage.get(slot);
+      if (!row) current.usage.set(slot, old);
       else {
-        current.requestCount += old.requestCount;
-        current.clientErrorCount += old.clientErrorCount;
-        current.serverErrorCount += old.serverErrorCount;
-        old.latencyHistogram.forEach((count, i) => (current.latencyHistogram[i]! += count));
+        row.requestCount += old.requestCount;
+        row.clientErrorCount += old.clientErrorCount;
+        row.serverErrorCount += old.serverErrorCount;
+        old.latencyHistogram.forEach((count, i) => (row.latencyHistogram[i]! += count));
       }
     }
-    const pending = [...audit, ...this.audit];
+    const pending = [...audit, ...current.audit];
     const overflow = pending.length - MAX_PENDING_AUDIT_ROWS;
     if (overflow > 0) {
       this.dropped.audit += overflow;
       this.logger.warn({ dropped: overflow, droppedSinceStart: this.dropped }, 'Too many audit rows wait for the database; dropped the oldest');
     }
-    this.audit = pending.slice(-MAX_PENDING_AUDIT_ROWS);
-    for (const [keyId, at] of lastUsed) if (!this.lastUsed.has(keyId)) this.lastUsed.set(keyId, at);
-  }
-
-  private async purge(): Promise<void> {
-    const cutoff = new Date(this.clock.now().getTime() - this.config.apiKeys.auditLogRetentionDays * 86_400_000);
-    const purged = await this.repository.purgeAuditOlderThan(cutoff);
-    if (purged > 0) this.logger.log(`Purged ${purged} audit rows older than ${cutoff.toISOString()}`);
+    current.audit = pending.slice(-MAX_PENDING_AUDIT_ROWS);
+    for (const [keyId, at] of lastUsed) if (!current.lastUsed.has(keyId)) current.lastUsed.set(keyId, at);
   }
 }

@@ -6,6 +6,7 @@ import { ApiKeyUsageRepository } from './api-key-usage.repository';
 import { ApiKeyUsageService } from './api-key-usage.service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysRetention } from './api-keys.retention';
 import { ApiKeysService } from './api-keys.service';
 
 /**
@@ -20,6 +21,7 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeysRepository,
     ApiKeyAuthenticator,
     ApiKeyUsageRecorder,
+    ApiKeysRetention,
     ApiKeyUsageRepository,
     ApiKeyUsageService,
     { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },

@@ -9,8 +9,8 @@ import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
 import { AuthCookies } from './auth-cookies';
 import { AuthController, IntegrationAuthController } from './auth.controller';
+import { AuthRetention } from './auth.retention';
 import { AuthService } from './auth.service';
-import { LoginFailuresPruner } from './login-failures.pruner';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetController } from './password-reset.controller';
 import { PasswordResetRepository } from './password-reset.repository';
@@ -21,7 +21,6 @@ import { SessionAuthenticator } from './session-authenticator';
 import { TokensService } from './tokens.service';
 import { TwoFactorAdminController, TwoFactorController } from './two-factor.controller';
 import { TwoFactorAttemptsService } from './two-factor-attempts.service';
-import { TwoFactorChallengesPurger } from './two-factor-challenges.purger';
 import { TwoFactorRepository } from './two-factor.repository';
 import { TwoFactorService } from './two-factor.service';
 import { UserAccessController } from './user-access.controller';
@@ -44,7 +43,7 @@ import { UserAccessService } from './user-access.service';
     TokensService,
     RefreshTokensRepository,
     LoginFailuresRepository,
-    LoginFailuresPruner,
+    AuthRetention,
     PasswordResetService,
     PasswordResetRepository,
     AdminAccountsService,
@@ -52,7 +51,6 @@ import { UserAccessService } from './user-access.service';
     TwoFactorService,
     TwoFactorAttemptsService,
     TwoFactorRepository,
-    TwoFactorChallengesPurger,
     UserAccessService,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],

@@ -54,7 +54,7 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
   } as unknown as LoginFailuresRepository;
   // No second factor is due in these tests: the two-factor step is tested end to end (two-factor.e2e-spec.ts).
   const twoFactor = { requiredFor: () => Promise.resolve(undefined) } as unknown as TwoFactorService;
-  const clock = { now: () => now };
+  const clock = { now: () => now, nowMs: () => now.getTime() };
   const config = { auth: { loginFailureLimit: { count: 10, windowSeconds: 900 }, loginSlowdownMaxMs: 0 } } as AppConfig;
   return { service: new AuthService(users, passwords, tokens, twoFactor, failures, clock, config), calls };
 }

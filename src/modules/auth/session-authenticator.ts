@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { UserPrincipal } from '../../common/auth/principal';
 import { SessionVerifier } from '../../common/auth/session-verifier';
+import { TtlCache } from '../../common/cache/ttl-cache';
+import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { RefreshTokensRepository, SessionState } from './refresh-tokens.repository';
@@ -13,29 +15,26 @@ import { RefreshTokensRepository, SessionState } from './refresh-tokens.reposito
 export const SESSION_CACHE_TTL_MS = 5_000;
 const CACHE_MAX_ENTRIES = 10_000;
 
-interface Cached {
+interface Session {
   userId: string;
   state: SessionState | undefined;
-  loadedAt: number;
 }
 
 @Injectable()
 export class SessionAuthenticator extends SessionVerifier {
   /** By session id (the refresh-token family). */
-  private readonly cache = new Map<string, Cached>();
-  /**
-   * Bumped by every invalidation. A lookup that started before one may have read the old state,
-   * so it answers with what it read but does not cache it.
-   */
-  private generation = 0;
+  private readonly cache: TtlCache<string, Session>;
 
   constructor(
     private readonly refreshTokens: RefreshTokensRepository,
+    clock: Clock,
     events: DomainEvents,
   ) {
     super();
-    events.on('user.access-changed', ({ userId }) => this.forget(userId));
-    events.on('user.sessions-revoked', ({ userId, sessionId }) => this.forget(userId, sessionId));
+    this.cache = new TtlCache(clock, { ttlMs: SESSION_CACHE_TTL_MS, maxEntries: CACHE_MAX_ENTRIES });
+    const forgetUser = (userId: string) => this.cache.forgetWhere((session) => session.userId === userId);
+    events.on('user.access-changed', ({ userId }) => forgetUser(userId));
+    events.on('user.sessions-revoked', ({ userId, sessionId }) => (sessionId ? this.cache.forget(sessionId) : forgetUser(userId)));
   }
 
   async verify(token: UserPrincipal): Promise<UserPrincipal> {
@@ -54,24 +53,10 @@ export class SessionAuthenticator extends SessionVerifier {
   }
 
   private async load(userId: string, sessionId: string): Promise<SessionState | undefined> {
-    const cached = this.cache.get(sessionId);
-    if (cached && cached.userId === userId && Date.now() - cached.loadedAt < SESSION_CACHE_TTL_MS) return cached.state;
-    const generation = this.generation;
-    const state = await this.refreshTokens.findSession(userId, sessionId);
-    if (generation === this.generation) {
-      this.cache.delete(sessionId);
-      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(sessionId, { userId, state, loadedAt: Date.now() });
-    }
-    return state;
-  }
-
-  private forget(userId: string, sessionId?: string): void {
-    this.generation++;
-    if (sessionId) {
-      if (this.cache.get(sessionId)?.userId === userId) this.cache.delete(sessionId);
-      return;
-    }
-    for (const [id, cached] of this.cache) if (cached.userId === userId) this.cache.delete(id);
+    const cached = this.cache.peek(sessionId)?.value;
+    if (cached?.userId === userId) return cached.state;
+    const session = await this.cache.load(sessionId, async () => ({ userId, state: await this.refreshTokens.findSession(userId, sessionId) }));
+    // A session id belongs to one user; a token naming another (which no signature allows) reads its own answer.
+    return session.userId === userId ? session.state : this.refreshTokens.findSession(userId, sessionId);
   }
 }

@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { BackgroundTasks } from '../../common/background';
-import { safeErrorForLog } from '../../common/errors/safe-error';
+import { BatchWriter } from '../../common/batch-writer';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import type { OutboxEvent } from '../outbox/outbox.events';
@@ -9,6 +9,8 @@ import { LicensesRepository } from './licenses.repository';
 
 /** While the database is unreachable, events wait in memory up to this many; older ones are dropped. */
 const MAX_PENDING_EVENTS = 100_000;
+/** Past this many events waiting, a flush starts before its interval is up. */
+const FLUSH_AT_EVENTS = 10_000;
 
 export interface Validation {
   licenseId: string;
@@ -16,6 +18,12 @@ export interface Validation {
   at: Date;
   /** Null when no endpoint subscribes to `license.validated` for the license's owner. */
   event: OutboxEvent<'license.validated'> | null;
+}
+
+interface ValidationBatch {
+  licenses: Map<string, Date>;
+  activations: Map<string, Date>;
+  events: OutboxEvent<'license.validated'>[];
 }
 
 /**
@@ -27,11 +35,7 @@ export interface Validation {
  */
 @Injectable()
 export class LicenseValidationRecorder implements OnModuleInit {
-  private licenses = new Map<string, Date>();
-  private activations = new Map<string, Date>();
-  private events: OutboxEvent<'license.validated'>[] = [];
-  private flushing: Promise<void> = Promise.resolve();
-  private readonly logger = new Logger('LicenseValidations');
+  private readonly writer: BatchWriter<ValidationBatch>;
   /** Events dropped since start because too many waited for an unreachable database. */
   dropped = 0;
 
@@ -39,52 +43,48 @@ export class LicenseValidationRecorder implements OnModuleInit {
     private readonly repository: LicensesRepository,
     private readonly outbox: OutboxRepository,
     private readonly transactions: TransactionRunner,
-    private readonly background: BackgroundTasks,
-    @InjectConfig() private readonly config: AppConfig,
-  ) {}
-
-  onModuleInit() {
-    this.background.every('periodic license validation flush', this.config.licenses.validationFlushMs, () => this.flush(), { atStart: false });
-    this.background.addFinalizer('license validation flush', async () => {
-      await this.flush();
-      // A failed flush keeps its batch for the next one; at shutdown there is none.
-      if (this.licenses.size > 0 || this.events.length > 0) {
-        throw new Error(`${this.licenses.size} validation stamps and ${this.events.length} license.validated events could not be written`);
-      }
+    background: BackgroundTasks,
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.writer = new BatchWriter<ValidationBatch>(background, {
+      name: 'license validation',
+      intervalMs: config.licenses.validationFlushMs,
+      flushAtSize: FLUSH_AT_EVENTS,
+      empty: () => ({ licenses: new Map(), activations: new Map(), events: [] }),
+      size: (batch) => batch.licenses.size + batch.events.length,
+      write: (batch) =>
+        this.transactions.run(async (tx) => {
+          await this.repository.stampValidations(tx, batch.licenses, batch.activations);
+          await this.outbox.appendAll(tx, batch.events);
+        }),
+      restore: (kept, current) => {
+        for (const [id, at] of kept.licenses) laterOf(current.licenses, id, at);
+        for (const [id, at] of kept.activations) laterOf(current.activations, id, at);
+        const events = [...kept.events, ...current.events];
+        this.dropped += Math.max(0, events.length - MAX_PENDING_EVENTS);
+        current.events = events.slice(-MAX_PENDING_EVENTS);
+      },
+      describe: (batch) => `${batch.licenses.size} validation stamps and ${batch.events.length} license.validated events`,
     });
   }
 
+  onModuleInit() {
+    this.writer.start();
+  }
+
   record(validation: Validation): void {
-    laterOf(this.licenses, validation.licenseId, validation.at);
-    if (validation.activationId) laterOf(this.activations, validation.activationId, validation.at);
-    if (validation.event) this.events.push(validation.event);
+    const batch = this.writer.batch;
+    laterOf(batch.licenses, validation.licenseId, validation.at);
+    if (validation.activationId) laterOf(batch.activations, validation.activationId, validation.at);
+    if (validation.event) {
+      batch.events.push(validation.event);
+      this.writer.added();
+    }
   }
 
   /** Writes what has accumulated; flushes never overlap. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.licenses.size === 0 && this.events.length === 0) return;
-    const [licenses, activations, events] = [this.licenses, this.activations, this.events];
-    this.licenses = new Map();
-    this.activations = new Map();
-    this.events = [];
-    try {
-      await this.transactions.run(async (tx) => {
-        await this.repository.stampValidations(tx, licenses, activations);
-        await this.outbox.appendAll(tx, events);
-      });
-    } catch (error) {
-      this.logger.warn({ err: safeErrorForLog(error) }, 'Validation flush failed; keeping the batch for the next one');
-      for (const [id, at] of licenses) laterOf(this.licenses, id, at);
-      for (const [id, at] of activations) laterOf(this.activations, id, at);
-      const kept = [...events, ...this.events];
-      this.dropped += Math.max(0, kept.length - MAX_PENDING_EVENTS);
-      this.events = kept.slice(-MAX_PENDING_EVENTS);
-    }
+    return this.writer.flush();
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { StaleBoundedCache } from '../../common/cache/stale-bounded-cache';
+import { TtlCache } from '../../common/cache/ttl-cache';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { PlanRow } from '../subscriptions/plans.repository';
@@ -17,8 +17,8 @@ export const ENTITLEMENT_CACHE_TTL_MS = 5_000;
 /** What each user may do now, read on every metered call and every rate-limited authenticated request. */
 @Injectable()
 export class EntitlementsService {
-  private readonly rows = new StaleBoundedCache<string, EntitlementRow>({ ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 50_000 });
-  private readonly nonePlan = new StaleBoundedCache<'NONE', PlanRow>({ ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 1 });
+  private readonly rows: TtlCache<string, EntitlementRow>;
+  private readonly nonePlan: TtlCache<'NONE', PlanRow>;
 
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
@@ -26,15 +26,21 @@ export class EntitlementsService {
     private readonly clock: Clock,
     events: DomainEvents,
   ) {
+    this.rows = new TtlCache(clock, { ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 50_000 });
+    this.nonePlan = new TtlCache(clock, { ttlMs: ENTITLEMENT_CACHE_TTL_MS, maxEntries: 1 });
     events.on('subscription.changing', ({ userId }) => this.rows.forget(userId));
     events.on('plan.changed', () => this.nonePlan.forget('NONE'));
   }
 
   async of(userId: string): Promise<Entitlement> {
-    const [row, nonePlan] = await Promise.all([
-      this.rows.get(userId, () => this.subscriptions.entitlementOf(userId)),
-      this.nonePlan.get('NONE', () => this.changes.nonePlan()),
+    const row = this.rows.peek(userId);
+    const nonePlan = this.nonePlan.peek('NONE');
+    // Both cached (the usual case): no promise to wait for.
+    if (row && nonePlan) return entitlementAt(userId, row.value, nonePlan.value, this.clock.now());
+    const [rowValue, nonePlanValue] = await Promise.all([
+      row ? row.value : this.rows.load(userId, () => this.subscriptions.entitlementOf(userId)),
+      nonePlan ? nonePlan.value : this.nonePlan.load('NONE', () => this.changes.nonePlan()),
     ]);
-    return entitlementAt(userId, row, nonePlan, this.clock.now());
+    return entitlementAt(userId, rowValue, nonePlanValue, this.clock.now());
   }
 }

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { OutboxPurger } from './outbox.purger';
+import { OutboxRetention } from './outbox.retention';
 import { OutboxRepository } from './outbox.repository';
 
 @Module({
-  providers: [OutboxRepository, OutboxPurger],
+  providers: [OutboxRepository, OutboxRetention],
   exports: [OutboxRepository],
 })
 export class OutboxModule {}

@@ -3,7 +3,6 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
-import { QuotaCountersPurger } from './quota-counters.purger';
 import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
@@ -11,6 +10,7 @@ import { SubscriptionChangesService } from './subscription-changes.service';
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
+import { SubscriptionsRetention } from './subscriptions.retention';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Plans, each account's subscription and its history; billing's payment events call SubscriptionBillingService. */
@@ -26,7 +26,7 @@ import { SubscriptionsService } from './subscriptions.service';
     PlansRepository,
     SubscriptionExpirySweeper,
     QuotaCountersRepository,
-    QuotaCountersPurger,
+    SubscriptionsRetention,
   ],
   exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
 })

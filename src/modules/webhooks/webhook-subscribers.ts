@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { StaleBoundedCache } from '../../common/cache/stale-bounded-cache';
+import { TtlCache } from '../../common/cache/ttl-cache';
+import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
 import { EVENT_SUBSCRIBERS_STALE_MS, EventSubscribers } from '../outbox/event-subscribers';
 import type { OutboxEventType } from '../outbox/outbox.events';
@@ -12,16 +13,15 @@ import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
  */
 @Injectable()
 export class WebhookSubscribers extends EventSubscribers {
-  private readonly cache = new StaleBoundedCache<OutboxEventType, { everyone: boolean; owners: Set<string> }>({
-    ttlMs: EVENT_SUBSCRIBERS_STALE_MS,
-    maxEntries: 100,
-  });
+  private readonly cache: TtlCache<OutboxEventType, { everyone: boolean; owners: Set<string> }>;
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
+    clock: Clock,
     events: DomainEvents,
   ) {
     super();
+    this.cache = new TtlCache(clock, { ttlMs: EVENT_SUBSCRIBERS_STALE_MS, maxEntries: 100 });
     const forgetAll = () => this.cache.clear();
     events.on('webhook-endpoints.changed', forgetAll);
     events.on('user.access-changed', forgetAll);

@@ -4,7 +4,6 @@ import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { WebhookAttempts } from './webhook-attempts';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
-import { WebhookDeliveriesPurger } from './webhook-deliveries.purger';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -12,6 +11,7 @@ import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookSubscribers } from './webhook-subscribers';
+import { WebhooksRetention } from './webhooks.retention';
 
 /** Outbound webhooks: endpoints, deliveries and their dispatch. Exports EventSubscribers, which licenses asks before appending `license.validated`. */
 @Module({
@@ -22,7 +22,7 @@ import { WebhookSubscribers } from './webhook-subscribers';
     WebhookEndpointsRepository,
     WebhookDeliveriesRepository,
     WebhookDeliveriesService,
-    WebhookDeliveriesPurger,
+    WebhooksRetention,
     WebhookAttempts,
     WebhookDispatcher,
     WebhookSubscribers,
