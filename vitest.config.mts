@@ -1,4 +1,5 @@
 import swc from 'unplugin-swc';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: 'forks',
+    // Vitest's default is one worker per CPU but one, which on a 2-core machine runs the files one at
+    // a time while most of each e2e file waits on Postgres or a socket: two overlap those waits.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
     outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
     projects: [
