@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CustomPlanInput } from '../../src/modules/subscriptions/subscriptions.schemas';
 import { SubscriptionsService } from '../../src/modules/subscriptions/subscriptions.service';
 import { insertAccount } from '../factories/accounts';
 import { insertUser } from '../factories/users';
@@ -84,13 +85,13 @@ describe('SubscriptionsService (medium)', () => {
     const other = await member();
     expect(await domainError(service().update(principal, { userId: other.user.id, planCode: 'TRIAL' }, 'en'))).toMatchObject({ code: 'FORBIDDEN' });
     expect(await domainError(service().update(principal, { subscriberId: other.accountId, planCode: 'TRIAL' }, 'en'))).toMatchObject({ code: 'NOT_FOUND' });
-    const customPlan = {
+    const customPlan: CustomPlanInput = {
       name: 'Custom',
       duration: { unit: 'MONTH', count: 1 },
       limitResetPeriod: 'MONTHLY',
       geoScope: ['ALL'],
       limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10 }],
-    } as const;
+    };
     expect(await domainError(service().update(principal, { customPlan }, 'en'))).toMatchObject({ code: 'FORBIDDEN' });
 
     const pending = await member('PENDING');

@@ -84,7 +84,7 @@ describe('TwoFactorService (medium)', () => {
     const results = await Promise.allSettled(tokens.map((token) => service().passChallenge(token, { code })));
     expect(results.filter((result) => result.status === 'fulfilled')).toEqual([{ status: 'fulfilled', value: user.id }]);
 
-    const winner = tokens[results.findIndex((result) => result.status === 'fulfilled')];
+    const winner = tokens[results.findIndex((result) => result.status === 'fulfilled')]!;
     setClock(ctx.t.app, at(2 * STEP_MS));
     expect(await domainError(service().passChallenge(winner, { code: codeAt(secret, at(2 * STEP_MS)) }))).toMatchObject({
       code: 'TWO_FACTOR_CHALLENGE_INVALID',
@@ -93,8 +93,9 @@ describe('TwoFactorService (medium)', () => {
 
   it('a recovery code works once, in any case and spacing the user types it', async () => {
     const { user, recoveryCodes } = await enrolled();
-    expect(await service().passChallenge(await challenge(user.id), { recoveryCode: ` ${recoveryCodes[3].toUpperCase()} ` })).toBe(user.id);
-    expect(await domainError(service().passChallenge(await challenge(user.id), { recoveryCode: recoveryCodes[3] }))).toMatchObject({
+    const recoveryCode = recoveryCodes[3]!;
+    expect(await service().passChallenge(await challenge(user.id), { recoveryCode: ` ${recoveryCode.toUpperCase()} ` })).toBe(user.id);
+    expect(await domainError(service().passChallenge(await challenge(user.id), { recoveryCode }))).toMatchObject({
       code: 'TWO_FACTOR_CODE_INVALID',
     });
     expect((await ctx.db.query('SELECT count(*)::int AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL', [user.id])).rows[0].n).toBe(1);
