@@ -3,7 +3,7 @@ import { QuotaCountersPurger } from '../../src/modules/subscriptions/quota-count
 import { ProbeModule } from '../fixtures/probe.module';
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { Mailbox } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
@@ -21,7 +21,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const getAll = (token: string) => call('GET', GET_ALL, token);
   const counters = async (userId: string) =>
     (await ctx.db.query('SELECT endpoint, used, window_start, window_end FROM quota_counters WHERE user_id = $1 ORDER BY window_start', [userId])).rows;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode } from '../factories/two-factor';
 import { registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { changesOf, subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -18,7 +18,7 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
   beforeAll(async () => {
     admin = await registerAdmin(ctx.t.app, ctx.db);
   });
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const spec = JSON.parse(readFileSync(join(__dirname, '../../openapi/openapi.json'), 'utf8'));
 

@@ -5,7 +5,7 @@ import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAdmin } from '../factories/users';
 import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { subscriber } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -36,7 +36,7 @@ describe.each([
   ],
 ])('Stripe %s', (_case, options) => {
   const ctx = useTestApp(options);
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   it('a subscription checkout answers 503 with Retry-After, and stores no Stripe customer', async () => {
     const admin = await registerAdmin(ctx.t.app, ctx.db);
@@ -95,7 +95,7 @@ describe('Stripe hanging or failing: each request is bounded by STRIPE_TIMEOUT_M
   });
   afterAll(() => stripe.stop());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const subscriptionCheckout = (token: string) =>
     call('POST', '/v1/subscriptions/checkout', token, { planCode: 'ENTRY_MONTHLY', successUrl: `${APP}/thanks`, cancelUrl: `${APP}/plans` });
   const orderCheckout = (token: string, productId: string) =>

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -30,7 +30,7 @@ describe('subscription checkout: one open session per account, Stripe outside th
   });
   afterAll(() => stripe.stop());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const checkout = (token: string, planCode = 'PREMIUM_MONTHLY') =>
     call('POST', '/v1/subscriptions/checkout', token, { planCode, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/plans` });
   const made = (from: number, path: string) => stripe.requests.slice(from).filter((request) => request.method === 'POST' && request.path === path);

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SubscriptionExpirySweeper } from '../../src/modules/subscriptions/subscription-expiry.sweeper';
 import { registerAdmin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { changesOf, setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -13,7 +13,7 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
   });
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const me = (token: string) => call('GET', '/v1/subscriptions/me', token);
   const planIdOf = async (code: string) => (await ctx.db.query('SELECT id FROM plans WHERE code = $1', [code])).rows[0].id as string;

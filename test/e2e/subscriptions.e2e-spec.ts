@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate';
 import { insertAccount } from '../factories/accounts';
 import { registerAdmin, registerAndLogin, registerInactiveAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { changesOf, setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -18,7 +18,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const me = (token: string) => call('GET', '/v1/subscriptions/me', token);
 
