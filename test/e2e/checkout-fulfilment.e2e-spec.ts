@@ -6,7 +6,7 @@ import { registerAndLogin } from '../factories/users';
 import { signedStripeEvent } from '../helpers/fake-stripe';
 import { callerFor } from '../helpers/http';
 import { mailsSettled } from '../helpers/mailbox';
-import { useStripeWithMailbox } from '../helpers/stripe-with-mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';

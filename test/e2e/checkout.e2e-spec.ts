@@ -6,7 +6,7 @@ import { registerAdmin, registerAndLogin } from '../factories/users';
 import { signedStripeEvent, STRIPE_TEST_SECRET_KEY } from '../helpers/fake-stripe';
 import { callerFor } from '../helpers/http';
 import { mailsSettled } from '../helpers/mailbox';
-import { useStripeWithMailbox } from '../helpers/stripe-with-mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';

@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAdmin } from '../factories/users';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
+import { signedStripeEvent } from '../helpers/fake-stripe';
+import { useFakeStripe } from '../helpers/stripe-fakes';
 import { callerFor } from '../helpers/http';
 import { subscriber } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
@@ -78,22 +79,15 @@ const STRIPE_DEADLINE_MS = 5_000;
 const SLACK_MS = 2_000;
 
 describe('Stripe hanging or failing: each request is bounded by STRIPE_TIMEOUT_MS and retried only where Stripe allows', () => {
-  const stripe = new FakeStripe();
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+  const { stripe, env } = useFakeStripe({
     ALLOWED_LINK_ORIGINS: APP,
     // Two connections for twenty checkouts and the probes: one held across a Stripe call would starve the rest.
     DATABASE_POOL_MAX: '2',
-  };
-  beforeAll(async () => {
-    env.STRIPE_API_BASE = await stripe.start();
   });
   const ctx = useTestApp({ env });
   beforeAll(async () => {
     await ctx.db.query("UPDATE plans SET stripe_price_id = 'price_entry_monthly' WHERE code = 'ENTRY_MONTHLY'");
   });
-  afterAll(() => stripe.stop());
 
   const call = callerFor(ctx);
   const subscriptionCheckout = (token: string) =>

@@ -6,7 +6,7 @@ import { registerAdmin } from '../factories/users';
 import { callerFor } from '../helpers/http';
 import { mailsSettled } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
-import { useStripeWithMailbox } from '../helpers/stripe-with-mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';

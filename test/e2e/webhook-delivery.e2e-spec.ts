@@ -14,7 +14,7 @@ import { signedStripeEvent } from '../helpers/fake-stripe';
 import { bearerCaller, callerFor } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
 import { mailsSettled } from '../helpers/mailbox';
-import { useStripeWithMailbox } from '../helpers/stripe-with-mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { DnsServer } from '../helpers/dns-server';
