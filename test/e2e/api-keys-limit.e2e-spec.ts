@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 /** Issue 8 (low): a user cannot mint keys without bound. */
@@ -9,7 +9,7 @@ describe('API keys per user (API_KEYS_MAX_PER_USER=3)', () => {
   // The six creates queue on locks for as long as the line-up takes on a busy machine: no lock timeout then.
   const ctx = useTestApp({ env: { API_KEYS_MAX_PER_USER: '3', DATABASE_LOCK_TIMEOUT_MS: '60000', DATABASE_STATEMENT_TIMEOUT_MS: '60000' } });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const create = (bearer: string, body: Record<string, unknown> = {}) => call('POST', '/v1/api-keys', bearer, { name: 'k', scope: 'read-only', ...body });
   const held = async (ownerId: string) => (await ctx.db.query('SELECT count(*)::int AS n FROM api_keys WHERE owner_id = $1', [ownerId])).rows[0].n;
 

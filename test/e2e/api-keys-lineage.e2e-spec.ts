@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 /** Issue 8 #1: who may manage keys, what each key was created by, and what revoking one ends. */
 describe('API key management by keys, and key lineage', () => {
   const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   async function createKey(bearer: string, body: Record<string, unknown>) {
     const response = await call('POST', '/v1/api-keys', bearer, body);

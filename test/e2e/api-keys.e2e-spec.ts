@@ -3,13 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 
 describe('API keys', () => {
   const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   const adminSession = () => registerAdmin(ctx.t.app, ctx.db);
 

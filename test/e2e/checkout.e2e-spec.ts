@@ -1,40 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
-import { Mailbox, mailsSettled } from '../helpers/mailbox';
+import { signedStripeEvent, STRIPE_TEST_SECRET_KEY } from '../helpers/fake-stripe';
+import { callerFor } from '../helpers/http';
+import { mailsSettled } from '../helpers/mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
 
 describe('checkout, Stripe webhooks, orders and licenses', () => {
-  const stripe = new FakeStripe();
-  const mailbox = new Mailbox();
-  // Registered first, so it runs last: after the app has closed (after-hooks run in reverse).
-  afterAll(async () => {
-    await Promise.all([stripe.stop(), mailbox.stop()]);
-  });
-  const ctx = useTestApp(async () => {
-    const [stripeUrl, smtpUrl] = await Promise.all([stripe.start(), mailbox.start()]);
-    return {
-      env: {
-        STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
-        STRIPE_API_BASE: stripeUrl,
-        SMTP_URL: smtpUrl,
-        ALLOWED_LINK_ORIGINS: APP,
-      },
-    };
-  });
+  const { stripe, mailbox, env } = useStripeWithMailbox({ ALLOWED_LINK_ORIGINS: APP });
+  const ctx = useTestApp({ env });
   let admin: string;
   beforeAll(async () => {
     admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const deliver = (signed: { payload: string; header?: string }) =>
     ctx.t.app.inject({
       method: 'POST',

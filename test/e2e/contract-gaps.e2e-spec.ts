@@ -3,7 +3,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { OpenApiContract } from '../helpers/openapi-contract';
 import { useTestApp } from '../helpers/test-app';
 
@@ -27,7 +27,7 @@ describe('the contract: what JSON Schema can say, the spec says; what it refuses
   const ctx = useTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
   let spec: Spec;
   let ajv: Ajv;
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const schemas = () => spec.components.schemas;
   /** Whether the served spec's component accepts `value`, as a client validating against it would decide. */
   const specAccepts = (component: string, value: unknown) => ajv.validate({ $ref: `spec#/components/schemas/${component}` }, value);

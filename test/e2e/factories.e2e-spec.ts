@@ -5,13 +5,13 @@ import { insertLicense } from '../factories/licenses';
 import { insertOrder } from '../factories/orders';
 import { insertProduct } from '../factories/products';
 import { insertUser, login, registerAdmin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 /** The factories write rows the app takes as its own: secrets hashed as src hashes them, defaults that pass its rules. */
 describe('table factories', () => {
   const ctx = useTestApp();
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const post = (url: string, payload: unknown) =>
     ctx.t.app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
 

@@ -10,7 +10,7 @@ import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { insertUser, registerAdmin } from '../factories/users';
 import { GEO_ADDRESSES } from '../fixtures/geo-addresses';
-import { bearerCaller } from '../helpers/http';
+import { bearerCaller, callerFor } from '../helpers/http';
 import { createTestApp, createTestDatabase, TestApp, TestDatabase, useTestApp } from '../helpers/test-app';
 
 const PROXY = '10.0.0.5';
@@ -35,7 +35,7 @@ describe('the geographic data is read only once a product or plan restricts by p
     admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
   });
   const geo = () => ctx.t.app.get(GeoLocator);
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   it('boots without it where nothing restricts (the presets are ALL), and unscoped or ALL-scoped validations read nothing', async () => {
     expect(geo().loaded).toBe(false);
@@ -70,7 +70,7 @@ describe('the read starts with each write that restricts by place', () => {
   beforeAll(async () => {
     admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
   });
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   it('a product updated to a scope, and a preset plan given one, each start it with no request needing the data', async () => {
     const product = await insertProduct(ctx.db, { geoScope: null });

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { newId } from '../../src/lib/ids';
 import { Retention } from '../../src/common/background';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
-import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
+import { useFakeStripe } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const DAY_MS = 24 * 3_600_000;
@@ -333,16 +333,8 @@ describe('Idempotency-Key', () => {
 
 describe('Idempotency-Key on a purchase', () => {
   const APP = 'https://app.example.com';
-  const stripe = new FakeStripe();
-  afterAll(() => stripe.stop());
-  const ctx = useTestApp(async () => ({
-    env: {
-      STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-      STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
-      STRIPE_API_BASE: await stripe.start(),
-      ALLOWED_LINK_ORIGINS: APP,
-    },
-  }));
+  const { stripe, env } = useFakeStripe({ ALLOWED_LINK_ORIGINS: APP });
+  const ctx = useTestApp({ env });
 
   it('a checkout retried with its key is one order and one Stripe session; the retry gets the same session', async () => {
     const buyer = await registerAndLogin(ctx.t.app);

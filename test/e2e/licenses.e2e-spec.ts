@@ -4,7 +4,7 @@ import { LicenseValidationRecorder } from '../../src/modules/licenses/license-va
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 describe('licenses', () => {
@@ -18,7 +18,7 @@ describe('licenses', () => {
     productId = (await insertProduct(ctx.db, { name: 'Desktop app', maxActivations: 3 })).id;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   let ipCounter = 0;
   /** Public calls from distinct IPs, so the per-IP limits only bite where a test means them to. */
   const publicPost = (url: string, payload: unknown, ip = `192.0.2.${(ipCounter++ % 200) + 1}`) =>

@@ -1,9 +1,10 @@
 import type { LightMyRequestResponse as Response } from 'fastify';
 import { Client } from 'pg';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { insertApiKey } from '../factories/api-keys';
-import { registerAdmin, registerAndLogin } from '../factories/users';
+import { registerAndLogin } from '../factories/users';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useAdmin } from '../helpers/signed-in';
 import { useTestApp } from '../helpers/test-app';
 
 const GET_ALL = '/api/integration/products/getAll';
@@ -11,10 +12,7 @@ const GET_ALL = '/api/integration/products/getAll';
 /** Issue 19, low 5: only a call that passed validation and is not a replay is counted. */
 describe('metering counts only new, valid calls', () => {
   const ctx = useTestApp();
-  let admin: Awaited<ReturnType<typeof registerAdmin>>;
-  beforeAll(async () => {
-    admin = await registerAdmin(ctx.t.app, ctx.db);
-  });
+  const admin = useAdmin(ctx);
   afterEach(() => vi.restoreAllMocks());
 
   const request = (method: 'GET' | 'POST', url: string, bearer: string, payload?: unknown, idempotencyKey?: string) =>
@@ -37,9 +35,9 @@ describe('metering counts only new, valid calls', () => {
 
   async function onTrial() {
     const user = await subscriber(ctx.t.app, ctx.db);
-    expect((await updateSubscription(ctx.t.app, admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await updateSubscription(ctx.t.app, admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' })).statusCode,
+    ).toBe(200);
     return { ...user, key: (await insertApiKey(ctx.db, { ownerId: user.user.id })).key };
   }
 
@@ -111,7 +109,7 @@ describe('metering counts only new, valid calls', () => {
   });
 
   it('a call over quota on an idempotent route is refused before it runs, and its key is not kept: the same key works once the quota allows', async () => {
-    const plans = (limits: unknown) => request('PATCH' as 'POST', '/v1/subscriptions/plans/NONE', admin.accessToken, { limits });
+    const plans = (limits: unknown) => request('PATCH' as 'POST', '/v1/subscriptions/plans/NONE', admin().accessToken, { limits });
     expect((await plans([{ apiVersion: 'v1', endpoint: '*', maxCalls: 2 }])).statusCode).toBe(200);
     try {
       // Signed in before the clock moves: a token issued at a mocked time is judged against the real one.
@@ -134,7 +132,7 @@ describe('metering counts only new, valid calls', () => {
 
   it('POST /v1/access/verify takes an Idempotency-Key: the same check twice counts once and answers the first decision', async () => {
     const customer = await onTrial();
-    const vendorKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
+    const vendorKey = (await insertApiKey(ctx.db, { ownerId: admin().user.id, scope: 'verify' })).key;
     const check = { key: customer.key, apiVersion: 'v1', endpoint: 'orders.create' };
     const first = await request('POST', '/v1/access/verify', vendorKey, check, 'req-4711');
     expect(first.json()).toMatchObject({ allowed: true, quota: { limit: 5, remaining: 4 } });

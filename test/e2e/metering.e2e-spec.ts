@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Retention } from '../../src/common/background';
 import { ProbeModule } from '../fixtures/probe.module';
 import { insertApiKey } from '../factories/api-keys';
-import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { registerAndLogin } from '../factories/users';
+import { callerFor } from '../helpers/http';
 import { Mailbox } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useAdmin } from '../helpers/signed-in';
 import { useTestApp } from '../helpers/test-app';
 
 const GET_ALL = '/api/integration/products/getAll';
@@ -15,13 +16,10 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
   const mailbox = new Mailbox();
   afterAll(() => mailbox.stop());
   const ctx = useTestApp(async () => ({ env: { SMTP_URL: await mailbox.start() }, extraModules: [ProbeModule] }));
-  let admin: Awaited<ReturnType<typeof registerAdmin>>;
-  beforeAll(async () => {
-    admin = await registerAdmin(ctx.t.app, ctx.db);
-  });
+  const admin = useAdmin(ctx);
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const getAll = (token: string) => call('GET', GET_ALL, token);
   const counters = async (userId: string) =>
     (await ctx.db.query('SELECT endpoint, used, window_start, window_end FROM quota_counters WHERE user_id = $1 ORDER BY window_start', [userId])).rows;
@@ -30,7 +28,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
   async function onPlan(plan: string | Record<string, unknown>) {
     const user = await subscriber(ctx.t.app, ctx.db);
     const body = typeof plan === 'string' ? { planName: plan } : { customPlan: plan };
-    const assigned = await updateSubscription(ctx.t.app, admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
+    const assigned = await updateSubscription(ctx.t.app, admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
     expect(assigned.statusCode).toBe(200);
     // An API key too: an access token is judged against the real time, and some tests move the clock back.
     return { ...user, apiKey: (await insertApiKey(ctx.db, { ownerId: user.user.id })).key };
@@ -152,8 +150,8 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     const outside = await getAll(narrow.accessToken);
     expect(outside.json()).toMatchObject({ status: 403, code: 'ENDPOINT_NOT_IN_PLAN' });
 
-    for (let i = 0; i < 3; i++) expect((await getAll(admin.accessToken)).statusCode).toBe(200);
-    expect(await counters(admin.user.id)).toEqual([]);
+    for (let i = 0; i < 3; i++) expect((await getAll(admin().accessToken)).statusCode).toBe(200);
+    expect(await counters(admin().user.id)).toEqual([]);
     // The catalog a customer browses before buying stays free.
     expect((await call('GET', '/v1/products', free.accessToken)).statusCode).toBe(200);
   });
@@ -191,7 +189,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
   it('issue 19: one call that crosses 80% and 100% at once (a cost from 7 to 10 of 10) sends only the 100% alert', async () => {
     const user = await onPlan(customPlan({ limits: [{ apiVersion: 'v1', endpoint: '*', maxCalls: 10 }] }));
     const verify = (cost: number) =>
-      call('POST', '/v1/access/verify', admin.accessToken, { key: user.apiKey, apiVersion: 'v1', endpoint: 'reports.build', cost });
+      call('POST', '/v1/access/verify', admin().accessToken, { key: user.apiKey, apiVersion: 'v1', endpoint: 'reports.build', cost });
     expect((await verify(7)).json()).toMatchObject({ allowed: true, quota: { remaining: 3 } });
     expect((await verify(3)).json()).toMatchObject({ allowed: true, quota: { remaining: 0 } });
     expect((await verify(1)).json()).toMatchObject({ allowed: false, code: 'QUOTA_EXCEEDED' });
@@ -210,12 +208,12 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     const free = await registerAndLogin(ctx.t.app);
     expect((await call('GET', '/v1/users/me', free.accessToken)).headers['x-ratelimit-limit']).toBe('100');
     // ADMINs keep the configured default (the tests lift it).
-    expect((await call('GET', '/v1/users/me', admin.accessToken)).headers['x-ratelimit-limit']).toBe('100000');
+    expect((await call('GET', '/v1/users/me', admin().accessToken)).headers['x-ratelimit-limit']).toBe('100000');
   });
 
   it('done-means 7: on the free tier, authenticated call 1,001 of a UTC day is 429 QUOTA_EXCEEDED; seeing and buying a plan stays open', async () => {
     // The free tier's 100 a minute would stop the test first: the ADMIN lifts it (its daily cap stays 1,000).
-    const patch = (rateLimit: unknown) => call('PATCH', '/v1/subscriptions/plans/NONE', admin.accessToken, { rateLimit });
+    const patch = (rateLimit: unknown) => call('PATCH', '/v1/subscriptions/plans/NONE', admin().accessToken, { rateLimit });
     expect((await patch({ count: 5000, windowSeconds: 60 })).statusCode).toBe(200);
     try {
       // Signed in before the clock moves: a token issued at a mocked time is judged against the real one.
@@ -257,7 +255,7 @@ describe('metering: quotas on Gatehouse endpoints (issue 11)', () => {
     ];
     const mine = await call('GET', '/v1/subscriptions/me', user.apiKey);
     expect(mine.json()).toMatchObject({ plan: 'CUSTOM', usage });
-    const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
+    const byAdmin = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin().accessToken);
     expect(byAdmin.json()).toEqual({ accountId: user.accountId, userId: user.user.id, planCode: 'CUSTOM', plan: 'CUSTOM', usage });
     expect((await call('GET', `/v1/subscriptions/${user.accountId}/usage`, user.apiKey)).statusCode).toBe(403);
   });

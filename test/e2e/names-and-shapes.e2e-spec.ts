@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode } from '../factories/two-factor';
-import { registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { registerAndLogin, TEST_PASSWORD } from '../factories/users';
+import { callerFor } from '../helpers/http';
 import { changesOf, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useAdmin } from '../helpers/signed-in';
 import { useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
@@ -14,11 +15,8 @@ const json = { 'content-type': 'application/json' };
 describe('names and shapes: planCode, self-service ids, one user shape', () => {
   // A small access-check limit, to see its 429; nothing else here calls that route.
   const ctx = useTestApp({ env: { RATE_LIMIT_ACCESS_VERIFY: '2/60' } });
-  let admin: Awaited<ReturnType<typeof registerAdmin>>;
-  beforeAll(async () => {
-    admin = await registerAdmin(ctx.t.app, ctx.db);
-  });
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const admin = useAdmin(ctx);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const spec = JSON.parse(readFileSync(join(__dirname, '../../openapi/openapi.json'), 'utf8'));
 
@@ -33,14 +31,14 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
       expect(events).toEqual([expect.objectContaining({ previousPlanCode: 'NONE', planCode: 'TRIAL', previousPlan: 'NONE', plan: 'TRIAL' })]);
 
       expect((await call('GET', '/v1/subscriptions/me', user.accessToken)).json()).toMatchObject({ planCode: 'TRIAL', plan: 'TRIAL' });
-      const usage = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin.accessToken);
+      const usage = await call('GET', `/v1/subscriptions/${user.accountId}/usage`, admin().accessToken);
       expect(usage.json()).toMatchObject({ planCode: 'TRIAL', plan: 'TRIAL' });
-      const byCode = await call('GET', '/v1/subscriptions?planCode=TRIAL&limit=100', admin.accessToken);
-      const byAlias = await call('GET', '/v1/subscriptions?plan=TRIAL&limit=100', admin.accessToken);
+      const byCode = await call('GET', '/v1/subscriptions?planCode=TRIAL&limit=100', admin().accessToken);
+      const byAlias = await call('GET', '/v1/subscriptions?plan=TRIAL&limit=100', admin().accessToken);
       expect(byCode.statusCode, byCode.body).toBe(200);
       expect(byCode.json().items.map((item: { accountId: string }) => item.accountId)).toContain(user.accountId);
       expect(byAlias.json()).toEqual(byCode.json());
-      const conflicting = await call('GET', '/v1/subscriptions?planCode=TRIAL&plan=NONE', admin.accessToken);
+      const conflicting = await call('GET', '/v1/subscriptions?planCode=TRIAL&plan=NONE', admin().accessToken);
       expect(conflicting.statusCode).toBe(422);
       expect(conflicting.json().errors).toEqual([expect.objectContaining({ field: 'plan', code: 'ALIAS_CONFLICT' })]);
     });
@@ -114,10 +112,10 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
     it("an ADMIN names the user alone and the change lands on that user's account; a subscriberId that is not that user's is 404", async () => {
       const user = await subscriber(ctx.t.app, ctx.db);
       const other = await subscriber(ctx.t.app, ctx.db);
-      const changed = await update(admin.accessToken, { userId: user.user.id, planCode: 'PREMIUM_MONTHLY' });
+      const changed = await update(admin().accessToken, { userId: user.user.id, planCode: 'PREMIUM_MONTHLY' });
       expect(changed.statusCode, changed.body).toBe(200);
       expect(changed.json()).toMatchObject({ accountId: user.accountId, userId: user.user.id, planCode: 'PREMIUM_MONTHLY' });
-      expect((await changesOf(ctx.db, user.accountId)).history).toEqual([expect.objectContaining({ source: 'ADMIN', actor_user_id: admin.user.id })]);
+      expect((await changesOf(ctx.db, user.accountId)).history).toEqual([expect.objectContaining({ source: 'ADMIN', actor_user_id: admin().user.id })]);
 
       const mismatch = await update(user.accessToken, { subscriberId: other.accountId, planCode: 'TRIAL' });
       expect([mismatch.statusCode, mismatch.json().code]).toEqual([404, 'NOT_FOUND']);
@@ -187,7 +185,7 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
   });
 
   it('POST /v1/access/verify answers a spent quota with 200 QUOTA_EXCEEDED and its quota; its only 429 is its own rate limit, with retryAfter and limit', async () => {
-    const verifyKey = (await insertApiKey(ctx.db, { ownerId: admin.user.id, scope: 'verify' })).key;
+    const verifyKey = (await insertApiKey(ctx.db, { ownerId: admin().user.id, scope: 'verify' })).key;
     const customer = await subscriber(ctx.t.app, ctx.db);
     const customPlan = {
       name: 'One check',
@@ -196,7 +194,7 @@ describe('names and shapes: planCode, self-service ids, one user shape', () => {
       geoScope: ['ALL'],
       limits: [{ apiVersion: 'v1', endpoint: 'orders.create', maxCalls: 1 }],
     };
-    expect((await update(admin.accessToken, { userId: customer.user.id, customPlan })).statusCode).toBe(200);
+    expect((await update(admin().accessToken, { userId: customer.user.id, customPlan })).statusCode).toBe(200);
     const customerKey = (await insertApiKey(ctx.db, { ownerId: customer.user.id })).key;
     const verify = () => call('POST', '/v1/access/verify', verifyKey, { key: customerKey, apiVersion: 'v1', endpoint: 'orders.create' });
 

@@ -4,7 +4,7 @@ import { insertApiKey } from '../factories/api-keys';
 import { userIdentities } from '../../src/db/schema';
 import { orm, unique } from '../factories/db';
 import { insertUser, login, registerUser, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { signInThroughApp, TestOidcAccount, TestOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
@@ -26,7 +26,7 @@ describe('OIDC sign-in and accounts it did not create', () => {
   const ctx = useTestApp(async () => ({ env: { ...provider.env('test'), ALLOWED_LINK_ORIGINS: APP, SMTP_URL: await mailbox.start() } }));
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const post = (url: string, payload: unknown) =>
     ctx.t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
   const settle = () => mailsSettled(ctx.t.app);

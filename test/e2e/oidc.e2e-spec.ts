@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableTotp, totpCode } from '../factories/two-factor';
 import { insertUser, login } from '../factories/users';
 import { unique } from '../factories/db';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { TestOidcAccount, TestOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
 
@@ -24,7 +24,7 @@ describe('OIDC sign-in', () => {
   const ctx = useTestApp(() => ({ env: { ...provider.env('test'), ALLOWED_LINK_ORIGINS: APP } }));
 
   const inject = (url: string, cookie?: string) => ctx.t.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const person = (overrides: Partial<TestOidcAccount> = {}): TestOidcAccount => ({
     sub: `sub-${unique()}`,
     email: `oidc-${unique()}@example.com`,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { putOnPlan } from '../factories/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -17,7 +17,7 @@ describe('products', () => {
     await putOnPlan(ctx.t.app, ctx.db, customer.user.id, 'PREMIUM_MONTHLY');
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const sku = () => `SKU-${randomBytes(4).toString('hex')}`;
 
   async function createProduct(overrides: Record<string, unknown> = {}) {

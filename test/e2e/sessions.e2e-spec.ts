@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RefreshTokensRepository } from '../../src/modules/auth/refresh-tokens.repository';
 import { login, registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
@@ -9,7 +9,7 @@ const json = { 'content-type': 'application/json' };
 describe('sessions: access tokens follow the current role, status and login (finding #2)', () => {
   const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const me = (bearer: string) => call('GET', '/v1/users/me', bearer);
   const liveTokens = async (userId: string) =>
     (await ctx.db.query('SELECT count(*)::int AS live FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [userId])).rows[0].live;
@@ -166,7 +166,7 @@ describe('sessions: access tokens follow the current role, status and login (fin
 describe('the last ACTIVE ADMIN (finding: the last ADMIN can demote or suspend itself)', () => {
   // Its own database: these tests count every ADMIN there is.
   const ctx = useTestApp();
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const activeAdmins = async () => (await ctx.db.query("SELECT id FROM users WHERE role = 'ADMIN' AND status = 'ACTIVE'")).rows.map((row) => row.id);
 
   it('refuses to demote, suspend or deactivate the last ACTIVE ADMIN with 409 LAST_ADMIN, and changes nothing', async () => {

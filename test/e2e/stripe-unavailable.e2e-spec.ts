@@ -1,11 +1,12 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { registerAdmin } from '../factories/users';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
+import { signedStripeEvent } from '../helpers/fake-stripe';
+import { useFakeStripe } from '../helpers/stripe-fakes';
+import { callerFor } from '../helpers/http';
 import { subscriber } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -36,7 +37,7 @@ describe.each([
   ],
 ])('Stripe %s', (_case, options) => {
   const ctx = useTestApp(options);
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   it('a subscription checkout answers 503 with Retry-After, and stores no Stripe customer', async () => {
     const admin = await registerAdmin(ctx.t.app, ctx.db);
@@ -78,24 +79,17 @@ const STRIPE_DEADLINE_MS = 5_000;
 const SLACK_MS = 2_000;
 
 describe('Stripe hanging or failing: each request is bounded by STRIPE_TIMEOUT_MS and retried only where Stripe allows', () => {
-  const stripe = new FakeStripe();
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+  const { stripe, env } = useFakeStripe({
     ALLOWED_LINK_ORIGINS: APP,
     // Two connections for twenty checkouts and the probes: one held across a Stripe call would starve the rest.
     DATABASE_POOL_MAX: '2',
-  };
-  beforeAll(async () => {
-    env.STRIPE_API_BASE = await stripe.start();
   });
   const ctx = useTestApp({ env });
   beforeAll(async () => {
     await ctx.db.query("UPDATE plans SET stripe_price_id = 'price_entry_monthly' WHERE code = 'ENTRY_MONTHLY'");
   });
-  afterAll(() => stripe.stop());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const subscriptionCheckout = (token: string) =>
     call('POST', '/v1/subscriptions/checkout', token, { planCode: 'ENTRY_MONTHLY', successUrl: `${APP}/thanks`, cancelUrl: `${APP}/plans` });
   const orderCheckout = (token: string, productId: string) =>

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackgroundTasks } from '../../src/common/background';
 import { insertProduct } from '../factories/products';
 import { registerAndLogin } from '../factories/users';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
-import { Mailbox, mailsSettled } from '../helpers/mailbox';
+import { signedStripeEvent } from '../helpers/fake-stripe';
+import { callerFor } from '../helpers/http';
+import { mailsSettled } from '../helpers/mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
@@ -19,22 +20,10 @@ const FAILED_MAIL = 'Your payment did not go through';
  * for one paid session, and payments that settle (or fail) days after the session completed.
  */
 describe('Stripe webhook scenarios: real payloads, two events for one session, delayed payments', () => {
-  const stripe = new FakeStripe();
-  const mailbox = new Mailbox();
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
-    ALLOWED_LINK_ORIGINS: APP,
-  };
-  beforeAll(async () => {
-    [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
-  });
+  const { mailbox, env } = useStripeWithMailbox({ ALLOWED_LINK_ORIGINS: APP });
   const ctx = useTestApp({ env });
-  afterAll(async () => {
-    await Promise.all([stripe.stop(), mailbox.stop()]);
-  });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const deliver = (signed: { payload: string; header: string }) =>
     ctx.t.app.inject({
       method: 'POST',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeStripe, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useFakeStripe } from '../helpers/stripe-fakes';
+import { callerFor } from '../helpers/http';
 import { subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -12,25 +12,18 @@ const APP = 'https://app.example.com';
  * one connection, so a connection held across a Stripe call would stall every other request.
  */
 describe('subscription checkout: one open session per account, Stripe outside the lock', () => {
-  const stripe = new FakeStripe();
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+  const { stripe, env } = useFakeStripe({
     ALLOWED_LINK_ORIGINS: APP,
     DATABASE_POOL_MAX: '1',
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
-  };
-  beforeAll(async () => {
-    env.STRIPE_API_BASE = await stripe.start();
   });
   const ctx = useTestApp({ env });
   beforeAll(async () => {
     await ctx.db.query("UPDATE plans SET stripe_price_id = 'price_premium_monthly' WHERE code = 'PREMIUM_MONTHLY'");
     await ctx.db.query("UPDATE plans SET stripe_price_id = 'price_entry_monthly' WHERE code = 'ENTRY_MONTHLY'");
   });
-  afterAll(() => stripe.stop());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const checkout = (token: string, planCode = 'PREMIUM_MONTHLY') =>
     call('POST', '/v1/subscriptions/checkout', token, { planCode, successUrl: `${APP}/thanks`, cancelUrl: `${APP}/plans` });
   const made = (from: number, path: string) => stripe.requests.slice(from).filter((request) => request.method === 'POST' && request.path === path);

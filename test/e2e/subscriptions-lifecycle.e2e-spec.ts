@@ -1,19 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SubscriptionExpirySweeper } from '../../src/modules/subscriptions/subscription-expiry.sweeper';
-import { registerAdmin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { changesOf, setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useAdmin } from '../helpers/signed-in';
 import { useTestApp } from '../helpers/test-app';
 
 describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10)', () => {
   const ctx = useTestApp();
-  let admin: Awaited<ReturnType<typeof registerAdmin>>;
-  beforeAll(async () => {
-    admin = await registerAdmin(ctx.t.app, ctx.db);
-  });
+  const admin = useAdmin(ctx);
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const me = (token: string) => call('GET', '/v1/subscriptions/me', token);
   const planIdOf = async (code: string) => (await ctx.db.query('SELECT id FROM plans WHERE code = $1', [code])).rows[0].id as string;
@@ -36,7 +33,7 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     });
     expect((await changesOf(ctx.db, user.accountId)).history).toHaveLength(1);
     const byPlan = async (plan: string) =>
-      (await call('GET', `/v1/subscriptions?plan=${plan}&limit=100`, admin.accessToken)).json().items.map((item: { accountId: string }) => item.accountId);
+      (await call('GET', `/v1/subscriptions?plan=${plan}&limit=100`, admin().accessToken)).json().items.map((item: { accountId: string }) => item.accountId);
     expect(await byPlan('NONE')).toContain(user.accountId);
     expect(await byPlan('TRIAL')).not.toContain(user.accountId);
 
@@ -64,7 +61,7 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
   it('done-means 8: each plan change, whatever its source, writes exactly one history row and one outbox row; a lapse before a change is a change of its own', async () => {
     const user = await subscriber(ctx.t.app, ctx.db);
     const asUser = (planName: string) => update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName });
-    const asAdmin = (body: Record<string, unknown>) => update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
+    const asAdmin = (body: Record<string, unknown>) => update(admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
     const customPlan = {
       name: 'Custom',
       duration: { unit: 'MONTH', count: 3 },
@@ -122,7 +119,7 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
 
   it('an ADMIN edits a preset: new periods take the new terms, a running subscription keeps its own; only an ADMIN may', async () => {
     const running = await subscriber(ctx.t.app, ctx.db);
-    expect((await update(admin.accessToken, { userId: running.user.id, subscriberId: running.accountId, planName: 'ENTRY_MONTHLY' })).statusCode).toBe(200);
+    expect((await update(admin().accessToken, { userId: running.user.id, subscriberId: running.accountId, planName: 'ENTRY_MONTHLY' })).statusCode).toBe(200);
     const terms = {
       limits: [
         { apiVersion: 'v1', endpoint: '*', maxCalls: 25_000 },
@@ -135,12 +132,12 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     };
 
     expect((await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', running.accessToken, terms)).statusCode).toBe(403);
-    const invalid = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin.accessToken, { limits: [terms.limits[0], terms.limits[0]] });
+    const invalid = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin().accessToken, { limits: [terms.limits[0], terms.limits[0]] });
     expect(invalid.statusCode).toBe(422);
     expect(invalid.json().errors[0].field).toBe('limits.1.endpoint');
-    expect((await call('PATCH', '/v1/subscriptions/plans/CUSTOM', admin.accessToken, terms)).statusCode).toBe(422);
+    expect((await call('PATCH', '/v1/subscriptions/plans/CUSTOM', admin().accessToken, terms)).statusCode).toBe(422);
 
-    const patched = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin.accessToken, terms);
+    const patched = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin().accessToken, terms);
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ code: 'ENTRY_MONTHLY', ...terms });
     const listed = (await ctx.t.app.inject({ method: 'GET', url: '/v1/subscriptions/plans' })).json().items;
@@ -153,14 +150,14 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
       geoScope: ['ALL'],
     });
     const fresh = await subscriber(ctx.t.app, ctx.db);
-    const started = await update(admin.accessToken, { userId: fresh.user.id, subscriberId: fresh.accountId, planName: 'ENTRY_MONTHLY' });
+    const started = await update(admin().accessToken, { userId: fresh.user.id, subscriberId: fresh.accountId, planName: 'ENTRY_MONTHLY' });
     expect(started.json()).toMatchObject({ limits: terms.limits, rateLimit: terms.rateLimit, geoScope: terms.geoScope });
   });
 
   it('ADMIN list: by status and plan, with a cursor; USERs are refused', async () => {
     const trialing = await subscriber(ctx.t.app, ctx.db);
     expect((await update(trialing.accessToken, { userId: trialing.user.id, subscriberId: trialing.accountId, planName: 'TRIAL' })).statusCode).toBe(200);
-    const list = async (query: string) => (await call('GET', `/v1/subscriptions?${query}`, admin.accessToken)).json();
+    const list = async (query: string) => (await call('GET', `/v1/subscriptions?${query}`, admin().accessToken)).json();
     const trials = await list('status=TRIALING&limit=100');
     expect(trials.items.map((item: { accountId: string }) => item.accountId)).toContain(trialing.accountId);
     expect(trials.items.every((item: { status: string }) => item.status === 'TRIALING')).toBe(true);
@@ -171,6 +168,6 @@ describe('subscriptions: expiry, history and outbox, races, plan edits (issue 10
     const second = await list(`limit=1&cursor=${first.nextCursor}`);
     expect(second.items[0].accountId > first.items[0].accountId).toBe(true);
     expect((await call('GET', '/v1/subscriptions', trialing.accessToken)).statusCode).toBe(403);
-    expect((await call('GET', '/v1/subscriptions?status=GONE', admin.accessToken)).statusCode).toBe(422);
+    expect((await call('GET', '/v1/subscriptions?status=GONE', admin().accessToken)).statusCode).toBe(422);
   });
 });

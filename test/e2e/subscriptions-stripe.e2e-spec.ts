@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signedStripeEvent } from '../helpers/fake-stripe';
 import { registerAdmin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
-import { Mailbox, mailsSettled } from '../helpers/mailbox';
+import { callerFor } from '../helpers/http';
+import { mailsSettled } from '../helpers/mailbox';
 import { setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { useTestApp } from '../helpers/test-app';
 
 const APP = 'https://app.example.com';
@@ -15,27 +16,15 @@ const DAY = 86_400;
 type Event = { id: string; type: string; created: number; data: { object: object } };
 
 describe('subscriptions paid through Stripe', () => {
-  const stripe = new FakeStripe();
-  const mailbox = new Mailbox();
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
-    ALLOWED_LINK_ORIGINS: APP,
-  };
-  beforeAll(async () => {
-    [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
-  });
+  const { stripe, mailbox, env } = useStripeWithMailbox({ ALLOWED_LINK_ORIGINS: APP });
   const ctx = useTestApp({ env });
   beforeAll(async () => {
     await ctx.db.query("UPDATE plans SET stripe_price_id = $1 WHERE code = 'PREMIUM_MONTHLY'", [PREMIUM]);
     await ctx.db.query("UPDATE plans SET stripe_price_id = $1 WHERE code = 'ENTRY_MONTHLY'", [ENTRY]);
   });
   afterEach(() => vi.restoreAllMocks());
-  afterAll(async () => {
-    await Promise.all([stripe.stop(), mailbox.stop()]);
-  });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const deliver = async (event: Event) => {
     const signed = signedStripeEvent(event);
     const response = await ctx.t.app.inject({

@@ -1,24 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate';
 import { insertAccount } from '../factories/accounts';
-import { registerAdmin, registerAndLogin, registerInactiveAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { registerAndLogin, registerInactiveAndLogin } from '../factories/users';
+import { callerFor } from '../helpers/http';
 import { changesOf, setClock, subscriber, updateSubscription } from '../helpers/subscriptions';
+import { useAdmin } from '../helpers/signed-in';
 import { useTestApp } from '../helpers/test-app';
 
 const PRESETS = ['NONE', 'TRIAL', 'ENTRY_MONTHLY', 'ENTRY_YEARLY', 'PREMIUM_MONTHLY', 'PREMIUM_YEARLY'];
 
 describe('subscriptions: plans, update-subscription (issue 10)', () => {
   const ctx = useTestApp();
-  let admin: Awaited<ReturnType<typeof registerAdmin>>;
-  beforeAll(async () => {
-    admin = await registerAdmin(ctx.t.app, ctx.db);
-  });
+  const admin = useAdmin(ctx);
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const update = (token: string, body: unknown) => updateSubscription(ctx.t.app, token, body);
   const me = (token: string) => call('GET', '/v1/subscriptions/me', token);
 
@@ -111,7 +109,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     const again = await update(user.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('TRIAL_ALREADY_USED');
-    const byAdmin = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
+    const byAdmin = await update(admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'TRIAL' });
     expect(byAdmin.json().code).toBe('TRIAL_ALREADY_USED');
     const { history } = await changesOf(ctx.db, user.accountId);
     expect(history.map((row) => [row.plan_code, row.source])).toEqual([
@@ -129,7 +127,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     // The user is ACTIVE, its account is not: the account itself is checked, for an ADMIN too.
     const activeUser = await registerAndLogin(ctx.t.app);
     const pending = (await insertAccount(ctx.db, { userId: activeUser.user.id, status: 'PENDING' })).id;
-    for (const token of [activeUser.accessToken, admin.accessToken]) {
+    for (const token of [activeUser.accessToken, admin().accessToken]) {
       const refused = await update(token, { userId: activeUser.user.id, subscriberId: pending, planName: 'TRIAL' });
       expect([refused.statusCode, refused.json().code]).toEqual([403, 'ACCOUNT_NOT_ACTIVE']);
     }
@@ -140,7 +138,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     expect([otherUser.statusCode, otherUser.json().code]).toEqual([403, 'FORBIDDEN']);
     const otherAccount = await update(alice.accessToken, { userId: alice.user.id, subscriberId: bob.accountId, planName: 'TRIAL' });
     expect([otherAccount.statusCode, otherAccount.json().code]).toEqual([404, 'NOT_FOUND']);
-    const adminWrongPair = await update(admin.accessToken, { userId: alice.user.id, subscriberId: bob.accountId, planName: 'TRIAL' });
+    const adminWrongPair = await update(admin().accessToken, { userId: alice.user.id, subscriberId: bob.accountId, planName: 'TRIAL' });
     expect(adminWrongPair.statusCode).toBe(404);
     // Nor may a user read another account's subscription.
     expect((await call('GET', `/v1/subscriptions/${bob.accountId}`, alice.accessToken)).statusCode).toBe(403);
@@ -160,7 +158,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
 
     const start = new Date('2026-01-31T10:00:00.000Z');
     setClock(ctx.t.app, start);
-    const assigned = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'PREMIUM_MONTHLY' });
+    const assigned = await update(admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, planName: 'PREMIUM_MONTHLY' });
     expect(assigned.statusCode, assigned.body).toBe(200);
     expect(assigned.json()).toMatchObject({
       planCode: 'PREMIUM_MONTHLY',
@@ -173,7 +171,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     });
     const { history } = await changesOf(ctx.db, user.accountId);
     expect(history).toMatchObject([
-      { source: 'ADMIN', actor_user_id: admin.user.id, previous_plan_code: 'NONE', plan_code: 'PREMIUM_MONTHLY', status: 'ACTIVE' },
+      { source: 'ADMIN', actor_user_id: admin().user.id, previous_plan_code: 'NONE', plan_code: 'PREMIUM_MONTHLY', status: 'ACTIVE' },
     ]);
   });
 
@@ -197,7 +195,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
 
     const start = new Date('2026-02-01T00:00:00.000Z');
     setClock(ctx.t.app, start);
-    const created = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, customPlan });
+    const created = await update(admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, customPlan });
     expect(created.statusCode, created.body).toBe(200);
     const expected = {
       accountId: user.accountId,
@@ -217,7 +215,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     };
     expect(created.json()).toEqual(expected);
     expect((await me(user.accessToken)).json()).toEqual({ ...expected, usage: expect.any(Array) });
-    expect((await call('GET', `/v1/subscriptions/${user.accountId}`, admin.accessToken)).json()).toEqual(expected);
+    expect((await call('GET', `/v1/subscriptions/${user.accountId}`, admin().accessToken)).json()).toEqual(expected);
     const plans = await ctx.db.query('SELECT code, duration_unit, duration_count, geo_scope FROM plans WHERE account_id = $1', [user.accountId]);
     expect(plans.rows).toEqual([{ code: 'CUSTOM', duration_unit: 'DAY', duration_count: 90, geo_scope: '{MARMARA,AEGEAN}' }]);
   });
@@ -241,7 +239,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     ['an unknown reset period', { customPlan: { ...customPlan, limitResetPeriod: 'WEEKLY' } }, 'customPlan.limitResetPeriod'],
   ])('done-means 5: %s is 422 naming the field, and writes nothing', async (_case, body, field) => {
     const user = await subscriber(ctx.t.app, ctx.db);
-    const response = await update(admin.accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
+    const response = await update(admin().accessToken, { userId: user.user.id, subscriberId: user.accountId, ...body });
     expect(response.statusCode, response.body).toBe(422);
     expect(response.json().errors.map((error: { field: string }) => error.field)).toContain(field);
     expect((await ctx.db.query('SELECT 1 FROM plans WHERE account_id = $1', [user.accountId])).rowCount).toBe(0);
@@ -286,7 +284,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
     expect(chosen.json()).toMatchObject({ accountId: customer.accountId, planCode: own!.planCode });
     // The ADMIN's custom plan, for the user it names.
     const user = await subscriber(ctx.t.app, ctx.db);
-    const assigned = await update(admin.accessToken, { ...custom, userId: user.user.id });
+    const assigned = await update(admin().accessToken, { ...custom, userId: user.user.id });
     expect(assigned.statusCode, assigned.body).toBe(200);
     expect(assigned.json()).toMatchObject({ accountId: user.accountId, planCode: 'CUSTOM' });
     // Its geo scope does not lock out the machine trying it: a metered call from loopback gets in.
@@ -302,7 +300,7 @@ describe('subscriptions: plans, update-subscription (issue 10)', () => {
   it('the README note on geo scopes holds: a scope without ALL refuses a loopback or private caller, with no country', async () => {
     const user = await subscriber(ctx.t.app, ctx.db);
     const restricted = { ...customPlan, geoScope: ['MARMARA', 'AEGEAN'] };
-    expect((await update(admin.accessToken, { userId: user.user.id, customPlan: restricted })).statusCode).toBe(200);
+    expect((await update(admin().accessToken, { userId: user.user.id, customPlan: restricted })).statusCode).toBe(200);
     for (const remoteAddress of ['127.0.0.1', '::1', '192.168.1.20', '10.0.0.7']) {
       const refused = await ctx.t.app.inject({
         method: 'GET',

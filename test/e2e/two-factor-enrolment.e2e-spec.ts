@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unique } from '../factories/db';
 import { enableTotp, totpCode } from '../factories/two-factor';
 import { registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { signInThroughApp, TestOidcProvider } from '../helpers/oidc-provider';
 import { useTestApp } from '../helpers/test-app';
@@ -26,7 +26,7 @@ describe('enrolling in 2FA needs the password, or a recent sign-in without one',
   afterAll(() => mailbox.stop());
   const ctx = useTestApp(async () => ({ env: { ...provider.env('test'), ALLOWED_LINK_ORIGINS: APP, SMTP_URL: await mailbox.start() } }));
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const setup = (bearer: string, body: object) => call('POST', '/v1/auth/2fa/totp/setup', bearer, body);
   const confirm = (bearer: string, body: object) => call('POST', '/v1/auth/2fa/totp/confirm', bearer, body);
   const credential = async (userId: string) =>

@@ -5,14 +5,14 @@ import { Retention } from '../../src/common/background';
 import { insertApiKey } from '../factories/api-keys';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { login, registerAdmin, registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
 
 describe('two-factor login (TOTP)', () => {
   const ctx = useTestApp();
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const post = (url: string, payload: unknown) => ctx.t.app.inject({ method: 'POST', url, headers: json, payload: JSON.stringify(payload) });
   const verify = (challenge: string, factor: { code: string } | { recoveryCode: string }) => post('/v1/auth/2fa/verify', { challenge, ...factor });
   const refresh = (refreshToken: string) => post('/v1/auth/refresh', { refreshToken });

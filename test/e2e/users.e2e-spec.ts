@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin, registerUser, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 describe('users', () => {
   const ctx = useTestApp();
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   const admin = () => registerAdmin(ctx.t.app, ctx.db);
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { subscriber, updateSubscription } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 
@@ -19,7 +19,7 @@ describe('API keys with the verify scope', () => {
     customerKey = (await insertApiKey(ctx.db, { ownerId: customer.user.id })).key;
   });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const verify = (bearer: string) => call('POST', '/v1/access/verify', bearer, { key: customerKey, apiVersion: 'v1', endpoint: 'orders.create' });
   const createKey = (bearer: string, scope: string) => call('POST', '/v1/api-keys', bearer, { name: 'vendor API', scope });
 

@@ -5,7 +5,7 @@ import { Retention } from '../../src/common/background';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { insertWebhookAttempt, insertWebhookDelivery } from '../factories/webhook-deliveries';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
@@ -34,7 +34,7 @@ describe('outbound webhooks: inspecting and replaying deliveries (issue 12)', ()
   afterAll(() => receiver.close());
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const tick = () => ctx.t.app.get(WebhookDispatcher).tick();
 
   /** A signed-in user with an endpoint on its own path of the receiver. */

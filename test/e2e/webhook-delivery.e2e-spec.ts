@@ -10,10 +10,11 @@ import { newId } from '../../src/lib/ids';
 import { insertProduct } from '../factories/products';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { registerAndLogin } from '../factories/users';
-import { FakeStripe, signedStripeEvent, STRIPE_TEST_SECRET_KEY, STRIPE_TEST_WEBHOOK_SECRET } from '../helpers/fake-stripe';
-import { bearerCaller } from '../helpers/http';
+import { signedStripeEvent } from '../helpers/fake-stripe';
+import { bearerCaller, callerFor } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
-import { Mailbox, mailsSettled } from '../helpers/mailbox';
+import { mailsSettled } from '../helpers/mailbox';
+import { useStripeWithMailbox } from '../helpers/stripe-fakes';
 import { createTestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { DnsServer } from '../helpers/dns-server';
@@ -21,28 +22,21 @@ import { DnsServer } from '../helpers/dns-server';
 const APP = 'https://app.example.com';
 
 describe('outbound webhooks: delivery from the outbox (issue 12)', () => {
-  const stripe = new FakeStripe();
   let receiver: WebhookReceiver;
-  const env: Record<string, string> = {
-    STRIPE_SECRET_KEY: STRIPE_TEST_SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_WEBHOOK_SECRET,
+  const { mailbox, env } = useStripeWithMailbox({
     ALLOWED_LINK_ORIGINS: APP,
     WEBHOOKS_ALLOW_INSECURE: 'true',
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
-  };
-  const mailbox = new Mailbox();
+  });
   beforeAll(async () => {
-    [env.STRIPE_API_BASE, env.SMTP_URL] = await Promise.all([stripe.start(), mailbox.start()]);
     receiver = await WebhookReceiver.start();
   });
   const ctx = useTestApp({ env });
-  afterAll(async () => {
-    await Promise.all([stripe.stop(), receiver.close(), mailbox.stop()]);
-  });
+  afterAll(() => receiver.close());
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const tick = () => ctx.t.app.get(WebhookDispatcher).tick();
 
   /** A signed-in user with an endpoint on the receiver (its own path), and the secret shown once. */

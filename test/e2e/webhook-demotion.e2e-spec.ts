@@ -4,7 +4,7 @@ import { BackgroundTasks } from '../../src/common/background';
 import { newId } from '../../src/lib/ids';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { login, registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { setClock } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
@@ -25,7 +25,7 @@ describe("an `all` endpoint's owner demoted from ADMIN", () => {
   afterAll(() => receiver.close());
   afterEach(() => vi.restoreAllMocks());
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const tick = () => ctx.t.app.get(WebhookDispatcher).tick();
   const event = (userId: string) =>
     ctx.db.query('INSERT INTO outbox_messages (id, type, payload) VALUES ($1, $2, $3)', [

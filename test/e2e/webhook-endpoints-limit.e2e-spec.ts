@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registerAdmin, registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 /** Issue 19 (medium 4): a user cannot register endpoints without bound (WEBHOOK_ENDPOINTS_MAX_PER_USER=3 here). */
@@ -8,7 +8,7 @@ describe('webhook endpoints per user (WEBHOOK_ENDPOINTS_MAX_PER_USER=3)', () => 
   // The six creates queue on the lock for as long as the line-up takes on a busy machine: no lock timeout then.
   const ctx = useTestApp({ env: { WEBHOOK_ENDPOINTS_MAX_PER_USER: '3', DATABASE_LOCK_TIMEOUT_MS: '60000', DATABASE_STATEMENT_TIMEOUT_MS: '60000' } });
 
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
   const create = (bearer: string, body: Record<string, unknown> = {}) =>
     call('POST', '/v1/webhooks/endpoints', bearer, { url: 'https://hooks.example.com/gatehouse', events: ['*'], ...body });
   const held = async (ownerId: string) => (await ctx.db.query('SELECT count(*)::int AS n FROM webhook_endpoints WHERE owner_id = $1', [ownerId])).rows[0].n;

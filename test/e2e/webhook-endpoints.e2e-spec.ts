@@ -7,7 +7,7 @@ import { WebhookEndpointsService } from '../../src/modules/webhooks/webhook-endp
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
-import { bearerCaller } from '../helpers/http';
+import { bearerCaller, callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 const URL = 'https://hooks.example.com/gatehouse';
@@ -21,7 +21,7 @@ interface Created {
 
 describe('Webhook endpoints', () => {
   const ctx = useTestApp();
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   async function create(bearer: string, body: Record<string, unknown> = { url: URL, events: ['*'] }): Promise<Created> {
     const response = await call('POST', '/v1/webhooks/endpoints', bearer, body);

@@ -12,7 +12,7 @@ import { insertWebhookDelivery } from '../factories/webhook-deliveries';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
 import { registerAndLogin } from '../factories/users';
 import { Blackhole } from '../helpers/blackhole';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { createTestApp, TestApp, useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
@@ -24,7 +24,7 @@ describe('fair webhook dispatch: a blackholed tenant and a healthy one (dispatch
   // The attempt timeout stays at its production default (15 s): the blackholed attempts hold their
   // slots for the whole test, as they would in production.
   const ctx = useTestApp({ env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } });
-  const call = (...args: Parameters<ReturnType<typeof bearerCaller>>) => bearerCaller(ctx.t.app)(...args);
+  const call = callerFor(ctx);
 
   it("issue 19 (medium 4): one user's 20 blackholed endpoints with 100 due deliveries each; a second user's healthy endpoint gets its event within 5 s", async () => {
     const blackholes = await Promise.all(Array.from({ length: 20 }, () => Blackhole.start()));

@@ -12,3 +12,13 @@ export function bearerCaller(app: NestFastifyApplication) {
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
 }
+
+export type BearerCall = ReturnType<typeof bearerCaller>;
+
+/**
+ * `bearerCaller` for a file's `useTestApp` context, made before its app exists: each call reads
+ * `ctx.t.app` when it runs. `const call = callerFor(ctx);` at the top of a `describe`.
+ */
+export function callerFor(ctx: { t: { app: NestFastifyApplication } }): BearerCall {
+  return (...args) => bearerCaller(ctx.t.app)(...args);
+}
