@@ -238,8 +238,14 @@ describe('RFC 9457 problem details', () => {
     }
     const page = await ctx.t.app.inject({ method: 'GET', url: '/activate' });
     expect(page.statusCode).toBe(200);
-    expect(page.headers).toMatchObject({ ...document, 'x-frame-options': 'SAMEORIGIN' });
+    expect(page.headers).toMatchObject({ ...document, 'x-frame-options': 'DENY' });
+    expect(page.headers['content-security-policy']).toContain("script-src 'sha256-");
     expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    // A page's refusal (a `lang` past its limit) still allows nothing by default, and no framing.
+    const refused = await ctx.t.app.inject({ method: 'GET', url: `/activate?lang=${'x'.repeat(36)}` });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.headers).toMatchObject({ ...document, 'x-frame-options': 'DENY' });
+    expect(refused.headers['content-security-policy']).toMatch(/^default-src 'none'[;].*frame-ancestors 'none'$/);
   });
 });
 

@@ -234,6 +234,37 @@ describe('slot handover (issue 21: outbound delivery)', () => {
   });
 });
 
+describe('slot handover and leases', () => {
+  const ctx = useTestApp({ env: OPEN });
+
+  it('an attempt recorded after its lease ran out hands over no slot (another claim may already hold it); one recorded in time does', async () => {
+    const owner = await insertUser(ctx.db);
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id });
+    const now = new Date();
+    const repository = ctx.t.app.get(WebhookDeliveriesRepository);
+    const waiting = await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(now.getTime() - 60_000) });
+    const attempt = (deliveryId: string, lease: Date) => ({
+      attempt: { id: newId('wha'), deliveryId, attemptedAt: now, statusCode: 204, durationMs: 3, responseBody: null, failure: null },
+      next: { status: 'SUCCEEDED' as const, nextAttemptAt: null, lastError: null, completedAt: now },
+      lease,
+    });
+    const handOver = { endpoints: new Map([[endpoint.id, 1]]), now, leaseUntil: new Date(now.getTime() + 30_000) };
+
+    const lapsedLease = new Date(now.getTime() - 1_000);
+    const lapsed = await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, leaseUntil: lapsedLease, attemptCount: 1 });
+    const late = await repository.recordAttempts([attempt(lapsed.id, lapsedLease)], handOver);
+    expect([...late.recorded]).toEqual([lapsed.id]);
+    expect(late.handedOver).toEqual([]);
+
+    const liveLease = new Date(now.getTime() + 10_000);
+    const live = await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, leaseUntil: liveLease, attemptCount: 1 });
+    const inTime = await repository.recordAttempts([attempt(live.id, liveLease)], handOver);
+    expect([...inTime.recorded]).toEqual([live.id]);
+    expect(inTime.handedOver.map((item) => item.delivery.id)).toEqual([waiting.id]);
+    expect(inTime.handedOver[0]!.delivery).toMatchObject({ attemptCount: 1, leaseUntil: handOver.leaseUntil });
+  });
+});
+
 describe('endpointsFor on many endpoints', () => {
   const ctx = useTestApp();
 

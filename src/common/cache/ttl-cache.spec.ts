@@ -98,4 +98,33 @@ describe('TtlCache', () => {
     expect(cache.peek('k')).toBeUndefined();
     expect(state.reads).toBe(2);
   });
+
+  it('a load that starts after an invalidation never joins the read that started before it (the answer it would give predates the change)', async () => {
+    const cache = new TtlCache<string, string>(new FakeClock(), { ttlMs: 5_000, maxEntries: 10 });
+    const { state, load } = source('live');
+    const before = cache.get('k', load);
+    // The key is revoked and announced while that read (which saw "live") is still in flight.
+    state.value = 'revoked';
+    cache.forget('k');
+    const after = cache.get('k', load);
+    expect(state.reads).toBe(2);
+    // The later read answers first; the earlier one, overtaken, then takes the later read's answer.
+    state.release[1]!();
+    expect(await after).toBe('revoked');
+    state.release[0]!();
+    expect(await before).toBe('revoked');
+    expect(cache.peek('k')?.value).toBe('revoked');
+    expect(state.reads).toBe(2);
+  });
+
+  it("invalidating one key costs another key's load in flight nothing: no second read", async () => {
+    const cache = new TtlCache<string, string>(new FakeClock(), { ttlMs: 5_000, maxEntries: 10 });
+    const { state, load, releaseAll } = source('v1');
+    const loading = cache.get('k', load);
+    cache.forget('other');
+    await releaseAll();
+    expect(await loading).toBe('v1');
+    expect(state.reads).toBe(1);
+    expect(cache.peek('k')?.value).toBe('v1');
+  });
 });

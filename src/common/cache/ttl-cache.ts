@@ -10,6 +10,14 @@ export interface Cached<V> {
 
 /** lru-cache defaults a missing options argument to a new `{}`; one shared empty object saves that allocation per hit. */
 const NO_OPTIONS = {};
+/** Reads one load may make when invalidations keep overtaking them. */
+const MAX_READS = 2;
+
+/** A read in flight for one key; `overtaken` once an invalidation of the key happened while it ran. */
+interface Flight<V> {
+  promise: Promise<V>;
+  overtaken: boolean;
+}
 
 export interface TtlCacheOptions<V> {
   /** The staleness bound: an entry is trusted this long after its read started, never longer. */
@@ -26,18 +34,20 @@ export interface TtlCacheOptions<V> {
  * negative (the clock went back) counts as stale. lru-cache's own TTL is not used: it would trust
  * such an entry, cannot hold `undefined`, and drops what `peekStale` must still see.
  *
- * Races have one answer. Concurrent loads of one key share one read. Every `forget`,
- * `forgetWhere` and `clear` bumps a generation; a read that started before the bump may predate
- * the change that caused it, so it is done once more and that second read is answered (and
- * cached, unless yet another invalidation overlapped it too). An invalidation therefore always
- * wins over a load in flight on this instance; other instances see the change within `ttlMs`.
+ * Races have one answer. Concurrent loads of one key share one read. `forget(key)` marks that
+ * key's read in flight as overtaken and lets go of it (`forgetWhere` and `clear` do so for every
+ * read in flight): a load that starts after the invalidation never joins a read that started
+ * before it, and the overtaken read is neither cached nor answered; its callers get a read that
+ * started after the invalidation (two reads at most: a second one overtaken too is answered,
+ * uncached). An invalidation therefore always wins over a load in flight on this
+ * instance; other instances see the change within `ttlMs`. Invalidating one key never costs
+ * another key's loads a second read.
  *
  * A hit is synchronous (`peek`): one map lookup and one clock read, no allocation.
  */
 export class TtlCache<K extends NonNullable<unknown>, V> {
   private readonly entries: LRUCache<K, Cached<V>>;
-  private readonly inFlight = new Map<K, Promise<V>>();
-  private generation = 0;
+  private readonly inFlight = new Map<K, Flight<V>>();
 
   constructor(
     private readonly clock: Clock,
@@ -67,15 +77,18 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
 
   /** Reads `key` through `load`, sharing a read already in flight for it. */
   load(key: K, load: () => Promise<V>): Promise<V> {
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      const reading: Promise<V> = this.read(key, load).finally(() => {
-        if (this.inFlight.get(key) === reading) this.inFlight.delete(key);
-      });
-      pending = reading;
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.loadAttempt(key, load, 1);
+  }
+
+  private loadAttempt(key: K, load: () => Promise<V>, attempt: number): Promise<V> {
+    const running = this.inFlight.get(key);
+    if (running) return running.promise;
+    const flight: Flight<V> = { promise: Promise.resolve(undefined as V), overtaken: false };
+    flight.promise = this.read(key, load, flight, attempt).finally(() => {
+      if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+    });
+    this.inFlight.set(key, flight);
+    return flight.promise;
   }
 
   /** Caches `value` as read now (for answers learned without `load`). */
@@ -84,32 +97,40 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
   }
 
   forget(key: K): void {
-    this.generation++;
+    this.overtake(key);
     this.entries.delete(key);
   }
 
   /** Forgets every entry whose value matches (a scan: for rare events such as a role change). */
   forgetWhere(matches: (value: V, key: K) => boolean): void {
-    this.generation++;
+    // A read in flight has no value to match yet: each is overtaken.
+    for (const key of [...this.inFlight.keys()]) this.overtake(key);
     const doomed: K[] = [];
     for (const [key, cached] of this.entries.entries()) if (matches(cached.value, key)) doomed.push(key);
     for (const key of doomed) this.entries.delete(key);
   }
 
   clear(): void {
-    this.generation++;
+    for (const key of [...this.inFlight.keys()]) this.overtake(key);
     this.entries.clear();
   }
 
-  private async read(key: K, load: () => Promise<V>): Promise<V> {
-    let generation = this.generation;
-    let readAt = this.clock.nowMs();
-    let value = await load();
-    if (generation !== this.generation) {
-      generation = this.generation;
-      readAt = this.clock.nowMs();
-      value = await load();
-      if (generation !== this.generation) return value;
+  /** The key's read in flight may predate the change being invalidated: no later load joins it, and it caches nothing. */
+  private overtake(key: K): void {
+    const flight = this.inFlight.get(key);
+    if (!flight) return;
+    flight.overtaken = true;
+    this.inFlight.delete(key);
+  }
+
+  private async read(key: K, load: () => Promise<V>, flight: Flight<V>, attempt: number): Promise<V> {
+    const readAt = this.clock.nowMs();
+    const value = await load();
+    if (flight.overtaken) {
+      // What a read started after the invalidation cached meanwhile, else such a read.
+      const fresher = this.peek(key);
+      if (fresher) return fresher.value;
+      return attempt < MAX_READS ? this.loadAttempt(key, load, attempt + 1) : value;
     }
     // A value not kept still supersedes what was cached for the key (an entry for a key since deleted).
     if (this.options.keep?.(value) ?? true) this.entries.set(key, { value, readAt });

@@ -58,7 +58,8 @@ const API_HEADERS: HelmetOptions = {
  */
 export function setSecurityHeaders(fastify: FastifyInstance, config: AppConfig): void {
   const api = headersOf(API_HEADERS);
-  const page = headersOf({ contentSecurityPolicy: false });
+  // A page's own policy (@Header, on success) replaces this one; its error answers keep it.
+  const page = headersOf({ contentSecurityPolicy: API_HEADERS.contentSecurityPolicy, xFrameOptions: { action: 'deny' } });
   const docs = headersOf({
     contentSecurityPolicy: {
       directives: {

@@ -198,7 +198,7 @@ export class WebhookDeliveriesRepository {
            SET status = r.status, next_attempt_at = r.next_attempt_at, last_error = r.last_error, completed_at = r.completed_at, lease_until = NULL
           FROM round r
          WHERE d.id = r.delivery_id AND d.lease_until = r.lease
-        RETURNING d.id, d.endpoint_id
+        RETURNING d.id, d.endpoint_id, r.lease
       ), attempts AS (
         INSERT INTO ${webhookAttempts} (id, delivery_id, attempted_at, status_code, duration_ms, response_body, failure)
         SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
@@ -209,7 +209,7 @@ export class WebhookDeliveriesRepository {
         -- Only the slots of attempts recorded here: one whose lease ran out is another's to fill.
         SELECT a.endpoint_id, least(a.n, count(recorded.id))::int AS n
           FROM unnest(${sql.param([...wanted.endpoints.keys()])}::text[], ${sql.param([...wanted.endpoints.values()])}::int[]) AS a(endpoint_id, n)
-          JOIN recorded ON recorded.endpoint_id = a.endpoint_id
+          JOIN recorded ON recorded.endpoint_id = a.endpoint_id AND recorded.lease >= ${wanted.now}
          GROUP BY a.endpoint_id, a.n
       ), handed AS (
         UPDATE ${webhookDeliveries} d SET lease_until = ${wanted.leaseUntil}, attempt_count = d.attempt_count + 1
