@@ -5,6 +5,7 @@ import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -141,5 +142,4 @@ function found(row: WebhookEndpointRow | undefined): WebhookEndpointRow {
   return row;
 }
 
-const invalidUrl = (reason: string) =>
-  new DomainError('VALIDATION_FAILED', { errors: [{ field: 'url', code: 'INVALID_VALUE', message: reason, params: { own: 1 } }] });
+const invalidUrl = (reason: string) => invalidField('url', 'INVALID_VALUE', { literal: reason });
