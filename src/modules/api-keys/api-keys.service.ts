@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -54,8 +54,7 @@ export class ApiKeysService {
 
   async list(principal: Principal, query: ApiKeyListQueryDto) {
     // An ADMIN may narrow the list to one owner; anyone else sees only their own.
-    const own = ownerScope(principal);
-    const scope = 'all' in own && query.ownerId ? ownedBy(query.ownerId) : own;
+    const scope = ownerScope(principal, query.ownerId);
     const page = toPage(await this.keys.list(scope, { cursor: query.cursor, limit: query.limit }), query.limit);
     return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
   }
