@@ -49,8 +49,15 @@ declare module 'fastify' {
 /** Defined beside the queries that take it (db/ is below common/). */
 export type { OwnerScope };
 
-/** Everyone's rows for an ADMIN (a user, or an admin-scope key of one); otherwise the caller's own. */
-export const ownerScope = (principal: Principal): OwnerScope => (principal.role === 'ADMIN' ? { all: true } : { userId: principal.userId });
+/**
+ * The one "own, or any for an ADMIN" rule. Everyone's rows for an ADMIN (a user, or an admin-scope
+ * key of one), or only those of the owner it names in `narrowTo`; otherwise the caller's own, and
+ * a `narrowTo` from anyone else is ignored rather than refused (a list filter, not a request to act for someone).
+ */
+export const ownerScope = (principal: Principal, narrowTo?: string): OwnerScope => {
+  if (principal.role !== 'ADMIN') return { userId: principal.userId };
+  return narrowTo === undefined ? { all: true } : { userId: narrowTo };
+};
 
 /** A known user's rows (an ADMIN acting on a user it names, or a path that already checked ownership). */
 export const ownedBy = (userId: string): OwnerScope => ({ userId });

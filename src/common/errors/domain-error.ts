@@ -1,12 +1,19 @@
 import { ErrorCode } from './error-catalog';
 import type { ParamCode, ProblemParams } from './problem-params';
 
-/** One invalid input field. `message` is translated when the problem is written. */
+/**
+ * What a field issue says. A `fallback` is English shown only where the catalog has no
+ * `validation:<code>` text for the caller's language; a `literal` is the service's own words (a
+ * reason, a limit from our configuration) that a generic translation would lose, sent as is.
+ */
+export type FieldText = { fallback: string } | { literal: string };
+
+/** One invalid input field; build it with `fieldIssue` (field-issues.ts). Its text is chosen when the problem is written. */
 export interface FieldIssue {
   field: string;
   code: string;
-  /** English fallback, used when no translation exists for `code`. */
-  message: string;
+  text: FieldText;
+  /** Filled into the catalog translation of `code`. */
   params?: Record<string, string | number>;
 }
 

@@ -7,7 +7,7 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import { I18nService } from '../i18n/i18n.service';
 import { Language, requestLanguage } from '../i18n/language';
 import { classifyError } from './classify-error';
-import { DomainError } from './domain-error';
+import { DomainError, FieldIssue } from './domain-error';
 import { ERROR_CATALOG, problemSlug } from './error-catalog';
 import { toIntegrationProblem, usesIntegrationErrors } from './integration-problem-writer';
 import { declaredParams, ProblemMembers } from './problem-params';
@@ -109,14 +109,15 @@ export class ProblemWriter {
       problem.errors = options.errors.map((issue) => ({
         field: issue.field,
         code: issue.code,
-        message: this.fieldMessage(issue.code, issue.message, issue.params, lang),
+        message: this.fieldMessage(issue, lang),
       }));
     }
     return problem;
   }
 
-  private fieldMessage(code: string, fallback: string, params: Record<string, string | number> | undefined, lang: Language) {
+  private fieldMessage({ code, text, params }: FieldIssue, lang: Language): string {
+    if ('literal' in text) return text.literal;
     const key = `validation:${code}`;
-    return params?.own || !this.i18n.has(key, lang) ? fallback : this.i18n.translate(key, lang, params);
+    return this.i18n.has(key, lang) ? this.i18n.translate(key, lang, params) : text.fallback;
   }
 }

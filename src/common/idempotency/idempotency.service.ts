@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
 import { DomainError, FieldIssue } from '../errors/domain-error';
+import { fieldIssue } from '../errors/field-issues';
 import { safeErrorForLog } from '../errors/safe-error';
 import { MAX_NESTING_DEPTH } from '../validation/clean-strings';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -135,10 +136,10 @@ export function parseIdempotencyKey(value: string | string[]): string {
   if (KEY_PATTERN.test(key)) return key;
   const issue: FieldIssue =
     key.length === 0
-      ? { field: 'Idempotency-Key', code: 'TOO_SMALL', message: 'Must be at least 1', params: { minimum: 1 } }
+      ? fieldIssue('Idempotency-Key', 'TOO_SMALL', { fallback: 'Must be at least 1' }, { minimum: 1 })
       : key.length > 255
-        ? { field: 'Idempotency-Key', code: 'TOO_BIG', message: 'Must be at most 255', params: { maximum: 255 } }
-        : { field: 'Idempotency-Key', code: 'INVALID_FORMAT', message: 'Invalid format' };
+        ? fieldIssue('Idempotency-Key', 'TOO_BIG', { fallback: 'Must be at most 255' }, { maximum: 255 })
+        : fieldIssue('Idempotency-Key', 'INVALID_FORMAT', { fallback: 'Invalid format' });
   throw new DomainError('IDEMPOTENCY_KEY_INVALID', { errors: [issue] });
 }
 

@@ -1,4 +1,5 @@
 import { FieldIssue } from '../errors/domain-error';
+import { fieldIssue } from '../errors/field-issues';
 
 /** Deeper JSON is refused: no schema of ours nests near this, and the check stays iterative. */
 export const MAX_NESTING_DEPTH = 64;
@@ -15,7 +16,7 @@ export function findUncleanStrings(value: unknown, prefix: string[] = []): Field
   const field = (path: string[]) => [...prefix, ...path].join('.') || '(root)';
   const checkString = (text: string, path: string[]) => {
     if (text.includes('\u0000') || !text.isWellFormed()) {
-      found.push({ field: field(path), code: 'INVALID_CHARACTERS', message: 'Contains a NUL byte or an unpaired surrogate' });
+      found.push(fieldIssue(field(path), 'INVALID_CHARACTERS', { fallback: 'Contains a NUL byte or an unpaired surrogate' }));
     }
   };
   let tooDeep = false;
@@ -30,12 +31,7 @@ export function findUncleanStrings(value: unknown, prefix: string[] = []): Field
     if (path.length >= MAX_NESTING_DEPTH) {
       // One entry is enough: a wide, deep body would otherwise list thousands of fields.
       if (!tooDeep) {
-        found.push({
-          field: field(path),
-          code: 'TOO_DEEP',
-          message: `Nested more than ${MAX_NESTING_DEPTH} levels deep`,
-          params: { maximum: MAX_NESTING_DEPTH },
-        });
+        found.push(fieldIssue(field(path), 'TOO_DEEP', { fallback: `Nested more than ${MAX_NESTING_DEPTH} levels deep` }, { maximum: MAX_NESTING_DEPTH }));
       }
       tooDeep = true;
       continue;

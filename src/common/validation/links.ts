@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '../errors/domain-error';
+import { invalidField } from '../errors/field-issues';
 
 /** An absolute http(s) URL for a page of the vendor's app that our mails will link to. */
 export const pageLinkSchema = z
@@ -15,9 +15,7 @@ export const pageLinkSchema = z
 export function assertAllowedLink(field: string, link: string, allowedOrigins: string[]): void {
   if (!allowedOrigins.includes(new URL(link).origin)) {
     const origins = allowedOrigins.join(', ');
-    throw new DomainError('VALIDATION_FAILED', {
-      errors: [{ field, code: 'LINK_ORIGIN_NOT_ALLOWED', message: `Links must point to an allowed origin: ${origins}`, params: { origins } }],
-    });
+    throw invalidField(field, 'LINK_ORIGIN_NOT_ALLOWED', { fallback: `Links must point to an allowed origin: ${origins}` }, { origins });
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FieldIssue } from '../errors/domain-error';
+import { fieldIssue } from '../errors/field-issues';
 
 // A missing field reads "Required" instead of zod's "expected string, received undefined".
 z.config({
@@ -14,19 +15,15 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
   return error.issues.flatMap((issue): FieldIssue[] => {
     switch (issue.code) {
       case 'unrecognized_keys':
-        return issue.keys.map((key) => ({
-          field: fieldPath(prefix, [...issue.path, key]),
-          code: 'UNRECOGNIZED_KEY',
-          message: 'Unknown field',
-        }));
+        return issue.keys.map((key) => fieldIssue(fieldPath(prefix, [...issue.path, key]), 'UNRECOGNIZED_KEY', { fallback: 'Unknown field' }));
       case 'invalid_type':
         return [
-          {
-            field: fieldPath(prefix, issue.path),
-            code: issue.message === 'Required' ? 'REQUIRED' : 'INVALID_TYPE',
-            message: issue.message,
-            params: { expected: issue.expected },
-          },
+          fieldIssue(
+            fieldPath(prefix, issue.path),
+            issue.message === 'Required' ? 'REQUIRED' : 'INVALID_TYPE',
+            { fallback: issue.message },
+            { expected: issue.expected },
+          ),
         ];
       case 'too_small':
         return [simple(prefix, issue, 'TOO_SMALL', { minimum: Number(issue.minimum) })];
@@ -39,7 +36,7 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
         // with the other params it gives filled into the translation.
         const { code, ...params } = (issue.params ?? {}) as { code?: unknown } & Record<string, string | number>;
         if (typeof code === 'string') {
-          return [{ field: fieldPath(prefix, issue.path), code, message: issue.message, ...(Object.keys(params).length > 0 ? { params } : {}) }];
+          return [fieldIssue(fieldPath(prefix, issue.path), code, { fallback: issue.message }, Object.keys(params).length > 0 ? params : undefined)];
         }
         return [simple(prefix, issue, 'INVALID_VALUE')];
       }
@@ -52,10 +49,5 @@ export function zodIssuesToFieldIssues(error: z.ZodError, prefix?: string): Fiel
 function simple(prefix: string | undefined, issue: z.core.$ZodIssue, code: string, params?: Record<string, number>): FieldIssue {
   // Refinements carry their own English message; the generic translation would lose what they say.
   const ownMessage = issue.code === 'custom' || (issue.code === 'invalid_format' && issue.format === 'regex');
-  return {
-    field: fieldPath(prefix, issue.path),
-    code,
-    message: issue.message,
-    params: ownMessage ? { ...params, own: 1 } : params,
-  };
+  return fieldIssue(fieldPath(prefix, issue.path), code, ownMessage ? { literal: issue.message } : { fallback: issue.message }, params);
 }

@@ -1,24 +1,18 @@
 import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { createZodValidationPipe } from 'nestjs-zod';
 import { ZodError } from 'zod';
-import { DomainError } from '../errors/domain-error';
+import { fieldIssue, invalidFields } from '../errors/field-issues';
 import { findUncleanStrings } from './clean-strings';
 import { zodIssuesToFieldIssues } from './validation-issues';
 
 const ZodPipe = createZodValidationPipe({
-  createValidationException: (error) =>
-    new DomainError('VALIDATION_FAILED', {
-      errors: error instanceof ZodError ? zodIssuesToFieldIssues(error) : [],
-      cause: error,
-    }),
+  createValidationException: (error) => invalidFields(error instanceof ZodError ? zodIssuesToFieldIssues(error) : [], error),
 });
 
 function refuseAnyParameter(query: unknown): undefined {
   const unknown = Object.keys((query as Record<string, unknown> | undefined) ?? {});
   if (unknown.length === 0) return undefined;
-  throw new DomainError('VALIDATION_FAILED', {
-    errors: unknown.map((field) => ({ field, code: 'UNRECOGNIZED_KEY', message: 'Unknown field' })),
-  });
+  throw invalidFields(unknown.map((field) => fieldIssue(field, 'UNRECOGNIZED_KEY', { fallback: 'Unknown field' })));
 }
 
 /**
@@ -38,7 +32,7 @@ export class ValidationPipe implements PipeTransform {
     if (metadata.type === 'body' && value === undefined) value = {};
     const prefix = metadata.type === 'param' || metadata.type === 'query' ? metadata.data : undefined;
     const unclean = findUncleanStrings(value, prefix ? [prefix] : []);
-    if (unclean.length > 0) throw new DomainError('VALIDATION_FAILED', { errors: unclean });
+    if (unclean.length > 0) throw invalidFields(unclean);
     return this.zod.transform(value, metadata);
   }
 }

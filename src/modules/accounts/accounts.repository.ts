@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, getTableColumns, lt, sql } from 'drizzle-orm';
 import { hashesEqual } from '../../common/crypto/secret-token';
 import { Database, DB, Transaction } from '../../db/database';
+import { ownerCondition, OwnerScope } from '../../db/owner-scope';
 import { accounts, phoneSendCounts } from '../../db/schema';
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -11,7 +12,7 @@ export type PhoneReservation =
 export type TokenOutcome<T> = { outcome: 'ok'; account: T } | { outcome: 'not-found' | 'invalid' | 'expired' };
 
 /**
- * Every query is scoped by the owner: (userId, accountId), never accountId alone. The one
+ * Every query is scoped by the owner: (OwnerScope, accountId), never accountId alone. The one
  * exception is lockByEmailToken: there the mailed token is the credential, not a login.
  */
 @Injectable()
@@ -59,12 +60,8 @@ export class AccountsRepository {
     return account;
   }
   /** The user's own account, locked for the rest of the caller's transaction (phone codes are counted under it). */
-  private async lockOwned(tx: Transaction, userId: string, accountId: string): Promise<AccountRow | undefined> {
-    const [account] = await tx
-      .select()
-      .from(accounts)
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
-      .for('update');
+  private async lockOwned(tx: Transaction, scope: OwnerScope, accountId: string): Promise<AccountRow | undefined> {
+    const [account] = await tx.select().from(accounts).where(owned(scope, accountId)).for('update');
     return account;
   }
 
@@ -72,11 +69,11 @@ export class AccountsRepository {
    * The account becomes ACTIVE with its email verified. The token's hash stays, without an expiry:
    * the status spends it, and a second use of the same link can be told apart from a wrong token.
    */
-  async activate(tx: Transaction, userId: string, accountId: string): Promise<AccountRow> {
+  async activate(tx: Transaction, scope: OwnerScope, accountId: string): Promise<AccountRow> {
     const [activated] = await tx
       .update(accounts)
       .set({ status: 'ACTIVE', emailVerified: true, emailTokenExpiresAt: null })
-      .where(and(eq(accounts.id, accountId), eq(accounts.userId, userId)))
+      .where(owned(scope, accountId))
       .returning();
     return activated!;
   }
@@ -90,13 +87,13 @@ export class AccountsRepository {
    */
   async reservePhoneCode(
     tx: Transaction,
-    userId: string,
+    scope: OwnerScope,
     accountId: string,
     code: { hash: string; expiresAt: Date },
     limits: { perAccount: { maxSends: number; windowSeconds: number }; perNumberPerDay: number },
     now: Date,
   ): Promise<PhoneReservation> {
-    const account = await this.lockOwned(tx, userId, accountId);
+    const account = await this.lockOwned(tx, scope, accountId);
     if (!account) return { outcome: 'not-found' };
     const windowOpen = account.phoneSendWindowEndsAt !== null && account.phoneSendWindowEndsAt > now;
     if (windowOpen && account.phoneSendsInWindow >= limits.perAccount.maxSends)
@@ -137,13 +134,13 @@ export class AccountsRepository {
    */
   async verifyPhoneCode(
     tx: Transaction,
-    userId: string,
+    scope: OwnerScope,
     accountId: string,
     codeHash: string,
     maxAttempts: number,
     now: Date,
   ): Promise<TokenOutcome<AccountRow>> {
-    const account = await this.lockOwned(tx, userId, accountId);
+    const account = await this.lockOwned(tx, scope, accountId);
     if (!account) return { outcome: 'not-found' };
     if (!account.phoneCodeHash) return { outcome: 'invalid' };
     if (!account.phoneCodeExpiresAt || account.phoneCodeExpiresAt <= now) return { outcome: 'expired' };
@@ -164,3 +161,5 @@ export class AccountsRepository {
     return { outcome: 'ok', account: verified! };
   }
 }
+
+const owned = (scope: OwnerScope, accountId: string) => and(eq(accounts.id, accountId), ownerCondition(accounts.userId, scope));

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { actingUserId, Principal } from '../../common/auth/principal';
+import { actingUserId, ownedBy, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { parseSecretToken, secretMatches, secretTokenWith, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
@@ -103,7 +103,7 @@ export class AccountsService {
       if (row.status === 'SUSPENDED') throw new DomainError('ACCOUNT_SUSPENDED');
       if (!row.emailTokenExpiresAt || row.emailTokenExpiresAt <= now) throw new DomainError('TOKEN_EXPIRED');
       // The account and its user become ACTIVE together.
-      const activated = await this.accounts.activate(tx, row.userId, row.id);
+      const activated = await this.accounts.activate(tx, ownedBy(row.userId), row.id);
       await this.users.activate(tx, row.userId, now);
       return activated;
     });
@@ -124,7 +124,7 @@ export class AccountsService {
     const reservation = await this.transactions.run((tx) =>
       this.accounts.reservePhoneCode(
         tx,
-        userId,
+        ownedBy(userId),
         accountId,
         { hash: phoneCodeHash(accountId, code), expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_SECONDS * 1000) },
         { perAccount: { maxSends: PHONE_SENDS_PER_HOUR, windowSeconds: 3600 }, perNumberPerDay: this.config.accounts.phoneSendsPerNumberPerDay },
@@ -148,7 +148,7 @@ export class AccountsService {
     const { userId, accountId } = await this.target(principal, dto);
     const codeHash = phoneCodeHash(accountId, dto.phoneVerificationToken);
     const now = this.clock.now();
-    const result = await this.transactions.run((tx) => this.accounts.verifyPhoneCode(tx, userId, accountId, codeHash, PHONE_CODE_MAX_ATTEMPTS, now));
+    const result = await this.transactions.run((tx) => this.accounts.verifyPhoneCode(tx, ownedBy(userId), accountId, codeHash, PHONE_CODE_MAX_ATTEMPTS, now));
     return { account: toAccountView(unwrap(result)) };
   }
 

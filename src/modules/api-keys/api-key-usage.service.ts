@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
 import { LATENCY_BUCKETS_MS } from './api-key-usage.recorder';
@@ -26,10 +27,10 @@ export class ApiKeyUsageService {
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 86_400_000);
     // The schema compares from and to when both are given; a lone `from` is compared with now here.
     if (from.getTime() >= to.getTime()) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'from', code: 'INVALID_VALUE', message: 'from must be before to', params: { own: 1 } }] });
+      throw invalidField('from', 'INVALID_VALUE', { literal: 'from must be before to' });
     }
     if (to.getTime() - from.getTime() > MAX_RANGE_MS) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'from', code: 'TOO_BIG', message: 'The range may span at most 366 days' }] });
+      throw invalidField('from', 'TOO_BIG', { fallback: 'The range may span at most 366 days' });
     }
     const rows = await this.usage.usageBetween(key.id, floorTo('hour', from), to);
     const buckets = new Map<number, UsageRow>();

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { isLiveKey } from '../../db/schema';
@@ -29,7 +30,7 @@ export class ApiKeysService {
     const now = this.clock.now();
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt <= now) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'expiresAt', code: 'INVALID_VALUE', message: 'Must be in the future' }] });
+      throw invalidField('expiresAt', 'INVALID_VALUE', { fallback: 'Must be in the future' });
     }
     const { key, fields } = this.newKey(dto.environment);
     // Under a lock on the owner row, so one owner's concurrent creates cannot overshoot the cap together.
@@ -53,8 +54,7 @@ export class ApiKeysService {
 
   async list(principal: Principal, query: ApiKeyListQueryDto) {
     // An ADMIN may narrow the list to one owner; anyone else sees only their own.
-    const own = ownerScope(principal);
-    const scope = 'all' in own && query.ownerId ? ownedBy(query.ownerId) : own;
+    const scope = ownerScope(principal, query.ownerId);
     const page = toPage(await this.keys.list(scope, { cursor: query.cursor, limit: query.limit }), query.limit);
     return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
   }

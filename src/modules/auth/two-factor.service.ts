@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { issueSecretToken, parseSecretToken, secretMatches } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { DomainEvents } from '../../common/events';
 import { isId, newId } from '../../lib/ids';
 import { MailService, MailTemplate } from '../../common/mail/mail.service';
@@ -210,7 +211,7 @@ export class TwoFactorService {
     const user = await this.users.findById(caller.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
     if (user.passwordHash !== null && password === undefined) {
-      throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'password', code: 'REQUIRED', message: 'Required' }] });
+      throw invalidField('password', 'REQUIRED', { fallback: 'Required' });
     }
     if (password !== undefined) {
       if (!(await this.passwords.verify(user.passwordHash, password))) throw new DomainError('PASSWORD_INCORRECT');

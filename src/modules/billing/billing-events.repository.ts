@@ -27,11 +27,11 @@ export class BillingEventsRepository {
 
   /**
    * Keyed by the provider's event id with ON CONFLICT DO NOTHING: a concurrent redelivery waits for the
-   * first transaction and then finds the row. False when the event was already stored.
+   * first transaction and then finds the row (unlike a caught violation, the caller's transaction goes on).
    */
-  async insertOnce(tx: Executor, event: { id: string; type: string; payload: unknown }): Promise<boolean> {
+  async insertOnce(tx: Executor, event: { id: string; type: string; payload: unknown }): Promise<{ outcome: 'created' } | { outcome: 'duplicate' }> {
     const [inserted] = await tx.insert(stripeEvents).values(event).onConflictDoNothing().returning({ id: stripeEvents.id });
-    return inserted !== undefined;
+    return inserted ? { outcome: 'created' } : { outcome: 'duplicate' };
   }
 
   /** What applying the event did, refusals included. */

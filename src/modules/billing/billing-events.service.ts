@@ -35,7 +35,7 @@ export class BillingEventsService {
       return { received: true };
     }
     await this.transactions.run(async (tx) => {
-      if (!(await this.events.insertOnce(tx, { id, type, payload: received.body }))) return;
+      if ((await this.events.insertOnce(tx, { id, type, payload: received.body })).outcome === 'duplicate') return;
       await this.events.setOutcome(tx, id, await this.apply(tx, id, event));
     });
     return { received: true };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { grossOf } from '../../common/money/money';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { OrderRow, OrdersService } from '../orders/orders.service';
@@ -69,7 +70,7 @@ export class OrderCheckoutService {
     const lines = [...quantities].map(([productId, quantity], index) => {
       const product = byId.get(productId);
       if (!product) {
-        throw new DomainError('VALIDATION_FAILED', { errors: [{ field: `items.${index}.productId`, code: 'INVALID_VALUE', message: 'No such product' }] });
+        throw invalidField(`items.${index}.productId`, 'INVALID_VALUE', { fallback: 'No such product' });
       }
       if (!product.active) throw new DomainError('PRODUCT_INACTIVE');
       if (product.stock !== null && product.stock < quantity) throw new DomainError('OUT_OF_STOCK');
@@ -77,9 +78,7 @@ export class OrderCheckoutService {
     });
     const currencies = new Set(lines.map((line) => line.product.currency));
     if (currencies.size > 1) {
-      throw new DomainError('VALIDATION_FAILED', {
-        errors: [{ field: 'items', code: 'INVALID_VALUE', message: 'All products of one order must share a currency' }],
-      });
+      throw invalidField('items', 'INVALID_VALUE', { fallback: 'All products of one order must share a currency' });
     }
     return lines;
   }
@@ -91,37 +90,22 @@ export class OrderCheckoutService {
     dto.items.forEach((item, index) => {
       const quantity = (quantities.get(item.productId) ?? 0) + item.quantity;
       if (quantity > maxUnitsPerLine) {
-        throw new DomainError('VALIDATION_FAILED', {
-          errors: [
-            {
-              field: `items.${index}.quantity`,
-              code: 'TOO_BIG',
-              message: `At most ${maxUnitsPerLine} units of one product per order`,
-              params: { maximum: maxUnitsPerLine },
-            },
-          ],
-        });
+        throw invalidField(
+          `items.${index}.quantity`,
+          'TOO_BIG',
+          { fallback: `At most ${maxUnitsPerLine} units of one product per order` },
+          { maximum: maxUnitsPerLine },
+        );
       }
       quantities.set(item.productId, quantity);
     });
     // Provider metadata values hold 500 characters: productIds fits 15 ids.
     if (quantities.size > MAX_DISTINCT_PRODUCTS) {
-      throw new DomainError('VALIDATION_FAILED', {
-        errors: [
-          {
-            field: 'items',
-            code: 'TOO_BIG',
-            message: `At most ${MAX_DISTINCT_PRODUCTS} different products`,
-            params: { maximum: MAX_DISTINCT_PRODUCTS, own: 1 },
-          },
-        ],
-      });
+      throw invalidField('items', 'TOO_BIG', { literal: `At most ${MAX_DISTINCT_PRODUCTS} different products` }, { maximum: MAX_DISTINCT_PRODUCTS });
     }
     const total = [...quantities.values()].reduce((sum, quantity) => sum + quantity, 0);
     if (total > maxUnitsPerOrder) {
-      throw new DomainError('VALIDATION_FAILED', {
-        errors: [{ field: 'items', code: 'TOO_BIG', message: `At most ${maxUnitsPerOrder} units per order`, params: { maximum: maxUnitsPerOrder, own: 1 } }],
-      });
+      throw invalidField('items', 'TOO_BIG', { literal: `At most ${maxUnitsPerOrder} units per order` }, { maximum: maxUnitsPerOrder });
     }
     return quantities;
   }

@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock';
 import { sha256 } from '../../common/crypto/secret-token';
 import { pgErrorCode } from '../../common/errors/classify-error';
 import { DomainError } from '../../common/errors/domain-error';
+import { fieldIssue, invalidField, invalidFields } from '../../common/errors/field-issues';
 import { GeoLocation, GeoLocator } from '../../common/geo/geo-locator';
 import { I18nService } from '../../common/i18n/i18n.service';
 import { Language } from '../../common/i18n/language';
@@ -189,7 +190,7 @@ export class LicensesService {
 
   async grant(dto: LicenseGrantDto) {
     const product = await this.products.findById(dto.productId);
-    if (!product) throw new DomainError('VALIDATION_FAILED', { errors: [{ field: 'productId', code: 'INVALID_VALUE', message: 'No such product' }] });
+    if (!product) throw invalidField('productId', 'INVALID_VALUE', { fallback: 'No such product' });
     const now = this.clock.now();
     const { key, row } = newLicense(product, { userId: dto.userId }, now, {
       ...(dto.expiresAt !== undefined ? { expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null } : {}),
@@ -261,7 +262,7 @@ function scopeMismatch(dto: LicenseValidateDto, license: LicenseRow, activationC
 /** The only foreign key a grant's input can break is the user's (the product was loaded above). */
 function foreignKeyToField(error: unknown) {
   if (pgErrorCode(error) === '23503') {
-    return new DomainError('VALIDATION_FAILED', { errors: [{ field: 'userId', code: 'INVALID_VALUE', message: 'No such user' }], cause: error });
+    return invalidFields([fieldIssue('userId', 'INVALID_VALUE', { fallback: 'No such user' })], error);
   }
   return error;
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
-import { pgErrorCode } from '../../common/errors/classify-error';
 import { Database, DB, Executor, Transaction } from '../../db/database';
+import { ownerCondition, OwnerScope } from '../../db/owner-scope';
 import { userIdentities } from '../../db/schema';
+import { isUniqueViolation } from '../../db/unique-violation';
 
 export type UserIdentityRow = typeof userIdentities.$inferSelect;
 export type NewUserIdentity = typeof userIdentities.$inferInsert;
@@ -30,21 +31,21 @@ export class UserIdentitiesRepository {
       const [row] = await tx.insert(userIdentities).values(identity).returning();
       return { outcome: 'linked', identity: row! };
     } catch (error) {
-      if (pgErrorCode(error) === '23505') return { outcome: 'already-linked' };
+      if (isUniqueViolation(error, 'user_identities_provider_subject_key')) return { outcome: 'already-linked' };
       throw error;
     }
   }
 
-  async listOwned(userId: string): Promise<UserIdentityRow[]> {
-    return this.db.select().from(userIdentities).where(eq(userIdentities.userId, userId)).orderBy(asc(userIdentities.createdAt), asc(userIdentities.id));
-  }
-
-  async findOwned(tx: Transaction, userId: string, id: string): Promise<UserIdentityRow | undefined> {
-    const [row] = await tx
+  async listOwned(scope: OwnerScope): Promise<UserIdentityRow[]> {
+    return this.db
       .select()
       .from(userIdentities)
-      .where(and(eq(userIdentities.userId, userId), eq(userIdentities.id, id)))
-      .limit(1);
+      .where(ownerCondition(userIdentities.userId, scope))
+      .orderBy(asc(userIdentities.createdAt), asc(userIdentities.id));
+  }
+
+  async findOwned(tx: Transaction, scope: OwnerScope, id: string): Promise<UserIdentityRow | undefined> {
+    const [row] = await tx.select().from(userIdentities).where(owned(scope, id)).limit(1);
     return row;
   }
 
@@ -58,7 +59,9 @@ export class UserIdentitiesRepository {
     await tx.delete(userIdentities).where(and(eq(userIdentities.userId, userId), keep ? ne(userIdentities.id, keep.except) : undefined));
   }
 
-  async deleteOwned(tx: Transaction, userId: string, id: string): Promise<void> {
-    await tx.delete(userIdentities).where(and(eq(userIdentities.userId, userId), eq(userIdentities.id, id)));
+  async deleteOwned(tx: Transaction, scope: OwnerScope, id: string): Promise<void> {
+    await tx.delete(userIdentities).where(owned(scope, id));
   }
 }
+
+const owned = (scope: OwnerScope, id: string) => and(eq(userIdentities.id, id), ownerCondition(userIdentities.userId, scope));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
+import { ownedBy, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { TransactionRunner } from '../../db/transaction';
 import { UsersRepository } from '../users/users.repository';
@@ -16,7 +16,7 @@ export class UserIdentitiesService {
   ) {}
 
   async list(principal: Principal) {
-    const rows = await this.identities.listOwned(principal.userId);
+    const rows = await this.identities.listOwned(ownedBy(principal.userId));
     return { items: rows.map(toUserIdentityView) };
   }
 
@@ -30,9 +30,9 @@ export class UserIdentitiesService {
     await this.transactions.run(async (tx) => {
       const user = await this.users.lockById(tx, principal.userId);
       if (!user) throw new DomainError('UNAUTHORIZED');
-      if (!(await this.identities.findOwned(tx, user.id, id))) throw new DomainError('NOT_FOUND');
+      if (!(await this.identities.findOwned(tx, ownedBy(user.id), id))) throw new DomainError('NOT_FOUND');
       if (user.passwordHash === null && (await this.identities.countOwned(tx, user.id)) <= 1) throw new DomainError('LAST_SIGN_IN_METHOD');
-      await this.identities.deleteOwned(tx, user.id, id);
+      await this.identities.deleteOwned(tx, ownedBy(user.id), id);
     });
   }
 }

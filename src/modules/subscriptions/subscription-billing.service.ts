@@ -127,14 +127,14 @@ export class SubscriptionBillingService {
     if (this.endedAlready(row, invoice)) return result('IGNORED_STALE');
     const plan = (invoice.priceId ? await this.plans.findPresetByStripePriceId(tx, invoice.priceId) : undefined) ?? current.plan;
     if (plan.code === 'NONE') return result('IGNORED');
-    const first = await this.subscriptions.insertInvoiceOnce(tx, {
+    const recorded = await this.subscriptions.insertInvoiceOnce(tx, {
       id: invoice.invoiceId,
       subscriptionId: row.id,
       periodEnd: invoice.periodEnd,
       amountPaidMinor: invoice.amountPaid,
       currency: invoice.currency.toUpperCase(),
     });
-    if (!first) return result('IGNORED_DUPLICATE');
+    if (recorded.outcome === 'duplicate') return result('IGNORED_DUPLICATE');
     // An older invoice paid late is recorded and announced, but moves nothing back.
     if (this.isNewer(row, invoice.periodEnd, invoice.eventCreated)) {
       await this.changes.applyPlanChange(tx, current, plan, {

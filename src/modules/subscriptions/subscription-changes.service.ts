@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { iso, isoOrNull } from '../../common/iso';
 import type { Transaction } from '../../db/database';
@@ -97,7 +98,7 @@ export class SubscriptionChangesService {
   /** The history row and the outbox row of one change, in the caller's transaction. */
   async recordHistory(tx: Transaction, before: CurrentSubscription, after: CurrentSubscription, context: ChangeContext): Promise<void> {
     const { subscription, plan } = after;
-    await this.subscriptions.insertChange(tx, {
+    const recorded = await this.subscriptions.insertChange(tx, {
       subscriptionId: subscription.id,
       accountId: subscription.accountId,
       userId: subscription.userId,
@@ -112,6 +113,7 @@ export class SubscriptionChangesService {
       periodEnd: subscription.currentPeriodEnd,
       createdAt: context.at,
     });
+    if (recorded.outcome === 'second-trial') throw new DomainError('TRIAL_ALREADY_USED');
     await this.outbox.append(tx, {
       type: 'subscription.changed',
       payload: {

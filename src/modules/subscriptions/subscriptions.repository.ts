@@ -4,7 +4,7 @@ import { Database, DB } from '../../db/database';
 import { accounts, plans, subscriptionChanges, subscriptionInvoices, subscriptions } from '../../db/schema';
 import type { Executor, Transaction } from '../../db/database';
 import type { PlanRow } from './plans.repository';
-import { causeChain } from '../../lib/cause-chain';
+import { isUniqueViolation } from '../../db/unique-violation';
 import type { GeoScope } from '../../common/geo/geo-scopes';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -30,15 +30,6 @@ export interface AccountSubscription {
 export interface AdminListFilter {
   status?: SubscriptionStatus;
   plan?: PlanRow['code'];
-}
-
-/** The database's own refusal of a user's second TRIAL (the partial unique index on history rows). */
-export function isSecondTrial(error: unknown): boolean {
-  for (const link of causeChain(error)) {
-    const { code, constraint } = link as { code?: unknown; constraint?: unknown };
-    if (code === '23505') return constraint === 'subscription_changes_one_trial_key';
-  }
-  return false;
 }
 
 /** A user's account and subscription as metering reads them; both null without an account. */
@@ -148,10 +139,10 @@ export class SubscriptionsRepository {
     return byCustomer;
   }
 
-  /** Records a paid Stripe invoice once by its id; false when it was recorded before. */
-  async insertInvoiceOnce(tx: Executor, invoice: NewSubscriptionInvoice): Promise<boolean> {
+  /** Records a paid Stripe invoice once by its id (ON CONFLICT DO NOTHING: the caller's transaction goes on). */
+  async insertInvoiceOnce(tx: Executor, invoice: NewSubscriptionInvoice): Promise<{ outcome: 'created' } | { outcome: 'duplicate' }> {
     const [inserted] = await tx.insert(subscriptionInvoices).values(invoice).onConflictDoNothing().returning({ id: subscriptionInvoices.id });
-    return inserted !== undefined;
+    return inserted ? { outcome: 'created' } : { outcome: 'duplicate' };
   }
 
   async update(tx: Executor, id: string, changes: SubscriptionChanges): Promise<SubscriptionRow> {
@@ -159,8 +150,19 @@ export class SubscriptionsRepository {
     return row!;
   }
 
-  async insertChange(tx: Executor, change: NewSubscriptionChange): Promise<void> {
-    await tx.insert(subscriptionChanges).values(change);
+  /**
+   * Records one history row, unless it would be the user's second TRIAL: the partial unique index
+   * on history rows is the last word if a race slipped past the caller's checks, and the caller's
+   * transaction is then aborted.
+   */
+  async insertChange(tx: Executor, change: NewSubscriptionChange): Promise<{ outcome: 'recorded' } | { outcome: 'second-trial' }> {
+    try {
+      await tx.insert(subscriptionChanges).values(change);
+      return { outcome: 'recorded' };
+    } catch (error) {
+      if (isUniqueViolation(error, 'subscription_changes_one_trial_key')) return { outcome: 'second-trial' };
+      throw error;
+    }
   }
 
   /** Whether the user has ever been put on TRIAL, by any account or source (read through the one-trial index). */

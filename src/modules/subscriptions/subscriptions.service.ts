@@ -14,7 +14,7 @@ import { entitlementAt, toSubscriptionView } from './subscriptions.mapper';
 import { QuotaCountersRepository } from './quota-counters.repository';
 import { quotaWindow } from './quota-windows';
 import { isoOrNull } from '../../common/iso';
-import { AdminListFilter, isSecondTrial, SubscriptionsRepository } from './subscriptions.repository';
+import { AdminListFilter, SubscriptionsRepository } from './subscriptions.repository';
 import { CustomPlanInput, presetOf, SubscriptionUpdateDto } from './subscriptions.schemas';
 
 const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
@@ -164,25 +164,20 @@ export class SubscriptionsService {
     const owner = { accountId: account.id, userId: account.userId };
     const now = this.clock.now();
     const context = { source: isAdmin ? ('ADMIN' as const) : ('USER' as const), actorUserId: principal.userId, at: now };
-    await this.transactions
-      .run(async (tx) => {
-        const code = presetOf(dto);
-        const preset = code ? await this.plans.findPresetIn(tx, code) : undefined;
-        if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
-        const { current } = await this.changes.lock(tx, owner, now);
-        // Stripe keeps billing until its subscription is cancelled, and its next event would undo a
-        // change made here: a Stripe-billed account changes plan through Stripe (cancel, then buy).
-        if (hasLiveStripeSubscription(current.subscription)) throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
-        if (preset?.code === 'NONE' && current.plan.code === 'NONE') return;
-        if (preset?.code === 'TRIAL' && (await this.subscriptions.hasEnteredTrial(tx, owner.userId))) throw new DomainError('TRIAL_ALREADY_USED');
-        const plan = preset ?? (await this.plans.insertCustom(tx, customPlanRow(account.id, dto.customPlan!)));
-        await this.changes.applyPlanChange(tx, current, plan, context);
-      })
-      .catch((error: unknown) => {
-        // The partial unique index on TRIAL history rows: the last word if a race slipped past the lock.
-        if (isSecondTrial(error)) throw new DomainError('TRIAL_ALREADY_USED', { cause: error });
-        throw error;
-      });
+    await this.transactions.run(async (tx) => {
+      const code = presetOf(dto);
+      const preset = code ? await this.plans.findPresetIn(tx, code) : undefined;
+      if (preset && preset.code !== 'NONE' && preset.priceMinor > 0 && !isAdmin) throw new DomainError('PAYMENT_REQUIRED');
+      const { current } = await this.changes.lock(tx, owner, now);
+      // Stripe keeps billing until its subscription is cancelled, and its next event would undo a
+      // change made here: a Stripe-billed account changes plan through Stripe (cancel, then buy).
+      if (hasLiveStripeSubscription(current.subscription)) throw new DomainError('STRIPE_SUBSCRIPTION_EXISTS');
+      if (preset?.code === 'NONE' && current.plan.code === 'NONE') return;
+      if (preset?.code === 'TRIAL' && (await this.subscriptions.hasEnteredTrial(tx, owner.userId))) throw new DomainError('TRIAL_ALREADY_USED');
+      const plan = preset ?? (await this.plans.insertCustom(tx, customPlanRow(account.id, dto.customPlan!)));
+      // A race past this check is refused by the history's one-trial index, with the same code.
+      await this.changes.applyPlanChange(tx, current, plan, context);
+    });
     this.geo.prepareFor(dto.customPlan?.geoScope);
     return this.view(owner, lang);
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, ilike, ne, sql } from 'drizzle-orm';
-import { pgErrorCode } from '../../common/errors/classify-error';
 import { containsPattern } from '../../common/pagination';
 import { Database, DB, Executor, Transaction } from '../../db/database';
 import { users } from '../../db/schema';
+import { isUniqueViolation } from '../../db/unique-violation';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
@@ -24,7 +24,7 @@ export class UsersRepository {
       const [row] = await tx.insert(users).values(user).returning();
       return { outcome: 'created', user: row! };
     } catch (error) {
-      if (pgErrorCode(error) === '23505') return { outcome: 'email-taken' };
+      if (isUniqueViolation(error, 'users_email_key')) return { outcome: 'email-taken' };
       throw error;
     }
   }

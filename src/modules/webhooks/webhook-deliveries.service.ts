@@ -3,6 +3,7 @@ import { ownerScope, Principal } from '../../common/auth/principal';
 import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
@@ -76,5 +77,4 @@ function found<T>(row: T | undefined): T {
   return row;
 }
 
-const invalidSince = (reason: string) =>
-  new DomainError('VALIDATION_FAILED', { errors: [{ field: 'since', code: 'INVALID_VALUE', message: reason, params: { own: 1 } }] });
+const invalidSince = (reason: string) => invalidField('since', 'INVALID_VALUE', { literal: reason });

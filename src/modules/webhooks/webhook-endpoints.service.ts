@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { ownedBy, ownerScope, Principal } from '../../common/auth/principal';
+import { ownerScope, Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { DomainError } from '../../common/errors/domain-error';
+import { invalidField } from '../../common/errors/field-issues';
 import { DomainEvents } from '../../common/events';
 import { toPage } from '../../common/pagination';
 import { AppConfig, InjectConfig } from '../../config/config';
@@ -66,8 +67,7 @@ export class WebhookEndpointsService {
 
   async list(principal: Principal, query: WebhookEndpointListQueryDto) {
     // An ADMIN may narrow the list to one owner; anyone else sees only their own.
-    const own = ownerScope(principal);
-    const scope = 'all' in own && query.ownerId ? ownedBy(query.ownerId) : own;
+    const scope = ownerScope(principal, query.ownerId);
     const page = toPage(await this.endpoints.list(scope, { cursor: query.cursor, limit: query.limit }), query.limit);
     return { items: page.items.map(toWebhookEndpointView), nextCursor: page.nextCursor };
   }
@@ -141,5 +141,4 @@ function found(row: WebhookEndpointRow | undefined): WebhookEndpointRow {
   return row;
 }
 
-const invalidUrl = (reason: string) =>
-  new DomainError('VALIDATION_FAILED', { errors: [{ field: 'url', code: 'INVALID_VALUE', message: reason, params: { own: 1 } }] });
+const invalidUrl = (reason: string) => invalidField('url', 'INVALID_VALUE', { literal: reason });
