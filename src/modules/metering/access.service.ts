@@ -6,9 +6,8 @@ import { iso, isoOrNull } from '../../common/iso';
 import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { ApiKeyUsageRecorder } from '../api-keys/api-key-usage.recorder';
-import type { Entitlement } from '../subscriptions/subscriptions.mapper';
 import { AccessCode, AccessDecision, AccessVerifyDto } from './access.schemas';
-import { EntitlementsService } from './entitlements.service';
+import { Entitlement, EntitlementsService } from './entitlements.service';
 import { MeterRefusal, MeterService, QuotaState } from './meter.service';
 
 const KEY_CODES: Record<Exclude<KeyInspection['outcome'], 'VALID'>, AccessCode> = {
