@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { Transaction } from '../../db/database';
 import type { PlanTerms } from '../../db/schema/subscriptions';
 import { PlanRow, PlansRepository } from './plans.repository';
-import { CurrentSubscription, EntitlementRow, SubscriptionChanges, SubscriptionRow, SubscriptionsRepository } from './subscriptions.repository';
+import { CurrentSubscription, SubscriptionChanges, SubscriptionRow, SubscriptionSnapshotRow, SubscriptionsRepository } from './subscriptions.repository';
 
 /** A user's account and subscription as last read, to be judged against the clock by `standingAt`. */
-export type SubscriptionSnapshot = EntitlementRow;
+export type SubscriptionSnapshot = SubscriptionSnapshotRow;
 
 /** The NONE plan (the free tier), whose current terms apply to every user on NONE. */
 export type NonePlan = PlanRow;
@@ -79,7 +79,7 @@ export class SubscriptionTermsService {
   ) {}
 
   snapshotOf(userId: string): Promise<SubscriptionSnapshot> {
-    return this.subscriptions.entitlementOf(userId);
+    return this.subscriptions.snapshotOf(userId);
   }
 
   async nonePlan(tx?: Transaction): Promise<NonePlan> {
