@@ -7,7 +7,8 @@ import { Principal } from '../../common/auth/principal';
 import { Language } from '../../common/i18n/language';
 import { RequestLanguage } from '../../common/i18n/request-language.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { AccountIdParamsDto, MySubscriptionResponseDto, SubscriptionUsageResponseDto } from '../subscriptions/subscriptions.schemas';
+import { AccountIdParamsDto } from '../subscriptions/subscriptions.schemas';
+import { MySubscriptionResponseDto, SubscriptionUsageResponseDto } from './usage.schemas';
 import { UsageService } from './usage.service';
 
 /** The subscription routes that show quota usage: metering owns the counters and their windows. */
