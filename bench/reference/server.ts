@@ -16,7 +16,7 @@ import argon2 from 'argon2';
 import Fastify from 'fastify';
 import { Pool } from 'pg';
 import { grossOf, moneyNumber } from '../../src/common/money/money';
-import { limitFor, quotaWindow } from '../../src/modules/subscriptions/quota-windows';
+import { limitFor, quotaWindow } from '../../src/modules/metering/quota-windows';
 import type { PlanTerms } from '../../src/db/schema/subscriptions';
 
 const env = (name: string) => process.env[name] ?? failOn(`${name} is required`);

@@ -35,7 +35,7 @@ const OWNERS: Record<string, string> = {
   subscription_changes: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_invoices: `${MODULES}/subscriptions/subscriptions.repository.ts`,
   subscription_checkouts: `${MODULES}/billing/subscription-checkouts.repository.ts`,
-  quota_counters: `${MODULES}/subscriptions/quota-counters.repository.ts`,
+  quota_counters: `${MODULES}/metering/quota-counters.repository.ts`,
   webhook_endpoints: `${MODULES}/webhooks/webhook-endpoints.repository.ts`,
   webhook_deliveries: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,
   webhook_attempts: `${MODULES}/webhooks/webhook-deliveries.repository.ts`,

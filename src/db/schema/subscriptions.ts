@@ -208,13 +208,3 @@ export const subscriptionCheckouts = pgTable(
     ),
   ],
 );
-
-/** Stripe statuses after which a Stripe subscription never bills again. */
-export const ENDED_STRIPE_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
-
-/**
- * Whether Stripe may still bill this account: a Stripe subscription is attached and has not ended,
- * whatever plan the row reads now (a lapsed grace period reads NONE while Stripe keeps retrying).
- */
-export const hasLiveStripeSubscription = (row: { stripeSubscriptionId: string | null; stripeStatus: string | null }) =>
-  row.stripeSubscriptionId !== null && !ENDED_STRIPE_STATUSES.has(row.stripeStatus ?? '');

@@ -5,7 +5,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { invalidField } from '../../common/errors/field-issues';
 import { iso, isoOrNull } from '../../common/iso';
 import { toPage } from '../../common/pagination';
-import { LATENCY_BUCKETS_MS } from './api-key-usage.recorder';
+import { ApiKeyRequest, ApiKeyUsageRecorder, LATENCY_BUCKETS_MS } from './api-key-usage.recorder';
 import { ApiKeyUsageRepository, UsageRow } from './api-key-usage.repository';
 import { toAuditEntryView } from './api-keys.mapper';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -18,8 +18,14 @@ export class ApiKeyUsageService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly usage: ApiKeyUsageRepository,
+    private readonly recorder: ApiKeyUsageRecorder,
     private readonly clock: Clock,
   ) {}
+
+  /** Counts a request made with a key that did not reach Gatehouse's own routes (an access check a vendor made for it); batched, never awaited. */
+  record(request: ApiKeyRequest): void {
+    this.recorder.record(request);
+  }
 
   async usageOf(principal: Principal, id: string, query: ApiKeyUsageQueryDto) {
     const key = await this.ownedKey(principal, id);

@@ -11,7 +11,7 @@ import { ApiKeysService } from './api-keys.service';
 
 /**
  * API keys and their usage. Exports the route guard's ApiKeyVerifier (handed over by
- * AuthCoreModule.forRoot), the usage recorder metering reads for access checks, and
+ * AuthCoreModule.forRoot), the usage service metering records access checks with, and
  * ApiKeysRepository, through which auth and OIDC revoke keys inside their transactions.
  */
 @Module({
@@ -26,6 +26,6 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyUsageService,
     { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [ApiKeyVerifier, ApiKeyUsageRecorder, ApiKeysRepository],
+  exports: [ApiKeyVerifier, ApiKeyUsageService, ApiKeysRepository],
 })
 export class ApiKeysModule {}

@@ -72,7 +72,7 @@ export class SubscriptionCheckoutService {
     for (let round = 1; !(await this.cancelOnce(deadline, owner)); round++) {
       if (round === 3) throw new DomainError('CONFLICT');
     }
-    return this.subscriptions.me(principal, lang);
+    return this.subscriptions.mine(principal, lang);
   }
 
   private async cancelOnce(deadline: PaymentDeadline, owner: Owner): Promise<boolean> {

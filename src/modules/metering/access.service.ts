@@ -5,10 +5,9 @@ import { Clock } from '../../common/clock';
 import { iso, isoOrNull } from '../../common/iso';
 import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { ApiKeyUsageRecorder } from '../api-keys/api-key-usage.recorder';
-import type { Entitlement } from '../subscriptions/subscriptions.mapper';
+import { ApiKeyUsageService } from '../api-keys/api-key-usage.service';
 import { AccessCode, AccessDecision, AccessVerifyDto } from './access.schemas';
-import { EntitlementsService } from './entitlements.service';
+import { Entitlement, EntitlementsService } from './entitlements.service';
 import { MeterRefusal, MeterService, QuotaState } from './meter.service';
 
 const KEY_CODES: Record<Exclude<KeyInspection['outcome'], 'VALID'>, AccessCode> = {
@@ -56,7 +55,7 @@ export class AccessService {
     private readonly keys: ApiKeyVerifier,
     private readonly meter: MeterService,
     private readonly entitlements: EntitlementsService,
-    private readonly usage: ApiKeyUsageRecorder,
+    private readonly usage: ApiKeyUsageService,
     private readonly clock: Clock,
     private readonly rateLimiter: RateLimiter,
     @InjectConfig() private readonly config: AppConfig,

@@ -1,7 +1,7 @@
 import type { PlanLimit } from '../../db/schema/subscriptions';
-import type { CounterKey } from '../subscriptions/quota-counters.repository';
-import type { QuotaWindow } from '../subscriptions/quota-windows';
-import type { Entitlement } from '../subscriptions/subscriptions.mapper';
+import type { Entitlement } from './entitlements.service';
+import type { CounterKey } from './quota-counters.repository';
+import type { QuotaWindow } from './quota-windows';
 
 /** A call the plan admits, ready to be counted against one limit's window. */
 export interface Charge {

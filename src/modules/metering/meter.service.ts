@@ -7,12 +7,11 @@ import { DomainError } from '../../common/errors/domain-error';
 import { GeoLocator } from '../../common/geo/geo-locator';
 import { Meter, MeteredCaller, MeteredEndpoint, PendingCharge } from '../../common/metering/meter';
 import type { PlanLimit, RateLimitTerms } from '../../db/schema/subscriptions';
-import { CounterKey, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
-import { limitFor, quotaWindow } from '../subscriptions/quota-windows';
-import type { Entitlement } from '../subscriptions/subscriptions.mapper';
-import { EntitlementsService } from './entitlements.service';
 import type { Charge } from './charge';
+import { Entitlement, EntitlementsService } from './entitlements.service';
 import { QuotaAlertsService } from './quota-alerts.service';
+import { CounterKey, QuotaCountersRepository } from './quota-counters.repository';
+import { limitFor, quotaWindow } from './quota-windows';
 
 /** The version whose "*" limit caps a free-tier user's authenticated calls (the NONE plan's). */
 export const FREE_TIER_API_VERSION = 'v1';

@@ -9,13 +9,26 @@ import { AccessController } from './access.controller';
 import { AccessService } from './access.service';
 import { EntitlementsService } from './entitlements.service';
 import { MeterService } from './meter.service';
+import { MeteringRetention } from './metering.retention';
 import { QuotaAlertsService } from './quota-alerts.service';
+import { QuotaCountersRepository } from './quota-counters.repository';
+import { UsageController } from './usage.controller';
+import { UsageService } from './usage.service';
 
-/** Quotas, plan rate limits and geographic limits; exports the route guard's Meter (handed over by AuthCoreModule.forRoot). */
+/** Quota counters and windows, entitlements, plan rate limits and geographic limits; exports the route guard's Meter (handed over by AuthCoreModule.forRoot). */
 @Module({
   imports: [SubscriptionsModule, OutboxModule, UsersModule, ApiKeysModule, ThrottlingModule],
-  controllers: [AccessController],
-  providers: [EntitlementsService, MeterService, QuotaAlertsService, AccessService, { provide: Meter, useExisting: MeterService }],
+  controllers: [UsageController, AccessController],
+  providers: [
+    EntitlementsService,
+    MeterService,
+    QuotaAlertsService,
+    QuotaCountersRepository,
+    MeteringRetention,
+    UsageService,
+    AccessService,
+    { provide: Meter, useExisting: MeterService },
+  ],
   exports: [Meter],
 })
 export class MeteringModule {}

@@ -5,10 +5,9 @@ import { iso, isoOrNull } from '../../common/iso';
 import { MailService } from '../../common/mail/mail.service';
 import { TransactionRunner } from '../../db/transaction';
 import { OutboxRepository } from '../outbox/outbox.repository';
-import { QuotaAlert, QuotaCountersRepository } from '../subscriptions/quota-counters.repository';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import type { Charge } from './charge';
+import { QuotaAlert, QuotaCountersRepository } from './quota-counters.repository';
 
 /** The share of a limit at which the warning fires. */
 export const QUOTA_WARNING_RATIO = 0.8;
@@ -30,7 +29,7 @@ export class QuotaAlertsService {
   constructor(
     private readonly counters: QuotaCountersRepository,
     private readonly outbox: OutboxRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly transactions: TransactionRunner,
     private readonly background: BackgroundTasks,
@@ -79,10 +78,10 @@ export class QuotaAlertsService {
     await this.transactions.run(async (tx) => {
       if (!(await this.counters.claimAlert(tx, key, alert, this.clock.now()))) return;
       await this.outbox.append(tx, { type: EVENT_TYPE[alert], payload });
-      const user = await this.users.findByIdIn(tx, entitlement.userId);
-      if (!user) return;
-      await this.mail.queue(tx, user, TEMPLATE[alert], {
-        name: fullName(user),
+      const recipient = await this.users.recipientIn(tx, entitlement.userId);
+      if (!recipient) return;
+      await this.mail.queue(tx, recipient.user, TEMPLATE[alert], {
+        name: recipient.name,
         plan: entitlement.plan,
         used: String(used),
         limit: String(limit.maxCalls),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, periodEnd } from './periods';
+import { addMonths } from '../../lib/calendar';
+import { periodEnd } from './periods';
 
 const at = (text: string) => new Date(text);
 

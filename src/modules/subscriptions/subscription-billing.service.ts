@@ -11,7 +11,7 @@ import { PlanChange, SubscriptionChangesService } from './subscription-changes.s
 import { durationOf, planName } from './subscriptions.mapper';
 import type { Language } from '../../common/i18n/language';
 import { CurrentSubscription, SubscriptionRow, SubscriptionsRepository, SubscriptionStatus } from './subscriptions.repository';
-import { ENDED_STRIPE_STATUSES } from '../../db/schema/subscriptions';
+import { ENDED_STRIPE_STATUSES } from './subscription-terms.service';
 
 /** What a billing event did; stored as the outcome of its `stripe_events` row. */
 export type BillingOutcome = 'APPLIED' | 'IGNORED' | 'IGNORED_STALE' | 'IGNORED_DUPLICATE' | 'CUSTOMER_MISMATCH';

@@ -5,8 +5,9 @@ import { iso, isoOrNull } from '../../common/iso';
 import type { Transaction } from '../../db/database';
 import { OutboxRepository } from '../outbox/outbox.repository';
 import { periodEnd } from './periods';
-import { PlanRow, PlansRepository } from './plans.repository';
-import { durationOf, isLapsed, lapsedState, termsOf } from './subscriptions.mapper';
+import type { PlanRow } from './plans.repository';
+import { isLapsed, lapsedState, SubscriptionTermsService, termsOf } from './subscription-terms.service';
+import { durationOf } from './subscriptions.mapper';
 import { CurrentSubscription, SubscriptionChanges, SubscriptionsRepository, SubscriptionStatus } from './subscriptions.repository';
 
 export type ChangeSource = 'ADMIN' | 'USER' | 'STRIPE' | 'EXPIRY';
@@ -41,7 +42,7 @@ export interface PlanChange extends ChangeContext {
 export class SubscriptionChangesService {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly plans: PlansRepository,
+    private readonly terms: SubscriptionTermsService,
     private readonly outbox: OutboxRepository,
     private readonly events: DomainEvents,
   ) {}
@@ -134,11 +135,8 @@ export class SubscriptionChangesService {
     });
   }
 
-  async nonePlan(tx?: Transaction): Promise<PlanRow> {
-    const plan = tx ? await this.plans.findPresetIn(tx, 'NONE') : await this.plans.findPreset('NONE');
-    // The migration makes it on every database; without it nothing here can work.
-    if (!plan) throw new Error('The NONE plan is missing: run the migrations');
-    return plan;
+  nonePlan(tx?: Transaction): Promise<PlanRow> {
+    return this.terms.nonePlan(tx);
   }
 }
 

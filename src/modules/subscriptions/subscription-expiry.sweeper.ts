@@ -3,7 +3,7 @@ import { BackgroundTasks } from '../../common/background';
 import { Clock } from '../../common/clock';
 import { TransactionRunner } from '../../db/transaction';
 import { SubscriptionChangesService } from './subscription-changes.service';
-import { isLapsed } from './subscriptions.mapper';
+import { isLapsed } from './subscription-terms.service';
 import { SubscriptionsRepository } from './subscriptions.repository';
 
 const SWEEP_INTERVAL_MS = 60_000;

@@ -19,8 +19,6 @@ import {
   SubscriptionListQueryDto,
   SubscriptionPageDto,
   SubscriptionResponseDto,
-  MySubscriptionResponseDto,
-  SubscriptionUsageResponseDto,
   SubscriptionUpdateDto,
 } from './subscriptions.schemas';
 
@@ -51,29 +49,12 @@ export class SubscriptionsController {
     return this.plans.updatePreset(params.code, dto, lang);
   }
 
-  @Authenticated({ allowInactive: true, metered: 'unmetered' })
-  @Get('subscriptions/me')
-  @ApiOperation({ summary: "The signed-in user's subscription (NONE until it has one), with its quota usage" })
-  @ZodResponse({ status: 200, type: MySubscriptionResponseDto })
-  getMySubscription(@CurrentPrincipal() principal: Principal, @RequestLanguage() lang: Language) {
-    return this.subscriptions.me(principal, lang);
-  }
-
   @Authenticated({ roles: ['ADMIN'] })
   @Get('subscriptions')
   @ApiOperation({ summary: "Every account's subscription, by status and plan (ADMIN)" })
   @ZodResponse({ status: 200, type: SubscriptionPageDto })
   listSubscriptions(@Query() query: SubscriptionListQueryDto, @RequestLanguage() lang: Language) {
     return this.subscriptions.list({ status: query.status, plan: query.planCode ?? query.plan }, query.cursor, query.limit, lang);
-  }
-
-  @Authenticated({ roles: ['ADMIN'] })
-  @Get('subscriptions/:accountId/usage')
-  @ApiOperation({ summary: "One account's quota usage in the current windows of its plan (ADMIN)" })
-  @ApiProblems('NOT_FOUND')
-  @ZodResponse({ status: 200, type: SubscriptionUsageResponseDto })
-  getSubscriptionUsage(@Param() params: AccountIdParamsDto) {
-    return this.subscriptions.usageForAccount(params.accountId);
   }
 
   @Authenticated({ roles: ['ADMIN'] })

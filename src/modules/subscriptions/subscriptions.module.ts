@@ -3,17 +3,19 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { PlansRepository } from './plans.repository';
-import { QuotaCountersRepository } from './quota-counters.repository';
 import { PlansService } from './plans.service';
 import { SubscriptionBillingService } from './subscription-billing.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
 import { SubscriptionExpirySweeper } from './subscription-expiry.sweeper';
+import { SubscriptionTermsService } from './subscription-terms.service';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions.repository';
-import { SubscriptionsRetention } from './subscriptions.retention';
 import { SubscriptionsService } from './subscriptions.service';
 
-/** Plans, each account's subscription and its history; billing's payment events call SubscriptionBillingService. */
+/**
+ * Plans, each account's subscription and its history; billing's payment events call
+ * SubscriptionBillingService, and metering reads which plan a user is on through SubscriptionTermsService.
+ */
 @Module({
   imports: [AccountsModule, OutboxModule, UsersModule],
   controllers: [SubscriptionsController],
@@ -24,10 +26,9 @@ import { SubscriptionsService } from './subscriptions.service';
     SubscriptionBillingService,
     SubscriptionsRepository,
     PlansRepository,
+    SubscriptionTermsService,
     SubscriptionExpirySweeper,
-    QuotaCountersRepository,
-    SubscriptionsRetention,
   ],
-  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsService, SubscriptionsRepository, PlansRepository, QuotaCountersRepository],
+  exports: [SubscriptionChangesService, SubscriptionBillingService, SubscriptionsService, SubscriptionTermsService],
 })
 export class SubscriptionsModule {}

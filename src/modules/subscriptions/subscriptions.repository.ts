@@ -32,27 +32,27 @@ export interface AdminListFilter {
   plan?: PlanRow['code'];
 }
 
-/** A user's account and subscription as metering reads them; both null without an account. */
-export type EntitlementRow = { accountId: string | null; subscription: SubscriptionRow | null; planCode: PlanRow['code'] | null };
+/** A user's account, subscription and its plan's code, as metering reads them; all null without an account. */
+export type SubscriptionSnapshotRow = { accountId: string | null; subscription: SubscriptionRow | null; planCode: PlanRow['code'] | null };
 
 @Injectable()
 export class SubscriptionsRepository {
-  /** The hot path of metering: one prepared query from the user to its plan (read through a cache). */
-  private readonly entitlementStatement;
+  /** The hot path of metering: one prepared query from the user to its plan (metering caches it). */
+  private readonly snapshotStatement;
 
   constructor(@Inject(DB) private readonly db: Database) {
-    this.entitlementStatement = this.db
+    this.snapshotStatement = this.db
       .select({ accountId: accounts.id, subscription: subscriptions, planCode: plans.code })
       .from(accounts)
       .leftJoin(subscriptions, eq(subscriptions.accountId, accounts.id))
       .leftJoin(plans, eq(plans.id, subscriptions.planId))
       .where(eq(accounts.userId, sql.placeholder('userId')))
       .limit(1)
-      .prepare('subscription_entitlement');
+      .prepare('subscription_snapshot');
   }
 
-  async entitlementOf(userId: string): Promise<EntitlementRow> {
-    const [row] = await this.entitlementStatement.execute({ userId });
+  async snapshotOf(userId: string): Promise<SubscriptionSnapshotRow> {
+    const [row] = await this.snapshotStatement.execute({ userId });
     return row ?? { accountId: null, subscription: null, planCode: null };
   }
 

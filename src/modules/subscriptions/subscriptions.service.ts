@@ -10,15 +10,13 @@ import { TransactionRunner } from '../../db/transaction';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { SubscriptionChangesService } from './subscription-changes.service';
 import { PlanRow, PlansRepository } from './plans.repository';
-import { entitlementAt, toSubscriptionView } from './subscriptions.mapper';
-import { QuotaCountersRepository } from './quota-counters.repository';
-import { quotaWindow } from './quota-windows';
-import { isoOrNull } from '../../common/iso';
+import { hasLiveStripeSubscription, SubscriptionTermsService } from './subscription-terms.service';
+import { toSubscriptionView } from './subscriptions.mapper';
 import { AdminListFilter, SubscriptionsRepository } from './subscriptions.repository';
 import { CustomPlanInput, presetOf, SubscriptionUpdateDto } from './subscriptions.schemas';
 
 const NOT_SOLD = new Set(['NONE', 'TRIAL', 'CUSTOM']);
-import { hasLiveStripeSubscription, PLAN_CODES } from '../../db/schema/subscriptions';
+import { PLAN_CODES } from '../../db/schema/subscriptions';
 
 @Injectable()
 export class SubscriptionsService {
@@ -27,7 +25,7 @@ export class SubscriptionsService {
     private readonly plans: PlansRepository,
     private readonly accounts: AccountsRepository,
     private readonly changes: SubscriptionChangesService,
-    private readonly counters: QuotaCountersRepository,
+    private readonly terms: SubscriptionTermsService,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
     private readonly geo: GeoLocator,
@@ -98,53 +96,36 @@ export class SubscriptionsService {
     });
   }
 
-  /** The caller's own, with its usage; NONE (and the free tier's usage) for a user without an account or a subscription yet. */
-  async me(principal: Principal, lang: Language) {
+  /** The caller's own; NONE for a user without an account or a subscription yet. */
+  async mine(principal: Principal, lang: Language) {
     const account = await this.accounts.findByUser(principal.userId);
-    const [view, usage] = await Promise.all([this.view({ accountId: account?.id ?? null, userId: principal.userId }, lang), this.usageOf(principal.userId)]);
-    return { ...view, usage: usage.items };
+    return this.view({ accountId: account?.id ?? null, userId: principal.userId }, lang);
   }
 
-  /** ADMIN: any account's usage in the current windows of its plan. */
-  async usageForAccount(accountId: string) {
+  /** ADMIN: the account an ADMIN names, with its owner. */
+  async ownerOfAccount(accountId: string): Promise<{ accountId: string; userId: string }> {
     const owner = await this.subscriptions.findAccount(accountId);
     if (!owner) throw new DomainError('NOT_FOUND');
-    const usage = await this.usageOf(owner.userId);
-    return { accountId, userId: owner.userId, planCode: usage.plan, plan: usage.plan, usage: usage.items };
-  }
-
-  /** Each limit of the plan in force, with what its current window has counted (metering's own rule for windows). */
-  private async usageOf(userId: string) {
-    const now = this.clock.now();
-    const [row, nonePlan] = await Promise.all([this.subscriptions.entitlementOf(userId), this.changes.nonePlan()]);
-    const entitlement = entitlementAt(userId, row, nonePlan, now);
-    // Every limit of a plan shares the plan's reset period, so one window serves them all.
-    const window = quotaWindow(entitlement.terms.limitResetPeriod, entitlement.periodStart, entitlement.periodEnd, now);
-    const counters = await this.counters.forWindow(userId, entitlement.periodStart, window.start);
-    const items = entitlement.terms.limits.map(({ apiVersion, endpoint, maxCalls }) => {
-      const used = counters.find((row) => row.apiVersion === apiVersion && row.endpoint === endpoint)?.used ?? 0;
-      return { apiVersion, endpoint, used, limit: maxCalls, remaining: Math.max(0, maxCalls - used), resetsAt: isoOrNull(window.end) };
-    });
-    return { plan: entitlement.plan, items };
+    return owner;
   }
 
   /** ADMIN: any account's. */
   async forAccount(accountId: string, lang: Language) {
-    const owner = await this.subscriptions.findAccount(accountId);
-    if (!owner) throw new DomainError('NOT_FOUND');
-    return this.view(owner, lang);
+    return this.view(await this.ownerOfAccount(accountId), lang);
   }
 
   /** ADMIN: every account, by what its subscription reads as now. */
   async list(filter: AdminListFilter, cursor: string | undefined, limit: number, lang: Language) {
     const now = this.clock.now();
-    const [rows, nonePlan] = await Promise.all([this.subscriptions.listForAdmin(filter, cursor, limit, now), this.changes.nonePlan()]);
+    const [rows, nonePlan] = await Promise.all([this.subscriptions.listForAdmin(filter, cursor, limit, now), this.terms.nonePlan()]);
     const page = toPage(
       rows.map((row) => ({ ...row, id: row.accountId })),
       limit,
     );
     return {
-      items: page.items.map((row) => toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current, nonePlan, now, lang)),
+      items: page.items.map((row) =>
+        toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current && this.terms.asOf(row.current, nonePlan, now), nonePlan, lang),
+      ),
       nextCursor: page.nextCursor,
     };
   }
@@ -184,8 +165,8 @@ export class SubscriptionsService {
 
   private async view(owner: { accountId: string | null; userId: string }, lang: Language) {
     const now = this.clock.now();
-    const [current, nonePlan] = await Promise.all([owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined, this.changes.nonePlan()]);
-    return toSubscriptionView(owner, current, nonePlan, now, lang);
+    const [current, nonePlan] = await Promise.all([owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined, this.terms.nonePlan()]);
+    return toSubscriptionView(owner, current && this.terms.asOf(current, nonePlan, now), nonePlan, lang);
   }
 }
 

@@ -557,23 +557,6 @@ export interface paths {
         patch: operations["updatePlan"];
         trace?: never;
     };
-    "/v1/subscriptions/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The signed-in user's subscription (NONE until it has one), with its quota usage */
-        get: operations["getMySubscription"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -583,23 +566,6 @@ export interface paths {
         };
         /** Every account's subscription, by status and plan (ADMIN) */
         get: operations["listSubscriptions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/subscriptions/{accountId}/usage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One account's quota usage in the current windows of its plan (ADMIN) */
-        get: operations["getSubscriptionUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -639,6 +605,40 @@ export interface paths {
          * @description userId and subscriberId default to the caller and its account: only an ADMIN names another user (else 403), and subscriberId, when given, must be that user's account (else 404); the account must be ACTIVE. planName is the deprecated name of planCode. A paid preset is bought through POST /v1/subscriptions/checkout (402 otherwise) unless an ADMIN assigns it; NONE cancels at once; TRIAL works once per user.
          */
         post: operations["updateSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's subscription (NONE until it has one), with its quota usage */
+        get: operations["getMySubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{accountId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One account's quota usage in the current windows of its plan (ADMIN) */
+        get: operations["getSubscriptionUsage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1673,68 +1673,6 @@ export interface components {
              */
             stripePriceId?: string | null;
         };
-        QuotaUsage: {
-            /** @example v1 */
-            apiVersion: string;
-            /**
-             * @description The limit's endpoint; "*" counts every metered endpoint of the version without its own
-             * @example *
-             */
-            endpoint: string;
-            used: number;
-            limit: number;
-            remaining: number;
-            /**
-             * Format: date-time
-             * @description When the current window resets; null when it never does
-             */
-            resetsAt: string | null;
-        };
-        MySubscription: {
-            /** @description Null for a user without an account yet */
-            accountId: string | null;
-            userId: string;
-            /** @enum {string} */
-            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
-            /**
-             * @deprecated
-             * @description Deprecated: the same value as planCode
-             * @enum {string}
-             */
-            plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
-            /** @description The plan's name in the caller's language (its code is planCode) */
-            planName: string;
-            /** @enum {string} */
-            status: "NONE" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "CANCELED";
-            /**
-             * Format: date-time
-             * @description Where usage counting starts; null if the account never had a plan
-             */
-            currentPeriodStart: string | null;
-            /** Format: date-time */
-            currentPeriodEnd: string | null;
-            /**
-             * Format: date-time
-             * @description When it falls back to NONE unless renewed
-             */
-            expiresAt: string | null;
-            cancelAtPeriodEnd: boolean;
-            /** @enum {string} */
-            limitResetPeriod: "NONE" | "DAILY" | "MONTHLY" | "YEARLY";
-            geoScope: ("ALL" | "TURKEY" | "EUROPE" | "ASIA" | "WORLD" | "MEDITERRANEAN" | "EASTERN_ANATOLIA" | "AEGEAN" | "SOUTHEASTERN_ANATOLIA" | "CENTRAL_ANATOLIA" | "MARMARA" | "BLACK_SEA")[];
-            limits: {
-                apiVersion: string;
-                endpoint: string;
-                maxCalls: number;
-            }[];
-            /** @description Null: the AUTHENTICATED rate-limit policy's defaults */
-            rateLimit: {
-                count: number;
-                windowSeconds: number;
-            } | null;
-            /** @description Each of the plan's limits in its current window */
-            usage: components["schemas"]["QuotaUsage"][];
-        };
         Subscription: {
             /** @description Null for a user without an account yet */
             accountId: string | null;
@@ -1782,20 +1720,6 @@ export interface components {
             items: components["schemas"]["Subscription"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
-        };
-        SubscriptionUsage: {
-            accountId: string;
-            userId: string;
-            /** @enum {string} */
-            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
-            /**
-             * @deprecated
-             * @description Deprecated: the same value as planCode
-             * @enum {string}
-             */
-            plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
-            /** @description Each of the plan's limits in its current window */
-            usage: components["schemas"]["QuotaUsage"][];
         };
         SubscriptionUpdateRequest: {
             /**
@@ -1887,6 +1811,82 @@ export interface components {
              * @enum {string}
              */
             planName: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY";
+        };
+        QuotaUsage: {
+            /** @example v1 */
+            apiVersion: string;
+            /**
+             * @description The limit's endpoint; "*" counts every metered endpoint of the version without its own
+             * @example *
+             */
+            endpoint: string;
+            used: number;
+            limit: number;
+            remaining: number;
+            /**
+             * Format: date-time
+             * @description When the current window resets; null when it never does
+             */
+            resetsAt: string | null;
+        };
+        MySubscription: {
+            /** @description Null for a user without an account yet */
+            accountId: string | null;
+            userId: string;
+            /** @enum {string} */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
+             * @enum {string}
+             */
+            plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /** @description The plan's name in the caller's language (its code is planCode) */
+            planName: string;
+            /** @enum {string} */
+            status: "NONE" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "CANCELED";
+            /**
+             * Format: date-time
+             * @description Where usage counting starts; null if the account never had a plan
+             */
+            currentPeriodStart: string | null;
+            /** Format: date-time */
+            currentPeriodEnd: string | null;
+            /**
+             * Format: date-time
+             * @description When it falls back to NONE unless renewed
+             */
+            expiresAt: string | null;
+            cancelAtPeriodEnd: boolean;
+            /** @enum {string} */
+            limitResetPeriod: "NONE" | "DAILY" | "MONTHLY" | "YEARLY";
+            geoScope: ("ALL" | "TURKEY" | "EUROPE" | "ASIA" | "WORLD" | "MEDITERRANEAN" | "EASTERN_ANATOLIA" | "AEGEAN" | "SOUTHEASTERN_ANATOLIA" | "CENTRAL_ANATOLIA" | "MARMARA" | "BLACK_SEA")[];
+            limits: {
+                apiVersion: string;
+                endpoint: string;
+                maxCalls: number;
+            }[];
+            /** @description Null: the AUTHENTICATED rate-limit policy's defaults */
+            rateLimit: {
+                count: number;
+                windowSeconds: number;
+            } | null;
+            /** @description Each of the plan's limits in its current window */
+            usage: components["schemas"]["QuotaUsage"][];
+        };
+        SubscriptionUsage: {
+            accountId: string;
+            userId: string;
+            /** @enum {string} */
+            planCode: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /**
+             * @deprecated
+             * @description Deprecated: the same value as planCode
+             * @enum {string}
+             */
+            plan: "NONE" | "TRIAL" | "ENTRY_MONTHLY" | "ENTRY_YEARLY" | "PREMIUM_MONTHLY" | "PREMIUM_YEARLY" | "CUSTOM";
+            /** @description Each of the plan's limits in its current window */
+            usage: components["schemas"]["QuotaUsage"][];
         };
         AccessVerify: {
             /** @description The customer's Gatehouse API key, as the customer sent it to the vendor's API */
@@ -6400,98 +6400,6 @@ export interface operations {
             };
         };
     };
-    getMySubscription: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MySubscription"];
-                };
-            };
-            /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Account suspended; Insufficient scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests */
-            429: {
-                headers: {
-                    /** @description Seconds until a request may succeed */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed in the window */
-                    "X-RateLimit-Limit"?: number;
-                    /** @description Requests left in the window */
-                    "X-RateLimit-Remaining"?: number;
-                    /** @description Unix time (seconds) at which the window resets */
-                    "X-RateLimit-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Request headers too large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Internal server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Service unavailable */
-            503: {
-                headers: {
-                    /** @description Seconds until a request may succeed */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
     listSubscriptions: {
         parameters: {
             query?: {
@@ -6530,115 +6438,6 @@ export interface operations {
             };
             /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests; Quota exceeded */
-            429: {
-                headers: {
-                    /** @description Seconds until a request may succeed */
-                    "Retry-After"?: number;
-                    /** @description Requests allowed in the window */
-                    "X-RateLimit-Limit"?: number;
-                    /** @description Requests left in the window */
-                    "X-RateLimit-Remaining"?: number;
-                    /** @description Unix time (seconds) at which the window resets */
-                    "X-RateLimit-Reset"?: number;
-                    /** @description Calls the plan allows in the current quota window */
-                    "X-Quota-Limit"?: number;
-                    /** @description Calls left in the current quota window */
-                    "X-Quota-Remaining"?: number;
-                    /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
-                    "X-Quota-Reset"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Request headers too large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Internal server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Service unavailable */
-            503: {
-                headers: {
-                    /** @description Seconds until a request may succeed */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    getSubscriptionUsage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                accountId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SubscriptionUsage"];
-                };
-            };
-            /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6955,6 +6754,207 @@ export interface operations {
             431: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getMySubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySubscription"];
+                };
+            };
+            /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Account suspended; Insufficient scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Unix time (seconds) at which the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getSubscriptionUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionUsage"];
+                };
+            };
+            /** @description Unauthorized; Invalid access token; Access token expired; Session ended; Invalid API key; API key expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden; Account suspended; Account not active; Insufficient scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests; Quota exceeded */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Unix time (seconds) at which the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Calls the plan allows in the current quota window */
+                    "X-Quota-Limit"?: number;
+                    /** @description Calls left in the current quota window */
+                    "X-Quota-Remaining"?: number;
+                    /** @description Unix time (seconds) at which the quota window resets; absent when it never does */
+                    "X-Quota-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

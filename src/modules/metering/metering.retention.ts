@@ -5,9 +5,9 @@ import { QuotaCountersRepository } from './quota-counters.repository';
 /** Usage is shown for the current windows only; ended ones are kept this long for support questions. */
 export const QUOTA_COUNTER_RETENTION_DAYS = 35;
 
-/** Subscriptions' retention: quota counters of windows that ended more than QUOTA_COUNTER_RETENTION_DAYS ago. */
+/** Metering's retention: quota counters of windows that ended more than QUOTA_COUNTER_RETENTION_DAYS ago. */
 @Injectable()
-export class SubscriptionsRetention implements OnModuleInit {
+export class MeteringRetention implements OnModuleInit {
   constructor(
     private readonly counters: QuotaCountersRepository,
     private readonly retention: Retention,

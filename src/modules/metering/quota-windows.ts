@@ -1,5 +1,5 @@
 import type { PlanLimit, PlanTerms } from '../../db/schema/subscriptions';
-import { addMonths } from './periods';
+import { addMonths } from '../../lib/calendar';
 
 /** One allowance of a limit: calls count from `start` until `end` (null: it never resets). */
 export interface QuotaWindow {
