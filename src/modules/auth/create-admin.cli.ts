@@ -7,6 +7,7 @@ import { createDatabase, createPool } from '../../db/database';
 import { runMigrations } from '../../db/migrate';
 import { openDatabase } from '../../db/open-database';
 import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { AdminAccountsService } from './admin-accounts.service';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -38,7 +39,7 @@ async function main() {
     const db = createDatabase(pool);
     const admins = new AdminAccountsService(
       new TransactionRunner(db),
-      new UsersRepository(db),
+      new UsersService(new UsersRepository(db)),
       new RefreshTokensRepository(db),
       passwords,
       new Clock(),

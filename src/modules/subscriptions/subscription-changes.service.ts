@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '../../common/events';
 import { iso, isoOrNull } from '../../common/iso';
 import type { Transaction } from '../../db/database';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { periodEnd } from './periods';
 import { PlanRow, PlansRepository } from './plans.repository';
 import { durationOf, isLapsed, lapsedState, termsOf } from './subscriptions.mapper';
@@ -41,7 +41,7 @@ export class SubscriptionChangesService {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly events: DomainEvents,
   ) {}
 
