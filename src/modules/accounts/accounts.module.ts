@@ -9,6 +9,6 @@ import { AccountsRetention } from './accounts.retention';
   imports: [UsersModule],
   controllers: [AccountsController],
   providers: [AccountsService, AccountsRepository, AccountsRetention],
-  exports: [AccountsRepository],
+  exports: [AccountsService],
 })
 export class AccountsModule {}

@@ -10,8 +10,7 @@ import { MailService } from '../../common/mail/mail.service';
 import { SmsSender } from '../../common/sms/sms.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { toAccountView } from './accounts.mapper';
 import { AccountRow, AccountsRepository, TokenOutcome } from './accounts.repository';
 import { AccountActivationRequestDto, ActivateAccountDto, ActivatePhoneDto, PhoneActivationRequestDto } from './accounts.schemas';
@@ -26,7 +25,7 @@ export class AccountsService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly accounts: AccountsRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly sms: SmsSender,
     private readonly i18n: I18nService,
@@ -34,6 +33,11 @@ export class AccountsService {
     private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** The user's account, in whatever status (subscriptions asks whether it is ACTIVE). */
+  findByUser(userId: string): Promise<AccountRow | undefined> {
+    return this.accounts.findByUser(userId);
+  }
 
   async me(principal: Principal) {
     const account = await this.accounts.findByUser(principal.userId);
@@ -69,7 +73,7 @@ export class AccountsService {
       const { token } = secretTokenWith(upserted.account.id, secret);
       const page = dto.activationPageLink ?? linkWith(this.config.linkPages.activation, { lang: user.language });
       const queued = await this.mail.queue(tx, user, 'accountActivation', {
-        name: fullName(user),
+        name: this.users.nameOf(user),
         link: linkWith(page, { emailVerificationToken: token }),
         hours: String(Math.round(ttl / 3600)),
       });

@@ -12,7 +12,7 @@ import { ApiKeysService } from './api-keys.service';
 /**
  * API keys and their usage. Exports the route guard's ApiKeyVerifier (handed over by
  * AuthCoreModule.forRoot), the usage service metering records access checks with, and
- * ApiKeysRepository, through which auth and OIDC revoke keys inside their transactions.
+ * ApiKeysService, through which auth and OIDC revoke keys inside their transactions.
  */
 @Module({
   controllers: [ApiKeysController],
@@ -26,6 +26,6 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyUsageService,
     { provide: ApiKeyVerifier, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [ApiKeyVerifier, ApiKeyUsageService, ApiKeysRepository],
+  exports: [ApiKeyVerifier, ApiKeyUsageService, ApiKeysService],
 })
 export class ApiKeysModule {}

@@ -12,6 +12,7 @@ import { ApiKeyEnvironment, displayParts, generateApiKey } from './api-key-forma
 import { toApiKeyView } from './api-keys.mapper';
 import { ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyCreateDto, ApiKeyListQueryDto } from './api-keys.schemas';
+import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 
 @Injectable()
@@ -112,6 +113,22 @@ export class ApiKeysService {
       return this.keys.revokeLineage(tx, scope, id, now);
     });
     for (const keyId of revoked) this.authenticator.forget(keyId);
+  }
+
+  /**
+   * Every key of the owner revoked in the caller's transaction (its account was reclaimed by the
+   * email's proven owner). Returns the ids; the caller announces them once it has committed.
+   */
+  revokeAllOf(tx: Transaction, ownerId: string, now: Date): Promise<string[]> {
+    return this.keys.revokeAllOf(tx, ownerId, now);
+  }
+
+  /**
+   * The keys a leaked login (refresh-token family `sessionId`) created, and transitively theirs,
+   * revoked in the caller's transaction with its tokens. Returns the ids, announced after commit.
+   */
+  revokeCreatedBySession(tx: Transaction, ownerId: string, sessionId: string, now: Date): Promise<string[]> {
+    return this.keys.revokeCreatedBySession(tx, ownerId, sessionId, now);
   }
 
   /** The caller may manage keys, the key exists for it, and its scope is one the caller may mint (see create). */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { newPasswordSchema } from './auth.schemas';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -20,7 +20,7 @@ export class AdminAccountsService implements OnApplicationBootstrap {
 
   constructor(
     private readonly transactions: TransactionRunner,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
     private readonly clock: Clock,
@@ -42,7 +42,7 @@ export class AdminAccountsService implements OnApplicationBootstrap {
     const existing = await this.users.findByEmail(email);
     if (!existing) return { id: await this.create(email, password), created: true };
     assertPasswordPolicy(password);
-    await this.users.update(existing.id, { passwordHash: await this.passwords.hash(password) });
+    await this.users.setPasswordHash(existing.id, await this.passwords.hash(password));
     // ACTIVE, and every refresh token revoked: whoever held a session before does not inherit ADMIN.
     const now = this.clock.now();
     await this.transactions.run(async (tx) => {

@@ -8,7 +8,7 @@ import { Principal } from '../../common/auth/principal';
 import { ClientIp } from '../../common/http/client-ip.decorator';
 import { IntegrationErrors } from '../../common/errors/integration-problem-writer';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { AuthCookies } from './auth-cookies';
+import { AuthCookies } from './auth-cookies.service';
 import { UserResponseEnvelopeDto } from '../users/users.schemas';
 import { LoginAnswerDto, LoginDto, RefreshDto, RegisterDto, SessionResponseDto } from './auth.schemas';
 import { AuthService } from './auth.service';

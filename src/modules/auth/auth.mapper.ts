@@ -1,15 +1,14 @@
 import { iso } from '../../common/iso';
-import { toCurrentUserView } from '../users/users.mapper';
-import { UserRow } from '../users/users.repository';
+import type { CurrentUserView } from '../users/users.schemas';
 import { Session, TwoFactorChallengeAnswer } from './auth.schemas';
 import { IssuedToken, TokenPair } from './tokens.service';
 
-export function toSession(user: UserRow, tokens: TokenPair, twoFactorEnabled: boolean): Session {
+export function toSession(user: CurrentUserView, tokens: TokenPair): Session {
   return {
     accessToken: { token: tokens.accessToken.token, expirationDate: iso(tokens.accessToken.expiresAt) },
     refreshToken: { token: tokens.refreshToken.token, expirationDate: iso(tokens.refreshToken.expiresAt) },
     requiredAuthenticatorType: null,
-    user: toCurrentUserView(user, twoFactorEnabled),
+    user,
   };
 }
 

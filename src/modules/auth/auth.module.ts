@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAccountsService } from './admin-accounts.service';
-import { AuthCookies } from './auth-cookies';
+import { AuthCookies } from './auth-cookies.service';
 import { AuthController, IntegrationAuthController } from './auth.controller';
 import { AuthRetention } from './auth.retention';
 import { AuthService } from './auth.service';
@@ -54,6 +54,6 @@ import { UserAccessService } from './user-access.service';
     UserAccessService,
     { provide: SessionVerifier, useExisting: SessionAuthenticator },
   ],
-  exports: [PasswordService, TokensService, AuthService, AuthCookies, RefreshTokensRepository, PasswordResetRepository, TwoFactorRepository, SessionVerifier],
+  exports: [PasswordService, TokensService, AuthService, AuthCookies, UserAccessService, SessionVerifier],
 })
 export class AuthModule {}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig } from '../../config/config';
-import { UserRow, UsersRepository } from '../users/users.repository';
+import { UserRow, UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
 import { AttemptCount, LoginFailuresRepository } from './login-failures.repository';
 import { PasswordService } from './password.service';
@@ -33,7 +33,8 @@ function setup(options: { failuresSoFar: number; emailFailuresSoFar?: number; us
     : undefined;
   const users = {
     findByEmail: (email: string) => (calls.push(`findByEmail:${email}`), Promise.resolve(user)),
-  } as unknown as UsersRepository;
+    currentView: (row: UserRow) => ({ id: row.id }),
+  } as unknown as UsersService;
   const passwords = {
     admit: () => {
       calls.push('admit');

@@ -4,8 +4,7 @@ import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { toUserView } from '../users/users.mapper';
-import { UserRow, UsersRepository } from '../users/users.repository';
+import { UserRow, UsersService } from '../users/users.service';
 import { toSession } from './auth.mapper';
 import { LoginDto, RegisterDto, Session, SessionSignIn, SignIn } from './auth.schemas';
 import { AttemptCount, emailIpKey, emailKey, LoginFailuresRepository } from './login-failures.repository';
@@ -18,7 +17,7 @@ import { ipRateLimitKey } from '../../common/throttling/client-key';
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly tokens: TokensService,
     private readonly twoFactor: TwoFactorService,
@@ -40,7 +39,7 @@ export class AuthService {
       timezone: dto.timezone,
     });
     if (result.outcome === 'email-taken') throw new DomainError('USER_EXISTS');
-    return { user: toUserView(result.user) };
+    return { user: this.users.view(result.user) };
   }
 
   /**
@@ -112,7 +111,7 @@ export class AuthService {
 
   private async startSession(user: UserRow, twoFactorEnabled: boolean): Promise<SessionSignIn> {
     const tokens = await this.tokens.issue(user);
-    return { answer: toSession(user, tokens, twoFactorEnabled), tokens };
+    return { answer: toSession(this.users.currentView(user, twoFactorEnabled), tokens), tokens };
   }
 
   /** 250 ms for the first attempt past the limit, doubling with each one, up to LOGIN_SLOWDOWN_MAX_MS. */
@@ -130,7 +129,7 @@ export class AuthService {
       if (!user) throw new DomainError('REFRESH_TOKEN_INVALID');
       return user;
     });
-    return { session: toSession(user!, tokens, await this.twoFactor.isEnabled(user!.id)), tokens };
+    return { session: toSession(this.users.currentView(user!, await this.twoFactor.isEnabled(user!.id)), tokens), tokens };
   }
 
   /** Ends the caller's login: the family of the refresh token given, and the one its access token belongs to. */

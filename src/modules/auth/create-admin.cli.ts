@@ -6,7 +6,7 @@ import { loadConfig, readProcessEnv } from '../../config/config';
 import { createDatabase, createPool } from '../../db/database';
 import { runMigrations } from '../../db/migrate';
 import { openDatabase } from '../../db/open-database';
-import { UsersRepository } from '../users/users.repository';
+import { usersServiceFor } from '../users/users.service';
 import { AdminAccountsService } from './admin-accounts.service';
 import { PasswordService } from './password.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
@@ -36,14 +36,7 @@ async function main() {
     await runMigrations(pool, new Logger('create-admin'));
     const passwords = new PasswordService(config);
     const db = createDatabase(pool);
-    const admins = new AdminAccountsService(
-      new TransactionRunner(db),
-      new UsersRepository(db),
-      new RefreshTokensRepository(db),
-      passwords,
-      new Clock(),
-      config,
-    );
+    const admins = new AdminAccountsService(new TransactionRunner(db), usersServiceFor(db), new RefreshTokensRepository(db), passwords, new Clock(), config);
     const result = await admins.ensure(values.email, password);
     logger.pino.info(
       { context: 'create-admin', userId: result.id, created: result.created },

@@ -8,8 +8,7 @@ import { newId } from '../../lib/ids';
 import { MailService } from '../../common/mail/mail.service';
 import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { PasswordResetRepository, PasswordResetTokenRow } from './password-reset.repository';
 import { PasswordService } from './password.service';
@@ -20,7 +19,7 @@ import { TransactionRunner } from '../../db/transaction';
 export class PasswordResetService {
   constructor(
     private readonly transactions: TransactionRunner,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly resets: PasswordResetRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly failures: LoginFailuresRepository,
@@ -47,7 +46,7 @@ export class PasswordResetService {
       const ttl = this.config.auth.passwordResetTtlSeconds;
       await this.transactions.run(async (tx) => {
         const queued = await this.mail.queue(tx, user, 'passwordReset', {
-          name: fullName(user),
+          name: this.users.nameOf(user),
           link: linkWith(resetPageLink ?? linkWith(this.config.linkPages.passwordReset, { lang: user.language }), { token }),
           minutes: String(Math.round(ttl / 60)),
         });

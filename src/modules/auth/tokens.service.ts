@@ -8,8 +8,8 @@ import { DomainEvents } from '../../common/events';
 import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
-import { ApiKeysRepository } from '../api-keys/api-keys.repository';
-import { UserRow } from '../users/users.repository';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { UserRow } from '../users/users.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 export interface IssuedToken {
@@ -30,7 +30,7 @@ export class TokensService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly refreshTokens: RefreshTokensRepository,
-    private readonly apiKeys: ApiKeysRepository,
+    private readonly apiKeys: ApiKeysService,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
     private readonly jwt: JwtService,

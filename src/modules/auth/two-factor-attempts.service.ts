@@ -4,8 +4,7 @@ import { hashesEqual, sha256 } from '../../common/crypto/secret-token';
 import { DomainError } from '../../common/errors/domain-error';
 import { MailService } from '../../common/mail/mail.service';
 import { Transaction } from '../../db/database';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { normalizeRecoveryCode, totpStepOf } from './totp';
 import { TwoFactorRepository } from './two-factor.repository';
 import { SecondFactor } from './two-factor.schemas';
@@ -34,7 +33,7 @@ export class TwoFactorAttemptsService {
 
   constructor(
     private readonly repository: TwoFactorRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly box: SecretBox,
     private readonly mail: MailService,
   ) {}
@@ -102,7 +101,7 @@ export class TwoFactorAttemptsService {
     const user = await this.users.findByIdIn(tx, userId);
     if (!user) return;
     await this.mail.queue(tx, user, 'twoFactorLocked', {
-      name: fullName(user),
+      name: this.users.nameOf(user),
       failures: String(LOCKOUT_AFTER_FAILURES),
       minutes: String(Math.ceil((lockedUntil.getTime() - now.getTime()) / 60_000)),
     });

@@ -7,7 +7,7 @@ import { Authenticated, Public } from '../../common/auth/access.decorators';
 import { CurrentPrincipal, OptionalPrincipal } from '../../common/auth/current-principal';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { UserIdParamsDto } from '../users/users.schemas';
-import { AuthCookies } from './auth-cookies';
+import { AuthCookies } from './auth-cookies.service';
 import { SessionResponseDto } from './auth.schemas';
 import { AuthService } from './auth.service';
 import {

@@ -12,8 +12,7 @@ import { RateLimiter } from '../../common/throttling/rate-limiter';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { fullName } from '../users/users.mapper';
-import { UserRow, UsersRepository } from '../users/users.repository';
+import { UserRow, UsersService } from '../users/users.service';
 import { toChallengeAnswer } from './auth.mapper';
 import { TwoFactorChallengeAnswer } from './auth.schemas';
 import { PasswordService } from './password.service';
@@ -41,7 +40,7 @@ export class TwoFactorService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly repository: TwoFactorRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly passwords: PasswordService,
     private readonly attempts: TwoFactorAttemptsService,
@@ -270,7 +269,7 @@ export class TwoFactorService {
     user: UserRow,
     template: Extract<MailTemplate, 'twoFactorEnabled' | 'twoFactorDisabled' | 'twoFactorReset'>,
   ): Promise<void> {
-    await this.mail.queue(tx, user, template, { name: fullName(user) });
+    await this.mail.queue(tx, user, template, { name: this.users.nameOf(user) });
   }
 }
 

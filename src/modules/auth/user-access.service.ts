@@ -3,10 +3,11 @@ import { Principal } from '../../common/auth/principal';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
+import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { toCurrentUserView, toUserView } from '../users/users.mapper';
-import { AccessChange, UserRow, UsersRepository } from '../users/users.repository';
+import { AccessChange, UserRow, UsersService } from '../users/users.service';
 import { UserRoleUpdateDto, UserStatusUpdateDto } from '../users/users.schemas';
+import { PasswordResetRepository } from './password-reset.repository';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TwoFactorRepository } from './two-factor.repository';
 
@@ -18,17 +19,29 @@ import { TwoFactorRepository } from './two-factor.repository';
 export class UserAccessService {
   constructor(
     private readonly transactions: TransactionRunner,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly passwordResets: PasswordResetRepository,
     private readonly twoFactor: TwoFactorRepository,
     private readonly clock: Clock,
     private readonly events: DomainEvents,
   ) {}
 
+  /**
+   * Every way in the user had proven through auth ends, in the caller's transaction: its logins are
+   * revoked, its pending password resets spent and its second factor removed (an account reclaimed
+   * by a provider sign-in, oidc). The caller announces the revoked sessions once it has committed.
+   */
+  async endCredentialsOf(tx: Transaction, userId: string, now: Date): Promise<void> {
+    await this.refreshTokens.revokeAllOf(tx, userId, now);
+    await this.passwordResets.spendAllOf(tx, userId, now);
+    await this.twoFactor.removeAllOf(tx, userId, now);
+  }
+
   async me(principal: Principal) {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new DomainError('UNAUTHORIZED');
-    return { user: toCurrentUserView(user, await this.twoFactor.isEnabled(user.id)) };
+    return { user: this.users.currentView(user, await this.twoFactor.isEnabled(user.id)) };
   }
 
   /** Suspending a user also ends its sessions: its refresh and access tokens stop working at once. */
@@ -59,7 +72,7 @@ export class UserAccessService {
       return changed!;
     });
     this.events.emit('user.access-changed', { userId: id });
-    return { user: toUserView(user) };
+    return { user: this.users.view(user) };
   }
 }
 

@@ -4,7 +4,7 @@ import { BatchWriter } from '../../common/batch-writer';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import type { OutboxEvent } from '../outbox/outbox.events';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { LicensesRepository } from './licenses.repository';
 
 /** While the database is unreachable, events wait in memory up to this many; older ones are dropped. */
@@ -41,7 +41,7 @@ export class LicenseValidationRecorder implements OnModuleInit {
 
   constructor(
     private readonly repository: LicensesRepository,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly transactions: TransactionRunner,
     background: BackgroundTasks,
     @InjectConfig() config: AppConfig,

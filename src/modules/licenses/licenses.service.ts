@@ -14,9 +14,8 @@ import { AppConfig, InjectConfig } from '../../config/config';
 import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 import type { OutboxEvent } from '../outbox/outbox.events';
-import { EventSubscribers } from '../outbox/event-subscribers';
-import { OutboxRepository } from '../outbox/outbox.repository';
-import { ProductsRepository } from '../products/products.repository';
+import { EventSubscribers, OutboxService } from '../outbox/outbox.service';
+import { ProductsService } from '../products/products.service';
 import { LICENSE_KEY_PATTERN, newLicense, normalizeLicenseKey } from './license-key';
 import { LicenseSigner } from './license-signer';
 import { LicenseValidationRecorder } from './license-validation.recorder';
@@ -28,9 +27,9 @@ import { LicenseActivateDto, LicenseGrantDto, LicenseUpdateDto, LicenseValidateD
 export class LicensesService {
   constructor(
     private readonly licenses: LicensesRepository,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly transactions: TransactionRunner,
-    private readonly products: ProductsRepository,
+    private readonly products: ProductsService,
     private readonly signer: LicenseSigner,
     private readonly i18n: I18nService,
     private readonly clock: Clock,

@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock';
 import { iso, isoOrNull } from '../../common/iso';
 import { MailService } from '../../common/mail/mail.service';
 import { TransactionRunner } from '../../db/transaction';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { UsersService } from '../users/users.service';
 import type { Charge } from './charge';
 import { QuotaAlert, QuotaCountersRepository } from './quota-counters.repository';
@@ -28,7 +28,7 @@ export class QuotaAlertsService {
 
   constructor(
     private readonly counters: QuotaCountersRepository,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly transactions: TransactionRunner,

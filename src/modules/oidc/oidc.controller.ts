@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/access.decorators';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { AuthCookies } from '../auth/auth-cookies';
+import { AuthCookies } from '../auth/auth-cookies.service';
 import { SIGN_IN_TTL_SECONDS } from './oidc-state';
 import { OidcAuthorizeQueryDto, OidcCallbackQueryDto, OidcProviderParamsDto } from './oidc.schemas';
 import { callbackPath, OidcService } from './oidc.service';

@@ -7,16 +7,13 @@ import { assertAllowedLink, linkWith } from '../../common/validation/links';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { ApiKeysRepository } from '../api-keys/api-keys.repository';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuthService } from '../auth/auth.service';
-import { PasswordResetRepository } from '../auth/password-reset.repository';
-import { RefreshTokensRepository } from '../auth/refresh-tokens.repository';
 import { TokenPair } from '../auth/tokens.service';
-import { TwoFactorRepository } from '../auth/two-factor.repository';
+import { UserAccessService } from '../auth/user-access.service';
 import { USER_LIMITS } from '../../db/schema/users';
-import { fullName } from '../users/users.mapper';
 import { emailSchema, languageSchema, localeSchema, timezoneSchema } from '../users/users.schemas';
-import { NewUser, UserRow, UsersRepository } from '../users/users.repository';
+import { NewUser, UserRow, UsersService } from '../users/users.service';
 import { OidcClaims, OidcClients } from './oidc-clients';
 import { OidcSignInState } from './oidc-state';
 import { UserIdentitiesRepository } from './user-identities.repository';
@@ -35,12 +32,10 @@ export class OidcService {
     private readonly clients: OidcClients,
     private readonly state: OidcSignInState,
     private readonly transactions: TransactionRunner,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly identities: UserIdentitiesRepository,
-    private readonly refreshTokens: RefreshTokensRepository,
-    private readonly apiKeys: ApiKeysRepository,
-    private readonly passwordResets: PasswordResetRepository,
-    private readonly twoFactor: TwoFactorRepository,
+    private readonly access: UserAccessService,
+    private readonly apiKeys: ApiKeysService,
     private readonly auth: AuthService,
     private readonly mail: MailService,
     private readonly events: DomainEvents,
@@ -69,7 +64,7 @@ export class OidcService {
         const signedIn = await this.userFor(tx, provider.name, claims);
         const { user, linked } = signedIn;
         // A new way into an account that existed: its owner hears of it, with the link's commit.
-        if (linked) await this.mail.queue(tx, user, 'identityLinked', { name: fullName(user), provider: provider.name, email: linked.email });
+        if (linked) await this.mail.queue(tx, user, 'identityLinked', { name: this.users.nameOf(user), provider: provider.name, email: linked.email });
         return signedIn;
       });
       this.afterCommit(found, provider.name);
@@ -133,10 +128,8 @@ export class OidcService {
   private async reclaim(tx: Transaction, row: UserRow, now: Date, keep?: { except: string }): Promise<FoundUser> {
     const user = await this.users.reclaim(tx, row.id, now);
     if (!user) throw new DomainError('OIDC_SIGN_IN_REJECTED');
-    await this.refreshTokens.revokeAllOf(tx, user.id, now);
+    await this.access.endCredentialsOf(tx, user.id, now);
     const revokedKeyIds = await this.apiKeys.revokeAllOf(tx, user.id, now);
-    await this.passwordResets.spendAllOf(tx, user.id, now);
-    await this.twoFactor.removeAllOf(tx, user.id, now);
     await this.identities.deleteAllOf(tx, user.id, keep);
     return { user, linked: null, reclaimed: { wasStatus: row.status, hadPassword: row.passwordHash !== null, revokedKeyIds } };
   }

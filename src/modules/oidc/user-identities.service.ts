@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ownedBy, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { TransactionRunner } from '../../db/transaction';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { toUserIdentityView } from './oidc.mapper';
 import { UserIdentitiesRepository } from './user-identities.repository';
 
@@ -12,7 +12,7 @@ export class UserIdentitiesService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly identities: UserIdentitiesRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
   ) {}
 
   async list(principal: Principal) {

@@ -4,7 +4,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { toPage } from '../../common/pagination';
 import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { toOrderItemView, toOrderView } from './orders.mapper';
 import { OrderItemRow, OrderRow, OrdersRepository } from './orders.repository';
 
@@ -16,7 +16,7 @@ export type NewOrderItem = Omit<OrderItemRow, 'id' | 'orderId'>;
 export class OrdersService {
   constructor(
     private readonly orders: OrdersRepository,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly transactions: TransactionRunner,
   ) {}
 

@@ -6,6 +6,6 @@ import { ProductsService } from './products.service';
 @Module({
   controllers: [ProductsController, IntegrationProductsController],
   providers: [ProductsService, ProductsRepository],
-  exports: [ProductsRepository, ProductsService],
+  exports: [ProductsService],
 })
 export class ProductsModule {}

@@ -20,6 +20,11 @@ export class ProductsService implements OnApplicationBootstrap {
     this.geo.prepareFor(await this.products.findPlaceRestrictingScope());
   }
 
+  /** The stored product, active or not: a license may still be granted for one that is no longer sold. */
+  findById(id: string): Promise<ProductRow | undefined> {
+    return this.products.findById(id);
+  }
+
   findByIds(ids: string[]): Promise<ProductRow[]> {
     return this.products.findByIds(ids);
   }

@@ -4,7 +4,7 @@ import { iso, isoOrNull } from '../../common/iso';
 import { AppConfig, InjectConfig } from '../../config/config';
 import type { Transaction } from '../../db/database';
 import { PRESET_PLAN_CODES } from '../../db/schema';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { periodEnd } from './periods';
 import { PlanRow, PlansRepository } from './plans.repository';
 import { PlanChange, SubscriptionChangesService } from './subscription-changes.service';
@@ -73,7 +73,7 @@ export class SubscriptionBillingService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
     private readonly changes: SubscriptionChangesService,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}

@@ -3,7 +3,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { DomainEvents } from '../../common/events';
 import { iso, isoOrNull } from '../../common/iso';
 import type { Transaction } from '../../db/database';
-import { OutboxRepository } from '../outbox/outbox.repository';
+import { OutboxService } from '../outbox/outbox.service';
 import { periodEnd } from './periods';
 import type { PlanRow } from './plans.repository';
 import { isLapsed, lapsedState, SubscriptionTermsService, termsOf } from './subscription-terms.service';
@@ -43,7 +43,7 @@ export class SubscriptionChangesService {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
     private readonly terms: SubscriptionTermsService,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly events: DomainEvents,
   ) {}
 

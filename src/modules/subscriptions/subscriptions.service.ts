@@ -7,7 +7,7 @@ import { Language } from '../../common/i18n/language';
 import { toPage } from '../../common/pagination';
 import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
-import { AccountsRepository } from '../accounts/accounts.repository';
+import { AccountsService } from '../accounts/accounts.service';
 import { SubscriptionChangesService } from './subscription-changes.service';
 import { PlanRow, PlansRepository } from './plans.repository';
 import { hasLiveStripeSubscription, SubscriptionTermsService } from './subscription-terms.service';
@@ -23,7 +23,7 @@ export class SubscriptionsService {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
     private readonly plans: PlansRepository,
-    private readonly accounts: AccountsRepository,
+    private readonly accounts: AccountsService,
     private readonly changes: SubscriptionChangesService,
     private readonly terms: SubscriptionTermsService,
     private readonly transactions: TransactionRunner,

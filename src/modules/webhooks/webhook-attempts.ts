@@ -6,8 +6,7 @@ import { newId } from '../../lib/ids';
 import { AttemptResult, WebhookClient } from '../../common/http/webhook-client';
 import { MailService } from '../../common/mail/mail.service';
 import { AppConfig, InjectConfig } from '../../config/config';
-import { fullName } from '../users/users.mapper';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { ClaimedDelivery, DeliveryRow, HandOver, NextState, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -49,7 +48,7 @@ export class WebhookAttempts {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly endpoints: WebhookEndpointsRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly endpointsService: WebhookEndpointsService,
     private readonly transactions: TransactionRunner,
@@ -165,7 +164,7 @@ export class WebhookAttempts {
       const disabled = await this.endpoints.disableIn(tx, endpoint.id, 'FAILING', now);
       const user = disabled && (await this.users.findByIdIn(tx, disabled.ownerId));
       if (!disabled || !user) return;
-      await this.mail.queue(tx, user, 'webhookEndpointDisabled', { name: fullName(user), url: disabled.url, days: String(FAILING_DISABLE_DAYS) });
+      await this.mail.queue(tx, user, 'webhookEndpointDisabled', { name: this.users.nameOf(user), url: disabled.url, days: String(FAILING_DISABLE_DAYS) });
     });
   }
 

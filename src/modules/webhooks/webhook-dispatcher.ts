@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
 import { TransactionRunner } from '../../db/transaction';
 import { PING_EVENT } from '../outbox/outbox.events';
-import { OutboxRepository, OutboxRow } from '../outbox/outbox.repository';
+import { OutboxRow, OutboxService } from '../outbox/outbox.service';
 import { SentAttempt, WebhookAttempts } from './webhook-attempts';
 import { ClaimedDelivery, NewDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
@@ -49,7 +49,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
   private recording: Promise<void> | undefined;
 
   constructor(
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly attempts: WebhookAttempts,
     private readonly transactions: TransactionRunner,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TtlCache } from '../../common/cache/ttl-cache';
 import { Clock } from '../../common/clock';
 import { DomainEvents } from '../../common/events';
-import { EVENT_SUBSCRIBERS_STALE_MS, EventSubscribers } from '../outbox/event-subscribers';
+import { EVENT_SUBSCRIBERS_STALE_MS, EventSubscribers } from '../outbox/outbox.service';
 import type { OutboxEventType } from '../outbox/outbox.events';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventSubscribers } from '../outbox/event-subscribers';
+import { EventSubscribers } from '../outbox/outbox.service';
 import { OutboxModule } from '../outbox/outbox.module';
 import { UsersModule } from '../users/users.module';
 import { WebhookAttempts } from './webhook-attempts';
