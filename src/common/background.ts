@@ -1,4 +1,4 @@
-import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { FactoryProvider, Global, Injectable, InjectionToken, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '../config/config';
 import { Clock } from './clock';
 import { safeErrorForLog } from './errors/safe-error';
@@ -171,6 +171,24 @@ export class Retention implements OnApplicationBootstrap {
     if (removed > 0) this.logger.log({ policy: name, removed }, `Removed ${removed} ${name}`);
     return removed;
   }
+}
+
+/**
+ * A module's retention policies as one provider: `policies` receives what `inject` names (the
+ * tables' owning repositories, the config) and what it returns is registered with Retention when
+ * the module is built. The DELETEs stay in the repositories.
+ */
+export function retentionPolicies(inject: InjectionToken[], policies: (...deps: never[]) => RetentionPolicy[]): FactoryProvider<RetentionPolicy[]> {
+  return {
+    provide: Symbol('retention policies'),
+    inject: [Retention, ...inject],
+    useFactory: (retention: Retention, ...deps: unknown[]) => {
+      // Nest hands over the instances `inject` names, in its order: the types `policies` declares.
+      const registered = policies(...(deps as never[]));
+      for (const policy of registered) retention.register(policy);
+      return registered;
+    },
+  };
 }
 
 /** The cutoff `days` days before `now`. */

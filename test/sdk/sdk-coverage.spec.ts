@@ -13,16 +13,19 @@ interface Operation {
 const spec = JSON.parse(readFileSync(join(__dirname, '../../openapi/openapi.json'), 'utf8')) as {
   paths: Record<string, Record<string, { operationId?: string }>>;
 };
-const OPERATIONS: Operation[] = Object.entries(spec.paths).flatMap(([path, item]) =>
-  Object.entries(item)
-    .filter(([, operation]) => operation.operationId)
-    .map(([method, operation]) => ({
-      operationId: operation.operationId!,
-      method: method.toUpperCase(),
-      path,
-      pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-    })),
-);
+/** Literal paths before templated ones (as the router matches them): /v1/subscriptions/me is not /v1/subscriptions/{accountId}. */
+const OPERATIONS: Operation[] = Object.entries(spec.paths)
+  .sort(([a], [b]) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
+  .flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([, operation]) => operation.operationId)
+      .map(([method, operation]) => ({
+        operationId: operation.operationId!,
+        method: method.toUpperCase(),
+        path,
+        pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      })),
+  );
 
 /**
  * Operations no client calls: each is made by someone else. The list is checked against the spec
