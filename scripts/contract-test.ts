@@ -177,6 +177,12 @@ async function seed(url: string, oidc: TestOidcProvider): Promise<Record<string,
     timezone: 'Europe/London',
   });
   const license = await api<{ id: string; key: string }>(url, 'POST', '/v1/licenses', adminToken, { productId: product.id, userId: admin.id });
+  // GET /v1/orders/{id} reads an order of its own, whatever order the generated requests run in.
+  const checkout = await api<{ orderId: string }>(url, 'POST', '/v1/checkout/sessions', adminToken, {
+    items: [{ productId: product.id, quantity: 1 }],
+    successUrl: 'https://app.example.com/paid',
+    cancelUrl: 'https://app.example.com/cancelled',
+  });
   const apiKey = await api(url, 'POST', '/v1/api-keys', adminToken, { name: 'contract test', scope: 'read-only' });
   // What the generated DELETEs remove, so the other operations keep their own.
   const doomedProduct = await api(url, 'POST', '/v1/products', adminToken, {
@@ -242,6 +248,7 @@ async function seed(url: string, oidc: TestOidcProvider): Promise<Record<string,
     productId: product.id,
     licenseId: license.id,
     licenseKey: license.key,
+    orderId: checkout.orderId,
     apiKeyId: apiKey.id,
     deleteProductId: doomedProduct.id,
     deleteApiKeyId: doomedKey.id,
