@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { SecretBox } from '../../src/common/crypto/secret-box';
 import { RETRY_DELAYS_SECONDS } from '../../src/modules/webhooks/webhook-attempts';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
+import { WebhookEndpointsRepository } from '../../src/modules/webhooks/webhook-endpoints.repository';
 import { putOnPlan } from '../factories/subscriptions';
 import { insertUser } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
@@ -118,5 +119,23 @@ describe('WebhookDispatcher (medium)', () => {
     receiver.answer({ status: 410, body: 'gone' });
     await tick();
     expect(await deliveries(refusing.id)).toMatchObject([{ status: 'FAILED', attempt_count: 1, next_attempt_at: null, last_error: 'HTTP_STATUS: HTTP 410' }]);
+  });
+
+  it("a success heals an endpoint its claim saw failing (one health update); a healthy endpoint's success writes no health update at all", async () => {
+    setClock(ctx.t.app, NOW);
+    const user = await insertUser(ctx.db);
+    const healthy = await endpoint(user.id);
+    const failing = await endpoint(user.id);
+    await ctx.db.query('UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1', [failing.id, at(-3_600_000)]);
+    const healthUpdates = vi.spyOn(ctx.t.app.get(WebhookEndpointsRepository), 'recordHealthy');
+
+    await putOnPlan(ctx.t.app, ctx.db, user.id, 'TRIAL');
+    await tick();
+
+    expect(healthy.received()).toHaveLength(1);
+    expect(failing.received()).toHaveLength(1);
+    expect(healthUpdates.mock.calls.flatMap(([ids]) => ids)).toEqual([failing.id]);
+    const rows = await ctx.db.query('SELECT id, failing_since FROM webhook_endpoints WHERE id = ANY($1)', [[healthy.id, failing.id]]);
+    expect(rows.rows.every((row: { failing_since: Date | null }) => row.failing_since === null)).toBe(true);
   });
 });

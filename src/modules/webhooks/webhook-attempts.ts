@@ -116,10 +116,13 @@ export class WebhookAttempts {
   async record(sent: SentAttempt[], handOver?: Omit<HandOver, 'now' | 'leaseUntil'>): Promise<ClaimedDelivery[]> {
     const now = this.clock.now();
     // An endpoint's health follows its last attempt (as if each had recorded in turn); one that
-    // answered 2xx last is healthy, written beside the attempts rather than after them.
+    // answered 2xx last is healthy, written beside the attempts rather than after them, and only
+    // when its claim saw it failing (a healthy endpoint's success changes nothing: one query
+    // fewer per recording). One marked failing by another instance after this claim is healed by
+    // the next success, which its single slot then claims seeing it failing.
     const last = new Map<string, SentAttempt>();
     for (const item of sent) if (item.claimed.endpoint.enabled) last.set(item.claimed.endpoint.id, item);
-    const healthy = [...last].filter(([, item]) => item.result.ok).map(([id]) => id);
+    const healthy = [...last].filter(([, item]) => item.result.ok && item.claimed.endpoint.failingSince !== null).map(([id]) => id);
     const [{ recorded, handedOver }] = await Promise.all([
       this.deliveries.recordAttempts(
         sent.map(({ claimed: { delivery }, result, at }) => ({

@@ -46,6 +46,8 @@ export interface ClaimedEndpoint {
   previousSecretExpiresAt: Date | null;
   ownerId: string;
   ownerRole: 'USER' | 'ADMIN';
+  /** Since when its attempts have all failed, as the claim read it (null: healthy). */
+  failingSince: Date | null;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function lockClaimableEndpoints(tx: Transaction, now: Date, { limit
       SELECT (SELECT n.endpoint_id FROM webhook_deliveries n WHERE n.status = 'PENDING' AND n.endpoint_id > p.endpoint_id ORDER BY n.endpoint_id LIMIT 1)
       FROM pending p WHERE p.endpoint_id IS NOT NULL
     )
-    SELECT e.id, e.url, e.enabled, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.owner_id, u.role AS owner_role, ${WITHOUT_FLUSH}
+    SELECT e.id, e.url, e.enabled, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, e.owner_id, e.failing_since, u.role AS owner_role, ${WITHOUT_FLUSH}
     FROM pending p
     JOIN webhook_endpoints e ON e.id = p.endpoint_id
     JOIN users u ON u.id = e.owner_id
@@ -81,6 +83,7 @@ export async function lockClaimableEndpoints(tx: Transaction, now: Date, { limit
     previousSecretExpiresAt: row.previous_secret_expires_at == null ? null : new Date(row.previous_secret_expires_at as string | Date),
     ownerId: row.owner_id as string,
     ownerRole: row.owner_role as ClaimedEndpoint['ownerRole'],
+    failingSince: row.failing_since == null ? null : new Date(row.failing_since as string | Date),
   }));
 }
 
@@ -129,7 +132,7 @@ export const successorsOf = (now: Date) => sql`
 export const HANDED_WITH_ENDPOINTS = sql`
   SELECT h.*, e.url AS e_url, e.enabled AS e_enabled, e.secret_sealed AS e_secret_sealed,
          e.previous_secret_sealed AS e_previous_secret_sealed, e.previous_secret_expires_at AS e_previous_secret_expires_at,
-         e.owner_id AS e_owner_id, u.role AS e_owner_role
+         e.owner_id AS e_owner_id, e.failing_since AS e_failing_since, u.role AS e_owner_role
     FROM handed h JOIN webhook_endpoints e ON e.id = h.endpoint_id JOIN users u ON u.id = e.owner_id`;
 
 const dateOrNull = (value: unknown) => (value == null ? null : new Date(value as string | Date));
@@ -162,6 +165,7 @@ export function handedDelivery(row: Record<string, unknown>) {
       previousSecretExpiresAt: dateOrNull(row.e_previous_secret_expires_at),
       ownerId: row.e_owner_id as string,
       ownerRole: row.e_owner_role as ClaimedEndpoint['ownerRole'],
+      failingSince: dateOrNull(row.e_failing_since),
     },
   };
 }

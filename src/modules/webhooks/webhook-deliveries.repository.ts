@@ -40,7 +40,7 @@ export interface ClaimedDelivery {
   delivery: DeliveryRow;
   endpoint: Pick<
     typeof webhookEndpoints.$inferSelect,
-    'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId'
+    'id' | 'url' | 'enabled' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt' | 'ownerId' | 'failingSince'
   > & { ownerRole: (typeof users.$inferSelect)['role'] };
 }
 
@@ -323,6 +323,7 @@ async function withEndpoints(tx: Executor, claimed: DeliveryRow[]): Promise<Clai
       previousSecretSealed: webhookEndpoints.previousSecretSealed,
       previousSecretExpiresAt: webhookEndpoints.previousSecretExpiresAt,
       ownerId: webhookEndpoints.ownerId,
+      failingSince: webhookEndpoints.failingSince,
       ownerRole: users.role,
     })
     .from(webhookEndpoints)
