@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
+import { compileCacheEnv } from './config/boot-env';
 
 /**
  * Where Node ≥ 22.1 keeps its module compile cache between starts (for the modules outside the
@@ -13,12 +14,9 @@ import { join } from 'node:path';
  * directory (not a link), owned by this process's user, closed to group and others. Otherwise, or
  * with NODE_DISABLE_COMPILE_CACHE set, nothing is cached: undefined.
  */
-export function codeCacheDir(appDir: string): string | undefined {
-  // Node's own settings for its compile cache, read before src/config exists.
-  // eslint-disable-next-line no-restricted-properties -- runs before the config module is loaded
-  const { NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE } = process.env;
-  if (NODE_DISABLE_COMPILE_CACHE) return undefined;
-  const dir = NODE_COMPILE_CACHE || join(appDir, '.data', 'code-cache');
+export function codeCacheDir(appDir: string, settings = compileCacheEnv()): string | undefined {
+  if (settings.disabled) return undefined;
+  const dir = settings.dir ?? join(appDir, '.data', 'code-cache');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stat = lstatSync(dir);

@@ -16,6 +16,8 @@ describe('the entry runs the one-file server only when it is current', () => {
     dir = mkdtempSync(join(ROOT, '.data', 'entry-'));
     copyFileSync(join(ROOT, 'src/main.ts'), join(dir, 'main.ts'));
     copyFileSync(join(ROOT, 'src/code-cache.ts'), join(dir, 'code-cache.ts'));
+    mkdirSync(join(dir, 'config'));
+    copyFileSync(join(ROOT, 'src/config/boot-env.ts'), join(dir, 'config/boot-env.ts'));
     writeFileSync(join(dir, 'server.js'), "exports.run = (bundle) => console.log(JSON.stringify({ ran: 'modules', bundle }));\n");
     writeFileSync(join(dir, 'server.bundle.js'), "exports.run = (bundle) => console.log(JSON.stringify({ ran: 'bundle', bundle }));\n");
   });
