@@ -62,12 +62,18 @@ const ownPaths: Plugin = {
 /**
  * keepNames wraps every function in `__name(fn, "name")`, closures made on each request included,
  * and esbuild's helper redefines `name` each time: 3-5% of a request's CPU in a profile of the
- * Stripe route. A function whose name is already right (nearly all: the name JavaScript infers is
- * the one esbuild keeps) is left as it is; classes esbuild renamed (`class _X`, for a class that
- * refers to itself) still get theirs, once, where they are defined.
+ * Stripe route. A function whose name is already right is left as it is, and so is one that
+ * cannot be a constructor (an arrow, a method, an async function: no own `prototype`). Such a
+ * function is wrapped in `__name((…) => …, "x")` when it is assigned, so JavaScript infers no name
+ * for it, and the helper would redefine it on every call of the code that makes the closure:
+ * about 18 µs of a license validation's 450 (a CPU profile under `npm run bench`, session 9).
+ * Their names are read only by stack traces, which name the caller's line either way. Classes
+ * and functions that are constructors, whose names Nest, the DTO schemas and the logs use, still
+ * get theirs, once, where they are defined (classes esbuild renamed, `class _X`, included).
  */
 const NAME_HELPER = 'var __name = (target, value) => __defProp(target, "name", { value, configurable: true });';
-const NAME_HELPER_WHERE_WRONG = 'var __name = (target, value) => target.name === value ? target : __defProp(target, "name", { value, configurable: true });';
+const NAME_HELPER_WHERE_WRONG =
+  'var __name = (target, value) => target.name === value || !__hasOwnProp.call(target, "prototype") ? target : __defProp(target, "name", { value, configurable: true });';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -87,7 +93,9 @@ async function main(): Promise<void> {
   });
   const outfile = join(DIST, 'server.bundle.js');
   const code = await readFile(outfile, 'utf8');
-  if (!code.includes(NAME_HELPER)) throw new Error("esbuild's __name helper changed: update NAME_HELPER in scripts/bundle.ts");
+  if (!code.includes(NAME_HELPER) || code.indexOf('var __hasOwnProp = ') > code.indexOf(NAME_HELPER)) {
+    throw new Error("esbuild's __name helper changed: update NAME_HELPER in scripts/bundle.ts");
+  }
   await writeFile(outfile, code.replace(NAME_HELPER, NAME_HELPER_WHERE_WRONG));
   const inputs = Object.keys(result.metafile.inputs).length;
   const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
