@@ -1,15 +1,15 @@
 /**
- * `node -r @swc-node/register bench/route-guard.ts`: the CPU and wall time of the global guard
- * stage alone (every APP_GUARD's canActivate, called directly with a request built here), one
- * request at a time, for an open route, a metered route by API key, and an unmetered one by API
- * key and by access token. Runs unchanged on a tree with other guards, for before/after
- * comparisons in alternation. Environment: DATABASE_URL (a scratch database; default embedded),
+ * `node -r @swc-node/register bench/route-guard.ts`: the CPU and wall time of the route guard
+ * stage alone (RouteGuard.admit with the route's compiled plan, called directly with a request
+ * built here), one request at a time, for an open route, a metered route by API key, and an
+ * unmetered one by API key and by access token. Environment: DATABASE_URL (a scratch database; default embedded),
  * BENCH_REQUESTS (3000).
  */
-import { ApplicationConfig } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Client } from 'pg';
 import { startBenchApp } from './bench-app';
+import { GuardedRoute, RouteGuard } from '../src/common/auth/route.guard';
+import { planRoutes } from '../src/common/auth/route-plans';
+import { routeInputsOf } from '../src/common/validation/route-inputs';
 import { LicensesController } from '../src/modules/licenses/licenses.controller';
 import { IntegrationProductsController } from '../src/modules/products/products.controller';
 import { UsersController } from '../src/modules/users/users.controller';
@@ -30,8 +30,7 @@ async function main() {
   await putOnPlan(app, db, customer.id, 'PREMIUM_MONTHLY');
   const apiKey = (await insertApiKey(db, { ownerId: customer.id, scope: 'read-only' })).key;
   const { accessToken } = await login(app, customer.email, customer.password);
-  const guards = app.get(ApplicationConfig).getGlobalGuards();
-  process.stdout.write(`${guards.length} global guard(s): ${guards.map((g) => g.constructor.name).join(', ')}\n`);
+  const guard = app.get(RouteGuard);
   const reply = { headers: () => reply, header: () => reply, getHeader: () => undefined, statusCode: 200 };
   const cases = [
     {
@@ -65,11 +64,14 @@ async function main() {
     },
   ];
   for (const c of cases) {
+    const handler = (c.controller.prototype as unknown as Record<string, object>)[c.handler]!;
+    const route: GuardedRoute = {
+      plan: planRoutes([{ controller: c.controller, name: c.handler, handler }])[0]!.plan,
+      inputs: routeInputsOf(c.controller, c.handler),
+    };
     const run = async () => {
       const request = { headers: { ...c.headers }, ip: '127.0.0.1', method: c.method, cookies: {}, body: c.body, query: {}, params: {}, id: 'r' };
-      const context = new ExecutionContextHost([request, reply], c.controller, (c.controller.prototype as unknown as Record<string, () => unknown>)[c.handler]);
-      context.setType('http');
-      for (const guard of guards) if (!(await guard.canActivate(context))) throw new Error('refused');
+      await guard.admit(route, request as never, reply as never);
     };
     for (let i = 0; i < 300; i++) await run();
     const cpu = process.cpuUsage();

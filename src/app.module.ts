@@ -1,5 +1,4 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
 import { AuthCoreModule } from './common/auth/auth-core.module';
 import { BackgroundModule, BackgroundTasks } from './common/background';
 import { ClockModule } from './common/clock';
@@ -11,7 +10,6 @@ import { SmsModule } from './common/sms/sms.module';
 import { ErrorsModule } from './common/errors/errors.module';
 import { GeoModule } from './common/geo/geo.module';
 import { I18nModule } from './common/i18n/i18n.module';
-import { ValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
@@ -86,7 +84,6 @@ export class AppModule {
         ...(options.config.devMailPage ? [DevMailModule] : []),
         ...(options.extraModules ?? []),
       ],
-      providers: [{ provide: APP_PIPE, useClass: ValidationPipe }],
     };
   }
 }

@@ -1,10 +1,11 @@
 import cookie from '@fastify/cookie';
 import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryService, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream, Logger as Pino } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { RouteGuard } from './common/auth/route.guard';
 import { DomainError } from './common/errors/domain-error';
 import { ProblemWriter } from './common/errors/problem-writer';
 import { storeIdempotentResponses } from './common/idempotency/idempotency.replay';
@@ -18,6 +19,7 @@ import { logEachResponse } from './common/logging/access-log';
 import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { DeferredSerializers, serializeResponsesBySchema } from './common/http/response-schemas';
+import { RouteExecutor } from './common/routing/route-executor';
 import { setSecurityHeaders } from './common/http/security-headers';
 import { refuseQueriesNoHandlerDeclares } from './common/validation/undeclared-query';
 import { AppConfig } from './config/config';
@@ -90,9 +92,11 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
  */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pino): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  // Before the routes are registered (app.init): each route's serializer and inputs.
+  // Before the routes are registered (app.init): each route's serializer and inputs, then the
+  // handler that serves it (the route guard, the inputs, the controller method), compiled once.
   serializeResponsesBySchema(app);
   refuseQueriesNoHandlerDeclares(app);
+  new RouteExecutor(app.get(RouteGuard), app.get(ProblemWriter), app.get(DiscoveryService)).install(app, fastify);
   logEachResponse(fastify, logger);
   // Lines still buffered by the asynchronous destination are written before the app is gone.
   fastify.addHook('onClose', (_instance, done) => logger.flush(() => done()));

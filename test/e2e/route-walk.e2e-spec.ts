@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes, RouteInfo } from '../../src/common/auth/routes';
+import { routesServedBy } from '../../src/common/routing/route-executor';
 import { insertApiKey } from '../factories/api-keys';
 import { insertUser } from '../factories/users';
 import { useTestApp } from '../helpers/test-app';
@@ -46,6 +47,12 @@ describe('deny by default: the route walk', () => {
     expect(routes.length).toBeGreaterThan(PUBLIC_ROUTES.length);
     const open = routes.filter((route) => route.plan.public).map((route) => `${route.method} ${route.path}`);
     expect(open.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it("serves every controller route (and its HEAD) with the handler RouteExecutor compiled with its plan, never Nest's own", () => {
+    const served = routesServedBy(ctx.t.app.getHttpAdapter().getInstance());
+    const expected = routes.flatMap((route) => (route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]).map((method) => `${method} ${route.path}`));
+    expect([...served].sort()).toEqual(expected.sort());
   });
 
   it('answers every other route with 401 when no credential is sent', async () => {

@@ -1,5 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, InjectConfig, RateLimitPolicy } from '../../config/config';
 import { DomainError } from '../errors/domain-error';
@@ -7,14 +6,13 @@ import { IdempotencyService, parseIdempotencyKey } from '../idempotency/idempote
 import { Meter, PendingCharge } from '../metering/meter';
 import { ipRateLimitKey } from '../throttling/client-key';
 import { RateLimiter } from '../throttling/rate-limiter';
-import { assertValidInputs } from '../validation/route-inputs';
+import { assertValidInputs, RouteInputs } from '../validation/route-inputs';
 import { AccessTokenCheck, accessTokenOf } from './access-token';
 import { ApiKeyVerifier, bearerOf } from './api-key-verifier';
 import { allowedOrigins, isSameSiteRequest } from './csrf';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
 import type { Principal } from './principal';
-import { controllerHandlers } from '../http/controller-handlers';
-import { RoutePlan, planRoutes } from './route-plans';
+import type { RoutePlan } from './route-plans';
 import { verifiedApiKey } from './request-credentials';
 import { SessionVerifier } from './session-verifier';
 
@@ -27,20 +25,24 @@ interface Presented {
   viaCookie: boolean;
 }
 
+/** What the guard needs of a route, settled at boot (RouteExecutor compiles it with the route). */
+export interface GuardedRoute {
+  plan: RoutePlan;
+  /** The route's body, query and path inputs, refused here before a metered call is counted. */
+  inputs: RouteInputs;
+}
+
 /**
- * The one global guard, deny by default: throttle, then authenticate, then authorize, then meter,
- * so a refused call is never counted. What each route needs is its plan, compiled at boot from
- * its @Public() / @Authenticated() (a route with neither fails the boot); a request costs one map
- * lookup, not a metadata walk per step.
+ * The one guard, deny by default: throttle, then authenticate, then authorize, then meter, so a
+ * refused call is never counted. RouteExecutor calls it first on every controller route, with the
+ * route's plan compiled at boot from its @Public() / @Authenticated() (a route with neither fails
+ * the boot): a request costs no metadata lookup at all.
  */
 @Injectable()
-export class RouteGuard implements CanActivate, OnModuleInit {
-  private readonly plans = new Map<object, RoutePlan>();
+export class RouteGuard {
   private readonly origins: string[];
 
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
     private readonly accessTokens: AccessTokenStrategy,
     private readonly apiKeys: ApiKeyStrategy,
     private readonly keys: ApiKeyVerifier,
@@ -53,20 +55,13 @@ export class RouteGuard implements CanActivate, OnModuleInit {
     this.origins = allowedOrigins(config);
   }
 
-  onModuleInit(): void {
-    for (const route of planRoutes(controllerHandlers(this.discovery, this.scanner))) this.plans.set(route.handler, route.plan);
-  }
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const plan = this.plans.get(context.getHandler());
-    if (!plan) throw new DomainError('INTERNAL', { cause: new Error(`No route plan for ${context.getClass().name}.${context.getHandler().name}`) });
-    const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+  /** Resolves when the request may reach its handler; throws the DomainError that refuses it. */
+  async admit(route: GuardedRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { plan } = route;
     if (plan.public) {
       if (plan.rateLimit) await this.throttle(reply, plan.rateLimit, ipRateLimitKey(request.ip), this.config.rateLimit.policies[plan.rateLimit]);
       if (plan.idempotent) await this.idempotency.admit(request, undefined);
-      return true;
+      return;
     }
 
     const presented = this.presented(request);
@@ -75,12 +70,11 @@ export class RouteGuard implements CanActivate, OnModuleInit {
     await this.throttleCaller(request, reply, plan, keyCheck ? await keyCheck.catch(() => undefined) : tokenCheck?.principal);
 
     const principal = keyCheck ? await keyCheck : await this.authenticateUser(request, plan, presented, tokenCheck);
-    if (!principal) return true;
+    if (!principal) return;
     request.principal = principal;
     this.authorize(request, plan, principal);
-    const deferred = await this.charge(context, request, reply, plan, principal);
+    const deferred = await this.charge(route, request, reply, principal);
     if (plan.idempotent) await this.idempotency.admit(request, deferred);
-    return true;
   }
 
   /**
@@ -161,20 +155,15 @@ export class RouteGuard implements CanActivate, OnModuleInit {
    * the key's claim (returned, for IdempotencyService.admit), so a replay or a 409 costs nothing.
    * The count still comes before the handler: a call over quota never runs.
    */
-  private async charge(
-    context: ExecutionContext,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    plan: RoutePlan,
-    principal: Principal,
-  ): Promise<PendingCharge | undefined> {
+  private async charge(route: GuardedRoute, request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<PendingCharge | undefined> {
+    const { plan } = route;
     if (principal.role === 'ADMIN' || plan.unmetered) return undefined;
     const charge = await this.meter.admit(request, reply, principal, plan.metered);
     if (!charge) return undefined;
     const idempotencyKey = plan.idempotent ? request.headers['idempotency-key'] : undefined;
     // What the pipeline would refuse is refused before the count, with the same answers: a bad key header, then bad input.
     if (idempotencyKey !== undefined) parseIdempotencyKey(idempotencyKey);
-    assertValidInputs(context);
+    assertValidInputs(request, route.inputs);
     if (plan.idempotent) return charge;
     await charge.take();
     return undefined;

@@ -1,4 +1,4 @@
-import type { ArgumentMetadata, ExecutionContext, Type } from '@nestjs/common';
+import type { ArgumentMetadata, Type } from '@nestjs/common';
 import { PARAMTYPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
@@ -28,25 +28,16 @@ const INPUT_TYPES: Partial<Record<string, InputType>> = {
   [RouteParamtypes.PARAM]: 'param',
 };
 
-const routes = new WeakMap<object, RouteInputs>();
-
-export function routeInputsOf(context: ExecutionContext): RouteInputs {
-  const handler = context.getHandler();
-  let route = routes.get(handler);
-  if (!route) {
-    const controller = context.getClass<Type>();
-    const prototype = controller.prototype as object;
-    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, { index: number; data?: unknown }>;
-    const paramtypes = (Reflect.getMetadata(PARAMTYPES_METADATA, prototype, handler.name) ?? []) as (Type | undefined)[];
-    const inputs: Input[] = [];
-    for (const [key, { index, data }] of Object.entries(args)) {
-      const type = INPUT_TYPES[key.split(':')[0]!];
-      if (type) inputs.push({ type, data: typeof data === 'string' ? data : undefined, metatype: paramtypes[index] });
-    }
-    route = { inputs };
-    routes.set(handler, route);
+/** The inputs of `controller.prototype[name]`, read at boot (RouteExecutor). */
+export function routeInputsOf(controller: Type, name: string): RouteInputs {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { index: number; data?: unknown }>;
+  const paramtypes = (Reflect.getMetadata(PARAMTYPES_METADATA, controller.prototype as object, name) ?? []) as (Type | undefined)[];
+  const inputs: Input[] = [];
+  for (const [key, { index, data }] of Object.entries(args)) {
+    const type = INPUT_TYPES[key.split(':')[0]!];
+    if (type) inputs.push({ type, data: typeof data === 'string' ? data : undefined, metatype: paramtypes[index] });
   }
-  return route;
+  return { inputs };
 }
 
 const pipe = new ValidationPipe();
@@ -57,9 +48,8 @@ const pipe = new ValidationPipe();
  * before it acts (metering counts only calls that pass). Only the global pipe runs here: no
  * route has pipes of its own.
  */
-export function assertValidInputs(context: ExecutionContext): void {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
-  for (const input of routeInputsOf(context).inputs) {
+export function assertValidInputs(request: FastifyRequest, route: RouteInputs): void {
+  for (const input of route.inputs) {
     const metadata: ArgumentMetadata = { type: input.type, data: input.data, metatype: input.metatype };
     pipe.transform(valueOf(request, input), metadata);
   }
