@@ -37,6 +37,12 @@ describe('the server process', () => {
   let stdout = '';
   let baseUrl: string;
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The stdout lines holding `text`, once at least `count` have arrived (up to 5 s). */
+  const linesWith = async (text: string, count: number) => {
+    const matching = () => stdout.split('\n').filter((line) => line.includes(text));
+    await expect.poll(() => matching().length, { timeout: 5_000, interval: 100 }).toBeGreaterThanOrEqual(count);
+    return matching();
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-process-pg-'));
@@ -77,9 +83,8 @@ describe('the server process', () => {
   it('logs JSON lines with the request id and without credentials', async () => {
     const secrets = { authorization: 'Bearer tok-AAA-secret', cookie: 'gatehouse_auth=cookie-BBB-secret', 'x-request-id': 'log-check-1' };
     expect((await get(`${baseUrl}/health/ready`, secrets)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const lines = stdout.split('\n').filter((line) => line.includes('log-check-1'));
-    expect(lines.length).toBeGreaterThan(0);
+    // stdout is written in 4 KB batches, or within LOG_FLUSH_INTERVAL_MS (1 s) on a quiet server.
+    const lines = await linesWith('log-check-1', 1);
     for (const line of lines) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       expect(entry.requestId).toBe('log-check-1');
@@ -107,9 +112,7 @@ describe('the server process', () => {
   it('logs a 404 without a stack trace (no stack for any 4xx)', async () => {
     expect((await get(`${baseUrl}/no-such-route`, { 'x-request-id': 'log-404' })).status).toBe(404);
     expect((await get(`${baseUrl}/test-probe/fail/NOT_FOUND`, { 'x-request-id': 'log-404-domain' })).status).toBe(404);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const lines = stdout.split('\n').filter((line) => line.includes('log-404'));
-    expect(lines.length).toBeGreaterThan(0);
+    const lines = await linesWith('log-404', 2);
     for (const line of lines) expect(line).not.toMatch(/"stack"|\n\s+at /);
   });
 
