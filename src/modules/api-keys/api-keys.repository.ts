@@ -186,13 +186,13 @@ export class ApiKeysRepository {
   }
 
   /** Advances each key's last-used time, never backwards (batches may be flushed out of order). */
+  /** One statement for the whole batch (a statement per key cost a round trip each). */
   async advanceLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
-    for (const [keyId, at] of lastUsed) {
-      await tx
-        .update(apiKeys)
-        .set({ lastUsedAt: at })
-        .where(and(eq(apiKeys.id, keyId), sql`(${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < ${at.toISOString()}::timestamptz)`));
-    }
+    if (lastUsed.size === 0) return;
+    await tx.execute(sql`
+      UPDATE ${apiKeys} SET last_used_at = used.at
+        FROM unnest(${sql.param([...lastUsed.keys()])}::text[], ${sql.param([...lastUsed.values()].map((at) => at.toISOString()))}::timestamptz[]) AS used(id, at)
+       WHERE ${apiKeys.id} = used.id AND (${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} < used.at)`);
   }
 }
 

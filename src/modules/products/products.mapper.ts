@@ -1,6 +1,6 @@
 import { iso } from '../../common/iso';
 import { formatMoney, formatRate, grossOf, moneyNumber } from '../../common/money/money';
-import { ProductRow } from './products.repository';
+import { IntegrationProductRow, ProductRow } from './products.repository';
 import { ProductView } from './products.schemas';
 
 export function toProductView(row: ProductRow): ProductView {
@@ -25,7 +25,7 @@ export function toProductView(row: ProductRow): ProductView {
 }
 
 /** The published integration format: numbers computed from the stored integers. */
-export function toIntegrationProductView(row: ProductRow) {
+export function toIntegrationProductView(row: IntegrationProductRow) {
   return {
     Id: row.id,
     Sku: row.sku,

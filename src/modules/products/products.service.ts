@@ -78,6 +78,6 @@ export class ProductsService implements OnApplicationBootstrap {
 
   /** The published integration format, products on sale only; numbers computed from the stored integers. */
   async integrationList() {
-    return (await this.products.allActive()).map(toIntegrationProductView);
+    return (await this.products.activeForIntegrationList()).map(toIntegrationProductView);
   }
 }
