@@ -21,6 +21,13 @@ export function logEachResponse(fastify: FastifyInstance, logger: Pino): void {
   const direct = stream !== undefined && !(stream as Record<symbol, unknown>)[pino.symbols.needsMetadataGsym];
   const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   const access = logger.child({}, { redact: { paths: [] } });
+  // Methods and route patterns are a small fixed set: each is quoted once, not on every line.
+  const quoted = new Map<string, string>();
+  const quote = (text: string): string => {
+    let json = quoted.get(text);
+    if (json === undefined) quoted.set(text, (json = JSON.stringify(text)));
+    return json;
+  };
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
@@ -30,9 +37,9 @@ export function logEachResponse(fastify: FastifyInstance, logger: Pino): void {
     const ms = Math.round(reply.elapsedTime * 100) / 100;
     const keyId = principal?.kind === 'apiKey' ? principal.apiKeyId : undefined;
     if (direct) {
-      const where = route === undefined ? `"path":${JSON.stringify(request.url.split('?', 1)[0])}` : `"route":${JSON.stringify(route)}`;
+      const where = route === undefined ? `"path":${JSON.stringify(request.url.split('?', 1)[0])}` : `"route":${quote(route)}`;
       stream.write(
-        `{"level":${LEVELS[level]},"time":${Date.now()}${bindings},"method":${JSON.stringify(request.method)},${where},"status":${status},"ms":${ms},` +
+        `{"level":${LEVELS[level]},"time":${Date.now()}${bindings},"method":${quote(request.method)},${where},"status":${status},"ms":${ms},` +
           `"requestId":${JSON.stringify(request.id)}${principal ? `,"principalId":${JSON.stringify(principal.userId)}` : ''}` +
           `${keyId ? `,"keyId":${JSON.stringify(keyId)}` : ''},"msg":"request completed"}\n`,
       );

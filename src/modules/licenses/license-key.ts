@@ -16,10 +16,18 @@ export function generateLicenseKey(): string {
   return chars.match(/.{5}/g)!.join('-');
 }
 
-/** Crockford's reading rules: case-insensitive, O as 0, I and L as 1, dashes and spaces optional. */
+const LOOK_ALIKES = /[OIL]/g;
+const lookAlike = (letter: string) => (letter === 'O' ? '0' : '1');
+
+/**
+ * Crockford's reading rules: case-insensitive, O as 0, I and L as 1, dashes and spaces optional.
+ * One pass per step and no array: it runs on every license validation.
+ */
 export function normalizeLicenseKey(input: string): string {
-  const compact = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  return compact.length === 25 ? compact.match(/.{5}/g)!.join('-') : compact;
+  const compact = input.toUpperCase().replace(/[\s-]/g, '').replace(LOOK_ALIKES, lookAlike);
+  return compact.length === 25
+    ? `${compact.slice(0, 5)}-${compact.slice(5, 10)}-${compact.slice(10, 15)}-${compact.slice(15, 20)}-${compact.slice(20)}`
+    : compact;
 }
 
 /** A new license for one unit of a product, following the product's policy. The key is returned once. */
