@@ -127,19 +127,24 @@ describe('floods: 429 per IP, and a cap on mails per address per hour', () => {
     expect((await queuedTo(email)).sort()).toEqual(['accountActivation', 'accountActivation', 'passwordReset']);
     // Nothing changed: the account is as the second request left it, and its mailed link still works.
     expect((await ctx.db.query('SELECT company FROM accounts WHERE user_id = $1', [session.user.id])).rows).toEqual([{ company: 'Second' }]);
-    const link = linkIn(
-      mailbox
-        .to(email)
-        .filter((mail) => mail.subject.startsWith('Activate'))
-        .at(-1)!,
-    );
-    const activated = await post(
-      '/v1/accounts/activate-account',
-      { emailVerificationToken: link.searchParams.get('emailVerificationToken') },
-      '198.51.100.30',
-      session.accessToken,
-    );
-    expect(activated.statusCode, activated.body).toBe(200);
+    // The two activation mails may arrive in either order (they are sent concurrently): the second
+    // request's link activates, the first's was replaced by it.
+    const links = mailbox
+      .to(email)
+      .filter((mail) => mail.subject.startsWith('Activate'))
+      .map((mail) => linkIn(mail));
+    expect(links).toHaveLength(2);
+    const statuses: number[] = [];
+    for (const link of links) {
+      const answer = await post(
+        '/v1/accounts/activate-account',
+        { emailVerificationToken: link.searchParams.get('emailVerificationToken') },
+        '198.51.100.30',
+        session.accessToken,
+      );
+      statuses.push(answer.statusCode);
+    }
+    expect(statuses.sort()).toEqual([200, 400]);
   });
 
   it('the window slides: an hour after the oldest counted mail, one more is queued; other mails are never held back by the cap', async () => {
