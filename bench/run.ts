@@ -394,7 +394,7 @@ export function markdown(report: {
   date: string;
   paired: PairResult[];
   stripeIngestion?: { eventsPerSecond: number; errors: number; non2xx: number };
-  outboundDelivery?: { deliveriesPerSecond: number; delivered: number };
+  outboundDelivery?: { deliveriesPerSecond: number; delivered: number; cpuMicrosPerDelivery: number; firstDeliveryAfterMs: number };
   startup?: { medianReadyMs: number; coldReadyMs: number };
 }): string {
   const range = (values: number[], digits = 0) => {
@@ -433,7 +433,7 @@ export function markdown(report: {
   if (report.outboundDelivery) {
     const o = report.outboundDelivery;
     extra.push(
-      `| outbound delivery to a local receiver | ${Math.round(o.deliveriesPerSecond)} deliveries/s (${o.delivered} delivered) | ≥ 1,000/s: ${verdict(o.deliveriesPerSecond >= 1000)} |`,
+      `| outbound delivery to a local receiver | ${Math.round(o.deliveriesPerSecond)} deliveries/s (${o.delivered} delivered, the first after ${o.firstDeliveryAfterMs} ms), ${o.cpuMicrosPerDelivery} µs CPU per delivery | ≥ 1,000/s: ${verdict(o.deliveriesPerSecond >= 1000)} |`,
     );
   }
   if (validate)

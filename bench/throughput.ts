@@ -80,12 +80,14 @@ export async function outboundDeliveries(app: ServerProcess, databaseUrl: string
 
 async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64: string, events: number) {
   let received = 0;
+  let firstAt = 0;
   let done: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (done = resolve));
   const receiver = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
       response.writeHead(204).end();
+      if (received === 0) firstAt = Date.now();
       if (++received === events) done();
     });
   });
@@ -113,7 +115,16 @@ async function deliver(app: ServerProcess, databaseUrl: string, secretKeyBase64:
     await Promise.race([all, timeout]);
     const seconds = (Date.now() - started) / 1000;
     const cpuMicrosPerDelivery = Math.round((app.cpuMicros() - cpuBefore) / events);
-    return { delivered: received, seconds, deliveriesPerSecond: events / seconds, cpuMicrosPerDelivery, target: { minDeliveriesPerSecond: 1_000 } };
+    // From the first outbox insert to the first arrival: the inserts, and the dispatcher's wait for its next tick (DISPATCH_INTERVAL_MS).
+    const firstDeliveryAfterMs = firstAt - started;
+    return {
+      delivered: received,
+      seconds,
+      deliveriesPerSecond: events / seconds,
+      cpuMicrosPerDelivery,
+      firstDeliveryAfterMs,
+      target: { minDeliveriesPerSecond: 1_000 },
+    };
   } finally {
     await pool.end();
     receiver.close();

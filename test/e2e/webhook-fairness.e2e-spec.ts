@@ -1,4 +1,5 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
 import { newId } from '../../src/lib/ids';
@@ -287,7 +288,8 @@ describe('endpointsFor on many endpoints', () => {
       casing: 'snake_case',
       logger: { logQuery: (sql, params) => queries.push({ sql, params }) },
     }) as unknown as Database;
-    const repository = new WebhookDeliveriesRepository(db);
+    // endpointsFor reads through drizzle only; the pool (for the prepared recording) is not used here.
+    const repository = new WebhookDeliveriesRepository(db, ctx.db as unknown as Pool);
     const aboutOne = await repository.endpointsFor(db, 'license.validated', 'usr_plan77');
     const aboutNobody = await repository.endpointsFor(db, 'license.validated', null);
     expect(aboutOne.map((endpoint) => endpoint.id).sort()).toEqual(

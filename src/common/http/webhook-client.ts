@@ -91,8 +91,12 @@ const MAX_POOLS = 256;
 /** Idle connections kept per pool: an endpoint has a few attempts in flight at once. */
 const MAX_IDLE_PER_POOL = 8;
 
-/** What the attempt got before a timeout cut it off. */
-type Progress = { status: number | null };
+/**
+ * An attempt in flight: what it got before a timeout cut it off, its request once made, and
+ * whether the timeout ended it. Not an AbortController: its signal costs a listener on each
+ * request, and this is the dispatcher's busiest path.
+ */
+type Progress = { status: number | null; request: ClientRequest | null; timedOut: boolean };
 type Failure = NonNullable<AttemptResult['failure']>;
 type Outcome = { status: number | null; body: string; retryAfterSeconds: number | null; failure: Failure | null };
 
@@ -128,17 +132,17 @@ export class WebhookClient {
 
   async send(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
     const started = performance.now();
-    const controller = new AbortController();
-    const progress: Progress = { status: null };
+    const progress: Progress = { status: null, request: null, timedOut: false };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => {
-        // Aborting destroys the request and its socket, wherever the attempt is.
-        controller.abort();
+        // Destroys the request and its socket, wherever the attempt is; one not made yet never is.
+        progress.timedOut = true;
+        progress.request?.destroy();
         resolve(fail('TIMEOUT', `no complete answer within ${this.options.timeoutMs} ms`, progress.status));
       }, this.options.timeoutMs);
     });
-    const attempt = this.attempt(url, headers, body, controller.signal, progress);
+    const attempt = this.attempt(url, headers, body, progress);
     const outcome = await Promise.race([attempt, timedOut]).finally(() => clearTimeout(timer));
     const durationMs = Math.round(performance.now() - started);
     return { ok: outcome.failure === null, durationMs, ...outcome };
@@ -150,17 +154,18 @@ export class WebhookClient {
     this.pools.clear();
   }
 
-  private async attempt(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, progress: Progress): Promise<Outcome> {
+  private async attempt(url: string, headers: Record<string, string>, body: string, progress: Progress): Promise<Outcome> {
     const target = parseTarget(url);
     if ('failure' in target) return target.failure;
     const addresses = await this.addressesOf(target.hostname);
     if (!Array.isArray(addresses)) return addresses;
-    if (signal.aborted) return fail('TIMEOUT', 'aborted');
-    const outcome = await this.post(target, addresses, headers, body, signal, progress, this.poolFor(target, addresses));
+    if (progress.timedOut) return fail('TIMEOUT', 'aborted');
+    const outcome = await this.post(target, addresses, headers, body, progress, this.poolFor(target, addresses));
     // A kept-alive connection the server closed as we reused it: nothing was answered, so the
     // attempt is made once more on a new connection (to the same checked addresses).
     if (outcome !== STALE_CONNECTION) return outcome;
-    const again = await this.post(target, addresses, headers, body, signal, progress, false);
+    if (progress.timedOut) return fail('TIMEOUT', 'aborted');
+    const again = await this.post(target, addresses, headers, body, progress, false);
     return again === STALE_CONNECTION ? fail('CONNECTION', `${target.hostname}: ECONNRESET`) : again;
   }
 
@@ -169,7 +174,6 @@ export class WebhookClient {
     addresses: LookupAddress[],
     headers: Record<string, string>,
     body: string,
-    signal: AbortSignal,
     progress: Progress,
     agent: HttpAgent | false,
   ): Promise<Outcome | typeof STALE_CONNECTION> {
@@ -181,7 +185,6 @@ export class WebhookClient {
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: pinnedLookup(addresses),
       agent,
-      signal,
     };
     const send = target.https ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
@@ -190,10 +193,11 @@ export class WebhookClient {
         void this.read(response, request).then(resolve);
       });
       request.on('error', (error: NodeJS.ErrnoException) => {
-        if (request.reusedSocket && progress.status === null && !signal.aborted && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+        if (request.reusedSocket && progress.status === null && !progress.timedOut && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
           resolve(STALE_CONNECTION);
         } else resolve(fail('CONNECTION', `${target.hostname}: ${error.code ?? error.message}`));
       });
+      progress.request = request;
       request.end(body);
     });
   }

@@ -1,4 +1,4 @@
-import { SQL, sql } from 'drizzle-orm';
+import { Placeholder, SQL, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/database';
 
 /**
@@ -32,8 +32,8 @@ const inFlight = (now: Date) =>
   sql`(SELECT count(*)::int FROM webhook_deliveries l WHERE l.endpoint_id = e.id AND l.lease_until >= ${now} AND l.status = 'PENDING')`;
 /** How many attempts `e` may have in flight: one while it is failing (a slow or dead receiver), else the limit. */
 const slotsOf = (perEndpoint: number) => sql`(CASE WHEN e.failing_since IS NULL THEN ${perEndpoint}::int ELSE 1 END)`;
-/** A pending delivery of `e` (as `d`) that is due and that no attempt holds. */
-const dueFree = (now: Date) =>
+/** A pending delivery of `e` (as `d`) that is due and that no attempt holds; `now` may be a prepared statement's placeholder. */
+const dueFree = (now: Date | Placeholder) =>
   sql`d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until < ${now})`;
 
 /** What an attempt needs from its endpoint, and its owner's role now. */
@@ -119,7 +119,7 @@ export function dueOfLockedEndpoints(endpoints: { id: string }[], now: Date, { l
  * unchanged and needs no recount: another instance's claim, before or after this commits, counts
  * the same number.
  */
-export const successorsOf = (now: Date) => sql`
+export const successorsOf = (now: Date | Placeholder) => sql`
   SELECT x.id FROM wanted w
   JOIN webhook_endpoints e ON e.id = w.endpoint_id AND e.enabled AND e.failing_since IS NULL
   CROSS JOIN LATERAL (

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or, SQL, sql } from 'drizzle-orm';
 import { OwnerScope } from '../../common/auth/principal';
 import { newId } from '../../lib/ids';
-import { Database, DB, Executor, Transaction } from '../../db/database';
+import { Database, DB, DB_POOL, Executor, Transaction } from '../../db/database';
 import { users, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/schema';
+import { PreparedSql } from '../../db/prepared-sql';
 import {
   ClaimLimits,
   dueOfLockedEndpoints,
@@ -67,9 +69,61 @@ const NOT_AN_ADMIN = "CANCELLED: the endpoint's owner is no longer an ADMIN";
 /** No attempt in flight holds the delivery: never leased, or its lease ran out. */
 const leaseFree = (now: Date) => or(sql`${webhookDeliveries.leaseUntil} IS NULL`, lt(webhookDeliveries.leaseUntil, now));
 
+const p = sql.placeholder;
+/** The attempts of a round (arrays through unnest), each recorded only while it still holds its lease. */
+const RECORD = sql`
+  WITH round AS (
+    SELECT * FROM unnest(
+      ${p('deliveryIds')}::text[], ${p('leases')}::timestamptz[], ${p('statuses')}::webhook_delivery_status[],
+      ${p('nextAttemptAts')}::timestamptz[], ${p('lastErrors')}::text[], ${p('completedAts')}::timestamptz[],
+      ${p('attemptIds')}::text[], ${p('attemptedAts')}::timestamptz[], ${p('statusCodes')}::int[],
+      ${p('durationsMs')}::int[], ${p('responseBodies')}::text[], ${p('failures')}::text[]
+    ) AS r(delivery_id, lease, status, next_attempt_at, last_error, completed_at, attempt_id, attempted_at, status_code, duration_ms, response_body, failure)
+  ), recorded AS (
+    UPDATE ${webhookDeliveries} d
+       SET status = r.status, next_attempt_at = r.next_attempt_at, last_error = r.last_error, completed_at = r.completed_at, lease_until = NULL
+      FROM round r
+     WHERE d.id = r.delivery_id AND d.lease_until = r.lease
+    RETURNING d.id, d.endpoint_id, r.lease
+  ), attempts AS (
+    INSERT INTO ${webhookAttempts} (id, delivery_id, attempted_at, status_code, duration_ms, response_body, failure)
+    SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
+      FROM round r JOIN recorded ON recorded.id = r.delivery_id
+  )`;
+/**
+ * recordAttempts' statement, without and with the slot handover: on the dispatcher's busiest path
+ * (once or twice per delivery), so its text is built once and it runs prepared (PreparedSql).
+ */
+const RECORDING = new PreparedSql(
+  'webhook_record_attempts',
+  sql`${RECORD}
+  SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, ${WITHOUT_FLUSH}`,
+);
+const RECORDING_HANDING_OVER = new PreparedSql(
+  'webhook_record_attempts_handing_over',
+  sql`${RECORD}, wanted AS (
+    -- Only the slots of attempts recorded here: one whose lease ran out is another's to fill.
+    SELECT a.endpoint_id, least(a.n, count(recorded.id))::int AS n
+      FROM unnest(${p('endpointIds')}::text[], ${p('slots')}::int[]) AS a(endpoint_id, n)
+      JOIN recorded ON recorded.endpoint_id = a.endpoint_id AND recorded.lease >= ${p('now')}::timestamptz
+     GROUP BY a.endpoint_id, a.n
+  ), handed AS (
+    UPDATE ${webhookDeliveries} d SET lease_until = ${p('leaseUntil')}::timestamptz, attempt_count = d.attempt_count + 1
+      FROM (${successorsOf(p('now'))}) successor
+     WHERE d.id = successor.id
+    RETURNING d.*
+  )
+  SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, s.*, ${WITHOUT_FLUSH}
+    FROM (SELECT 1) one LEFT JOIN (${HANDED_WITH_ENDPOINTS}) s ON true`,
+);
+
 @Injectable()
 export class WebhookDeliveriesRepository {
-  constructor(@Inject(DB) private readonly db: Database) {}
+  constructor(
+    @Inject(DB) private readonly db: Database,
+    /** For the prepared recording statement (PreparedSql), which drizzle's db cannot run. */
+    @Inject(DB_POOL) private readonly pool: Pool,
+  ) {}
 
   /**
    * The enabled endpoints an event of `type` about `userId` goes to: the user's own, and every
@@ -180,48 +234,33 @@ export class WebhookDeliveriesRepository {
    */
   async recordAttempts(rows: RecordedAttempt[], handOver?: HandOver): Promise<{ recorded: Set<string>; handedOver: ClaimedDelivery[] }> {
     if (rows.length === 0) return { recorded: new Set(), handedOver: [] };
-    const column = <T>(pick: (row: RecordedAttempt) => T) => sql.param(rows.map(pick));
+    const column = <T>(pick: (row: RecordedAttempt) => T) => rows.map(pick);
     const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
+    const round = {
+      deliveryIds: column((row) => row.attempt.deliveryId),
+      leases: column((row) => iso(row.lease)),
+      statuses: column((row) => row.next.status),
+      nextAttemptAts: column((row) => iso(row.next.nextAttemptAt)),
+      lastErrors: column((row) => row.next.lastError),
+      completedAts: column((row) => iso(row.next.completedAt)),
+      attemptIds: column((row) => row.attempt.id ?? newId('wha')),
+      attemptedAts: column((row) => iso(row.attempt.attemptedAt)),
+      statusCodes: column((row) => row.attempt.statusCode ?? null),
+      durationsMs: column((row) => row.attempt.durationMs),
+      responseBodies: column((row) => row.attempt.responseBody ?? null),
+      failures: column((row) => row.attempt.failure ?? null),
+    };
     const wanted = handOver && handOver.endpoints.size > 0 ? handOver : undefined;
-    const result = await this.db.execute<Record<string, unknown>>(sql`
-      WITH round AS (
-        SELECT * FROM unnest(
-          ${column((row) => row.attempt.deliveryId)}::text[], ${column((row) => iso(row.lease))}::timestamptz[],
-          ${column((row) => row.next.status)}::webhook_delivery_status[], ${column((row) => iso(row.next.nextAttemptAt))}::timestamptz[],
-          ${column((row) => row.next.lastError)}::text[], ${column((row) => iso(row.next.completedAt))}::timestamptz[],
-          ${column((row) => row.attempt.id)}::text[], ${column((row) => iso(row.attempt.attemptedAt))}::timestamptz[],
-          ${column((row) => row.attempt.statusCode ?? null)}::int[], ${column((row) => row.attempt.durationMs)}::int[],
-          ${column((row) => row.attempt.responseBody ?? null)}::text[], ${column((row) => row.attempt.failure ?? null)}::text[]
-        ) AS r(delivery_id, lease, status, next_attempt_at, last_error, completed_at, attempt_id, attempted_at, status_code, duration_ms, response_body, failure)
-      ), recorded AS (
-        UPDATE ${webhookDeliveries} d
-           SET status = r.status, next_attempt_at = r.next_attempt_at, last_error = r.last_error, completed_at = r.completed_at, lease_until = NULL
-          FROM round r
-         WHERE d.id = r.delivery_id AND d.lease_until = r.lease
-        RETURNING d.id, d.endpoint_id, r.lease
-      ), attempts AS (
-        INSERT INTO ${webhookAttempts} (id, delivery_id, attempted_at, status_code, duration_ms, response_body, failure)
-        SELECT r.attempt_id, r.delivery_id, r.attempted_at, r.status_code, r.duration_ms, r.response_body, r.failure
-          FROM round r JOIN recorded ON recorded.id = r.delivery_id
-      )${
-        wanted
-          ? sql`, wanted AS (
-        -- Only the slots of attempts recorded here: one whose lease ran out is another's to fill.
-        SELECT a.endpoint_id, least(a.n, count(recorded.id))::int AS n
-          FROM unnest(${sql.param([...wanted.endpoints.keys()])}::text[], ${sql.param([...wanted.endpoints.values()])}::int[]) AS a(endpoint_id, n)
-          JOIN recorded ON recorded.endpoint_id = a.endpoint_id AND recorded.lease >= ${wanted.now}
-         GROUP BY a.endpoint_id, a.n
-      ), handed AS (
-        UPDATE ${webhookDeliveries} d SET lease_until = ${wanted.leaseUntil}, attempt_count = d.attempt_count + 1
-          FROM (${successorsOf(wanted.now)}) successor
-         WHERE d.id = successor.id
-        RETURNING d.*
-      )
-      SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, s.*, ${WITHOUT_FLUSH}
-        FROM (SELECT 1) one LEFT JOIN (${HANDED_WITH_ENDPOINTS}) s ON true`
-          : sql`
-      SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, ${WITHOUT_FLUSH}`
-      }`);
+    const query = wanted
+      ? RECORDING_HANDING_OVER.query({
+          ...round,
+          endpointIds: [...wanted.endpoints.keys()],
+          slots: [...wanted.endpoints.values()],
+          now: wanted.now.toISOString(),
+          leaseUntil: wanted.leaseUntil.toISOString(),
+        })
+      : RECORDING.query(round);
+    const result = await this.pool.query<Record<string, unknown>>(query);
     const recorded = new Set((result.rows[0]?.recorded_ids as string[] | null) ?? []);
     const handedOver = result.rows.filter((row) => row.id != null).map(handedDelivery);
     return { recorded, handedOver };

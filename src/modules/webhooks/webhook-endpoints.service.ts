@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { ownerScope, Principal } from '../../common/auth/principal';
+import { TtlCache } from '../../common/cache/ttl-cache';
 import { Clock } from '../../common/clock';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { DomainError } from '../../common/errors/domain-error';
@@ -20,6 +21,14 @@ import { checkWebhookUrl } from './webhook-url';
 /** How long a rotated-away secret keeps signing, so receivers can roll the new one out. */
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
+/**
+ * Opened signing secrets are kept this long, and for this many endpoints at most (the least recently
+ * used goes first). A sealed value always opens to the same secret, so no entry can go stale: the
+ * bound only limits how long a plaintext secret stays in this process's memory once unused.
+ */
+const OPENED_SECRET_TTL_MS = 15 * 60 * 1000;
+const OPENED_SECRETS_MAX = 1_000;
+
 /** Derived once from the zod schemas the outbox appends with, so the published schemas cannot drift. */
 const EVENT_TYPES: WebhookEventTypeView[] = Object.entries(WEBHOOK_EVENTS).map(([type, schema]) => ({
   type,
@@ -29,6 +38,13 @@ const EVENT_TYPES: WebhookEventTypeView[] = Object.entries(WEBHOOK_EVENTS).map((
 
 @Injectable()
 export class WebhookEndpointsService {
+  /**
+   * Signing secrets already opened, by endpoint id and sealed value: opening one (AES-GCM) for every
+   * attempt was a measurable share of a delivery's CPU. A rotation seals a new value, so the new
+   * secret signs at once without any invalidation. Memory only: never logged, never stored.
+   */
+  private readonly opened: TtlCache<string, string>;
+
   constructor(
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly transactions: TransactionRunner,
@@ -36,7 +52,9 @@ export class WebhookEndpointsService {
     private readonly clock: Clock,
     private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.opened = new TtlCache(clock, { ttlMs: OPENED_SECRET_TTL_MS, maxEntries: OPENED_SECRETS_MAX });
+  }
 
   async create(principal: Principal, dto: WebhookEndpointCreateDto) {
     // Only an ADMIN's endpoint may hear every user's events (an admin-scope key of one counts).
@@ -98,6 +116,7 @@ export class WebhookEndpointsService {
 
   async remove(principal: Principal, id: string): Promise<void> {
     if (!(await this.endpoints.delete(ownerScope(principal), id))) throw new DomainError('NOT_FOUND');
+    this.opened.forgetWhere((_, key) => key.startsWith(`${id} `));
     this.events.emit('webhook-endpoints.changed', { endpointId: id });
   }
 
@@ -117,11 +136,21 @@ export class WebhookEndpointsService {
    * The secrets a delivery to this endpoint signs with, newest first: the current one, and during
    * a rotation's grace period the previous one too.
    */
-  signingSecrets(endpoint: Pick<WebhookEndpointRow, 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'>): string[] {
-    const { secretSealed, previousSecretSealed, previousSecretExpiresAt } = endpoint;
-    const current = this.secrets.open(secretSealed);
+  signingSecrets(endpoint: Pick<WebhookEndpointRow, 'id' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'>): string[] {
+    const { id, secretSealed, previousSecretSealed, previousSecretExpiresAt } = endpoint;
+    const current = this.openSecret(id, secretSealed);
     const previousLive = previousSecretSealed && previousSecretExpiresAt && previousSecretExpiresAt > this.clock.now();
-    return previousLive ? [current, this.secrets.open(previousSecretSealed)] : [current];
+    return previousLive ? [current, this.openSecret(id, previousSecretSealed)] : [current];
+  }
+
+  /** The endpoint's sealed secret opened, from `opened` when it was opened before; a value that does not open is not kept. */
+  private openSecret(endpointId: string, sealed: string): string {
+    const key = `${endpointId} ${sealed}`;
+    const cached = this.opened.peek(key);
+    if (cached) return cached.value;
+    const secret = this.secrets.open(sealed);
+    this.opened.set(key, secret);
+    return secret;
   }
 
   /** The URL as parsed (normalised, so it may grow: an IDN host becomes punycode), or a 422 on `url` with the reason. */
