@@ -1,5 +1,5 @@
 /**
- * `node -r @swc-node/register bench/pipeline-stages.ts <app.cpuprofile> <requests>`: the pipeline
+ * `node -r @swc-node/register bench/pipeline-stages.ts <app.cpuprofile> <requests> [bundle]`: the pipeline
  * table of bench/README.md. Reads a CPU profile of the app taken under load (`npm run bench` with
  * `BENCH_APP_NODE_ARGS='--cpu-prof --cpu-prof-dir=…'`) and prints, for each stage a request passes,
  * in order, the main thread's time in it divided by the requests served while profiling.
@@ -30,8 +30,9 @@ export const STAGES: { stage: string; frames: RegExp }[] = [
   { stage: 'routing (find-my-way)', frames: /^lookup .*find-my-way/ },
   { stage: 'onRequest hooks (request id, security headers, 405 table)', frames: /^hookRunner.*fastify\/lib\/hooks\.js/ },
   { stage: 'body read and JSON parse', frames: /^(onEnd|defaultJsonParser|rawBody) .*fastify\/lib\/content-type-parser\.js/ },
-  { stage: 'route guard (throttle, authenticate, authorize, meter)', frames: /^canActivate .*route\.guard/ },
+  { stage: 'route guard (throttle, authenticate, authorize, meter)', frames: /^admit .*route\.guard/ },
   { stage: 'validation pipe (zod)', frames: /^transform .*validation\.pipe/ },
+  { stage: 'compiled route handler (RouteExecutor: arguments, call, send)', frames: /^serve .*route-executor/ },
   {
     stage: 'handler and service (licenses, access, products)',
     frames: /^(validate|verify|getAll|validateLicense|verifyAccess) .*(licenses|access|products|metering)\./,
@@ -45,9 +46,38 @@ export const STAGES: { stage: string; frames: RegExp }[] = [
   { stage: 'garbage collection', frames: /^\(garbage collector\)/ },
 ];
 
-const nameOf = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url}:${node.callFrame.lineNumber}`;
+/**
+ * The source file of a line of the one-file server (dist/server.bundle.js): esbuild writes a
+ * `// <path>` comment before each module it bundles, so a frame's bundle line names its module.
+ */
+function bundleSources(bundle: string | undefined): (line: number) => string | undefined {
+  if (!bundle) return () => undefined;
+  const marks: [number, string][] = [];
+  readFileSync(bundle, 'utf8')
+    .split('\n')
+    .forEach((text, line) => {
+      const mark = /^\/\/ (\S+\.(?:m?js|cjs|ts|json))$/.exec(text);
+      if (mark) marks.push([line, mark[1]!]);
+    });
+  return (line) => {
+    let low = 0;
+    let high = marks.length - 1;
+    let found: string | undefined;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (marks[middle]![0] <= line) {
+        found = marks[middle]![1];
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  };
+}
 
-export function stageTimes(profile: Profile): Map<string, number> {
+export function stageTimes(profile: Profile, bundle?: string): Map<string, number> {
+  const sourceOf = bundleSources(bundle);
+  const nameOf = ({ callFrame: { functionName, url, lineNumber } }: ProfileNode) =>
+    `${functionName || '(anonymous)'} ${(url.endsWith('server.bundle.js') && sourceOf(lineNumber)) || url}:${lineNumber}`;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -68,9 +98,9 @@ export function stageTimes(profile: Profile): Map<string, number> {
 }
 
 function main() {
-  const [file, requests] = process.argv.slice(2);
-  if (!file || !Number(requests)) throw new Error('usage: bench/pipeline-stages.ts <app.cpuprofile> <requests served while profiling>');
-  const times = stageTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const [file, requests, bundle = 'dist/server.bundle.js'] = process.argv.slice(2);
+  if (!file || !Number(requests)) throw new Error('usage: bench/pipeline-stages.ts <app.cpuprofile> <requests served while profiling> [bundle]');
+  const times = stageTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile, bundle);
   const lines = ['| stage, in order | µs per request |', '|---|---|'];
   let total = 0;
   for (const { stage } of STAGES) {
