@@ -1,4 +1,5 @@
 import {
+  All,
   ArgumentsHost,
   Body,
   Catch,
@@ -7,6 +8,7 @@ import {
   Get,
   Header,
   HttpCode,
+  Module,
   Next,
   Post,
   Redirect,
@@ -26,7 +28,21 @@ import { ProblemWriter } from '../../src/common/errors/problem-writer';
 import { controllerHandlers } from '../../src/common/http/controller-handlers';
 import { RouteExecutor } from '../../src/common/routing/route-executor';
 import { MetadataScanner } from '@nestjs/core';
-import { useTestApp } from '../helpers/test-app';
+import { UncompiledRouteGuard } from '../../src/common/auth/uncompiled-route.guard';
+import { DomainError } from '../../src/common/errors/domain-error';
+import { createTestApp, createTestDatabase, useTestApp } from '../helpers/test-app';
+
+@Controller('catch-all')
+class CatchAllController {
+  @Public()
+  @All()
+  anything() {
+    return { reached: true };
+  }
+}
+
+@Module({ controllers: [CatchAllController] })
+class CatchAllModule {}
 
 class Thrown extends Error {}
 
@@ -83,7 +99,9 @@ describe('RouteExecutor: each controller route served by a handler compiled at b
   const ctx = useTestApp();
 
   const executorFor = (controller: new () => object) => {
-    const discovery = { getControllers: () => [{ metatype: controller, instance: new controller() }] } as unknown as DiscoveryService;
+    const discovery = {
+      getControllers: () => [{ metatype: controller, instance: new controller(), isDependencyTreeStatic: () => true }],
+    } as unknown as DiscoveryService;
     const executor = new RouteExecutor(ctx.t.app.get(RouteGuard), ctx.t.app.get(ProblemWriter), discovery);
     const handlers = [...controllerHandlers(discovery, new MetadataScanner())];
     return { executor, handlers };
@@ -152,5 +170,20 @@ describe('RouteExecutor: each controller route served by a handler compiled at b
       const { executor, handlers } = executorFor(controller);
       expect(() => executor.compile(handlers[0]!, false), String(message)).toThrow(message);
     }
+  });
+
+  it('fails closed: an app with a route RouteExecutor did not compile (an @All(), which Nest registers without route config) refuses to start', async () => {
+    const database = await createTestDatabase('uncompiled');
+    try {
+      await expect(createTestApp({ database, extraModules: [CatchAllModule] })).rejects.toThrow(
+        /Routes not compiled by RouteExecutor \(deny by default\): ALL \/catch-all/,
+      );
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('and a request that reaches Nest’s own pipeline anyway is refused by its global guard, never served', () => {
+    expect(() => new UncompiledRouteGuard().canActivate()).toThrow(DomainError);
   });
 });

@@ -1,8 +1,9 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { AccessTokenStrategy, ApiKeyStrategy } from './passport-strategies';
 import { RouteGuard } from './route.guard';
+import { UncompiledRouteGuard } from './uncompiled-route.guard';
 
 /**
  * The one route guard (throttle, authenticate, authorize, meter; RouteExecutor runs it first on
@@ -17,7 +18,7 @@ export class AuthCoreModule {
     return {
       module: AuthCoreModule,
       imports: [DiscoveryModule, ThrottlingModule, ...options.portsFrom],
-      providers: [AccessTokenStrategy, ApiKeyStrategy, RouteGuard],
+      providers: [AccessTokenStrategy, ApiKeyStrategy, RouteGuard, { provide: APP_GUARD, useClass: UncompiledRouteGuard }],
       exports: [RouteGuard],
     };
   }

@@ -104,14 +104,22 @@ export class RouteExecutor {
     discovery: DiscoveryService,
   ) {
     for (const wrapper of discovery.getControllers()) {
-      if (wrapper.metatype && wrapper.instance) this.instances.set(wrapper.metatype as Type, wrapper.instance as object);
+      // A request-scoped controller's instance is a placeholder without its dependencies: not kept, so compile() refuses it.
+      if (wrapper.metatype && wrapper.instance && wrapper.isDependencyTreeStatic()) this.instances.set(wrapper.metatype as Type, wrapper.instance as object);
     }
   }
 
   /** Before the routes are registered: marks each route with its handler, and compiles it as Fastify registers it. */
   install(app: INestApplication, fastify: FastifyInstance): void {
-    for (const handler of appControllerHandlers(app)) {
+    const routes = planRoutes(appControllerHandlers(app));
+    for (const handler of routes) {
       const own = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler.handler) ?? {}) as Record<string, unknown>;
+      // One function, one route: an inherited route method shared by two controllers would run on one of them.
+      // (Another app of this process, a test's, marks the same function for the same controller.)
+      const marked = own[HANDLED_BY] as ControllerHandler | undefined;
+      if (marked && marked.controller !== handler.controller) {
+        throw new Error(`${handler.controller.name}.${handler.name} is also ${marked.controller.name}'s route`);
+      }
       Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...own, [HANDLED_BY]: handler }, handler.handler);
     }
     const served = new Set<string>();
@@ -121,6 +129,14 @@ export class RouteExecutor {
       if (!target) return;
       route.handler = this.compile(target, route.url.includes(':'));
       for (const method of [route.method].flat()) served.add(`${method} ${route.url}`);
+    });
+    // Fail closed at start: a controller route Fastify serves without a compiled handler would run
+    // Nest's pipeline, where UncompiledRouteGuard refuses every request; say so before listening.
+    fastify.addHook('onReady', (done) => {
+      const missing = routes
+        .flatMap(({ method, path }) => (method === 'GET' ? ['GET', 'HEAD'] : [method]).map((each) => `${each} ${path}`))
+        .filter((route) => !served.has(route));
+      done(missing.length > 0 ? new Error(`Routes not compiled by RouteExecutor (deny by default): ${missing.join(', ')}`) : undefined);
     });
   }
 
@@ -209,10 +225,11 @@ export class RouteExecutor {
   }
 
   private filtersOf(controller: Type, handler: object, where: string): RouteFilter[] {
+    // Tried in Nest's order: the method's filters before the controller's, the last declared first.
     const declared = [
-      ...((Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, handler) ?? []) as unknown[]),
       ...((Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, controller) ?? []) as unknown[]),
-    ];
+      ...((Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, handler) ?? []) as unknown[]),
+    ].reverse();
     return declared.map((entry) => {
       const filter = typeof entry === 'function' ? (entry as Type<ExceptionFilter>) : undefined;
       if (filter && filter.length > 0) throw new Error(`${where}: exception filter ${filter.name} takes dependencies; pass an instance`);
