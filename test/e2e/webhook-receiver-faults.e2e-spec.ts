@@ -130,3 +130,64 @@ function closeServer(server: HttpServer): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }
+
+/**
+ * Review finding (session 9): attempts finished together are recorded in one statement, and a
+ * receiver's answer is stored. One answer with a NUL byte (which Postgres cannot store) failed the
+ * whole statement, so every delivery of that round, other endpoints' too, went unrecorded and was
+ * sent again after its lease, round after round.
+ */
+describe('a receiver answering with a NUL byte', () => {
+  const ctx = useTestApp({ env: { ...OPEN, WEBHOOK_DISPATCH: 'true' } });
+
+  it('is recorded with the byte replaced, and the other deliveries of the round are recorded too, each sent once', async () => {
+    const nul = await answeringServer('ok\u0000then more');
+    const healthy = await WebhookReceiver.start();
+    try {
+      const owner = await insertUser(ctx.db);
+      const box = ctx.t.app.get(SecretBox);
+      const endpoints = [
+        await insertWebhookEndpoint(ctx.db, box, { ownerId: owner.id, url: `http://127.0.0.1:${port(nul)}/hook`, events: ['license.validated'] }),
+        await insertWebhookEndpoint(ctx.db, box, { ownerId: owner.id, url: healthy.url, events: ['license.validated'] }),
+      ];
+      for (const endpoint of endpoints) {
+        for (let i = 0; i < 3; i++)
+          await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(Date.now() - 1_000) });
+      }
+      const states = async () =>
+        (
+          await ctx.db.query<{ status: string; attempts: number; body: string | null }>(
+            `SELECT d.status, (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts,
+                    (SELECT a.response_body FROM webhook_attempts a WHERE a.delivery_id = d.id LIMIT 1) AS body
+               FROM webhook_deliveries d WHERE d.endpoint_id = ANY($1) ORDER BY d.endpoint_id, d.id`,
+            [endpoints.map((endpoint) => endpoint.id)],
+          )
+        ).rows;
+      await vi.waitFor(async () => expect((await states()).every((row) => row.status === 'SUCCEEDED')).toBe(true), { timeout: 15_000, interval: 50 });
+      const rows = await states();
+      expect(rows.map((row) => row.attempts)).toEqual([1, 1, 1, 1, 1, 1]);
+      const nulEndpointFirst = endpoints[0]!.id < endpoints[1]!.id;
+      const nulRows = nulEndpointFirst ? rows.slice(0, 3) : rows.slice(3);
+      for (const row of nulRows) expect(row.body).toBe('ok\uFFFDthen more');
+      expect(nul.requests).toBe(3);
+      expect(healthy.requests).toHaveLength(3);
+    } finally {
+      ctx.t.app.get(WebhookDispatcher).onApplicationShutdown();
+      await Promise.all([healthy.close(), closeServer(nul)]);
+    }
+  }, 30_000);
+});
+
+/** A receiver that answers every request 200 with `body`. */
+async function answeringServer(body: string): Promise<HttpServer & { requests: number }> {
+  const server = Object.assign(
+    createHttpServer((request, response) => {
+      server.requests++;
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+    }),
+    { requests: 0 },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUncleanStrings, MAX_NESTING_DEPTH } from './clean-strings';
+import { findUncleanStrings, MAX_NESTING_DEPTH, storableText } from './clean-strings';
 
 describe('findUncleanStrings', () => {
   it('accepts ordinary text, emoji and non-Latin scripts', () => {
@@ -49,5 +49,13 @@ describe('findUncleanStrings on deep nesting (5,000 levels gave a RangeError and
     let bad: unknown = 'x\u0000';
     for (let i = 0; i < MAX_NESTING_DEPTH; i++) bad = [bad];
     expect(findUncleanStrings(bad)[0]).toMatchObject({ code: 'INVALID_CHARACTERS', field: Array(MAX_NESTING_DEPTH).fill('0').join('.') });
+  });
+});
+
+describe('storableText', () => {
+  it('replaces NUL bytes and lone surrogates with U+FFFD and leaves other text as it is', () => {
+    expect(storableText('ok\u0000and\u0000more')).toBe('ok\uFFFDand\uFFFDmore');
+    expect(storableText('cut 😀'.slice(0, 5))).toBe('cut \uFFFD');
+    expect(storableText('plain, ünïcode 😀')).toBe('plain, ünïcode 😀');
   });
 });

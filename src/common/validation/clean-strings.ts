@@ -1,6 +1,13 @@
 import { FieldIssue } from '../errors/domain-error';
 import { fieldIssue } from '../errors/field-issues';
 
+/**
+ * Text from outside that is stored, not refused (a webhook receiver's answer, an error message):
+ * NUL and lone surrogates, which Postgres cannot store (22021), become U+FFFD. One such string in
+ * a batch statement would otherwise fail every row of the batch.
+ */
+export const storableText = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text).toWellFormed();
+
 /** Deeper JSON is refused: no schema of ours nests near this, and the check stays iterative. */
 export const MAX_NESTING_DEPTH = 64;
 

@@ -12,6 +12,7 @@ import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { signWebhook } from './webhook-signature';
 import { checkWebhookUrl } from './webhook-url';
+import { storableText } from '../../common/validation/clean-strings';
 
 /** After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±10% jitter); then FAILED. */
 export const RETRY_DELAYS_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
@@ -132,8 +133,9 @@ export class WebhookAttempts {
             attemptedAt: at,
             statusCode: result.status,
             durationMs: Math.round(result.durationMs),
-            responseBody: result.body || null,
-            failure: result.failure ? `${result.failure.kind}: ${result.failure.message}`.slice(0, 500) : null,
+            // The receiver's bytes, as Postgres can store them: one NUL would fail the whole round's recording.
+            responseBody: result.body ? storableText(result.body) : null,
+            failure: result.failure ? storableText(`${result.failure.kind}: ${result.failure.message}`.slice(0, 500)) : null,
           },
           next: this.nextState(delivery, result, now),
           lease: delivery.leaseUntil!,
@@ -189,7 +191,7 @@ export class WebhookAttempts {
 
   private nextState(delivery: DeliveryRow, result: AttemptResult, now: Date): NextState {
     if (result.ok) return { status: 'SUCCEEDED', nextAttemptAt: null, lastError: null, completedAt: now };
-    const error = (result.failure ? `${result.failure.kind}: ${result.failure.message}` : `HTTP ${result.status}`).slice(0, 500);
+    const error = storableText((result.failure ? `${result.failure.kind}: ${result.failure.message}` : `HTTP ${result.status}`).slice(0, 500));
     const delay = RETRY_DELAYS_SECONDS[delivery.attemptCount - 1];
     if (!isRetryable(result) || delay === undefined) return { status: 'FAILED', nextAttemptAt: null, lastError: error, completedAt: now };
     const jittered = delay * (1 + (Math.random() * 2 - 1) * JITTER);
