@@ -16,8 +16,7 @@ import { I18nService } from './common/i18n/i18n.service';
 import { buildOpenApiDocument, withServedBaseUrl } from './openapi';
 import { requestIdFor } from './common/logging/request-id';
 import { logEachResponse } from './common/logging/access-log';
-import { createPino, LOG_FLUSH_INTERVAL_MS, PinoLoggerService } from './common/logging/pino-logger';
-import { BackgroundTasks } from './common/background';
+import { createPino, PinoLoggerService } from './common/logging/pino-logger';
 import { warnOnUntrustedForwardedFor } from './common/http/forwarded-for-warning';
 import { DeferredSerializers, serializeResponsesBySchema } from './common/http/response-schemas';
 import { RouteExecutor } from './common/routing/route-executor';
@@ -99,10 +98,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   refuseQueriesNoHandlerDeclares(app);
   new RouteExecutor(app.get(RouteGuard), app.get(ProblemWriter), app.get(DiscoveryService)).install(app, fastify);
   logEachResponse(fastify, logger);
-  // Lines still buffered by the asynchronous destination are written before the app is gone, and
-  // within a second on a quiet server (it writes in batches: createPino).
+  // Lines still buffered by the asynchronous destination are written before the app is gone (and
+  // within a second on a quiet server: createPino).
   fastify.addHook('onClose', (_instance, done) => logger.flush(() => done()));
-  app.get(BackgroundTasks).every('log flush', LOG_FLUSH_INTERVAL_MS, () => new Promise<void>((resolve) => logger.flush(() => resolve())), { atStart: false });
   // Fastify parses text/plain by default. A text/plain body must be refused (415), not handed to
   // handlers: browsers send it cross-origin without a preflight, which makes it a CSRF vector.
   fastify.removeContentTypeParser('text/plain');

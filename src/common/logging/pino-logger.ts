@@ -19,7 +19,10 @@ type Level = Exclude<LogLevel, 'silent'>;
  * it came cost 6 µs of a license validation's CPU (a write(2) per request, `npm run bench`).
  */
 export const LOG_BATCH_BYTES = 4096;
-/** And the longest a line waits when fewer come (configureApp flushes on this interval). */
+/**
+ * And the longest a line waits when fewer come: SonicBoom's own unref'd timer writes what is
+ * buffered (no fsync, nothing waits on it, so a stalled stdout piles nothing up).
+ */
 export const LOG_FLUSH_INTERVAL_MS = 1_000;
 
 /**
@@ -29,7 +32,10 @@ export const LOG_FLUSH_INTERVAL_MS = 1_000;
  * when the process exits, and the app flushes it when it closes (see app.setup.ts).
  */
 export function createPino(level: LogLevel, destination?: DestinationStream): Pino {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } }, destination ?? pino.destination({ sync: false, minLength: LOG_BATCH_BYTES }));
+  return pino(
+    { level, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } },
+    destination ?? pino.destination({ sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS }),
+  );
 }
 
 /**
