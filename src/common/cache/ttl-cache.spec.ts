@@ -52,6 +52,18 @@ describe('TtlCache', () => {
     expect(cache.peekStale('b')).toBeUndefined();
   });
 
+  it('with dropWhenStale, lets go of an entry ttlMs of real time after it was stored; without, keeps it for peekStale', async () => {
+    const clock = new FakeClock();
+    const dropping = new TtlCache<string, string>(clock, { ttlMs: 40, maxEntries: 10, dropWhenStale: true });
+    const keeping = new TtlCache<string, string>(clock, { ttlMs: 40, maxEntries: 10 });
+    dropping.set('secret', 'opened');
+    keeping.set('answer', 'kept');
+    expect(dropping.peekStale('secret')?.value).toBe('opened');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(dropping.peekStale('secret')).toBeUndefined();
+    expect(keeping.peekStale('answer')?.value).toBe('kept');
+  });
+
   it('holds maxEntries at most, dropping the least recently used', () => {
     const cache = new TtlCache<string, string>(new FakeClock(), { ttlMs: 5_000, maxEntries: 2 });
     cache.set('a', 'A');

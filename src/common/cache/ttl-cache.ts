@@ -26,13 +26,20 @@ export interface TtlCacheOptions<V> {
   maxEntries: number;
   /** Which loaded values are kept (all by default); the others are answered, not cached, and drop the key's old entry. */
   keep?: (value: V) => boolean;
+  /**
+   * For values that must not outlive their use in memory (opened secrets): an entry is also
+   * dropped `ttlMs` of real time after it was stored (lru-cache's unref'd timers), so nothing
+   * stale is ever kept for `peekStale`. Freshness is still judged by the Clock.
+   */
+  dropWhenStale?: boolean;
 }
 
 /**
  * The one in-memory cache: bounded (least recently used out first), each entry trusted for
  * `ttlMs` at most as measured by the app's Clock, so tests can move it. An entry whose age is
- * negative (the clock went back) counts as stale. lru-cache's own TTL is not used: it would trust
- * such an entry, cannot hold `undefined`, and drops what `peekStale` must still see.
+ * negative (the clock went back) counts as stale. lru-cache's own TTL is not used for that: it would
+ * trust such an entry, cannot hold `undefined`, and drops what `peekStale` must still see (it only
+ * clears memory, with `dropWhenStale`).
  *
  * Races have one answer. Concurrent loads of one key share one read. `forget(key)` marks that
  * key's read in flight as overtaken and lets go of it (`forgetWhere` and `clear` do so for every
@@ -53,7 +60,7 @@ export class TtlCache<K extends NonNullable<unknown>, V> {
     private readonly clock: Clock,
     private readonly options: TtlCacheOptions<V>,
   ) {
-    this.entries = new LRUCache({ max: options.maxEntries });
+    this.entries = new LRUCache(options.dropWhenStale ? { max: options.maxEntries, ttl: options.ttlMs, ttlAutopurge: true } : { max: options.maxEntries });
   }
 
   /** The entry for `key` if it is younger than `ttlMs`. */

@@ -185,8 +185,10 @@ export class ApiKeysRepository {
     return revoked.map((row) => row.id);
   }
 
-  /** Advances each key's last-used time, never backwards (batches may be flushed out of order). */
-  /** One statement for the whole batch (a statement per key cost a round trip each). */
+  /**
+   * Advances each key's last-used time, never backwards (batches may be flushed out of order), in
+   * one statement for the whole batch (a statement per key cost a round trip each).
+   */
   async advanceLastUsed(tx: Transaction, lastUsed: Map<string, Date>): Promise<void> {
     if (lastUsed.size === 0) return;
     await tx.execute(sql`

@@ -22,9 +22,11 @@ import { checkWebhookUrl } from './webhook-url';
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
 /**
- * Opened signing secrets are kept this long, and for this many endpoints at most (the least recently
- * used goes first). A sealed value always opens to the same secret, so no entry can go stale: the
- * bound only limits how long a plaintext secret stays in this process's memory once unused.
+ * Opened signing secrets are kept this long after they were opened (then dropped from memory, used
+ * or not), and for this many endpoints at most (the least recently used goes first). A sealed value
+ * always opens to the same secret, so no entry can go stale: the bounds only limit how long a
+ * plaintext secret stays in this process's memory. A deleted endpoint's entries go at once on the
+ * instance that deleted it, and within that time on the others.
  */
 const OPENED_SECRET_TTL_MS = 15 * 60 * 1000;
 const OPENED_SECRETS_MAX = 1_000;
@@ -53,7 +55,7 @@ export class WebhookEndpointsService {
     private readonly events: DomainEvents,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    this.opened = new TtlCache(clock, { ttlMs: OPENED_SECRET_TTL_MS, maxEntries: OPENED_SECRETS_MAX });
+    this.opened = new TtlCache(clock, { ttlMs: OPENED_SECRET_TTL_MS, maxEntries: OPENED_SECRETS_MAX, dropWhenStale: true });
   }
 
   async create(principal: Principal, dto: WebhookEndpointCreateDto) {
