@@ -266,6 +266,35 @@ describe('slot handover and leases', () => {
   });
 });
 
+describe('the prepared recording statement across a migration', () => {
+  const ctx = useTestApp({ env: OPEN });
+
+  it('keeps working on connections that prepared it after a column is added to webhook_deliveries (no `*` in its result)', async () => {
+    const owner = await insertUser(ctx.db);
+    const endpoint = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId: owner.id });
+    const repository = ctx.t.app.get(WebhookDeliveriesRepository);
+    const now = new Date();
+    const handOver = { endpoints: new Map([[endpoint.id, 1]]), now, leaseUntil: new Date(now.getTime() + 30_000) };
+    const round = async () => {
+      const lease = new Date(Date.now() + 10_000);
+      await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, nextAttemptAt: new Date(now.getTime() - 60_000) });
+      const held = await insertWebhookDelivery(ctx.db, { endpointId: endpoint.id, ownerId: owner.id, leaseUntil: lease, attemptCount: 1 });
+      const attempt = { id: newId('wha'), deliveryId: held.id, attemptedAt: now, statusCode: 204, durationMs: 3, responseBody: null, failure: null };
+      const next = { status: 'SUCCEEDED' as const, nextAttemptAt: null, lastError: null, completedAt: now };
+      const result = await repository.recordAttempts([{ attempt, next, lease }], handOver);
+      expect([...result.recorded]).toEqual([held.id]);
+      expect(result.handedOver).toHaveLength(1);
+      // Done with the handed-over one too, so the next round's successor is the one it inserts.
+      await ctx.db.query("UPDATE webhook_deliveries SET status = 'SUCCEEDED', lease_until = NULL WHERE id = $1", [result.handedOver[0]!.delivery.id]);
+    };
+    // Prepared on the pool's connections first…
+    await Promise.all([round(), round(), round()]);
+    await ctx.db.query('ALTER TABLE webhook_deliveries ADD COLUMN added_by_a_migration integer');
+    // …then run again on them.
+    for (let i = 0; i < 4; i++) await round();
+  });
+});
+
 describe('endpointsFor on many endpoints', () => {
   const ctx = useTestApp();
 

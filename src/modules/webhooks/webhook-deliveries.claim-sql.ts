@@ -128,9 +128,34 @@ export const successorsOf = (now: Date | Placeholder) => sql`
     FOR UPDATE SKIP LOCKED
   ) x`;
 
+/**
+ * The delivery columns handedDelivery reads, named rather than `*`: the statements that return them
+ * run prepared, and a column added by a migration would change a `*` statement's result type under
+ * a connection that had already prepared it (Postgres refuses that plan once per connection).
+ */
+export const HANDED_COLUMNS = [
+  'id',
+  'endpoint_id',
+  'owner_id',
+  'subject_user_id',
+  'event_id',
+  'event_type',
+  'body',
+  'status',
+  'attempt_count',
+  'next_attempt_at',
+  'lease_until',
+  'last_error',
+  'created_at',
+  'completed_at',
+] as const;
+const columnsOf = (alias: string) => sql.raw(HANDED_COLUMNS.map((column) => `${alias}.${column}`).join(', '));
+/** `RETURNING` of the handed-over deliveries (alias `d`). */
+export const HANDED_RETURNING = columnsOf('d');
+
 /** The handed-over deliveries (snake_case columns of `handed`) with their endpoints, read as claimDue reads them. */
 export const HANDED_WITH_ENDPOINTS = sql`
-  SELECT h.*, e.url AS e_url, e.enabled AS e_enabled, e.secret_sealed AS e_secret_sealed,
+  SELECT ${columnsOf('h')}, e.url AS e_url, e.enabled AS e_enabled, e.secret_sealed AS e_secret_sealed,
          e.previous_secret_sealed AS e_previous_secret_sealed, e.previous_secret_expires_at AS e_previous_secret_expires_at,
          e.owner_id AS e_owner_id, e.failing_since AS e_failing_since, u.role AS e_owner_role
     FROM handed h JOIN webhook_endpoints e ON e.id = h.endpoint_id JOIN users u ON u.id = e.owner_id`;

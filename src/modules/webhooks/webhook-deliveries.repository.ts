@@ -9,6 +9,7 @@ import { PreparedSql } from '../../db/prepared-sql';
 import {
   ClaimLimits,
   dueOfLockedEndpoints,
+  HANDED_RETURNING,
   HANDED_WITH_ENDPOINTS,
   handedDelivery,
   lockClaimableEndpoints,
@@ -111,7 +112,7 @@ const RECORDING_HANDING_OVER = new PreparedSql(
     UPDATE ${webhookDeliveries} d SET lease_until = ${p('leaseUntil')}::timestamptz, attempt_count = d.attempt_count + 1
       FROM (${successorsOf(p('now'))}) successor
      WHERE d.id = successor.id
-    RETURNING d.*
+    RETURNING ${HANDED_RETURNING}
   )
   SELECT (SELECT array_agg(id) FROM recorded) AS recorded_ids, s.*, ${WITHOUT_FLUSH}
     FROM (SELECT 1) one LEFT JOIN (${HANDED_WITH_ENDPOINTS}) s ON true`,
