@@ -31,8 +31,8 @@ export class ApiKeyUsageRepository {
   /**
    * Each part of writeBatch is also written alone (a transaction each), to set aside rows the
    * database refuses. Both are one statement per batch, whatever its size: a column per parameter
-   * (arrays through unnest). Built by drizzle as a row of values each, a flush of 2,500 audit rows
-   * cost the app more CPU than the requests it recorded.
+   * (arrays through unnest). Built by drizzle as a row of values each, the flushes were a large
+   * share of a metered request's CPU (`npm run bench`, a CPU profile of getAll).
    */
   async writeUsage(tx: Transaction, usage: UsageRow[]): Promise<void> {
     if (usage.length === 0) return;
