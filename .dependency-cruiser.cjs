@@ -6,6 +6,7 @@
  *   src/modules/<domain>/   the domains; one reaches another only through its public files
  *   src/common/<piece>/     infrastructure that knows no domain (auth pipeline, errors, http, mail, ...)
  *   src/db/                 the drizzle schema, columns, ids, pool and transactions
+ *   src/lib/                plain helpers (TypeID ids, the cause-chain walk); beside config/ at the floor
  *   src/config/             the environment, parsed once at boot
  *
  * src/app.module.ts, main.ts, server.ts and the other top-level files wire everything together and
@@ -60,6 +61,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/config/' },
       to: { path: '^src/(common|db|modules)/' },
+    },
+    {
+      name: 'lib-is-the-floor',
+      comment: 'lib/ holds plain helpers beside config/ at the floor: it imports nothing else from src/.',
+      severity: 'error',
+      from: { path: '^src/lib/' },
+      to: { path: '^src/', pathNot: '^src/lib/' },
     },
     {
       name: 'nothing-imports-the-wiring',

@@ -10,7 +10,7 @@ import { I18nService } from './common/i18n/i18n.service';
 import { expandExactlyOneOf } from './common/openapi/exactly-one-of';
 import { DocumentedOperation, operationsOf } from './common/openapi/documented-operation';
 import { EXAMPLE_BASE_URL, ProblemExamples } from './common/openapi/problem-examples';
-import { nameSchemasAfterDtos } from './common/openapi/schema-names';
+import { SchemaNames } from './common/openapi/schema-names';
 import { SECURITY } from './common/openapi/security-schemes';
 
 export { SECURITY };
@@ -65,17 +65,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const i18n = app.get(I18nService);
   const examples = new ProblemExamples();
   addReplayedHeaderComponent(cleaned);
+  const names = new SchemaNames(cleaned);
   // One pass over the operations, each step on what the previous ones wrote: the integration
-  // operations' own error bodies come after the shared ones, so nothing may overwrite them.
+  // operations' own error bodies come after the shared ones, so nothing may overwrite them, and
+  // schema names are settled last, once the operation's responses point at the schemas they use.
   for (const [path, operation] of operationsOf(cleaned)) {
     addSharedProblemResponses(operation);
     documentIdempotency(operation);
     examples.describe(operation);
     applyIntegrationResponses(path, operation, i18n);
+    names.settle(operation);
   }
   examples.writeComponents(cleaned);
-  // Names are settled last, once every response points at the schema it uses.
-  return expandExactlyOneOf(nameSchemasAfterDtos(cleaned));
+  names.writeComponents(cleaned);
+  return expandExactlyOneOf(cleaned);
 }
 
 /**

@@ -10,7 +10,7 @@ import { insertLicense } from '../factories/licenses';
 import { insertProduct } from '../factories/products';
 import { insertUser, registerAdmin } from '../factories/users';
 import { GEO_ADDRESSES } from '../fixtures/geo-addresses';
-import { bearerCaller, callerFor } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { createTestApp, createTestDatabase, TestApp, TestDatabase, useTestApp } from '../helpers/test-app';
 
 const PROXY = '10.0.0.5';
@@ -83,10 +83,11 @@ describe('the read starts with each write that restricts by place', () => {
 
 describe('a preset plan given a scope starts the read', () => {
   const ctx = useTestApp({ env: ENV });
+  const call = callerFor(ctx);
   it('PATCH /v1/subscriptions/plans/ENTRY_MONTHLY with [ASIA]', async () => {
     const admin = (await registerAdmin(ctx.t.app, ctx.db)).accessToken;
     expect(ctx.t.app.get(GeoLocator).loaded).toBe(false);
-    const patched = await bearerCaller(ctx.t.app)('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin, { geoScope: ['ASIA'] });
+    const patched = await call('PATCH', '/v1/subscriptions/plans/ENTRY_MONTHLY', admin, { geoScope: ['ASIA'] });
     expect(patched.statusCode, patched.body).toBe(200);
     await expect.poll(() => ctx.t.app.get(GeoLocator).loaded, { timeout: 10_000 }).toBe(true);
   });

@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { Mailbox, mailsSettled } from '../helpers/mailbox';
 import { useTestApp } from '../helpers/test-app';
 
@@ -21,6 +21,7 @@ describe('two-factor lockout across challenges', () => {
   afterAll(() => mailbox.stop());
   const ctx = useTestApp(async () => ({ env: { SMTP_URL: await mailbox.start() } }));
   afterEach(() => vi.restoreAllMocks());
+  const call = callerFor(ctx);
 
   const verify = (challenge: string, factor: { code: string } | { recoveryCode: string }) =>
     ctx.t.app.inject({ method: 'POST', url: '/v1/auth/2fa/verify', headers: json, payload: JSON.stringify({ challenge, ...factor }) });
@@ -63,7 +64,7 @@ describe('two-factor lockout across challenges', () => {
     expect(Number(right.headers['retry-after'])).toBeGreaterThan(14 * 60);
     expect(right.headers['set-cookie']).toBeUndefined();
     expect((await verify(await challengeFor(user.input.email), { recoveryCode: recoveryCodes[0]! })).json().code).toBe('TWO_FACTOR_LOCKED');
-    const disable = await bearerCaller(ctx.t.app)('POST', '/v1/auth/2fa/disable', user.accessToken, { password: TEST_PASSWORD, code: totpCode(secret, 1) });
+    const disable = await call('POST', '/v1/auth/2fa/disable', user.accessToken, { password: TEST_PASSWORD, code: totpCode(secret, 1) });
     expect(disable.json().code).toBe('TWO_FACTOR_LOCKED');
     expect(await ctx.db.query('SELECT 1 FROM recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL', [user.user.id])).toMatchObject({ rowCount: 0 });
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { enableTotp, loginForChallenge, totpCode, wrongCode } from '../factories/two-factor';
 import { insertUser, login, registerAndLogin, TEST_PASSWORD } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 const json = { 'content-type': 'application/json' };
 
 describe('REQUIRE_2FA_FOR_ADMINS=true', () => {
   const ctx = useTestApp({ env: { REQUIRE_2FA_FOR_ADMINS: 'true' } });
+  const call = callerFor(ctx);
   const post = (url: string, payload: unknown) => ctx.t.app.inject({ method: 'POST', url, headers: json, payload: JSON.stringify(payload) });
 
   it('an ADMIN without 2FA gets a TOTP_SETUP challenge that only allows setup and confirm, then logs in with a code', async () => {
@@ -20,7 +21,7 @@ describe('REQUIRE_2FA_FOR_ADMINS=true', () => {
     const challenge: string = loginResponse.json().challenge.token;
 
     // It is no credential, and no TOTP challenge either.
-    expect((await bearerCaller(ctx.t.app)('GET', '/v1/users/me', challenge)).statusCode).toBe(401);
+    expect((await call('GET', '/v1/users/me', challenge)).statusCode).toBe(401);
     expect((await post('/v1/auth/2fa/verify', { challenge, code: '123456' })).json().code).toBe('TWO_FACTOR_CHALLENGE_INVALID');
     expect((await post('/v1/auth/2fa/totp/setup', { challenge: 'tfc_01jh8x2v3kf6qz9w0c4m5t7r8y.forged' })).statusCode).toBe(401);
 
@@ -39,7 +40,7 @@ describe('REQUIRE_2FA_FOR_ADMINS=true', () => {
     const verified = await post('/v1/auth/2fa/verify', { challenge: next.json().challenge.token, code: totpCode(secret, 1) });
     expect(verified.statusCode).toBe(200);
     expect(verified.json().user.role).toBe('ADMIN');
-    expect((await bearerCaller(ctx.t.app)('GET', '/v1/users?limit=1', verified.json().accessToken.token)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/users?limit=1', verified.json().accessToken.token)).statusCode).toBe(200);
   });
 
   it('a USER without 2FA still logs in with the password alone', async () => {
@@ -66,6 +67,7 @@ describe('two-factor rate limits', () => {
 
 describe('two-factor verify is rate-limited per IP', () => {
   const ctx = useTestApp({ env: { RATE_LIMIT_TWO_FACTOR: '2/60' } });
+  const call = callerFor(ctx);
 
   it('refuses the third attempt from one address, whatever the challenge', async () => {
     const attempt = () =>
@@ -77,7 +79,7 @@ describe('two-factor verify is rate-limited per IP', () => {
 
   it('limits password guesses at setup as at disable: the third try is 429, even with the right password', async () => {
     const user = await registerAndLogin(ctx.t.app);
-    const setup = (password: string) => bearerCaller(ctx.t.app)('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password });
+    const setup = (password: string) => call('POST', '/v1/auth/2fa/totp/setup', user.accessToken, { password });
     expect((await setup('guess one')).json().code).toBe('PASSWORD_INCORRECT');
     expect((await setup('guess two')).json().code).toBe('PASSWORD_INCORRECT');
     const limited = await setup(TEST_PASSWORD);

@@ -7,7 +7,7 @@ import { WebhookEndpointsService } from '../../src/modules/webhooks/webhook-endp
 import { insertApiKey } from '../factories/api-keys';
 import { registerAdmin, registerAndLogin } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
-import { bearerCaller, callerFor } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 
 const URL = 'https://hooks.example.com/gatehouse';
@@ -250,10 +250,10 @@ describe('Webhook endpoints', () => {
 
 describe('Webhook endpoints where insecure URLs and private networks are allowed (development, tests)', () => {
   const ctx = useTestApp({ env: { WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  const call = callerFor(ctx);
 
   it('accepts an http:// URL on a loopback address, still refusing credentials and low ports', async () => {
     const owner = await registerAndLogin(ctx.t.app);
-    const call = bearerCaller(ctx.t.app);
     const created = await call('POST', '/v1/webhooks/endpoints', owner.accessToken, { url: 'http://127.0.0.1:9000/hook', events: ['ping'] });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json().url).toBe('http://127.0.0.1:9000/hook');

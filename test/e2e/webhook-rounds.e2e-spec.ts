@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { registerAndLogin } from '../factories/users';
-import { bearerCaller } from '../helpers/http';
+import { callerFor } from '../helpers/http';
 import { useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
@@ -16,6 +16,7 @@ describe('outbound webhooks: rounds of attempts', () => {
   });
   const ctx = useTestApp({ env: { WEBHOOKS_ALLOW_INSECURE: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000' } });
   afterAll(() => Promise.all([receiver.close(), gone.close()]));
+  const call = callerFor(ctx);
 
   const tick = () => ctx.t.app.get(WebhookDispatcher).tick();
   const event = (userId: string) =>
@@ -28,7 +29,7 @@ describe('outbound webhooks: rounds of attempts', () => {
   async function endpointOn(target: WebhookReceiver) {
     const user = await registerAndLogin(ctx.t.app);
     const path = `/rounds/${randomBytes(4).toString('hex')}`;
-    const created = await bearerCaller(ctx.t.app)('POST', '/v1/webhooks/endpoints', user.accessToken, { url: `${target.baseUrl}${path}`, events: ['*'] });
+    const created = await call('POST', '/v1/webhooks/endpoints', user.accessToken, { url: `${target.baseUrl}${path}`, events: ['*'] });
     expect(created.statusCode, created.body).toBe(201);
     return { user, id: created.json<{ id: string }>().id };
   }

@@ -133,4 +133,40 @@ describe('SubscriptionsService (medium)', () => {
     ]);
     expect(await subscriptionRow(accountId)).toMatchObject({ current_period_start: afterTerm, status: 'ACTIVE' });
   });
+
+  it("an account on NONE (no row, cancelled, or a term that ran out) reads with the NONE plan's current terms; another plan keeps its snapshot", async () => {
+    const limits = (maxCalls: number) => [{ apiVersion: 'v1', endpoint: '*', maxCalls }];
+    const setLimits = (code: string, maxCalls: number) =>
+      ctx.db.query('UPDATE plans SET limits = $2 WHERE code = $1', [code, JSON.stringify(limits(maxCalls))]);
+    const noRow = await member();
+    const cancelled = await member();
+    const lapsed = await member();
+    const onTrial = await member();
+    setClock(ctx.t.app, new Date('2026-10-20T12:00:00.000Z'));
+    await service().update(lapsed.principal, { planCode: 'TRIAL' }, 'en');
+    setClock(ctx.t.app, NOW);
+    await service().update(cancelled.principal, { planCode: 'TRIAL' }, 'en');
+    await service().update(cancelled.principal, { planCode: 'NONE' }, 'en');
+    await service().update(onTrial.principal, { planCode: 'TRIAL' }, 'en');
+    const trialLimits = (await service().mine(onTrial.principal, 'en')).limits;
+
+    // The plans change after the rows snapshotted them.
+    const { rows: before } = await ctx.db.query("SELECT code, limits FROM plans WHERE code IN ('NONE', 'TRIAL')");
+    await setLimits('NONE', 7);
+    await setLimits('TRIAL', 9);
+    try {
+      for (const { principal } of [noRow, cancelled, lapsed]) {
+        expect(await service().mine(principal, 'en')).toMatchObject({ planCode: 'NONE', limits: limits(7) });
+      }
+      expect(await service().mine(onTrial.principal, 'en')).toMatchObject({ planCode: 'TRIAL', limits: trialLimits });
+      expect(trialLimits).not.toEqual(limits(9));
+      const listed = await service().list({}, undefined, 100, 'en');
+      const byAccount = new Map(listed.items.map((item) => [item.accountId, item]));
+      for (const { accountId } of [noRow, cancelled, lapsed]) expect(byAccount.get(accountId)).toMatchObject({ planCode: 'NONE', limits: limits(7) });
+      expect(byAccount.get(onTrial.accountId)).toMatchObject({ planCode: 'TRIAL', limits: trialLimits });
+      expect(await service().forAccount(lapsed.accountId, 'en')).toMatchObject({ planCode: 'NONE', status: 'NONE', currentPeriodEnd: null, limits: limits(7) });
+    } finally {
+      for (const row of before) await ctx.db.query('UPDATE plans SET limits = $2 WHERE code = $1', [row.code, JSON.stringify(row.limits)]);
+    }
+  });
 });

@@ -39,6 +39,7 @@ describe('module graph', () => {
       'src/common/leak.ts': "import { secret } from '../modules/one/one.repository';\nexport const leak = secret;\n",
       'src/db/up.ts': "import { a } from '../common/a/a';\nexport const up = a;\n",
       'src/config/up.ts': "import { up } from '../db/up';\nexport const config = up;\n",
+      'src/lib/up.ts': "import { config } from '../config/up';\nexport const lib = config;\n",
       'src/modules/one/one.repository.ts': 'export const secret = 1;\n',
       'src/modules/one/one.service.ts': "import { secret } from './one.repository';\nexport const open = secret;\n",
       'src/modules/two/two.service.ts':
@@ -58,6 +59,7 @@ describe('module graph', () => {
       ['common-knows-no-domain', 'src/common/leak.ts', 'src/modules/one/one.repository.ts'],
       ['db-below-common', 'src/db/up.ts', 'src/common/a/a.ts'],
       ['config-is-the-floor', 'src/config/up.ts', 'src/db/up.ts'],
+      ['lib-is-the-floor', 'src/lib/up.ts', 'src/config/up.ts'],
       ['module-public-surface', 'src/modules/two/two.service.ts', 'src/modules/one/one.repository.ts'],
       ['nothing-imports-the-wiring', 'src/modules/two/wiring.ts', 'src/app.module.ts'],
     ])('%s: %s → %s', async (rule, from, to) => {

@@ -29,6 +29,12 @@ describe('one of each (issue 23)', () => {
     expect(importing('lru-cache')).toEqual(['src/common/cache/ttl-cache.ts']);
   });
 
+  it('one cache: no hand-rolled TTL map (a Map whose entries carry their own expiry, as the OIDC discovery cache once was)', () => {
+    const handRolled = SOURCES.filter(({ text }) => /new Map<.*\b(expiresAt|expires|expiry)\b/.test(text)).map(({ path }) => path);
+    expect(handRolled).toEqual([]);
+    expect(SOURCES.filter(({ text }) => text.includes('new TtlCache(')).length).toBeGreaterThanOrEqual(6);
+  });
+
   it('one batch writer: every recorder writes through BatchWriter', () => {
     const recorders = SOURCES.filter(({ path }) => path.endsWith('.recorder.ts'));
     expect(recorders.length).toBeGreaterThanOrEqual(2);

@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { describe, expect, it } from 'vitest';
-import { nameSchemasAfterDtos } from './schema-names';
+import { operationsOf } from './documented-operation';
+import { SchemaNames } from './schema-names';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -9,10 +10,18 @@ function document(schemas: Record<string, object>, operation: object): OpenAPIOb
   return { openapi: '3.0.0', info: { title: 't', version: '1' }, paths: { '/x': { post: operation } }, components: { schemas } } as OpenAPIObject;
 }
 
+/** SchemaNames as buildOpenApiDocument runs it: settled on each operation, then its components written. */
+function nameSchemasAfterDtos(document: OpenAPIObject): OpenAPIObject {
+  const names = new SchemaNames(document);
+  for (const [, operation] of operationsOf(document)) names.settle(operation);
+  names.writeComponents(document);
+  return document;
+}
+
 const item = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 const strictItem = { ...item, additionalProperties: false };
 
-describe('nameSchemasAfterDtos', () => {
+describe('SchemaNames', () => {
   it('renames X_Output to X, in components and every $ref', () => {
     const result = nameSchemasAfterDtos(
       document(

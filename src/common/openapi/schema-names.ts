@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { DocumentedOperation } from './documented-operation';
 
 const SCHEMA_REF = '#/components/schemas/';
 /** nestjs-zod 5.5 names the output form of a schema `<id>_Output`, with no option to turn it off. */
@@ -36,41 +37,60 @@ function refsIn(node: Json): Set<string> {
  * 3. `X_Output` becomes `X`. Where a request still uses an input `X`, the two must be the same
  *    schema (then one is kept); if they differ the build fails, as two meanings of one name would
  *    give a generated client one type for both.
+ *
+ * A step of the document's one pass over the operations: `settle` on each operation, after its
+ * other steps (once its responses point at the schemas they use); `writeComponents` once, after all
+ * of them. The operations are the only part of `paths` with references (path items carry none of
+ * their own).
  */
-export function nameSchemasAfterDtos(document: OpenAPIObject): OpenAPIObject {
-  const schemas = document.components?.schemas;
-  if (!schemas) return document;
+export class SchemaNames {
+  private readonly schemas: Record<string, Json> | undefined;
+  /** The schemas the settled operations reference, by their names before renaming. */
+  private readonly used = new Set<string>();
 
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item as Record<string, { responses?: Record<string, unknown> }>)) {
-      if (!operation?.responses) continue;
-      operation.responses = mapRefs(operation.responses, (name) => (schemas[name + OUTPUT_SUFFIX] ? name + OUTPUT_SUFFIX : name)) as Record<string, unknown>;
-    }
+  constructor(document: OpenAPIObject) {
+    this.schemas = document.components?.schemas;
   }
 
-  const { components, ...rest } = document;
-  const reachable = refsIn({ ...rest, components: { ...components, schemas: {} } });
-  for (const pending = [...reachable]; pending.length > 0;) {
-    for (const name of refsIn(schemas[pending.pop()!])) {
-      if (reachable.has(name)) continue;
-      reachable.add(name);
-      pending.push(name);
+  settle(operation: DocumentedOperation): void {
+    const schemas = this.schemas;
+    if (!schemas) return;
+    if (operation.responses) {
+      operation.responses = mapRefs(operation.responses, (name) =>
+        schemas[name + OUTPUT_SUFFIX] ? name + OUTPUT_SUFFIX : name,
+      ) as DocumentedOperation['responses'];
     }
+    for (const name of refsIn(operation)) this.used.add(name);
+    // Same keys, so each keeps its place.
+    Object.assign(operation, mapRefs(operation, rename) as DocumentedOperation);
   }
-  for (const name of Object.keys(schemas)) if (!reachable.has(name)) delete schemas[name];
 
-  const rename = (name: string) => (name.endsWith(OUTPUT_SUFFIX) ? name.slice(0, -OUTPUT_SUFFIX.length) : name);
-  const renamed: typeof schemas = {};
-  for (const [name, schema] of Object.entries(schemas)) {
-    const target = rename(name);
-    const other = renamed[target];
-    const normalized = mapRefs(schema, rename) as (typeof schemas)[string];
-    if (other && !isDeepStrictEqual(other, normalized)) {
-      throw new Error(`OpenAPI: schema ${target} is both a request and a different response schema; give one of them its own id`);
+  writeComponents(document: OpenAPIObject): void {
+    const schemas = this.schemas;
+    if (!schemas) return;
+    const { components, paths: _settled, ...rest } = document;
+    const reachable = new Set([...this.used, ...refsIn({ ...rest, components: { ...components, schemas: {} } })]);
+    for (const pending = [...reachable]; pending.length > 0;) {
+      for (const name of refsIn(schemas[pending.pop()!])) {
+        if (reachable.has(name)) continue;
+        reachable.add(name);
+        pending.push(name);
+      }
     }
-    renamed[target] = normalized;
+    for (const name of Object.keys(schemas)) if (!reachable.has(name)) delete schemas[name];
+
+    const renamed: typeof schemas = {};
+    for (const [name, schema] of Object.entries(schemas)) {
+      const target = rename(name);
+      const other = renamed[target];
+      const normalized = mapRefs(schema, rename);
+      if (other && !isDeepStrictEqual(other, normalized)) {
+        throw new Error(`OpenAPI: schema ${target} is both a request and a different response schema; give one of them its own id`);
+      }
+      renamed[target] = normalized;
+    }
+    document.components!.schemas = renamed as NonNullable<OpenAPIObject['components']>['schemas'];
   }
-  document.components!.schemas = renamed;
-  document.paths = mapRefs(document.paths, rename) as OpenAPIObject['paths'];
-  return document;
 }
+
+const rename = (name: string) => (name.endsWith(OUTPUT_SUFFIX) ? name.slice(0, -OUTPUT_SUFFIX.length) : name);

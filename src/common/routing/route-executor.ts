@@ -27,6 +27,10 @@ import { routeInputsOf } from '../validation/route-inputs';
 import { ValidationPipe } from '../validation/validation.pipe';
 import { appControllerHandlers, ControllerHandler } from '../http/controller-handlers';
 
+// Nest's metadata keys, RouteParamtypes, the decorators' metadata shapes and ExecutionContextHost are
+// deep imports, no public API: nest-internals.spec.ts pins them to the @nestjs/core, @nestjs/common
+// and @nestjs/platform-fastify versions this file was checked against, and fails when an upgrade changes them.
+
 /** The route config key that names a Fastify route's controller handler (set at boot, read in onRoute). */
 const HANDLED_BY = 'gatehouseHandler';
 

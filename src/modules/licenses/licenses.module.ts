@@ -12,6 +12,6 @@ import { LicensesService } from './licenses.service';
   imports: [ProductsModule, OutboxModule, WebhooksModule],
   controllers: [LicensesController],
   providers: [LicensesService, LicensesRepository, LicenseSigner, LicenseValidationRecorder],
-  exports: [LicensesRepository, LicensesService, LicenseValidationRecorder],
+  exports: [LicensesService, LicenseValidationRecorder],
 })
 export class LicensesModule {}

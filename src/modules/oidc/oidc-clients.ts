@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
+import { TtlCache } from '../../common/cache/ttl-cache';
 import { Clock } from '../../common/clock';
 import { causeChain } from '../../lib/cause-chain';
 import { DomainError } from '../../common/errors/domain-error';
@@ -44,12 +45,18 @@ export interface OidcClaims {
 @Injectable()
 export class OidcClients {
   private readonly logger = new Logger('OidcClients');
-  private readonly discovered = new Map<string, { configuration: Promise<OpenId.Configuration>; expiresAt: number }>();
+  /**
+   * Each provider's discovered metadata, by name. Concurrent sign-ins share one discovery, and
+   * TtlCache keeps only a load that resolved: a failed discovery is not kept, the next sign-in asks again.
+   */
+  private readonly discovered: TtlCache<string, OpenId.Configuration>;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.discovered = new TtlCache(clock, { ttlMs: DISCOVERY_TTL_MS, maxEntries: Math.max(1, config.oidc.providers.length) });
+  }
 
   provider(name: string): OidcProviderConfig {
     const provider = this.config.oidc.providers.find((candidate) => candidate.name === name);
@@ -99,17 +106,8 @@ export class OidcClients {
     }
   }
 
-  private async configuration(provider: OidcProviderConfig): Promise<OpenId.Configuration> {
-    const now = this.clock.now().getTime();
-    const cached = this.discovered.get(provider.name);
-    if (cached && cached.expiresAt > now) return cached.configuration;
-    const configuration = this.discover(provider);
-    this.discovered.set(provider.name, { configuration, expiresAt: now + DISCOVERY_TTL_MS });
-    // A failed discovery is not kept: the next sign-in asks again.
-    configuration.catch(() => {
-      if (this.discovered.get(provider.name)?.configuration === configuration) this.discovered.delete(provider.name);
-    });
-    return configuration;
+  private configuration(provider: OidcProviderConfig): Promise<OpenId.Configuration> {
+    return this.discovered.get(provider.name, () => this.discover(provider));
   }
 
   private async discover(provider: OidcProviderConfig): Promise<OpenId.Configuration> {

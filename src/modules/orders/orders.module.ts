@@ -8,6 +8,6 @@ import { OrdersService } from './orders.service';
   imports: [OutboxModule],
   controllers: [OrdersController],
   providers: [OrdersService, OrdersRepository],
-  exports: [OrdersRepository, OrdersService],
+  exports: [OrdersService],
 })
 export class OrdersModule {}

@@ -10,6 +10,16 @@ export type SubscriptionSnapshot = SubscriptionSnapshotRow;
 /** The NONE plan (the free tier), whose current terms apply to every user on NONE. */
 export type NonePlan = PlanRow;
 
+/**
+ * What an account's subscription reads as at one moment, for its view: the plan it is on, the
+ * terms in force, and its row (null when the account has none, which reads as NONE).
+ */
+export interface SubscriptionReading {
+  plan: PlanRow;
+  terms: PlanTerms;
+  subscription: SubscriptionRow | null;
+}
+
 /** A user's plan in force at one moment, and the period its terms were snapshotted for. */
 export interface Standing {
   accountId: string | null;
@@ -89,10 +99,17 @@ export class SubscriptionTermsService {
     return plan;
   }
 
-  /** The subscription as it reads at `now`: a lapsed term is on NONE from when it ended. */
-  asOf(current: CurrentSubscription, nonePlan: NonePlan, now: Date): CurrentSubscription {
-    if (!isLapsed(current.subscription, now)) return current;
-    return { subscription: { ...current.subscription, ...lapsedState(current.subscription, nonePlan) }, plan: nonePlan };
+  /**
+   * The subscription as it reads at `now`: a lapsed term is on NONE from when it ended, and an
+   * account without a row, or on NONE, has the NONE plan's current terms (the free tier has no
+   * period to keep a snapshot for); any other plan, its snapshot.
+   */
+  asOf(current: CurrentSubscription | null | undefined, nonePlan: NonePlan, now: Date): SubscriptionReading {
+    if (!current) return { plan: nonePlan, terms: termsOf(nonePlan), subscription: null };
+    const stored = current.subscription;
+    const subscription = isLapsed(stored, now) ? { ...stored, ...lapsedState(stored, nonePlan) } : stored;
+    if (subscription.planId === nonePlan.id) return { plan: nonePlan, terms: termsOf(nonePlan), subscription };
+    return { plan: current.plan, terms: subscription.terms, subscription };
   }
 
   /** The view's rule (a lapsed term reads as NONE, NONE has its plan's current terms), at `now`. */

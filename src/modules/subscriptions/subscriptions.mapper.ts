@@ -3,8 +3,7 @@ import { iso, isoOrNull } from '../../common/iso';
 import { formatMoney } from '../../common/money/money';
 import type { PlanDuration } from '../../db/schema/subscriptions';
 import type { PlanRow } from './plans.repository';
-import { termsOf } from './subscription-terms.service';
-import type { CurrentSubscription } from './subscriptions.repository';
+import { SubscriptionReading, termsOf } from './subscription-terms.service';
 
 export const planName = (plan: PlanRow, lang: Language) => plan.name[lang] || plan.name.en;
 
@@ -24,26 +23,16 @@ export function toPlanView(plan: PlanRow, lang: Language) {
   };
 }
 
-/**
- * The subscription as it reads now (`current` after SubscriptionTermsService.asOf): an account
- * without a row, or on NONE, has the NONE plan's current terms (the free tier has no period to
- * keep them for); any other plan, its snapshot.
- */
-export function toSubscriptionView(
-  owner: { accountId: string | null; userId: string },
-  current: CurrentSubscription | null | undefined,
-  nonePlan: PlanRow,
-  lang: Language,
-) {
-  const none = { planCode: nonePlan.code, plan: nonePlan.code, planName: planName(nonePlan, lang), ...termsOf(nonePlan) };
-  if (!current) {
-    return { ...owner, ...none, status: 'NONE' as const, currentPeriodStart: null, currentPeriodEnd: null, expiresAt: null, cancelAtPeriodEnd: false };
+/** The subscription as it reads now (SubscriptionTermsService.asOf); without a row, it is NONE with no period. */
+export function toSubscriptionView(owner: { accountId: string | null; userId: string }, reading: SubscriptionReading, lang: Language) {
+  const { plan, terms, subscription } = reading;
+  const planTerms = { planCode: plan.code, plan: plan.code, planName: planName(plan, lang), ...terms };
+  if (!subscription) {
+    return { ...owner, ...planTerms, status: 'NONE' as const, currentPeriodStart: null, currentPeriodEnd: null, expiresAt: null, cancelAtPeriodEnd: false };
   }
-  const { subscription } = current;
-  const onNone = subscription.planId === nonePlan.id;
   return {
     ...owner,
-    ...(onNone ? none : { planCode: current.plan.code, plan: current.plan.code, planName: planName(current.plan, lang), ...subscription.terms }),
+    ...planTerms,
     status: subscription.status,
     currentPeriodStart: iso(subscription.currentPeriodStart),
     currentPeriodEnd: isoOrNull(subscription.currentPeriodEnd),

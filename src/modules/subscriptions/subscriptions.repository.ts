@@ -182,7 +182,7 @@ export class SubscriptionsRepository {
 
   /**
    * Every account with its subscription, filtered by what it reads as at `now`. The CASEs are
-   * `toSubscriptionView`'s expiry rule in SQL: an account without a row, or past `expiresAt`,
+   * `SubscriptionTermsService.asOf`'s expiry rule in SQL: an account without a row, or past `expiresAt`,
    * is on NONE.
    */
   async listForAdmin(filter: AdminListFilter, cursor: string | undefined, limit: number, now: Date): Promise<AccountSubscription[]> {

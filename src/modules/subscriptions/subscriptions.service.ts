@@ -123,9 +123,7 @@ export class SubscriptionsService {
       limit,
     );
     return {
-      items: page.items.map((row) =>
-        toSubscriptionView({ accountId: row.accountId, userId: row.userId }, row.current && this.terms.asOf(row.current, nonePlan, now), nonePlan, lang),
-      ),
+      items: page.items.map((row) => toSubscriptionView({ accountId: row.accountId, userId: row.userId }, this.terms.asOf(row.current, nonePlan, now), lang)),
       nextCursor: page.nextCursor,
     };
   }
@@ -166,7 +164,7 @@ export class SubscriptionsService {
   private async view(owner: { accountId: string | null; userId: string }, lang: Language) {
     const now = this.clock.now();
     const [current, nonePlan] = await Promise.all([owner.accountId ? this.subscriptions.findByAccount(owner.accountId) : undefined, this.terms.nonePlan()]);
-    return toSubscriptionView(owner, current && this.terms.asOf(current, nonePlan, now), nonePlan, lang);
+    return toSubscriptionView(owner, this.terms.asOf(current, nonePlan, now), lang);
   }
 }
 

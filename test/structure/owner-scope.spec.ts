@@ -1,10 +1,10 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { ownerCondition, scopedUserId } from '../../db/owner-scope';
-import { apiKeys } from '../../db/schema';
-import type { ApiKeysRepository } from '../../modules/api-keys/api-keys.repository';
-import type { LicensesRepository } from '../../modules/licenses/licenses.repository';
-import type { OrdersRepository } from '../../modules/orders/orders.repository';
-import { OwnerScope, ownerScope, Principal } from './principal';
+import { OwnerScope, ownerScope, Principal } from '../../src/common/auth/principal';
+import { ownerCondition, scopedUserId } from '../../src/db/owner-scope';
+import { apiKeys } from '../../src/db/schema';
+import type { ApiKeysRepository } from '../../src/modules/api-keys/api-keys.repository';
+import type { LicensesRepository } from '../../src/modules/licenses/licenses.repository';
+import type { OrdersRepository } from '../../src/modules/orders/orders.repository';
 
 const principal = (role: 'USER' | 'ADMIN'): Principal => ({
   kind: 'user',
