@@ -84,7 +84,7 @@ const NAME_HELPER_WHERE_WRONG =
  * string, a template, a regular expression and an identifier, and nothing in a comment.
  */
 function asciiOnly(code: string): string {
-  return code.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return code.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 async function main(): Promise<void> {

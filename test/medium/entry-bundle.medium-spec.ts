@@ -49,6 +49,22 @@ describe('the entry runs the one-file server only when it is current', () => {
     expect(start()).toEqual({ ran: 'modules' });
   });
 
+  it("turns V8's allocation-site pretenuring off before the server's code is loaded (bench/README.md, session 10)", () => {
+    // Records the flags the entry sets; the server then reports what had been set when it was loaded.
+    writeFileSync(
+      join(dir, 'record-flags.js'),
+      "const v8 = require('node:v8'); const set = v8.setFlagsFromString; globalThis.flagsSet = []; v8.setFlagsFromString = (flag) => { globalThis.flagsSet.push(flag); set(flag); };\n",
+    );
+    writeFileSync(join(dir, 'server.js'), 'exports.run = () => console.log(JSON.stringify({ flagsWhenLoaded: globalThis.flagsSet }));\n');
+    rmSync(join(dir, 'server.bundle.js'));
+    const output = execFileSync(process.execPath, ['-r', join(dir, 'record-flags.js'), '-r', '@swc-node/register', join(dir, 'main.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_DISABLE_COMPILE_CACHE: '1' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(output.trim())).toEqual({ flagsWhenLoaded: ['--no-allocation-site-pretenuring'] });
+  });
+
   it('no bundle: the compiled modules', () => {
     rmSync(join(dir, 'server.bundle.js'));
     expect(start()).toEqual({ ran: 'modules' });
