@@ -72,36 +72,22 @@ export class LicensesRepository {
   async findForValidation(keyHash: string, fingerprint: string | undefined) {
     const { rows } = await this.pool.query<{ v: ValidationTuple }>(FOR_VALIDATION.query({ hash: keyHash, fingerprint: fingerprint ?? '' }));
     if (rows.length === 0) return undefined;
-    const [
-      id,
-      hash,
-      keyPrefix,
-      productId,
-      userId,
-      orderId,
-      status,
-      maxActivations,
-      expiresAt,
-      lastValidatedAt,
-      createdAt,
-      productGeoScope,
-      activationCount,
-      activationId,
-    ] = rows[0]!.v;
+    // Positions as ValidationTuple names them.
+    const v = rows[0]!.v;
     const license: LicenseRow = {
-      id,
-      keyHash: hash,
-      keyPrefix,
-      productId,
-      userId,
-      orderId,
-      status,
-      maxActivations,
-      expiresAt: dateOrNull(expiresAt),
-      lastValidatedAt: dateOrNull(lastValidatedAt),
-      createdAt: new Date(createdAt),
+      id: v[0],
+      keyHash: v[1],
+      keyPrefix: v[2],
+      productId: v[3],
+      userId: v[4],
+      orderId: v[5],
+      status: v[6],
+      maxActivations: v[7],
+      expiresAt: dateOrNull(v[8]),
+      lastValidatedAt: dateOrNull(v[9]),
+      createdAt: new Date(v[10]),
     };
-    return { license, productGeoScope, activationCount, activationId };
+    return { license, productGeoScope: v[11], activationCount: v[12], activationId: v[13] };
   }
 
   /**
