@@ -15,6 +15,7 @@
  * dist/<path>), so paths to data beside the code (i18n, migrations, word lists) are unchanged.
  */
 import { build, Plugin } from 'esbuild';
+import { asciiOnly } from './bundle/ascii-only';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -74,18 +75,6 @@ const ownPaths: Plugin = {
 const NAME_HELPER = 'var __name = (target, value) => __defProp(target, "name", { value, configurable: true });';
 const NAME_HELPER_WHERE_WRONG =
   'var __name = (target, value) => target.name === value || !__hasOwnProp.call(target, "prototype") ? target : __defProp(target, "name", { value, configurable: true });';
-
-/**
- * V8 keeps a script's whole source in the heap for as long as the script lives (lazy compilation
- * and `Function.prototype.toString` read it), and a source with a single character above U+00FF
- * is stored two bytes per character. esbuild escapes non-ASCII characters in strings, but not in
- * comments and regular expressions, and about 60 of them (packages' JSDoc, a Turkish letter class)
- * made the 8 MB bundle a 16.6 MB string in a heap snapshot. `\uXXXX` means the same character in a
- * string, a template, a regular expression and an identifier, and nothing in a comment.
- */
-function asciiOnly(code: string): string {
-  return code.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 async function main(): Promise<void> {
   const started = Date.now();

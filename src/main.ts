@@ -17,7 +17,8 @@ import { codeCacheDir, enableNodeCompileCache } from './code-cache';
  * --no-allocation-site-pretenuring` (measured both ways).
  */
 const V8_FLAGS = ['--no-allocation-site-pretenuring'];
-for (const flag of V8_FLAGS) setFlagsFromString(flag);
+// An operator's own choice on the command line (`node --allocation-site-pretenuring …`) wins.
+for (const flag of V8_FLAGS) if (!process.execArgv.some((arg) => arg.endsWith(flag.replace(/^--no-/, '')))) setFlagsFromString(flag);
 
 /** The one-file server that scripts/bundle.ts writes beside dist/main.js. */
 const BUNDLE = join(__dirname, 'server.bundle.js');
