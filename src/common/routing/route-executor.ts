@@ -63,6 +63,14 @@ interface RouteFilter {
 
 const PIPED = { [RouteParamtypes.BODY]: 'body', [RouteParamtypes.QUERY]: 'query', [RouteParamtypes.PARAM]: 'param' } as const;
 
+/**
+ * `@Body('x')` and its kin read the input's own property, as Nest does: never one it inherits
+ * (`@Body('constructor')` on `{}`, or `length` of an array body).
+ */
+function ownField(input: unknown, field: string): unknown {
+  return typeof input === 'object' && input !== null && Object.hasOwn(input, field) ? (input as Record<string, unknown>)[field] : undefined;
+}
+
 /** What Nest's route-params factory hands each built-in parameter decorator (the subset the app uses). */
 function extractorOf(type: RouteParamtypes, data: unknown): Argument['extract'] | undefined {
   const field = typeof data === 'string' ? data : undefined;
@@ -70,13 +78,13 @@ function extractorOf(type: RouteParamtypes, data: unknown): Argument['extract'] 
     case RouteParamtypes.REQUEST:
       return (request) => request;
     case RouteParamtypes.BODY:
-      return field ? (request) => (request.body as Record<string, unknown> | undefined)?.[field] : (request) => request.body;
+      return field ? (request) => ownField(request.body, field) : (request) => request.body;
     case RouteParamtypes.QUERY:
-      return field ? (request) => (request.query as Record<string, unknown>)[field] : (request) => request.query;
+      return field ? (request) => ownField(request.query, field) : (request) => request.query;
     case RouteParamtypes.PARAM:
-      return field ? (request) => (request.params as Record<string, unknown>)[field] : (request) => request.params;
+      return field ? (request) => ownField(request.params, field) : (request) => request.params;
     case RouteParamtypes.HEADERS:
-      return field ? (request) => request.headers[field.toLowerCase()] : (request) => request.headers;
+      return field ? (request) => ownField(request.headers, field.toLowerCase()) : (request) => request.headers;
     case RouteParamtypes.IP:
       return (request) => request.ip;
     default:
