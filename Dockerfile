@@ -19,4 +19,4 @@ RUN mkdir -p .data && chown node:node .data
 USER node
 EXPOSE 3000
 # Exec form: node is PID 1 and receives SIGTERM itself; Gatehouse drains in-flight requests and exits 0.
-CMD ["node", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

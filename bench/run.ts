@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -35,6 +35,8 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
 const LIFTED = '1000000000/60';
 /** Extra `node` flags for the app, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load. */
 const APP_NODE_ARGS = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+/** The node flags of the start command (package.json's start:prod): the app runs here as it is deployed. */
+const START_FLAGS = startCommandFlags();
 const REFERENCE_NODE_ARGS = process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 /** One side's numbers for one timed run. */
@@ -168,7 +170,7 @@ async function main() {
   let app: ServerProcess | undefined;
   let reference: ServerProcess | undefined;
   try {
-    app = await startServer('app', [...APP_NODE_ARGS, 'dist/main.js'], appEnv, join(logDir, 'app.log'));
+    app = await startServer('app', [...START_FLAGS, ...APP_NODE_ARGS, 'dist/main.js'], appEnv, join(logDir, 'app.log'));
     if (data) {
       reference = await startServer(
         'reference',
@@ -312,7 +314,7 @@ async function startupTimes(env: Record<string, string>, logDir: string) {
   const cacheDir = join(logDir, 'code-cache');
   const startOnce = async (run: string, keepMs: number) => {
     const started = Date.now();
-    const server = await startServer('app', ['dist/main.js'], { ...env, NODE_COMPILE_CACHE: cacheDir }, join(logDir, `startup-${run}.log`), {
+    const server = await startServer('app', [...START_FLAGS, 'dist/main.js'], { ...env, NODE_COMPILE_CACHE: cacheDir }, join(logDir, `startup-${run}.log`), {
       readyPath: '/health/ready',
       pollMs: 10,
     });
@@ -453,4 +455,11 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+function startCommandFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const match = /\bnode((?: --\S+)*) dist\/main\.js\b/.exec(scripts['start:prod'] ?? '');
+  if (!match) throw new Error("bench: package.json's start:prod does not run `node [flags] dist/main.js`");
+  return match[1]!.split(' ').filter(Boolean);
 }
