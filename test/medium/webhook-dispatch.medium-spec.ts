@@ -3,11 +3,14 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretBox } from '../../src/common/crypto/secret-box';
 import { RETRY_DELAYS_SECONDS } from '../../src/modules/webhooks/webhook-attempts';
+import { WebhookDeliveriesRepository } from '../../src/modules/webhooks/webhook-deliveries.repository';
+import { WebhookDeliveriesService } from '../../src/modules/webhooks/webhook-deliveries.service';
 import { WebhookDispatcher } from '../../src/modules/webhooks/webhook-dispatcher';
 import { WebhookEndpointsRepository } from '../../src/modules/webhooks/webhook-endpoints.repository';
 import { putOnPlan } from '../factories/subscriptions';
 import { insertUser } from '../factories/users';
 import { insertWebhookEndpoint } from '../factories/webhook-endpoints';
+import { userPrincipal } from '../helpers/principals';
 import { setClock } from '../helpers/subscriptions';
 import { useTestApp } from '../helpers/test-app';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
@@ -41,6 +44,28 @@ describe('WebhookDispatcher (medium)', () => {
     const row = await insertWebhookEndpoint(ctx.db, ctx.t.app.get(SecretBox), { ownerId, url: `${receiver.baseUrl}${path}`, events, enabled });
     return { ...row, received: () => receiver.requests.filter((request) => request.path === path) };
   }
+
+  it('a retry requeues and claims its delivery in one transaction: a dispatcher round between the two cannot take it (no 409)', async () => {
+    setClock(ctx.t.app, NOW);
+    const user = await insertUser(ctx.db);
+    const hook = await endpoint(user.id);
+    await putOnPlan(ctx.t.app, ctx.db, user.id, 'TRIAL');
+    await tick();
+    const [delivery] = await deliveries(hook.id);
+    await ctx.db.query("UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL WHERE id = $1", [delivery.id]);
+    // A whole dispatcher round after the requeue, just before the retry's claim.
+    const repository = ctx.t.app.get(WebhookDeliveriesRepository);
+    const claimOne = repository.claimOne.bind(repository);
+    vi.spyOn(repository, 'claimOne').mockImplementation(async (...args) => {
+      await tick();
+      return claimOne(...args);
+    });
+
+    const answer = await ctx.t.app.get(WebhookDeliveriesService).retry(userPrincipal(user), delivery.id);
+
+    expect(answer).toMatchObject({ id: delivery.id, status: 'SUCCEEDED', attemptCount: 2 });
+    expect(hook.received()).toHaveLength(2);
+  });
 
   it('one tick fans an outbox row out to each subscribed endpoint of its user, once, signed, and records the attempt', async () => {
     setClock(ctx.t.app, NOW);

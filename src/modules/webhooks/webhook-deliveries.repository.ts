@@ -288,11 +288,16 @@ export class WebhookDeliveriesRepository {
   }
 
   /** Due again now: a retry asked for, or a recovery. Only deliveries the scope owns. */
-  async requeue(scope: OwnerScope, ids: string[] | { endpointId: string; since: Date }, now: Date): Promise<DeliveryRow[]> {
+  requeue(scope: OwnerScope, ids: string[] | { endpointId: string; since: Date }, now: Date): Promise<DeliveryRow[]> {
+    return this.requeueIn(this.db, scope, ids, now);
+  }
+
+  /** `requeue` in the caller's transaction: the rows stay locked until it ends (a retry claims its delivery in it). */
+  async requeueIn(tx: Executor, scope: OwnerScope, ids: string[] | { endpointId: string; since: Date }, now: Date): Promise<DeliveryRow[]> {
     const which = Array.isArray(ids)
       ? inArray(webhookDeliveries.id, ids)
       : and(eq(webhookDeliveries.endpointId, ids.endpointId), eq(webhookDeliveries.status, 'FAILED'), gte(webhookDeliveries.createdAt, ids.since));
-    return this.db
+    return tx
       .update(webhookDeliveries)
       .set({ status: 'PENDING', nextAttemptAt: now, completedAt: null, lastError: null })
       .where(and(which, ownedBy(scope), leaseFree(now)))

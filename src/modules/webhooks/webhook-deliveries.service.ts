@@ -45,9 +45,9 @@ export class WebhookDeliveriesService {
   async retry(principal: Principal, id: string) {
     const scope = ownerScope(principal);
     found(await this.deliveries.findOwned(scope, id));
-    const [requeued] = await this.deliveries.requeue(scope, [id], this.clock.now());
-    // Not requeued, or a dispatcher round took it in between: either way an attempt is in flight.
-    if (!requeued || !(await this.dispatcher.attemptNow(id))) throw new DomainError('CONFLICT');
+    // Requeued and claimed in one transaction. Not requeued: an attempt holds it already.
+    const attempted = await this.dispatcher.attemptNow(id, async (tx, now) => (await this.deliveries.requeueIn(tx, scope, [id], now)).length > 0);
+    if (!attempted) throw new DomainError('CONFLICT');
     return toWebhookDeliveryView(found(await this.deliveries.findOwned(scope, id)));
   }
 

@@ -5,6 +5,7 @@ import { Clock } from '../../common/clock';
 import { safeErrorForLog } from '../../common/errors/safe-error';
 import { newId } from '../../lib/ids';
 import { AppConfig, InjectConfig } from '../../config/config';
+import type { Transaction } from '../../db/database';
 import { TransactionRunner } from '../../db/transaction';
 import { PING_EVENT } from '../outbox/outbox.events';
 import { OutboxRow, OutboxService } from '../outbox/outbox.service';
@@ -245,9 +246,13 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
    * Attempts this one due delivery now, under a lease as the rounds take it; false when it is not
    * pending or an attempt in flight holds it.
    */
-  async attemptNow(deliveryId: string): Promise<boolean> {
+  async attemptNow(deliveryId: string, before?: (tx: Transaction, now: Date) => Promise<boolean>): Promise<boolean> {
     const now = this.clock.now();
-    const claimed = await this.transactions.run((tx) => this.deliveries.claimOne(tx, deliveryId, now, this.attempts.leaseFrom(now)));
+    // `before` (a retry's requeue) runs in the claim's transaction: the row it writes stays locked
+    // until the claim, so no dispatcher round (which skips locked rows) takes the delivery between.
+    const claimed = await this.transactions.run(async (tx) =>
+      before && !(await before(tx, now)) ? undefined : this.deliveries.claimOne(tx, deliveryId, now, this.attempts.leaseFrom(now)),
+    );
     if (!claimed) return false;
     await this.attempts.attempt(claimed);
     return true;
