@@ -76,6 +76,11 @@ export function lapsedState(subscription: SubscriptionRow, nonePlan: PlanRow) {
   } satisfies SubscriptionChanges;
 }
 
+/** The row as it reads at `now`: once its term ended, with `lapsedState` over it. */
+function readAt(subscription: SubscriptionRow, nonePlan: PlanRow, now: Date): SubscriptionRow {
+  return isLapsed(subscription, now) ? { ...subscription, ...lapsedState(subscription, nonePlan) } : subscription;
+}
+
 /**
  * Which plan a subscription is on at a moment: a term that ended reads as NONE before the expiry
  * sweep records it. For metering: one read (`snapshotOf`, which metering caches with the NONE
@@ -106,8 +111,7 @@ export class SubscriptionTermsService {
    */
   asOf(current: CurrentSubscription | null | undefined, nonePlan: NonePlan, now: Date): SubscriptionReading {
     if (!current) return { plan: nonePlan, terms: termsOf(nonePlan), subscription: null };
-    const stored = current.subscription;
-    const subscription = isLapsed(stored, now) ? { ...stored, ...lapsedState(stored, nonePlan) } : stored;
+    const subscription = readAt(current.subscription, nonePlan, now);
     if (subscription.planId === nonePlan.id) return { plan: nonePlan, terms: termsOf(nonePlan), subscription };
     return { plan: current.plan, terms: subscription.terms, subscription };
   }
@@ -117,10 +121,10 @@ export class SubscriptionTermsService {
     const stored = snapshot.subscription;
     const none = { accountId: snapshot.accountId, plan: nonePlan.code, onNone: true, terms: termsOf(nonePlan), periodStart: null, periodEnd: null };
     if (!stored || !snapshot.planCode) return { ...none, pastDue: false };
-    const lapsed = isLapsed(stored, now);
-    const subscription = lapsed ? { ...stored, ...lapsedState(stored, nonePlan) } : stored;
+    const subscription = readAt(stored, nonePlan, now);
     if (subscription.planId === nonePlan.id) {
-      const unpaid = (lapsed && stored.status === 'PAST_DUE') || (hasLiveStripeSubscription(stored) && UNPAID_STRIPE_STATUSES.has(stored.stripeStatus ?? ''));
+      const unpaid =
+        (isLapsed(stored, now) && stored.status === 'PAST_DUE') || (hasLiveStripeSubscription(stored) && UNPAID_STRIPE_STATUSES.has(stored.stripeStatus ?? ''));
       return { ...none, pastDue: unpaid };
     }
     return {
